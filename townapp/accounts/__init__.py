@@ -1,0 +1,1 @@
+"""Users and roles (login, lockout and the audit viewer grow here)."""

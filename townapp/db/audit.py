@@ -1,0 +1,109 @@
+"""Audit log written by a session hook, so no service has to remember to.
+
+Every create, update and delete flushed through an ORM session of a model with
+``__audited__`` writes AuditEntry rows in the same transaction: one row per
+changed field for an update, one row with all values for a create or delete.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import json
+from typing import Any
+
+from sqlalchemy import Index, String, Text, event, inspect
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from townapp.db.base import Base, utcnow
+
+_SKIPPED = {"created_at", "updated_at"}
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_entry"
+    __audited__ = False
+    __table_args__ = (Index("ix_audit_entry_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    action: Mapped[str] = mapped_column(String(16))  # create | update | delete | read
+    entity: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[int | None]
+    field: Mapped[str | None] = mapped_column(String(64))
+    old: Mapped[str | None] = mapped_column(Text)
+    new: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(String(400))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    return value
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(_plain(value))
+
+
+def _snapshot(obj: Any) -> str:
+    mapper = inspect(obj).mapper
+    values = {a.key: _plain(getattr(obj, a.key)) for a in mapper.column_attrs if a.key not in _SKIPPED}
+    return json.dumps(values, ensure_ascii=False, sort_keys=True)
+
+
+def _entity_id(obj: Any) -> int | None:
+    key = inspect(obj).mapper.primary_key_from_instance(obj)
+    return key[0] if len(key) == 1 and isinstance(key[0], int) else None
+
+
+def _after_flush(session: Session, _flush_context: Any) -> None:
+    actor = session.info.get("actor")
+    username = getattr(actor, "username", None) or "系统"
+    reason = session.info.get("reason")
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+
+    def add(action: str, obj: Any, field: str | None, old: str | None, new: str | None) -> None:
+        rows.append(
+            dict(at=now, username=username, action=action, entity=type(obj).__tablename__,
+                 entity_id=_entity_id(obj), field=field, old=old, new=new, reason=reason)
+        )
+
+    for obj in session.new:
+        if getattr(obj, "__audited__", False):
+            add("create", obj, None, None, _snapshot(obj))
+    for obj in session.dirty:
+        if not getattr(obj, "__audited__", False) or not session.is_modified(obj):
+            continue
+        state = inspect(obj)
+        for attr in state.mapper.column_attrs:
+            if attr.key in _SKIPPED:
+                continue
+            hist = state.attrs[attr.key].history
+            if hist.has_changes() and hist.deleted != hist.added:
+                old = hist.deleted[0] if hist.deleted else None
+                new = hist.added[0] if hist.added else None
+                if old != new:
+                    add("update", obj, attr.key, _text(old), _text(new))
+    for obj in session.deleted:
+        if getattr(obj, "__audited__", False):
+            add("delete", obj, None, _snapshot(obj), None)
+    if rows:
+        session.connection().execute(AuditEntry.__table__.insert(), rows)
+
+
+def install_audit_hook(session_class: Any) -> None:
+    """Attach the hook to a sessionmaker (idempotent)."""
+    if not event.contains(session_class, "after_flush", _after_flush):
+        event.listen(session_class, "after_flush", _after_flush)
+
+
+def record_read(session: Session, entity: str, entity_id: int | None, reason: str, what: str) -> None:
+    """Full-ID views and exports are logged as reads, with the reason given."""
+    actor = session.info.get("actor")
+    session.add(AuditEntry(username=getattr(actor, "username", "系统"), action="read", entity=entity,
+                           entity_id=entity_id, field=what, reason=reason))

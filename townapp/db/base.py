@@ -1,0 +1,50 @@
+"""Declarative base and the columns every synced row carries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import MetaData, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def new_uuid() -> str:
+    return str(uuid.uuid4())
+
+
+class Base(DeclarativeBase):
+    """All models. ``__audited__ = False`` on a model keeps it out of the audit log."""
+
+    metadata = MetaData(naming_convention=NAMING)
+    __audited__ = True
+
+
+class SyncedMixin:
+    """Stable UUID and timestamps: what sync packages and county mode match on."""
+
+    uuid: Mapped[str] = mapped_column(String(36), default=new_uuid, unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class MetaEntry(Base):
+    """Key/value facts about this database: mode (township|county), root name and code."""
+
+    __tablename__ = "app_meta"
+    __audited__ = False
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(400))

@@ -1,0 +1,529 @@
+"""Registry use cases. Each public method is one unit of work and returns DTOs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select
+from sqlalchemy.orm import Session
+
+from townapp.core.actor import ROLE_READONLY, ROLE_VILLAGE, SYSTEM_ACTOR, Actor
+from townapp.core.errors import DomainError, FieldProblem, NotFound, PermissionDenied, ValidationFailed
+from townapp.core.idcard import mask_id_number, mask_phone, normalize_id_number
+from townapp.core.pinyin import initials
+from townapp.core.text import clean_name, normalize_phone, remove_spaces, to_halfwidth
+from townapp.db import Database
+from townapp.db.base import MetaEntry
+from townapp.registry import models as m
+from townapp.registry.dto import (
+    BranchDTO,
+    Counts,
+    HouseholdDTO,
+    HouseholdInput,
+    HouseholdRow,
+    PartyInput,
+    PersonDTO,
+    PersonInput,
+    PersonRow,
+    SearchFilter,
+    TownshipDTO,
+    VillageInput,
+    VillageRow,
+)
+from townapp.registry.validation import (
+    COUNTY_CODE,
+    PARTY_VOCABULARIES,
+    TOWNSHIP_CODE,
+    VILLAGE_CODE,
+    check_household,
+    check_person,
+)
+from townapp.registry.vocab import vocab
+
+_PARTY_FIELDS = tuple(PartyInput.__dataclass_fields__)
+
+
+def prefix_range(column: ColumnElement, prefix: str) -> ColumnElement[bool]:
+    """``column`` starts with ``prefix`` as an indexable range (LIKE ignores indexes in SQLite)."""
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return and_(column >= prefix, column < upper)
+
+
+def search_condition(text: str, name: ColumnElement, name_initials: ColumnElement,
+                     id_rev: ColumnElement | None = None) -> ColumnElement[bool] | None:
+    """Name (contains), pinyin initials (prefix) or ID tail (suffix) — whatever the text looks like."""
+    text = remove_spaces(to_halfwidth(text))
+    if not text:
+        return None
+    if text.isascii():
+        lowered = text.lower()
+        conditions = []
+        if lowered.isalpha():
+            conditions.append(prefix_range(name_initials, lowered))
+        if id_rev is not None and all(c.isdigit() or c in "xX" for c in text):
+            conditions.append(prefix_range(id_rev, text.upper()[::-1]))
+        if not conditions:
+            conditions.append(name.contains(text, autoescape=True))
+        return or_(*conditions) if len(conditions) > 1 else conditions[0]
+    return name.contains(text, autoescape=True)
+
+
+class RegistryService:
+    """Townships, villages, households, people and party members."""
+
+    def __init__(self, db: Database, actor: Actor = SYSTEM_ACTOR) -> None:
+        self.db = db
+        self.actor = actor
+
+    # ----- permissions -------------------------------------------------
+    def _require_write(self, village_id: int | None) -> None:
+        if self.actor.role == ROLE_READONLY:
+            raise PermissionDenied("当前账号为只读，不能修改数据")
+        if self.actor.role == ROLE_VILLAGE and village_id != self.actor.village_id:
+            raise PermissionDenied("村录入员只能修改本村的数据")
+
+    def _visible_village(self) -> int | None:
+        return self.actor.village_id if self.actor.role == ROLE_VILLAGE else None
+
+    # ----- database root ---------------------------------------------
+    def initialise(self, mode: str, name: str, code: str) -> None:
+        """Record what this database is: one township, or a county that imports townships."""
+        code = remove_spaces(to_halfwidth(code))
+        name = clean_name(name)
+        if mode not in ("township", "county"):
+            raise DomainError("模式应为 township（乡镇）或 county（县）")
+        if not name:
+            raise ValidationFailed([FieldProblem("name", "名称不能为空")])
+        pattern = TOWNSHIP_CODE if mode == "township" else COUNTY_CODE
+        if not pattern.match(code):
+            raise ValidationFailed([FieldProblem("code", "乡镇区划代码应为9位或12位数字" if mode == "township"
+                                                 else "县区划代码应为6位数字")])
+        with self.db.unit_of_work(self.actor) as s:
+            if s.get(MetaEntry, "mode") is not None:
+                raise DomainError("这个数据库已经初始化过了")
+            for key, value in (("mode", mode), ("root_name", name), ("root_code", code)):
+                s.add(MetaEntry(key=key, value=value))
+            if mode == "township":
+                s.add(m.Township(code=code, name=name))
+
+    def add_township(self, code: str, name: str) -> int:
+        """County mode: a township whose packages will be imported."""
+        with self.db.unit_of_work(self.actor) as s:
+            township = m.Township(code=remove_spaces(to_halfwidth(code)), name=clean_name(name))
+            s.add(township)
+            s.flush()
+            return township.id
+
+    # ----- township and villages ---------------------------------------
+    def townships(self) -> list[TownshipDTO]:
+        with self.db.reader() as s:
+            return [TownshipDTO(t.id, t.code, t.name) for t in s.scalars(select(m.Township).order_by(m.Township.code))]
+
+    def villages(self) -> list[VillageRow]:
+        with self.db.reader() as s:
+            households = dict(s.execute(select(m.Household.village_id, func.count()).group_by(m.Household.village_id)).all())
+            people = dict(s.execute(select(m.Person.village_id, func.count()).group_by(m.Person.village_id)).all())
+            party = dict(s.execute(select(m.Person.village_id, func.count()).join(m.PartyMember)
+                                   .group_by(m.Person.village_id)).all())
+            query = select(m.Village).order_by(m.Village.code)
+            visible = self._visible_village()
+            if visible is not None:
+                query = query.where(m.Village.id == visible)
+            return [VillageRow(v.id, v.township_id, v.code, v.name, v.kind, tuple(g.name for g in v.groups),
+                               households.get(v.id, 0), people.get(v.id, 0), party.get(v.id, 0))
+                    for v in s.scalars(query)]
+
+    def village_groups(self, village_id: int) -> list[tuple[int, str]]:
+        with self.db.reader() as s:
+            rows = s.execute(select(m.VillageGroup.id, m.VillageGroup.name)
+                             .where(m.VillageGroup.village_id == village_id).order_by(m.VillageGroup.name))
+            return [(r[0], r[1]) for r in rows]
+
+    def check_village(self, data: VillageInput) -> list[FieldProblem]:
+        problems = []
+        code = remove_spaces(to_halfwidth(data.code or ""))
+        if not VILLAGE_CODE.match(code):
+            problems.append(FieldProblem("code", "区划代码应为12位数字"))
+        if not clean_name(data.name or ""):
+            problems.append(FieldProblem("name", "村/社区名称不能为空"))
+        if vocab("village_kind").canonical(data.kind) is None:
+            problems.append(FieldProblem("kind", "类别应为 村 或 社区"))
+        groups = [clean_name(g) for g in data.groups if clean_name(g)]
+        if len(set(groups)) != len(groups):
+            problems.append(FieldProblem("groups", "村民小组名称重复"))
+        if not problems:
+            with self.db.reader() as s:
+                other = s.scalar(select(m.Village).where(m.Village.code == code))
+                if other is not None and other.id != data.id:
+                    problems.append(FieldProblem("code", f"区划代码 {code} 已属于 {other.name}"))
+        return problems
+
+    def save_village(self, data: VillageInput) -> int:
+        problems = self.check_village(data)
+        if problems:
+            raise ValidationFailed(problems)
+        self._require_write(data.id)
+        with self.db.unit_of_work(self.actor) as s:
+            if data.id is None:
+                township_id = data.township_id or s.scalar(select(m.Township.id).order_by(m.Township.id))
+                if township_id is None:
+                    raise DomainError("数据库中还没有乡镇，请先初始化数据库")
+                village = m.Village(township_id=township_id)
+                s.add(village)
+            else:
+                village = self._get(s, m.Village, data.id, "村/社区")
+                if data.township_id:
+                    village.township_id = data.township_id
+            village.code = remove_spaces(to_halfwidth(data.code))
+            village.name = clean_name(data.name)
+            village.name_initials = initials(village.name)
+            village.kind = vocab("village_kind").canonical(data.kind) or "村"
+            wanted = [clean_name(g) for g in data.groups if clean_name(g)]
+            existing = {g.name: g for g in village.groups}
+            for name, group in existing.items():
+                if name not in wanted:
+                    village.groups.remove(group)
+            for name in wanted:
+                if name not in existing:
+                    village.groups.append(m.VillageGroup(name=name))
+            s.flush()
+            return village.id
+
+    def delete_village(self, village_id: int) -> None:
+        self._require_write(village_id)
+        with self.db.unit_of_work(self.actor) as s:
+            village = self._get(s, m.Village, village_id, "村/社区")
+            used = s.scalar(select(func.count()).select_from(m.Household).where(m.Household.village_id == village_id))
+            used += s.scalar(select(func.count()).select_from(m.Person).where(m.Person.village_id == village_id))
+            if used:
+                raise DomainError(f"{village.name}还有住户或人员登记，不能删除；请先移走或删除它们")
+            s.delete(village)
+
+    # ----- people --------------------------------------------------------
+    def check_person(self, data: PersonInput) -> list[FieldProblem]:
+        """Inline validation for dialogs: field rules plus uniqueness of the ID number."""
+        problems, info = check_person(data)
+        if info is not None:
+            with self.db.reader() as s:
+                problems.extend(self._id_conflicts(s, info.number, data.id))
+        return problems
+
+    def _id_conflicts(self, s: Session, number: str, own_id: int | None) -> list[FieldProblem]:
+        other = s.execute(select(m.Person.id, m.Person.name, m.Village.name).outerjoin(m.Village)
+                          .where(m.Person.id_number == number)).first()
+        if other is not None and other[0] != own_id:
+            where = f"（{other[2]}）" if other[2] else ""
+            return [FieldProblem("id_number", f"该身份证号已登记为 {other[1]}{where}，同一人只登记一次")]
+        return []
+
+    def save_person(self, data: PersonInput) -> int:
+        self._require_write(data.village_id)
+        with self.db.unit_of_work(self.actor) as s:
+            person = self._upsert_person(s, data, field_prefix="")
+            return person.id
+
+    def _upsert_person(self, s: Session, data: PersonInput, field_prefix: str) -> m.Person:
+        problems, info = check_person(data)
+        if info is not None:
+            problems.extend(self._id_conflicts(s, info.number, data.id))
+        errors = [p for p in problems if p.severity == "error"]
+        if errors:
+            raise ValidationFailed([FieldProblem(field_prefix + p.field, p.message, p.severity) for p in errors])
+        assert info is not None
+        if data.id is not None:
+            person = self._get(s, m.Person, data.id, "人员")
+            if self.actor.role == ROLE_VILLAGE and person.village_id != self.actor.village_id:
+                raise PermissionDenied("村录入员只能修改本村的人员")
+        else:
+            person = m.Person()
+            s.add(person)
+        person.id_number = info.number
+        person.id_number_rev = info.number[::-1]
+        person.name = clean_name(data.name)
+        person.name_initials = initials(person.name)
+        person.sex = info.sex
+        person.birth_date = info.birth_date
+        person.ethnicity = vocab("ethnicity").canonical(data.ethnicity) or "汉族"
+        person.education = vocab("education").canonical(data.education) if data.education else None
+        person.phone = normalize_phone(data.phone) if data.phone else None
+        person.village_id = data.village_id
+        person.note = (data.note or "").strip() or None
+        s.flush()
+        self._save_party(s, person, data.party)
+        return person
+
+    def _save_party(self, s: Session, person: m.Person, party: PartyInput | None) -> None:
+        member = s.scalar(select(m.PartyMember).where(m.PartyMember.person_id == person.id))
+        if party is None:
+            if member is not None:
+                s.delete(member)
+            return
+        if member is None:
+            member = m.PartyMember(person_id=person.id)
+            s.add(member)
+        for name in _PARTY_FIELDS:
+            value = getattr(party, name)
+            if name in PARTY_VOCABULARIES:
+                value = vocab(PARTY_VOCABULARIES[name]).canonical(value)
+            elif isinstance(value, str):
+                value = value.strip() or None
+            setattr(member, name, value)
+        if member.mobility == "在村":
+            member.mobility_since = None
+            member.destination = None
+
+    def get_person(self, person_id: int) -> PersonDTO:
+        with self.db.reader() as s:
+            return self._person_dto(s, self._get(s, m.Person, person_id, "人员"))
+
+    def find_person_by_id_number(self, raw: str) -> PersonDTO | None:
+        with self.db.reader() as s:
+            person = s.scalar(select(m.Person).where(m.Person.id_number == normalize_id_number(raw)))
+            return None if person is None else self._person_dto(s, person)
+
+    def _person_dto(self, s: Session, p: m.Person) -> PersonDTO:
+        member = s.scalar(select(m.PartyMember).where(m.PartyMember.person_id == p.id))
+        party = None if member is None else PartyInput(**{n: getattr(member, n) for n in _PARTY_FIELDS})
+        household_id = s.scalar(select(m.HouseholdMember.household_id).where(m.HouseholdMember.person_id == p.id))
+        return PersonDTO(p.id, p.id_number, p.name, p.sex, p.birth_date, p.ethnicity, p.education, p.phone,
+                         p.village_id, p.note, household_id, party)
+
+    def delete_person(self, person_id: int) -> None:
+        with self.db.unit_of_work(self.actor) as s:
+            person = self._get(s, m.Person, person_id, "人员")
+            self._require_write(person.village_id)
+            link = s.scalar(select(m.HouseholdMember).where(m.HouseholdMember.person_id == person_id))
+            if link is not None and link.relation == "户主" and len(link.household.members) > 1:
+                raise DomainError(f"{person.name}是户主，请先在住户中更换户主再删除")
+            member = s.scalar(select(m.PartyMember).where(m.PartyMember.person_id == person_id))
+            if member is not None:
+                s.delete(member)
+            if link is not None:
+                s.delete(link)
+            s.delete(person)
+
+    def person_ids(self, f: SearchFilter) -> list[int]:
+        """Ordered ids of the people matching ``f``: what the table model pages over."""
+        query = select(m.Person.id)
+        condition = search_condition(f.text, m.Person.name, m.Person.name_initials, m.Person.id_number_rev)
+        if condition is not None:
+            query = query.where(condition)
+        village = f.village_id or self._visible_village()
+        if self._visible_village() is not None and f.village_id not in (None, self._visible_village()):
+            return []
+        if village is not None:
+            query = query.where(m.Person.village_id == village)
+        if f.party_only:
+            query = query.where(m.Person.id.in_(select(m.PartyMember.person_id)))
+        orders = {
+            "name": (m.Person.name_initials, m.Person.name),
+            "sex": (m.Person.sex,),
+            "birth_date": (m.Person.birth_date,),
+            "id_masked": (m.Person.id_number,),
+            "village": (m.Person.village_id,),
+            "phone_masked": (m.Person.phone,),
+        }
+        columns = orders.get(f.order, orders["name"]) + (m.Person.id,)
+        query = query.order_by(*(c.desc() if f.descending else c for c in columns))
+        with self.db.engine.connect() as conn:
+            return [row[0] for row in conn.execute(query)]
+
+    def person_rows(self, ids: Sequence[int]) -> dict[int, PersonRow]:
+        """Rows for one page of ids (the model asks for a few hundred at a time)."""
+        if not ids:
+            return {}
+        query = (
+            select(m.Person.id, m.Person.name, m.Person.sex, m.Person.birth_date, m.Person.id_number,
+                   m.Village.name, m.Household.number, m.HouseholdMember.relation, m.Person.phone,
+                   m.PartyMember.member_type)
+            .outerjoin(m.Village, m.Village.id == m.Person.village_id)
+            .outerjoin(m.HouseholdMember, m.HouseholdMember.person_id == m.Person.id)
+            .outerjoin(m.Household, m.Household.id == m.HouseholdMember.household_id)
+            .outerjoin(m.PartyMember, m.PartyMember.person_id == m.Person.id)
+            .where(m.Person.id.in_(list(ids)))
+        )
+        with self.db.engine.connect() as conn:
+            return {
+                r[0]: PersonRow(r[0], r[1], r[2], r[3], mask_id_number(r[4]), r[5] or "", r[6] or "", r[7] or "",
+                                mask_phone(r[8]), r[9] or "")
+                for r in conn.execute(query)
+            }
+
+    # ----- households ------------------------------------------------------
+    def check_household(self, data: HouseholdInput) -> list[FieldProblem]:
+        problems = check_household(data)
+        for index, member in enumerate(data.members):
+            member_problems = self.check_person(member.person)
+            problems.extend(FieldProblem(f"members[{index}].{p.field}", p.message, p.severity) for p in member_problems)
+        with self.db.reader() as s:
+            problems.extend(self._household_conflicts(s, data))
+        return problems
+
+    def _household_conflicts(self, s: Session, data: HouseholdInput) -> list[FieldProblem]:
+        problems = []
+        number = (data.number or "").strip()
+        other = s.scalar(select(m.Household.id).where(m.Household.village_id == data.village_id,
+                                                      m.Household.number == number))
+        if number and other is not None and other != data.id:
+            problems.append(FieldProblem("number", f"本村已有户编号 {number}，请换一个"))
+        for index, member in enumerate(data.members):
+            number_ = normalize_id_number(member.person.id_number or "")
+            row = s.execute(
+                select(m.Household.number, m.Village.name, m.Household.id)
+                .join(m.HouseholdMember, m.HouseholdMember.household_id == m.Household.id)
+                .join(m.Person, m.Person.id == m.HouseholdMember.person_id)
+                .join(m.Village, m.Village.id == m.Household.village_id)
+                .where(m.Person.id_number == number_)
+            ).first()
+            if row is not None and row[2] != data.id:
+                problems.append(FieldProblem(f"members[{index}].id_number",
+                                             f"此人已登记在{row[1]} {row[0]} 户，请先从原户移出"))
+        return problems
+
+    def save_household(self, data: HouseholdInput) -> int:
+        """Create or update a household with its members; people are found by ID number and reused."""
+        self._require_write(data.village_id)
+        problems = [p for p in check_household(data) if p.severity == "error"]
+        if problems:
+            raise ValidationFailed(problems)
+        with self.db.unit_of_work(self.actor) as s:
+            conflicts = self._household_conflicts(s, data)
+            if conflicts:
+                raise ValidationFailed(conflicts)
+            if data.id is None:
+                household = m.Household(village_id=data.village_id)
+                s.add(household)
+            else:
+                household = self._get(s, m.Household, data.id, "住户")
+                self._require_write(household.village_id)
+            household.village_id = data.village_id
+            household.number = data.number.strip()
+            household.group_id = data.group_id
+            household.address = (data.address or "").strip() or None
+            household.phone = normalize_phone(data.phone) if data.phone else None
+            household.note = (data.note or "").strip() or None
+            s.flush()
+            kept: list[m.HouseholdMember] = []
+            for index, member in enumerate(data.members):
+                person_input = member.person
+                if person_input.id is None:
+                    existing = s.scalar(select(m.Person.id).where(
+                        m.Person.id_number == normalize_id_number(person_input.id_number)))
+                    if existing is not None:
+                        person_input = PersonInput(**{**person_input.__dict__, "id": existing})
+                if person_input.village_id is None:
+                    person_input.village_id = data.village_id
+                person = self._upsert_person(s, person_input, field_prefix=f"members[{index}].")
+                link = next((x for x in household.members if x.person_id == person.id), None)
+                if link is None:
+                    link = m.HouseholdMember(person_id=person.id)
+                    household.members.append(link)
+                link.relation = vocab("relation").canonical(member.relation) or "其他"
+                link.position = index
+                kept.append(link)
+            for link in list(household.members):
+                if link not in kept:
+                    household.members.remove(link)
+            s.flush()
+            return household.id
+
+    def get_household(self, household_id: int) -> HouseholdDTO:
+        with self.db.reader() as s:
+            h = self._get(s, m.Household, household_id, "住户")
+            members = tuple((self._person_dto(s, link.person), link.relation) for link in h.members)
+            return HouseholdDTO(h.id, h.village_id, h.group_id, h.number, h.address, h.phone, h.note, members)
+
+    def delete_household(self, household_id: int, *, with_people: bool = False) -> None:
+        """Remove a household; its people stay registered unless ``with_people``."""
+        with self.db.unit_of_work(self.actor) as s:
+            household = self._get(s, m.Household, household_id, "住户")
+            self._require_write(household.village_id)
+            people = [link.person for link in household.members]
+            s.delete(household)
+            s.flush()
+            if with_people:
+                for person in people:
+                    s.execute(delete(m.PartyMember).where(m.PartyMember.person_id == person.id))
+                    s.delete(person)
+
+    def household_ids(self, f: SearchFilter) -> list[int]:
+        head = (select(m.HouseholdMember.household_id, m.Person.name, m.Person.name_initials, m.Person.id_number_rev)
+                .join(m.Person, m.Person.id == m.HouseholdMember.person_id)
+                .where(m.HouseholdMember.relation == "户主").subquery())
+        query = select(m.Household.id).outerjoin(head, head.c.household_id == m.Household.id)
+        text = remove_spaces(to_halfwidth(f.text))
+        if text:
+            condition = search_condition(text, head.c.name, head.c.name_initials, head.c.id_number_rev)
+            query = query.where(or_(condition, prefix_range(m.Household.number, text)))
+        village = f.village_id or self._visible_village()
+        if self._visible_village() is not None and f.village_id not in (None, self._visible_village()):
+            return []
+        if village is not None:
+            query = query.where(m.Household.village_id == village)
+        orders = {"number": (m.Household.village_id, m.Household.number), "village": (m.Household.village_id,),
+                  "head_name": (head.c.name_initials,), "address": (m.Household.address,)}
+        columns = orders.get(f.order, orders["number"]) + (m.Household.id,)
+        query = query.order_by(*(c.desc() if f.descending else c for c in columns))
+        with self.db.engine.connect() as conn:
+            return [row[0] for row in conn.execute(query)]
+
+    def household_rows(self, ids: Sequence[int]) -> dict[int, HouseholdRow]:
+        if not ids:
+            return {}
+        id_list = list(ids)
+        counts = (select(m.HouseholdMember.household_id, func.count().label("n"))
+                  .where(m.HouseholdMember.household_id.in_(id_list))
+                  .group_by(m.HouseholdMember.household_id).subquery())
+        head = (select(m.HouseholdMember.household_id, m.Person.name)
+                .join(m.Person, m.Person.id == m.HouseholdMember.person_id)
+                .where(m.HouseholdMember.relation == "户主", m.HouseholdMember.household_id.in_(id_list)).subquery())
+        query = (select(m.Household.id, m.Village.name, m.VillageGroup.name, m.Household.number, head.c.name,
+                        counts.c.n, m.Household.address)
+                 .join(m.Village, m.Village.id == m.Household.village_id)
+                 .outerjoin(m.VillageGroup, m.VillageGroup.id == m.Household.group_id)
+                 .outerjoin(head, head.c.household_id == m.Household.id)
+                 .outerjoin(counts, counts.c.household_id == m.Household.id)
+                 .where(m.Household.id.in_(id_list)))
+        with self.db.engine.connect() as conn:
+            return {r[0]: HouseholdRow(r[0], r[1], r[2] or "", r[3], r[4] or "", r[5] or 0, r[6] or "")
+                    for r in conn.execute(query)}
+
+    # ----- party branches ----------------------------------------------------
+    def branches(self, village_id: int | None = None) -> list[BranchDTO]:
+        with self.db.reader() as s:
+            query = select(m.PartyBranch).order_by(m.PartyBranch.id)
+            if village_id is not None:
+                query = query.where(or_(m.PartyBranch.village_id == village_id, m.PartyBranch.village_id.is_(None)))
+            return [BranchDTO(b.id, b.name, b.kind, b.parent_id, b.village_id) for b in s.scalars(query)]
+
+    def save_branch(self, name: str, kind: str, parent_id: int | None = None, village_id: int | None = None,
+                    branch_id: int | None = None) -> int:
+        self._require_write(village_id)
+        canonical = vocab("branch_kind").canonical(kind)
+        if canonical is None:
+            raise ValidationFailed([FieldProblem("kind", f"组织类别“{kind}”应为 党委/党总支/党支部/党小组")])
+        if not clean_name(name):
+            raise ValidationFailed([FieldProblem("name", "组织名称不能为空")])
+        with self.db.unit_of_work(self.actor) as s:
+            branch = self._get(s, m.PartyBranch, branch_id, "党组织") if branch_id else m.PartyBranch()
+            branch.name, branch.kind, branch.parent_id, branch.village_id = clean_name(name), canonical, parent_id, village_id
+            s.add(branch)
+            s.flush()
+            return branch.id
+
+    # ----- summaries -----------------------------------------------------------
+    def counts(self) -> Counts:
+        with self.db.engine.connect() as conn:
+            def count(model: type) -> int:
+                return conn.execute(select(func.count()).select_from(model)).scalar_one()
+
+            return Counts(count(m.Village), count(m.Household), count(m.Person), count(m.PartyMember))
+
+    # ----- helpers -----------------------------------------------------------
+    @staticmethod
+    def _get(s: Session, model: type, key: int | None, label: str):  # noqa: ANN205
+        obj = s.get(model, key) if key is not None else None
+        if obj is None:
+            raise NotFound(f"{label}不存在或已被删除（编号 {key}）")
+        return obj
+

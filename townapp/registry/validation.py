@@ -1,0 +1,89 @@
+"""Field rules for people and households, shared by dialogs (inline) and the service."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from townapp.core.dates import age_on
+from townapp.core.errors import FieldProblem
+from townapp.core.idcard import IdInfo, IdNumberError, parse_id_number
+from townapp.core.text import clean_name, normalize_phone
+from townapp.registry.dto import HouseholdInput, PartyInput, PersonInput
+from townapp.registry.vocab import vocab
+
+VILLAGE_CODE = re.compile(r"^\d{12}$")
+TOWNSHIP_CODE = re.compile(r"^\d{9}(\d{3})?$")
+COUNTY_CODE = re.compile(r"^\d{6}$")
+# PartyInput fields that take a value from a vocabulary, and which one
+PARTY_VOCABULARIES = {"member_type": "member_type", "status": "party_status", "mobility": "mobility",
+                      "points_category": "points_category"}
+PHONE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8}|\d{7,8})$")
+
+
+def check_person(data: PersonInput, today: dt.date | None = None) -> tuple[list[FieldProblem], IdInfo | None]:
+    """Problems with one person's fields (no database look-ups) and the parsed ID."""
+    problems: list[FieldProblem] = []
+    if not clean_name(data.name or ""):
+        problems.append(FieldProblem("name", "姓名不能为空"))
+    info: IdInfo | None = None
+    try:
+        info = parse_id_number(data.id_number or "", today)
+    except IdNumberError as exc:
+        problems.append(FieldProblem("id_number", exc.message))
+    if info is not None:
+        problems.extend(FieldProblem("id_number", w, "warning") for w in info.warnings)
+        sex = vocab("sex").canonical(data.sex) if data.sex else None
+        if data.sex and sex is None:
+            problems.append(FieldProblem("sex", f"性别“{data.sex}”无法识别，请填 男 或 女"))
+        elif sex and sex != info.sex:
+            problems.append(FieldProblem("sex", f"性别与身份证号不符：身份证号显示为{info.sex}"))
+        if data.birth_date and data.birth_date != info.birth_date:
+            problems.append(FieldProblem("birth_date",
+                                         f"出生日期与身份证号不符：身份证号显示为 {info.birth_date:%Y-%m-%d}"))
+    for name, value in (("ethnicity", data.ethnicity), ("education", data.education)):
+        if value and vocab(name).canonical(value) is None:
+            problems.append(FieldProblem(name, f"{vocab(name).label}“{value}”不在取值表中"))
+    if data.phone and not PHONE.match(normalize_phone(data.phone)):
+        problems.append(FieldProblem("phone", "联系电话应为11位手机号或带区号的固定电话"))
+    if data.party is not None:
+        problems.extend(check_party(data.party, info))
+    return problems, info
+
+
+def check_party(party: PartyInput, info: IdInfo | None) -> list[FieldProblem]:
+    problems: list[FieldProblem] = []
+    for name, vocabulary in PARTY_VOCABULARIES.items():
+        value = getattr(party, name)
+        if vocab(vocabulary).canonical(value) is None:
+            problems.append(FieldProblem(f"party.{name}", f"{vocab(vocabulary).label}“{value}”不在取值表中"))
+    if party.joined_on and info and age_on(info.birth_date, party.joined_on) < 18:
+        problems.append(FieldProblem("party.joined_on", "入党日期早于年满18周岁，请核对"))
+    if party.confirmed_on and party.joined_on and party.confirmed_on < party.joined_on:
+        problems.append(FieldProblem("party.confirmed_on", "转正日期不能早于入党日期"))
+    if vocab("member_type").canonical(party.member_type) == "预备党员" and party.confirmed_on:
+        problems.append(FieldProblem("party.confirmed_on", "预备党员不应有转正日期"))
+    if vocab("mobility").canonical(party.mobility) in ("流动", "失联") and not party.mobility_since:
+        problems.append(FieldProblem("party.mobility_since", "流动或失联党员请填写开始日期"))
+    return problems
+
+
+def check_household(data: HouseholdInput) -> list[FieldProblem]:
+    """Household-level rules: number, exactly one 户主, no person twice."""
+    problems: list[FieldProblem] = []
+    if not (data.number or "").strip():
+        problems.append(FieldProblem("number", "户编号不能为空"))
+    relations = [vocab("relation").canonical(m.relation) for m in data.members]
+    for index, (member, relation) in enumerate(zip(data.members, relations, strict=True)):
+        if relation is None:
+            problems.append(FieldProblem(f"members[{index}].relation", f"与户主关系“{member.relation}”无法识别"))
+    heads = relations.count("户主")
+    if heads != 1:
+        problems.append(FieldProblem("members", "每户必须有且只有一位户主" + ("（现在没有户主）" if heads == 0 else f"（现在有{heads}位）")))
+    seen: set[str] = set()
+    for index, member in enumerate(data.members):
+        number = (member.person.id_number or "").strip().upper()
+        if number and number in seen:
+            problems.append(FieldProblem(f"members[{index}].id_number", "同一人在本户中出现了两次"))
+        seen.add(number)
+    return problems
