@@ -8,6 +8,7 @@ import sqlite3
 from pathlib import Path
 
 from townapp import config
+from townapp.db.engine import readonly_uri
 
 
 def backup_database(source: Path, out_dir: Path | None = None, reason: str = "manual") -> Path:
@@ -17,7 +18,7 @@ def backup_database(source: Path, out_dir: Path | None = None, reason: str = "ma
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     target = out_dir / f"{source.stem}-{stamp}-{reason}.db"
     tmp = target.with_suffix(".db.part")
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    src = sqlite3.connect(readonly_uri(source), uri=True)
     try:
         dst = sqlite3.connect(tmp)
         try:

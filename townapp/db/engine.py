@@ -86,8 +86,14 @@ class Database:
         self.engine.dispose()
 
 
+def readonly_uri(path: Path) -> str:
+    """A read-only SQLite URI for ``path``, percent-encoded: a '#' or '?' in a folder
+    name would otherwise end the path, and SQLite would open (and create) another file."""
+    return Path(path).resolve().as_uri() + "?mode=ro"
+
+
 def read_application_id(path: Path) -> int:
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    con = sqlite3.connect(readonly_uri(path), uri=True)
     try:
         return con.execute("PRAGMA application_id").fetchone()[0]
     finally:
@@ -95,7 +101,7 @@ def read_application_id(path: Path) -> int:
 
 
 def _has_tables(path: Path) -> bool:
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    con = sqlite3.connect(readonly_uri(path), uri=True)
     try:
         return con.execute("SELECT count(*) FROM sqlite_master WHERE type='table'").fetchone()[0] > 0
     finally:

@@ -405,12 +405,7 @@ class RegistryService:
             s.flush()
             kept: list[m.HouseholdMember] = []
             for index, member in enumerate(data.members):
-                person_input = member.person
-                if person_input.id is None:
-                    existing = s.scalar(select(m.Person.id).where(
-                        m.Person.id_number == normalize_id_number(person_input.id_number)))
-                    if existing is not None:
-                        person_input = PersonInput(**{**person_input.__dict__, "id": existing})
+                person_input = self._merge_registered(s, member.person)
                 if person_input.village_id is None:
                     person_input.village_id = data.village_id
                 person = self._upsert_person(s, person_input, field_prefix=f"members[{index}].")
@@ -426,6 +421,23 @@ class RegistryService:
                     household.members.remove(link)
             s.flush()
             return household.id
+
+    def _merge_registered(self, s: Session, given: PersonInput) -> PersonInput:
+        """A member typed by ID number who is already registered: reuse that person.
+
+        Only what the household form carries (name, phone, village) is taken from
+        the form; everything else (ethnicity, party membership …) stays as registered.
+        """
+        if given.id is not None:
+            return given
+        existing = s.scalar(select(m.Person).where(m.Person.id_number == normalize_id_number(given.id_number)))
+        if existing is None:
+            return given
+        merged = self._person_dto(s, existing).as_input()
+        merged.name = given.name or merged.name
+        merged.phone = given.phone or merged.phone
+        merged.village_id = given.village_id or merged.village_id
+        return merged
 
     def get_household(self, household_id: int) -> HouseholdDTO:
         with self.db.reader() as s:

@@ -1,0 +1,229 @@
+"""The command line (DESIGN §8). Parses, builds objects, calls services; no business logic.
+
+Exit codes: 0 ok, 1 data rejected or check failed, 2 usage error, 3 unexpected failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from townapp import APP_TITLE, __version__, config
+from townapp.core.errors import DomainError
+
+log = logging.getLogger("townapp.cli")
+
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_UNEXPECTED = 0, 1, 2, 3
+
+
+_ARGPARSE_ZH = {
+    "usage: ": "用法：",
+    "options": "选项",
+    "positional arguments": "位置参数",
+    "show this help message and exit": "显示本帮助并退出",
+    "show program's version number and exit": "显示版本号并退出",
+    "the following arguments are required: %s": "缺少必填参数：%s",
+    "unrecognized arguments: %s": "无法识别的参数：%s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "无效的选项：%(value)r（可选：%(choices)s）",
+    "argument %(argument_name)s: %(message)s": "参数 %(argument_name)s：%(message)s",
+    "expected one argument": "需要一个值",
+    "invalid %(type)s value: %(value)r": "无效的%(type)s值：%(value)r",
+    "not allowed with argument %s": "不能与参数 %s 同时使用",
+    "one of the arguments %s is required": "参数 %s 必须填写其中之一",
+}
+
+
+def _translate_argparse(message: str) -> str:
+    return _ARGPARSE_ZH.get(message, message)
+
+
+argparse._ = _translate_argparse  # type: ignore[attr-defined]  # argparse looks its messages up via _()
+
+
+class ChineseArgumentParser(argparse.ArgumentParser):
+    """argparse with Chinese usage errors (exit code 2 as argparse always does)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"用法错误：{message}\n运行 townapp --help 查看说明。\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = ChineseArgumentParser(prog="townapp", description=f"{APP_TITLE}（不带子命令时打开图形界面）")
+    parser.add_argument("--version", action="version", version=f"townapp {__version__}")
+    parser.add_argument("--db", help="数据库文件（默认在数据文件夹中）")
+    parser.add_argument("--demo", action="store_true", help="打开演示数据库（首次使用时自动生成）")
+    sub = parser.add_subparsers(dest="command", parser_class=ChineseArgumentParser, metavar="命令")
+
+    init = sub.add_parser("init", help="新建一个空数据库")
+    init.add_argument("--db", required=True)
+    root = init.add_mutually_exclusive_group(required=True)
+    root.add_argument("--township", metavar="乡镇名称")
+    root.add_argument("--county", metavar="县名称")
+    init.add_argument("--code", required=True, help="区划代码（乡镇9位或12位，县6位）")
+    init.set_defaults(handler=cmd_init)
+
+    demo = sub.add_parser("demo", help="生成演示数据库")
+    demo.add_argument("--db", required=True)
+    demo.add_argument("--scale", choices=("township", "county"), default="township")
+    demo.add_argument("--seed", type=int, default=1)
+    demo.set_defaults(handler=cmd_demo)
+
+    check = sub.add_parser("check", help="检查数据库完整性和数据一致性")
+    check.add_argument("--db", required=True)
+    check.add_argument("--json", action="store_true", help="输出 JSON")
+    check.set_defaults(handler=cmd_check)
+
+    backup = sub.add_parser("backup", help="备份数据库")
+    backup.add_argument("--db", required=True)
+    backup.add_argument("--out", help="备份到的文件夹（默认为数据文件夹中的 backups）")
+    backup.set_defaults(handler=cmd_backup)
+
+    _add_exchange_commands(sub)
+    return parser
+
+
+def _add_exchange_commands(sub: argparse._SubParsersAction) -> None:
+    """import / export are served by townapp.exchange.commands (loaded lazily)."""
+    try:
+        from townapp.exchange import commands as exchange
+    except ImportError:
+        return
+    imp = sub.add_parser("import", help="导入 Excel 文件（先试导入检查）")
+    imp.add_argument("--db", required=True)
+    imp.add_argument("file", metavar="FILE")
+    imp.add_argument("--dry-run", action="store_true", help="只检查并报告，不修改数据库")
+    imp.add_argument("--report", help="把导入报告写到 .xlsx 或 .json 文件")
+    imp.set_defaults(handler=exchange.import_command)
+
+    export = sub.add_parser("export", help="导出模板、同步数据包等")
+    kinds = export.add_subparsers(dest="export_kind", parser_class=ChineseArgumentParser, metavar="类型",
+                                  required=True)
+    template = kinds.add_parser("template", help="导出空白导入模板")
+    template.add_argument("--out", required=True)
+    template.set_defaults(handler=exchange.export_template_command)
+    package = kinds.add_parser("package", help="导出报送县里的同步数据包")
+    package.add_argument("--db", required=True)
+    package.add_argument("--out", required=True)
+    package.set_defaults(handler=exchange.export_package_command)
+
+
+# ----- handlers ---------------------------------------------------------------
+def cmd_init(args: argparse.Namespace) -> int:
+    from townapp.core.actor import CLI_ACTOR
+    from townapp.db import open_database
+    from townapp.registry.service import RegistryService
+
+    path = Path(args.db)
+    if path.exists():
+        raise DomainError(f"文件已存在：{path}。为免覆盖数据，请换一个文件名。")
+    mode, name = ("county", args.county) if args.county else ("township", args.township)
+    db = open_database(path, create=True)
+    try:
+        RegistryService(db, CLI_ACTOR).initialise(mode, name, args.code)
+    except BaseException:
+        db.dispose()
+        path.unlink(missing_ok=True)
+        raise
+    db.dispose()
+    print(f"已新建{'县级' if mode == 'county' else '乡镇'}数据库：{path}（{name}，{args.code}）")
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from townapp.db import open_database
+    from townapp.demo import build_demo
+
+    path = Path(args.db)
+    if path.exists():
+        raise DomainError(f"文件已存在：{path}。演示数据只生成到新文件中。")
+    started = time.perf_counter()
+    last = [0.0]
+
+    def progress(done: int, total: int, text: str) -> None:
+        now = time.perf_counter()
+        if now - last[0] > 1.0 or done == total:
+            last[0] = now
+            print(f"  {text} {done}/{total}", flush=True)
+
+    db = open_database(path, create=True)
+    try:
+        summary = build_demo(db, scale=args.scale, seed=args.seed, progress=progress)
+    except BaseException:
+        db.dispose()
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        raise
+    db.dispose()
+    elapsed = time.perf_counter() - started
+    print(f"演示数据库已生成：{path}")
+    print(f"  {summary.describe()}")
+    print(f"  用时 {elapsed:.1f} 秒")
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from townapp.checks import run_checks
+    from townapp.db import open_database
+
+    db = open_database(args.db)
+    try:
+        report, facts = run_checks(db)
+    finally:
+        db.dispose()
+    if args.json:
+        print(json.dumps({"ok": report.ok, **facts, "errors": report.errors, "warnings": report.warnings},
+                         ensure_ascii=False, indent=2, default=str))
+    else:
+        print(f"数据库：{args.db}")
+        print(f"完整性：{facts.get('integrity')}；外键错误：{facts.get('foreign_key_violations')}；"
+              f"结构版本：{facts.get('schema_revision')}")
+        for message in report.errors:
+            print(f"错误：{message}")
+        for message in report.warnings:
+            print(f"提示：{message}")
+        print("检查通过" if report.ok else f"检查未通过：{len(report.errors)} 个错误")
+    return EXIT_OK if report.ok else EXIT_REJECTED
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from townapp.db.backup import backup_database
+
+    path = Path(args.db)
+    if not path.is_file():
+        raise DomainError(f"数据库文件不存在：{path}")
+    target = backup_database(path, Path(args.out) if args.out else None)
+    print(f"已备份到：{target}")
+    return EXIT_OK
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    from townapp.ui.app import run_gui
+
+    return run_gui(db_path=Path(args.db) if args.db else None, demo=args.demo)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from townapp.core.logs import configure_logging
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    configure_logging(config.log_path())
+    handler: Callable[[argparse.Namespace], int] = getattr(args, "handler", cmd_gui)
+    try:
+        return handler(args)
+    except DomainError as exc:
+        print(exc.message, file=sys.stderr)
+        return EXIT_REJECTED
+    except KeyboardInterrupt:
+        print("已中断", file=sys.stderr)
+        return EXIT_UNEXPECTED
+    except Exception:
+        log.exception("命令执行失败：%s", " ".join(sys.argv))
+        print(f"发生意外错误，详细信息已写入日志文件：{config.log_path()}", file=sys.stderr)
+        return EXIT_UNEXPECTED

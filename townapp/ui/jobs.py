@@ -1,0 +1,115 @@
+"""Long work off the GUI thread, with a progress dialog that appears only after ~0.5 s.
+
+Core functions take ``progress(done, total, text)`` and ``cancel()``; a Job runs
+one in the thread pool and reports back through Qt signals. Cancel sets a flag
+the core function checks; it then raises Cancelled and rolls back.
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtWidgets import QProgressDialog, QWidget
+
+from townapp.core.errors import Cancelled, DomainError
+
+Work = Callable[[Callable[[int, int, str], None], Callable[[], bool]], Any]
+
+SHOW_AFTER_MS = 500
+
+
+class _Signals(QObject):
+    progressed = Signal(int, int, str)
+    succeeded = Signal(object)
+    failed = Signal(str)
+    cancelled = Signal()
+
+
+class _Runnable(QRunnable):
+    def __init__(self, work: Work, signals: _Signals, stop: threading.Event) -> None:
+        super().__init__()
+        self._work, self._signals, self._stop = work, signals, stop
+
+    def run(self) -> None:
+        try:
+            result = self._work(self._signals.progressed.emit, self._stop.is_set)
+        except Cancelled:
+            self._signals.cancelled.emit()
+        except DomainError as exc:
+            self._signals.failed.emit(exc.message)
+        except Exception:  # shown to the user and logged by the receiver
+            self._signals.failed.emit("发生意外错误：\n" + traceback.format_exc(limit=3))
+        else:
+            self._signals.succeeded.emit(result)
+
+
+class Job(QObject):
+    """One background operation with its (delayed) progress dialog."""
+
+    finished = Signal()  # after success, failure or cancel
+
+    def __init__(self, parent: QWidget, title: str, work: Work,
+                 on_success: Callable[[Any], None] | None = None,
+                 on_failure: Callable[[str], None] | None = None) -> None:
+        super().__init__(parent)
+        self._stop = threading.Event()
+        self._signals = _Signals()
+        self._dialog = QProgressDialog(title, "取消", 0, 0, parent)
+        self._dialog.setWindowTitle(title)
+        self._dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        self._dialog.setMinimumDuration(SHOW_AFTER_MS)
+        self._dialog.setAutoClose(False)
+        self._dialog.setAutoReset(False)
+        self._dialog.canceled.connect(self.cancel)
+        self._signals.progressed.connect(self._on_progress)
+        self._signals.succeeded.connect(self._on_success)
+        self._signals.failed.connect(self._on_failure)
+        self._signals.cancelled.connect(self._on_cancelled)
+        self._on_success_cb, self._on_failure_cb = on_success, on_failure
+        self._runnable = _Runnable(work, self._signals, self._stop)
+        self.result: Any = None
+        self.error: str | None = None
+        self.was_cancelled = False
+        self.done = False
+
+    def start(self) -> Job:
+        self._dialog.setValue(0)
+        QThreadPool.globalInstance().start(self._runnable)
+        return self
+
+    def cancel(self) -> None:
+        self._dialog.setLabelText("正在取消……")
+        self._stop.set()
+
+    def _on_progress(self, done: int, total: int, text: str) -> None:
+        self._dialog.setMaximum(max(total, 0))
+        self._dialog.setValue(min(done, total) if total else 0)
+        if text:
+            self._dialog.setLabelText(text)
+
+    def _finish(self) -> None:
+        self.done = True
+        self._dialog.reset()
+        self._dialog.hide()
+        self._dialog.deleteLater()
+        self.finished.emit()
+
+    def _on_success(self, result: Any) -> None:
+        self.result = result
+        self._finish()
+        if self._on_success_cb:
+            self._on_success_cb(result)
+
+    def _on_failure(self, message: str) -> None:
+        self.error = message
+        self._finish()
+        if self._on_failure_cb:
+            self._on_failure_cb(message)
+
+    def _on_cancelled(self) -> None:
+        self.was_cancelled = True
+        self._finish()

@@ -1,0 +1,74 @@
+"""Small input widgets: a date field that accepts how people type dates, inline error labels."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QWidget
+
+from townapp.core.dates import DateParseError, parse_date
+from townapp.core.errors import FieldProblem
+
+ERROR_STYLE = "color: #c62828;"
+WARNING_STYLE = "color: #b26a00;"
+HINT_STYLE = "color: #555;"
+
+
+class DateField(QLineEdit):
+    """Text entry for dates: 2021-07-01, 2021/7/1, 20210701 or 2021年7月1日 all work."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setPlaceholderText("如 2021-07-01")
+
+    def date(self) -> dt.date | None:
+        """The date typed, None when empty; raises DateParseError when unreadable."""
+        text = self.text().strip()
+        return parse_date(text, allow_month=False) if text else None
+
+    def set_date(self, value: dt.date | None) -> None:
+        self.setText(value.isoformat() if value else "")
+
+    def problem(self, field: str) -> FieldProblem | None:
+        try:
+            self.date()
+        except DateParseError as exc:
+            return FieldProblem(field, str(exc))
+        return None
+
+
+class ErrorLabel(QLabel):
+    """A red (error) or amber (warning) line under a field; hidden when there is nothing to say."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.hide()
+
+    def show_problems(self, problems: list[FieldProblem]) -> None:
+        if not problems:
+            self.clear()
+            self.hide()
+            return
+        has_error = any(p.severity == "error" for p in problems)
+        self.setStyleSheet(ERROR_STYLE if has_error else WARNING_STYLE)
+        self.setText("\n".join(p.message for p in problems))
+        self.show()
+
+    def show_hint(self, text: str) -> None:
+        self.setStyleSheet(HINT_STYLE)
+        self.setText(text)
+        self.setVisible(bool(text))
+
+
+def fill_combo(combo: QComboBox, values: list[str] | tuple[str, ...], *, blank: bool = False) -> None:
+    combo.clear()
+    if blank:
+        combo.addItem("", None)
+    for value in values:
+        combo.addItem(value, value)
+
+
+def select_data(combo: QComboBox, value: object) -> None:
+    index = combo.findData(value)
+    combo.setCurrentIndex(max(index, 0))
