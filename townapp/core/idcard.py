@@ -2,7 +2,7 @@
 
 Checksum and birth date are errors. A region code that python-stdnum does not
 know for the birth year is only a warning: codes changed over time (临猗 was
-142729 before 2000 and 140821 after) and stdnum's table is not complete.
+142724 before 2000 and 140821 after) and stdnum's table is not complete.
 """
 
 from __future__ import annotations

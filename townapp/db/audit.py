@@ -60,7 +60,7 @@ def _entity_id(obj: Any) -> int | None:
     return key[0] if len(key) == 1 and isinstance(key[0], int) else None
 
 
-def _after_flush(session: Session, _flush_context: Any) -> None:
+def _after_flush(session: Session, flush_context: Any) -> None:
     actor = session.info.get("actor")
     username = getattr(actor, "username", None) or "系统"
     reason = session.info.get("reason")
@@ -89,8 +89,12 @@ def _after_flush(session: Session, _flush_context: Any) -> None:
                 new = hist.added[0] if hist.added else None
                 if old != new:
                     add("update", obj, attr.key, _text(old), _text(new))
-    for obj in session.deleted:
-        if getattr(obj, "__audited__", False):
+    # session.deleted holds only explicit deletes; the flush also deletes orphans (a group
+    # removed from its village, a member removed from a household) and cascaded children
+    deleted = [state.obj() for state, (isdelete, listonly) in flush_context.states.items()
+               if isdelete and not listonly]
+    for obj in deleted:
+        if obj is not None and getattr(obj, "__audited__", False):
             add("delete", obj, None, _snapshot(obj), None)
     if rows:
         session.connection().execute(AuditEntry.__table__.insert(), rows)

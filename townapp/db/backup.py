@@ -18,17 +18,21 @@ def backup_database(source: Path, out_dir: Path | None = None, reason: str = "ma
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     target = out_dir / f"{source.stem}-{stamp}-{reason}.db"
     tmp = target.with_suffix(".db.part")
-    src = sqlite3.connect(readonly_uri(source), uri=True)
     try:
-        dst = sqlite3.connect(tmp)
+        src = sqlite3.connect(readonly_uri(source), uri=True)
         try:
-            src.backup(dst)
-            dst.execute("PRAGMA journal_mode=DELETE")
+            dst = sqlite3.connect(tmp)
+            try:
+                src.backup(dst)
+                dst.execute("PRAGMA journal_mode=DELETE")
+            finally:
+                dst.close()
         finally:
-            dst.close()
-    finally:
-        src.close()
-    with open(tmp, "rb+") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, target)
+            src.close()
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a failed backup leaves nothing that looks like one
+        raise
     return target

@@ -31,7 +31,7 @@ class Village(SyncedMixin, Base):
     name_initials: Mapped[str] = mapped_column(String(64), default="", index=True)
 
     groups: Mapped[list[VillageGroup]] = relationship(back_populates="village", cascade="all, delete-orphan",
-                                                      order_by="VillageGroup.name")
+                                                      order_by="VillageGroup.id")
 
 
 class VillageGroup(SyncedMixin, Base):
@@ -49,8 +49,10 @@ class VillageGroup(SyncedMixin, Base):
 
 class Person(SyncedMixin, Base):
     __tablename__ = "person"
+    # the people list is ordered by (initials, name): these indexes give that order without sorting
     __table_args__ = (
-        Index("ix_person_village_name", "village_id", "name"),
+        Index("ix_person_initials_name", "name_initials", "name"),
+        Index("ix_person_village_initials_name", "village_id", "name_initials", "name"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -58,7 +60,7 @@ class Person(SyncedMixin, Base):
     # the ID reversed, so an "ends with" search is an indexed prefix range
     id_number_rev: Mapped[str] = mapped_column(String(18), index=True)
     name: Mapped[str] = mapped_column(String(64), index=True)
-    name_initials: Mapped[str] = mapped_column(String(32), index=True)
+    name_initials: Mapped[str] = mapped_column(String(32))
     sex: Mapped[str] = mapped_column(String(2))
     birth_date: Mapped[dt.date]
     ethnicity: Mapped[str] = mapped_column(String(16), default="汉族")

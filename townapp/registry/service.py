@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from townapp.core.actor import ROLE_READONLY, ROLE_VILLAGE, SYSTEM_ACTOR, Actor
@@ -14,6 +16,7 @@ from townapp.core.pinyin import initials
 from townapp.core.text import clean_name, normalize_phone, remove_spaces, to_halfwidth
 from townapp.db import Database
 from townapp.db.base import MetaEntry
+from townapp.db.fast import fetch_first_column
 from townapp.registry import models as m
 from townapp.registry.dto import (
     BranchDTO,
@@ -136,7 +139,7 @@ class RegistryService:
     def village_groups(self, village_id: int) -> list[tuple[int, str]]:
         with self.db.reader() as s:
             rows = s.execute(select(m.VillageGroup.id, m.VillageGroup.name)
-                             .where(m.VillageGroup.village_id == village_id).order_by(m.VillageGroup.name))
+                             .where(m.VillageGroup.village_id == village_id).order_by(m.VillageGroup.id))
             return [(r[0], r[1]) for r in rows]
 
     def check_village(self, data: VillageInput) -> list[FieldProblem]:
@@ -182,6 +185,9 @@ class RegistryService:
             existing = {g.name: g for g in village.groups}
             for name, group in existing.items():
                 if name not in wanted:
+                    # its households lose the group through the ORM (audited), not by ON DELETE SET NULL
+                    for household in s.scalars(select(m.Household).where(m.Household.group_id == group.id)):
+                        household.group_id = None
                     village.groups.remove(group)
             for name in wanted:
                 if name not in existing:
@@ -197,7 +203,12 @@ class RegistryService:
             used += s.scalar(select(func.count()).select_from(m.Person).where(m.Person.village_id == village_id))
             if used:
                 raise DomainError(f"{village.name}还有住户或人员登记，不能删除；请先移走或删除它们")
+            name = village.name
             s.delete(village)
+            try:
+                s.flush()
+            except IntegrityError:  # still referenced elsewhere: a party branch, another module's records
+                raise DomainError(f"{name}还有党组织等其他记录引用，不能删除；请先移走或删除它们") from None
 
     # ----- people --------------------------------------------------------
     def check_person(self, data: PersonInput) -> list[FieldProblem]:
@@ -325,8 +336,7 @@ class RegistryService:
         }
         columns = orders.get(f.order, orders["name"]) + (m.Person.id,)
         query = query.order_by(*(c.desc() if f.descending else c for c in columns))
-        with self.db.engine.connect() as conn:
-            return [row[0] for row in conn.execute(query)]
+        return fetch_first_column(self.db.engine, query)
 
     def person_rows(self, ids: Sequence[int]) -> dict[int, PersonRow]:
         """Rows for one page of ids (the model asks for a few hundred at a time)."""
@@ -353,7 +363,10 @@ class RegistryService:
     def check_household(self, data: HouseholdInput) -> list[FieldProblem]:
         problems = check_household(data)
         for index, member in enumerate(data.members):
-            member_problems = self.check_person(member.person)
+            # a member typed by the ID number of a registered person is that person (saving reuses
+            # them); whether they already live in another household is a household conflict below
+            member_problems = (self.check_person(member.person) if member.person.id is not None
+                               else check_person(member.person)[0])
             problems.extend(FieldProblem(f"members[{index}].{p.field}", p.message, p.severity) for p in member_problems)
         with self.db.reader() as s:
             problems.extend(self._household_conflicts(s, data))
@@ -406,8 +419,8 @@ class RegistryService:
             kept: list[m.HouseholdMember] = []
             for index, member in enumerate(data.members):
                 person_input = self._merge_registered(s, member.person)
-                if person_input.village_id is None:
-                    person_input.village_id = data.village_id
+                if person_input.village_id is None:  # a copy: the caller's form input stays as typed
+                    person_input = replace(person_input, village_id=data.village_id)
                 person = self._upsert_person(s, person_input, field_prefix=f"members[{index}].")
                 link = next((x for x in household.members if x.person_id == person.id), None)
                 if link is None:
@@ -454,8 +467,10 @@ class RegistryService:
             s.delete(household)
             s.flush()
             if with_people:
-                for person in people:
-                    s.execute(delete(m.PartyMember).where(m.PartyMember.person_id == person.id))
+                for person in people:  # through the ORM, so the audit hook sees every row removed
+                    member = s.scalar(select(m.PartyMember).where(m.PartyMember.person_id == person.id))
+                    if member is not None:
+                        s.delete(member)
                     s.delete(person)
 
     def household_ids(self, f: SearchFilter) -> list[int]:
@@ -476,8 +491,7 @@ class RegistryService:
                   "head_name": (head.c.name_initials,), "address": (m.Household.address,)}
         columns = orders.get(f.order, orders["number"]) + (m.Household.id,)
         query = query.order_by(*(c.desc() if f.descending else c for c in columns))
-        with self.db.engine.connect() as conn:
-            return [row[0] for row in conn.execute(query)]
+        return fetch_first_column(self.db.engine, query)
 
     def household_rows(self, ids: Sequence[int]) -> dict[int, HouseholdRow]:
         if not ids:

@@ -7,7 +7,7 @@ import re
 
 from townapp.core.dates import age_on
 from townapp.core.errors import FieldProblem
-from townapp.core.idcard import IdInfo, IdNumberError, parse_id_number
+from townapp.core.idcard import IdInfo, IdNumberError, normalize_id_number, parse_id_number
 from townapp.core.text import clean_name, normalize_phone
 from townapp.registry.dto import HouseholdInput, PartyInput, PersonInput
 from townapp.registry.vocab import vocab
@@ -82,7 +82,7 @@ def check_household(data: HouseholdInput) -> list[FieldProblem]:
         problems.append(FieldProblem("members", "每户必须有且只有一位户主" + ("（现在没有户主）" if heads == 0 else f"（现在有{heads}位）")))
     seen: set[str] = set()
     for index, member in enumerate(data.members):
-        number = (member.person.id_number or "").strip().upper()
+        number = normalize_id_number(member.person.id_number or "")
         if number and number in seen:
             problems.append(FieldProblem(f"members[{index}].id_number", "同一人在本户中出现了两次"))
         seen.add(number)

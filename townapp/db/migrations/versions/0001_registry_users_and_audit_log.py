@@ -110,8 +110,8 @@ def upgrade() -> None:
     with op.batch_alter_table('person', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_person_id_number_rev'), ['id_number_rev'], unique=False)
         batch_op.create_index(batch_op.f('ix_person_name'), ['name'], unique=False)
-        batch_op.create_index(batch_op.f('ix_person_name_initials'), ['name_initials'], unique=False)
-        batch_op.create_index('ix_person_village_name', ['village_id', 'name'], unique=False)
+        batch_op.create_index('ix_person_initials_name', ['name_initials', 'name'], unique=False)
+        batch_op.create_index('ix_person_village_initials_name', ['village_id', 'name_initials', 'name'], unique=False)
 
     op.create_table('user_account',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -232,8 +232,8 @@ def downgrade() -> None:
     op.drop_table('village_group')
     op.drop_table('user_account')
     with op.batch_alter_table('person', schema=None) as batch_op:
-        batch_op.drop_index('ix_person_village_name')
-        batch_op.drop_index(batch_op.f('ix_person_name_initials'))
+        batch_op.drop_index('ix_person_village_initials_name')
+        batch_op.drop_index('ix_person_initials_name')
         batch_op.drop_index(batch_op.f('ix_person_name'))
         batch_op.drop_index(batch_op.f('ix_person_id_number_rev'))
 

@@ -1,0 +1,1013 @@
+"""The registry's sheets for the exchange: villages, party organisations, households, people, party members.
+
+Each spec lists its columns once (headers, aliases, types, vocabularies);
+each adapter matches rows against the registry tables by natural keys —
+区划代码, (村, 户编号), 身份证号 — with set-based queries in chunks, applies
+the registry's own rules (``validation.check_person``/``check_party``), and
+writes with Core bulk statements. Only columns present in the user's file are
+compared and written, so a village's own roster never blanks other fields.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, case, delete, func, insert, select, update
+
+from townapp.core.errors import FieldProblem
+from townapp.core.idcard import IdInfo, IdNumberError, mask_id_number, parse_id_number
+from townapp.core.pinyin import initials
+from townapp.db.base import new_uuid
+from townapp.exchange import spec as s
+from townapp.exchange.spec import ColumnSpec, ImportContext, Row, SheetAdapter, SheetSpec
+from townapp.registry import models as m
+from townapp.registry.dto import PartyInput, PersonInput
+from townapp.registry.validation import PHONE, check_party, check_person
+from townapp.registry.vocab import vocab
+
+CHUNK = 500
+_VILLAGE_SUFFIXES = ("村民委员会", "居民委员会", "村委会", "居委会")
+_PHONE_PATTERN = PHONE.pattern.strip("^$")
+_PHONE_MESSAGE = "联系电话应为11位手机号或带区号的固定电话（如 0359-1234567），一格只填一个号码"
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _enum(key: str, header: str, vocabulary: str, **kw: Any) -> ColumnSpec:
+    v = vocab(vocabulary)
+    return ColumnSpec(key, header, s.ENUM, choices=v.values, synonyms=dict(v.synonyms), **kw)
+
+
+def _village_columns(required_note: str) -> tuple[ColumnSpec, ColumnSpec]:
+    return (
+        ColumnSpec("village_code", "村区划代码", s.CODE, aliases=("村代码", "村（社区）区划代码", "村级区划代码"),
+                   pattern=r"\d{12}", pattern_message="村区划代码应为12位数字", example="140821100201", width=16,
+                   note=f"12位统计用区划代码；与“所属村”填一个即可。{required_note}"),
+        ColumnSpec("village_name", "所属村", s.NAME, aliases=("村名称", "村/社区", "村（社区）", "所属村（社区）", "村居",
+                                                               "行政村", "村", "所在村", "村别"),
+                   example="东张村", width=12, note="村或社区名称；同名村较多时请填村区划代码"),
+    )
+
+
+def _next_id(conn: Connection, table: Any) -> int:
+    return int(conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()) + 1
+
+
+def _strip_suffix(name: str) -> str:
+    for suffix in _VILLAGE_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def township_id(conn: Connection, ctx: ImportContext) -> int | None:
+    """The township rows belong to; in county mode created on first import, a renamed code is a conflict."""
+    if "township_id" in ctx.shared:
+        return ctx.shared["township_id"]
+    row = conn.execute(select(m.Township.id, m.Township.name).where(m.Township.code == ctx.township_code)).first()
+    result: int | None
+    if row is None:
+        if ctx.mode != "county":
+            ctx.error(None, None, "conflict", f"数据库中没有本乡镇（区划代码 {ctx.township_code}）的记录，无法导入")
+            result = None
+        else:
+            now = ctx.now
+            result = int(conn.execute(insert(m.Township).values(
+                code=ctx.township_code, name=ctx.township_name, uuid=new_uuid(), created_at=now, updated_at=now)
+            ).inserted_primary_key[0])
+    else:
+        result = row[0]
+        if ctx.mode == "county" and row[1] != ctx.township_name:
+            ctx.error(None, None, "conflict",
+                      f"冲突：区划代码 {ctx.township_code} 在县库中是“{row[1]}”，本数据包却是“{ctx.township_name}”。"
+                      "同一区划代码不能有两个名称，请核实后由乡镇更正再导入")
+    ctx.shared["township_id"] = result
+    return result
+
+
+class VillageLookup:
+    """Villages of the township by code and by name (with or without 村委会), loaded once per sheet."""
+
+    def __init__(self, conn: Connection, township: int | None) -> None:
+        self.by_code: dict[str, tuple[int, str, int]] = {}
+        self.by_name: dict[str, list[int]] = defaultdict(list)
+        self.names: dict[int, tuple[str, str]] = {}
+        for vid, code, name, tid in conn.execute(select(m.Village.id, m.Village.code, m.Village.name,
+                                                        m.Village.township_id)):
+            self.by_code[code] = (vid, name, tid)
+            if township is None or tid == township:
+                self.by_name[name].append(vid)
+                short = _strip_suffix(name)
+                if short != name:
+                    self.by_name[short].append(vid)
+                self.names[vid] = (code, name)
+        self.township = township
+
+    def resolve(self, row: Row, ctx: ImportContext, *, required: bool) -> int | None:
+        """The village id a row names by code or name; errors name the column the user filled."""
+        code = row.values.get("village_code")
+        name = row.values.get("village_name")
+        if code:
+            hit = self.by_code.get(code)
+            if hit is None or (self.township is not None and hit[2] != self.township):
+                ctx.error(row, "village_code", "unknown_village",
+                          f"村区划代码 {code} 不是本乡镇已登记的村/社区：请核对代码，或先在“村社区”表中登记")
+                return None
+            if name and name != hit[1] and _strip_suffix(name) != _strip_suffix(hit[1]):
+                ctx.error(row, "village_name", "village_mismatch",
+                          f"所属村“{name}”与村区划代码 {code}（{hit[1]}）不一致，请核对")
+                return None
+            return hit[0]
+        if name:
+            ids = sorted(set(self.by_name.get(name) or self.by_name.get(_strip_suffix(name)) or []))
+            if not ids:
+                ctx.error(row, "village_name", "unknown_village",
+                          f"“{name}”不是本乡镇已登记的村/社区：请核对名称，或先在“村社区”表中登记")
+                return None
+            if len(ids) > 1:
+                ctx.error(row, "village_name", "unknown_village",
+                          f"本乡镇有 {len(ids)} 个叫“{name}”的村/社区，请改填村区划代码")
+                return None
+            return ids[0]
+        if required:
+            key = "village_name" if "village_name" in ctx.present else "village_code"
+            ctx.error(row, key, "required", "所属村不能为空（填村名称或村区划代码）")
+        return None
+
+
+def _village_export(conn: Connection, township_code: str | None) -> dict[int, tuple[str, str]]:
+    query = select(m.Village.id, m.Village.code, m.Village.name)
+    if township_code is not None:
+        query = query.join(m.Township, m.Township.id == m.Village.township_id).where(m.Township.code == township_code)
+    return {vid: (code, name) for vid, code, name in conn.execute(query)}
+
+
+# ====================================================================================
+class VillageAdapter(SheetAdapter):
+    entity = "village"
+
+    def match(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
+        tid = township_id(conn, ctx)
+        valid = [r for r in rows if not r.failed]
+        existing: dict[str, tuple[int, str, str, int]] = {}
+        codes = [r.values["code"] for r in valid]
+        for part in _chunks(codes):
+            for vid, code, name, kind, village_tid in conn.execute(
+                    select(m.Village.id, m.Village.code, m.Village.name, m.Village.kind, m.Village.township_id)
+                    .where(m.Village.code.in_(part))):
+                existing[code] = (vid, name, kind, village_tid)
+        groups: dict[int, set[str]] = defaultdict(set)
+        ids = [v[0] for v in existing.values()]
+        for part in _chunks(ids):
+            for vid, name in conn.execute(select(m.VillageGroup.village_id, m.VillageGroup.name)
+                                          .where(m.VillageGroup.village_id.in_(part))):
+                groups[vid].add(name)
+        for row in valid:
+            hit = existing.get(row.values["code"])
+            if hit is None:
+                row.action = "created"
+                row.data["township_id"] = tid
+                continue
+            vid, name, kind, village_tid = hit
+            if ctx.mode == "township" and tid is not None and village_tid != tid:
+                ctx.error(row, "code", "conflict", f"区划代码 {row.values['code']} 已属于其他乡镇的“{name}”")
+                continue
+            row.entity_id = vid
+            changes: dict[str, Any] = {}
+            if row.has("name") and row.values["name"] != name:
+                changes["name"] = row.values["name"]
+                changes["name_initials"] = initials(row.values["name"])
+            if row.get("kind") and row.values["kind"] != kind:
+                changes["kind"] = row.values["kind"]
+            if row.has("groups") and set(row.values["groups"] or ()) != groups[vid]:
+                row.data["groups_old"] = groups[vid]
+                changes["groups"] = True
+            row.data["changes"] = changes
+            row.action = "updated" if changes else "unchanged"
+
+    def apply(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
+        table = m.Village.__table__
+        next_id = _next_id(conn, table)
+        creates, group_rows = [], []
+        for row in rows:
+            if row.failed:
+                continue
+            if row.action == "created":
+                if row.data.get("township_id") is None:
+                    ctx.error(row, "code", "conflict", "无法确定本村所属乡镇")
+                    continue
+                row.entity_id = next_id
+                next_id += 1
+                creates.append(dict(id=row.entity_id, township_id=row.data["township_id"], code=row.values["code"],
+                                    name=row.values["name"], kind=row.get("kind", "村"),
+                                    name_initials=initials(row.values["name"]), uuid=new_uuid(),
+                                    created_at=ctx.now, updated_at=ctx.now))
+                group_rows += [dict(village_id=row.entity_id, name=g, uuid=new_uuid(), created_at=ctx.now,
+                                    updated_at=ctx.now) for g in row.get("groups", ())]
+            elif row.action == "updated":
+                changes = dict(row.data["changes"])
+                if changes.pop("groups", False):
+                    wanted = set(row.values.get("groups") or ())
+                    old = row.data["groups_old"]
+                    removed = sorted(old - wanted)
+                    if removed:
+                        conn.execute(delete(m.VillageGroup).where(m.VillageGroup.village_id == row.entity_id,
+                                                                  m.VillageGroup.name.in_(removed)))
+                    group_rows += [dict(village_id=row.entity_id, name=g, uuid=new_uuid(), created_at=ctx.now,
+                                        updated_at=ctx.now) for g in row.values.get("groups") or () if g not in old]
+                conn.execute(update(m.Village).where(m.Village.id == row.entity_id)
+                             .values(updated_at=ctx.now, **changes))
+        if creates:
+            conn.execute(insert(m.Village), creates)
+        if group_rows:
+            conn.execute(insert(m.VillageGroup), group_rows)
+
+    def export_rows(self, conn: Connection, township_code: str | None) -> Iterator[dict[str, Any]]:
+        villages = _village_export(conn, township_code)
+        groups: dict[int, list[str]] = defaultdict(list)
+        for vid, name in conn.execute(select(m.VillageGroup.village_id, m.VillageGroup.name)
+                                      .order_by(m.VillageGroup.name)):
+            groups[vid].append(name)
+        query = select(m.Village.id, m.Village.code, m.Village.name, m.Village.kind).order_by(m.Village.code)
+        for vid, code, name, kind in conn.execute(query):
+            if vid in villages:
+                yield {"code": code, "name": name, "kind": kind, "groups": tuple(groups.get(vid, ()))}
+
+    def delete(self, conn: Connection, ids: list[int]) -> None:
+        for part in _chunks(ids):
+            conn.execute(update(m.PartyBranch).where(m.PartyBranch.village_id.in_(part)).values(village_id=None))
+            conn.execute(delete(m.Village).where(m.Village.id.in_(part)))
+
+
+VILLAGE_SHEET = SheetSpec(
+    key="village", title="村社区", aliases=("村/社区", "村（社区）", "村社区信息", "村庄信息", "行政村", "村居信息", "村名册"),
+    description="本乡镇的村和社区。区划代码是村的唯一标识，导入时按它找到已有的村。",
+    key_columns=("code",),
+    adapter=VillageAdapter(),
+    columns=(
+        ColumnSpec("code", "区划代码", s.CODE, aliases=("村区划代码", "行政区划代码", "统计用区划代码", "村代码", "代码"),
+                   required=True, pattern=r"\d{12}", pattern_message="区划代码应为12位数字", example="140821100201",
+                   width=16, note="12位统计用区划代码"),
+        ColumnSpec("name", "名称", s.NAME, aliases=("村名称", "村/社区名称", "村（社区）名称", "村居名称", "村名", "社区名称"),
+                   required=True, max_length=64, example="东张村", width=14),
+        _enum("kind", "类别", "village_kind", aliases=("类型", "村/社区"), example="村", width=8,
+              note="村 或 社区（不填按“村”）"),
+        ColumnSpec("groups", "村民小组", s.LIST, aliases=("村民小组名称", "小组", "村民组"), example="一组、二组、三组",
+                   width=30, note="多个小组用顿号“、”隔开；填写后以本表为准，未列出的小组会被删除"),
+    ),
+)
+
+
+# ====================================================================================
+class BranchAdapter(SheetAdapter):
+    """Party organisations: few rows, applied one by one so a parent listed above its children works."""
+
+    entity = "branch"
+
+    def _load(self, conn: Connection, ctx: ImportContext) -> dict[tuple[int | None, str], tuple[int, str, int | None]]:
+        held = ctx.held_ids(self.entity)
+        result = {}
+        for bid, name, kind, parent, vid in conn.execute(select(m.PartyBranch.id, m.PartyBranch.name,
+                                                                m.PartyBranch.kind, m.PartyBranch.parent_id,
+                                                                m.PartyBranch.village_id)):
+            if held is not None and vid is None and bid not in held:
+                continue  # another township's 党委 or 机关支部 in a county database
+            result[(vid, name)] = (bid, kind, parent)
+        return result
+
+    def match(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
+        villages = VillageLookup(conn, township_id(conn, ctx))
+        existing = self._load(conn, ctx)
+        seen: dict[tuple[int | None, str], int] = {}
+        for row in rows:
+            if row.failed:
+                continue
+            vid = villages.resolve(row, ctx, required=False)
+            if row.failed:
+                continue
+            key = (vid, row.values["name"])
+            if key in seen:
+                ctx.error(row, "name", "duplicate_in_file", f"与第{seen[key]}行重复：同一村的党组织“{key[1]}”只能出现一次")
+                continue
+            seen[key] = row.number
+            row.data["village_id"] = vid
+            hit = existing.get(key)
+            if hit is not None:
+                row.entity_id = hit[0]
+
+    def apply(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
+        existing = self._load(conn, ctx)
+        by_name: dict[str, list[tuple[int, int | None]]] = defaultdict(list)
+        for (vid, name), (bid, _kind, _parent) in existing.items():
+            by_name[name].append((bid, vid))
+        for row in rows:
+            if row.failed:
+                continue
+            vid = row.data["village_id"]
+            parent_id: int | None = None
+            if row.get("parent"):
+                parent_id = self._parent(row, vid, by_name, ctx)
+                if row.failed:
+                    continue
+            hit = existing.get((vid, row.values["name"]))
+            if hit is None:
+                values = dict(name=row.values["name"], kind=row.values["kind"], parent_id=parent_id, village_id=vid,
+                              uuid=new_uuid(), created_at=ctx.now, updated_at=ctx.now)
+                row.entity_id = int(conn.execute(insert(m.PartyBranch).values(**values)).inserted_primary_key[0])
+                row.action = "created"
+                existing[(vid, row.values["name"])] = (row.entity_id, row.values["kind"], parent_id)
+                by_name[row.values["name"]].append((row.entity_id, vid))
+                continue
+            bid, kind, old_parent = hit
+            if parent_id == bid:
+                ctx.error(row, "parent", "rule", "上级组织不能是它自己")
+                continue
+            changes: dict[str, Any] = {}
+            if row.values["kind"] != kind:
+                changes["kind"] = row.values["kind"]
+            if row.has("parent") and parent_id != old_parent:
+                changes["parent_id"] = parent_id
+            row.entity_id = bid
+            row.action = "updated" if changes else "unchanged"
+            if changes:
+                conn.execute(update(m.PartyBranch).where(m.PartyBranch.id == bid).values(updated_at=ctx.now, **changes))
+
+    @staticmethod
+    def _parent(row: Row, vid: int | None, by_name: dict[str, list[tuple[int, int | None]]],
+                ctx: ImportContext) -> int | None:
+        name = row.values["parent"]
+        candidates = by_name.get(name, [])
+        for preferred in (vid, None):
+            hits = [bid for bid, v in candidates if v == preferred]
+            if len(hits) == 1:
+                return hits[0]
+        if len(candidates) == 1:
+            return candidates[0][0]
+        if not candidates:
+            ctx.error(row, "parent", "unknown_branch",
+                      f"上级组织“{name}”不存在：请先登记它（可写在本表中较靠前的行）")
+        else:
+            ctx.error(row, "parent", "unknown_branch", f"有多个叫“{name}”的党组织，无法确定上级组织")
+        return None
+
+    def export_rows(self, conn: Connection, township_code: str | None) -> Iterator[dict[str, Any]]:
+        villages = _village_export(conn, township_code)
+        branches = {bid: (name, kind, parent, vid) for bid, name, kind, parent, vid in conn.execute(
+            select(m.PartyBranch.id, m.PartyBranch.name, m.PartyBranch.kind, m.PartyBranch.parent_id,
+                   m.PartyBranch.village_id))}
+
+        def depth(bid: int) -> int:
+            level, seen = 0, set()
+            while branches[bid][2] is not None and bid not in seen:
+                seen.add(bid)
+                bid = branches[bid][2]  # type: ignore[assignment]
+                level += 1
+            return level
+
+        keyed = []
+        for bid, (name, kind, parent, vid) in branches.items():
+            if vid is not None and vid not in villages:
+                continue
+            code, village = villages.get(vid, ("", "")) if vid is not None else ("", "")
+            keyed.append(((depth(bid), code, name), {
+                "name": name, "kind": kind, "parent": branches[parent][0] if parent in branches else None,
+                "village_code": code or None, "village_name": village or None}))
+        for _key, record in sorted(keyed, key=lambda t: t[0]):
+            yield record
+
+    def delete(self, conn: Connection, ids: list[int]) -> None:
+        for part in _chunks(ids):
+            conn.execute(update(m.PartyMember).where(m.PartyMember.branch_id.in_(part)).values(branch_id=None))
+            conn.execute(update(m.PartyMember).where(m.PartyMember.group_id.in_(part)).values(group_id=None))
+            conn.execute(update(m.PartyBranch).where(m.PartyBranch.parent_id.in_(part)).values(parent_id=None))
+            conn.execute(delete(m.PartyBranch).where(m.PartyBranch.id.in_(part)))
+
+
+BRANCH_SHEET = SheetSpec(
+    key="branch", title="党组织", aliases=("党组织信息", "基层党组织", "党组织设置", "党支部信息", "党组织名册"),
+    description="党委、党总支、党支部、党小组。上级组织写名称，须已登记或写在本表较靠前的行。",
+    adapter=BranchAdapter(),
+    columns=(
+        ColumnSpec("name", "组织名称", s.NAME, aliases=("党组织名称", "名称", "支部名称", "党支部名称"), required=True,
+                   max_length=100, example="中共东张村支部委员会", width=28),
+        _enum("kind", "组织类别", "branch_kind", aliases=("类别", "组织类型", "党组织类别"), required=True,
+              example="党支部", width=10),
+        ColumnSpec("parent", "上级组织", s.NAME, aliases=("上级党组织", "隶属组织", "上级党组织名称"), max_length=100,
+                   example="中共临晋镇委员会", width=24),
+        *_village_columns("乡镇党委等不属于某村的组织两列都不填。"),
+    ),
+)
+
+
+# ====================================================================================
+class HouseholdAdapter(SheetAdapter):
+    entity = "household"
+    _FIELDS = ("group", "address", "phone", "note")
+
+    def match(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
+        villages = VillageLookup(conn, township_id(conn, ctx))
+        wanted: dict[int, set[str]] = defaultdict(set)
+        seen: dict[tuple[int, str], int] = {}
+        for row in rows:
+            if row.failed:
+                continue
+            vid = villages.resolve(row, ctx, required=True)
+            if vid is None:
+                continue
+            key = (vid, row.values["number"])
+            if key in seen:
+                ctx.error(row, "number", "duplicate_in_file",
+                          f"与第{seen[key]}行重复：{villages.names[vid][1]} 户编号 {key[1]} 只能出现一次")
+                continue
+            seen[key] = row.number
+            row.data["village_id"] = vid
+            wanted[vid].add(row.values["number"])
+        existing: dict[tuple[int, str], tuple[Any, ...]] = {}
+        for vid, numbers in wanted.items():
+            for part in _chunks(sorted(numbers)):
+                for hid, number, group_id, address, phone, note in conn.execute(
+                        select(m.Household.id, m.Household.number, m.Household.group_id, m.Household.address,
+                               m.Household.phone, m.Household.note)
+                        .where(m.Household.village_id == vid, m.Household.number.in_(part))):
+                    existing[(vid, number)] = (hid, group_id, address, phone, note)
+        groups = self._groups(conn, list(wanted))
+        for row in rows:
+            if row.failed:
+                continue
+            vid = row.data["village_id"]
+            new = {}
+            if row.has("group"):
+                name = row.values["group"]
+                new["group_id"] = groups.get((vid, name)) if name else None
+                if name and new["group_id"] is None:
+                    row.data["new_group"] = name
+            for key in ("address", "phone", "note"):
+                if row.has(key):
+                    new[key] = row.values[key]
+            row.data["new"] = new
+            hit = existing.get((vid, row.values["number"]))
+            if hit is None:
+                row.action = "created"
+                continue
+            row.entity_id = hit[0]
+            old = dict(zip(("group_id", "address", "phone", "note"), hit[1:], strict=True))
+            changed = "new_group" in row.data or any(old[k] != v for k, v in new.items())
+            row.action = "updated" if changed else "unchanged"
+
+    @staticmethod
+    def _groups(conn: Connection, village_ids: list[int]) -> dict[tuple[int, str], int]:
+        result = {}
+        for part in _chunks(village_ids):
+            for gid, vid, name in conn.execute(select(m.VillageGroup.id, m.VillageGroup.village_id,
+                                                      m.VillageGroup.name).where(m.VillageGroup.village_id.in_(part))):
+                result[(vid, name)] = gid
+        return result
+
+    def apply(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
+        valid = [r for r in rows if not r.failed and r.action in ("created", "updated")]
+        new_groups = sorted({(r.data["village_id"], r.data["new_group"]) for r in valid if "new_group" in r.data})
+        if new_groups:
+            conn.execute(insert(m.VillageGroup), [dict(village_id=v, name=n, uuid=new_uuid(), created_at=ctx.now,
+                                                       updated_at=ctx.now) for v, n in new_groups])
+            ids = self._groups(conn, sorted({v for v, _ in new_groups}))
+            for row in valid:
+                if "new_group" in row.data:
+                    row.data["new"]["group_id"] = ids[(row.data["village_id"], row.data["new_group"])]
+            for vid, name in new_groups:
+                first = next(r for r in valid if r.data["village_id"] == vid and r.data.get("new_group") == name)
+                ctx.warn(first, "group", f"村民小组“{name}”原来没有登记，已自动添加到该村")
+        next_id = _next_id(conn, m.Household.__table__)
+        creates, updates = [], []
+        present = [k for k in ("group_id", "address", "phone", "note")
+                   if (k == "group_id" and "group" in ctx.present) or k in ctx.present]
+        for row in valid:
+            new = row.data["new"]
+            if row.action == "created":
+                row.entity_id = next_id
+                next_id += 1
+                creates.append(dict(id=row.entity_id, village_id=row.data["village_id"], number=row.values["number"],
+                                    group_id=new.get("group_id"), address=new.get("address"), phone=new.get("phone"),
+                                    note=new.get("note"), uuid=new_uuid(), created_at=ctx.now, updated_at=ctx.now))
+            else:
+                updates.append(dict(b_id=row.entity_id, updated_at=ctx.now, **{k: new[k] for k in present}))
+        if creates:
+            conn.execute(insert(m.Household), creates)
+        if updates:
+            table = m.Household.__table__
+            conn.execute(update(table).where(table.c.id == bindparam("b_id")).values(
+                {k: bindparam(k) for k in (*present, "updated_at")}), updates)
+
+    def export_rows(self, conn: Connection, township_code: str | None) -> Iterator[dict[str, Any]]:
+        villages = _village_export(conn, township_code)
+        query = (select(m.Household.village_id, m.Household.number, m.VillageGroup.name, m.Household.address,
+                        m.Household.phone, m.Household.note)
+                 .outerjoin(m.VillageGroup, m.VillageGroup.id == m.Household.group_id))
+        records = []
+        for vid, number, group, address, phone, note in conn.execute(query):
+            if vid not in villages:
+                continue
+            code, name = villages[vid]
+            records.append(((code, number), {"village_code": code, "village_name": name, "number": number,
+                                             "group": group, "address": address, "phone": phone, "note": note}))
+        for _key, record in sorted(records, key=lambda t: t[0]):
+            yield record
+
+    def delete(self, conn: Connection, ids: list[int]) -> None:
+        for part in _chunks(ids):
+            conn.execute(delete(m.Household).where(m.Household.id.in_(part)))
+
+
+HOUSEHOLD_SHEET = SheetSpec(
+    key="household", title="住户", aliases=("住户登记表", "住户信息", "户籍信息", "住户名册", "户信息", "农户信息", "家庭户"),
+    description="住户（户）。按“所属村 + 户编号”找到已有的户；户主和家庭成员在“人员”表中用“户编号”和“与户主关系”登记。",
+    required_any=(("village_code", "village_name"),),
+    adapter=HouseholdAdapter(),
+    columns=(
+        *_village_columns(""),
+        ColumnSpec("number", "户编号", s.CODE, aliases=("户号", "户籍编号", "户代码", "家庭编号", "住户编号"), required=True,
+                   max_length=32, example="0001", width=10, note="本村内唯一，建议用文本，如 0001"),
+        ColumnSpec("group", "村民小组", s.NAME, aliases=("小组", "组", "所在小组", "村民组", "组别"), max_length=32,
+                   example="一组", width=10),
+        ColumnSpec("address", "地址", s.TEXT, aliases=("住址", "家庭住址", "家庭地址", "居住地址", "门牌号"),
+                   max_length=200, example="东张村一组15号", width=28),
+        ColumnSpec("phone", "联系电话", s.PHONE, aliases=("电话", "手机", "手机号", "手机号码", "联系方式", "电话号码"),
+                   pattern=_PHONE_PATTERN, pattern_message=_PHONE_MESSAGE, example="13912345678", width=14),
+        ColumnSpec("note", "备注", s.TEXT, max_length=400, width=20),
+    ),
+)
+
+
+# ====================================================================================
+_PERSON_FIELDS = ("name", "ethnicity", "education", "phone", "village_id", "note")
+_PROBLEM_KEYS = {"name": "name", "id_number": "id_number", "sex": "sex", "birth_date": "birth_date",
+                 "ethnicity": "ethnicity", "education": "education", "phone": "phone"}
+
+
+def _problem_code(problem: FieldProblem, id_number: str) -> str:
+    if problem.field == "id_number":
+        try:
+            parse_id_number(id_number)
+        except IdNumberError as exc:
+            return exc.code
+        return "id_format"
+    return {"sex": "id_mismatch", "birth_date": "id_mismatch", "phone": "bad_phone", "name": "required"}.get(
+        problem.field, "bad_enum")
+
+
+class PersonAdapter(SheetAdapter):
+    entity = "person"
+
+    def match(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
+        villages = VillageLookup(conn, township_id(conn, ctx))
+        region_warnings: dict[str, list[int]] = defaultdict(list)
+        with_village = "village_code" in ctx.present or "village_name" in ctx.present
+        with_household = "household" in ctx.present
+        total = len(rows)
+        for index, row in enumerate(rows):
+            if index % 5000 == 0:
+                ctx.step(index, total, f"{ctx.spec.title}：核对身份证号")
+            if row.failed:
+                continue
+            values = row.values
+            data = PersonInput(id_number=values["id_number"], name=values["name"], sex=values.get("sex"),
+                               birth_date=values.get("birth_date"), ethnicity=values.get("ethnicity") or "汉族",
+                               education=values.get("education"), phone=values.get("phone"))
+            problems, info = check_person(data)
+            for problem in problems:
+                if problem.severity == "warning":
+                    region_warnings[values["id_number"][:6]].append(row.number)
+                    continue
+                key = _PROBLEM_KEYS.get(problem.field, "id_number")
+                ctx.error(row, key if key in ctx.present else "id_number", _problem_code(problem, values["id_number"]),
+                          problem.message)
+            if row.failed or info is None:
+                continue
+            row.data["info"] = info
+            if with_village:
+                row.data["village_id"] = villages.resolve(row, ctx, required=False)
+        for region, numbers in region_warnings.items():
+            ctx.warn(None, "id_number", f"{len(numbers)} 人的身份证号前六位地区码 {region} 在出生年份的行政区划表中"
+                                        f"未找到（如第 {numbers[0]} 行）；区划调整前后的代码都可能出现，请抽查核对")
+        valid = [r for r in rows if not r.failed]
+        households: dict[tuple[int, str], int] = {}
+        if with_household:
+            wanted: dict[int, set[str]] = defaultdict(set)
+            for row in valid:
+                number = row.values.get("household")
+                if number is None:
+                    continue
+                vid = row.data.get("village_id")
+                if vid is None:
+                    ctx.error(row, "village_name" if "village_name" in ctx.present else "village_code", "required",
+                              "填写了户编号，也请填写所属村（户编号只在村内唯一）")
+                    continue
+                if not row.values.get("relation"):
+                    ctx.error(row, "relation" if "relation" in ctx.present else "household", "required",
+                              "填写了户编号，也请填写与户主关系")
+                    continue
+                wanted[vid].add(number)
+            for vid, numbers in wanted.items():
+                for part in _chunks(sorted(numbers)):
+                    for hid, number in conn.execute(select(m.Household.id, m.Household.number).where(
+                            m.Household.village_id == vid, m.Household.number.in_(part))):
+                        households[(vid, number)] = hid
+        existing: dict[str, tuple[Any, ...]] = {}
+        numbers = [r.values["id_number"] for r in valid]
+        person = m.Person.__table__
+        link = m.HouseholdMember.__table__
+        for part in _chunks(numbers):
+            query = (select(person.c.id_number, person.c.id, person.c.name, person.c.ethnicity, person.c.education,
+                            person.c.phone, person.c.village_id, person.c.note, link.c.household_id, link.c.relation)
+                     .outerjoin(link, link.c.person_id == person.c.id).where(person.c.id_number.in_(part)))
+            for record in conn.execute(query):
+                existing[record[0]] = tuple(record[1:])
+        for row in valid:
+            if row.failed:
+                continue
+            new = self._new_values(row, ctx)
+            if with_household:
+                number = row.values.get("household")
+                if number is None:
+                    row.data["link"] = None
+                else:
+                    hid = households.get((row.data["village_id"], number))
+                    if hid is None:
+                        name = villages.names.get(row.data["village_id"], ("", ""))[1]
+                        ctx.error(row, "household", "unknown_household",
+                                  f"{name}没有户编号为 {number} 的住户：请先在“住户”表中登记该户（可放在同一文件中）")
+                        continue
+                    row.data["link"] = (hid, row.values["relation"])
+            row.data["new"] = new
+            hit = existing.get(row.values["id_number"])
+            if hit is None:
+                row.action = "created"
+                continue
+            pid, name, ethnicity, education, phone, village_id, note, hid, relation = hit
+            row.entity_id = pid
+            old = {"name": name, "ethnicity": ethnicity, "education": education, "phone": phone,
+                   "village_id": village_id, "note": note}
+            if "ethnicity" in new and new["ethnicity"] is None:
+                new["ethnicity"] = ethnicity
+            row.data["old_link"] = (hid, relation) if hid is not None else None
+            changed = any(old[k] != v for k, v in new.items())
+            if with_household and row.data["link"] != row.data["old_link"]:
+                changed = True
+                row.data["link_changed"] = True
+            row.action = "updated" if changed else "unchanged"
+
+    @staticmethod
+    def _new_values(row: Row, ctx: ImportContext) -> dict[str, Any]:
+        new: dict[str, Any] = {}
+        for key in ("name", "ethnicity", "education", "phone", "note"):
+            if key in ctx.present:
+                new[key] = row.values.get(key)
+        if "village_code" in ctx.present or "village_name" in ctx.present:
+            new["village_id"] = row.data.get("village_id")
+        return new
+
+    def apply(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
+        person = m.Person.__table__
+        link = m.HouseholdMember.__table__
+        next_id = _next_id(conn, person)
+        creates, updates = [], []
+        fields = [k for k in _PERSON_FIELDS if k in self._new_values(Row(0, {}), ctx)]
+        link_inserts, link_updates, link_deletes = [], [], []
+        for row in rows:
+            if row.failed or row.action not in ("created", "updated"):
+                continue
+            new = row.data["new"]
+            info: IdInfo = row.data["info"]
+            if row.action == "created":
+                row.entity_id = next_id
+                next_id += 1
+                creates.append(dict(
+                    id=row.entity_id, id_number=info.number, id_number_rev=info.number[::-1], name=new["name"],
+                    name_initials=initials(new["name"])[:32], sex=info.sex, birth_date=info.birth_date,
+                    ethnicity=new.get("ethnicity") or "汉族", education=new.get("education"), phone=new.get("phone"),
+                    village_id=new.get("village_id"), note=new.get("note"), uuid=new_uuid(),
+                    created_at=ctx.now, updated_at=ctx.now))
+                if row.data.get("link"):
+                    link_inserts.append((row, row.data["link"]))
+                continue
+            params = {k: new[k] for k in fields}
+            params["name_initials"] = initials(new["name"])[:32]
+            params["b_id"] = row.entity_id
+            params["updated_at"] = ctx.now
+            updates.append(params)
+            if row.data.get("link_changed"):
+                target, old = row.data["link"], row.data["old_link"]
+                if target is None:
+                    link_deletes.append(row.entity_id)
+                elif old is None:
+                    link_inserts.append((row, target))
+                else:
+                    link_updates.append((row, target, old))
+        for part in _chunks(creates, 20000):
+            conn.execute(insert(person), part)
+        if updates:
+            columns = [*fields, "name_initials", "updated_at"]
+            conn.execute(update(person).where(person.c.id == bindparam("b_id")).values(
+                {k: bindparam(k) for k in columns}), updates)
+        if link_deletes:
+            for part in _chunks(link_deletes):
+                conn.execute(delete(link).where(link.c.person_id.in_(part)))
+        targets = sorted({t[0] for _, t in link_inserts} | {t[0] for _, t, old in link_updates if t[0] != old[0]})
+        positions: dict[int, int] = {}
+        for part in _chunks(targets):
+            positions.update(conn.execute(select(link.c.household_id, func.max(link.c.position))
+                                          .where(link.c.household_id.in_(part)).group_by(link.c.household_id)).all())
+
+        def position(hid: int, relation: str) -> int:
+            if relation == "户主":
+                return 0
+            positions[hid] = positions.get(hid, 0) + 1
+            return positions[hid]
+
+        if link_updates:
+            conn.execute(update(link).where(link.c.person_id == bindparam("b_person")).values(
+                household_id=bindparam("b_household"), relation=bindparam("b_relation"), position=bindparam("b_position")),
+                [dict(b_person=row.entity_id, b_household=t[0], b_relation=t[1], b_position=position(t[0], t[1]))
+                 for row, t, _old in link_updates])
+        if link_inserts:
+            conn.execute(insert(link), [dict(household_id=t[0], person_id=row.entity_id, relation=t[1],
+                                             position=position(t[0], t[1])) for row, t in link_inserts])
+
+    def finish(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
+        """Exactly one 户主 in every household this sheet touched (and that still has members)."""
+        touched: dict[int, list[Row]] = defaultdict(list)
+        left: dict[int, list[Row]] = defaultdict(list)
+        for row in rows:
+            if row.failed or (not row.data.get("link_changed") and row.action != "created"):
+                continue
+            if row.data.get("link"):
+                touched[row.data["link"][0]].append(row)
+            if row.data.get("old_link"):
+                left[row.data["old_link"][0]].append(row)
+        ids = sorted(set(touched) | set(left))
+        link = m.HouseholdMember.__table__
+        bad: dict[int, int] = {}
+        for part in _chunks(ids):
+            heads = func.sum(case((link.c.relation == "户主", 1), else_=0))
+            for hid, count in conn.execute(select(link.c.household_id, heads).where(link.c.household_id.in_(part))
+                                           .group_by(link.c.household_id)):
+                if count != 1:
+                    bad[hid] = int(count)
+        if not bad:
+            return
+        numbers = dict(conn.execute(select(m.Household.id, m.Household.number).where(m.Household.id.in_(list(bad)))).all())
+        for hid, count in bad.items():
+            culprits = touched.get(hid) or left.get(hid) or []
+            if count > 1:
+                culprits = [r for r in culprits if r.data.get("link") and r.data["link"][1] == "户主"] or culprits
+                message = f"户编号 {numbers.get(hid, '')} 有 {count} 位户主：每户只能有一位户主，请改正“与户主关系”"
+            else:
+                message = (f"户编号 {numbers.get(hid, '')} 没有户主：每户必须有且只有一位户主，"
+                           "请在“与户主关系”中标明户主（原户主迁出时请同时指定新户主）")
+            for row in culprits:
+                ctx.error(row, "relation" if "relation" in ctx.present else "household", "household_head", message)
+
+    def export_rows(self, conn: Connection, township_code: str | None) -> Iterator[dict[str, Any]]:
+        villages = _village_export(conn, township_code)
+        person = m.Person.__table__
+        link = m.HouseholdMember.__table__
+        query = (select(person.c.id_number, person.c.name, person.c.sex, person.c.birth_date, person.c.ethnicity,
+                        person.c.education, person.c.phone, person.c.village_id, m.Household.number,
+                        link.c.relation, person.c.note)
+                 .outerjoin(link, link.c.person_id == person.c.id)
+                 .outerjoin(m.Household, m.Household.id == link.c.household_id)
+                 .order_by(person.c.id_number))
+        for (id_number, name, sex, birth, ethnicity, education, phone, vid, number, relation,
+             note) in conn.execute(query):
+            if township_code is not None and vid not in villages:
+                continue
+            code, village = villages.get(vid, (None, None)) if vid is not None else (None, None)
+            yield {"id_number": id_number, "name": name, "sex": sex, "birth_date": birth, "ethnicity": ethnicity,
+                   "education": education, "phone": phone, "village_code": code, "village_name": village,
+                   "household": number, "relation": relation, "note": note}
+
+    def delete(self, conn: Connection, ids: list[int]) -> None:
+        for part in _chunks(ids):
+            conn.execute(delete(m.PartyMember).where(m.PartyMember.person_id.in_(part)))
+            conn.execute(delete(m.HouseholdMember).where(m.HouseholdMember.person_id.in_(part)))
+            conn.execute(delete(m.Person).where(m.Person.id.in_(part)))
+
+
+_ID_COLUMN = ColumnSpec("id_number", "身份证号", s.ID_NUMBER,
+                        aliases=("身份证号码", "公民身份号码", "公民身份证号码", "身份证", "证件号码", "证件号",
+                                 "居民身份证号码", "身份证号（18位）"),
+                        required=True, example="140821199001011234", width=22,
+                        note="18位，必须是文本格式（单元格格式设为“文本”），否则Excel会把后几位变成0")
+_NAME_COLUMN = ColumnSpec("name", "姓名", s.NAME, aliases=("名字", "成员姓名", "党员姓名", "人员姓名"), required=True,
+                          max_length=64, example="张三", width=10)
+
+PERSON_SHEET = SheetSpec(
+    key="person", title="人员", aliases=("人口信息", "人员信息", "人口登记表", "户籍人口", "人口", "居民信息", "人员名册",
+                                         "人口花名册", "家庭成员", "常住人口"),
+    description="人员（按身份证号识别，同一人只登记一次）。性别和出生日期由身份证号得出，表中填写时会核对是否一致。"
+                "填“户编号”和“与户主关系”即把此人登记到该户（每户有且只有一位户主）。",
+    key_columns=("id_number",),
+    adapter=PersonAdapter(),
+    columns=(
+        _ID_COLUMN,
+        _NAME_COLUMN,
+        _enum("sex", "性别", "sex", example="男", width=6, signature=True, note="可不填；填写时须与身份证号一致"),
+        ColumnSpec("birth_date", "出生日期", s.DATE, aliases=("出生年月", "出生年月日", "生日", "出生时间"),
+                   example=dt.date(1990, 1, 1), width=12, signature=True, note="可不填；填写时须与身份证号一致"),
+        _enum("ethnicity", "民族", "ethnicity", example="汉族", width=8, signature=True),
+        _enum("education", "文化程度", "education", aliases=("学历", "文化"), example="高中", width=10, signature=True),
+        ColumnSpec("phone", "联系电话", s.PHONE, aliases=("电话", "手机", "手机号", "手机号码", "联系方式", "电话号码"),
+                   pattern=_PHONE_PATTERN, pattern_message=_PHONE_MESSAGE, example="13812345678", width=14),
+        *_village_columns(""),
+        ColumnSpec("household", "户编号", s.CODE, aliases=("户号", "户籍编号", "所在户编号", "家庭编号", "住户编号"),
+                   max_length=32, example="0001", width=10, note="此人所在户；户须已登记或在本文件“住户”表中"),
+        _enum("relation", "与户主关系", "relation", aliases=("与户主的关系", "家庭关系", "户主关系", "关系"), example="户主",
+              width=10, signature=True),
+        ColumnSpec("note", "备注", s.TEXT, max_length=400, width=20),
+    ),
+)
+
+
+# ====================================================================================
+_PARTY_KEYS = ("member_type", "joined_on", "confirmed_on", "branch_id", "group_id", "party_post", "status",
+               "status_date", "mobility", "mobility_since", "destination", "points_category", "duty_post")
+_NOT_NULL_DEFAULTS = {"member_type": "正式党员", "status": "正常", "mobility": "在村", "points_category": "无职"}
+_COLUMN_OF = {"branch_id": "branch", "group_id": "group"}
+
+
+class PartyMemberAdapter(SheetAdapter):
+    entity = "party_member"
+
+    def match(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
+        valid = [r for r in rows if not r.failed]
+        person = m.Person.__table__
+        people: dict[str, tuple[int, str, dt.date, str, int | None]] = {}
+        for part in _chunks([r.values["id_number"] for r in valid]):
+            for record in conn.execute(select(person.c.id_number, person.c.id, person.c.name, person.c.birth_date,
+                                              person.c.sex, person.c.village_id).where(person.c.id_number.in_(part))):
+                people[record[0]] = tuple(record[1:])  # type: ignore[assignment]
+        party = m.PartyMember.__table__
+        existing: dict[int, dict[str, Any]] = {}
+        ids = [p[0] for p in people.values()]
+        for part in _chunks(ids):
+            for record in conn.execute(select(party.c.person_id, party.c.id, *[party.c[k] for k in _PARTY_KEYS])
+                                       .where(party.c.person_id.in_(part))):
+                existing[record[0]] = {"id": record[1], **dict(zip(_PARTY_KEYS, record[2:], strict=True))}
+        branches: dict[str, list[tuple[int, int | None]]] = defaultdict(list)
+        held = ctx.held_ids("branch")
+        for bid, name, vid in conn.execute(select(m.PartyBranch.id, m.PartyBranch.name, m.PartyBranch.village_id)):
+            if held is None or bid in held:
+                branches[name].append((bid, vid))
+        for row in valid:
+            hit = people.get(row.values["id_number"])
+            if hit is None:
+                ctx.error(row, "id_number", "unknown_person",
+                          f"身份证号 {mask_id_number(row.values['id_number'])}（{row.values['name']}）尚未登记为人员："
+                          "请先在“人员”表中登记此人（可放在同一文件中）")
+                continue
+            pid, name, birth, sex, vid = hit
+            if name != row.values["name"]:
+                ctx.error(row, "name", "name_mismatch",
+                          f"姓名“{row.values['name']}”与该身份证号登记的姓名“{name}”不一致，请核对")
+                continue
+            old = existing.get(pid)
+            merged = {k: (old[k] if old else None) for k in _PARTY_KEYS}
+            for key, default in _NOT_NULL_DEFAULTS.items():
+                merged[key] = merged[key] or default
+            for key in _PARTY_KEYS:
+                column = _COLUMN_OF.get(key, key)
+                if column not in ctx.present:
+                    continue
+                value = row.values.get(column)
+                if key in ("branch_id", "group_id"):
+                    value = self._branch(row, column, value, vid, branches, ctx) if value else None
+                if key in _NOT_NULL_DEFAULTS and value is None:
+                    continue
+                merged[key] = value
+            if row.failed:
+                continue
+            if merged["mobility"] == "在村":
+                merged["mobility_since"] = None
+                merged["destination"] = None
+            party_input = PartyInput(**{k: merged[k] for k in _PARTY_KEYS})
+            info = IdInfo(number=row.values["id_number"], birth_date=birth, sex=sex,
+                          region_code=row.values["id_number"][:6], region_known=True)
+            for problem in check_party(party_input, info):
+                if problem.severity != "error":
+                    continue
+                key = problem.field.removeprefix("party.")
+                column = _COLUMN_OF.get(key, key)
+                ctx.error(row, column if column in ctx.present else "id_number", "rule", problem.message)
+            if row.failed:
+                continue
+            row.data["person_id"] = pid
+            row.data["merged"] = merged
+            if old is None:
+                row.action = "created"
+                continue
+            row.entity_id = old["id"]
+            row.action = "updated" if any(old[k] != merged[k] for k in _PARTY_KEYS) else "unchanged"
+
+    @staticmethod
+    def _branch(row: Row, column: str, name: str, village: int | None,
+                branches: dict[str, list[tuple[int, int | None]]], ctx: ImportContext) -> int | None:
+        candidates = branches.get(name, [])
+        if len(candidates) == 1:
+            return candidates[0][0]
+        local = [bid for bid, vid in candidates if vid == village]
+        if len(local) == 1:
+            return local[0]
+        if not candidates:
+            ctx.error(row, column, "unknown_branch", f"党组织“{name}”尚未登记：请先在“党组织”表中登记（可放在同一文件中）")
+        else:
+            ctx.error(row, column, "unknown_branch", f"有 {len(candidates)} 个叫“{name}”的党组织，无法确定是哪一个")
+        return None
+
+    def apply(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
+        party = m.PartyMember.__table__
+        next_id = _next_id(conn, party)
+        creates, updates = [], []
+        for row in rows:
+            if row.failed or row.action not in ("created", "updated"):
+                continue
+            merged = row.data["merged"]
+            if row.action == "created":
+                row.entity_id = next_id
+                next_id += 1
+                creates.append(dict(id=row.entity_id, person_id=row.data["person_id"], uuid=new_uuid(),
+                                    created_at=ctx.now, updated_at=ctx.now, **merged))
+            else:
+                updates.append(dict(b_id=row.entity_id, updated_at=ctx.now, **merged))
+        if creates:
+            conn.execute(insert(party), creates)
+        if updates:
+            conn.execute(update(party).where(party.c.id == bindparam("b_id")).values(
+                {k: bindparam(k) for k in (*_PARTY_KEYS, "updated_at")}), updates)
+
+    def export_rows(self, conn: Connection, township_code: str | None) -> Iterator[dict[str, Any]]:
+        villages = _village_export(conn, township_code)
+        branch_names = dict(conn.execute(select(m.PartyBranch.id, m.PartyBranch.name)).all())
+        party = m.PartyMember.__table__
+        query = (select(m.Person.id_number, m.Person.name, m.Person.village_id, *[party.c[k] for k in _PARTY_KEYS])
+                 .join(m.Person, m.Person.id == party.c.person_id).order_by(m.Person.id_number))
+        for record in conn.execute(query):
+            if township_code is not None and record[2] not in villages:
+                continue
+            values = dict(zip(_PARTY_KEYS, record[3:], strict=True))
+            yield {"id_number": record[0], "name": record[1], **{k: v for k, v in values.items()
+                                                                  if k not in ("branch_id", "group_id")},
+                   "branch": branch_names.get(values["branch_id"]), "group": branch_names.get(values["group_id"])}
+
+    def delete(self, conn: Connection, ids: list[int]) -> None:
+        for part in _chunks(ids):
+            conn.execute(delete(m.PartyMember).where(m.PartyMember.id.in_(part)))
+
+
+PARTY_MEMBER_SHEET = SheetSpec(
+    key="party_member", title="党员", aliases=("党员花名册", "党员信息", "党员名册", "党员基本信息", "党员台账", "党员信息表"),
+    description="党员（按身份证号对应已登记的人员，姓名须一致）。只会更新表中有的列。",
+    key_columns=("id_number",),
+    adapter=PartyMemberAdapter(),
+    columns=(
+        _ID_COLUMN,
+        _NAME_COLUMN,
+        _enum("member_type", "党员类别", "member_type", aliases=("党员类型", "人员类别", "党员身份"), example="正式党员",
+              width=10, signature=True),
+        ColumnSpec("joined_on", "入党日期", s.DATE, aliases=("入党时间", "入党年月", "入党年月日"), example=dt.date(2015, 7, 1),
+                   width=12, signature=True),
+        ColumnSpec("confirmed_on", "转正日期", s.DATE, aliases=("转正时间", "转正年月"), example=dt.date(2016, 7, 1),
+                   width=12, signature=True, note="预备党员不填"),
+        ColumnSpec("branch", "所在党组织", s.NAME, aliases=("所在党支部", "所在支部", "党支部", "所属党组织", "所属支部",
+                                                          "所属党支部", "支部"),
+                   max_length=100, example="中共东张村支部委员会", width=24, signature=True),
+        ColumnSpec("group", "所在党小组", s.NAME, aliases=("党小组", "所属党小组"), max_length=100, example="第一党小组",
+                   width=12),
+        ColumnSpec("party_post", "党内职务", s.TEXT, aliases=("党内职位", "党内任职"), max_length=32, example="党支部书记",
+                   width=12),
+        _enum("status", "党籍状态", "party_status", aliases=("党籍", "组织关系状态"), example="正常", width=10),
+        ColumnSpec("status_date", "党籍变动日期", s.DATE, aliases=("党籍状态日期", "变动日期"), width=12),
+        _enum("mobility", "流动情况", "mobility", aliases=("是否流动党员", "流动状态", "是否流动", "流动党员"), example="在村",
+              width=10),
+        ColumnSpec("mobility_since", "流动（失联）日期", s.DATE,
+                   aliases=("流动日期", "流出日期", "外出时间", "失联日期", "流动开始日期", "外出日期"), width=14,
+                   note="流动或失联时必填"),
+        ColumnSpec("destination", "流动去向", s.TEXT, aliases=("去向", "外出地点", "流入地", "流向", "外出务工地点"),
+                   max_length=100, width=16),
+        _enum("points_category", "积分管理类别", "points_category", aliases=("积分类别", "积分管理分类", "党员分类"),
+              example="无职", width=12),
+        ColumnSpec("duty_post", "设岗定责岗位", s.TEXT, aliases=("设岗定责", "岗位", "承诺岗位"), max_length=64,
+                   example="政策宣传岗", width=14),
+    ),
+)
+
+
+def sheet_specs() -> list[SheetSpec]:
+    """The registry's sheets in import order: a row can only refer to sheets before it."""
+    return [VILLAGE_SHEET, BRANCH_SHEET, HOUSEHOLD_SHEET, PERSON_SHEET, PARTY_MEMBER_SHEET]
+
+
