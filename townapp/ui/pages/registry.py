@@ -204,8 +204,42 @@ class _SearchPage(Page):
             self.view.selectRow(row)
             self.view.scrollTo(self.model.index(row, 0))
 
+    delete_question = ""
+
+    def make_dialog(self, record_id: int | None) -> QDialog:
+        """The add (None) or edit dialog; its ``saved_id`` is set when the user saved."""
+        raise AssertionError("subclasses make their dialog")
+
+    def delete_record(self, record_id: int) -> None:
+        raise AssertionError("subclasses delete through their service")
+
+    def add(self) -> None:
+        self._run_dialog(None)
+
     def edit_selected(self) -> None:
-        raise AssertionError("subclasses open their dialog")
+        record_id = self.selected_id()
+        if record_id is not None:
+            self._run_dialog(record_id)
+
+    def _run_dialog(self, record_id: int | None) -> None:
+        try:
+            dialog = self.make_dialog(record_id)
+        except DomainError as exc:  # deleted meanwhile, or not allowed
+            self.show_error(exc)
+            return
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self._after_save(getattr(dialog, "saved_id", None))
+
+    def delete_selected(self) -> None:
+        record_id = self.selected_id()
+        if record_id is None or not self.confirm(self.delete_question):
+            return
+        try:
+            self.delete_record(record_id)
+        except DomainError as exc:
+            self.show_error(exc)
+            return
+        self._after_save(None)
 
     def _after_save(self, record_id: int | None) -> None:
         self.reload()
@@ -271,29 +305,15 @@ class HouseholdsPage(_SearchPage):
                 self.members.setItem(r, c, QTableWidgetItem(value))
         self.members.resizeColumnsToContents()
 
-    def add(self) -> None:
-        dialog = HouseholdDialog(self.ctx, village_id=self.village.currentData(), parent=self)
-        if dialog.exec() == QDialog.DialogCode.Accepted:
-            self._after_save(dialog.saved_id)
+    delete_question = "确定删除这一户吗？（户内人员仍保留在人员登记中）"
 
-    def edit_selected(self) -> None:
-        household_id = self.selected_id()
-        if household_id is None:
-            return
-        dialog = HouseholdDialog(self.ctx, self.ctx.registry.get_household(household_id), parent=self)
-        if dialog.exec() == QDialog.DialogCode.Accepted:
-            self._after_save(dialog.saved_id)
+    def make_dialog(self, record_id: int | None) -> QDialog:
+        if record_id is None:
+            return HouseholdDialog(self.ctx, village_id=self.village.currentData(), parent=self)
+        return HouseholdDialog(self.ctx, self.ctx.registry.get_household(record_id), parent=self)
 
-    def delete_selected(self) -> None:
-        household_id = self.selected_id()
-        if household_id is None or not self.confirm("确定删除这一户吗？（户内人员仍保留在人员登记中）"):
-            return
-        try:
-            self.ctx.registry.delete_household(household_id)
-        except DomainError as exc:
-            self.show_error(exc)
-            return
-        self._after_save(None)
+    def delete_record(self, record_id: int) -> None:
+        self.ctx.registry.delete_household(record_id)
 
 
 class PeoplePage(_SearchPage):
@@ -330,26 +350,12 @@ class PeoplePage(_SearchPage):
     def _fetch_rows(self, ids: Sequence[int]) -> dict:
         return self.ctx.registry.person_rows(ids)
 
-    def add(self) -> None:
-        dialog = PersonDialog(self.ctx, village_id=self.village.currentData(), parent=self)
-        if dialog.exec() == QDialog.DialogCode.Accepted:
-            self._after_save(dialog.saved_id)
+    delete_question = "确定删除此人吗？其党员信息也会一并删除。"
 
-    def edit_selected(self) -> None:
-        person_id = self.selected_id()
-        if person_id is None:
-            return
-        dialog = PersonDialog(self.ctx, self.ctx.registry.get_person(person_id), parent=self)
-        if dialog.exec() == QDialog.DialogCode.Accepted:
-            self._after_save(dialog.saved_id)
+    def make_dialog(self, record_id: int | None) -> QDialog:
+        if record_id is None:
+            return PersonDialog(self.ctx, village_id=self.village.currentData(), parent=self)
+        return PersonDialog(self.ctx, self.ctx.registry.get_person(record_id), parent=self)
 
-    def delete_selected(self) -> None:
-        person_id = self.selected_id()
-        if person_id is None or not self.confirm("确定删除此人吗？其党员信息也会一并删除。"):
-            return
-        try:
-            self.ctx.registry.delete_person(person_id)
-        except DomainError as exc:
-            self.show_error(exc)
-            return
-        self._after_save(None)
+    def delete_record(self, record_id: int) -> None:
+        self.ctx.registry.delete_person(record_id)
