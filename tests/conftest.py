@@ -55,3 +55,6 @@ def db(empty_db: Database) -> Database:
 @pytest.fixture
 def registry(db: Database) -> RegistryService:
     return RegistryService(db)
+
+
+from tests.figures import pytest_terminal_summary  # noqa: E402,F401  (prints the safety figures)

@@ -84,33 +84,79 @@ def build_parser() -> argparse.ArgumentParser:
     backup.add_argument("--out", help="备份到的文件夹（默认为数据文件夹中的 backups）")
     backup.set_defaults(handler=cmd_backup)
 
+    restore = sub.add_parser("restore", help="从备份恢复数据库（先备份当前数据，恢复后检查）")
+    restore.add_argument("--db", required=True)
+    restore.add_argument("--from", dest="source", required=True, metavar="FILE", help="备份文件")
+    restore.set_defaults(handler=cmd_restore)
+
+    selftest = sub.add_parser("selftest", help="自检：字体、Qt、数据库升级、Excel、PDF、图表在本机能否正常工作")
+    selftest.add_argument("--json", action="store_true", help="输出 JSON")
+    selftest.add_argument("--qt-probe", help=argparse.SUPPRESS)  # internal: the Qt check's child process
+    selftest.set_defaults(handler=cmd_selftest)
+
+    archive = sub.add_parser("archive", help="打印一村一档（PDF）")
+    archive.add_argument("--db", required=True)
+    archive.add_argument("--village", required=True, metavar="区划代码", help="村的12位区划代码")
+    archive.add_argument("--out", required=True, help="输出的PDF文件")
+    archive.set_defaults(handler=cmd_archive)
+
+    certificates = sub.add_parser("certificates", help="打印证书（PDF）：某年度已定级的评定或最美网格员")
+    certificates.add_argument("--db", required=True)
+    certificates.add_argument("--kind", required=True, choices=("household-star", "secretary-star",
+                                                                "organization-star", "excellent-member", "grid-star"))
+    certificates.add_argument("--year", type=int, required=True)
+    certificates.add_argument("--out", required=True, help="输出的PDF文件")
+    certificates.add_argument("--overlay", action="store_true", help="套打：只打印文字，用于预先印好的空白证书")
+    certificates.add_argument("--printer", default="", help="套打时使用哪台打印机的校准偏移（默认：“默认”）")
+    certificates.set_defaults(handler=cmd_certificates)
+
+    bench = sub.add_parser("bench", help="性能测试：与裸库下限在同一次运行中对比")
+    bench.add_argument("--scale", choices=("township", "county"), default="township")
+    bench.add_argument("--json", dest="json_out", metavar="OUT", help="把结果写成 JSON 文件")
+    bench.set_defaults(handler=cmd_bench)
+
     _add_exchange_commands(sub)
     return parser
 
 
+def _exchange(name: str) -> Callable[[argparse.Namespace], int]:
+    """A handler from townapp.exchange.commands, imported only when that command runs
+    (the exchange pulls in every module's sheet specs: seconds the GUI start should not pay)."""
+
+    def handler(args: argparse.Namespace) -> int:
+        from townapp.exchange import commands
+
+        return getattr(commands, name)(args)
+
+    return handler
+
+
 def _add_exchange_commands(sub: argparse._SubParsersAction) -> None:
-    """import / export are served by townapp.exchange.commands (loaded lazily)."""
-    try:
-        from townapp.exchange import commands as exchange
-    except ImportError:
-        return
+    """import / export are served by townapp.exchange.commands."""
     imp = sub.add_parser("import", help="导入 Excel 文件（先试导入检查）")
     imp.add_argument("--db", required=True)
     imp.add_argument("file", metavar="FILE")
     imp.add_argument("--dry-run", action="store_true", help="只检查并报告，不修改数据库")
     imp.add_argument("--report", help="把导入报告写到 .xlsx 或 .json 文件")
-    imp.set_defaults(handler=exchange.import_command)
+    imp.set_defaults(handler=_exchange("import_command"))
 
     export = sub.add_parser("export", help="导出模板、同步数据包等")
     kinds = export.add_subparsers(dest="export_kind", parser_class=ChineseArgumentParser, metavar="类型",
                                   required=True)
     template = kinds.add_parser("template", help="导出空白导入模板")
     template.add_argument("--out", required=True)
-    template.set_defaults(handler=exchange.export_template_command)
+    template.set_defaults(handler=_exchange("export_template_command"))
     package = kinds.add_parser("package", help="导出报送县里的同步数据包")
     package.add_argument("--db", required=True)
     package.add_argument("--out", required=True)
-    package.set_defaults(handler=exchange.export_package_command)
+    package.set_defaults(handler=_exchange("export_package_command"))
+    quarterly = kinds.add_parser("quarterly", help="导出季度报表（Excel，可同时导出带图表的PDF）")
+    quarterly.add_argument("--db", required=True)
+    quarterly.add_argument("--year", type=int, required=True)
+    quarterly.add_argument("--quarter", type=int, choices=(1, 2, 3, 4), required=True)
+    quarterly.add_argument("--out", required=True, help="输出的 .xlsx 文件")
+    quarterly.add_argument("--pdf", help="同时输出的 PDF 文件")
+    quarterly.set_defaults(handler=cmd_export_quarterly)
 
 
 # ----- handlers ---------------------------------------------------------------
@@ -192,14 +238,105 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from townapp.db.backup import backup_database
+    from townapp.db.backup import backup_and_rotate, backup_database
 
     path = Path(args.db)
     if not path.is_file():
         raise DomainError(f"数据库文件不存在：{path}")
-    target = backup_database(path, Path(args.out) if args.out else None)
+    # a chosen folder (a USB stick) gets one verified copy; the data folder's backups are rotated
+    target = backup_database(path, Path(args.out)) if args.out else backup_and_rotate(path, "manual")
     print(f"已备份到：{target}")
     return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Acts as the recorded 命令行 user: whoever holds the shell can read the file anyway."""
+    from townapp.db import open_database
+    from townapp.db.backup import restore_database
+
+    path, source = Path(args.db), Path(args.source)
+    result = restore_database(path, source)
+    open_database(path).dispose()  # an older backup is migrated (after its own backup) right away
+    print(f"已恢复：{path}（来自 {source}）")
+    if result.previous_state is not None:
+        print(f"恢复前的数据已备份到：{result.previous_state}")
+    return EXIT_OK
+
+
+def cmd_selftest(args: argparse.Namespace) -> int:
+    from townapp.selftest import selftest_command
+
+    return selftest_command(args)
+
+
+def cmd_archive(args: argparse.Namespace) -> int:
+    from townapp.archives.printable import write_archive
+    from townapp.archives.service import ArchiveService
+    from townapp.core.actor import CLI_ACTOR
+    from townapp.db import open_database
+
+    db = open_database(args.db)
+    try:
+        service = ArchiveService(db, CLI_ACTOR)
+        village_id = service.village_id_by_code(args.village)
+        out = write_archive(service, village_id, args.out)
+        name = service.village_name(village_id)[1]
+    finally:
+        db.dispose()
+    print(f"已生成 {name} 的一村一档：{out}")
+    return EXIT_OK
+
+
+def cmd_export_quarterly(args: argparse.Namespace) -> int:
+    from townapp.core.actor import CLI_ACTOR
+    from townapp.db import open_database
+    from townapp.figures import figure_registry, unit_source
+    from townapp.outputs.figures import Period
+    from townapp.outputs.quarterly import ReturnService
+
+    period = Period(args.year, args.quarter)
+    db = open_database(args.db)
+    try:
+        service = ReturnService(db, figure_registry(db), unit_source(), CLI_ACTOR)
+        result = service.export(service.build(period), args.out, args.pdf)
+    finally:
+        db.dispose()
+    print(f"已导出{period.text}季度报表：{result.xlsx}" + (f"，PDF：{result.pdf}" if result.pdf else ""))
+    if result.missing_figures:
+        print(f"提示：以下数字尚无模块提供，报表中按0填写：{'、'.join(result.missing_figures)}")
+    return EXIT_OK
+
+
+def cmd_certificates(args: argparse.Namespace) -> int:
+    """The year's newest finalised source of the kind (a round, or all 最美网格员 of the year)."""
+    from townapp.config import Settings
+    from townapp.core.actor import CLI_ACTOR
+    from townapp.db import open_database
+    from townapp.figures import certificate_batch, certificate_choices
+    from townapp.outputs.certificates import CertificateService, printer_offset
+
+    db = open_database(args.db)
+    try:
+        choices = certificate_choices(db, args.kind, args.year)
+        if not choices:
+            raise DomainError(f"{args.year}年没有可以打印这种证书的已定级评定或评选结果")
+        batch = certificate_batch(db, args.kind, choices[0].key)
+        offset = printer_offset(Settings(), args.printer) if args.overlay else (0.0, 0.0)
+        result = CertificateService(db, CLI_ACTOR).write_batch(batch, args.out, overlay=args.overlay,
+                                                               offset_mm=offset, channel=f"PDF文件 {args.out}")
+    finally:
+        db.dispose()
+    print(f"已生成 {len(result.certificates)} 张证书（{batch.source_label}）：{result.path}")
+    print(f"  新编号 {result.new_numbers} 张，补打 {result.reprints} 张；"
+          f"编号 {result.certificates[0].number} 至 {result.certificates[-1].number}")
+    return EXIT_OK
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from townapp.bench import run_bench
+
+    result = run_bench(args.scale, Path(args.json_out) if args.json_out else None)
+    return EXIT_OK if all(f["ok"] for f in result["figures"]) else EXIT_REJECTED
 
 
 def cmd_gui(args: argparse.Namespace) -> int:

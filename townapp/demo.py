@@ -21,7 +21,7 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -29,11 +29,15 @@ from typing import Any
 from sqlalchemy import Connection, Table, func, select, update
 
 from townapp import config
+from townapp.archives import demo as archives_demo
 from townapp.core.actor import DEMO_ACTOR
 from townapp.core.errors import DomainError
 from townapp.core.progress import CancelFn, ProgressFn, Reporter, no_progress
 from townapp.db import Database
 from townapp.db.base import Base
+from townapp.evaluations import demo as evaluations_demo
+from townapp.grids import demo as grids_demo
+from townapp.points import demo as points_demo
 from townapp.registry import demo as registry_demo
 from townapp.registry import models as m
 from townapp.registry.service import RegistryService
@@ -130,6 +134,10 @@ class TownshipJob:
 Step = Callable[[TownshipJob], dict[str, int]]
 STEPS: tuple[tuple[str, Step], ...] = (
     ("registry", registry_demo.build_township),
+    ("archives", archives_demo.build_township),
+    ("evaluations", evaluations_demo.build_township),
+    ("grids", grids_demo.build_township),
+    ("points", points_demo.build_township),
 )
 
 
@@ -165,8 +173,13 @@ class DemoSummary:
 
 
 def build_demo(db: Database, scale: str = "township", seed: int = 1,
-               progress: ProgressFn | None = None, cancel: CancelFn | None = None) -> DemoSummary:
-    """Fill an empty database with demo data; cancelling (or any error) leaves it empty again."""
+               progress: ProgressFn | None = None, cancel: CancelFn | None = None,
+               modules: Sequence[str] | None = None) -> DemoSummary:
+    """Fill an empty database with demo data; cancelling (or any error) leaves it empty again.
+
+    ``modules`` limits the build to some steps (by name, e.g. ``("registry",)``) for
+    tests that need a county's people but not its five years of meetings.
+    """
     started = time.perf_counter()
     if scale not in SCALES:
         raise DomainError("演示数据规模应为 township（乡镇）或 county（县）")
@@ -178,13 +191,14 @@ def build_demo(db: Database, scale: str = "township", seed: int = 1,
     try:
         reporter.step(0, 1, "正在初始化演示数据库…")
         townships = _initialise(db, scale, seed)
-        total = len(townships) * len(STEPS) * _PROGRESS_SLICE
+        steps = [(name, step) for name, step in STEPS if modules is None or name in modules]
+        total = len(townships) * len(steps) * _PROGRESS_SLICE
         for index, township in enumerate(townships):
             with db.engine.begin() as conn:
                 keys = KeyAllocator(conn)
                 facts: dict[str, Any] = {}
-                for step_index, (name, step) in enumerate(STEPS):
-                    base = (index * len(STEPS) + step_index) * _PROGRESS_SLICE
+                for step_index, (name, step) in enumerate(steps):
+                    base = (index * len(steps) + step_index) * _PROGRESS_SLICE
 
                     def report(fraction: float, text: str, base: int = base) -> None:
                         reporter.step(base + int(min(max(fraction, 0.0), 1.0) * (_PROGRESS_SLICE - 1)), total, text)

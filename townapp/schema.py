@@ -5,8 +5,14 @@ layer itself never does.
 """
 
 from townapp.accounts import models as _accounts  # noqa: F401
+from townapp.archives import models as _archives  # noqa: F401
 from townapp.db.audit import AuditEntry  # noqa: F401
 from townapp.db.base import Base, MetaEntry  # noqa: F401
+from townapp.evaluations import models as _evaluations  # noqa: F401
+from townapp.exchange import models as _exchange  # noqa: F401
+from townapp.grids import models as _grids  # noqa: F401
+from townapp.outputs import models as _outputs  # noqa: F401
+from townapp.points import models as _points  # noqa: F401
 from townapp.registry import models as _registry  # noqa: F401
 
 metadata = Base.metadata

@@ -18,7 +18,7 @@ def county_db(migrated_template: Path, tmp_path_factory: pytest.TempPathFactory)
     path = tmp_path_factory.mktemp("county") / "county.db"
     shutil.copyfile(migrated_template, path)
     db = open_database(path)
-    build_demo(db, scale="county", seed=1)
+    build_demo(db, scale="county", seed=1, modules=("registry",))  # the people page needs only people
     db.dispose()
     return path
 

@@ -1,1 +1,1 @@
-"""Users and roles (login, lockout and the audit viewer grow here)."""
+"""Users and roles, login and lockout, and the audit log viewer's queries."""

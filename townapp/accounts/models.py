@@ -12,6 +12,7 @@ from townapp.db.base import Base, SyncedMixin
 
 class User(SyncedMixin, Base):
     __tablename__ = "user_account"
+    __audit_redacted__ = ("password_hash",)  # the audit log says it changed, never what it is
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)

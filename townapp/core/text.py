@@ -10,6 +10,8 @@ _SPACES = re.compile(r"[\s\u3000\u00a0\u200b\ufeff]+")
 
 def to_halfwidth(text: str) -> str:
     """Full-width ASCII (０-９, Ａ-Ｚ, ．…) and the ideographic space to half width."""
+    if text.isascii():  # the common case, and imports call this for every cell
+        return text
     out = []
     for ch in text:
         code = ord(ch)

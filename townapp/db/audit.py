@@ -3,6 +3,10 @@
 Every create, update and delete flushed through an ORM session of a model with
 ``__audited__`` writes AuditEntry rows in the same transaction: one row per
 changed field for an update, one row with all values for a create or delete.
+Each row also records the village the changed record belongs to (its own
+``village_id``, or its parent's through a foreign key) so the audit viewer can
+filter by village. Columns named in a model's ``__audit_redacted__`` (password
+hashes) are logged as changed, never with their values.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import decimal
 import json
 from typing import Any
 
-from sqlalchemy import Index, String, Text, event, inspect
+from sqlalchemy import Index, String, Text, event, inspect, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from townapp.db.base import Base, utcnow
@@ -35,6 +39,14 @@ class AuditEntry(Base):
     old: Mapped[str | None] = mapped_column(Text)
     new: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(String(400))
+    village_id: Mapped[int | None] = mapped_column(index=True)  # no FK: history outlives the village
+
+
+REDACTED = "（已隐藏）"
+
+
+def _redacted(obj: Any) -> frozenset[str]:
+    return frozenset(getattr(type(obj), "__audit_redacted__", ()))
 
 
 def _plain(value: Any) -> Any:
@@ -51,7 +63,9 @@ def _text(value: Any) -> str | None:
 
 def _snapshot(obj: Any) -> str:
     mapper = inspect(obj).mapper
-    values = {a.key: _plain(getattr(obj, a.key)) for a in mapper.column_attrs if a.key not in _SKIPPED}
+    hidden = _redacted(obj)
+    values = {a.key: REDACTED if a.key in hidden else _plain(getattr(obj, a.key))
+              for a in mapper.column_attrs if a.key not in _SKIPPED}
     return json.dumps(values, ensure_ascii=False, sort_keys=True)
 
 
@@ -60,17 +74,48 @@ def _entity_id(obj: Any) -> int | None:
     return key[0] if len(key) == 1 and isinstance(key[0], int) else None
 
 
+def _village_of(session: Session, obj: Any, cache: dict[tuple[str, Any], int | None]) -> int | None:
+    """The village a row belongs to: itself, its ``village_id``, or its parent's (person, household …)."""
+    table = type(obj).__table__
+    if table.name == "village":
+        return _entity_id(obj)
+    if "village_id" in table.c:
+        value = getattr(obj, "village_id", None)
+        return value if isinstance(value, int) else None
+    mapper = inspect(obj).mapper
+    for fk in sorted(table.foreign_keys, key=lambda f: f.parent.name):
+        parent = fk.column.table
+        if parent.name != "village" and "village_id" not in parent.c:
+            continue
+        prop = mapper.get_property_by_column(fk.parent)
+        value = getattr(obj, prop.key, None)
+        if value is None:
+            continue
+        if parent.name == "village":
+            return value
+        key = (parent.name, value)
+        if key not in cache:
+            cache[key] = session.connection().execute(
+                text(f'SELECT village_id FROM "{parent.name}" WHERE "{fk.column.name}" = :v'), {"v": value}
+            ).scalar()
+        if cache[key] is not None:
+            return cache[key]
+    return None
+
+
 def _after_flush(session: Session, flush_context: Any) -> None:
     actor = session.info.get("actor")
     username = getattr(actor, "username", None) or "系统"
     reason = session.info.get("reason")
     now = utcnow()
     rows: list[dict[str, Any]] = []
+    villages: dict[tuple[str, Any], int | None] = {}
 
     def add(action: str, obj: Any, field: str | None, old: str | None, new: str | None) -> None:
         rows.append(
             dict(at=now, username=username, action=action, entity=type(obj).__tablename__,
-                 entity_id=_entity_id(obj), field=field, old=old, new=new, reason=reason)
+                 entity_id=_entity_id(obj), field=field, old=old, new=new, reason=reason,
+                 village_id=_village_of(session, obj, villages))
         )
 
     for obj in session.new:
@@ -88,7 +133,10 @@ def _after_flush(session: Session, flush_context: Any) -> None:
                 old = hist.deleted[0] if hist.deleted else None
                 new = hist.added[0] if hist.added else None
                 if old != new:
-                    add("update", obj, attr.key, _text(old), _text(new))
+                    if attr.key in _redacted(obj):
+                        add("update", obj, attr.key, REDACTED, REDACTED)
+                    else:
+                        add("update", obj, attr.key, _text(old), _text(new))
     # session.deleted holds only explicit deletes; the flush also deletes orphans (a group
     # removed from its village, a member removed from a household) and cascaded children
     deleted = [state.obj() for state, (isdelete, listonly) in flush_context.states.items()
@@ -106,8 +154,9 @@ def install_audit_hook(session_class: Any) -> None:
         event.listen(session_class, "after_flush", _after_flush)
 
 
-def record_read(session: Session, entity: str, entity_id: int | None, reason: str, what: str) -> None:
+def record_read(session: Session, entity: str, entity_id: int | None, reason: str, what: str,
+                village_id: int | None = None) -> None:
     """Full-ID views and exports are logged as reads, with the reason given."""
     actor = session.info.get("actor")
     session.add(AuditEntry(username=getattr(actor, "username", "系统"), action="read", entity=entity,
-                           entity_id=entity_id, field=what, reason=reason))
+                           entity_id=entity_id, field=what, reason=reason, village_id=village_id))

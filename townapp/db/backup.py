@@ -1,38 +1,367 @@
-"""Backups with the SQLite backup API — never a file copy, which can catch a half-written page."""
+"""Backups with the SQLite backup API — never a file copy, which can catch a half-written page.
+
+Every backup is written beside its final name, fsynced, checked with
+``integrity_check`` and only then renamed, so a crash, a pulled USB stick or a
+full disk never leaves something that looks like a backup but is not one.
+Rotation keeps the newest copy of each of the last 7 days, 4 ISO weeks and
+12 months that have backups (resources/safety/policy.json), and deletes
+nothing until the newest copy has passed ``integrity_check``. Restore checks
+the file it is given as untrusted, backs up the current state first and
+checks the restored database.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import os
+import errno
+import logging
+import re
+import shutil
 import sqlite3
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from townapp import config
-from townapp.db.engine import readonly_uri
+from townapp.core.atomic import atomic_output, fsync_directory
+from townapp.core.errors import DomainError
+from townapp.core.policy import RotationPolicy, security_policy
+from townapp.db.engine import APPLICATION_ID, readonly_uri
+
+log = logging.getLogger(__name__)
+
+BACKUP_NAME = re.compile(r"^(?P<stem>.+)-(?P<stamp>\d{8}-\d{6}-\d{6})-(?P<reason>[0-9a-z-]+)\.db$")
+SQLITE_HEADER = b"SQLite format 3\x00"
+DISK_FULL_MESSAGE = "磁盘空间不足，{what}未完成，数据库没有改变。请清理磁盘空间（或换一个有空间的位置）后再试。"
 
 
-def backup_database(source: Path, out_dir: Path | None = None, reason: str = "manual") -> Path:
-    """Write a consistent copy to ``out_dir`` atomically (temp file, fsync, rename)."""
-    out_dir = out_dir or config.backup_dir()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-    target = out_dir / f"{source.stem}-{stamp}-{reason}.db"
-    tmp = target.with_suffix(".db.part")
+def is_disk_full(exc: BaseException) -> bool:
+    """SQLITE_FULL from SQLite, or ENOSPC/EDQUOT from the operating system."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
+        return True
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code == sqlite3.SQLITE_FULL:
+        return True
+    return isinstance(exc, sqlite3.Error) and "database or disk is full" in str(exc)
+
+
+def _connect_untrusted(path: Path) -> sqlite3.Connection:
+    """Read-only, with schema-defined SQL functions disabled and cell sizes checked."""
+    con = sqlite3.connect(readonly_uri(path), uri=True)
+    # a damaged file can hand back text that is not UTF-8 (even in check messages): never crash on it
+    con.text_factory = lambda raw: raw.decode("utf-8", "replace")
+    con.execute("PRAGMA trusted_schema=OFF")
+    con.execute("PRAGMA cell_size_check=ON")
+    return con
+
+
+def integrity_problems(path: Path, *, quick: bool = False) -> list[str]:
+    """``integrity_check`` (or ``quick_check``) of a file; an empty list means it passed."""
+    path = Path(path)
     try:
-        src = sqlite3.connect(readonly_uri(source), uri=True)
+        with open(path, "rb") as handle:
+            if handle.read(16) != SQLITE_HEADER:
+                return ["不是 SQLite 数据库文件"]
+        con = _connect_untrusted(path)
         try:
-            dst = sqlite3.connect(tmp)
-            try:
-                src.backup(dst)
-                dst.execute("PRAGMA journal_mode=DELETE")
-            finally:
-                dst.close()
+            rows = [r[0] for r in con.execute("PRAGMA quick_check" if quick else "PRAGMA integrity_check")]
         finally:
-            src.close()
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)  # a failed backup leaves nothing that looks like one
+            con.close()
+    except UnicodeDecodeError:  # SQLite's own message quoted damaged bytes
+        return ["无法读取：文件内容已损坏"]
+    except (OSError, sqlite3.DatabaseError) as exc:
+        return [f"无法读取：{exc}"]
+    return [] if rows == ["ok"] else rows[:20]
+
+
+def _verify_copy(path: Path) -> None:
+    problems = integrity_problems(path)
+    if problems:
+        raise DomainError("备份写出后校验未通过（" + "；".join(problems[:3]) + "），已放弃这份备份")
+
+
+def _copy_with_backup_api(source: Path, target: Path) -> None:
+    src = sqlite3.connect(readonly_uri(source), uri=True)
+    try:
+        dst = sqlite3.connect(target)
+        try:
+            src.backup(dst)
+            dst.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            dst.close()
+    finally:
+        src.close()
+
+
+def backup_database(source: Path, out_dir: Path | None = None, reason: str = "manual", *,
+                    now: dt.datetime | None = None) -> Path:
+    """Write a consistent copy to ``out_dir`` atomically (temp file, fsync, integrity check, rename).
+
+    A full disk raises DomainError with a Chinese message; the source is never touched.
+    """
+    source = Path(source)
+    if not source.is_file():
+        raise DomainError(f"数据库文件不存在：{source}")
+    out_dir = Path(out_dir) if out_dir is not None else config.backup_dir()
+    stamp = (now or dt.datetime.now()).strftime("%Y%m%d-%H%M%S-%f")
+    target = out_dir / f"{source.stem}-{stamp}-{reason}.db"
+    if target.exists():  # two backups in the same microsecond (simulated clocks in tests)
+        raise DomainError(f"备份文件已存在：{target}")
+    try:
+        with atomic_output(target, verify=_verify_copy) as tmp:
+            _copy_with_backup_api(source, tmp)
+    except (OSError, sqlite3.Error) as exc:
+        if is_disk_full(exc):
+            raise DomainError(DISK_FULL_MESSAGE.format(what="备份")) from exc
         raise
+    log.info("已备份 %s → %s", source.name, target)
     return target
+
+
+# ----- rotation ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class BackupFile:
+    path: Path
+    at: dt.datetime
+    reason: str
+
+
+@dataclass
+class RotationResult:
+    kept: list[Path] = field(default_factory=list)
+    deleted: list[Path] = field(default_factory=list)
+    refused: str | None = None  # why nothing was deleted
+
+
+def list_backups(folder: Path, stem: str) -> list[BackupFile]:
+    """Backups of the database named ``stem`` in ``folder``, oldest first."""
+    found = []
+    if not Path(folder).is_dir():
+        return found
+    for path in Path(folder).iterdir():
+        match = BACKUP_NAME.match(path.name)
+        if match is None or match["stem"] != stem or not path.is_file():
+            continue
+        try:
+            at = dt.datetime.strptime(match["stamp"], "%Y%m%d-%H%M%S-%f")
+        except ValueError:
+            continue
+        found.append(BackupFile(path, at, match["reason"]))
+    return sorted(found, key=lambda b: (b.at, b.path.name))
+
+
+def plan_rotation(backups: Iterable[BackupFile], policy: RotationPolicy) -> set[Path]:
+    """Which backups to keep: the newest of each of the most recent days, ISO weeks and months
+    that have backups (so a laptop unused for a month keeps its last week of copies)."""
+    ordered = sorted(backups, key=lambda b: b.at, reverse=True)
+    keep: set[Path] = set()
+    buckets: tuple[tuple[int, Callable[[dt.datetime], tuple[int, ...]]], ...] = (
+        (policy.daily, lambda t: (t.year, t.month, t.day)),
+        (policy.weekly, lambda t: tuple(t.isocalendar())[:2]),
+        (policy.monthly, lambda t: (t.year, t.month)),
+    )
+    for count, key in buckets:
+        seen: list[tuple[int, ...]] = []
+        for backup in ordered:
+            bucket = key(backup.at)
+            if bucket in seen:
+                continue
+            if len(seen) == count:
+                break
+            seen.append(bucket)
+            keep.add(backup.path)
+    return keep
+
+
+STALE_PART_SECONDS = 3600
+
+
+def _remove_stale_parts(folder: Path, stem: str) -> None:
+    """A backup killed halfway leaves its hidden ``.part`` file; an hour later it is surely dead."""
+    if not folder.is_dir():
+        return
+    cutoff = dt.datetime.now().timestamp() - STALE_PART_SECONDS
+    for part in folder.glob(f".{stem}-*.db.part"):
+        try:
+            if part.stat().st_mtime < cutoff:
+                part.unlink()
+        except OSError:
+            continue
+
+
+def rotate_backups(folder: Path, stem: str, policy: RotationPolicy | None = None,
+                   verify: Callable[[Path], list[str]] = integrity_problems) -> RotationResult:
+    """Delete backups the policy does not keep — only after the newest one passes ``integrity_check``."""
+    policy = policy or security_policy().rotation
+    _remove_stale_parts(Path(folder), stem)
+    backups = list_backups(folder, stem)
+    result = RotationResult(kept=[b.path for b in backups])
+    if not backups:
+        return result
+    problems = verify(backups[-1].path)
+    if problems:
+        result.refused = (f"最新的备份 {backups[-1].path.name} 未通过完整性检查（{'；'.join(problems[:3])}），"
+                          "为安全起见没有删除任何旧备份")
+        log.warning(result.refused)
+        return result
+    keep = plan_rotation(backups, policy)
+    result.kept = []
+    for backup in backups:
+        if backup.path in keep:
+            result.kept.append(backup.path)
+            continue
+        try:
+            backup.path.unlink()
+            result.deleted.append(backup.path)
+        except OSError as exc:
+            log.warning("无法删除旧备份 %s：%s", backup.path, exc)
+            result.kept.append(backup.path)
+    return result
+
+
+def backup_and_rotate(source: Path, reason: str, *, folder: Path | None = None,
+                      now: dt.datetime | None = None) -> Path:
+    """The app's routine backup (start-up, exit, every 30 minutes, CLI): write, then rotate."""
+    folder = folder or config.backup_dir()
+    target = backup_database(source, folder, reason, now=now)
+    rotate_backups(folder, Path(source).stem)
+    return target
+
+
+# ----- untrusted files and restore ----------------------------------------------------------
+def untrusted_problems(path: Path) -> list[str]:
+    """What is wrong with a database file from outside (a USB stick): empty list if it may be used.
+
+    Opened read-only with ``trusted_schema=OFF``; it must be a townapp database
+    that passes ``integrity_check`` and ``foreign_key_check``, carries no
+    triggers or views (townapp's schema has none) and is not newer than this program.
+    """
+    from townapp.db import migrate
+
+    path = Path(path)
+    if not path.is_file():
+        return [f"文件不存在：{path}"]
+    problems = integrity_problems(path)
+    if problems:
+        return ["完整性检查未通过：" + "；".join(problems[:5])]
+    try:
+        con = _connect_untrusted(path)
+        try:
+            if con.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+                return ["不是 townapp 的数据库"]
+            odd = con.execute("SELECT type, name FROM sqlite_master WHERE type IN ('trigger', 'view')").fetchall()
+            if odd:
+                return ["文件中含有 townapp 不会建立的触发器或视图（" + "、".join(n for _t, n in odd[:5])
+                        + "），可能被改动过，不能使用"]
+            violations = con.execute("PRAGMA foreign_key_check").fetchall()
+            if violations:
+                return [f"外键检查未通过：{len(violations)} 处引用的记录不存在"]
+            try:
+                revision = con.execute("SELECT version_num FROM alembic_version").fetchone()
+            except sqlite3.DatabaseError:
+                revision = None
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        return [f"无法读取：{exc}"]
+    if revision is None:
+        return ["文件中没有数据库结构版本，不是完整的 townapp 数据库"]
+    if revision[0] not in migrate.known_revisions():
+        return [f"这个文件由更新版本的 townapp 建立（结构版本 {revision[0]}），请先升级程序"]
+    return []
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    restored_from: Path
+    previous_state: Path | None  # backup (or, for a damaged database, the set-aside copy) taken first
+
+
+def set_aside_damaged(live: Path) -> Path:
+    """Keep a damaged database (and its -wal/-shm) next to the backups before it is replaced.
+
+    A plain file copy on purpose: the backup API cannot read a damaged file,
+    and this copy is evidence, never offered as a backup.
+    """
+    folder = config.backup_dir()
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    target = folder / f"{live.stem}-{stamp}.damaged"
+    shutil.copyfile(live, target)
+    for suffix in ("-wal", "-shm"):
+        side = Path(str(live) + suffix)
+        if side.exists():
+            shutil.copyfile(side, Path(str(target) + suffix))
+    return target
+
+
+def _replace_file(live: Path, source: Path) -> None:
+    """Put a copy of ``source`` in place of ``live`` (which no one has open)."""
+    with atomic_output(live, verify=_verify_copy) as tmp:
+        _copy_with_backup_api(source, tmp)
+        for suffix in ("-wal", "-shm"):  # the old file's log must never be replayed onto the new one
+            Path(str(live) + suffix).unlink(missing_ok=True)
+    fsync_directory(live.parent)
+
+
+def _copy_into_live(live: Path, source: Path) -> None:
+    """Overwrite a healthy live database page by page, under SQLite's own locking."""
+    src = _connect_untrusted(source)
+    try:
+        dst = sqlite3.connect(live, timeout=10)
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+
+
+def restore_database(live: Path, source: Path) -> RestoreResult:
+    """Replace the database at ``live`` by the backup ``source``.
+
+    ``source`` is checked as untrusted first; the current state is backed up
+    (or, if damaged, set aside); the restored database is checked after.
+    The caller opens it with ``open_database``, which migrates an older copy.
+    """
+    live, source = Path(live), Path(source)
+    problems = untrusted_problems(source)
+    if problems:
+        raise DomainError("不能用这个文件恢复：" + "；".join(problems))
+    if live.exists() and live.resolve() == source.resolve():
+        raise DomainError("不能用数据库自身恢复")
+    previous: Path | None = None
+    healthy = live.exists() and not integrity_problems(live, quick=True)
+    try:
+        if healthy:
+            previous = backup_database(live, reason="before-restore")
+            _copy_into_live(live, source)
+        else:
+            if live.exists():
+                previous = set_aside_damaged(live)
+            _replace_file(live, source)
+    except (OSError, sqlite3.Error) as exc:
+        if is_disk_full(exc):
+            raise DomainError(DISK_FULL_MESSAGE.format(what="恢复")) from exc
+        raise
+    problems = integrity_problems(live)
+    if not problems:
+        con = sqlite3.connect(live)
+        try:
+            if con.execute("PRAGMA foreign_key_check").fetchone() is not None:
+                problems = ["外键检查未通过"]
+        finally:
+            con.close()
+    if problems:
+        where = f"恢复前的数据已保存在 {previous}" if previous else ""
+        raise DomainError("恢复后的数据库检查未通过：" + "；".join(problems[:3]) + "。" + where)
+    log.info("已从 %s 恢复 %s（恢复前的状态：%s）", source, live, previous)
+    return RestoreResult(source, previous)
+
+
+def newest_good_backup(live: Path, folder: Path | None = None) -> Path | None:
+    """The newest backup of this database that passes ``integrity_check`` (offered after corruption)."""
+    for backup in reversed(list_backups(folder or config.backup_dir(), Path(live).stem)):
+        if not untrusted_problems(backup.path):
+            return backup.path
+    return None
+

@@ -37,8 +37,11 @@ def _set_pragmas(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
 
 
 def make_engine(path: Path) -> Engine:
+    from townapp.db.safety import install_error_translation
+
     engine = create_engine(f"sqlite:///{path}", future=True)
     event.listen(engine, "connect", _set_pragmas)
+    install_error_translation(engine)  # a full disk reaches the user as a Chinese message
     return engine
 
 

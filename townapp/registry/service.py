@@ -9,8 +9,9 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from townapp.core.actor import ROLE_READONLY, ROLE_VILLAGE, SYSTEM_ACTOR, Actor
-from townapp.core.errors import DomainError, FieldProblem, NotFound, PermissionDenied, ValidationFailed
+from townapp.core import permissions
+from townapp.core.actor import SYSTEM_ACTOR, Actor
+from townapp.core.errors import DomainError, FieldProblem, NotFound, ValidationFailed
 from townapp.core.idcard import mask_id_number, mask_phone, normalize_id_number
 from townapp.core.pinyin import initials
 from townapp.core.text import clean_name, normalize_phone, remove_spaces, to_halfwidth
@@ -80,19 +81,20 @@ class RegistryService:
 
     # ----- permissions -------------------------------------------------
     def _require_write(self, village_id: int | None) -> None:
-        if self.actor.role == ROLE_READONLY:
-            raise PermissionDenied("当前账号为只读，不能修改数据")
-        if self.actor.role == ROLE_VILLAGE and village_id != self.actor.village_id:
-            raise PermissionDenied("村录入员只能修改本村的数据")
+        permissions.require_write(self.actor, village_id)
+
+    def _require_read(self, village_id: int | None) -> None:
+        permissions.require_read(self.actor, village_id)
 
     def _visible_village(self) -> int | None:
-        return self.actor.village_id if self.actor.role == ROLE_VILLAGE else None
+        return permissions.visible_village(self.actor)
 
     # ----- database root ---------------------------------------------
     def initialise(self, mode: str, name: str, code: str) -> None:
         """Record what this database is: one township, or a county that imports townships."""
         code = remove_spaces(to_halfwidth(code))
         name = clean_name(name)
+        permissions.require_township(self.actor, "初始化数据库")
         if mode not in ("township", "county"):
             raise DomainError("模式应为 township（乡镇）或 county（县）")
         if not name:
@@ -111,6 +113,7 @@ class RegistryService:
 
     def add_township(self, code: str, name: str) -> int:
         """County mode: a township whose packages will be imported."""
+        permissions.require_township(self.actor, "新增乡镇")
         with self.db.unit_of_work(self.actor) as s:
             township = m.Township(code=remove_spaces(to_halfwidth(code)), name=clean_name(name))
             s.add(township)
@@ -137,12 +140,21 @@ class RegistryService:
                     for v in s.scalars(query)]
 
     def village_groups(self, village_id: int) -> list[tuple[int, str]]:
+        self._require_read(village_id)
         with self.db.reader() as s:
             rows = s.execute(select(m.VillageGroup.id, m.VillageGroup.name)
                              .where(m.VillageGroup.village_id == village_id).order_by(m.VillageGroup.id))
             return [(r[0], r[1]) for r in rows]
 
+    def _require_village_write(self, village_id: int | None) -> None:
+        """New villages are township business; a clerk may only edit their own village's record."""
+        if village_id is None:
+            permissions.require_township(self.actor, "新增村/社区")
+        else:
+            self._require_write(village_id)
+
     def check_village(self, data: VillageInput) -> list[FieldProblem]:
+        self._require_village_write(data.id)
         problems = []
         code = remove_spaces(to_halfwidth(data.code or ""))
         if not VILLAGE_CODE.match(code):
@@ -165,7 +177,6 @@ class RegistryService:
         problems = self.check_village(data)
         if problems:
             raise ValidationFailed(problems)
-        self._require_write(data.id)
         with self.db.unit_of_work(self.actor) as s:
             if data.id is None:
                 township_id = data.township_id or s.scalar(select(m.Township.id).order_by(m.Township.id))
@@ -196,7 +207,7 @@ class RegistryService:
             return village.id
 
     def delete_village(self, village_id: int) -> None:
-        self._require_write(village_id)
+        permissions.require_township(self.actor, "删除村/社区")
         with self.db.unit_of_work(self.actor) as s:
             village = self._get(s, m.Village, village_id, "村/社区")
             used = s.scalar(select(func.count()).select_from(m.Household).where(m.Household.village_id == village_id))
@@ -213,6 +224,7 @@ class RegistryService:
     # ----- people --------------------------------------------------------
     def check_person(self, data: PersonInput) -> list[FieldProblem]:
         """Inline validation for dialogs: field rules plus uniqueness of the ID number."""
+        self._require_write(data.village_id)
         problems, info = check_person(data)
         if info is not None:
             with self.db.reader() as s:
@@ -243,8 +255,7 @@ class RegistryService:
         assert info is not None
         if data.id is not None:
             person = self._get(s, m.Person, data.id, "人员")
-            if self.actor.role == ROLE_VILLAGE and person.village_id != self.actor.village_id:
-                raise PermissionDenied("村录入员只能修改本村的人员")
+            permissions.require_write(self.actor, person.village_id, "人员")
         else:
             person = m.Person()
             s.add(person)
@@ -285,12 +296,17 @@ class RegistryService:
 
     def get_person(self, person_id: int) -> PersonDTO:
         with self.db.reader() as s:
-            return self._person_dto(s, self._get(s, m.Person, person_id, "人员"))
+            person = self._get(s, m.Person, person_id, "人员")
+            self._require_read(person.village_id)
+            return self._person_dto(s, person)
 
     def find_person_by_id_number(self, raw: str) -> PersonDTO | None:
         with self.db.reader() as s:
             person = s.scalar(select(m.Person).where(m.Person.id_number == normalize_id_number(raw)))
-            return None if person is None else self._person_dto(s, person)
+            if person is None:
+                return None
+            permissions.require_read(self.actor, person.village_id, "人员（此人登记在其他村）")
+            return self._person_dto(s, person)
 
     def _person_dto(self, s: Session, p: m.Person) -> PersonDTO:
         member = s.scalar(select(m.PartyMember).where(m.PartyMember.person_id == p.id))
@@ -352,6 +368,8 @@ class RegistryService:
             .outerjoin(m.PartyMember, m.PartyMember.person_id == m.Person.id)
             .where(m.Person.id.in_(list(ids)))
         )
+        if self._visible_village() is not None:
+            query = query.where(m.Person.village_id == self._visible_village())
         with self.db.engine.connect() as conn:
             return {
                 r[0]: PersonRow(r[0], r[1], r[2], r[3], mask_id_number(r[4]), r[5] or "", r[6] or "", r[7] or "",
@@ -361,11 +379,14 @@ class RegistryService:
 
     # ----- households ------------------------------------------------------
     def check_household(self, data: HouseholdInput) -> list[FieldProblem]:
+        self._require_write(data.village_id)
         problems = check_household(data)
         for index, member in enumerate(data.members):
             # a member typed by the ID number of a registered person is that person (saving reuses
             # them); whether they already live in another household is a household conflict below
-            member_problems = (self.check_person(member.person) if member.person.id is not None
+            member_problems = (self.check_person(replace(member.person, village_id=member.person.village_id
+                                                         or data.village_id))
+                               if member.person.id is not None
                                else check_person(member.person)[0])
             problems.extend(FieldProblem(f"members[{index}].{p.field}", p.message, p.severity) for p in member_problems)
         with self.db.reader() as s:
@@ -455,6 +476,7 @@ class RegistryService:
     def get_household(self, household_id: int) -> HouseholdDTO:
         with self.db.reader() as s:
             h = self._get(s, m.Household, household_id, "住户")
+            self._require_read(h.village_id)
             members = tuple((self._person_dto(s, link.person), link.relation) for link in h.members)
             return HouseholdDTO(h.id, h.village_id, h.group_id, h.number, h.address, h.phone, h.note, members)
 
@@ -510,14 +532,21 @@ class RegistryService:
                  .outerjoin(head, head.c.household_id == m.Household.id)
                  .outerjoin(counts, counts.c.household_id == m.Household.id)
                  .where(m.Household.id.in_(id_list)))
+        if self._visible_village() is not None:
+            query = query.where(m.Household.village_id == self._visible_village())
         with self.db.engine.connect() as conn:
             return {r[0]: HouseholdRow(r[0], r[1], r[2] or "", r[3], r[4] or "", r[5] or 0, r[6] or "")
                     for r in conn.execute(query)}
 
     # ----- party branches ----------------------------------------------------
     def branches(self, village_id: int | None = None) -> list[BranchDTO]:
+        if village_id is not None:
+            self._require_read(village_id)
+        visible = self._visible_village()
         with self.db.reader() as s:
             query = select(m.PartyBranch).order_by(m.PartyBranch.id)
+            if visible is not None:  # a clerk sees the township's organisations and their own village's
+                query = query.where(or_(m.PartyBranch.village_id == visible, m.PartyBranch.village_id.is_(None)))
             if village_id is not None:
                 query = query.where(or_(m.PartyBranch.village_id == village_id, m.PartyBranch.village_id.is_(None)))
             return [BranchDTO(b.id, b.name, b.kind, b.parent_id, b.village_id) for b in s.scalars(query)]
@@ -532,6 +561,8 @@ class RegistryService:
             raise ValidationFailed([FieldProblem("name", "组织名称不能为空")])
         with self.db.unit_of_work(self.actor) as s:
             branch = self._get(s, m.PartyBranch, branch_id, "党组织") if branch_id else m.PartyBranch()
+            if branch_id:
+                self._require_write(branch.village_id)
             branch.name, branch.kind, branch.parent_id, branch.village_id = clean_name(name), canonical, parent_id, village_id
             s.add(branch)
             s.flush()
@@ -539,11 +570,20 @@ class RegistryService:
 
     # ----- summaries -----------------------------------------------------------
     def counts(self) -> Counts:
+        """Totals for the status bar; a village clerk's are their village's."""
+        visible = self._visible_village()
         with self.db.engine.connect() as conn:
-            def count(model: type) -> int:
-                return conn.execute(select(func.count()).select_from(model)).scalar_one()
+            def count(model: type, village: ColumnElement | None) -> int:
+                query = select(func.count()).select_from(model)
+                if visible is not None and village is not None:
+                    query = query.where(village == visible)
+                return conn.execute(query).scalar_one()
 
-            return Counts(count(m.Village), count(m.Household), count(m.Person), count(m.PartyMember))
+            party = (select(func.count()).select_from(m.PartyMember).join(m.Person)
+                     .where(m.Person.village_id == visible)) if visible is not None else None
+            return Counts(count(m.Village, m.Village.id), count(m.Household, m.Household.village_id),
+                          count(m.Person, m.Person.village_id),
+                          conn.execute(party).scalar_one() if party is not None else count(m.PartyMember, None))
 
     # ----- helpers -----------------------------------------------------------
     @staticmethod

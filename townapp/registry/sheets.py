@@ -113,6 +113,8 @@ class VillageLookup:
         """The village id a row names by code or name; errors name the column the user filled."""
         code = row.values.get("village_code")
         name = row.values.get("village_name")
+        if name and not code and len(name) == 12 and name.isdigit():
+            code, name = name, None  # a code typed into the 所属村 column
         if code:
             hit = self.by_code.get(code)
             if hit is None or (self.township is not None and hit[2] != self.township):
@@ -185,7 +187,7 @@ class VillageAdapter(SheetAdapter):
                 changes["name_initials"] = initials(row.values["name"])
             if row.get("kind") and row.values["kind"] != kind:
                 changes["kind"] = row.values["kind"]
-            if row.has("groups") and set(row.values["groups"] or ()) != groups[vid]:
+            if row.has("groups") and not set(row.values["groups"] or ()) <= groups[vid]:
                 row.data["groups_old"] = groups[vid]
                 changes["groups"] = True
             row.data["changes"] = changes
@@ -213,12 +215,7 @@ class VillageAdapter(SheetAdapter):
             elif row.action == "updated":
                 changes = dict(row.data["changes"])
                 if changes.pop("groups", False):
-                    wanted = set(row.values.get("groups") or ())
                     old = row.data["groups_old"]
-                    removed = sorted(old - wanted)
-                    if removed:
-                        conn.execute(delete(m.VillageGroup).where(m.VillageGroup.village_id == row.entity_id,
-                                                                  m.VillageGroup.name.in_(removed)))
                     group_rows += [dict(village_id=row.entity_id, name=g, uuid=new_uuid(), created_at=ctx.now,
                                         updated_at=ctx.now) for g in row.values.get("groups") or () if g not in old]
                 conn.execute(update(m.Village).where(m.Village.id == row.entity_id)
@@ -259,7 +256,7 @@ VILLAGE_SHEET = SheetSpec(
         _enum("kind", "类别", "village_kind", aliases=("类型", "村/社区"), example="村", width=8,
               note="村 或 社区（不填按“村”）"),
         ColumnSpec("groups", "村民小组", s.LIST, aliases=("村民小组名称", "小组", "村民组"), example="一组、二组、三组",
-                   width=30, note="多个小组用顿号“、”隔开；填写后以本表为准，未列出的小组会被删除"),
+                   width=30, note="多个小组用顿号“、”隔开；导入只添加小组，不删除已有的小组（删除请在程序中操作）"),
     ),
 )
 
@@ -808,7 +805,7 @@ _NAME_COLUMN = ColumnSpec("name", "姓名", s.NAME, aliases=("名字", "成员�
 
 PERSON_SHEET = SheetSpec(
     key="person", title="人员", aliases=("人口信息", "人员信息", "人口登记表", "户籍人口", "人口", "居民信息", "人员名册",
-                                         "人口花名册", "家庭成员", "常住人口"),
+                                         "人口花名册", "花名册", "家庭成员", "常住人口"),
     description="人员（按身份证号识别，同一人只登记一次）。性别和出生日期由身份证号得出，表中填写时会核对是否一致。"
                 "填“户编号”和“与户主关系”即把此人登记到该户（每户有且只有一位户主）。",
     key_columns=("id_number",),

@@ -21,6 +21,8 @@ class Vocabulary:
         """The standard spelling for ``raw``, or None if it is not a known value."""
         if raw is None:
             return None
+        if raw in self.values:
+            return raw  # type: ignore[return-value]
         text = remove_spaces(to_halfwidth(str(raw)))
         if text in self.values:
             return text

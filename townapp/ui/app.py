@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
-from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtGui import QFont, QFontDatabase, QIcon
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -22,13 +22,13 @@ from PySide6.QtWidgets import (
 )
 
 from townapp import APP_TITLE, config
-from townapp.core.actor import DEMO_ACTOR, SYSTEM_ACTOR, Actor
+from townapp.core.actor import SYSTEM_ACTOR, Actor
 from townapp.core.errors import DomainError, FieldProblem, ValidationFailed
 from townapp.core.progress import CancelFn, ProgressFn
 from townapp.db import Database, open_database
 from townapp.ui.context import AppContext
 from townapp.ui.jobs import Job
-from townapp.ui.main_window import MainWindow, PageFactory
+from townapp.ui.main_window import DeferredPages, MainWindow, PageFactory
 from townapp.ui.pages import registry as registry_pages
 from townapp.ui.widgets.fields import ErrorLabel
 
@@ -36,7 +36,18 @@ log = logging.getLogger(__name__)
 
 BUNDLED_FONT = ("fonts", "wqy-microhei.ttc")
 # Pages in navigation order; a module's pages appear only once the module exists.
-PAGE_FACTORIES: tuple[PageFactory, ...] = (registry_pages.create_pages,)
+PAGE_FACTORIES: tuple[PageFactory, ...] = (
+    DeferredPages("townapp.ui.pages.dashboard"),
+    registry_pages.create_pages,  # light: shown with the window
+    DeferredPages("townapp.ui.pages.archives"),
+    DeferredPages("townapp.ui.pages.evaluations"),
+    DeferredPages("townapp.ui.pages.grids"),
+    DeferredPages("townapp.ui.pages.points"),
+    DeferredPages("townapp.ui.pages.outputs"),
+    DeferredPages("townapp.ui.pages.exchange"),
+    DeferredPages("townapp.ui.pages.accounts"),
+    DeferredPages("townapp.ui.pages.audit"),
+)
 
 
 def setup_application(argv: Sequence[str] | None = None) -> QApplication:
@@ -44,6 +55,7 @@ def setup_application(argv: Sequence[str] | None = None) -> QApplication:
     app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
     app.setApplicationName("townapp")
     app.setApplicationDisplayName(APP_TITLE)
+    app.setWindowIcon(QIcon(str(config.resource("icons", "townapp.png"))))
     QLocale.setDefault(QLocale(QLocale.Language.Chinese, QLocale.Country.China))
     translator = QTranslator(app)
     if translator.load("qtbase_zh_CN", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
@@ -141,26 +153,17 @@ def open_main_window(db: Database, actor: Actor,
                      factories: Sequence[PageFactory] = PAGE_FACTORIES) -> MainWindow:
     window = MainWindow(AppContext.create(db, actor), factories)
     window.show()
+    from townapp.ui.startup_timing import quit_after_shown_if_asked  # only with TOWNAPP_QUIT_AFTER_SHOWN set
+
+    quit_after_shown_if_asked(window)
     return window
 
 
 def run_gui(db_path: Path | None = None, demo: bool = False) -> int:
+    """Start-up (townapp/ui/startup.py): lock, location and health checks, start-up backup,
+    first administrator or login (``--demo`` opens as the demo administrator), the window,
+    backups every 30 minutes while there are changes and on exit."""
+    from townapp.ui.startup import run_session
+
     app = setup_application()
-    try:
-        if demo:
-            path = db_path or config.demo_db_path()
-            db = open_database(path) if path.exists() else build_demo_with_progress(path)
-        else:
-            path = db_path or config.default_db_path()
-            db = open_database(path) if path.exists() else create_database_interactively(path)
-    except DomainError as exc:
-        QMessageBox.critical(None, "无法打开数据库", exc.message)
-        return 1
-    if db is None:
-        return 0
-    actor = DEMO_ACTOR if demo else SYSTEM_ACTOR
-    window = open_main_window(db, actor)
-    code = app.exec()
-    del window
-    db.dispose()
-    return code
+    return run_session(app, db_path, demo)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Sequence
+from importlib import import_module
 
-from PySide6.QtCore import QByteArray
+from PySide6.QtCore import QByteArray, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -24,6 +25,21 @@ from townapp.ui.pages.base import Page
 
 PageFactory = Callable[[AppContext], Sequence[Page]]
 GEOMETRY_KEY = "main_window_geometry"
+DEFERRED_DELAY_MS = 30
+
+
+class DeferredPages:
+    """A module's pages, imported and built only after the window is on screen.
+
+    Heavy modules (charts, PDF, Excel) cost seconds to import; the user should
+    see the window first. ``module`` must define ``create_pages(ctx)``.
+    """
+
+    def __init__(self, module: str) -> None:
+        self.module = module
+
+    def __call__(self, ctx: AppContext) -> Sequence[Page]:
+        return import_module(self.module).create_pages(ctx)
 
 
 class MainWindow(QMainWindow):
@@ -38,10 +54,17 @@ class MainWindow(QMainWindow):
         self.nav.setFixedWidth(150)
         self.nav.setStyleSheet("QListWidget::item { padding: 8px 6px; }")
         self.stack = QStackedWidget()
-        self.pages: list[Page] = []
-        for factory in page_factories:
-            for page in factory(ctx):
-                self._add_page(page)
+        self._pages: list[Page] = []
+        # one slot per factory, in navigation order; deferred slots fill in after the first paint
+        self._slots: list[list[Page]] = [[] for _ in page_factories]
+        self._deferred: list[tuple[int, PageFactory]] = []
+        for slot, factory in enumerate(page_factories):
+            if isinstance(factory, DeferredPages):
+                self._deferred.append((slot, factory))
+            else:
+                for page in factory(ctx):
+                    self._add_page(page, slot)
+        self._user_navigated = False
         central = QWidget()
         layout = QHBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 0)
@@ -49,6 +72,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
         self.nav.currentRowChanged.connect(self._show_page)
+        self.nav.itemClicked.connect(self._note_navigation)
 
         self.db_label = QLabel(f"数据库：{ctx.db.path}")
         self.counts_label = QLabel()
@@ -59,26 +83,53 @@ class MainWindow(QMainWindow):
         self._build_menu()
         self.refresh_counts()
         self._restore_geometry()
-        if self.pages:
+        if self._pages:
             self.nav.setCurrentRow(0)
+        if self._deferred:  # after the first paint, so the window appears before heavy modules load
+            QTimer.singleShot(DEFERRED_DELAY_MS, self.load_deferred_pages)
 
-    def _add_page(self, page: Page) -> None:
-        self.pages.append(page)
-        self.stack.addWidget(page)
-        QListWidgetItem(page.title, self.nav)
+    def load_deferred_pages(self) -> None:
+        """Build the pages that waited for the window to be shown, in their navigation places (idempotent)."""
+        if not self._deferred:
+            return
+        while self._deferred:
+            slot, factory = self._deferred.pop(0)
+            for page in factory(self.ctx):
+                self._add_page(page, slot)
+        if self._pages and (self.nav.currentRow() < 0 or not self._user_navigated):
+            if self.nav.currentRow() == 0:
+                self._show_page(0)
+            else:
+                self.nav.setCurrentRow(0)
+
+    def _add_page(self, page: Page, slot: int) -> None:
+        index = sum(len(pages) for pages in self._slots[:slot + 1])
+        self._slots[slot].append(page)
+        self._pages.insert(index, page)
+        self.stack.insertWidget(index, page)
+        self.nav.insertItem(index, QListWidgetItem(page.title))
         page.data_changed.connect(self.refresh_counts)
 
+    @property
+    def pages(self) -> list[Page]:
+        """Every page, in navigation order (asking for them builds any still deferred)."""
+        self.load_deferred_pages()
+        return self._pages
+
+    def _note_navigation(self) -> None:
+        self._user_navigated = True
+
     def _show_page(self, row: int) -> None:
-        if 0 <= row < len(self.pages):
+        if 0 <= row < len(self._pages):
             self.stack.setCurrentIndex(row)
-            self.pages[row].refresh()
+            self._pages[row].refresh()
 
     def page(self, title: str) -> Page:
         return next(p for p in self.pages if p.title == title)
 
     def open_page(self, title: str) -> Page:
         page = self.page(title)
-        self.nav.setCurrentRow(self.pages.index(page))
+        self.nav.setCurrentRow(self._pages.index(page))
         return page
 
     def _build_menu(self) -> None:

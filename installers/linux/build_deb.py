@@ -1,0 +1,230 @@
+"""Build the .deb for 统信UOS / 银河麒麟 / Debian from the frozen folder ``dist/townapp/``.
+
+Run ``python build_spec.py`` first, then ``python installers/linux/build_deb.py``.
+The package installs the frozen folder under /opt/townapp, a /usr/bin/townapp
+launcher, a .desktop entry (乡镇党建与基层治理台账) and the icon. Built with
+dpkg-deb alone (no debhelper); files are owned by root without fakeroot
+(``--root-owner-group``). Depends are computed from the bundle: the system
+libraries its ELF files link against (ldd + dpkg -S) and the newest glibc
+symbol version any of them needs — building on a newer system than the target
+shows up here as ``libc6 (>= 2.xx)`` and dpkg refuses the install clearly
+instead of the program failing to start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+APP_DIR = ROOT / "dist" / "townapp"
+STAGE_ROOT = ROOT / "build" / "deb"
+HERE = Path(__file__).resolve().parent
+PACKAGE = "townapp"
+INSTALL_DIR = Path("opt") / PACKAGE
+DISPLAY_NAME = "乡镇党建与基层治理台账"
+# What the frozen Qt needs from the system beyond what PyInstaller bundles, if dpkg -S cannot tell us.
+FALLBACK_DEPENDS = ["libgl1", "libegl1", "libxcb1"]
+# Oldest glibc of the targets (统信UOS 20 / Debian 10: 2.28; 银河麒麟 V10: 2.31): a warning above it.
+TARGET_GLIBC = (2, 28)
+GLIBC_VERSION = re.compile(rb"GLIBC_(\d+)\.(\d+)(?:\.(\d+))?\x00")
+
+LAUNCHER = """#!/bin/sh
+# townapp launcher: the frozen program lives in /opt/townapp (data stays in ~/.local/share/townapp).
+exec /opt/townapp/townapp "$@"
+"""
+
+
+def build_info(app_dir: Path) -> dict[str, object]:
+    path = app_dir / "_internal" / "townapp_build.json"
+    if not path.is_file():
+        raise SystemExit(f"找不到冻结版：{app_dir}。请先运行 python build_spec.py")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def elf_files(app_dir: Path) -> list[Path]:
+    found = []
+    for path in app_dir.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            with path.open("rb") as handle:
+                if handle.read(4) == b"\x7fELF":
+                    found.append(path)
+    return found
+
+
+def required_glibc(files: list[Path]) -> tuple[int, int]:
+    """The newest GLIBC_x.y symbol version any bundled ELF file asks for."""
+    newest = (2, 17)
+    for path in files:
+        for match in GLIBC_VERSION.finditer(path.read_bytes()):
+            newest = max(newest, (int(match.group(1)), int(match.group(2))))
+    return newest
+
+
+def system_libraries(app_dir: Path, files: list[Path]) -> tuple[set[str], set[str]]:
+    """(libraries resolved outside the bundle, libraries not found at all) according to ldd."""
+    internal = app_dir / "_internal"
+    lib_dirs = sorted({str(p.parent) for p in internal.rglob("*.so*")})
+    env = {**os.environ, "LD_LIBRARY_PATH": os.pathsep.join(lib_dirs)}
+    outside, missing = set(), set()
+    for path in files:
+        result = subprocess.run(["ldd", str(path)], capture_output=True, text=True, env=env)
+        for line in result.stdout.splitlines():
+            parts = line.split()
+            if len(parts) >= 3 and parts[1] == "=>":
+                if parts[2] == "not":
+                    missing.add(parts[0])
+                elif not Path(parts[2]).resolve().is_relative_to(app_dir.resolve()):
+                    outside.add(parts[2])
+    return outside, missing
+
+
+def owning_packages(paths: set[str]) -> set[str]:
+    """Debian packages owning the given files (tries /lib and /usr/lib spellings: merged /usr)."""
+    packages = set()
+    for path in sorted(paths):
+        real = str(Path(path).resolve())
+        candidates = {path, real, real.removeprefix("/usr"), "/usr" + path if not path.startswith("/usr") else path}
+        for candidate in candidates:
+            result = subprocess.run(["dpkg", "-S", candidate], capture_output=True, text=True)
+            if result.returncode == 0:
+                packages.add(result.stdout.split(":")[0].strip())
+                break
+    return packages
+
+
+def depends_field(app_dir: Path) -> tuple[str, tuple[int, int], set[str]]:
+    files = elf_files(app_dir)
+    glibc = required_glibc(files)
+    outside, missing = system_libraries(app_dir, files)
+    packages = owning_packages(outside) if shutil.which("dpkg") else set()
+    packages = {p for p in packages if p != "libc6"} or set(FALLBACK_DEPENDS)
+    return ", ".join([f"libc6 (>= {glibc[0]}.{glibc[1]})", *sorted(packages)]), glibc, missing
+
+
+def desktop_entry(version: str) -> str:
+    return "\n".join([
+        "[Desktop Entry]",
+        "Type=Application",
+        f"Name={DISPLAY_NAME}",
+        f"Name[zh_CN]={DISPLAY_NAME}",
+        "GenericName=党建与基层治理台账",
+        "Comment=乡镇党建、网格化管理、党员积分、星级评定台账（离线使用）",
+        "Comment[zh_CN]=乡镇党建、网格化管理、党员积分、星级评定台账（离线使用）",
+        "Exec=/usr/bin/townapp",
+        "Icon=townapp",
+        "Terminal=false",
+        "Categories=Office;",
+        "Keywords=党建;台账;网格;积分;星级;乡镇;",
+        "StartupNotify=true",
+        "StartupWMClass=townapp",
+        f"X-AppVersion={version}",
+        "",
+    ])
+
+
+def control_file(version: str, architecture: str, installed_kib: int, depends: str) -> str:
+    return "\n".join([
+        f"Package: {PACKAGE}",
+        f"Version: {version}",
+        f"Architecture: {architecture}",
+        "Maintainer: townapp developers <townapp@localhost>",
+        f"Installed-Size: {installed_kib}",
+        f"Depends: {depends}",
+        "Recommends: libwayland-client0, libwayland-cursor0, libwayland-egl1",
+        "Section: misc",
+        "Priority: optional",
+        f"Description: {DISPLAY_NAME}（离线桌面版）",
+        " 乡镇组织委员、党建办、综治办、文明办和村文书使用的台账软件：基础信息、",
+        " 一村一档、网格化管理、党员积分、星级评定、季度报表与证书打印。",
+        " 不需要联网，数据只保存在本机用户的数据文件夹（~/.local/share/townapp）中。",
+        "",
+    ])
+
+
+def copy_tree(source: Path, target: Path) -> None:
+    shutil.copytree(source, target, symlinks=True)
+    for path in [target, *target.rglob("*")]:
+        if path.is_symlink():
+            continue
+        if path.is_dir():
+            path.chmod(0o755)
+        else:
+            path.chmod(0o755 if os.access(path, os.X_OK) else 0o644)
+
+
+def build_deb(app_dir: Path, out_dir: Path, compression: str = "xz") -> Path:
+    info = build_info(app_dir)
+    version = str(info["version"])
+    architecture = subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True,
+                                  check=True).stdout.strip()
+    stage = STAGE_ROOT / f"{PACKAGE}_{version}_{architecture}"
+    if stage.exists():
+        shutil.rmtree(stage)
+    stage.mkdir(parents=True)
+    os.umask(0o022)
+
+    copy_tree(app_dir, stage / INSTALL_DIR)
+    launcher = stage / "usr" / "bin" / PACKAGE
+    launcher.parent.mkdir(parents=True)
+    launcher.write_text(LAUNCHER, encoding="utf-8")
+    launcher.chmod(0o755)
+    applications = stage / "usr" / "share" / "applications"
+    applications.mkdir(parents=True)
+    (applications / f"{PACKAGE}.desktop").write_text(desktop_entry(version), encoding="utf-8")
+    icons = ROOT / "resources" / "icons"
+    for size_dir, name in (("256x256", "townapp.png"), ("scalable", "townapp.svg")):
+        target = stage / "usr" / "share" / "icons" / "hicolor" / size_dir / "apps" / name
+        target.parent.mkdir(parents=True)
+        shutil.copyfile(icons / name, target)
+        target.chmod(0o644)
+    docs = stage / "usr" / "share" / "doc" / PACKAGE
+    docs.mkdir(parents=True)
+    shutil.copyfile(HERE / "copyright", docs / "copyright")
+    for path in [p for p in (stage / "usr").rglob("*") if p.is_dir()]:
+        path.chmod(0o755)
+
+    depends, glibc, missing = depends_field(app_dir)
+    installed_kib = sum(p.stat().st_size for p in stage.rglob("*") if p.is_file() and not p.is_symlink()) // 1024
+    debian = stage / "DEBIAN"
+    debian.mkdir()
+    debian.chmod(0o755)
+    (debian / "control").write_text(control_file(version, architecture, installed_kib, depends), encoding="utf-8")
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / f"{PACKAGE}_{version}_{architecture}.deb"
+    # xz (smallest) or gzip (6× faster to build, ~35 % larger): every dpkg reads both; zstd would not
+    # install on UOS 20's dpkg.
+    subprocess.run(["dpkg-deb", "--root-owner-group", f"-Z{compression}", "--build", str(stage), str(target)],
+                   check=True, stdout=subprocess.DEVNULL)
+    print(f"已生成：{target}（{target.stat().st_size / 1e6:.1f} MB，安装后 {installed_kib / 1024:.0f} MiB）")
+    print(f"Depends: {depends}")
+    if missing:
+        print(f"提示：本机找不到这些库（只影响对应的 Qt 插件，如 Wayland）：{'、'.join(sorted(missing))}")
+    if glibc > TARGET_GLIBC:
+        print(f"注意：此包需要 glibc ≥ {glibc[0]}.{glibc[1]}，统信UOS 20（2.28）/银河麒麟 V10（2.31）上 dpkg 会拒绝安装；"
+              "面向这些系统请在 glibc 2.28 的系统上构建，见 installers/README.md")
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="由 dist/townapp/ 生成 .deb 安装包")
+    parser.add_argument("--app-dir", type=Path, default=APP_DIR, help="冻结版文件夹（默认 dist/townapp）")
+    parser.add_argument("--out", type=Path, default=ROOT / "dist", help="输出文件夹（默认 dist）")
+    parser.add_argument("--compression", choices=("xz", "gzip"), default="xz",
+                        help="压缩方式：xz 最小（发布用），gzip 快得多（CI 用）")
+    args = parser.parse_args(argv)
+    if not shutil.which("dpkg-deb"):
+        raise SystemExit("需要 dpkg-deb（Debian/统信UOS/银河麒麟自带）")
+    build_deb(args.app_dir, args.out, args.compression)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,348 @@
+"""A corpus of malformed (and a few tricky but fine) workbooks, each accepted or rejected exactly as specified.
+
+GIVEN a township database with two villages
+WHEN a generated workbook is imported for real
+THEN it is accepted, or rejected with the listed codes — and a rejection
+changes no business data (the import log records the attempt).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from sqlalchemy import select
+
+from townapp.core.actor import CLI_ACTOR
+from townapp.db import Database
+from townapp.exchange.models import ImportBatch
+from townapp.exchange.pipeline import run_import
+from townapp.registry import models as m
+from townapp.sheets import all_sheet_specs
+
+from .conftest import dump_business, pid, write_ods, write_xls, write_xlsx
+
+HEADER = ["身份证号", "姓名", "性别", "出生日期", "民族", "所属村", "联系电话"]
+ZHANG = pid(1970, 11)
+LI = pid(1980, 22)
+ROWS = [[ZHANG, "张三", "男", dt.date(1970, 3, 15), "汉族", "东张村", "13812345678"],
+        [LI, "李四", "女", dt.date(1980, 3, 15), "汉族", "西张社区", "13912345678"]]
+HOUSEHOLDS = [["所属村", "户编号", "地址"], ["东张村", "0001", "一组1号"], ["东张村", "0002", "一组2号"]]
+MEMBERS_HEADER = ["身份证号", "姓名", "所属村", "户编号", "与户主关系"]
+
+Builder = Callable[[Path], Path]
+
+
+def people(*rows: list[Any], header: list[str] = HEADER, name: str = "人员") -> dict[str, list[list[Any]]]:
+    return {name: [header, *rows]}
+
+
+def xlsx(sheets: dict[str, list[list[Any]]], **kw: Any) -> Builder:
+    return lambda tmp: write_xlsx(tmp / "in.xlsx", sheets, **kw)
+
+
+def _merged_title(tmp: Path) -> Path:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "人员"
+    ws["A1"] = "临晋镇东张村人口信息登记表"
+    ws["A1"].font = Font(bold=True, size=16)
+    ws["A1"].alignment = Alignment(horizontal="center")
+    ws.merge_cells("A1:G1")
+    ws["A2"] = "填报单位：东张村村民委员会"
+    ws.merge_cells("A2:D2")
+    ws.append([])
+    ws.append(HEADER)
+    for row in ROWS:
+        ws.append(row)
+    ws.append([])
+    ws.append(["注：身份证号请用文本格式"])
+    ws.append(["填表人：王会计    审核人：张书记"])
+    path = tmp / "in.xlsx"
+    wb.save(path)
+    return path
+
+
+def _encrypted(tmp: Path) -> Path:
+    ooxml = pytest.importorskip("msoffcrypto.format.ooxml", reason="msoffcrypto-tool encrypts the test file")
+    plain = write_xlsx(tmp / "plain.xlsx", people(*ROWS))
+    path = tmp / "in.xlsx"
+    with open(plain, "rb") as source, open(path, "wb") as target:
+        ooxml.OOXMLFile(source).encrypt("密码123", target)
+    return path
+
+
+def _truncated(tmp: Path) -> Path:
+    data = write_xlsx(tmp / "full.xlsx", people(*ROWS)).read_bytes()
+    path = tmp / "in.xlsx"
+    path.write_bytes(data[: len(data) * 2 // 3])
+    return path
+
+
+def _zip_bomb(tmp: Path) -> Path:
+    path = tmp / "in.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        with archive.open("xl/worksheets/sheet1.xml", "w") as member:
+            block = b"0" * (1 << 20)
+            for _ in range(64):
+                member.write(block)
+    return path
+
+
+def _text_file(tmp: Path) -> Path:
+    path = tmp / "in.xlsx"
+    path.write_text("身份证号,姓名\n140821197003150011,张三\n", encoding="utf-8")
+    return path
+
+
+def _raw(data: bytes) -> Builder:
+    def build(tmp: Path) -> Path:
+        path = tmp / "in.xlsx"
+        path.write_bytes(data)
+        return path
+
+    return build
+
+
+def _docx(tmp: Path) -> Path:
+    path = tmp / "in.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<document/>")
+    return path
+
+
+def _huge_formatted(tmp: Path) -> Path:
+    """A million formatted but empty rows below the data (what “format whole column” leaves behind)."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "人员"
+    ws.append(HEADER)
+    for row in ROWS:
+        ws.append(row)
+    ws["H1"].fill = PatternFill("solid", fgColor="FFFF00")  # makes style index 1 exist
+    base = tmp / "base.xlsx"
+    wb.save(base)
+    path = tmp / "in.xlsx"
+    with zipfile.ZipFile(base) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename != "xl/worksheets/sheet1.xml":
+                target.writestr(info, data)
+                continue
+            head, tail = data.decode("utf-8").split("</sheetData>")
+            with target.open("xl/worksheets/sheet1.xml", "w") as member:
+                member.write(head.encode())
+                chunk = []
+                for number in range(10, 1_000_010):
+                    chunk.append(f'<row r="{number}" s="1" customFormat="1"><c r="A{number}" s="1"/>'
+                                 f'<c r="B{number}" s="1"/></row>')
+                    if len(chunk) == 20000:
+                        member.write("".join(chunk).encode())
+                        chunk = []
+                member.write("".join(chunk).encode())
+                member.write(("</sheetData>" + tail).encode())
+    return path
+
+
+def _sparse_huge(tmp: Path) -> Path:
+    path = tmp / "in.xlsx"
+    with open(path, "wb") as handle:
+        handle.write(b"PK\x03\x04")
+        handle.truncate(101 * 1024 * 1024)
+    return path
+
+
+def _households_then(members: list[list[Any]]) -> Builder:
+    return xlsx({"住户": HOUSEHOLDS, "人员": [MEMBERS_HEADER, *members]})
+
+
+def _as_text_cells(tmp: Path) -> Path:
+    """IDs typed with a leading apostrophe / text format, in full width and with spaces and a lower-case x."""
+    number = pid(1985, 7)
+    spaced = " ".join([number[:6], number[6:14], number[14:]])
+    full = "".join(chr(ord(c) + 0xFEE0) for c in ZHANG)
+    x_id = next(pid(1990, seq) for seq in range(1, 999) if pid(1990, seq).endswith("X"))
+    rows = [[full, "张　三", "男", "１９７０年３月１５日", "汉", "东张村", "１３８ １２３４ ５６７８"],
+            [spaced, " 王五 ", "1", "1985/3/15", "汉族", "东张村", None],
+            [x_id.lower(), "赵六", "1" if int(x_id[16]) % 2 else "2", "19900315", None, "140821100201", None]]
+    return write_xlsx(tmp / "in.xlsx", people(*rows))
+
+
+def _date_spellings(tmp: Path) -> Path:
+    spellings = ["1970-03-15", "1970/3/15", "1970.03.15", "19700315", "1970年3月15日", 25642, "1970-3-15 ",
+                 dt.datetime(1970, 3, 15)]
+    rows = [[pid(1970, 101 + 2 * i), f"测试{i}", None, s, None, "东张村", None] for i, s in enumerate(spellings)]
+    return write_xlsx(tmp / "in.xlsx", people(*rows))
+
+
+def _other_order(tmp: Path) -> Path:
+    header = ["联系电话", "所属村", "姓名", "民族", "身份证号"]
+    rows = [[r[6], r[5], r[1], r[4], r[0]] for r in ROWS]
+    return write_xlsx(tmp / "in.xlsx", {"人口信息": [header, *rows]})
+
+
+def _id_number_cells_xls(tmp: Path) -> Path:
+    return write_xls(tmp / "in.xls", people([float(ZHANG), "张三", "男", None, None, "东张村", None]))
+
+
+CASES: list[Any] = [
+    # ---- accepted -------------------------------------------------------------------
+    pytest.param(xlsx(people(*ROWS)), None, {"人员": 2}, id="valid"),
+    pytest.param(_merged_title, None, {"人员": 2}, id="merged-title-rows-and-notes"),
+    pytest.param(_date_spellings, None, {"人员": 8}, id="dates-in-many-spellings"),
+    pytest.param(_as_text_cells, None, {"人员": 3}, id="full-width-spaces-lowercase-x"),
+    pytest.param(xlsx({**people(*ROWS), "乱码": [["x", "y"], [1, 2]]}, hidden=("乱码",)), None, {"人员": 2},
+                 id="hidden-sheet-ignored"),
+    pytest.param(_other_order, None, {"人口信息": 2}, id="columns-in-other-order-alias-sheet-name"),
+    pytest.param(xlsx(people(*[[*r, "党员", "备用"] for r in ROWS], header=[*HEADER, "政治面貌", "其他"])), None,
+                 {"人员": 2}, id="extra-columns-warned"),
+    pytest.param(xlsx(people(["示例：140821199001011234", "张三", "男", "1990-01-01", "汉族", "东张村", None], *ROWS)),
+                 None, {"人员": 2}, id="example-row-skipped"),
+    pytest.param(xlsx({"Sheet1": [["序号", *HEADER], *[[i, *r] for i, r in enumerate(ROWS, 1)]]}), None,
+                 {"Sheet1": 2}, id="recognised-by-headers"),
+    pytest.param(xlsx({**people(*ROWS), "统计": [["月份", "金额"], ["1月", 3]]}), None, {"人员": 2},
+                 id="unrecognised-sheet-warned"),
+    pytest.param(xlsx(people(*ROWS, HEADER, [pid(1975, 5), "孙五", None, None, None, "东张村", None])), None,
+                 {"人员": 3}, id="header-repeated-on-page-two"),
+    pytest.param(lambda tmp: write_xls(tmp / "in.xls", people(*ROWS)), None, {"人员": 2}, id="xls"),
+    pytest.param(lambda tmp: write_ods(tmp / "in.ods", people(*ROWS)), None, {"人员": 2}, id="ods"),
+    pytest.param(lambda tmp: write_xlsx(tmp / "in.xlsm", people(*ROWS)), None, {"人员": 2}, id="xlsm"),
+    pytest.param(_huge_formatted, None, {"人员": 2}, id="million-formatted-empty-rows"),
+    pytest.param(_households_then([[ZHANG, "张三", "东张村", "0001", "户主"], [LI, "李四", "东张村", "0001", "妻"],
+                                   [pid(1975, 5), "孙五", "东张村", "0002", "本人"]]), None, {"人员": 3, "住户": 2},
+                 id="households-and-members"),
+    pytest.param(xlsx({"村社区": [["区划代码", "名称", "类别"], ["140821100203", "南张村", "行政村"]],
+                       "党员花名册": [["姓名", "身份证号码", "党员类别", "入党时间"],
+                                 ["张三", ZHANG, "中共党员", "1995.7.1"]],
+                       "人员": [HEADER, ROWS[0]]}), None, {"村社区": 1, "人员": 1, "党员花名册": 1},
+                 id="enum-synonyms-and-sheet-order"),
+    # ---- rejected -------------------------------------------------------------------
+    pytest.param(xlsx({"人员": [["甲", "乙", "丙"], ["1", "2", "3"]]}), {"missing_column"}, None, id="wrong-columns"),
+    pytest.param(xlsx(people(*[[r[0], *r[2:]] for r in ROWS], header=[HEADER[0], *HEADER[2:]])), {"missing_column"},
+                 None, id="missing-required-column"),
+    pytest.param(xlsx(people([*ROWS[0][:3], "1970-13-45", *ROWS[0][4:]])), {"bad_date"}, None, id="bad-date"),
+    pytest.param(xlsx(people([float(ZHANG), *ROWS[0][1:]], ROWS[1])), {"id_number_cell"}, None, id="id-as-number"),
+    pytest.param(xlsx(people(["1.40821E+17", *ROWS[0][1:]])), {"id_number_cell"}, None, id="id-scientific-notation"),
+    pytest.param(xlsx(people([ZHANG[:15] + "000", *ROWS[0][1:]])), {"id_number_cell"}, None,
+                 id="id-last-digits-zeroed"),
+    pytest.param(_id_number_cells_xls, {"id_number_cell"}, None, id="xls-id-as-number"),
+    pytest.param(xlsx(people(*ROWS, [ZHANG, "张三三", None, None, None, "东张村", None])), {"duplicate_in_file"}, None,
+                 id="duplicate-ids"),
+    pytest.param(xlsx(people([ZHANG[:17] + ("0" if ZHANG[17] != "0" else "1"), *ROWS[0][1:]])), {"id_checksum"},
+                 None, id="bad-checksum"),
+    pytest.param(xlsx(people([*ROWS[0][:5], "北张村", None])), {"unknown_village"}, None, id="unknown-village"),
+    pytest.param(xlsx(people([ZHANG, '=CONCATENATE("张","三")', *ROWS[0][2:]])), {"required"}, None,
+                 id="formula-without-value"),
+    pytest.param(_encrypted, {"encrypted"}, None, id="encrypted"),
+    pytest.param(_truncated, {"corrupt"}, None, id="truncated"),
+    pytest.param(_zip_bomb, {"too_large"}, None, id="zip-bomb"),
+    pytest.param(_sparse_huge, {"too_large"}, None, id="file-too-large"),
+    pytest.param(_text_file, {"not_spreadsheet"}, None, id="txt-renamed-xlsx"),
+    pytest.param(_docx, {"not_spreadsheet"}, None, id="docx-renamed-xlsx"),
+    pytest.param(_raw(b""), {"not_spreadsheet"}, None, id="empty-file"),
+    pytest.param(_raw(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"), {"not_spreadsheet"}, None, id="pdf-renamed"),
+    pytest.param(xlsx(people([ZHANG, "张三", "女", dt.date(1971, 1, 1), "汉族", "东张村", None])), {"id_mismatch"},
+                 None, id="sex-and-birth-mismatch"),
+    pytest.param(_households_then([[ZHANG, "张三", "东张村", "0001", "户主"], [LI, "李四", "东张村", "0001", "户主"]]),
+                 {"household_head"}, None, id="household-with-two-heads"),
+    pytest.param(_households_then([[ZHANG, "张三", "东张村", "0001", "子"]]), {"household_head"}, None,
+                 id="household-without-head"),
+    pytest.param(xlsx({"人员": [MEMBERS_HEADER, [ZHANG, "张三", "东张村", "0099", "户主"]]}), {"unknown_household"},
+                 None, id="unknown-household"),
+    pytest.param(xlsx(people([*ROWS[0][:4], "火星族", *ROWS[0][5:]])), {"bad_enum"}, None, id="bad-enum"),
+    pytest.param(xlsx(people([*ROWS[0][:6], "138123456789"])), {"bad_phone"}, None, id="bad-phone"),
+    pytest.param(xlsx(people([*ROWS[0][:1], None, *ROWS[0][2:]])), {"required"}, None, id="required-cell-empty"),
+    pytest.param(xlsx({"人员": [[*HEADER, "身份证号码"], [*ROWS[0], ROWS[0][0]]]}), {"duplicate_column"}, None,
+                 id="same-column-twice"),
+    pytest.param(xlsx({"村社区": [["区划代码", "名称"], ["14082110020", "南张村"]]}), {"bad_code"}, None,
+                 id="village-code-11-digits"),
+    pytest.param(xlsx({"党员": [["身份证号", "姓名", "党员类别"], [pid(1960, 9), "无名氏", "正式党员"]]}), {"unknown_person"},
+                 None, id="party-member-not-registered"),
+    pytest.param(xlsx({"人员": [HEADER, ROWS[0]], "党员": [["身份证号", "姓名"], [ZHANG, "张叁"]]}), {"name_mismatch"},
+                 None, id="party-member-name-mismatch"),
+    pytest.param(xlsx({"人员": [HEADER, ROWS[0]],
+                       "党员": [["身份证号", "姓名", "党员类别", "入党日期", "转正日期"],
+                              [ZHANG, "张三", "预备党员", "2020-07-01", "2021-07-01"]]}), {"rule"}, None,
+                 id="probationary-member-with-confirmation-date"),
+    pytest.param(xlsx({"统计": [["月份", "金额"], ["1月", 3]]}), {"no_data"}, None, id="nothing-recognisable"),
+]
+
+
+@pytest.mark.parametrize(("build", "codes", "counts"), CASES)
+def test_corpus(db: Database, villages: tuple[int, int], tmp_path: Path, build: Builder,
+                codes: set[str] | None, counts: dict[str, int] | None) -> None:
+    path = build(tmp_path)
+    before = dump_business(db)
+    started = time.perf_counter()
+    report = run_import(db, path, all_sheet_specs(), actor=CLI_ACTOR)
+    elapsed = time.perf_counter() - started
+    found = {e.code for e in report.errors}
+    if codes is None:
+        assert report.status == "ok", report.summary_text()
+        for sheet, created in (counts or {}).items():
+            assert report.sheets[sheet].created == created, report.summary_text()
+        assert dump_business(db) != before
+        assert elapsed < 30
+    else:
+        assert report.status == "rejected"
+        assert codes <= found, report.summary_text()
+        assert dump_business(db) == before, "a rejected file must change nothing"
+        for error in report.errors:
+            assert any("\u4e00" <= ch <= "\u9fff" for ch in error.message), error.message
+            if error.sheet:
+                assert error.row >= 1
+    with db.engine.connect() as conn:
+        status = conn.execute(select(ImportBatch.status).order_by(ImportBatch.id.desc())).scalar()
+    assert status == ("accepted" if codes is None else "rejected")
+
+
+def test_errors_name_the_excel_row_and_the_users_header(db: Database, villages: tuple[int, int],
+                                                        tmp_path: Path) -> None:
+    """GIVEN a roster with a title row and the header 身份证号码 WHEN one ID is broken THEN the error points at it."""
+    sheets = {"花名册": [["东张村人口"], ["身份证号码", "姓名"], [ZHANG, "张三"], ["1.40821E+17", "李四"]]}
+    report = run_import(db, write_xlsx(tmp_path / "in.xlsx", sheets), all_sheet_specs(), dry_run=True)
+    assert [(e.sheet, e.row, e.column, e.code) for e in report.errors] == [("花名册", 4, "身份证号码", "id_number_cell")]
+    assert "文本" in report.errors[0].message
+
+
+def test_dates_and_text_are_normalised_when_stored(db: Database, villages: tuple[int, int], tmp_path: Path) -> None:
+    report = run_import(db, _as_text_cells(tmp_path), all_sheet_specs())
+    assert report.accepted, report.summary_text()
+    with db.engine.connect() as conn:
+        rows = {r.name: r for r in conn.execute(select(m.Person))}
+    assert set(rows) == {"张三", "王五", "赵六"}
+    assert rows["张三"].id_number == ZHANG and rows["张三"].phone == "13812345678"
+    assert rows["赵六"].id_number.endswith("X")
+    assert rows["王五"].sex == "男"
+
+
+def test_encrypted_file_message_is_clear(db: Database, tmp_path: Path) -> None:
+    report = run_import(db, _encrypted(tmp_path), all_sheet_specs(), dry_run=True)
+    assert report.errors[0].code == "encrypted" and "密码" in report.errors[0].message
+
+
+def test_huge_formatted_range_is_cheap(db: Database, villages: tuple[int, int], tmp_path: Path) -> None:
+    path = _huge_formatted(tmp_path)
+    started = time.perf_counter()
+    report = run_import(db, path, all_sheet_specs(), dry_run=True)
+    assert report.accepted and report.sheets["人员"].created == 2
+    assert time.perf_counter() - started < 10
+
+
+def test_bytes_are_not_needed_for_a_bomb(tmp_path: Path) -> None:
+    """The bomb is refused from the zip directory alone (64 MB declared, never inflated)."""
+    from townapp.exchange.reader import FileRejected, detect_format
+
+    with pytest.raises(FileRejected) as exc:
+        detect_format(_zip_bomb(tmp_path))
+    assert exc.value.code == "too_large"

@@ -1,0 +1,163 @@
+"""``townapp selftest``: passes on a working install, and each check fails when its input is broken.
+
+Story: IT staff install the program on a township laptop and run the self-test
+before handing it over. It must say "通过" only when fonts, Qt, migrations,
+Excel, PDF and charts really work there, and name exactly what is broken otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+from townapp.selftest import CHECKS, CheckResult, SelftestInputs, run_check, source_characters
+
+ROOT = Path(__file__).resolve().parent.parent
+LATIN_ONLY_FONT = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "townapp", *args], cwd=ROOT, capture_output=True, text=True,
+                          encoding="utf-8", timeout=300,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONIOENCODING": "utf-8",
+                               **(env or {})})
+
+
+def check(name: str, inputs: SelftestInputs) -> CheckResult:
+    (found,) = [c for c in CHECKS if c.name == name]
+    return run_check(found, inputs)
+
+
+@pytest.fixture
+def inputs(tmp_path: Path) -> SelftestInputs:
+    """What the program itself would use, with a private work folder."""
+    work = tmp_path / "work"
+    work.mkdir()
+    return SelftestInputs.defaults(work)
+
+
+def test_selftest_passes_on_the_source_tree_and_reports_json() -> None:
+    # GIVEN the source tree WHEN `townapp selftest --json` runs
+    result = run_cli("selftest", "--json")
+    # THEN it exits 0 and every check is reported with name, ok and a Chinese message
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert report["ok"] is True and report["frozen"] is False
+    assert [c["name"] for c in report["checks"]] == ["font", "qt", "migrations", "xlsx", "pdf", "chart"]
+    assert all(c["ok"] and c["message"] for c in report["checks"])
+    assert "qtbase_zh_CN.qm" in report["checks"][1]["message"]
+
+
+def test_broken_resources_make_the_command_exit_1_naming_the_failures(tmp_path: Path) -> None:
+    # GIVEN resources without the bundled font (as a bundle that forgot it would be)
+    resources = tmp_path / "resources"
+    shutil.copytree(ROOT / "resources", resources, ignore=shutil.ignore_patterns("*.ttc"))
+    # WHEN the self-test runs against them
+    result = run_cli("selftest", "--json", env={"TOWNAPP_RESOURCES": str(resources)})
+    # THEN it exits 1, says in Chinese which checks failed, and the JSON marks exactly those
+    assert result.returncode == 1
+    assert "自检未通过" in result.stderr and "内置字体" in result.stderr
+    report = json.loads(result.stdout)
+    failed = {c["name"] for c in report["checks"] if not c["ok"]}
+    assert report["ok"] is False
+    assert failed == {"font", "qt", "pdf", "chart"}
+    font = next(c for c in report["checks"] if c["name"] == "font")
+    assert "内置字体不存在" in font["message"]
+
+
+def test_the_plain_text_report_says_pass_or_fail_per_check() -> None:
+    result = run_cli("selftest")
+    assert result.returncode == 0, result.stderr
+    assert "自检通过" in result.stdout
+    assert result.stdout.count("通过  ") == len(CHECKS)
+
+
+def test_font_check_fails_for_a_missing_font_or_a_missing_character(inputs: SelftestInputs, tmp_path: Path) -> None:
+    # GIVEN the real inputs THEN the font check passes
+    assert check("font", inputs).ok
+    # WHEN the font path points nowhere THEN it fails saying so
+    result = check("font", replace(inputs, font_path=tmp_path / "nowhere.ttc"))
+    assert not result.ok and "内置字体不存在" in result.message
+    # WHEN the font has no Chinese THEN it fails listing missing characters
+    result = check("font", replace(inputs, font_path=LATIN_ONLY_FONT))
+    assert not result.ok and "字体缺少" in result.message
+    # WHEN a resource file holds a character the font lacks (CJK Extension B) THEN it fails naming it
+    resources = tmp_path / "resources"
+    shutil.copytree(inputs.resources_dir, resources)
+    (resources / "extra.json").write_text(json.dumps({"名称": "𠀀村"}, ensure_ascii=False), encoding="utf-8")
+    result = check("font", replace(inputs, resources_dir=resources))
+    assert not result.ok and "𠀀" in result.message
+
+
+def test_app_characters_come_from_string_literals_not_docstrings(tmp_path: Path) -> None:
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "mod.py").write_text('"""模块说明㐀"""\n\nTITLE = "台账"\nLABEL = f"共{1}户"\n', encoding="utf-8")
+    chars = source_characters(package)
+    assert {"台", "账", "共", "户"} <= chars
+    assert "㐀" not in chars and "模" not in chars
+
+
+def test_frozen_build_uses_the_character_list_written_at_build_time(inputs: SelftestInputs, tmp_path: Path) -> None:
+    # GIVEN no sources (as in a frozen build) but a build-info file listing the app's characters
+    info = tmp_path / "townapp_build.json"
+    info.write_text(json.dumps({"version": "0", "characters": "乡镇𠀀"}, ensure_ascii=False), encoding="utf-8")
+    result = check("font", replace(inputs, source_dir=None, build_info=info))
+    # THEN those characters are checked (and the one the font lacks is reported)
+    assert not result.ok and "𠀀" in result.message
+    # AND without sources or a list the check fails instead of passing vacuously
+    result = check("font", replace(inputs, source_dir=None, build_info=None))
+    assert not result.ok and "程序文字清单" in result.message
+
+
+def test_qt_check_fails_without_translations_or_with_an_unloadable_platform(inputs: SelftestInputs,
+                                                                             tmp_path: Path) -> None:
+    # WHEN Qt's translations folder lacks qtbase_zh_CN.qm THEN the Qt check fails naming the file
+    result = check("qt", replace(inputs, qt_platform="offscreen", qt_translations_dir=tmp_path))
+    assert not result.ok and "qtbase_zh_CN.qm" in result.message
+    # WHEN the platform plugin cannot be loaded (Qt aborts the process) THEN the check fails, not the self-test
+    result = check("qt", replace(inputs, qt_platform="no-such-platform"))
+    assert not result.ok and "Qt 无法启动" in result.message
+
+
+@pytest.mark.filterwarnings("ignore:Revision 0001")
+def test_migration_check_fails_without_the_scripts(inputs: SelftestInputs, tmp_path: Path) -> None:
+    assert check("migrations", inputs).ok
+    result = check("migrations", replace(inputs, migrations_dir=tmp_path / "missing"))
+    assert not result.ok and "数据库升级脚本不存在" in result.message
+    # GIVEN scripts whose chain is broken (one revision missing) THEN the upgrade fails
+    scripts = tmp_path / "migrations"
+    shutil.copytree(inputs.migrations_dir, scripts, ignore=shutil.ignore_patterns("__pycache__"))
+    versions = sorted((scripts / "versions").glob("0001_*.py"))
+    versions[0].unlink()
+    assert not check("migrations", replace(inputs, migrations_dir=scripts)).ok
+
+
+def test_xlsx_check_fails_when_the_file_cannot_be_written(inputs: SelftestInputs, tmp_path: Path) -> None:
+    assert check("xlsx", inputs).ok
+    result = check("xlsx", replace(inputs, work_dir=tmp_path / "not-a-folder"))
+    assert not result.ok
+
+
+def test_pdf_check_fails_without_the_font(inputs: SelftestInputs, tmp_path: Path) -> None:
+    result = check("pdf", inputs)
+    assert result.ok and "嵌入字体" in result.message
+    result = check("pdf", replace(inputs, font_path=tmp_path / "nowhere.ttc"))
+    assert not result.ok and "内置字体不存在" in result.message
+
+
+def test_chart_check_fails_when_the_font_lacks_chinese(inputs: SelftestInputs, tmp_path: Path) -> None:
+    assert check("chart", inputs).ok
+    # WHEN the chart font has no Chinese glyphs THEN matplotlib's missing-glyph warnings fail the check
+    result = check("chart", replace(inputs, font_path=LATIN_ONLY_FONT))
+    assert not result.ok and "缺字形" in result.message
+    result = check("chart", replace(inputs, font_path=tmp_path / "nowhere.ttc"))
+    assert not result.ok

@@ -1,0 +1,843 @@
+"""Village archive use cases. Each public method is one unit of work and returns DTOs.
+
+Registry tables are only read here (names, party-member counts) — people and
+party members are entered once, in the registry, and referenced by id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import shutil
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from townapp import config
+from townapp.archives import models as a
+from townapp.archives import rules as r
+from townapp.archives.dto import (
+    AttachmentData,
+    AttendanceData,
+    CadreData,
+    CentreData,
+    CommitmentData,
+    CooperativeData,
+    FirstSecretaryData,
+    MeetingData,
+    OverviewRow,
+    PartyCounts,
+    PartyMemberChoice,
+    PayData,
+    PayLine,
+    PayTable,
+    ProfileData,
+    RectificationData,
+    RuleViolation,
+    TalentData,
+    TermData,
+    YearData,
+    YearPoint,
+)
+from townapp.archives.remuneration import PayInputs, compute_pay
+from townapp.archives.vocab import clause_texts, fields, pass_mark, vocab, year_fields
+from townapp.core.actor import ROLE_READONLY, ROLE_VILLAGE, SYSTEM_ACTOR, Actor
+from townapp.core.dates import age_on
+from townapp.core.errors import DomainError, FieldProblem, NotFound, PermissionDenied, ValidationFailed
+from townapp.core.idcard import normalize_id_number
+from townapp.core.text import clean_name
+from townapp.db import Database
+from townapp.registry import models as m
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+YOUNG_AGE = 35
+MAX_ATTACHMENT_BYTES = 200 * 1024 * 1024
+
+
+def attachments_dir() -> Path:
+    path = config.data_dir() / "attachments"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def attachment_file(sha256: str, suffix: str) -> Path:
+    """Where a stored file lives: attachments/ab/abcdef….jpg (two-letter folders keep listings short)."""
+    return attachments_dir() / sha256[:2] / f"{sha256}{suffix}"
+
+
+def year_values(row: a.ArchiveYear | None) -> dict[str, Any]:
+    return {f.key: (getattr(row, f.key) if row is not None else None) for f in year_fields()}
+
+
+class ArchiveService:
+    """一村一档: yearly figures, 两委, talents, pay, centre, rectification, commitments, meetings, attachments."""
+
+    def __init__(self, db: Database, actor: Actor = SYSTEM_ACTOR) -> None:
+        self.db = db
+        self.actor = actor
+
+    # ----- permissions ---------------------------------------------------
+    def _require_write(self, village_id: int) -> None:
+        if self.actor.role == ROLE_READONLY:
+            raise PermissionDenied("当前账号为只读，不能修改数据")
+        if self.actor.role == ROLE_VILLAGE and village_id != self.actor.village_id:
+            raise PermissionDenied("村录入员只能修改本村的数据")
+
+    @staticmethod
+    def _village(s: Session, village_id: int) -> m.Village:
+        village = s.get(m.Village, village_id)
+        if village is None:
+            raise NotFound("这个村/社区已不存在（可能已被删除）")
+        return village
+
+    def village_id_by_code(self, code: str) -> int:
+        with self.db.reader() as s:
+            vid = s.scalar(select(m.Village.id).where(m.Village.code == code.strip()))
+        if vid is None:
+            raise NotFound(f"没有区划代码为 {code} 的村/社区")
+        return vid
+
+    def village_name(self, village_id: int) -> tuple[str, str]:
+        with self.db.reader() as s:
+            village = self._village(s, village_id)
+            return village.code, village.name
+
+    # ----- registry-derived -------------------------------------------------
+    def party_counts(self, village_id: int, as_of: dt.date | None = None) -> PartyCounts:
+        """Party members of the village (党籍正常) as the registry has them today."""
+        as_of = as_of or dt.date.today()
+        with self.db.reader() as s:
+            rows = s.execute(select(m.PartyMember.member_type, m.PartyMember.mobility, m.Person.sex,
+                                    m.Person.birth_date)
+                             .join(m.Person, m.Person.id == m.PartyMember.person_id)
+                             .where(m.Person.village_id == village_id, m.PartyMember.status == "正常")).all()
+        return PartyCounts(
+            total=len(rows),
+            formal=sum(1 for t, *_ in rows if t == "正式党员"),
+            probationary=sum(1 for t, *_ in rows if t == "预备党员"),
+            female=sum(1 for _t, _m, sex, _b in rows if sex == "女"),
+            young=sum(1 for *_x, birth in rows if age_on(birth, as_of) <= YOUNG_AGE),
+            mobile=sum(1 for _t, mob, *_ in rows if mob == "流动"),
+        )
+
+    def party_members(self, village_id: int) -> list[PartyMemberChoice]:
+        """The village's party members (党籍正常), for attendance and post pickers."""
+        with self.db.reader() as s:
+            rows = s.execute(select(m.PartyMember.id, m.Person.id, m.Person.name)
+                             .join(m.Person, m.Person.id == m.PartyMember.person_id)
+                             .where(m.Person.village_id == village_id, m.PartyMember.status == "正常")
+                             .order_by(m.Person.name_initials, m.Person.name, m.Person.id)).all()
+        return [PartyMemberChoice(pm, pid, name) for pm, pid, name in rows]
+
+    def resolve_person(self, village_id: int, text: str) -> int:
+        """A person named by 身份证号, or by a name unique in the village."""
+        text = (text or "").strip()
+        if not text:
+            raise ValidationFailed([FieldProblem("person", "请填写姓名或身份证号")])
+        with self.db.reader() as s:
+            number = normalize_id_number(text)
+            if len(number) == 18 and number[:17].isdigit():
+                pid = s.scalar(select(m.Person.id).where(m.Person.id_number == number))
+                if pid is None:
+                    raise ValidationFailed([FieldProblem("person", f"身份证号 {text} 未在人员信息中登记，请先登记")])
+                return pid
+            ids = s.scalars(select(m.Person.id).where(m.Person.village_id == village_id,
+                                                      m.Person.name == clean_name(text))).all()
+        if not ids:
+            raise ValidationFailed([FieldProblem("person", f"本村人员中没有“{text}”，请先在人员信息中登记")])
+        if len(ids) > 1:
+            raise ValidationFailed([FieldProblem("person", f"本村有{len(ids)}人叫“{text}”，请改填身份证号")])
+        return ids[0]
+
+    @staticmethod
+    def _names(s: Session, person_ids: Sequence[int | None]) -> dict[int, str]:
+        ids = sorted({p for p in person_ids if p is not None})
+        if not ids:
+            return {}
+        return dict(s.execute(select(m.Person.id, m.Person.name).where(m.Person.id.in_(ids))).all())
+
+    # ----- 村情概况 ------------------------------------------------------------
+    def profile(self, village_id: int, year: int) -> ProfileData:
+        with self.db.reader() as s:
+            self._village(s, village_id)
+            row = s.scalar(select(a.ArchiveProfile).where(a.ArchiveProfile.village_id == village_id,
+                                                          a.ArchiveProfile.year == year))
+            values = {f.key: (getattr(row, f.key) if row else None) for f in fields("profile")}
+        return ProfileData(village_id, year, values, self.party_counts(village_id, dt.date(year, 12, 31)))
+
+    def save_profile(self, data: ProfileData) -> None:
+        self._require_write(data.village_id)
+        problems = []
+        for f in fields("profile"):
+            value = data.values.get(f.key)
+            if f.kind in ("int", "decimal") and value is not None and value < 0:
+                problems.append(FieldProblem(f.key, f"{f.label}不能为负数"))
+            if f.vocabulary and value and vocab(f.vocabulary).canonical(value) is None:
+                problems.append(FieldProblem(f.key, f"{f.label}“{value}”不在取值表中"))
+        if problems:
+            raise ValidationFailed(problems)
+        with self.db.unit_of_work(self.actor) as s:
+            self._village(s, data.village_id)
+            row = s.scalar(select(a.ArchiveProfile).where(a.ArchiveProfile.village_id == data.village_id,
+                                                          a.ArchiveProfile.year == data.year))
+            if row is None:
+                row = a.ArchiveProfile(village_id=data.village_id, year=data.year)
+                s.add(row)
+            for f in fields("profile"):
+                value = data.values.get(f.key)
+                if f.vocabulary and value:
+                    value = vocab(f.vocabulary).canonical(value)
+                setattr(row, f.key, value)
+
+    # ----- yearly figures --------------------------------------------------
+    def years(self, village_id: int) -> list[int]:
+        with self.db.reader() as s:
+            return list(s.scalars(select(a.ArchiveYear.year).where(a.ArchiveYear.village_id == village_id)
+                                  .order_by(a.ArchiveYear.year)))
+
+    def year(self, village_id: int, year: int) -> YearData:
+        with self.db.reader() as s:
+            self._village(s, village_id)
+            row = s.scalar(select(a.ArchiveYear).where(a.ArchiveYear.village_id == village_id,
+                                                       a.ArchiveYear.year == year))
+            return YearData(village_id, year, year_values(row))
+
+    @staticmethod
+    def check_year(data: YearData) -> list[FieldProblem]:
+        """Field and rule problems of a year's figures (errors block saving, warnings do not)."""
+        problems: list[FieldProblem] = []
+        values = data.values
+        for f in year_fields():
+            value = values.get(f.key)
+            if f.vocabulary and value and vocab(f.vocabulary).canonical(value) is None:
+                problems.append(FieldProblem(f.key, f"{f.label}“{value}”不在取值表中"))
+            if f.key in ("org_star", "secretary_star") and value is not None and not 0 <= value <= 5:
+                problems.append(FieldProblem(f.key, f"{f.label}应为0至5星"))
+        for violation in r.check_year(values):
+            for key in violation.fields or ("",):
+                problems.append(FieldProblem(key, violation.message, violation.severity))
+        return problems
+
+    def save_year(self, data: YearData) -> list[FieldProblem]:
+        """Save a year's figures if no rule error is broken; returns the warnings that remain."""
+        self._require_write(data.village_id)
+        problems = self.check_year(data)
+        if any(p.severity == "error" for p in problems):
+            raise ValidationFailed(problems)
+        with self.db.unit_of_work(self.actor) as s:
+            self._village(s, data.village_id)
+            row = s.scalar(select(a.ArchiveYear).where(a.ArchiveYear.village_id == data.village_id,
+                                                       a.ArchiveYear.year == data.year))
+            if row is None:
+                row = a.ArchiveYear(village_id=data.village_id, year=data.year)
+                s.add(row)
+            for f in year_fields():
+                value = data.values.get(f.key)
+                if f.vocabulary and value:
+                    value = vocab(f.vocabulary).canonical(value)
+                if f.kind == "bool":
+                    value = bool(value)
+                setattr(row, f.key, value)
+        return [p for p in problems if p.severity == "warning"]
+
+    def chart_points(self, village_id: int) -> list[YearPoint]:
+        with self.db.reader() as s:
+            rows = s.execute(select(a.ArchiveYear.year, a.ArchiveYear.total_income, a.ArchiveYear.business_income,
+                                    a.ArchiveYear.debt_closing)
+                             .where(a.ArchiveYear.village_id == village_id).order_by(a.ArchiveYear.year)).all()
+        return [YearPoint(*row) for row in rows]
+
+    # ----- lists edited as tables: a generic replace ---------------------------
+    def _replace(self, s: Session, model: type, village_id: int, scope: dict[str, Any], items: Sequence[Any],
+                 attrs: Sequence[str], convert: Callable[[Any], dict[str, Any]] | None = None) -> list[int]:
+        """Make the rows of ``model`` in ``scope`` exactly ``items``: update by id, add new, delete missing."""
+        query = select(model).where(model.village_id == village_id)
+        for key, value in scope.items():
+            query = query.where(getattr(model, key) == value)
+        existing = {row.id: row for row in s.scalars(query)}
+        kept: list[int] = []
+        for item in items:
+            values = convert(item) if convert else {k: getattr(item, k) for k in attrs}
+            row = existing.get(item.id) if item.id is not None else None
+            if row is None:
+                row = model(village_id=village_id, **scope)
+                s.add(row)
+            for key, value in values.items():
+                setattr(row, key, value)
+            s.flush()
+            kept.append(row.id)
+        for row_id, row in existing.items():
+            if row_id not in kept:
+                s.delete(row)
+        return kept
+
+    # ----- 两委班子 and 换届 ------------------------------------------------------
+    def cadres(self, village_id: int) -> list[CadreData]:
+        with self.db.reader() as s:
+            rows = list(s.scalars(select(a.ArchiveCadre).where(a.ArchiveCadre.village_id == village_id)
+                                  .order_by(a.ArchiveCadre.ended_on.is_not(None), a.ArchiveCadre.started_on.desc(),
+                                            a.ArchiveCadre.id)))
+            names = self._names(s, [c.person_id for c in rows])
+            return [CadreData(c.person_id, c.post, c.one_shoulder, c.started_on, c.ended_on, c.term_no,
+                              names.get(c.person_id, ""), c.id) for c in rows]
+
+    def check_cadres(self, village_id: int, items: Sequence[CadreData]) -> list[FieldProblem]:
+        problems: list[FieldProblem] = []
+        for index, item in enumerate(items):
+            if item.person_id is None:
+                problems.append(FieldProblem(f"cadres[{index}].person", f"第{index + 1}行：请选择任职人员"))
+            if vocab("cadre_post").canonical(item.post) is None:
+                problems.append(FieldProblem(f"cadres[{index}].post", f"第{index + 1}行：职务“{item.post}”不在取值表中"))
+            if item.started_on and item.ended_on and item.ended_on < item.started_on:
+                problems.append(FieldProblem(f"cadres[{index}].ended_on", f"第{index + 1}行：离任日期早于任职日期"))
+        if problems:
+            return problems
+        with self.db.reader() as s:
+            names = self._names(s, [c.person_id for c in items])
+        facts = [r.CadreFact(c.person_id or 0, names.get(c.person_id or 0, c.name), vocab("cadre_post").canonical(c.post)
+                             or c.post, c.one_shoulder, c.started_on, c.ended_on) for c in items]
+        return [FieldProblem("cadres", v.message, v.severity) for v in r.check_cadres(facts)]
+
+    def save_cadres(self, village_id: int, items: Sequence[CadreData]) -> None:
+        self._require_write(village_id)
+        problems = self.check_cadres(village_id, items)
+        if any(p.severity == "error" for p in problems):
+            raise ValidationFailed(problems)
+        with self.db.unit_of_work(self.actor) as s:
+            self._village(s, village_id)
+            self._replace(s, a.ArchiveCadre, village_id, {}, items, (), lambda c: dict(
+                person_id=c.person_id, post=vocab("cadre_post").canonical(c.post), one_shoulder=bool(c.one_shoulder),
+                started_on=c.started_on, ended_on=c.ended_on, term_no=c.term_no))
+
+    def terms(self, village_id: int) -> list[TermData]:
+        with self.db.reader() as s:
+            return [TermData(t.term_no, t.starts_on, t.ends_on, t.completed, t.note, t.id)
+                    for t in s.scalars(select(a.ArchiveTerm).where(a.ArchiveTerm.village_id == village_id)
+                                       .order_by(a.ArchiveTerm.term_no))]
+
+    def save_terms(self, village_id: int, items: Sequence[TermData]) -> None:
+        self._require_write(village_id)
+        numbers = [t.term_no for t in items]
+        problems = [FieldProblem("terms", "届次不能为空")] if any(n is None for n in numbers) else []
+        if len(set(numbers)) != len(numbers):
+            problems.append(FieldProblem("terms", "届次重复"))
+        problems += [FieldProblem("terms", f"第{t.term_no}届：届满日期早于开始日期") for t in items
+                     if t.starts_on and t.ends_on and t.ends_on < t.starts_on]
+        if problems:
+            raise ValidationFailed(problems)
+        with self.db.unit_of_work(self.actor) as s:
+            self._replace(s, a.ArchiveTerm, village_id, {}, items, ("term_no", "starts_on", "ends_on", "completed",
+                                                                     "note"))
+
+    def first_secretaries(self, village_id: int) -> list[FirstSecretaryData]:
+        with self.db.reader() as s:
+            return [FirstSecretaryData(f.name, f.unit, f.started_on, f.ended_on, f.phone, f.id)
+                    for f in s.scalars(select(a.ArchiveFirstSecretary)
+                                       .where(a.ArchiveFirstSecretary.village_id == village_id)
+                                       .order_by(a.ArchiveFirstSecretary.started_on, a.ArchiveFirstSecretary.id))]
+
+    def save_first_secretaries(self, village_id: int, items: Sequence[FirstSecretaryData]) -> None:
+        self._require_write(village_id)
+        if any(not clean_name(f.name or "") for f in items):
+            raise ValidationFailed([FieldProblem("first_secretaries", "第一书记姓名不能为空")])
+        with self.db.unit_of_work(self.actor) as s:
+            self._replace(s, a.ArchiveFirstSecretary, village_id, {}, items,
+                          ("name", "unit", "started_on", "ended_on", "phone"))
+
+    # ----- 人才 ----------------------------------------------------------------
+    def talents(self, village_id: int, kind: str | None = None) -> list[TalentData]:
+        with self.db.reader() as s:
+            query = select(a.ArchiveTalent).where(a.ArchiveTalent.village_id == village_id)
+            if kind:
+                query = query.where(a.ArchiveTalent.kind == kind)
+            return [TalentData(t.kind, t.name, t.person_id, t.birth_date, t.education, t.measures, t.arrived_on,
+                               t.workplace, t.industry, t.contact, t.return_intent, t.returned, t.phone, t.id)
+                    for t in s.scalars(query.order_by(a.ArchiveTalent.kind, a.ArchiveTalent.id))]
+
+    def save_talents(self, village_id: int, kind: str, items: Sequence[TalentData]) -> None:
+        """Replace the talents of one kind (后备干部 / 振兴专员 / 在外人才)."""
+        self._require_write(village_id)
+        kind = vocab("talent_kind").canonical(kind) or ""
+        if not kind:
+            raise DomainError("人才类别不在取值表中")
+        problems = [FieldProblem("talents", f"第{i + 1}行：姓名不能为空") for i, t in enumerate(items)
+                    if not clean_name(t.name or "")]
+        problems += [FieldProblem("talents", f"第{i + 1}行：回引意向“{t.return_intent}”不在取值表中")
+                     for i, t in enumerate(items) if t.return_intent and vocab("return_intent").canonical(t.return_intent) is None]
+        if problems:
+            raise ValidationFailed(problems)
+        attrs = ("name", "person_id", "birth_date", "education", "measures", "arrived_on", "workplace", "industry",
+                 "contact", "return_intent", "returned", "phone")
+        with self.db.unit_of_work(self.actor) as s:
+            self._replace(s, a.ArchiveTalent, village_id, {"kind": kind}, items, attrs)
+
+    # ----- 报酬 ----------------------------------------------------------------
+    def pay_inputs(self, village_id: int, year: int) -> list[PayData]:
+        with self.db.reader() as s:
+            rows = list(s.scalars(select(a.ArchivePay).where(a.ArchivePay.village_id == village_id,
+                                                             a.ArchivePay.year == year).order_by(a.ArchivePay.id)))
+            names = self._names(s, [p.person_id for p in rows])
+            return [PayData(p.person_id, p.post, p.months, p.grade, names.get(p.person_id, ""), p.id) for p in rows]
+
+    def save_pay_inputs(self, village_id: int, year: int, items: Sequence[PayData]) -> None:
+        self._require_write(village_id)
+        problems = []
+        for i, p in enumerate(items):
+            if p.person_id is None:
+                problems.append(FieldProblem("pay", f"第{i + 1}行：请选择人员"))
+            if vocab("cadre_post").canonical(p.post) is None:
+                problems.append(FieldProblem("pay", f"第{i + 1}行：职务“{p.post}”不在取值表中"))
+            if not 0 <= (p.months or 0) <= 12:
+                problems.append(FieldProblem("pay", f"第{i + 1}行：任职月数应为0至12"))
+            if p.grade and vocab("pay_grade").canonical(p.grade) is None:
+                problems.append(FieldProblem("pay", f"第{i + 1}行：考核等级“{p.grade}”不在取值表中"))
+        if len({p.person_id for p in items}) != len(items):
+            problems.append(FieldProblem("pay", "同一人在报酬表中出现了两次"))
+        if problems:
+            raise ValidationFailed(problems)
+        with self.db.unit_of_work(self.actor) as s:
+            self._replace(s, a.ArchivePay, village_id, {"year": year}, items, (), lambda p: dict(
+                person_id=p.person_id, post=vocab("cadre_post").canonical(p.post), months=p.months,
+                grade=vocab("pay_grade").canonical(p.grade) if p.grade else None))
+
+    def pay_table(self, village_id: int, year: int) -> PayTable:
+        """报酬发放表: each cadre's basic, 考核, 星级 and 创建 amounts from the rules (分)."""
+        code, name = self.village_name(village_id)
+        figures = self.year(village_id, year).values
+        lines = []
+        for p in self.pay_inputs(village_id, year):
+            amounts = compute_pay(PayInputs(post=p.post, months=p.months, grade=p.grade,
+                                            designated=bool(figures.get("designated")),
+                                            secretary_star=figures.get("secretary_star"),
+                                            org_star=figures.get("org_star"),
+                                            creation_level=figures.get("creation_level")))
+            lines.append(PayLine(p.name, p.post, p.months, p.grade or "", amounts.basic, amounts.assessment,
+                                 amounts.star, amounts.creation, amounts.total))
+        basis = (f"创建等级：{figures.get('creation_level') or '无'}；村党组织星级：{figures.get('org_star') or '未评'}；"
+                 f"书记星级：{figures.get('secretary_star') or '未评'}；{'重点村' if figures.get('designated') else '非重点村'}")
+        return PayTable(code, name, year, basis, tuple(lines))
+
+    # ----- 党群服务中心 ----------------------------------------------------------
+    def centre(self, village_id: int) -> CentreData:
+        with self.db.reader() as s:
+            row = s.scalar(select(a.ArchiveCentre).where(a.ArchiveCentre.village_id == village_id))
+            if row is None:
+                return CentreData()
+            return CentreData(row.address, row.area_m2, row.built_year,
+                              [x for x in (row.rooms or "").split("、") if x])
+
+    def save_centre(self, village_id: int, data: CentreData) -> None:
+        self._require_write(village_id)
+        problems = []
+        if data.area_m2 is not None and data.area_m2 < 0:
+            problems.append(FieldProblem("area_m2", "面积不能为负数"))
+        if data.built_year is not None and not 1949 <= data.built_year <= dt.date.today().year + 1:
+            problems.append(FieldProblem("built_year", "建成年份不合理"))
+        if problems:
+            raise ValidationFailed(problems)
+        with self.db.unit_of_work(self.actor) as s:
+            self._village(s, village_id)
+            row = s.scalar(select(a.ArchiveCentre).where(a.ArchiveCentre.village_id == village_id))
+            if row is None:
+                row = a.ArchiveCentre(village_id=village_id)
+                s.add(row)
+            row.address, row.area_m2, row.built_year = data.address, data.area_m2, data.built_year
+            row.rooms = "、".join(clean_name(x) for x in data.rooms if clean_name(x)) or None
+
+    # ----- 合作社 ----------------------------------------------------------------
+    def cooperatives(self, village_id: int, year: int) -> list[CooperativeData]:
+        with self.db.reader() as s:
+            return [CooperativeData(c.name, c.members, c.income_to_collective, c.id)
+                    for c in s.scalars(select(a.ArchiveCooperative)
+                                       .where(a.ArchiveCooperative.village_id == village_id,
+                                              a.ArchiveCooperative.year == year).order_by(a.ArchiveCooperative.id))]
+
+    def save_cooperatives(self, village_id: int, year: int, items: Sequence[CooperativeData]) -> None:
+        self._require_write(village_id)
+        problems = [FieldProblem("cooperatives", f"第{i + 1}行：合作社名称不能为空") for i, c in enumerate(items)
+                    if not (c.name or "").strip()]
+        problems += [FieldProblem("cooperatives", f"第{i + 1}行：成员数和收入不能为负数") for i, c in enumerate(items)
+                     if (c.members or 0) < 0 or (c.income_to_collective or 0) < 0]
+        if problems:
+            raise ValidationFailed(problems)
+        with self.db.unit_of_work(self.actor) as s:
+            self._replace(s, a.ArchiveCooperative, village_id, {"year": year}, items,
+                          ("name", "members", "income_to_collective"))
+
+    # ----- 软弱涣散 ----------------------------------------------------------------
+    def rectifications(self, village_id: int) -> list[RectificationData]:
+        with self.db.reader() as s:
+            return [self._rectification_dto(x) for x in s.scalars(
+                select(a.ArchiveRectification).where(a.ArchiveRectification.village_id == village_id)
+                .order_by(a.ArchiveRectification.year))]
+
+    @staticmethod
+    def _rectification_dto(x: a.ArchiveRectification) -> RectificationData:
+        return RectificationData(x.year, [c for c in x.clauses.split("、") if c], x.measures, x.leader,
+                                 x.accepted_on, x.score, x.result, x.review_on, x.review_note, x.id)
+
+    def check_rectification(self, data: RectificationData) -> list[FieldProblem]:
+        problems: list[FieldProblem] = []
+        known = clause_texts()
+        if not data.clauses:
+            problems.append(FieldProblem("clauses", "请至少选择一条认定条款"))
+        problems += [FieldProblem("clauses", f"认定条款“{c}”不在条款清单中") for c in data.clauses if c not in known]
+        if data.score is not None and not Decimal(0) <= data.score <= Decimal(100):
+            problems.append(FieldProblem("score", "验收得分应在0至100之间"))
+        if data.result and vocab("rectification_result").canonical(data.result) is None:
+            problems.append(FieldProblem("result", f"验收结果“{data.result}”不在取值表中"))
+        if (data.score is not None or data.result) and not data.accepted_on:
+            problems.append(FieldProblem("accepted_on", "填写验收得分或结果时请填写验收日期"))
+        if data.review_on and data.result != "通过":
+            problems.append(FieldProblem("review_on", "验收通过后才能进行回头看"))
+        if data.accepted_on and data.accepted_on.year < data.year:
+            problems.append(FieldProblem("accepted_on", "验收日期早于认定年度"))
+        if data.score is not None and data.result:
+            problems += [FieldProblem(f, v.message, v.severity) for v in
+                         r.check_rectification(data.year, data.score, data.result, pass_mark()) for f in v.fields]
+        return problems
+
+    def save_rectification(self, village_id: int, data: RectificationData) -> int:
+        """Add or update one 软弱涣散 case; a result left empty is derived from the score and the pass mark."""
+        self._require_write(village_id)
+        if data.score is not None and not data.result:
+            data.result = r.expected_result(data.score, pass_mark())
+        problems = self.check_rectification(data)
+        if any(p.severity == "error" for p in problems):
+            raise ValidationFailed(problems)
+        with self.db.unit_of_work(self.actor) as s:
+            self._village(s, village_id)
+            clash = s.scalar(select(a.ArchiveRectification).where(a.ArchiveRectification.village_id == village_id,
+                                                                  a.ArchiveRectification.year == data.year))
+            if clash is not None and clash.id != data.id:
+                raise ValidationFailed([FieldProblem("year", f"本村{data.year}年已有软弱涣散认定记录")])
+            row = s.get(a.ArchiveRectification, data.id) if data.id else None
+            if row is None:
+                row = a.ArchiveRectification(village_id=village_id)
+                s.add(row)
+            row.year, row.clauses, row.measures, row.leader = data.year, "、".join(data.clauses), data.measures, data.leader
+            row.accepted_on, row.score, row.result = data.accepted_on, data.score, data.result
+            row.review_on, row.review_note = data.review_on, data.review_note
+            s.flush()
+            return row.id
+
+    def delete_rectification(self, rectification_id: int) -> None:
+        with self.db.unit_of_work(self.actor) as s:
+            row = s.get(a.ArchiveRectification, rectification_id)
+            if row is None:
+                return
+            self._require_write(row.village_id)
+            released = self._drop_attachments(s, a.ArchiveAttachment.rectification_id == rectification_id)
+            s.delete(row)
+        self._remove_files(released)
+
+    # ----- 承诺事项 ----------------------------------------------------------------
+    def commitments(self, village_id: int, year: int | None = None) -> list[CommitmentData]:
+        with self.db.reader() as s:
+            query = select(a.ArchiveCommitment).where(a.ArchiveCommitment.village_id == village_id)
+            if year is not None:
+                query = query.where(a.ArchiveCommitment.year == year)
+            return [CommitmentData(c.year, c.title, c.owner, c.deadline, c.status, c.completed_on, c.id)
+                    for c in s.scalars(query.order_by(a.ArchiveCommitment.year, a.ArchiveCommitment.id))]
+
+    def check_commitments(self, year: int, items: Sequence[CommitmentData]) -> list[FieldProblem]:
+        problems: list[FieldProblem] = []
+        for i, c in enumerate(items):
+            if not (c.title or "").strip():
+                problems.append(FieldProblem("commitments", f"第{i + 1}行：承诺事项不能为空"))
+            status = vocab("commitment_status").canonical(c.status)
+            if status is None:
+                problems.append(FieldProblem("commitments", f"第{i + 1}行：状态“{c.status}”不在取值表中"))
+            elif status == "已完成" and not c.completed_on:
+                problems.append(FieldProblem("commitments", f"第{i + 1}行：已完成的事项请填写完成日期"))
+            elif status != "已完成" and c.completed_on:
+                problems.append(FieldProblem("commitments", f"第{i + 1}行：未完成的事项不应有完成日期"))
+        problems += [FieldProblem("commitments", v.message, v.severity)
+                     for v in r.check_commitment_counts({year: len(items)})]
+        return problems
+
+    def save_commitments(self, village_id: int, year: int, items: Sequence[CommitmentData]) -> list[FieldProblem]:
+        """Replace the year's commitments; returns the warnings (e.g. fewer than 3 items)."""
+        self._require_write(village_id)
+        problems = self.check_commitments(year, items)
+        if any(p.severity == "error" for p in problems):
+            raise ValidationFailed(problems)
+        with self.db.unit_of_work(self.actor) as s:
+            self._replace(s, a.ArchiveCommitment, village_id, {"year": year}, items, (), lambda c: dict(
+                title=c.title.strip(), owner=c.owner, deadline=c.deadline,
+                status=vocab("commitment_status").canonical(c.status), completed_on=c.completed_on))
+        return [p for p in problems if p.severity == "warning"]
+
+    def set_commitment_status(self, commitment_id: int, status: str, completed_on: dt.date | None = None) -> None:
+        with self.db.unit_of_work(self.actor) as s:
+            row = s.get(a.ArchiveCommitment, commitment_id)
+            if row is None:
+                raise NotFound("这条承诺事项已不存在")
+            self._require_write(row.village_id)
+            item = CommitmentData(row.year, row.title, row.owner, row.deadline, status, completed_on, row.id)
+            errors = [p for p in self.check_commitments(row.year, [item]) if p.severity == "error"]
+            if errors:
+                raise ValidationFailed(errors)
+            row.status, row.completed_on = vocab("commitment_status").canonical(status), completed_on
+
+    # ----- 会议记录 ----------------------------------------------------------------
+    def meetings(self, village_id: int, year: int | None = None) -> list[MeetingData]:
+        with self.db.reader() as s:
+            query = select(a.ArchiveMeeting).where(a.ArchiveMeeting.village_id == village_id)
+            if year is not None:
+                query = query.where(a.ArchiveMeeting.held_on >= dt.date(year, 1, 1),
+                                    a.ArchiveMeeting.held_on <= dt.date(year, 12, 31))
+            meetings = list(s.scalars(query.order_by(a.ArchiveMeeting.held_on, a.ArchiveMeeting.id)))
+            ids = [x.id for x in meetings]
+            names: dict[int, str] = {}
+            attendance: dict[int, list[AttendanceData]] = defaultdict(list)
+            if ids:
+                rows = s.execute(select(a.ArchiveAttendance.meeting_id, a.ArchiveAttendance.party_member_id,
+                                        a.ArchiveAttendance.status, a.ArchiveAttendance.reason, m.Person.name)
+                                 .join(m.PartyMember, m.PartyMember.id == a.ArchiveAttendance.party_member_id)
+                                 .join(m.Person, m.Person.id == m.PartyMember.person_id)
+                                 .where(a.ArchiveAttendance.meeting_id.in_(ids))
+                                 .order_by(a.ArchiveAttendance.id)).all()
+                for mid, pmid, status, reason, name in rows:
+                    names[pmid] = name
+                    attendance[mid].append(AttendanceData(pmid, status, reason, name))
+            return [MeetingData(x.held_on, x.kind, x.topic, x.host, attendance.get(x.id, []), x.id) for x in meetings]
+
+    def save_meeting(self, village_id: int, data: MeetingData) -> int:
+        """Add or update a meeting and its attendance list (出席 / 请假 with reason / 缺席)."""
+        self._require_write(village_id)
+        problems: list[FieldProblem] = []
+        if not data.held_on:
+            problems.append(FieldProblem("held_on", "请填写会议日期"))
+        if vocab("meeting_kind").canonical(data.kind) is None:
+            problems.append(FieldProblem("kind", f"会议类型“{data.kind}”不在取值表中"))
+        if not (data.topic or "").strip():
+            problems.append(FieldProblem("topic", "请填写会议主题"))
+        members = {c.party_member_id for c in self.party_members(village_id)}
+        seen: set[int] = set()
+        for item in data.attendance:
+            if item.party_member_id not in members:
+                problems.append(FieldProblem("attendance", f"{item.name or item.party_member_id} 不是本村在册党员"))
+            if item.party_member_id in seen:
+                problems.append(FieldProblem("attendance", f"{item.name} 在出席名单中出现了两次"))
+            seen.add(item.party_member_id)
+            status = vocab("attendance").canonical(item.status)
+            if status is None:
+                problems.append(FieldProblem("attendance", f"出席情况“{item.status}”应为 出席、请假 或 缺席"))
+            elif status == "请假" and not (item.reason or "").strip():
+                problems.append(FieldProblem("attendance", f"{item.name} 请假，请填写请假原因"))
+        if problems:
+            raise ValidationFailed(problems)
+        with self.db.unit_of_work(self.actor) as s:
+            self._village(s, village_id)
+            row = s.get(a.ArchiveMeeting, data.id) if data.id else None
+            if row is None:
+                row = a.ArchiveMeeting(village_id=village_id)
+                s.add(row)
+            row.held_on, row.kind, row.topic, row.host = (data.held_on, vocab("meeting_kind").canonical(data.kind),
+                                                          data.topic.strip(), data.host)
+            existing = {x.party_member_id: x for x in row.attendance}
+            for item in data.attendance:
+                status = vocab("attendance").canonical(item.status)
+                reason = item.reason if status != "出席" else None
+                hit = existing.pop(item.party_member_id, None)
+                if hit is None:
+                    row.attendance.append(a.ArchiveAttendance(party_member_id=item.party_member_id, status=status,
+                                                              reason=reason))
+                else:
+                    hit.status, hit.reason = status, reason
+            for gone in existing.values():
+                row.attendance.remove(gone)
+            s.flush()
+            return row.id
+
+    def delete_meeting(self, meeting_id: int) -> None:
+        with self.db.unit_of_work(self.actor) as s:
+            row = s.get(a.ArchiveMeeting, meeting_id)
+            if row is None:
+                return
+            self._require_write(row.village_id)
+            released = self._drop_attachments(s, a.ArchiveAttachment.meeting_id == meeting_id)
+            s.delete(row)
+        self._remove_files(released)
+
+    # ----- 附件 ----------------------------------------------------------------
+    def attachments(self, village_id: int) -> list[AttachmentData]:
+        with self.db.reader() as s:
+            rows = s.execute(select(a.ArchiveAttachment, a.ArchiveFile.size, a.ArchiveFile.suffix)
+                             .join(a.ArchiveFile, a.ArchiveFile.sha256 == a.ArchiveAttachment.sha256)
+                             .where(a.ArchiveAttachment.village_id == village_id)
+                             .order_by(a.ArchiveAttachment.id)).all()
+            return [AttachmentData(x.id, x.title, x.sha256, size, suffix, x.year, x.meeting_id, x.rectification_id)
+                    for x, size, suffix in rows]
+
+    def add_attachment(self, village_id: int, source: Path | str, *, title: str | None = None,
+                       year: int | None = None, meeting_id: int | None = None,
+                       rectification_id: int | None = None) -> AttachmentData:
+        """Store the file once under its SHA-256 (a second copy only adds a reference)."""
+        self._require_write(village_id)
+        source = Path(source)
+        if not source.is_file():
+            raise DomainError(f"找不到文件：{source}")
+        size = source.stat().st_size
+        if size > MAX_ATTACHMENT_BYTES:
+            raise DomainError(f"文件太大（{size // 1024 // 1024} MB），附件最大 {MAX_ATTACHMENT_BYTES // 1024 // 1024} MB")
+        digest = hashlib.sha256()
+        with open(source, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        sha = digest.hexdigest()
+        suffix = source.suffix.lower()[:16]
+        target = attachment_file(sha, suffix)
+        with self.db.unit_of_work(self.actor) as s:
+            self._village(s, village_id)
+            stored = s.get(a.ArchiveFile, sha)
+            if stored is None:
+                s.add(a.ArchiveFile(sha256=sha, size=size, suffix=suffix))
+                s.flush()  # the file row before the reference (no ORM relationship orders them)
+            else:
+                target = attachment_file(sha, stored.suffix)
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                part = target.with_name(target.name + ".part")
+                shutil.copyfile(source, part)
+                part.replace(target)
+            row = a.ArchiveAttachment(village_id=village_id, sha256=sha, title=title or source.name, year=year,
+                                      meeting_id=meeting_id, rectification_id=rectification_id)
+            s.add(row)
+            s.flush()
+            return AttachmentData(row.id, row.title, sha, size, stored.suffix if stored else suffix, year, meeting_id,
+                                  rectification_id)
+
+    def attachment_path(self, attachment_id: int) -> Path:
+        with self.db.reader() as s:
+            row = s.execute(select(a.ArchiveFile.sha256, a.ArchiveFile.suffix)
+                            .join(a.ArchiveAttachment, a.ArchiveAttachment.sha256 == a.ArchiveFile.sha256)
+                            .where(a.ArchiveAttachment.id == attachment_id)).first()
+        if row is None:
+            raise NotFound("这个附件已不存在")
+        path = attachment_file(*row)
+        if not path.exists():
+            raise DomainError(f"附件文件丢失：{path.name}（可从备份中恢复数据文件夹的 attachments 目录）")
+        return path
+
+    def remove_attachment(self, attachment_id: int) -> None:
+        """Remove one reference; the stored file goes with its last reference."""
+        with self.db.unit_of_work(self.actor) as s:
+            row = s.get(a.ArchiveAttachment, attachment_id)
+            if row is None:
+                return
+            self._require_write(row.village_id)
+            released = self._drop_attachments(s, a.ArchiveAttachment.id == attachment_id)
+        self._remove_files(released)
+
+    @staticmethod
+    def _drop_attachments(s: Session, condition: Any) -> list[tuple[str, str]]:
+        """Delete matching references; returns the files no reference points to any more (deleted after commit)."""
+        rows = list(s.scalars(select(a.ArchiveAttachment).where(condition)))
+        hashes = {x.sha256 for x in rows}
+        for x in rows:
+            s.delete(x)
+        s.flush()
+        released = []
+        for sha in sorted(hashes):
+            left = s.scalar(select(func.count()).select_from(a.ArchiveAttachment)
+                            .where(a.ArchiveAttachment.sha256 == sha))
+            if not left:
+                stored = s.get(a.ArchiveFile, sha)
+                if stored is not None:
+                    released.append((sha, stored.suffix))
+                    s.delete(stored)
+        return released
+
+    @staticmethod
+    def _remove_files(released: list[tuple[str, str]]) -> None:
+        for sha, suffix in released:
+            try:
+                attachment_file(sha, suffix).unlink(missing_ok=True)
+            except OSError:
+                log.warning("附件文件删除失败：%s", sha)
+
+    # ----- rules over the whole archive --------------------------------------------
+    def violations(self, village_id: int | None = None) -> list[RuleViolation]:
+        """Every rule violation (errors and warnings) of one village or all villages."""
+        found: list[RuleViolation] = []
+        with self.db.reader() as s:
+            vquery = select(m.Village.id, m.Village.code, m.Village.name).order_by(m.Village.code)
+            if village_id is not None:
+                vquery = vquery.where(m.Village.id == village_id)
+            villages = {vid: (code, name) for vid, code, name in s.execute(vquery)}
+            yq = select(a.ArchiveYear)
+            cq = select(a.ArchiveCadre)
+            kq = select(a.ArchiveCommitment.village_id, a.ArchiveCommitment.year, func.count()).group_by(
+                a.ArchiveCommitment.village_id, a.ArchiveCommitment.year)
+            rq = select(a.ArchiveRectification)
+            if village_id is not None:
+                yq = yq.where(a.ArchiveYear.village_id == village_id)
+                cq = cq.where(a.ArchiveCadre.village_id == village_id)
+                kq = kq.where(a.ArchiveCommitment.village_id == village_id)
+                rq = rq.where(a.ArchiveRectification.village_id == village_id)
+            years_of: dict[int, set[int]] = defaultdict(set)
+            for row in s.scalars(yq.order_by(a.ArchiveYear.village_id, a.ArchiveYear.year)):
+                years_of[row.village_id].add(row.year)
+                code, name = villages[row.village_id]
+                found += [RuleViolation(code, name, row.year, v.rule_id, v.severity, v.message, v.fields)
+                          for v in r.check_year(year_values(row))]
+            cadres: dict[int, list[a.ArchiveCadre]] = defaultdict(list)
+            for row in s.scalars(cq):
+                cadres[row.village_id].append(row)
+            names = self._names(s, [c.person_id for rows in cadres.values() for c in rows])
+            for vid, rows in sorted(cadres.items()):
+                code, name = villages[vid]
+                facts = [r.CadreFact(c.person_id, names.get(c.person_id, ""), c.post, c.one_shoulder, c.started_on,
+                                     c.ended_on) for c in rows]
+                found += [RuleViolation(code, name, None, v.rule_id, v.severity, v.message, v.fields)
+                          for v in r.check_cadres(facts)]
+            counts: dict[int, dict[int, int]] = defaultdict(dict)
+            for vid, year, count in s.execute(kq):
+                counts[vid][year] = count
+            for vid in sorted(set(years_of) | set(counts)):
+                code, name = villages[vid]
+                per_year = {y: counts[vid].get(y, 0) for y in years_of.get(vid, set()) | set(counts[vid])}
+                found += [RuleViolation(code, name, v.year, v.rule_id, v.severity, v.message, v.fields)
+                          for v in r.check_commitment_counts(per_year)]
+            mark = pass_mark()
+            for row in s.scalars(rq):
+                code, name = villages[row.village_id]
+                found += [RuleViolation(code, name, row.year, v.rule_id, v.severity, v.message, v.fields)
+                          for v in r.check_rectification(row.year, row.score, row.result, mark)]
+        return found
+
+    # ----- township overview ---------------------------------------------------
+    def overview(self) -> list[OverviewRow]:
+        """Villages with their latest year's key figures and how many rules they break."""
+        with self.db.reader() as s:
+            villages = s.execute(select(m.Village.id, m.Village.code, m.Village.name).order_by(m.Village.code)).all()
+            latest: dict[int, tuple] = {}
+            for row in s.execute(select(a.ArchiveYear.village_id, a.ArchiveYear.year, a.ArchiveYear.total_income,
+                                        a.ArchiveYear.business_income, a.ArchiveYear.debt_closing,
+                                        a.ArchiveYear.creation_level).order_by(a.ArchiveYear.year)):
+                latest[row[0]] = tuple(row[1:])
+            open_cases = set(s.scalars(select(a.ArchiveRectification.village_id)
+                                       .where((a.ArchiveRectification.result.is_(None))
+                                              | (a.ArchiveRectification.result != "通过"))))
+        tally: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for v in self.violations():
+            tally[v.village_code][0 if v.severity == "error" else 1] += 1
+        visible = self.actor.village_id if self.actor.role == ROLE_VILLAGE else None
+        rows = []
+        for vid, code, name in villages:
+            if visible is not None and vid != visible:
+                continue
+            year, total, business, debt, level = latest.get(vid, (None,) * 5)
+            errors, warnings = tally.get(code, [0, 0])
+            rows.append(OverviewRow(vid, code, name, year, total, business, debt, level, vid in open_cases,
+                                    errors, warnings))
+        return rows

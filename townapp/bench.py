@@ -1,0 +1,457 @@
+"""``townapp bench``: speed and memory against the bare libraries' floor, measured in the same run.
+
+Timed tests are flaky on shared machines, so each figure is a ratio to a floor
+measured right beside it on the same data (python-calamine + sqlite3 for the
+import, openpyxl write-only for the package, bare reportlab for certificates,
+a bare QApplication + QMainWindow for start-up). Every measurement runs in its
+own child process, so its peak memory is its own (read with ``os.wait4``).
+Targets are data: resources/bench/targets.json.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import random
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from townapp import config
+
+FIGURES = ("import_dry_run", "import", "export_package", "quarterly_return", "certificates_1000",
+           "search_name", "search_pinyin", "search_id_tail", "startup")
+SHOWN_MARKER = "townapp-main-window-shown"
+CHILD_TIMEOUT_S = 1800
+
+
+@dataclass
+class Figure:
+    name: str
+    ours_s: float
+    floor_s: float | None
+    ratio: float | None
+    target_ratio: float | None
+    target_s: float | None
+    peak_rss_mb: float
+    ok: bool
+
+
+def targets() -> dict[str, Any]:
+    return json.loads(config.resource("bench", "targets.json").read_text(encoding="utf-8"))
+
+
+# ----- the bench database and its inputs --------------------------------------------------
+def bench_database(scale: str, say: Callable[[str], None]) -> Path:
+    """The synthetic database for ``scale``, built once and reused while its schema is current."""
+    from townapp.db import migrate, open_database
+
+    folder = config.data_dir() / "bench"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"bench-{scale}.db"
+    if path.exists():
+        try:
+            db = open_database(path, backup_before_migration=False)
+            current = migrate.current_revision(db.engine)
+            ready = db.meta("bench_ready") == "1" and current == migrate.head_revision()
+            db.dispose()
+            if ready:
+                say(f"沿用已有的{scale}规模测试数据库：{path}")
+                return path
+        except Exception:  # noqa: BLE001 - any problem: rebuild it
+            pass
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+    say(f"正在生成{scale}规模测试数据库（只在第一次运行时生成）……")
+    started = time.perf_counter()
+    # in a child process: Linux carries a process's peak RSS over fork+exec into every child it starts
+    # later, so the parent must stay small for the children's peak memory to be their own
+    result = subprocess.run([sys.executable, "-m", "townapp", "demo", "--db", str(path), "--scale", scale,
+                             "--seed", "1"], capture_output=True, text=True, encoding="utf-8", env=_env(folder))
+    if result.returncode != 0:
+        raise RuntimeError(f"生成测试数据库失败：{result.stderr[-1500:]}")
+    con = sqlite3.connect(path)
+    with con:
+        con.execute("INSERT INTO app_meta(key, value) VALUES ('bench_ready', '1')")
+    con.close()
+    say(f"  生成用时 {time.perf_counter() - started:.1f} 秒")
+    return path
+
+
+def write_people_workbook(db_path: Path, out: Path, rows: int, seed: int = 7) -> None:
+    """A 人员 sheet of ``rows`` new people in the database's villages (IDs not yet registered)."""
+    from openpyxl import Workbook
+
+    from townapp.core.idcard import make_id_number
+
+    con = sqlite3.connect(db_path)
+    try:
+        taken = {r[0] for r in con.execute("SELECT id_number FROM person")}
+        villages = [r[0] for r in con.execute("SELECT code FROM village ORDER BY code")]
+    finally:
+        con.close()
+    rng = random.Random(seed)
+    surnames, given = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗", "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国"
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("人员")
+    ws.append(["身份证号", "姓名", "性别", "出生日期", "民族", "联系电话", "村区划代码"])
+    made = 0
+    while made < rows:
+        birth = dt.date(1940, 1, 1) + dt.timedelta(days=rng.randrange(0, 29000))
+        number = make_id_number("140881", birth, rng.randrange(0, 1000))
+        if number in taken:
+            continue
+        taken.add(number)
+        sex = "男" if int(number[16]) % 2 else "女"
+        name = rng.choice(surnames) + "".join(rng.choice(given) for _ in range(rng.choice((1, 2))))
+        ws.append([number, name, sex, birth.isoformat(), "汉族", f"139{rng.randrange(10**8):08d}", rng.choice(villages)])
+        made += 1
+    wb.save(out)
+
+
+# ----- what each child process measures ----------------------------------------------------
+def _child_import(db_path: Path, work: Path, dry_run: bool) -> float:
+    from townapp.core.actor import CLI_ACTOR
+    from townapp.db import open_database
+    from townapp.exchange.pipeline import run_import
+    from townapp.sheets import all_sheet_specs
+
+    db = open_database(db_path)
+    specs = all_sheet_specs()
+    started = time.perf_counter()
+    report = run_import(db, work / "people.xlsx", specs, dry_run=dry_run, actor=CLI_ACTOR)
+    elapsed = time.perf_counter() - started
+    db.dispose()
+    if not report.accepted:
+        raise RuntimeError("测试工作簿未通过导入检查：" + report.summary_text(max_errors=5))
+    return elapsed
+
+
+def _floor_import(work: Path) -> float:
+    from python_calamine import CalamineWorkbook
+
+    target = work / "floor.db"
+    target.unlink(missing_ok=True)
+    started = time.perf_counter()
+    rows = CalamineWorkbook.from_path(str(work / "people.xlsx")).get_sheet_by_name("人员").to_python()[1:]
+    con = sqlite3.connect(target)
+    con.execute("CREATE TABLE person (id_number TEXT, name TEXT, sex TEXT, birth TEXT, ethnicity TEXT, "
+                "phone TEXT, village TEXT)")
+    with con:
+        con.executemany("INSERT INTO person VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    con.close()
+    return time.perf_counter() - started
+
+
+def _child_export(db_path: Path, work: Path) -> float:
+    from townapp.core.actor import CLI_ACTOR
+    from townapp.db import open_database
+    from townapp.exchange.package import write_package
+    from townapp.sheets import all_sheet_specs
+
+    db = open_database(db_path)
+    started = time.perf_counter()
+    write_package(db, all_sheet_specs(), work / "package.xlsx", actor=CLI_ACTOR)
+    elapsed = time.perf_counter() - started
+    db.dispose()
+    return elapsed
+
+
+def _floor_export(work: Path) -> float:
+    """xlsxwriter in constant-memory mode writing the package's cells, nothing else."""
+    import xlsxwriter
+    from python_calamine import CalamineWorkbook
+
+    book = CalamineWorkbook.from_path(str(work / "package.xlsx"))
+    sheets = [(name, book.get_sheet_by_name(name).to_python()) for name in book.sheet_names]
+    started = time.perf_counter()
+    wb = xlsxwriter.Workbook(str(work / "floor-package.xlsx"), {"constant_memory": True})
+    for name, rows in sheets:
+        ws = wb.add_worksheet(name)
+        for number, row in enumerate(rows):
+            ws.write_row(number, 0, row)
+    wb.close()
+    return time.perf_counter() - started
+
+
+def _child_search(db_path: Path, kind: str, repeats: int) -> float:
+    """Median time of the people table's own query (ordered ids + first page of rows)."""
+    from townapp.core.actor import CLI_ACTOR
+    from townapp.core.pinyin import initials
+    from townapp.db import open_database
+    from townapp.registry.dto import SearchFilter
+    from townapp.registry.service import RegistryService
+
+    db = open_database(db_path)
+    con = sqlite3.connect(db_path)
+    name, number = con.execute("SELECT name, id_number FROM person ORDER BY id LIMIT 1 OFFSET 1000").fetchone()
+    con.close()
+    text = {"search_name": name, "search_pinyin": initials(name), "search_id_tail": number[-4:]}[kind]
+    service = RegistryService(db, CLI_ACTOR)
+    page_size = 100
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        ids = service.person_ids(SearchFilter(text=text))
+        service.person_rows(ids[:page_size])
+        times.append(time.perf_counter() - started)
+        if not ids:
+            raise RuntimeError(f"查找“{text}”没有结果")
+    db.dispose()
+    return statistics.median(times)
+
+
+def _child_quarterly(db_path: Path, work: Path) -> float:
+    """The quarter's return for the whole database (xlsx), as ``townapp export quarterly`` makes it."""
+    from townapp.core.actor import CLI_ACTOR
+    from townapp.db import open_database
+    from townapp.figures import figure_registry, unit_source
+    from townapp.outputs.figures import Period
+    from townapp.outputs.quarterly import ReturnService
+
+    db = open_database(db_path)
+    started = time.perf_counter()
+    service = ReturnService(db, figure_registry(db), unit_source(), CLI_ACTOR)
+    service.export(service.build(Period(2026, 2)), work / "quarterly.xlsx", None)
+    elapsed = time.perf_counter() - started
+    db.dispose()
+    return elapsed
+
+
+def _certificate_batch(db_path: Path, count: int) -> Any:
+    """``count`` 星级文明户 certificates for real people of the database (names, villages)."""
+    from townapp.outputs.certificates import CertificateBatch, CertificateItem
+
+    con = sqlite3.connect(db_path)
+    try:
+        rows = con.execute("SELECT p.id, p.name, v.name FROM person p JOIN village v ON v.id = p.village_id "
+                           "ORDER BY p.id LIMIT ?", (count,)).fetchall()
+        township = con.execute("SELECT value FROM app_meta WHERE key = 'root_name'").fetchone()[0]
+    finally:
+        con.close()
+    honours = ("三星级文明户", "四星级文明户", "五星级文明户")
+    items = tuple(CertificateItem(f"bench:{pid}", name, village, honours[pid % 3]) for pid, name, village in rows)
+    return CertificateBatch("household-star", "bench", "性能测试", 2026, township, items)
+
+
+def _child_certificates(db_path: Path, work: Path, floor: bool) -> float:
+    from townapp.core.actor import CLI_ACTOR
+    from townapp.db import open_database
+    from townapp.outputs.certificates import CertificateService, field_values, layout, printed_texts
+
+    batch = _certificate_batch(db_path, 1000)
+    if floor:  # bare reportlab: the same strings, the same embedded font, one page each
+        from reportlab.pdfbase import pdfmetrics
+        from reportlab.pdfbase.ttfonts import TTFont
+        from reportlab.pdfgen.canvas import Canvas
+
+        lay = layout(batch.kind)
+        pages = [printed_texts(lay, field_values(batch, item, f"B{n:06d}", dt.date(2026, 11, 1)), False)
+                 for n, item in enumerate(batch.items)]
+        started = time.perf_counter()
+        pdfmetrics.registerFont(TTFont("BenchCJK", str(config.resource("fonts", "wqy-microhei.ttc")),
+                                       subfontIndex=0))
+        canvas = Canvas(str(work / "floor-certificates.pdf"), pagesize=(lay.width_mm * 2.8346, lay.height_mm * 2.8346))
+        for texts in pages:
+            canvas.setFont("BenchCJK", 16)
+            for line, text in enumerate(texts):
+                canvas.drawString(60, 500 - 24 * line, text)
+            canvas.showPage()
+        canvas.save()
+        return time.perf_counter() - started
+    db = open_database(db_path)
+    started = time.perf_counter()
+    CertificateService(db, CLI_ACTOR).write_batch(batch, work / "certificates.pdf", record=False)
+    elapsed = time.perf_counter() - started
+    db.dispose()
+    return elapsed
+
+
+def _child_prepare(db_path: Path, work: Path, rows: int) -> float:
+    write_people_workbook(db_path, work / "people.xlsx", rows)
+    return 0.0
+
+
+CHILDREN: dict[str, Callable[[Path, Path, dict[str, Any]], float]] = {
+    "prepare_workbook": lambda db, work, t: _child_prepare(db, work, int(os.environ["TOWNAPP_BENCH_ROWS"])),
+    "import_dry_run": lambda db, work, t: _child_import(db, work, True),
+    "import": lambda db, work, t: _child_import(work / "import.db", work, False),
+    "floor_import": lambda db, work, t: _floor_import(work),
+    "export_package": lambda db, work, t: _child_export(db, work),
+    "floor_export": lambda db, work, t: _floor_export(work),
+    "quarterly_return": lambda db, work, t: _child_quarterly(db, work),
+    "certificates_1000": lambda db, work, t: _child_certificates(db, work, False),
+    "floor_certificates": lambda db, work, t: _child_certificates(db, work, True),
+    "search_name": lambda db, work, t: _child_search(db, "search_name", t["search_repeats"]),
+    "search_pinyin": lambda db, work, t: _child_search(db, "search_pinyin", t["search_repeats"]),
+    "search_id_tail": lambda db, work, t: _child_search(db, "search_id_tail", t["search_repeats"]),
+}
+
+
+def child_main(argv: list[str]) -> int:
+    """``python -m townapp.bench NAME DB WORK``: run one measurement, print its seconds as JSON."""
+    name, db_path, work = argv[0], Path(argv[1]), Path(argv[2])
+    seconds = CHILDREN[name](db_path, work, targets())
+    print(json.dumps({"seconds": seconds}))
+    return 0
+
+
+# ----- the parent: run children, time the GUI, compare -------------------------------------
+def _env(work: Path) -> dict[str, str]:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONIOENCODING": "utf-8",
+           "TOWNAPP_DATA_DIR": str(work / "data")}
+    checkout = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = checkout + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
+
+
+def _peak_rss_mb(usage: Any) -> float:
+    kilobytes = usage.ru_maxrss / (1024 if sys.platform == "darwin" else 1)
+    return round(kilobytes / 1024, 1)
+
+
+def _run_child(command: list[str], env: dict[str, str], work: Path) -> tuple[int, str, str, float]:
+    """Run a child to the end; its output goes to files (a full pipe would stall it while we wait4)."""
+    out_path, err_path = work / "child.out", work / "child.err"
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        process = subprocess.Popen(command, stdout=out, stderr=err, env=env)
+        _pid, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+    return (process.returncode, out_path.read_text("utf-8", "replace"), err_path.read_text("utf-8", "replace"),
+            _peak_rss_mb(usage))
+
+
+def _measure(name: str, db_path: Path, work: Path) -> tuple[float, float]:
+    """Seconds and peak RSS of one child measurement, each in a fresh process."""
+    code, out, err, peak = _run_child([sys.executable, "-m", "townapp.bench", name, str(db_path), str(work)],
+                                      _env(work), work)
+    if code != 0:
+        raise RuntimeError(f"测量 {name} 失败：{err[-1500:]}")
+    return json.loads(out.strip().splitlines()[-1])["seconds"], peak
+
+
+_BARE_START = """
+import sys, time
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMainWindow
+app = QApplication(sys.argv)
+window = QMainWindow()
+window.resize(1200, 760)
+window.show()
+def report():
+    app.processEvents()
+    print("%s %.3f" % (MARKER, time.time()), flush=True)
+    app.quit()
+QTimer.singleShot(0, report)
+app.exec()
+"""
+
+
+def _time_to_window(command: list[str], env: dict[str, str], work: Path) -> tuple[float, float]:
+    started = time.time()
+    _code, out, err, peak = _run_child(command, {**env, "TOWNAPP_QUIT_AFTER_SHOWN": "1"}, work)
+    for line in out.splitlines():
+        if line.startswith(SHOWN_MARKER):
+            return float(line.split()[1]) - started, peak
+    raise RuntimeError(f"程序没有报告主窗口已显示：{err[-800:]}")
+
+
+def _startup(db_path: Path, work: Path, repeats: int) -> tuple[float, float, float]:
+    env = _env(work)
+    ours, floor, peaks = [], [], []
+    bare = _BARE_START.replace("MARKER", repr(SHOWN_MARKER))
+    for _ in range(repeats):
+        seconds, peak = _time_to_window([sys.executable, "-m", "townapp", "--demo", "--db", str(db_path)], env, work)
+        ours.append(seconds)
+        peaks.append(peak)
+        floor.append(_time_to_window([sys.executable, "-c", bare], env, work)[0])
+    return statistics.median(ours), statistics.median(floor), max(peaks)
+
+
+def run_bench(scale: str = "township", json_out: Path | None = None,
+              say: Callable[[str], None] = print) -> dict[str, Any]:
+    """Measure every figure; returns (and writes) the JSON of issue 11."""
+    if scale not in ("township", "county"):
+        raise ValueError(scale)
+    goals = targets()
+    db_path = bench_database(scale, say)
+    work = config.data_dir() / "bench" / f"work-{scale}"
+    shutil.rmtree(work, ignore_errors=True)
+    (work / "data").mkdir(parents=True)
+    rows = goals["import_rows"][scale]
+    say(f"准备 {rows} 行的人员工作簿……")
+    os.environ["TOWNAPP_BENCH_ROWS"] = str(rows)
+    _measure("prepare_workbook", db_path, work)
+
+    def copy_db(target: Path) -> None:
+        source, copy = sqlite3.connect(db_path), sqlite3.connect(target)
+        source.backup(copy)
+        source.close()
+        copy.close()
+
+    measured: dict[str, tuple[float, float | None, float]] = {}
+    for name, floor_name in (("import_dry_run", "floor_import"), ("import", "floor_import"),
+                             ("export_package", "floor_export"), ("quarterly_return", None),
+                             ("certificates_1000", "floor_certificates"), ("search_name", None),
+                             ("search_pinyin", None), ("search_id_tail", None)):
+        say(f"测量 {name} ……")
+        if name == "import":
+            copy_db(work / "import.db")
+        ours, peak = _measure(name, db_path, work)
+        floor = _measure(floor_name, db_path, work)[0] if floor_name else None
+        measured[name] = (ours, floor, peak)
+    say("测量 startup ……")
+    ours, floor, peak = _startup(db_path, work, goals["startup_repeats"])
+    measured["startup"] = (ours, floor, peak)
+
+    figures = []
+    for name in FIGURES:
+        ours, floor, peak = measured[name]
+        goal = goals["figures"][name]
+        ratio = round(ours / floor, 2) if floor else None
+        ok = peak <= goals["rss_mb"]
+        if goal.get("ratio") is not None and ratio is not None:
+            ok = ok and ratio <= goal["ratio"]
+        if goal.get("seconds") is not None:
+            ok = ok and ours <= goal["seconds"]
+        figures.append(Figure(name, round(ours, 4), round(floor, 4) if floor else None, ratio, goal.get("ratio"),
+                              goal.get("seconds"), peak, ok))
+    result = {"scale": scale, "machine": machine_description(),
+              "figures": [asdict(f) for f in figures]}
+    say(format_table(result))
+    if json_out is not None:
+        from townapp.core.atomic import write_bytes_atomic
+
+        write_bytes_atomic(json_out, json.dumps(result, ensure_ascii=False, indent=1).encode("utf-8"))
+        say(f"结果已写入：{json_out}")
+    return result
+
+
+def machine_description() -> str:
+    return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} 核, Python {platform.python_version()}, "
+            f"SQLite {sqlite3.sqlite_version}")
+
+
+def format_table(result: dict[str, Any]) -> str:
+    lines = [f"规模：{result['scale']}　机器：{result['machine']}",
+             f"{'项目':<20}{'本程序(秒)':>12}{'下限(秒)':>10}{'倍数':>8}{'目标':>12}{'峰值内存MB':>12}  结果"]
+    for f in result["figures"]:
+        goal = f"≤{f['target_ratio']}x" if f["target_ratio"] else ""
+        if f["target_s"]:
+            goal += ("，" if goal else "") + f"≤{f['target_s']}s"
+        lines.append(f"{f['name']:<20}{f['ours_s']:>12.3f}{(f['floor_s'] or 0):>10.3f}"
+                     f"{(f['ratio'] or 0):>8.2f}{goal:>12}{f['peak_rss_mb']:>12.1f}  {'达标' if f['ok'] else '未达标'}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(child_main(sys.argv[1:]))

@@ -1,0 +1,306 @@
+"""A round's stage workbook: its sheet spec is built from the scheme, so a new scheme needs no new code.
+
+A village fills its stage in the workbook generated for the round and sends
+it back; the exchange pipeline reads it (header by name, dry run, errors with
+row and column, all or nothing) and this adapter saves the rows through the
+same rules as the score sheet.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.worksheet.datavalidation import DataValidation
+from sqlalchemy import Connection, select
+from sqlalchemy.orm import Session
+
+from townapp.core.atomic import atomic_output
+from townapp.core.errors import DomainError, ValidationFailed
+from townapp.db.audit import install_audit_hook
+from townapp.evaluations import models as e
+from townapp.evaluations.dto import EntryInput, RoundDTO
+from townapp.evaluations.schemes import Scheme, vocabulary
+from townapp.evaluations.service import EvaluationService
+from townapp.exchange import spec as x
+from townapp.exchange.pipeline import run_import
+from townapp.exchange.report import ImportReport
+from townapp.exchange.writer import set_cell, write_header
+
+_NO = ("", "否", "无", "0", "×", "N", "n", "no", "No")
+_YES = ("是", "有", "1", "√", "✓", "Y", "y", "yes", "Yes")
+
+
+def _negative_header(scheme: Scheme, code: str) -> str:
+    item = scheme.negative(code)
+    assert item is not None
+    kind = "否决" if item.effect == "veto" else f"限{item.cap}"
+    return f"{item.name}（{kind}）"
+
+
+def _indicator_column(scheme: Scheme, code: str) -> x.ColumnSpec:
+    indicator = next(i for i in scheme.indicators if i.code == code)
+    header = f"{indicator.name}"
+    if scheme.measure == "stars":
+        values = vocabulary()["star_values"]
+        return x.ColumnSpec(f"score:{code}", header, x.ENUM, aliases=(code,), choices=(values["earned"], values["not_earned"]),
+                            synonyms={"是": values["earned"], "1": values["earned"], "√": values["earned"],
+                                      "否": values["not_earned"], "0": values["not_earned"], "×": values["not_earned"]},
+                            note=f"得星填 {values['earned']}（或 1、是），未得星填 {values['not_earned']}（或 0、否）",
+                            width=9)
+    if scheme.measure == "checks":
+        values = vocabulary()["check_values"]
+        return x.ColumnSpec(f"score:{code}", header, x.ENUM, aliases=(code,), choices=(values["passed"], values["failed"]),
+                            synonyms={"是": values["passed"], "1": values["passed"], "√": values["passed"],
+                                      "否": values["failed"], "0": values["failed"], "×": values["failed"]},
+                            note=f"{indicator.level}级标准：填 {values['passed']} 或 {values['failed']}", width=12)
+    return x.ColumnSpec(f"score:{code}", f"{header}（{indicator.max}分）", x.TEXT, aliases=(header, code),
+                        note=f"0至{indicator.max}分，最多一位小数", width=10)
+
+
+def stage_columns(scheme: Scheme) -> tuple[x.ColumnSpec, ...]:
+    """The workbook's columns for a scheme: identity, inputs, indicators, negative items, comment, level."""
+    columns = [
+        x.ColumnSpec("target_id", "评定编号", x.INT, required=True, signature=True, note="系统生成，请勿修改", width=10),
+        x.ColumnSpec("village", "村/社区", x.TEXT, width=12),
+        x.ColumnSpec("code", "编号", x.CODE, note="户编号或区划代码，仅供核对", width=14),
+        x.ColumnSpec("label", "评定对象", x.TEXT, note="仅供核对", width=14),
+    ]
+    for spec in scheme.inputs:
+        if spec.kind == "choice":
+            columns.append(x.ColumnSpec(f"input:{spec.key}", spec.name, x.ENUM, choices=spec.choices, width=12,
+                                        note="可填：" + "、".join(spec.choices)))
+        else:
+            columns.append(x.ColumnSpec(f"input:{spec.key}", spec.name, x.TEXT, width=12, note="填数字"))
+    columns += [_indicator_column(scheme, i.code) for i in scheme.indicators]
+    columns += [x.ColumnSpec(f"negative:{n.code}", _negative_header(scheme, n.code), x.TEXT, aliases=(n.code,),
+                             note="有此情形填“是”或写明情况，没有留空", width=12) for n in scheme.negatives]
+    columns += [x.ColumnSpec("comment", "评定意见", x.TEXT, width=24),
+                x.ColumnSpec("level", "当前等级", x.TEXT, note="由系统计算，填写无效", width=10)]
+    return tuple(columns)
+
+
+class StageAdapter(x.SheetAdapter):
+    """Rows of one round's current stage, saved through the service's rules inside the import's transaction."""
+
+    entity = "evaluation_entry"
+
+    def __init__(self, service: EvaluationService, round_id: int, stage: str) -> None:
+        self.service = service
+        self.round_id = round_id
+        self.stage = stage
+
+    def _scheme(self) -> Scheme:
+        return self.service.round(self.round_id).scheme
+
+    def match(self, conn: Connection, rows: list[x.Row], ctx: x.ImportContext) -> None:
+        rnd = self.service.round(self.round_id)
+        if rnd.locked:
+            ctx.error(None, None, "locked", f"“{rnd.name}”已定级锁定，不能导入评分")
+            return
+        if rnd.stage != self.stage:
+            ctx.error(None, None, "stage", f"这份工作簿是“{rnd.scheme.stage(self.stage).name}”环节的，"
+                                           f"本轮评定现在是“{rnd.stage_name}”环节，请重新导出工作簿")
+            return
+        scheme = rnd.scheme
+        known = dict(conn.execute(select(e.EvalTarget.id, e.EvalTarget.label)
+                                  .where(e.EvalTarget.round_id == self.round_id)).all())
+        entered = {r.target_id: r for r in conn.execute(
+            select(e.EvalEntry.target_id, e.EvalEntry.scores, e.EvalEntry.negatives, e.EvalEntry.comment,
+                   e.EvalTarget.inputs).join(e.EvalTarget)
+            .where(e.EvalTarget.round_id == self.round_id, e.EvalEntry.stage == self.stage))}
+        for row in rows:
+            target_id = row.get("target_id")
+            if target_id not in known:
+                ctx.error(row, "target_id", "unknown_target", f"评定编号 {target_id} 不属于本轮评定")
+                continue
+            data = self._entry(scheme, row, ctx)
+            if data is None:
+                continue
+            row.entity_id = target_id
+            before = entered.get(target_id)
+            if before is None:
+                row.action = "created"
+            elif _same(data, before):
+                row.action = "unchanged"  # sending the same workbook twice changes nothing
+                continue
+            else:
+                row.action = "updated"
+            row.data["entry"] = data
+
+    def _entry(self, scheme: Scheme, row: x.Row, ctx: x.ImportContext) -> EntryInput | None:
+        ok = True
+        scores: dict[str, Decimal | None] = {}
+        earned = {vocabulary()["star_values"]["earned"], vocabulary()["check_values"]["passed"]}
+        for indicator in scheme.indicators:
+            key = f"score:{indicator.code}"
+            if not row.has(key):
+                continue
+            raw = row.get(key)
+            if raw is None:
+                scores[indicator.code] = None
+            elif scheme.measure in ("stars", "checks"):
+                scores[indicator.code] = Decimal(1 if raw in earned else 0)
+            else:
+                try:
+                    scores[indicator.code] = Decimal(str(raw).strip())
+                except InvalidOperation:
+                    ctx.error(row, key, "bad_number", f"“{indicator.name}”应填数字，现为“{raw}”")
+                    ok = False
+        negatives = None
+        if any(row.has(f"negative:{n.code}") for n in scheme.negatives):
+            negatives = {}
+            for item in scheme.negatives:
+                raw = str(row.get(f"negative:{item.code}") or "").strip()
+                if raw not in _NO:
+                    negatives[item.code] = "" if raw in _YES else raw
+        inputs = {spec.key: row.get(f"input:{spec.key}") for spec in scheme.inputs if row.has(f"input:{spec.key}")}
+        return EntryInput(row.get("target_id"), self.stage, scores, negatives,
+                          row.get("comment") if row.has("comment") else None, inputs or None) if ok else None
+
+    def apply(self, conn: Connection, rows: list[x.Row], ctx: x.ImportContext) -> None:
+        good = [r for r in rows if not r.failed and "entry" in r.data]
+        if not good:
+            return
+        # the pipeline owns the transaction: any error recorded here rolls the whole file back
+        session = Session(bind=conn, join_transaction_mode="rollback_only")
+        install_audit_hook(session)
+        session.info["actor"] = self.service.actor
+        try:
+            for row in good:  # one by one, so a refused row is reported where it is
+                try:
+                    self.service.save_in(session, [row.data["entry"]])
+                except ValidationFailed as exc:
+                    for problem in exc.problems:
+                        key = f"score:{problem.field}"
+                        ctx.error(row, key if key in ctx.present else None, "invalid", problem.message)
+                except DomainError as exc:
+                    ctx.error(row, None, "refused", exc.message)
+            session.flush()
+        finally:
+            session.close()
+
+    def export_rows(self, conn: Connection, township_code: str | None) -> Iterator[dict[str, Any]]:
+        return iter(sheet_values(self.service, self.round_id, self.stage))
+
+    def delete(self, conn: Connection, ids: list[int]) -> None:
+        raise DomainError("评分工作簿不参与县级数据包，不能按数据包删除")
+
+
+def _same(data: EntryInput, before: Any) -> bool:
+    """Would saving ``data`` leave the stored entry (and the target's inputs) as they are?"""
+    stored = {k: Decimal(v) for k, v in json.loads(before.scores or "{}").items()}
+    merged = {**stored, **data.scores}
+    if {k: v for k, v in merged.items() if v is not None} != stored:
+        return False
+    if data.negatives is not None and data.negatives != json.loads(before.negatives or "{}"):
+        return False
+    if data.comment is not None and (data.comment or None) != before.comment:
+        return False
+    inputs = json.loads(before.inputs or "{}")
+    return all(str(v) == str(inputs.get(k)) if v not in (None, "") else k not in inputs
+               for k, v in (data.inputs or {}).items())
+
+
+def stage_spec(service: EvaluationService, round_id: int, stage: str | None = None) -> x.SheetSpec:
+    rnd = service.round(round_id)
+    stage_key = stage or rnd.stage
+    title = f"{rnd.scheme.stage(stage_key).name}评分"[:31]
+    return x.SheetSpec(f"evaluation_round_{round_id}_{stage_key}", title, stage_columns(rnd.scheme),
+                       StageAdapter(service, round_id, stage_key), description=f"{rnd.name}：{title}",
+                       key_columns=("target_id",))
+
+
+def sheet_values(service: EvaluationService, round_id: int, stage: str, village_id: int | None = None
+                 ) -> list[dict[str, Any]]:
+    rnd = service.round(round_id)
+    scheme = rnd.scheme
+    stars, checks = vocabulary()["star_values"], vocabulary()["check_values"]
+    out = []
+    rows = service.sheet(round_id, stage, village_id)
+    earlier = _previous_rows(service, rnd, stage, village_id)
+    for row in rows:
+        scores = row.scores if row.entered else earlier.get(row.target_id, {})
+        values: dict[str, Any] = {"target_id": row.target_id, "village": row.village, "code": row.code,
+                                  "label": row.label, "comment": row.comment, "level": row.level}
+        for key, value in row.inputs.items():
+            values[f"input:{key}"] = value if isinstance(value, str) else str(value)
+        for indicator in scheme.indicators:
+            value = scores.get(indicator.code)
+            if value is None:
+                continue
+            if scheme.measure == "stars":
+                values[f"score:{indicator.code}"] = stars["earned"] if value else stars["not_earned"]
+            elif scheme.measure == "checks":
+                values[f"score:{indicator.code}"] = checks["passed"] if value else checks["failed"]
+            else:
+                values[f"score:{indicator.code}"] = str(value)
+        for code, note in row.negatives.items():
+            values[f"negative:{code}"] = note or "是"
+        out.append(values)
+    return out
+
+
+def _previous_rows(service: EvaluationService, rnd: RoundDTO, stage: str, village_id: int | None
+                   ) -> dict[int, dict[str, Decimal]]:
+    """The latest earlier stage's scores, so a village starts from what it sent last time."""
+    score_keys = [s.key for s in rnd.scheme.score_stages]
+    if stage not in score_keys or score_keys.index(stage) == 0:
+        return {}
+    merged: dict[int, dict[str, Decimal]] = {}
+    for key in score_keys[:score_keys.index(stage)]:
+        for row in service.sheet(rnd.id, key, village_id):
+            if row.entered:
+                merged[row.target_id] = row.scores
+    return merged
+
+
+def write_stage_workbook(service: EvaluationService, round_id: int, out: Path | str,
+                         village_id: int | None = None) -> Path:
+    """The workbook a village fills for the round's current stage (its own rows only when ``village_id`` is given)."""
+    rnd = service.round(round_id)
+    if rnd.current_stage.is_publicity:
+        raise DomainError("公示环节不需要填报工作簿")
+    spec = stage_spec(service, round_id)
+    wb = Workbook()
+    sheet = wb.active
+    sheet.title = spec.title
+    set_cell(sheet.cell(row=1, column=1), f"{rnd.name} · {rnd.stage_name}（{rnd.current_stage.actor}）")
+    sheet.cell(row=1, column=1).font = Font(bold=True, size=14)
+    write_header(sheet, spec.columns, row=2)
+    for index, values in enumerate(sheet_values(service, round_id, rnd.stage, village_id), start=3):
+        for col, column in enumerate(spec.columns, start=1):
+            set_cell(sheet.cell(row=index, column=col), values.get(column.key), text=column.text_format)
+    last = max(sheet.max_row, 3)
+    for col, column in enumerate(spec.columns, start=1):
+        if column.kind == x.ENUM:
+            validation = DataValidation(type="list", formula1='"' + ",".join(column.choices) + '"', allow_blank=True)
+            sheet.add_data_validation(validation)
+            letter = sheet.cell(row=2, column=col).column_letter
+            validation.add(f"{letter}3:{letter}{last}")
+    sheet.row_dimensions[2].height = 48
+    notes = wb.create_sheet("填写说明")
+    lines = [f"评定：{rnd.name}（{rnd.scheme.name} 第{rnd.scheme_version}版）", f"环节：{rnd.stage_name}",
+             "填好后交回乡镇，由乡镇在“星级评定”页面选择“导入填报工作簿”。", "“评定编号”由系统生成，请勿修改；"
+             "“当前等级”由系统按方案自动计算。", "", "各列说明："]
+    lines += [f"{c.header}：{c.note}" for c in spec.columns if c.note]
+    for number, line in enumerate(lines, start=1):
+        set_cell(notes.cell(row=number, column=1), line)
+        notes.cell(row=number, column=1).alignment = Alignment(wrap_text=False)
+    notes.column_dimensions["A"].width = 90
+    out = Path(out)
+    with atomic_output(out) as tmp:
+        wb.save(tmp)
+    return out
+
+
+def import_stage_workbook(service: EvaluationService, round_id: int, path: Path | str, *, dry_run: bool = False,
+                          progress: Any = None, cancel: Any = None) -> ImportReport:
+    """Read a returned stage workbook through the exchange pipeline (all or nothing, errors with row and column)."""
+    return run_import(service.db, path, [stage_spec(service, round_id)], dry_run=dry_run, actor=service.actor,
+                      progress=progress, cancel=cancel)

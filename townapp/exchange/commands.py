@@ -1,0 +1,90 @@
+"""CLI glue for ``townapp import`` and ``townapp export template|package`` (DESIGN §8).
+
+cli.py parses the arguments and returns what these functions return as the
+exit code: 0 accepted/done, 1 data rejected or a domain error, 2 usage error.
+Anything unexpected propagates so cli.py can answer 3 and name the log file.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from townapp.core.actor import CLI_ACTOR
+from townapp.core.errors import DomainError
+from townapp.db import open_database
+from townapp.exchange.annotate import write_annotated
+from townapp.exchange.package import write_package
+from townapp.exchange.pipeline import run_import
+from townapp.exchange.template import write_template
+from townapp.sheets import all_sheet_specs
+
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+
+
+def import_command(args: argparse.Namespace) -> int:
+    """``townapp import --db PATH FILE [--dry-run] [--report OUT.(xlsx|json)]``."""
+    report_path = Path(args.report) if getattr(args, "report", None) else None
+    if report_path is not None and report_path.suffix.lower() not in (".json", ".xlsx"):
+        print(f"报告文件应以 .json 或 .xlsx 结尾：{report_path}")
+        return EXIT_USAGE
+    source = Path(args.file)
+    if not source.is_file():
+        print(f"找不到要导入的文件：{source}")
+        return EXIT_USAGE
+    try:
+        db = open_database(args.db)
+    except DomainError as exc:
+        print(exc.message)
+        return EXIT_REJECTED
+    try:
+        report = run_import(db, source, all_sheet_specs(), dry_run=bool(args.dry_run), actor=CLI_ACTOR)
+    except DomainError as exc:
+        print(exc.message)
+        return EXIT_REJECTED
+    finally:
+        db.dispose()
+    print(report.summary_text())
+    if report_path is not None:
+        if report_path.suffix.lower() == ".json":
+            report.write_json(report_path)
+        else:
+            write_annotated(source, report, report_path)
+        print(f"报告已保存：{report_path}")
+    return EXIT_OK if report.accepted else EXIT_REJECTED
+
+
+def export_template_command(args: argparse.Namespace) -> int:
+    """``townapp export template --out FILE.xlsx``."""
+    out = Path(args.out)
+    if out.suffix.lower() != ".xlsx":
+        print(f"模板文件应以 .xlsx 结尾：{out}")
+        return EXIT_USAGE
+    specs = all_sheet_specs()
+    write_template(specs, out)
+    print(f"已生成导入模板：{out}（{len(specs)} 个工作表：{'、'.join(s.title for s in specs)}）")
+    return EXIT_OK
+
+
+def export_package_command(args: argparse.Namespace) -> int:
+    """``townapp export package --db PATH --out FILE.xlsx``."""
+    out = Path(args.out)
+    if out.suffix.lower() != ".xlsx":
+        print(f"数据包文件应以 .xlsx 结尾：{out}")
+        return EXIT_USAGE
+    try:
+        db = open_database(args.db)
+    except DomainError as exc:
+        print(exc.message)
+        return EXIT_REJECTED
+    try:
+        result = write_package(db, all_sheet_specs(), out, actor=CLI_ACTOR)
+    except DomainError as exc:
+        print(exc.message)
+        return EXIT_REJECTED
+    finally:
+        db.dispose()
+    counts = "，".join(f"{name} {rows} 行" for name, rows in result.rows.items())
+    print(f"已导出数据包：{out}（{counts}）")
+    print("数据包含完整身份证号等个人信息，请妥善保管。")
+    return EXIT_OK

@@ -1,0 +1,94 @@
+"""Large exports with xlsxwriter in constant-memory mode, with the same cell safety as writer.py.
+
+openpyxl builds an object per cell; for a county's sync package (millions of
+cells) that is minutes and hundreds of MB. xlsxwriter streams each row to disk.
+Strings always go through ``write_string`` — never interpreted as a formula —
+and a string that looks like one also gets Excel's quote prefix, so it stays
+text even after a user edits the cell. ID/phone/code columns are "@" text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+
+from townapp.exchange.writer import DATE_FORMAT, TEXT_FORMAT, is_formula_like
+
+_OPTIONS = {"constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
+            "strings_to_urls": False, "nan_inf_to_errors": True}
+
+
+class SheetWriter:
+    """Appends rows to one worksheet, in order."""
+
+    def __init__(self, owner: CellWriter, worksheet: Any, text_columns: Sequence[bool]) -> None:
+        self._owner, self._ws, self._text = owner, worksheet, tuple(text_columns)
+        self._row = 0
+
+    def append(self, values: Sequence[Any], *, header: bool = False,
+               text_columns: Sequence[bool] | None = None) -> None:
+        text_columns = self._text if text_columns is None else tuple(text_columns)
+        formats = self._owner.formats
+        ws, row = self._ws, self._row
+        for col, value in enumerate(values):
+            if value is None:
+                continue
+            text = col < len(text_columns) and text_columns[col]
+            if header:
+                ws.write_string(row, col, str(value), formats["header"])
+            elif isinstance(value, str) or text:
+                value = value if isinstance(value, str) else str(value)
+                quoted = is_formula_like(value)
+                style = ("text_quote" if quoted else "text") if text else ("quote" if quoted else None)
+                ws.write_string(row, col, value, formats[style] if style else None)
+            elif isinstance(value, bool):
+                ws.write_boolean(row, col, value)
+            elif isinstance(value, (int, float, decimal.Decimal)):
+                ws.write_number(row, col, float(value))
+            elif isinstance(value, dt.datetime):
+                if value.time() == dt.time():
+                    ws.write_datetime(row, col, value, formats["date"])
+                else:
+                    ws.write_datetime(row, col, value, formats["datetime"])
+            elif isinstance(value, dt.date):
+                ws.write_datetime(row, col, dt.datetime.combine(value, dt.time()), formats["date"])
+            else:
+                ws.write_string(row, col, str(value))
+        self._row += 1
+
+
+class CellWriter:
+    """One streamed workbook."""
+
+    def __init__(self, workbook: Any) -> None:
+        self._wb = workbook
+        self.formats = {
+            "header": workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "align": "center"}),
+            "text": workbook.add_format({"num_format": TEXT_FORMAT}),
+            "quote": workbook.add_format({"quote_prefix": True}),
+            "text_quote": workbook.add_format({"num_format": TEXT_FORMAT, "quote_prefix": True}),
+            "date": workbook.add_format({"num_format": DATE_FORMAT}),
+            "datetime": workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"}),
+        }
+
+    @classmethod
+    def open(cls, path: Path) -> CellWriter:
+        return cls(xlsxwriter.Workbook(str(path), _OPTIONS))
+
+    def add_sheet(self, title: str, widths: Sequence[float], text_columns: Sequence[bool],
+                  *, freeze: bool = False) -> SheetWriter:
+        ws = self._wb.add_worksheet(title)
+        for col, width in enumerate(widths):
+            text = col < len(text_columns) and text_columns[col]
+            ws.set_column(col, col, width, self.formats["text"] if text else None)
+        if freeze:
+            ws.freeze_panes(1, 0)
+        return SheetWriter(self, ws, text_columns)
+
+    def close(self) -> None:
+        self._wb.close()

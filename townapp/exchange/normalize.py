@@ -1,0 +1,223 @@
+"""The one place where cell values are normalised and checked by type.
+
+calamine returns integers as floats, dates as ``date``/``datetime``, text as
+``str`` and empty cells as ``""``; people type full-width digits, spaces
+inside IDs, 2021.7.1 and 男/1. Every column kind is turned into one clean
+Python value here, or into a CellError with an import-report code and a
+Chinese message that says what to fix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Callable
+from typing import Any
+
+from townapp.core.dates import DateParseError, parse_date
+from townapp.core.idcard import check_digit, normalize_id_number
+from townapp.core.text import clean_name, normalize_phone, remove_spaces, squeeze_spaces, to_halfwidth
+from townapp.exchange import spec as s
+
+_NEEDS_WORK = re.compile(r"[\uff01-\uff5e\u3000\s\u00a0\u200b\ufeff•・]")  # full width, spaces, odd dots
+_PLAIN_NAME = re.compile(r"^[\u4e00-\u9fff]+$")
+_LABEL_NOISE = re.compile(r"[（(][^）)]*[）)]|[*＊:：\s\u3000]")
+_SCIENTIFIC = re.compile(r"^\d+(\.\d*)?E\+?\d+$", re.IGNORECASE)
+_FLOAT_TEXT = re.compile(r"^\d+\.\d+$")
+_LIST_SPLIT = re.compile(r"[、,，;；/\s]+")
+_ID_AS_NUMBER = (
+    "身份证号被存成了数字，Excel只保留15位有效数字，后几位已经丢失，无法还原。"
+    "请把该列设为“文本”格式后重新输入完整号码（或在号码前加英文单引号 '）"
+)
+
+
+class CellError(ValueError):
+    """A cell that cannot be used; ``code`` goes into the report."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def norm_label(value: Any) -> str:
+    """A header or sheet name reduced for matching: half width, no spaces, no (说明) or * marks."""
+    if value is None:
+        return ""
+    text = to_halfwidth(str(value)).replace("\n", "")
+    return _LABEL_NOISE.sub("", text).lower()
+
+
+def is_empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def as_text(value: Any) -> str:
+    """A cell as the text the user sees (integers without .0, dates as 2021-07-01)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        if math.isfinite(value) and value.is_integer():
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    return str(value)
+
+
+def canonical_choice(raw: Any, choices: tuple[str, ...], synonyms: dict[str, str] | Any) -> str | None:
+    """The standard spelling of an enum value, like registry vocabularies do it."""
+    text = as_text(raw)
+    if text in choices:
+        return text
+    text = remove_spaces(to_halfwidth(text))
+    if text in choices:
+        return text
+    return synonyms.get(text) or synonyms.get(text.upper())
+
+
+def normalize_cell(column: s.ColumnSpec, value: Any) -> Any:
+    """Clean one cell for ``column``; None for empty; raises CellError."""
+    return cell_normaliser(column)(value)
+
+
+def cell_normaliser(column: s.ColumnSpec) -> Callable[[Any], Any]:
+    """The function that cleans cells of ``column`` (built once per column: the pipeline calls it per cell)."""
+    kind_fn = _NORMALISERS[column.kind]
+    pattern = re.compile(column.pattern) if column.pattern else None
+    max_length = column.max_length
+    code = "bad_phone" if column.kind == s.PHONE else "bad_code" if column.kind == s.CODE else "bad_format"
+
+    def normalise(value: Any) -> Any:
+        if value is None or value == "" or (value.__class__ is str and value.isspace()):
+            return None
+        result = kind_fn(column, value)
+        if result is None or result == "" or result == ():
+            return None
+        if result.__class__ is str:
+            if pattern is not None and not pattern.fullmatch(result):
+                raise CellError(code, column.pattern_message or f"{column.header}“{result}”格式不对")
+            if max_length and len(result) > max_length:
+                raise CellError("too_long", f"{column.header}最多{max_length}个字，现在有{len(result)}个，请精简")
+        return result
+
+    return normalise
+
+
+def _compact(text: str) -> str:
+    """Half width without any spaces; skips the per-character work for text that needs none (most cells)."""
+    return remove_spaces(to_halfwidth(text)) if _NEEDS_WORK.search(text) else text
+
+
+def _text(column: s.ColumnSpec, value: Any) -> str:
+    text = as_text(value)
+    return squeeze_spaces(to_halfwidth(text)) if _NEEDS_WORK.search(text) else text.strip()
+
+
+def _name(column: s.ColumnSpec, value: Any) -> str:
+    text = as_text(value)
+    return text if _PLAIN_NAME.match(text) else clean_name(text)
+
+
+def _code(column: s.ColumnSpec, value: Any) -> str:
+    if isinstance(value, float) and not value.is_integer():
+        raise CellError("bad_code", f"{column.header}“{as_text(value)}”不是有效的编号")
+    text = _compact(as_text(value))
+    if re.fullmatch(r"\d+\.0+", text):
+        text = text.split(".")[0]
+    return text
+
+
+def _id_number(column: s.ColumnSpec, value: Any) -> str:
+    """Never guess digits that Excel threw away: numbers and 1.4E+17 are errors."""
+    if isinstance(value, bool):
+        raise CellError("id_format", "身份证号应为18位号码")
+    if isinstance(value, (int, float)):
+        raise CellError("id_number_cell", _ID_AS_NUMBER)
+    text = as_text(value)
+    text = normalize_id_number(text) if _NEEDS_WORK.search(text) or "x" in text or "×" in text else text
+    if _SCIENTIFIC.match(text) or _FLOAT_TEXT.match(text):
+        raise CellError("id_number_cell", _ID_AS_NUMBER)
+    if text.isdigit() and 16 <= len(text) <= 18 and len(text.rstrip("0")) <= 15:
+        # what Excel shows for a number it rounded: 15 significant digits, then zeros
+        if len(text) != 18 or check_digit(text[:17]) != text[17]:
+            raise CellError("id_number_cell", _ID_AS_NUMBER)
+    if len(text) == 15 and text.isdigit():
+        raise CellError("id_length", "这是15位旧身份证号，请填写18位身份证号")
+    if len(text) != 18:
+        raise CellError("id_length", f"身份证号应为18位，现在是{len(text)}位，请核对是否漏填或多填")
+    if not text[:17].isdigit() or not (text[17].isdigit() or text[17] == "X"):
+        raise CellError("id_format", "身份证号前17位应为数字，最后一位为数字或X")
+    return text
+
+
+def _phone(column: s.ColumnSpec, value: Any) -> str:
+    if isinstance(value, float) and not value.is_integer():
+        raise CellError("bad_phone", f"联系电话“{as_text(value)}”不是电话号码")
+    text = as_text(value)
+    return normalize_phone(text) if _NEEDS_WORK.search(text) or "—" in text else text
+
+
+def _date(column: s.ColumnSpec, value: Any) -> dt.date:
+    if isinstance(value, (dt.time, dt.timedelta)):
+        raise CellError("bad_date", f"{column.header}“{as_text(value)}”不是日期")
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 100000:
+        value = as_text(value)  # 20210701 or 202107 typed as a number, not an Excel serial
+    try:
+        result = parse_date(value)
+    except DateParseError as exc:
+        raise CellError("bad_date", f"{column.header}：{exc}") from None
+    except (OverflowError, ValueError):
+        raise CellError("bad_date", f"{column.header}“{as_text(value)}”不是可识别的日期") from None
+    if result.year < 1900 or result > dt.date.today() + dt.timedelta(days=366):
+        raise CellError("bad_date", f"{column.header} {result:%Y-%m-%d} 不合理，请核对年份")
+    return result
+
+
+def _enum(column: s.ColumnSpec, value: Any) -> str:
+    result = canonical_choice(value, column.choices, column.synonyms)
+    if result is None:
+        raise CellError("bad_enum", f"{column.header}“{as_text(value)}”无法识别，可填：{'、'.join(column.choices)}")
+    return result
+
+
+def _int(column: s.ColumnSpec, value: Any) -> int:
+    if isinstance(value, bool):
+        raise CellError("bad_number", f"{column.header}应为整数")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if value.is_integer():
+            return int(value)
+        raise CellError("bad_number", f"{column.header}“{as_text(value)}”应为整数")
+    text = remove_spaces(to_halfwidth(as_text(value)))
+    if re.fullmatch(r"-?\d+(\.0+)?", text):
+        return int(text.split(".")[0])
+    raise CellError("bad_number", f"{column.header}“{value}”应为整数")
+
+
+def _list(column: s.ColumnSpec, value: Any) -> tuple[str, ...]:
+    items: list[str] = []
+    for part in _LIST_SPLIT.split(to_halfwidth(as_text(value))):
+        name = clean_name(part)
+        if name and name not in items:
+            items.append(name)
+    return tuple(items)
+
+
+_NORMALISERS = {
+    s.TEXT: _text,
+    s.NAME: _name,
+    s.CODE: _code,
+    s.ID_NUMBER: _id_number,
+    s.PHONE: _phone,
+    s.DATE: _date,
+    s.ENUM: _enum,
+    s.INT: _int,
+    s.LIST: _list,
+}

@@ -1,0 +1,247 @@
+"""Sync packages (township ⇄ county): one .xlsx with a 说明 manifest and one sheet per entity.
+
+The manifest lists each sheet's row count and the SHA-256 of its canonical
+content (every cell as text, rows joined), so the importer refuses a package
+that was edited, truncated or half-copied. The file is written to a temp file
+beside the target, fsynced, read back with python-calamine and verified, then
+renamed: a pulled USB stick never leaves a truncated file under the final name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert
+
+import townapp
+from townapp.core.actor import Actor
+from townapp.core.atomic import atomic_output
+from townapp.core.errors import DomainError
+from townapp.core.progress import CancelFn, ProgressFn, Reporter
+from townapp.db import Database
+from townapp.db.audit import record_read
+from townapp.db.migrate import current_revision
+from townapp.exchange import spec as s
+from townapp.exchange.fastwriter import CellWriter, SheetWriter
+from townapp.exchange.models import ExportRecord
+from townapp.exchange.normalize import as_text, norm_label
+from townapp.exchange.reader import (
+    DEFAULT_LIMITS,
+    FileRejected,
+    ImportLimits,
+    SheetInfo,
+    Workbook,
+    file_sha256,
+)
+from townapp.exchange.writer import export_value
+
+MARKER = "townapp 数据包"
+MANIFEST_SHEET = "说明"
+PERSONAL_INFO = "本文件含个人信息，请妥善保管：只用U盘在乡镇与县之间传递，不得转发、公开或上传到互联网。"
+_TABLE_HEADER = ("工作表", "行数", "SHA-256")
+_LABELS = {"name": "单位名称", "code": "区划代码", "mode": "数据库类型", "exported_at": "导出时间",
+           "app_version": "程序版本", "schema_revision": "数据库结构版本"}
+
+
+@dataclass
+class Manifest:
+    name: str = ""
+    code: str = ""
+    mode: str = ""
+    exported_at: str = ""
+    app_version: str = ""
+    schema_revision: str = ""
+    sheets: dict[str, tuple[int, str]] = field(default_factory=dict)  # title -> (rows, sha256)
+
+
+def canonical_cell(value: Any) -> str:
+    """One spelling per value, the same before writing and after reading back with calamine."""
+    if value is None:
+        return ""
+    return as_text(value)
+
+
+class SheetHasher:
+    """A sheet's row count and SHA-256, fed row by row (the package is streamed, never held whole)."""
+
+    def __init__(self) -> None:
+        self._digest = hashlib.sha256()
+        self._count = -1  # the header row is hashed but not counted
+
+    def add(self, row: Sequence[Any]) -> None:
+        cells = [canonical_cell(v) for v in row]
+        while cells and cells[-1] == "":
+            cells.pop()
+        if not cells:
+            return
+        self._digest.update("\x1f".join(cells).encode("utf-8"))
+        self._digest.update(b"\x1e")
+        self._count += 1
+
+    def result(self) -> tuple[int, str]:
+        return max(self._count, 0), self._digest.hexdigest()
+
+
+def sheet_digest(rows: Iterable[Sequence[Any]]) -> tuple[int, str]:
+    """(data rows, SHA-256) of a sheet's content: header first, empty rows and trailing blanks ignored."""
+    hasher = SheetHasher()
+    for row in rows:
+        hasher.add(row)
+    return hasher.result()
+
+
+def is_manifest(book: Workbook, sheet: SheetInfo) -> bool:
+    if norm_label(sheet.name) != norm_label(MANIFEST_SHEET):
+        return False
+    for row in book.rows(sheet):
+        return bool(row) and canonical_cell(row[0]).strip() == MARKER
+    return False
+
+
+def read_manifest(book: Workbook) -> Manifest | None:
+    """The package's manifest, or None when the workbook is not a townapp package."""
+    sheet = next((info for info in book.sheets if is_manifest(book, info)), None)
+    if sheet is None:
+        return None
+    manifest = Manifest()
+    by_label = {label: key for key, label in _LABELS.items()}
+    in_table = False
+    for row in book.rows(sheet):
+        cells = [canonical_cell(v).strip() for v in row] + ["", "", ""]
+        if tuple(cells[:3]) == _TABLE_HEADER:
+            in_table = True
+            continue
+        if in_table:
+            if not cells[0]:
+                continue
+            try:
+                manifest.sheets[cells[0]] = (int(cells[1]), cells[2].lower())
+            except ValueError:
+                raise FileRejected("package_tampered", "数据包的“说明”页被改动过（行数不是数字），无法核对，已拒绝") from None
+        elif cells[0] in by_label:
+            setattr(manifest, by_label[cells[0]], cells[1])
+    if not manifest.sheets:
+        raise FileRejected("package_tampered", "数据包的“说明”页缺少工作表清单，无法核对，已拒绝")
+    return manifest
+
+
+def verify_package(book: Workbook, manifest: Manifest, *, keep_rows: bool = True) -> dict[str, list[list[Any]]]:
+    """Check every listed sheet against the manifest; returns the sheets' rows (read once).
+
+    ``keep_rows=False`` (checking a package just written) hashes the rows as they
+    stream by and keeps none, so a county package never sits in memory whole.
+    """
+    by_name = {info.name: info for info in book.sheets}
+    contents: dict[str, list[list[Any]]] = {}
+    for title, (rows_expected, sha_expected) in manifest.sheets.items():
+        info = by_name.get(title)
+        if info is None:
+            raise FileRejected("package_tampered", f"数据包缺少工作表“{title}”：文件不完整或被改动过，已拒绝。请让对方重新导出")
+        rows = list(book.rows(info)) if keep_rows else []
+        count, sha = sheet_digest(rows if keep_rows else book.rows(info))
+        if count != rows_expected:
+            raise FileRejected("package_tampered",
+                               f"数据包的工作表“{title}”应有 {rows_expected} 行，实际 {count} 行：文件不完整或被改动过，"
+                               "已拒绝。请让对方重新导出，不要在Excel中修改数据包")
+        if sha != sha_expected:
+            raise FileRejected("package_tampered",
+                               f"数据包的工作表“{title}”内容与校验值不符：文件被改动过，已拒绝。"
+                               "请让对方重新导出，不要在Excel中修改数据包")
+        if keep_rows:
+            contents[title] = rows
+    return contents
+
+
+@dataclass
+class PackageResult:
+    path: Path
+    rows: dict[str, int]
+    sha256: dict[str, str]
+    file_sha256: str
+
+
+def write_package(db: Database, specs: Sequence[s.SheetSpec], out: Path | str, *, actor: Actor,
+                  progress: ProgressFn | None = None, cancel: CancelFn | None = None,
+                  limits: ImportLimits = DEFAULT_LIMITS) -> PackageResult:
+    """Export everything as a sync package with full ID numbers (logged as a read with its reason)."""
+    reporter = Reporter(progress, cancel)
+    out = Path(out)
+    mode = db.meta("mode")
+    if mode is None:
+        raise DomainError("数据库尚未初始化（乡镇或县），不能导出数据包")
+    manifest = Manifest(name=db.meta("root_name") or "", code=db.meta("root_code") or "", mode=mode,
+                        exported_at=dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
+                        app_version=townapp.__version__, schema_revision=current_revision(db.engine) or "")
+    def verify(tmp: Path) -> None:
+        with Workbook(tmp, limits) as book:
+            found = read_manifest(book)
+            if found is None or found.sheets != manifest.sheets:
+                raise DomainError("数据包写入后核对失败（清单不一致），未生成文件。请检查U盘或磁盘空间后重试")
+            try:
+                verify_package(book, found, keep_rows=False)
+            except FileRejected as exc:
+                raise DomainError(f"数据包写入后核对失败，未生成文件：{exc.message}") from None
+
+    with atomic_output(out, verify=verify) as tmp:
+        _stream_package(db, specs, manifest, tmp, reporter)
+    result = PackageResult(out, {k: v[0] for k, v in manifest.sheets.items()},
+                           {k: v[1] for k, v in manifest.sheets.items()}, file_sha256(out))
+    reason = "导出同步数据包（含完整身份证号，供县乡核对人员）"
+    with db.unit_of_work(actor, reason=reason) as session:
+        record_read(session, "package", None, reason, f"数据包 {out.name}")
+        session.execute(insert(ExportRecord), [dict(username=actor.username, kind="package", file_name=out.name,
+                                                    file_sha256=result.file_sha256, rows=sum(result.rows.values()),
+                                                    full_ids=True, reason=reason)])
+    return result
+
+
+def _stream_package(db: Database, specs: Sequence[s.SheetSpec], manifest: Manifest, target: Path,
+                    reporter: Reporter) -> None:
+    """Write the workbook row by row with xlsxwriter (constant memory), hashing as it goes.
+
+    The 说明 sheet comes first in the file but is filled last, once every sheet's
+    digest is known; constant-memory mode allows that across worksheets.
+    """
+    workbook = CellWriter.open(target)
+    manifest_sheet = workbook.add_sheet(MANIFEST_SHEET, (18, 40, 70), ())
+    township_code = manifest.code if manifest.mode == "township" else None
+    with db.engine.connect() as conn:
+        for number, spec in enumerate(specs):
+            reporter.step(number, len(specs), f"正在导出{spec.title}")
+            text_columns = tuple(c.text_format for c in spec.columns)
+            sheet = workbook.add_sheet(spec.title, tuple(c.width for c in spec.columns), text_columns, freeze=True)
+            hasher = SheetHasher()
+            header = [c.header for c in spec.columns]
+            hasher.add(header)
+            sheet.append(header, header=True)
+            for index, record in enumerate(spec.adapter.export_rows(conn, township_code), start=1):
+                row = [export_value(c, record.get(c.key), True) for c in spec.columns]
+                hasher.add(row)
+                sheet.append(row)
+                if index % 20_000 == 0:
+                    reporter.step(number, len(specs), f"正在导出{spec.title}（{index} 行）")
+            manifest.sheets[spec.title] = hasher.result()
+    _write_manifest(manifest_sheet, manifest)
+    workbook.close()
+
+
+def _write_manifest(sheet: SheetWriter, manifest: Manifest) -> None:
+    sheet.append([MARKER])
+    for key, label in _LABELS.items():
+        value = getattr(manifest, key)
+        if key == "mode":
+            value = {"township": "乡镇", "county": "县"}.get(value, value)
+        sheet.append([label, value], text_columns=(False, True))
+    sheet.append(["个人信息", PERSONAL_INFO])
+    sheet.append(["用法", "在 townapp 中“导入”此文件即可；请勿在Excel中修改，改动后的数据包会被拒绝。"])
+    sheet.append([])
+    sheet.append(list(_TABLE_HEADER))
+    for title, (rows, sha) in manifest.sheets.items():
+        sheet.append([title, str(rows), sha], text_columns=(False, True, True))
+
+

@@ -1,0 +1,594 @@
+"""The one import pipeline: read → recognise → find header → normalise → validate → match → report → apply.
+
+Every sheet of a file is processed inside ONE database transaction, in the
+order of the specs (villages before households before people …), so later
+sheets see earlier sheets' rows exactly as a real import would. At the end the
+transaction is committed only for a real run without errors; a dry run and a
+rejected file are rolled back — the dry-run report and the real report are
+therefore produced by the same code and are identical. A real run takes a
+backup first and writes an ImportBatch either way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from townapp.core.actor import SYSTEM_ACTOR, Actor
+from townapp.core.errors import Cancelled, DomainError
+from townapp.core.idcard import mask_id_number
+from townapp.core.progress import CancelFn, ProgressFn, Reporter
+from townapp.db import Database
+from townapp.db.audit import AuditEntry
+from townapp.db.backup import backup_database
+from townapp.db.base import utcnow
+from townapp.exchange import spec as s
+from townapp.exchange.models import CountyHolding, ImportBatch, ImportChange
+from townapp.exchange.normalize import CellError, as_text, cell_normaliser, is_empty, norm_label
+from townapp.exchange.package import Manifest, is_manifest, read_manifest, verify_package
+from townapp.exchange.reader import (
+    DEFAULT_LIMITS,
+    FileRejected,
+    ImportLimits,
+    SheetInfo,
+    Workbook,
+    file_sha256,
+)
+from townapp.exchange.report import ImportReport, Issue, SheetCounts, SheetLayout
+
+HEADER_SCAN_ROWS = 30
+CHUNK = 500
+NOTE_PREFIXES = ("注", "说明", "备注", "填表", "制表", "审核", "负责人", "联系人", "合计", "总计", "小计", "单位",
+                 "填报", "统计", "此表", "本表")
+IGNORED_HEADERS = frozenset({"序号", "行号", "no", "no."})
+SKIPPED_SHEETS = frozenset(norm_label(n) for n in ("填写说明", "说明", "导入报告", "下拉选项", "选项", "字典"))
+REPORT_ERROR_CAP = 2000
+
+
+def chunked(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    """Slices for IN (...) queries: SQLite allows a limited number of bound parameters."""
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+@dataclass
+class _Header:
+    row_number: int  # 1-based Excel row
+    positions: dict[str, int]  # column key -> 0-based column index in the user's sheet
+    labels: dict[str, str]  # column key -> the header text as in the user's file
+    unknown: list[tuple[int, str]]  # extra columns: (index, text)
+    duplicates: list[tuple[int, str, str]]  # (index, text, key) of a second column for the same field
+    width: int
+
+
+@dataclass
+class _SheetPlan:
+    info: SheetInfo
+    spec: s.SheetSpec
+    head: list[list[Any]]
+    rest: Iterator[list[Any]]
+
+
+@dataclass
+class _SheetContext:
+    """The ImportContext an adapter sees for one sheet."""
+
+    spec: s.SheetSpec
+    mode: str
+    township_code: str
+    township_name: str
+    now: dt.datetime
+    present: frozenset[str]
+    shared: dict[str, Any]
+    report: ImportReport
+    sheet_name: str
+    header: _Header | None
+    reporter: Reporter
+    holdings: dict[str, set[int]] | None
+    touched: dict[str, set[int]]
+    sheet_errors: int = 0
+
+    def _issue(self, row: s.Row | None, key: str | None, code: str, message: str) -> Issue:
+        column = ""
+        index = None
+        if key is not None:
+            if self.header is not None and key in self.header.labels:
+                column = self.header.labels[key]
+                index = self.header.positions[key]
+            else:
+                try:
+                    column = self.spec.column(key).header
+                except KeyError:
+                    column = key
+        number = row.number if row is not None else (self.header.row_number if self.header else 1)
+        return Issue(self.sheet_name, number, column, code, message, index)
+
+    def error(self, row: s.Row | None, key: str | None, code: str, message: str) -> None:
+        self.report.errors.append(self._issue(row, key, code, message))
+        if row is not None:
+            row.failed = True
+        else:
+            self.sheet_errors += 1
+
+    def warn(self, row: s.Row | None, key: str | None, message: str) -> None:
+        self.report.warnings.append(self._issue(row, key, "warning", message))
+
+    def held_ids(self, entity: str) -> set[int] | None:
+        if self.holdings is None:
+            return None
+        return self.holdings.get(entity, set()) | self.touched.get(entity, set())
+
+    def step(self, done: int, total: int, text: str) -> None:
+        self.reporter.step(done, total, text)
+
+
+@dataclass
+class _Run:
+    """State of one import across its sheets."""
+
+    db: Database
+    path: Path
+    specs: Sequence[s.SheetSpec]
+    dry_run: bool
+    actor: Actor
+    reporter: Reporter
+    report: ImportReport
+    mode: str = "township"
+    township_code: str = ""
+    township_name: str = ""
+    manifest: Manifest | None = None
+    holdings: dict[str, set[int]] | None = None
+    shared: dict[str, Any] = field(default_factory=dict)
+    seen_keys: dict[str, dict[tuple[Any, ...], tuple[str, int]]] = field(default_factory=dict)
+    touched: dict[str, set[int]] = field(default_factory=dict)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    sheet_counts: list[tuple[s.SheetSpec, str, SheetCounts]] = field(default_factory=list)
+
+
+def run_import(db: Database, path: Path | str, specs: Sequence[s.SheetSpec], *, dry_run: bool = False,
+               actor: Actor = SYSTEM_ACTOR, progress: ProgressFn | None = None, cancel: CancelFn | None = None,
+               limits: ImportLimits = DEFAULT_LIMITS) -> ImportReport:
+    """Import (or with ``dry_run`` only check) one workbook; all or nothing.
+
+    Never raises for problems in the file: they are in the report. Raises
+    DomainError for an unusable database and Cancelled when the user stops
+    (everything rolled back).
+    """
+    path = Path(path)
+    report = ImportReport(file_name=path.name, dry_run=dry_run)
+    reporter = Reporter(progress, cancel)
+    mode = db.meta("mode")
+    if mode not in ("township", "county"):
+        raise DomainError("数据库尚未初始化为乡镇或县，不能导入。请先用 townapp init 初始化")
+    run = _Run(db, path, specs, dry_run, actor, reporter, report, mode=mode,
+               township_code=db.meta("root_code") or "", township_name=db.meta("root_name") or "")
+    try:
+        reporter.step(0, 0, "检查文件")
+        report.file_sha256 = _sha_or_reject(path, limits)
+        with Workbook(path, limits) as book:
+            plans = _prepare(run, book)
+            if report.errors:
+                return _finish_rejected(run)
+            if not dry_run:
+                report.backup_path = backup_database(db.path, reason="import")
+            _transaction(run, plans)
+    except FileRejected as exc:
+        report.file_error(exc.code, exc.message)
+    except Cancelled:
+        if not dry_run:
+            _record_batch(run, "cancelled")
+        raise
+    if report.errors:
+        return _finish_rejected(run)
+    return report
+
+
+def _sha_or_reject(path: Path, limits: ImportLimits) -> str:
+    if not path.is_file():
+        raise FileRejected("not_found", f"找不到文件：{path}")
+    if path.stat().st_size > limits.max_file_bytes:
+        return ""  # detect_format reports too_large; hashing 2 GB first would only waste time
+    return file_sha256(path)
+
+
+def _finish_rejected(run: _Run) -> ImportReport:
+    if not run.dry_run:
+        _record_batch(run, "rejected")
+    return run.report
+
+
+# ----- recognising sheets ------------------------------------------------------------
+def _label_index(spec: s.SheetSpec) -> dict[str, s.ColumnSpec]:
+    index: dict[str, s.ColumnSpec] = {}
+    for column in spec.columns:
+        for label in column.labels:
+            index.setdefault(norm_label(label), column)
+    return index
+
+
+def _find_header(spec: s.SheetSpec, head: list[list[Any]]) -> _Header | None:
+    """The row among the first ones that names most of the spec's columns (title rows above are skipped)."""
+    labels = _label_index(spec)
+    best: tuple[int, int] | None = None  # (score, row index)
+    for index, row in enumerate(head):
+        found = {labels[norm_label(v)].key for v in row if isinstance(v, str) and norm_label(v) in labels}
+        score = len(found)
+        if score >= 2 and (best is None or score > best[0]):
+            best = (score, index)
+    if best is None:
+        return None
+    row = head[best[1]]
+    positions: dict[str, int] = {}
+    shown: dict[str, str] = {}
+    unknown: list[tuple[int, str]] = []
+    duplicates: list[tuple[int, str, str]] = []
+    for col, value in enumerate(row):
+        if is_empty(value):
+            continue
+        text = as_text(value).strip()
+        column = labels.get(norm_label(value))
+        if column is None:
+            if norm_label(value) not in IGNORED_HEADERS:
+                unknown.append((col, text))
+        elif column.key in positions:
+            duplicates.append((col, text, column.key))
+        else:
+            positions[column.key] = col
+            shown[column.key] = text
+    return _Header(best[1] + 1, positions, shown, unknown, duplicates, len(row))
+
+
+def _score(spec: s.SheetSpec, head: list[list[Any]]) -> int:
+    labels = _label_index(spec)
+    best = 0
+    for row in head:
+        found = {labels[norm_label(v)] for v in row if isinstance(v, str) and norm_label(v) in labels}
+        keys = {c.key for c in spec.columns if c.required}
+        if not keys <= {c.key for c in found}:
+            continue
+        best = max(best, sum(3 if c.signature else 1 for c in found))
+    return best
+
+
+def _spec_by_name(name: str, specs: Sequence[s.SheetSpec]) -> s.SheetSpec | None:
+    label = norm_label(name)
+    for spec in specs:
+        if label in {norm_label(n) for n in spec.names}:
+            return spec
+    best: tuple[int, s.SheetSpec] | None = None
+    for spec in specs:
+        for alias in spec.names:
+            alias_label = norm_label(alias)
+            if len(alias_label) >= 2 and alias_label in label and (best is None or len(alias_label) > best[0]):
+                best = (len(alias_label), spec)
+    return best[1] if best else None
+
+
+def _prepare(run: _Run, book: Workbook) -> list[_SheetPlan]:
+    """Find the package manifest (verified) or recognise each sheet by name, else by headers."""
+    report = run.report
+    manifest = read_manifest(book)
+    run.manifest = manifest
+    report.is_package = manifest is not None
+    contents: dict[str, list[list[Any]]] = {}
+    if manifest is not None:
+        contents = verify_package(book, manifest)
+        code = manifest.code
+        if run.mode == "township" and code != run.township_code:
+            report.file_error("wrong_township", f"这是{manifest.name}（{code}）的数据包，与本数据库"
+                                                f"（{run.township_name} {run.township_code}）不是同一单位，不能导入")
+            return []
+        if run.mode == "county":
+            run.township_code, run.township_name = code, manifest.name
+            run.holdings = _load_holdings(run.db, code)
+    elif run.mode == "county":
+        report.file_error("not_package", "县级数据库只导入乡镇导出的数据包（第一页为“说明”的文件）。"
+                                         "请让乡镇在 townapp 中“导出数据包”后再导入")
+        return []
+    plans: list[_SheetPlan] = []
+    order = {spec.key: index for index, spec in enumerate(run.specs)}
+    for info in book.sheets:
+        if manifest is not None:
+            if is_manifest(book, info):
+                continue
+            if info.name not in contents:
+                report.warnings.append(Issue(info.name, 0, "", "warning", "数据包中多出的工作表，不在清单内，已忽略"))
+                continue
+            spec = next((x for x in run.specs if x.title == info.name), None)
+            if spec is None:
+                report.warnings.append(Issue(info.name, 0, "", "warning", "本程序不认识这个工作表，已忽略（程序版本可能较旧）"))
+                continue
+            rows = iter(contents[info.name])
+            plans.append(_SheetPlan(info, spec, list(itertools.islice(rows, HEADER_SCAN_ROWS)), rows))
+            continue
+        if norm_label(info.name) in SKIPPED_SHEETS:
+            continue
+        if not info.visible:
+            report.warnings.append(Issue(info.name, 0, "", "warning", "隐藏的工作表没有导入；如需导入请先取消隐藏"))
+            continue
+        rows = book.rows(info)
+        head = list(itertools.islice(rows, HEADER_SCAN_ROWS))
+        spec = _spec_by_name(info.name, run.specs)
+        if spec is None:
+            scored = [(_score(x, head), -order[x.key], x) for x in run.specs]
+            score, _, candidate = max(scored, key=lambda t: (t[0], t[1]))
+            spec = candidate if score >= 3 else None
+        if spec is None:
+            if any(any(not is_empty(v) for v in row) for row in head):
+                report.warnings.append(Issue(info.name, 0, "", "warning",
+                                             "无法识别这个工作表是什么数据（工作表名和表头都对不上），已跳过"))
+            continue
+        plans.append(_SheetPlan(info, spec, head, rows))
+    if not plans and not report.errors:
+        names = "、".join(spec.title for spec in run.specs)
+        report.file_error("no_data", f"文件中没有可导入的工作表。工作表名或表头应为：{names}（可先导出模板对照）")
+    plans.sort(key=lambda p: order[p.spec.key])
+    return plans
+
+
+def _load_holdings(db: Database, code: str) -> dict[str, set[int]]:
+    holdings: dict[str, set[int]] = {}
+    with db.engine.connect() as conn:
+        for entity, entity_id in conn.execute(select(CountyHolding.entity, CountyHolding.entity_id)
+                                              .where(CountyHolding.township_code == code)):
+            holdings.setdefault(entity, set()).add(entity_id)
+    return holdings
+
+
+# ----- the transaction ---------------------------------------------------------------
+def _transaction(run: _Run, plans: list[_SheetPlan]) -> None:
+    report = run.report
+    with run.db.engine.connect() as conn:
+        trans = conn.begin()
+        try:
+            batch_id = None
+            if not run.dry_run:
+                batch_id = _insert_batch(conn, run, "running")
+            for plan in plans:
+                _process_sheet(conn, run, plan)
+            if not report.errors and run.holdings is not None:
+                _replace_county_rows(conn, run, plans, batch_id)
+            run.reporter.step(1, 1, "保存")  # the last moment a cancel still rolls everything back
+            if report.errors or run.dry_run:
+                trans.rollback()
+                return
+            assert batch_id is not None
+            _write_log(conn, run, batch_id)
+            trans.commit()
+            report.batch_id = batch_id
+        except BaseException:
+            if trans.is_active:
+                trans.rollback()
+            raise
+
+
+def _process_sheet(conn: Connection, run: _Run, plan: _SheetPlan) -> None:
+    report, spec = run.report, plan.spec
+    name = plan.info.name
+    counts = report.sheets.setdefault(name, SheetCounts())
+    header = _find_header(spec, plan.head)
+    ctx = _SheetContext(spec, run.mode, run.township_code, run.township_name, utcnow(), frozenset(),
+                        run.shared, report, name, header, run.reporter, run.holdings, run.touched)
+    if header is None:
+        required = "、".join(c.header for c in spec.columns if c.required)
+        ctx.error(None, None, "missing_column",
+                  f"前{HEADER_SCAN_ROWS}行中找不到表头：识别为“{spec.title}”，表头应包含 {required} 等列")
+        counts.errors += ctx.sheet_errors
+        return
+    report.layouts[name] = SheetLayout(header.row_number, header.width)
+    ctx.present = frozenset(header.positions)
+    for index, text in header.unknown:
+        report.warnings.append(Issue(name, header.row_number, text, "warning",
+                                     f"“{text}”不是“{spec.title}”的字段，这一列没有导入", index))
+    for index, text, key in header.duplicates:
+        report.errors.append(Issue(name, header.row_number, text, "duplicate_column",
+                                   f"“{text}”与“{header.labels[key]}”是同一个字段，请删除其中一列", index))
+        ctx.sheet_errors += 1
+    for column in spec.columns:
+        if column.required and column.key not in header.positions:
+            ctx.error(None, column.key, "missing_column",
+                      f"缺少必填列“{column.header}”（也可写作：{'、'.join(column.aliases[:4]) or column.header}）")
+    for group in spec.required_any:
+        if not any(key in header.positions for key in group):
+            headers = "或".join(f"“{spec.column(k).header}”" for k in group)
+            ctx.error(None, group[0], "missing_column", f"缺少{headers}列，至少要有一列")
+    if ctx.sheet_errors:
+        counts.errors += ctx.sheet_errors
+        return
+    rows = _parse_rows(run, plan, header, ctx)
+    _check_duplicates(run, rows, ctx)
+    adapter = spec.adapter
+    ctx.step(0, len(rows), f"{name}：核对数据库")
+    adapter.match(conn, rows, ctx)
+    _check_county_conflicts(conn, run, rows, ctx)
+    ctx.step(0, len(rows), f"{name}：写入")
+    adapter.apply(conn, rows, ctx)
+    adapter.finish(conn, rows, ctx)
+    touched = run.touched.setdefault(adapter.entity, set())
+    for row in rows:
+        if row.failed:
+            counts.errors += 1
+            continue
+        action = row.action or "unchanged"
+        setattr(counts, action, getattr(counts, action) + 1)
+        if row.entity_id is not None:
+            touched.add(row.entity_id)
+            if action in ("created", "updated"):
+                run.changes.append({"entity": adapter.entity, "entity_id": row.entity_id, "action": action})
+    counts.errors += ctx.sheet_errors
+    run.sheet_counts.append((spec, name, counts))
+
+
+def _parse_rows(run: _Run, plan: _SheetPlan, header: _Header, ctx: _SheetContext) -> list[s.Row]:
+    spec = plan.spec
+    columns = [(key, index, spec.column(key)) for key, index in header.positions.items()]
+    normalisers = {key: cell_normaliser(column) for key, _, column in columns}
+    header_texts = {text for text in header.labels.values()}
+    rows: list[s.Row] = []
+    data = itertools.chain(plan.head[header.row_number:], plan.rest)
+    for number, raw in enumerate(data, start=header.row_number + 1):
+        if not raw:
+            continue
+        width = len(raw)
+        cells = []
+        filled = []
+        for key, index, column in columns:
+            value = raw[index] if index < width else None
+            if value is None or value == "" or (value.__class__ is str and value.isspace()):
+                value = None
+            else:
+                filled.append(value)
+            cells.append((key, value, column))
+        if not filled:
+            continue
+        first = next((v for v in raw if not is_empty(v)), None)
+        if isinstance(first, str):
+            lead = first.strip()
+            if lead.startswith("示例"):
+                continue  # the template's example row
+            if len(filled) <= 1 and lead.startswith(NOTE_PREFIXES):
+                continue  # notes under the table
+        if sum(1 for v in filled if isinstance(v, str) and v.strip() in header_texts) >= 2:
+            continue  # the header repeated (printed pages)
+        row = s.Row(number, {})
+        for key, value, column in cells:
+            if value is None:
+                if column.required:
+                    ctx.error(row, key, "required", f"{column.header}不能为空")
+                row.values[key] = None
+                continue
+            try:
+                clean = normalisers[key](value)
+            except CellError as exc:
+                ctx.error(row, key, exc.code, exc.message)
+                continue
+            if clean is None and column.required:
+                ctx.error(row, key, "required", f"{column.header}不能为空")
+            row.values[key] = clean
+        rows.append(row)
+        if len(rows) % 5000 == 0:
+            ctx.step(len(rows), 0, f"{plan.info.name}：已读取 {len(rows)} 行")
+    return rows
+
+
+def _describe(spec: s.SheetSpec, row: s.Row) -> str:
+    parts = []
+    for key in spec.key_columns:
+        value = row.values.get(key)
+        if value is None:
+            continue
+        text = mask_id_number(str(value)) if spec.column(key).kind == s.ID_NUMBER else as_text(value)
+        parts.append(f"{spec.column(key).header} {text}")
+    return "，".join(parts) or f"第{row.number}行"
+
+
+def _check_duplicates(run: _Run, rows: list[s.Row], ctx: _SheetContext) -> None:
+    spec = ctx.spec
+    if not spec.key_columns or not all(k in ctx.present for k in spec.key_columns):
+        return
+    seen = run.seen_keys.setdefault(spec.key, {})
+    for row in rows:
+        key = tuple(row.values.get(k) for k in spec.key_columns)
+        if any(v is None for v in key):
+            continue
+        first = seen.get(key)
+        if first is None:
+            seen[key] = (ctx.sheet_name, row.number)
+            continue
+        where = f"第{first[1]}行" if first[0] == ctx.sheet_name else f"工作表“{first[0]}”第{first[1]}行"
+        ctx.error(row, spec.key_columns[0], "duplicate_in_file",
+                  f"与{where}重复（{_describe(spec, row)}）：同一条记录在文件中只能出现一次，请删除或合并")
+
+
+def _check_county_conflicts(conn: Connection, run: _Run, rows: list[s.Row], ctx: _SheetContext) -> None:
+    """County mode: a record another township's package brought is listed, never merged."""
+    held = ctx.held_ids(ctx.spec.adapter.entity)
+    if held is None:
+        return
+    suspects = [r for r in rows if not r.failed and r.entity_id is not None and r.entity_id not in held]
+    owners: dict[int, str] = {}
+    ids = [r.entity_id for r in suspects]
+    for part in chunked(ids):
+        owners.update(conn.execute(select(CountyHolding.entity_id, CountyHolding.township_code).where(
+            CountyHolding.entity == ctx.spec.adapter.entity, CountyHolding.entity_id.in_(part))).all())
+    for row in suspects:
+        owner = owners.get(row.entity_id)  # type: ignore[arg-type]
+        source = f"区划代码为 {owner} 的乡镇" if owner else "县级数据库中已有的数据"
+        ctx.error(row, ctx.spec.key_columns[0] if ctx.spec.key_columns else None, "conflict",
+                  f"冲突：{_describe(ctx.spec, row)} 已属于{source}，本数据包（{run.township_name}）又报送了它。"
+                  "同一记录不能属于两个乡镇，请核实后由相关乡镇更正，再重新导入")
+
+
+def _replace_county_rows(conn: Connection, run: _Run, plans: list[_SheetPlan], batch_id: int | None) -> None:
+    """County mode: this township's rows that its new package no longer has are removed; holdings renewed."""
+    assert run.holdings is not None
+    entities = []
+    for plan in plans:
+        if plan.spec.adapter.entity not in entities:
+            entities.append(plan.spec.adapter.entity)
+    by_entity = {plan.spec.adapter.entity: plan for plan in plans}
+    for entity in reversed(entities):
+        plan = by_entity[entity]
+        gone = sorted(run.holdings.get(entity, set()) - run.touched.get(entity, set()))
+        if gone:
+            plan.spec.adapter.delete(conn, gone)
+            run.changes.extend({"entity": entity, "entity_id": i, "action": "deleted"} for i in gone)
+            run.report.warnings.append(Issue(plan.info.name, 0, "", "warning",
+                                             f"{run.township_name}上次导入的 {len(gone)} 条记录不在本数据包中，已删除"))
+    conn.execute(delete(CountyHolding).where(CountyHolding.township_code == run.township_code,
+                                             CountyHolding.entity.in_(entities)))
+    rows = [{"entity": e, "entity_id": i, "township_code": run.township_code, "batch_id": batch_id}
+            for e in entities for i in sorted(run.touched.get(e, set()))]
+    if rows:
+        conn.execute(insert(CountyHolding), rows)
+
+
+# ----- the import log ----------------------------------------------------------------
+def _report_json(report: ImportReport) -> str:
+    data = report.to_dict()
+    data["errors"] = data["errors"][:REPORT_ERROR_CAP]
+    data["warnings"] = data["warnings"][:REPORT_ERROR_CAP]
+    return json.dumps(data, ensure_ascii=False)
+
+
+def _batch_values(run: _Run, status: str) -> dict[str, Any]:
+    totals = run.report.totals()
+    return dict(username=run.actor.username, file_name=run.path.name[:260], file_sha256=run.report.file_sha256,
+                kind="package" if run.report.is_package else "workbook", status=status,
+                township_code=run.township_code if run.mode == "county" and run.manifest else None,
+                created=totals.created, updated=totals.updated, unchanged=totals.unchanged,
+                errors=len(run.report.errors), report=_report_json(run.report))
+
+
+def _insert_batch(conn: Connection, run: _Run, status: str) -> int:
+    result = conn.execute(insert(ImportBatch).values(at=utcnow(), **_batch_values(run, status)))
+    return int(result.inserted_primary_key[0])
+
+
+def _record_batch(run: _Run, status: str) -> None:
+    """A rejected or cancelled real run is logged in its own small transaction."""
+    with run.db.engine.begin() as conn:
+        _insert_batch(conn, run, status)
+
+
+def _write_log(conn: Connection, run: _Run, batch_id: int) -> None:
+    conn.execute(update(ImportBatch).where(ImportBatch.id == batch_id).values(**_batch_values(run, "accepted")))
+    for part in chunked(run.changes, 20000):
+        conn.execute(insert(ImportChange), [dict(batch_id=batch_id, **c) for c in part])
+    now = utcnow()
+    entries = []
+    for spec, name, counts in run.sheet_counts:
+        entries.append(dict(at=now, username=run.actor.username, action="import", entity=spec.adapter.entity,
+                            entity_id=batch_id, field=name[:64],
+                            new=json.dumps(counts.as_dict(), ensure_ascii=False),
+                            reason=f"导入文件 {run.path.name}"[:400], old=None))
+    if entries:
+        conn.execute(insert(AuditEntry), entries)
+

@@ -1,0 +1,181 @@
+"""Declarative sheet specs: the one list of columns for templates, import and export.
+
+A module describes each entity once (headers, aliases, type, required, enum
+synonyms, example) and gives an adapter that matches rows against its tables
+and writes them. Everything else — finding the header, normalising cells,
+reporting, templates, packages — is generic and lives in this package.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy import Connection
+
+# value kinds a column can have; normalize.py has one function per kind
+TEXT = "text"  # free text: half width, spaces squeezed
+NAME = "name"  # a person's or place's name (core.text.clean_name)
+CODE = "code"  # digits/letters without spaces (区划代码, 户编号); numeric cells become their integer
+ID_NUMBER = "id_number"  # 居民身份证号: never accepted from a numeric cell
+PHONE = "phone"
+DATE = "date"
+ENUM = "enum"  # one of ``choices`` (or a synonym)
+INT = "int"
+LIST = "list"  # several names separated by 、，; or spaces
+KINDS = (TEXT, NAME, CODE, ID_NUMBER, PHONE, DATE, ENUM, INT, LIST)
+
+# kinds whose cells are written as text ("@") so Excel never turns them into numbers
+TEXT_FORMAT_KINDS = (ID_NUMBER, PHONE, CODE)
+
+
+@dataclass(frozen=True, eq=False)
+class ColumnSpec:
+    """One column: how it is called, what it holds, how to check it."""
+
+    key: str
+    header: str
+    kind: str = TEXT
+    aliases: tuple[str, ...] = ()
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    synonyms: Mapping[str, str] = field(default_factory=dict)
+    pattern: str | None = None  # regular expression the normalised text must match
+    pattern_message: str = ""
+    max_length: int | None = None
+    example: Any = None
+    note: str = ""  # shown on the 填写说明 sheet
+    width: float = 14
+    signature: bool = False  # a header that marks this sheet's entity when the sheet name does not
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown column kind {self.kind!r}")
+
+    @property
+    def text_format(self) -> bool:
+        return self.kind in TEXT_FORMAT_KINDS
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return (self.header, *self.aliases)
+
+
+@dataclass(frozen=True, eq=False)
+class SheetSpec:
+    """One entity's sheet. ``key`` names the entity in the import log and county holdings."""
+
+    key: str
+    title: str
+    columns: tuple[ColumnSpec, ...]
+    adapter: SheetAdapter
+    aliases: tuple[str, ...] = ()
+    description: str = ""
+    # groups of column keys of which at least one must be in the file, e.g. village by code or by name
+    required_any: tuple[tuple[str, ...], ...] = ()
+    # column keys that identify a row (duplicates inside one file are errors)
+    key_columns: tuple[str, ...] = ()
+
+    def column(self, key: str) -> ColumnSpec:
+        for column in self.columns:
+            if column.key == key:
+                return column
+        raise KeyError(key)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.title, *self.aliases)
+
+
+@dataclass
+class Row:
+    """One data row of the user's sheet after normalisation.
+
+    ``values`` holds only the columns present in the file (a village's own
+    roster with fewer columns never blanks the others); a present but empty
+    cell is ``None``. Adapters set ``entity_id`` and ``action`` and may keep
+    their own notes in ``data``.
+    """
+
+    number: int  # the Excel row number the user sees
+    values: dict[str, Any]
+    failed: bool = False
+    entity_id: int | None = None
+    action: str | None = None  # created | updated | unchanged
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def has(self, key: str) -> bool:
+        return key in self.values
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = self.values.get(key)
+        return default if value is None else value
+
+
+class ImportContext(Protocol):
+    """What the pipeline offers an adapter while one sheet is imported."""
+
+    spec: SheetSpec
+    mode: str  # "township" | "county"
+    township_code: str  # the township the rows belong to (this database's, or the package's in county mode)
+    township_name: str
+    now: dt.datetime
+    present: frozenset[str]  # column keys found in the user's sheet
+    shared: dict[str, Any]  # adapters' cache for the whole import (e.g. resolved township id)
+
+    def error(self, row: Row | None, key: str | None, code: str, message: str) -> None:
+        """Record an error at a row (and column); the row is then skipped and the file rejected."""
+
+    def warn(self, row: Row | None, key: str | None, message: str) -> None:
+        """Record a warning: shown to the user, does not reject the file."""
+
+    def held_ids(self, entity: str) -> set[int] | None:
+        """County mode: ids of ``entity`` the importing township holds (earlier packages and this one so far).
+
+        None in township mode, where every record belongs to the one township.
+        """
+
+    def step(self, done: int, total: int, text: str) -> None:
+        """Progress; raises Cancelled when the user asked to stop."""
+
+
+class SheetAdapter(ABC):
+    """A module's bridge between rows and its tables (set-based, chunked, Core statements).
+
+    The pipeline calls ``match`` then ``apply`` then ``finish`` for each sheet
+    inside one transaction; the transaction is rolled back for a dry run or
+    when any error was recorded, so adapters simply write what is valid.
+    """
+
+    entity: str = ""
+
+    @abstractmethod
+    def match(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
+        """Resolve references, apply the module's rules, find existing records by their keys.
+
+        Sets ``row.entity_id`` for rows that match an existing record and
+        ``row.action`` (created/updated/unchanged) where it can already tell.
+        """
+
+    @abstractmethod
+    def apply(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
+        """Insert or update the rows without errors; every such row ends with ``action`` and ``entity_id``."""
+
+    def finish(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
+        """Invariants that only hold for the sheet as a whole (e.g. one 户主 per household)."""
+        return None
+
+    @abstractmethod
+    def export_rows(self, conn: Connection, township_code: str | None) -> Iterator[dict[str, Any]]:
+        """Every record (of one township, or all when None) as {column key: value}.
+
+        In a stable order by natural keys, never by ids, so the same data
+        always gives the same sheet (package hashes compare across databases).
+        """
+
+    @abstractmethod
+    def delete(self, conn: Connection, ids: list[int]) -> None:
+        """County mode: remove records a township's new package no longer has."""

@@ -1,0 +1,591 @@
+"""The grids' sheets for the exchange: 网格, 网格成员, 住户网格, 网格员月度考核.
+
+One spec per entity drives templates, import and export; the adapters match
+rows by natural keys (grid code in the township, 身份证号, 户编号, 年+月),
+apply the same rules as the service (tree levels, item maxima, a reason for
+every deduction, locked months refused) and write with Core statements.
+Assessment item columns come from the scheme file, so a new item needs no code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, or_, select, update
+
+from townapp.db.base import new_uuid
+from townapp.exchange import spec as s
+from townapp.exchange.spec import ColumnSpec, ImportContext, Row, SheetAdapter, SheetSpec
+from townapp.grids import models as g
+from townapp.grids.scheme import PointsError, current_scheme, format_points, parse_points, structure, vocab
+from townapp.grids.service import dump_scores, load_scores, month_bounds
+from townapp.grids.subsidy import check_scores, total_tenths
+from townapp.registry import models as m
+from townapp.registry.sheets import VillageLookup, township_id
+
+CHUNK = 500
+POINTS_PATTERN = r"\d{1,3}(\.\d)?"
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _township_filter(query: Any, township_code: str | None) -> Any:
+    if township_code is None:
+        return query
+    return query.join(m.Township, m.Township.id == m.Village.township_id).where(m.Township.code == township_code)
+
+
+def _grid_codes(conn: Connection, township: int | None) -> dict[str, dict[str, Any]]:
+    """code → {id, village_id, level, active} of the township's grids."""
+    query = select(g.Grid.id, g.Grid.code, g.Grid.village_id, g.Grid.level, g.Grid.active)
+    if township is not None:
+        query = query.where(g.Grid.township_id == township)
+    return {r.code: dict(r._mapping) for r in conn.execute(query)}
+
+
+def _people(conn: Connection, numbers: set[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for part in _chunks(sorted(numbers)):
+        found.update(dict(conn.execute(select(m.Person.id_number, m.Person.id).where(m.Person.id_number.in_(part))).all()))
+    return found
+
+
+def _stamp(ctx: ImportContext) -> dict[str, Any]:
+    return {"uuid": new_uuid(), "created_at": ctx.now, "updated_at": ctx.now}
+
+
+class _Adapter(SheetAdapter):
+    """Shared apply: insert created rows' ``values``, update changed ones, delete by id."""
+
+    model: type
+
+    def apply(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
+        table = self.model.__table__
+        for row in rows:
+            if row.failed:
+                continue
+            if row.action == "created":
+                row.entity_id = int(conn.execute(insert(table).values(**row.data["values"], **_stamp(ctx)))
+                                    .inserted_primary_key[0])
+            elif row.action == "updated":
+                conn.execute(update(table).where(table.c.id == row.entity_id)
+                             .values(**row.data["changes"], updated_at=ctx.now))
+
+    def delete(self, conn: Connection, ids: list[int]) -> None:
+        table = self.model.__table__
+        for part in _chunks(ids):
+            conn.execute(delete(table).where(table.c.id.in_(part)))
+
+    @staticmethod
+    def _compare(row: Row, hit: dict[str, Any] | None, values: dict[str, Any]) -> None:
+        row.data["values"] = values
+        if hit is None:
+            row.action = "created"
+            return
+        row.entity_id = hit["id"]
+        changes = {k: v for k, v in values.items() if hit.get(k) != v}
+        row.data["changes"] = changes
+        row.action = "updated" if changes else "unchanged"
+
+
+# ----- 网格 ---------------------------------------------------------------------------------------
+class GridAdapter(_Adapter):
+    entity = "grid"
+    model = g.Grid
+
+    def match(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
+        township = township_id(conn, ctx)
+        if township is None:
+            return
+        villages = VillageLookup(conn, township)
+        existing = {code: dict(r._mapping) for code, r in (
+            (r.code, r) for r in conn.execute(select(g.Grid).where(g.Grid.township_id == township)))}
+        in_file: dict[str, tuple[int, str]] = {}  # code → (village id, level) of the file's rows
+        pending = []
+        for row in rows:
+            if row.failed:
+                continue
+            vid = villages.resolve(row, ctx, required=True)
+            code = str(row.get("code", "")).upper()
+            if vid is None:
+                continue
+            hit = existing.get(code)
+            if hit is not None and hit["village_id"] != vid:
+                ctx.error(row, "code", "conflict", f"网格编码 {code} 已属于另一个村的网格，编码在全乡镇唯一")
+                continue
+            in_file[code] = (vid, row.get("level"))
+            pending.append((row, vid, code, hit))
+        groups: dict[tuple[int, str], int] = {}
+        for bid, vid, name in conn.execute(select(m.PartyBranch.id, m.PartyBranch.village_id, m.PartyBranch.name)
+                                           .where(m.PartyBranch.village_id.is_not(None))):
+            groups[(vid, name)] = bid
+        parents = structure().parents
+        for row, vid, code, hit in pending:
+            level = row.get("level")
+            parent_code = (row.get("parent_code") or "").upper() or None
+            allowed = parents.get(level, ())
+            parent_level = None
+            if parent_code:
+                if parent_code in in_file:
+                    parent_vid, parent_level = in_file[parent_code]
+                elif parent_code in existing:
+                    parent_vid, parent_level = existing[parent_code]["village_id"], existing[parent_code]["level"]
+                else:
+                    ctx.error(row, "parent_code", "unknown_grid", f"上级网格编码 {parent_code} 不存在：请先登记上级网格，"
+                              "或把它放在本表中")
+                    continue
+                if parent_vid != vid:
+                    ctx.error(row, "parent_code", "rule", "上级网格须是本村的网格")
+                    continue
+            if parent_code == code:
+                ctx.error(row, "parent_code", "rule", "上级网格不能是它自己")
+                continue
+            if parent_level is None and allowed:
+                ctx.error(row, "parent_code", "required", f"{level}须填写上级网格编码（{'或'.join(allowed)}）")
+                continue
+            if parent_level is not None and parent_level not in allowed:
+                ctx.error(row, "parent_code", "rule", f"{level}不能挂在{parent_level}之下")
+                continue
+            values: dict[str, Any] = {"village_id": vid, "township_id": township, "code": code}
+            for key in ("name", "level", "scope"):
+                if row.has(key):
+                    values[key] = row.get(key)
+            if row.has("state"):
+                values["active"] = row.get("state") != "已撤销"
+            if row.has("retired_on"):
+                values["retired_on"] = row.get("retired_on")
+            if row.has("party_group"):
+                name = row.get("party_group")
+                values["party_group_id"] = groups.get((vid, name)) if name else None
+                if name and values["party_group_id"] is None:
+                    ctx.error(row, "party_group", "unknown_branch", f"本村没有名为“{name}”的党组织，请先在党组织中登记")
+                    continue
+            if hit is None:
+                values.setdefault("active", True)
+                for key, label in (("name", "网格名称"), ("level", "层级")):
+                    if not values.get(key):
+                        ctx.error(row, key, "required", f"新网格须填写{label}")
+            elif values.get("level") and values["level"] != hit["level"]:
+                ctx.error(row, "level", "rule", "已有网格的层级不能通过导入改变，请在程序中调整")
+            if row.failed:
+                continue
+            row.data["parent_code"] = parent_code
+            if hit is not None and "parent_code" in ctx.present:
+                row.data["old_parent"] = hit["parent_id"]
+            self._compare(row, hit, values)
+
+    def apply(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
+        super().apply(conn, rows, ctx)
+        township = township_id(conn, ctx)
+        codes = _grid_codes(conn, township)
+        for row in rows:
+            if row.failed or "parent_code" not in ctx.present:
+                continue
+            parent = codes[row.data["parent_code"]]["id"] if row.data.get("parent_code") else None
+            current = conn.execute(select(g.Grid.parent_id).where(g.Grid.id == row.entity_id)).scalar()
+            if current != parent:
+                conn.execute(update(g.Grid).where(g.Grid.id == row.entity_id).values(parent_id=parent,
+                                                                                    updated_at=ctx.now))
+                if row.action == "unchanged":
+                    row.action = "updated"
+            if row.action in ("created", "updated"):
+                kind = "新建" if row.action == "created" else "调整上级" if current != parent else None
+                if kind:
+                    conn.execute(insert(g.GridChange).values(grid_id=row.entity_id, changed_on=ctx.now.date(),
+                                                             kind=kind, detail="Excel导入", username="导入",
+                                                             at=ctx.now))
+
+    def export_rows(self, conn: Connection, township_code: str | None) -> Iterator[dict[str, Any]]:
+        parent = g.Grid.__table__.alias("parent")
+        query = (select(g.Grid, m.Village.code.label("vcode"), m.Village.name.label("vname"),
+                        parent.c.code.label("pcode"), m.PartyBranch.name.label("group"))
+                 .join(m.Village, m.Village.id == g.Grid.village_id)
+                 .outerjoin(parent, parent.c.id == g.Grid.parent_id)
+                 .outerjoin(m.PartyBranch, m.PartyBranch.id == g.Grid.party_group_id))
+        for r in conn.execute(_township_filter(query, township_code).order_by(m.Village.code, g.Grid.code)).mappings():
+            yield {"village_code": r["vcode"], "village_name": r["vname"], "code": r["code"], "name": r["name"],
+                   "level": r["level"], "parent_code": r["pcode"], "scope": r["scope"], "party_group": r["group"],
+                   "state": "在用" if r["active"] else "已撤销", "retired_on": r["retired_on"]}
+
+    def delete(self, conn: Connection, ids: list[int]) -> None:
+        for part in _chunks(ids):
+            conn.execute(update(g.Grid).where(g.Grid.parent_id.in_(part)).values(parent_id=None))
+            conn.execute(delete(g.GridChange).where(g.GridChange.grid_id.in_(part)))
+        super().delete(conn, ids)
+
+
+# ----- 网格成员 ------------------------------------------------------------------------------------
+class MemberAdapter(_Adapter):
+    entity = "grid_member"
+    model = g.GridMember
+
+    def match(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
+        township = township_id(conn, ctx)
+        if township is None:
+            return
+        grids = _grid_codes(conn, township)
+        people = _people(conn, {r.get("id_number") for r in rows if r.get("id_number")})
+        ids = [x["id"] for x in grids.values()]
+        existing: dict[tuple, dict[str, Any]] = {}
+        for part in _chunks(ids):
+            for r in conn.execute(select(g.GridMember).where(g.GridMember.grid_id.in_(part))).mappings():
+                existing[(r["grid_id"], r["person_id"], r["role"], r["started_on"])] = dict(r)
+        roles = structure().roles_by_level
+        head = structure().head_role
+        heads: dict[int, list[tuple[dt.date, dt.date, int, int]]] = defaultdict(list)  # grid → (start, end, person, row)
+        for r in existing.values():
+            if r["role"] == head:
+                heads[r["grid_id"]].append((r["started_on"], r["ended_on"] or dt.date.max, r["person_id"], 0))
+        for row in rows:
+            if row.failed:
+                continue
+            grid = grids.get(str(row.get("grid_code", "")).upper())
+            person = people.get(row.get("id_number"))
+            if grid is None:
+                ctx.error(row, "grid_code", "unknown_grid", f"网格编码 {row.get('grid_code')} 不存在，请先在“网格”表中登记")
+                continue
+            if person is None:
+                ctx.error(row, "id_number", "unknown_person", "身份证号未在人员信息中登记，请先在“人员”表中登记")
+                continue
+            role, start, end = row.get("role"), row.get("started_on"), row.get("ended_on")
+            if role not in roles.get(grid["level"], (role,)):
+                ctx.error(row, "role", "rule", f"{grid['level']}的成员角色应为 {'、'.join(roles[grid['level']])}")
+                continue
+            if end is not None and end < start:
+                ctx.error(row, "ended_on", "rule", "离任日期不能早于任职日期")
+                continue
+            key = (grid["id"], person, role, start)
+            hit = existing.get(key)
+            if role == head:
+                clash = next((h for h in heads[grid["id"]] if h[2] != person and h[0] <= (end or dt.date.max)
+                              and h[1] >= start), None)
+                if clash is not None:
+                    where = f"与第{clash[3]}行" if clash[3] else "与已登记的网格长"
+                    ctx.error(row, "role", "rule", f"同一网格同一时间只能有一名网格长：{where}任期重叠")
+                    continue
+                heads[grid["id"]].append((start, end or dt.date.max, person, row.number))
+            values = {"grid_id": grid["id"], "person_id": person, "role": role, "started_on": start}
+            for key_name in ("duty", "ended_on", "phone"):
+                if row.has(key_name):
+                    values[key_name] = row.get(key_name)
+            if hit is None:
+                values.setdefault("duty", "兼职")
+            self._compare(row, hit, values)
+
+    def export_rows(self, conn: Connection, township_code: str | None) -> Iterator[dict[str, Any]]:
+        query = (select(g.GridMember, g.Grid.code.label("gcode"), m.Person.id_number, m.Person.name)
+                 .join(g.Grid, g.Grid.id == g.GridMember.grid_id)
+                 .join(m.Village, m.Village.id == g.Grid.village_id)
+                 .join(m.Person, m.Person.id == g.GridMember.person_id))
+        query = _township_filter(query, township_code).order_by(g.Grid.code, g.GridMember.role, m.Person.id_number,
+                                                                 g.GridMember.started_on)
+        for r in conn.execute(query).mappings():
+            yield {"grid_code": r["gcode"], "id_number": r["id_number"], "name": r["name"], "role": r["role"],
+                   "duty": r["duty"], "started_on": r["started_on"], "ended_on": r["ended_on"], "phone": r["phone"]}
+
+
+# ----- 住户网格 ------------------------------------------------------------------------------------
+class AssignmentAdapter(_Adapter):
+    entity = "grid_assignment"
+    model = g.GridAssignment
+
+    def match(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
+        township = township_id(conn, ctx)
+        if township is None:
+            return
+        villages = VillageLookup(conn, township)
+        grids = _grid_codes(conn, township)
+        level = structure().household_level
+        wanted: set[tuple[int, str]] = set()
+        resolved = []
+        for row in rows:
+            if row.failed:
+                continue
+            vid = villages.resolve(row, ctx, required=True)
+            if vid is not None:
+                resolved.append((row, vid))
+                wanted.add((vid, str(row.get("household_number"))))
+        households: dict[tuple[int, str], int] = {}
+        for vid in {v for v, _n in wanted}:
+            numbers = [n for v, n in wanted if v == vid]
+            for part in _chunks(numbers):
+                for hid, number in conn.execute(select(m.Household.id, m.Household.number)
+                                                .where(m.Household.village_id == vid, m.Household.number.in_(part))):
+                    households[(vid, number)] = hid
+        existing: dict[tuple[int, dt.date], dict[str, Any]] = {}
+        for part in _chunks(sorted(set(households.values()))):
+            for r in conn.execute(select(g.GridAssignment).where(g.GridAssignment.household_id.in_(part))).mappings():
+                existing[(r["household_id"], r["started_on"])] = dict(r)
+        for row, vid in resolved:
+            hid = households.get((vid, str(row.get("household_number"))))
+            grid = grids.get(str(row.get("grid_code", "")).upper())
+            if hid is None:
+                ctx.error(row, "household_number", "unknown_household",
+                          f"本村没有户编号为 {row.get('household_number')} 的住户，请先在“住户”表中登记")
+                continue
+            if grid is None or grid["village_id"] != vid:
+                ctx.error(row, "grid_code", "unknown_grid", f"本村没有编码为 {row.get('grid_code')} 的网格")
+                continue
+            if grid["level"] != level:
+                ctx.error(row, "grid_code", "rule", f"住户只能划入{level}，{row.get('grid_code')} 是{grid['level']}")
+                continue
+            start, end = row.get("started_on"), row.get("ended_on")
+            if end is not None and end < start:
+                ctx.error(row, "ended_on", "rule", "迁出日期不能早于划入日期")
+                continue
+            values = {"household_id": hid, "grid_id": grid["id"], "started_on": start}
+            if row.has("ended_on"):
+                values["ended_on"] = end
+            self._compare(row, existing.get((hid, start)), values)
+
+    def apply(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
+        # a household moving to a new micro-grid leaves its current one on the day it arrives
+        for row in rows:
+            if row.failed or row.action != "created" or row.data["values"].get("ended_on") is not None:
+                continue
+            values = row.data["values"]
+            conn.execute(update(g.GridAssignment).where(
+                g.GridAssignment.household_id == values["household_id"], g.GridAssignment.ended_on.is_(None),
+                g.GridAssignment.started_on < values["started_on"]).values(ended_on=values["started_on"],
+                                                                          updated_at=ctx.now))
+        super().apply(conn, rows, ctx)
+
+    def finish(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
+        """At most one open assignment per household, whatever the file said."""
+        by_household = {r.data["values"]["household_id"]: r for r in rows if not r.failed and "values" in r.data}
+        for part in _chunks(sorted(by_household)):
+            counts = conn.execute(select(g.GridAssignment.household_id)
+                                  .where(g.GridAssignment.household_id.in_(part), g.GridAssignment.ended_on.is_(None))
+                                  .group_by(g.GridAssignment.household_id).having(func.count() > 1)).scalars()
+            for hid in counts:
+                ctx.error(by_household[hid], "ended_on", "rule", "同一户同一时间只能在一个微网格：请为较早的一行填写迁出日期")
+
+    def export_rows(self, conn: Connection, township_code: str | None) -> Iterator[dict[str, Any]]:
+        query = (select(g.GridAssignment, m.Village.code.label("vcode"), m.Village.name.label("vname"),
+                        m.Household.number, g.Grid.code.label("gcode"))
+                 .join(m.Household, m.Household.id == g.GridAssignment.household_id)
+                 .join(m.Village, m.Village.id == m.Household.village_id)
+                 .join(g.Grid, g.Grid.id == g.GridAssignment.grid_id))
+        query = _township_filter(query, township_code).order_by(m.Village.code, m.Household.number,
+                                                                 g.GridAssignment.started_on)
+        for r in conn.execute(query).mappings():
+            yield {"village_code": r["vcode"], "village_name": r["vname"], "household_number": r["number"],
+                   "grid_code": r["gcode"], "started_on": r["started_on"], "ended_on": r["ended_on"]}
+
+
+# ----- 网格员月度考核 -----------------------------------------------------------------------------
+class AssessmentAdapter(_Adapter):
+    entity = "grid_assessment"
+    model = g.GridAssessment
+
+    def match(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
+        township = township_id(conn, ctx)
+        if township is None:
+            return
+        scheme = current_scheme()
+        grids = _grid_codes(conn, township)
+        people = _people(conn, {r.get("id_number") for r in rows if r.get("id_number")})
+        months = {(r.year, r.month): dict(r._mapping) for r in conn.execute(
+            select(g.GridMonth.id, g.GridMonth.year, g.GridMonth.month, g.GridMonth.locked)
+            .where(g.GridMonth.township_id == township))}
+        ctx.shared["grid_months"] = months
+        ctx.shared["grid_township"] = township
+        for row in rows:
+            if row.failed:
+                continue
+            year, month = row.get("year"), row.get("month")
+            try:
+                start, end = month_bounds(year, month)
+            except Exception:  # noqa: BLE001 (any bad year/month is one message)
+                ctx.error(row, "month", "bad_date", f"{year}年{month}月不是有效的考核月份")
+                continue
+            known = months.get((year, month))
+            if known is not None and known["locked"]:
+                ctx.error(row, "month", "locked", f"{year}年{month}月的考核已审批锁定，不能导入修改；如需更正请先在程序中解锁")
+                continue
+            grid = grids.get(str(row.get("grid_code", "")).upper())
+            person = people.get(row.get("id_number"))
+            if grid is None or person is None:
+                ctx.error(row, "grid_code" if grid is None else "id_number", "unknown_member",
+                          "网格编码或身份证号未登记：请先在“网格”“网格成员”表中登记")
+                continue
+            query = select(g.GridMember.id, g.GridMember.role).where(
+                g.GridMember.grid_id == grid["id"], g.GridMember.person_id == person, g.GridMember.started_on <= end,
+                or_(g.GridMember.ended_on.is_(None), g.GridMember.ended_on >= start))
+            members = conn.execute(query).all()
+            if row.get("role"):
+                members = [x for x in members if x.role == row.get("role")]
+            if len(members) != 1:
+                ctx.error(row, "id_number", "unknown_member",
+                          f"此人{year}年{month}月不是该网格的在任成员" if not members else "此人在该网格有多个角色，请填写“角色”列")
+                continue
+            scores: dict[str, int | None] = {}
+            for item in scheme.items:
+                try:
+                    scores[item.key] = parse_points(row.get(f"item_{item.key}"))
+                except PointsError as exc:
+                    ctx.error(row, f"item_{item.key}", "bad_number", exc.message)
+            try:
+                deduction = parse_points(row.get("deduction")) or 0
+            except PointsError as exc:
+                ctx.error(row, "deduction", "bad_number", exc.message)
+                continue
+            if row.failed:
+                continue
+            reason = row.get("deduction_reason")
+            for problem in check_scores(scheme, scores, deduction, reason):
+                key = f"item_{problem.field}" if problem.field in {i.key for i in scheme.items} else problem.field
+                ctx.error(row, key if key in ctx.present else None, "rule", problem.message)
+            if row.failed:
+                continue
+            row.data["month_key"] = (year, month)
+            values = {"member_id": members[0].id, "scores": dump_scores(scores), "deduction": deduction,
+                      "deduction_reason": reason, "total": total_tenths(scheme, scores, deduction)}
+            hit = None
+            if known is not None:
+                found = conn.execute(select(g.GridAssessment).where(g.GridAssessment.month_id == known["id"],
+                                                                    g.GridAssessment.member_id == members[0].id)
+                                     ).mappings().first()
+                if found is not None:
+                    hit = dict(found)
+                    hit["scores"] = dump_scores(load_scores(hit["scores"]))
+                    values["month_id"] = known["id"]
+            self._compare(row, hit, values)
+
+    def apply(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
+        months = ctx.shared.get("grid_months", {})
+        for row in rows:
+            if row.failed or row.action != "created":
+                continue
+            key = row.data["month_key"]
+            if key not in months:
+                month_id = int(conn.execute(insert(g.GridMonth).values(
+                    township_id=ctx.shared["grid_township"], year=key[0], month=key[1], status="草稿", locked=False,
+                    **_stamp(ctx))).inserted_primary_key[0])
+                months[key] = {"id": month_id, "locked": False}
+            row.data["values"]["month_id"] = months[key]["id"]
+        super().apply(conn, rows, ctx)
+
+    def export_rows(self, conn: Connection, township_code: str | None) -> Iterator[dict[str, Any]]:
+        scheme = current_scheme()
+        query = (select(g.GridAssessment, g.GridMonth.year, g.GridMonth.month, g.Grid.code.label("gcode"),
+                        g.GridMember.role, m.Person.id_number, m.Person.name)
+                 .join(g.GridMonth, g.GridMonth.id == g.GridAssessment.month_id)
+                 .join(g.GridMember, g.GridMember.id == g.GridAssessment.member_id)
+                 .join(g.Grid, g.Grid.id == g.GridMember.grid_id)
+                 .join(m.Village, m.Village.id == g.Grid.village_id)
+                 .join(m.Person, m.Person.id == g.GridMember.person_id))
+        query = _township_filter(query, township_code).order_by(g.GridMonth.year, g.GridMonth.month, g.Grid.code,
+                                                                 m.Person.id_number, g.GridMember.role)
+        for r in conn.execute(query).mappings():
+            scores = json.loads(r["scores"] or "{}")
+            out = {"year": r["year"], "month": r["month"], "grid_code": r["gcode"], "id_number": r["id_number"],
+                   "name": r["name"], "role": r["role"], "deduction": _points(r["deduction"]) if r["deduction"] else None,
+                   "deduction_reason": r["deduction_reason"], "total": _points(r["total"]),
+                   "subsidy": None if r["subsidy_fen"] is None else Decimal(r["subsidy_fen"]) / 100}
+            for item in scheme.items:
+                out[f"item_{item.key}"] = _points(scores.get(item.key))
+            yield out
+
+
+def _points(tenths: int | None) -> str | None:
+    """Points as the text a cell reads back as (the package digest compares them)."""
+    return None if tenths is None else format_points(tenths)
+
+
+# ----- specs -----------------------------------------------------------------------------------
+def _enum(key: str, header: str, vocabulary: str, **kw: Any) -> ColumnSpec:
+    v = vocab(vocabulary)
+    return ColumnSpec(key, header, s.ENUM, choices=v.values, synonyms=dict(v.synonyms), **kw)
+
+
+def _village() -> tuple[ColumnSpec, ColumnSpec]:
+    return (
+        ColumnSpec("village_code", "村区划代码", s.CODE, aliases=("村代码", "区划代码"), pattern=r"\d{12}",
+                   pattern_message="村区划代码应为12位数字", example="140821100201", width=16,
+                   note="12位区划代码；与“所属村”填一个即可"),
+        ColumnSpec("village_name", "所属村", s.NAME, aliases=("村名称", "村/社区", "村（社区）", "村"), example="东张村",
+                   width=12),
+    )
+
+
+_GRID_CODE = ColumnSpec("grid_code", "网格编码", s.CODE, aliases=("网格代码", "所属网格编码"), required=True,
+                        example="DZ-WG01-FZ1-W01", width=18, max_length=32)
+_ID = ColumnSpec("id_number", "身份证号", s.ID_NUMBER, aliases=("身份证号码", "公民身份号码"), required=True,
+                 example="140821198506010123", width=20)
+_NAME = ColumnSpec("name", "姓名", s.NAME, aliases=("名字",), example="张三", width=10, note="核对用，以身份证号为准")
+
+
+def sheet_specs() -> list[SheetSpec]:
+    scheme = current_scheme()
+    items = tuple(ColumnSpec(f"item_{i.key}", i.label, s.TEXT, aliases=(f"{i.label}得分",), pattern=POINTS_PATTERN,
+                             pattern_message=f"{i.label}应为 0 至 {format_points(i.max_tenths)} 的分数，最多一位小数",
+                             example=format_points(i.max_tenths), width=10,
+                             note=f"满分 {format_points(i.max_tenths)}") for i in scheme.items)
+    return [
+        SheetSpec(
+            key="grid", title="网格", aliases=("网格信息", "网格划分"), adapter=GridAdapter(),
+            description="网格、辅助网格、微网格，每个一行；上级网格先于下级登记或写在同一张表里。编码在全乡镇唯一。",
+            columns=(*_village(),
+                     ColumnSpec("code", "网格编码", s.CODE, aliases=("网格代码",), required=True, example="DZ-WG01",
+                                width=18, max_length=32, signature=True),
+                     ColumnSpec("name", "网格名称", s.TEXT, aliases=("名称",), example="东张村第一网格", width=18,
+                                max_length=64),
+                     _enum("level", "层级", "level", aliases=("网格层级",), example="网格", signature=True),
+                     ColumnSpec("parent_code", "上级网格编码", s.CODE, aliases=("上级编码",), width=18, max_length=32,
+                                note="网格不填；辅助网格填所属网格；微网格填所属辅助网格（无辅助网格时填网格）"),
+                     ColumnSpec("scope", "四至范围", s.TEXT, aliases=("范围", "四至"), max_length=400, width=30),
+                     ColumnSpec("party_group", "网格党组织", s.TEXT, aliases=("网格党小组", "党组织"), max_length=100,
+                                width=20, note="须是本村已登记的党组织名称"),
+                     _enum("state", "状态", "grid_state", example="在用"),
+                     ColumnSpec("retired_on", "撤销日期", s.DATE)),
+            required_any=(("village_code", "village_name"),), key_columns=("code",)),
+        SheetSpec(
+            key="grid_member", title="网格成员", aliases=("网格员", "网格员花名册", "网格人员"), adapter=MemberAdapter(),
+            description="网格长、副网格长、网格员、网格辅助员、微网格员的任职，一人一岗一行；一人可在多个网格任职。",
+            columns=(_GRID_CODE, _ID, _NAME,
+                     _enum("role", "网格角色", "role", aliases=("角色", "职务"), required=True, example="网格员",
+                           signature=True),
+                     _enum("duty", "专兼职", "duty", aliases=("专职/兼职",), example="专职"),
+                     ColumnSpec("started_on", "任职日期", s.DATE, aliases=("任职起始日期", "任职时间"), required=True),
+                     ColumnSpec("ended_on", "离任日期", s.DATE, aliases=("任职截止日期",), note="在任不填"),
+                     ColumnSpec("phone", "联系电话", s.PHONE, aliases=("手机号", "电话"))),
+            key_columns=("grid_code", "id_number", "role", "started_on")),
+        SheetSpec(
+            key="grid_assignment", title="住户网格", aliases=("住户划分", "网格住户"), adapter=AssignmentAdapter(),
+            description="住户划入微网格的记录，每户每段一行；同一户同一时间只能在一个微网格。新的一行会结束该户原来所在的微网格。",
+            columns=(*_village(),
+                     ColumnSpec("household_number", "户编号", s.CODE, aliases=("户号",), required=True, example="0001",
+                                width=10, signature=True),
+                     ColumnSpec("grid_code", "微网格编码", s.CODE, aliases=("网格编码",), required=True,
+                                example="DZ-WG01-FZ1-W01", width=18, max_length=32, signature=True),
+                     ColumnSpec("started_on", "划入日期", s.DATE, required=True),
+                     ColumnSpec("ended_on", "迁出日期", s.DATE, note="仍在该微网格不填")),
+            required_any=(("village_code", "village_name"),), key_columns=("village_code", "household_number",
+                                                                           "started_on")),
+        SheetSpec(
+            key="grid_assessment", title="网格员月度考核", aliases=("月度考核", "网格员考核"),
+            adapter=AssessmentAdapter(),
+            description="每名网格成员每月一行：各项得分、扣分及原因。已审批锁定的月份不能导入修改；总分和补助由程序计算。",
+            columns=(ColumnSpec("year", "年度", s.INT, aliases=("年份",), required=True, example=2026, width=8),
+                     ColumnSpec("month", "月份", s.INT, aliases=("月",), required=True, example=5, width=6,
+                                signature=True),
+                     _GRID_CODE, _ID, _NAME, _enum("role", "网格角色", "role", aliases=("角色",)),
+                     *items,
+                     ColumnSpec("deduction", "扣分", s.TEXT, pattern=POINTS_PATTERN,
+                                pattern_message="扣分应为不小于0的分数，最多一位小数", width=8),
+                     ColumnSpec("deduction_reason", "扣分原因", s.TEXT, max_length=200, width=24,
+                                note="有扣分时必填", signature=True),
+                     ColumnSpec("total", "总分", s.TEXT, width=8, note="导出用；导入时由程序按各项得分重新计算"),
+                     ColumnSpec("subsidy", "补助金额（元）", s.TEXT, aliases=("补助金额",), width=12,
+                                note="导出用；审批时由程序计算")),
+            key_columns=("year", "month", "grid_code", "id_number", "role")),
+    ]

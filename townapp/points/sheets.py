@@ -1,0 +1,393 @@
+"""The points module's sheets for the exchange: 积分规则, 积分记录, 积分超市商品, 积分兑换记录.
+
+Villages send records in Excel (积分记录): each row is matched by 身份证号, 规则编码,
+发生日期 and 事项说明, checked against the year's rules exactly as the entry
+screen checks them, and saved as 待村审 — the file goes through the same review
+and 公示 as typed records. Sending the same file again changes nothing. Rules
+and redemptions are exported for reading; they are changed in the program
+(rules are versioned, redemptions move balances), so an import only confirms
+unchanged rows and reports changed ones. These specs are not part of the
+county sync package.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from townapp.core import permissions
+from townapp.core.actor import SYSTEM_ACTOR, Actor
+from townapp.core.errors import PermissionDenied
+from townapp.db import Database
+from townapp.db.base import new_uuid
+from townapp.exchange import spec as s
+from townapp.exchange.pipeline import run_import
+from townapp.exchange.report import ImportReport
+from townapp.exchange.spec import ColumnSpec, ImportContext, Row, SheetAdapter, SheetSpec
+from townapp.exchange.template import write_template
+from townapp.exchange.writer import export_sheets
+from townapp.points import models as p
+from townapp.points.rules import (
+    PointsError,
+    RuleSet,
+    default_rule_set,
+    format_points,
+    from_canonical,
+    parse_points,
+)
+from townapp.points.service import excluded_category, rule_rows
+from townapp.registry import models as m
+
+POINTS_PATTERN = r"[+-]?\d{1,5}(\.\d)?"
+_ID = ColumnSpec("id_number", "身份证号", s.ID_NUMBER, aliases=("身份证号码", "公民身份号码"), required=True,
+                 example="140821198506010123", width=20)
+_NAME = ColumnSpec("name", "姓名", s.NAME, aliases=("党员姓名",), example="张三", width=10, note="核对用，以身份证号为准")
+
+
+def _rule_set(conn: Connection, year: int, cache: dict[int, tuple[int | None, RuleSet]]) -> tuple[int | None, RuleSet]:
+    if year not in cache:
+        row = conn.execute(select(p.PointRuleSet.id, p.PointRuleSet.definition).where(p.PointRuleSet.year == year)
+                           .order_by(p.PointRuleSet.version.desc()).limit(1)).first()
+        cache[year] = (row[0], from_canonical(row[1])) if row else (None, default_rule_set())
+    return cache[year]
+
+
+def _store_rule_set(conn: Connection, year: int, rules: RuleSet, now: dt.datetime) -> int:
+    """The year's first use through an import stores the shipped default as version 1 (as the service does)."""
+    rule_set_id = int(conn.execute(insert(p.PointRuleSet).values(
+        year=year, version=1, name=rules.name, definition=rules.canonical, digest=rules.digest,
+        source="resources/points/default_rules.json", note="首次使用时由默认规则生成（Excel导入）",
+        uuid=new_uuid(), created_at=now, updated_at=now)).inserted_primary_key[0])
+    conn.execute(insert(p.PointRule), [dict(rule_set_id=rule_set_id, code=r.code, name=r.name, category=r.category,
+                                            direction=r.direction, min_tenths=r.min_points, max_tenths=r.max_points,
+                                            review=r.review, evidence=r.evidence) for r in rules.rules])
+    return rule_set_id
+
+
+class RecordAdapter(SheetAdapter):
+    """积分记录 rows become 待村审 records; a row already recorded is 不变."""
+
+    entity = "point_record"
+
+    def __init__(self, actor: Actor = SYSTEM_ACTOR) -> None:
+        self.actor = actor
+
+    def match(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
+        numbers = sorted({r.get("id_number") for r in rows if r.get("id_number")})
+        members: dict[str, tuple] = {}
+        for start in range(0, len(numbers), 500):
+            for r in conn.execute(select(m.Person.id_number, m.PartyMember.id, m.Person.village_id,
+                                         m.PartyMember.points_category, m.PartyMember.status, m.Person.name)
+                                  .join(m.PartyMember, m.PartyMember.person_id == m.Person.id)
+                                  .where(m.Person.id_number.in_(numbers[start:start + 500]))):
+                members[r[0]] = tuple(r[1:])
+        cache: dict[int, tuple[int | None, RuleSet]] = ctx.shared.setdefault("point_rule_sets", {})
+        for row in rows:
+            if row.failed:
+                continue
+            member = members.get(row.get("id_number"))
+            if member is None:
+                ctx.error(row, "id_number", "unknown_person", "身份证号不是已登记的党员：请先在“人员/党员”中登记")
+                continue
+            member_id, village_id, category, status, name = member
+            if not permissions.may_read(self.actor, village_id) or not permissions.can_write(self.actor):
+                ctx.error(row, "id_number", "permission", f"{name} 不是本村党员，当前账号不能录入其积分")
+                continue
+            on: dt.date = row.get("occurred_on")
+            _rid, rules = _rule_set(conn, on.year, cache)
+            code = str(row.get("rule_code") or "").upper()
+            rule = rules.rule(code)
+            if rule is None:
+                ctx.error(row, "rule_code", "unknown_rule", f"{on.year}年积分规则中没有编码 {code}")
+                continue
+            if status != "正常" or category == excluded_category():
+                ctx.error(row, "id_number", "rule", f"{name} 为{category if status == '正常' else status}党员，不参加积分")
+                continue
+            if category not in rule.applies_to:
+                ctx.error(row, "rule_code", "rule", f"“{rule.name}”只适用于{'、'.join(rule.applies_to)}党员，{name} 是{category}党员")
+                continue
+            if not rule.valid_on(on):
+                ctx.error(row, "occurred_on", "rule", f"“{rule.name}”在 {on:%Y-%m-%d} 不适用")
+                continue
+            raw = row.get("points")
+            try:
+                tenths = rule.max_points if raw in (None, "") and rule.fixed else parse_points(str(raw).lstrip("+-"))
+            except PointsError as exc:
+                ctx.error(row, "points", "bad_number", exc.message if raw not in (None, "") else
+                          f"“{rule.name}”按{rule.points_text}分幅度计分，请填写分值")
+                continue
+            if not rule.min_points <= tenths <= rule.max_points:
+                ctx.error(row, "points", "rule", f"“{rule.name}”每次计{rule.points_text}分，{format_points(tenths)}分超出范围")
+                continue
+            if rule.evidence and not row.get("evidence"):
+                ctx.error(row, "evidence", "required", f"“{rule.name}”须注明佐证材料")
+                continue
+            note = row.get("note") or None
+            existing = conn.execute(select(p.PointRecord.id).where(
+                p.PointRecord.party_member_id == member_id, p.PointRecord.rule_code == code,
+                p.PointRecord.occurred_on == on, p.PointRecord.status != "驳回",
+                (p.PointRecord.note == note) if note else p.PointRecord.note.is_(None))).first()
+            if existing is not None:
+                row.entity_id, row.action = existing[0], "unchanged"
+                continue
+            row.action = "created"
+            row.data.update(member_id=member_id, village_id=village_id, rule=rule, rules=rules, year=on.year,
+                            tenths=rule.sign * tenths, note=note, evidence=row.get("evidence") or None)
+
+    def apply(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
+        cache: dict[int, tuple[int | None, RuleSet]] = ctx.shared.setdefault("point_rule_sets", {})
+        user = getattr(self.actor, "username", "导入")
+        for row in rows:
+            if row.failed or row.action != "created":
+                continue
+            year, rule, rules = row.data["year"], row.data["rule"], row.data["rules"]
+            rule_set_id, _ = _rule_set(conn, year, cache)
+            if rule_set_id is None:
+                rule_set_id = _store_rule_set(conn, year, rules, ctx.now)
+                cache[year] = (rule_set_id, rules)
+            rule_id = conn.execute(select(p.PointRule.id).where(p.PointRule.rule_set_id == rule_set_id,
+                                                                p.PointRule.code == rule.code)).scalar()
+            category = rules.category(rule.category)
+            row.entity_id = int(conn.execute(insert(p.PointRecord).values(
+                party_member_id=row.data["member_id"], village_id=row.data["village_id"], year=year,
+                occurred_on=row.get("occurred_on"), rule_set_id=rule_set_id, rule_id=rule_id, rule_code=rule.code,
+                rule_name=rule.name, category=rule.category, category_name=category.name if category else "",
+                direction=rule.direction, rule_points=rule.points_text, review_level=rule.review,
+                points_tenths=row.data["tenths"], note=row.data["note"], evidence=row.data["evidence"],
+                status="待村审", entered_by=user, resubmissions=0, uuid=new_uuid(), created_at=ctx.now,
+                updated_at=ctx.now)).inserted_primary_key[0])
+            conn.execute(insert(p.PointEvent).values(record_id=row.entity_id, at=ctx.now, username=user,
+                                                     action="录入", detail="Excel导入"))
+
+    def export_rows(self, conn: Connection, township_code: str | None) -> Iterator[dict[str, Any]]:
+        query = (select(p.PointRecord, m.Person.id_number, m.Person.name, m.Village.code.label("vcode"),
+                        m.Village.name.label("vname"))
+                 .join(m.PartyMember, m.PartyMember.id == p.PointRecord.party_member_id)
+                 .join(m.Person, m.Person.id == m.PartyMember.person_id)
+                 .outerjoin(m.Village, m.Village.id == p.PointRecord.village_id)
+                 .order_by(m.Village.code, m.Person.id_number, p.PointRecord.occurred_on, p.PointRecord.rule_code,
+                           p.PointRecord.uuid))
+        for r in conn.execute(query).mappings():
+            yield {"village_name": r["vname"], "id_number": r["id_number"], "name": r["name"],
+                   "rule_code": r["rule_code"], "rule_name": r["rule_name"], "occurred_on": r["occurred_on"],
+                   "points": format_points(abs(r["points_tenths"])), "direction": r["direction"], "note": r["note"],
+                   "evidence": r["evidence"], "status": r["status"]}
+
+    def delete(self, conn: Connection, ids: list[int]) -> None:
+        """Records are never deleted (corrections are reversals); county replacement does not apply to them."""
+        return None
+
+
+class ItemAdapter(SheetAdapter):
+    """积分超市商品 by name: new goods are added, changed price/stock/pickup/active updated."""
+
+    entity = "point_store_item"
+
+    def match(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
+        existing = {r.name: dict(r._mapping) for r in conn.execute(select(p.StoreItem))}
+        for row in rows:
+            if row.failed:
+                continue
+            try:
+                tenths = parse_points(row.get("points"))
+            except PointsError as exc:
+                ctx.error(row, "points", "bad_number", exc.message)
+                continue
+            if tenths <= 0:
+                ctx.error(row, "points", "rule", "兑换所需积分应大于0")
+                continue
+            values = {"name": row.get("name"), "points_tenths": tenths}
+            if row.has("stock"):
+                values["stock"] = row.get("stock") or 0
+                if values["stock"] < 0:
+                    ctx.error(row, "stock", "rule", "库存不能为负数")
+                    continue
+            if row.has("pickup_point"):
+                values["pickup_point"] = row.get("pickup_point")
+            if row.has("active"):
+                values["active"] = row.get("active") != "下架"
+            hit = existing.get(row.get("name"))
+            row.data["values"] = values
+            if hit is None:
+                values.setdefault("stock", 0)
+                values.setdefault("active", True)
+                row.action = "created"
+                continue
+            row.entity_id = hit["id"]
+            row.data["changes"] = {k: v for k, v in values.items() if hit.get(k) != v}
+            row.action = "updated" if row.data["changes"] else "unchanged"
+
+    def apply(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
+        for row in rows:
+            if row.failed:
+                continue
+            if row.action == "created":
+                row.entity_id = int(conn.execute(insert(p.StoreItem).values(
+                    **row.data["values"], uuid=new_uuid(), created_at=ctx.now, updated_at=ctx.now)).inserted_primary_key[0])
+            elif row.action == "updated":
+                conn.execute(update(p.StoreItem).where(p.StoreItem.id == row.entity_id)
+                             .values(**row.data["changes"], updated_at=ctx.now))
+
+    def export_rows(self, conn: Connection, township_code: str | None) -> Iterator[dict[str, Any]]:
+        for r in conn.execute(select(p.StoreItem).order_by(p.StoreItem.name)).mappings():
+            yield {"name": r["name"], "points": format_points(r["points_tenths"]), "stock": r["stock"],
+                   "pickup_point": r["pickup_point"], "active": "在售" if r["active"] else "下架"}
+
+    def delete(self, conn: Connection, ids: list[int]) -> None:
+        return None
+
+
+class _ReadOnlyAdapter(SheetAdapter):
+    """Rows that are changed only in the program: an import confirms identical rows and reports others."""
+
+    what = ""
+    key_fields: tuple[str, ...] = ()
+
+    def key(self, values: dict[str, Any]) -> tuple:
+        return tuple(str(values.get(k) or "") for k in self.key_fields)
+
+    def match(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
+        known = {self.key(r): r for r in self.export_rows(conn, None)}
+        for row in rows:
+            if row.failed:
+                continue
+            hit = known.get(self.key(row.values))
+            if hit is not None and all(str(hit.get(k) or "") == str(v or "") for k, v in row.values.items()):
+                row.action = "unchanged"
+                row.entity_id = 0
+            else:
+                ctx.error(row, None, "read_only", f"{self.what}只能在程序中修改，表格中的这一行与程序中的不一致")
+
+    def apply(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
+        return None
+
+    def delete(self, conn: Connection, ids: list[int]) -> None:
+        return None
+
+
+class RuleAdapter(_ReadOnlyAdapter):
+    entity = "point_rule"
+    what = "积分规则（规则按版本保存）"
+    key_fields = ("year", "code")
+
+    def export_rows(self, conn: Connection, township_code: str | None) -> Iterator[dict[str, Any]]:
+        latest: dict[int, tuple[int, str]] = {}
+        for year, version, definition in conn.execute(select(p.PointRuleSet.year, p.PointRuleSet.version,
+                                                             p.PointRuleSet.definition)):
+            if year not in latest or version > latest[year][0]:
+                latest[year] = (version, definition)
+        for year in sorted(latest):
+            version, definition = latest[year]
+            for r in rule_rows(from_canonical(definition)):
+                yield {"year": year, "version": version, "code": r.code, "name": r.name, "category": r.category_path,
+                       "direction": r.direction, "points": r.points_text, "caps": r.caps_text,
+                       "category_caps": r.category_cap_text, "evidence": "是" if r.evidence else "否",
+                       "review": r.review, "applies_to": r.applies_to, "meeting": r.meeting}
+
+
+class RedemptionAdapter(_ReadOnlyAdapter):
+    entity = "point_redemption"
+    what = "积分兑换记录（兑换会改变余额和库存）"
+    key_fields = ("number",)
+
+    def export_rows(self, conn: Connection, township_code: str | None) -> Iterator[dict[str, Any]]:
+        query = (select(p.Redemption, m.Person.id_number, m.Person.name)
+                 .join(m.PartyMember, m.PartyMember.id == p.Redemption.party_member_id)
+                 .join(m.Person, m.Person.id == m.PartyMember.person_id).order_by(p.Redemption.number))
+        for r in conn.execute(query).mappings():
+            yield {"number": r["number"], "id_number": r["id_number"], "name": r["name"], "item": r["item_name"],
+                   "quantity": r["quantity"], "points": format_points(r["points_tenths"]), "status": r["status"],
+                   "redeemed_on": r["redeemed_at"].date(), "cancel_reason": r["cancel_reason"]}
+
+
+def sheet_specs(actor: Actor = SYSTEM_ACTOR) -> list[SheetSpec]:
+    """积分规则, 积分记录, 积分超市商品, 积分兑换记录 (``actor`` limits which villages' records may be imported)."""
+    return [
+        SheetSpec(
+            key="point_rule", title="积分规则", aliases=("党员积分规则", "积分标准"), adapter=RuleAdapter(),
+            description="各年度当前版本的积分规则，供核对；规则在程序“积分规则”中修改，修改会生成新版本。",
+            columns=(ColumnSpec("year", "年度", s.INT, required=True, example=2026, width=8),
+                     ColumnSpec("version", "版本", s.INT, width=6),
+                     ColumnSpec("code", "规则编码", s.CODE, required=True, signature=True, example="ZZ05", width=10),
+                     ColumnSpec("name", "积分事项", s.TEXT, width=30),
+                     ColumnSpec("category", "所属类别", s.TEXT, width=18),
+                     ColumnSpec("direction", "加扣分", s.TEXT, width=8),
+                     ColumnSpec("points", "分值", s.TEXT, width=8, signature=True),
+                     ColumnSpec("caps", "周期封顶", s.TEXT, width=22),
+                     ColumnSpec("category_caps", "类别封顶", s.TEXT, width=26),
+                     ColumnSpec("evidence", "须佐证", s.TEXT, width=8),
+                     ColumnSpec("review", "审核层级", s.TEXT, width=8),
+                     ColumnSpec("applies_to", "适用党员", s.TEXT, width=14),
+                     ColumnSpec("meeting", "会议出席计分", s.TEXT, width=20)),
+            key_columns=("year", "code")),
+        SheetSpec(
+            key="point_record", title="积分记录", aliases=("党员积分记录", "积分录入", "积分明细"),
+            adapter=RecordAdapter(actor),
+            description="村里报送的党员积分，每人每事一行；导入后为“待村审”，经审核、公示后生效。同一文件重复导入不会重复记分。",
+            columns=(ColumnSpec("village_name", "所属村", s.NAME, aliases=("村/社区", "村"), width=12, note="核对用"),
+                     _ID, _NAME,
+                     ColumnSpec("rule_code", "规则编码", s.CODE, aliases=("积分规则编码", "编码"), required=True,
+                                example="ZY01", width=10, signature=True, note="见“积分规则”表"),
+                     ColumnSpec("rule_name", "积分事项", s.TEXT, width=26, note="核对用，以规则编码为准"),
+                     ColumnSpec("occurred_on", "发生日期", s.DATE, aliases=("日期", "时间"), required=True, width=12,
+                                signature=True),
+                     ColumnSpec("points", "分值", s.TEXT, pattern=POINTS_PATTERN,
+                                pattern_message="分值应为数字，最多一位小数", example="1", width=8,
+                                note="固定分值的规则可不填；幅度计分的规则必填，最多一位小数"),
+                     ColumnSpec("direction", "加扣分", s.TEXT, width=8, note="导出用，由规则决定"),
+                     ColumnSpec("note", "事项说明", s.TEXT, aliases=("说明", "备注"), max_length=400, width=28),
+                     ColumnSpec("evidence", "佐证材料", s.TEXT, aliases=("证明材料",), max_length=400, width=20,
+                                note="规则要求佐证的必填"),
+                     ColumnSpec("status", "状态", s.TEXT, width=8, note="导出用")),
+            key_columns=("id_number", "rule_code", "occurred_on", "note")),
+        SheetSpec(
+            key="point_store_item", title="积分超市商品", aliases=("超市商品", "兑换商品"), adapter=ItemAdapter(),
+            description="积分超市的商品：兑换所需积分、库存、领取地点；按商品名称更新。",
+            columns=(ColumnSpec("name", "商品名称", s.TEXT, required=True, example="洗衣液（2kg）", width=20,
+                                signature=True, max_length=100),
+                     ColumnSpec("points", "所需积分", s.TEXT, required=True, pattern=POINTS_PATTERN,
+                                pattern_message="所需积分应为数字，最多一位小数", example="10", width=10, signature=True),
+                     ColumnSpec("stock", "库存", s.INT, example=20, width=8),
+                     ColumnSpec("pickup_point", "领取地点", s.TEXT, example="村党群服务中心", width=18),
+                     ColumnSpec("active", "状态", s.ENUM, choices=("在售", "下架"), synonyms={"上架": "在售"},
+                                example="在售", width=8)),
+            key_columns=("name",)),
+        SheetSpec(
+            key="point_redemption", title="积分兑换记录", aliases=("兑换记录",), adapter=RedemptionAdapter(),
+            description="积分超市的兑换单，供核对和存档；兑换、领取、取消在程序中办理。",
+            columns=(ColumnSpec("number", "兑换单号", s.CODE, required=True, signature=True, width=16),
+                     _ID, _NAME,
+                     ColumnSpec("item", "商品", s.TEXT, width=18),
+                     ColumnSpec("quantity", "数量", s.INT, width=6),
+                     ColumnSpec("points", "使用积分", s.TEXT, width=8),
+                     ColumnSpec("status", "状态", s.TEXT, width=8, signature=True),
+                     ColumnSpec("redeemed_on", "兑换日期", s.DATE, width=12),
+                     ColumnSpec("cancel_reason", "取消原因", s.TEXT, width=20)),
+            key_columns=("number",)),
+    ]
+
+
+def record_specs(actor: Actor = SYSTEM_ACTOR) -> list[SheetSpec]:
+    """Only the 积分记录 sheet: what a village fills in."""
+    return [spec for spec in sheet_specs(actor) if spec.key == "point_record"]
+
+
+def write_record_template(out: Path | str) -> Path:
+    return write_template(record_specs(), out)
+
+
+def import_records(db: Database, path: Path | str, actor: Actor, *, dry_run: bool = False, **kw: Any) -> ImportReport:
+    """A village's 积分记录 workbook through the exchange pipeline (dry run first; all or nothing)."""
+    if not permissions.can_write(actor):
+        raise PermissionDenied("当前账号为只读，不能导入积分记录")
+    return run_import(db, path, record_specs(actor), dry_run=dry_run, actor=actor, **kw)
+
+
+def export_points_sheets(db: Database, out: Path | str, actor: Actor, reason: str | None = None) -> int:
+    """All four sheets as a workbook (ID numbers masked unless a reason is given, which is logged)."""
+    return export_sheets(db, sheet_specs(actor), out, actor, reason=reason)
+

@@ -1,0 +1,276 @@
+"""The import wizard: choose a file → dry run with every error listed → fix or import → result.
+
+Nothing is written until the user confirms after a clean dry run, and then
+all or nothing (the pipeline's transaction); cancel rolls back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from townapp.core.progress import CancelFn, ProgressFn
+from townapp.exchange.annotate import write_annotated
+from townapp.exchange.pipeline import run_import
+from townapp.exchange.report import ImportReport, Issue
+from townapp.exchange.spec import SheetSpec
+from townapp.ui.context import AppContext
+from townapp.ui.jobs import Job
+from townapp.ui.widgets.fields import ERROR_STYLE
+from townapp.ui.widgets.files import choose_open_file, choose_save_file
+
+ALL = "（全部）"
+
+
+class ImportWizard(QDialog):
+    imported = Signal(object)  # the ImportReport of an accepted real import
+
+    ERROR_HEADERS = ("工作表", "行", "列", "错误代码", "说明")
+
+    def __init__(self, ctx: AppContext, specs: Sequence[SheetSpec], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx, self.specs = ctx, list(specs)
+        self.setWindowTitle("导入 Excel 文件")
+        self.resize(900, 600)
+        self.path: Path | None = None
+        self.report: ImportReport | None = None
+        self.job: Job | None = None
+        self.stage = "choose"  # choose | checking | review | importing | done
+
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self._choose_page())
+        self.stack.addWidget(self._review_page())
+        self.stack.addWidget(self._done_page())
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.stack)
+
+    # ----- pages -----------------------------------------------------------
+    def _choose_page(self) -> QWidget:
+        page = QWidget()
+        self.file_edit = QLineEdit()
+        self.file_edit.setReadOnly(True)
+        self.file_edit.setPlaceholderText("请选择 .xlsx、.xls、.xlsm 或 .ods 文件（可以是村里自己的花名册）")
+        browse = QPushButton("浏览…")
+        browse.clicked.connect(self.browse)
+        self.check_button = QPushButton("开始检查（试导入，不改动数据）")
+        self.check_button.setObjectName("start_dry_run")
+        self.check_button.setEnabled(False)
+        self.check_button.clicked.connect(self.start_dry_run)
+        row = QHBoxLayout()
+        row.addWidget(self.file_edit, 1)
+        row.addWidget(browse)
+        intro = QLabel("第一步：选择要导入的文件。程序会先逐行检查并列出所有问题，确认无误后才正式导入；"
+                       "正式导入前会自动备份数据库，任何一行有错都不会导入任何数据。")
+        intro.setWordWrap(True)
+        layout = QVBoxLayout(page)
+        layout.addWidget(intro)
+        layout.addLayout(row)
+        layout.addWidget(self.check_button)
+        layout.addStretch(1)
+        return page
+
+    def _review_page(self) -> QWidget:
+        page = QWidget()
+        self.summary = QPlainTextEdit()
+        self.summary.setReadOnly(True)
+        self.summary.setMaximumHeight(150)
+        self.sheet_filter = QComboBox()
+        self.code_filter = QComboBox()
+        self.sheet_filter.currentIndexChanged.connect(lambda _i: self._fill_errors())
+        self.code_filter.currentIndexChanged.connect(lambda _i: self._fill_errors())
+        filters = QHBoxLayout()
+        filters.addWidget(QLabel("按工作表："))
+        filters.addWidget(self.sheet_filter, 1)
+        filters.addWidget(QLabel("按错误代码："))
+        filters.addWidget(self.code_filter, 1)
+        self.errors_table = QTableWidget(0, len(self.ERROR_HEADERS))
+        self.errors_table.setObjectName("import_errors")
+        self.errors_table.setHorizontalHeaderLabels(list(self.ERROR_HEADERS))
+        self.errors_table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.errors_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.verdict = QLabel()
+        self.verdict.setWordWrap(True)
+        self.annotate_button = QPushButton("保存标注副本（错误单元格标红，便于修改后重新导入）…")
+        self.annotate_button.clicked.connect(self.choose_annotated_path)
+        again = QPushButton("重新选择文件")
+        again.clicked.connect(self.restart)
+        self.import_button = QPushButton("正式导入")
+        self.import_button.setObjectName("confirm_import")
+        self.import_button.clicked.connect(self.confirm_import)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.annotate_button)
+        buttons.addStretch(1)
+        buttons.addWidget(again)
+        buttons.addWidget(self.import_button)
+        layout = QVBoxLayout(page)
+        layout.addWidget(self.verdict)
+        layout.addWidget(self.summary)
+        layout.addLayout(filters)
+        layout.addWidget(self.errors_table, 1)
+        self.notice = QLabel()
+        self.notice.setWordWrap(True)
+        layout.addWidget(self.notice)
+        layout.addLayout(buttons)
+        return page
+
+    def _done_page(self) -> QWidget:
+        page = QWidget()
+        self.result_label = QLabel()
+        self.result_label.setWordWrap(True)
+        self.result_text = QPlainTextEdit()
+        self.result_text.setReadOnly(True)
+        close = QPushButton("完成")
+        close.clicked.connect(self.accept)
+        layout = QVBoxLayout(page)
+        layout.addWidget(self.result_label)
+        layout.addWidget(self.result_text, 1)
+        layout.addWidget(close)
+        return page
+
+    # ----- steps ---------------------------------------------------------------
+    def browse(self) -> None:
+        chosen = choose_open_file(self, "选择要导入的文件", self.ctx.settings)
+        if chosen is not None:
+            self.set_file(chosen)
+
+    def set_file(self, path: Path) -> None:
+        self.path = Path(path)
+        self.file_edit.setText(str(self.path))
+        self.check_button.setEnabled(True)
+
+    def restart(self) -> None:
+        self.report = None
+        self.notice.clear()
+        self.stage = "choose"
+        self.stack.setCurrentIndex(0)
+
+    def _run(self, dry_run: bool) -> Job:
+        path, db, actor, specs = self.path, self.ctx.db, self.ctx.actor, self.specs
+        assert path is not None
+
+        def work(progress: ProgressFn, cancel: CancelFn) -> ImportReport:
+            return run_import(db, path, specs, dry_run=dry_run, actor=actor, progress=progress, cancel=cancel)
+
+        title = "正在检查文件……" if dry_run else "正在导入……"
+        self.job = Job(self, title, work, on_success=self._checked if dry_run else self._imported,
+                       on_failure=self._failed)
+        self.job.finished.connect(self._job_ended)
+        return self.job.start()
+
+    def start_dry_run(self) -> None:
+        self.stage = "checking"
+        self._run(dry_run=True)
+
+    def _job_ended(self) -> None:
+        if self.job is not None and self.job.was_cancelled:
+            self.stage = "review" if self.report else "choose"
+
+    def _failed(self, message: str) -> None:
+        self.stage = "review" if self.report else "choose"
+        QMessageBox.warning(self, "无法完成", message)
+
+    def _checked(self, report: ImportReport) -> None:
+        self.report = report
+        self.stage = "review"
+        self.summary.setPlainText(self._summary(report))
+        if report.accepted:
+            self.verdict.setStyleSheet("")
+            self.verdict.setText("检查通过。点“正式导入”写入数据库（导入前自动备份）。")
+        else:
+            self.verdict.setStyleSheet(ERROR_STYLE)
+            self.verdict.setText(f"发现 {len(report.errors)} 处错误，本文件不能导入，数据库没有任何改动。"
+                                 "请按下表逐条修改后重新选择文件；可保存标注副本，在其中直接修改。")
+        self.import_button.setEnabled(report.accepted)
+        self.annotate_button.setEnabled(bool(report.errors) and any(i.sheet for i in report.errors))
+        self._fill_filters(report.errors)
+        self._fill_errors()
+        self.stack.setCurrentIndex(1)
+
+    @staticmethod
+    def _summary(report: ImportReport) -> str:
+        """Counts per sheet and every warning; the errors are in the table below."""
+        lines = [f"文件：{report.file_name}"]
+        for name, counts in report.sheets.items():
+            lines.append(f"  {name}：新增 {counts.created}，更新 {counts.updated}，不变 {counts.unchanged}，"
+                         f"错误 {counts.errors}")
+        if report.warnings:
+            lines.append(f"提示 {len(report.warnings)} 条（不影响导入）：")
+            lines.extend(f"  {w.where() + '：' if w.where() else ''}{w.message}" for w in report.warnings)
+        return "\n".join(lines)
+
+    def _fill_filters(self, issues: list[Issue]) -> None:
+        for combo, values in ((self.sheet_filter, sorted({i.sheet for i in issues if i.sheet})),
+                              (self.code_filter, sorted({i.code for i in issues}))):
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItem(ALL, None)
+            for value in values:
+                combo.addItem(value, value)
+            combo.blockSignals(False)
+
+    def shown_errors(self) -> list[Issue]:
+        if self.report is None:
+            return []
+        sheet, code = self.sheet_filter.currentData(), self.code_filter.currentData()
+        chosen = [i for i in self.report.errors if (sheet is None or i.sheet == sheet) and (code is None or i.code == code)]
+        return sorted(chosen, key=lambda i: (i.sheet, i.row, i.col_index if i.col_index is not None else -1))
+
+    def _fill_errors(self) -> None:
+        issues = self.shown_errors()
+        self.errors_table.setRowCount(len(issues))
+        for r, issue in enumerate(issues):
+            for c, value in enumerate((issue.sheet, str(issue.row or ""), issue.column, issue.code, issue.message)):
+                item = QTableWidgetItem(value)
+                item.setToolTip(value)  # long messages are cut off in the cell
+                self.errors_table.setItem(r, c, item)
+        self.errors_table.resizeColumnsToContents()
+
+    def choose_annotated_path(self) -> None:
+        assert self.path is not None
+        target = choose_save_file(self, "保存标注副本", self.ctx.settings, f"{self.path.stem}（错误标注）.xlsx")
+        if target is not None:
+            self.save_annotated(target)
+
+    def save_annotated(self, target: Path) -> Path:
+        assert self.path is not None and self.report is not None
+        saved = write_annotated(self.path, self.report, target)
+        self.notice.setText(f"标注副本已保存：{saved}（错误单元格已标红，最后一列为“错误原因”）")
+        return saved
+
+    def confirm_import(self) -> None:
+        if self.report is None or not self.report.accepted:
+            return
+        self.stage = "importing"
+        self._run(dry_run=False)
+
+    def _imported(self, report: ImportReport) -> None:
+        self.report = report
+        self.stage = "done"
+        if report.accepted:
+            totals = report.totals()
+            self.result_label.setText(f"导入完成：新增 {totals.created} 条，更新 {totals.updated} 条，"
+                                      f"不变 {totals.unchanged} 条。")
+            self.imported.emit(report)
+        else:
+            self.result_label.setStyleSheet(ERROR_STYLE)
+            self.result_label.setText("导入未完成：文件在检查后发生了变化或与现有数据冲突，数据库没有任何改动。")
+        self.result_text.setPlainText(report.summary_text())
+        self.stack.setCurrentIndex(2)

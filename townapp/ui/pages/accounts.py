@@ -1,0 +1,221 @@
+"""账号管理 (users, passwords) and 备份与恢复 (backup now, to a USB stick, restore) pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
+
+from townapp import config
+from townapp.accounts.dto import UserDTO
+from townapp.accounts.service import AccountService
+from townapp.core.actor import ROLE_ADMIN
+from townapp.core.errors import DomainError
+from townapp.db import open_database
+from townapp.db.backup import backup_and_rotate, backup_database, list_backups, restore_database
+from townapp.db.base import utcnow
+from townapp.ui.context import AppContext
+from townapp.ui.forms.accounts import ResetPasswordDialog, UserDialog
+from townapp.ui.login import ChangePasswordDialog
+from townapp.ui.pages.base import Page
+
+
+def create_pages(ctx: AppContext) -> list[Page]:
+    """Everyone gets their own account page; the administrator also manages backups."""
+    pages: list[Page] = [AccountsPage(ctx)]
+    if ctx.actor.role == ROLE_ADMIN:
+        pages.append(BackupPage(ctx))
+    return pages
+
+
+def _button(text: str, name: str) -> QPushButton:
+    button = QPushButton(text)
+    button.setObjectName(name)
+    return button
+
+
+def _table(headers: tuple[str, ...], name: str) -> QTableWidget:
+    table = QTableWidget(0, len(headers))
+    table.setObjectName(name)
+    table.setHorizontalHeaderLabels(list(headers))
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.horizontalHeader().setSectionResizeMode(len(headers) - 1, QHeaderView.ResizeMode.Stretch)
+    table.verticalHeader().setVisible(False)
+    return table
+
+
+class AccountsPage(Page):
+    title = "账号管理"
+    HEADERS = ("用户名", "姓名", "角色", "所属村/社区", "状态")
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.accounts = AccountService(ctx.db, ctx.actor)
+        self.is_admin = ctx.actor.role == ROLE_ADMIN
+        self.users: list[UserDTO] = []
+        me = QLabel(f"当前用户：{ctx.actor.username}（{ctx.actor.role}）")
+        change = _button("修改我的密码", "change_password")
+        change.clicked.connect(self.change_password)
+        top = QHBoxLayout()
+        top.addWidget(me)
+        top.addStretch(1)
+        top.addWidget(change)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        self.table = _table(self.HEADERS, "users")
+        if self.is_admin:
+            actions = QHBoxLayout()
+            for text, name, slot in (("新增账号", "add_user", self.add_user), ("修改", "edit_user", self.edit_user),
+                                     ("重置密码", "reset_password", self.reset_password)):
+                button = _button(text, name)
+                button.clicked.connect(slot)
+                actions.addWidget(button)
+            actions.addStretch(1)
+            layout.addLayout(actions)
+            layout.addWidget(self.table, 1)
+            self.table.doubleClicked.connect(lambda _index: self.edit_user())
+        else:
+            note = QLabel("账号由管理员新建和管理。忘记密码时请管理员重置。")
+            layout.addWidget(note)
+            layout.addStretch(1)
+            self.table.hide()
+
+    def refresh(self) -> None:
+        if not self.is_admin:
+            return
+        self.users = self.accounts.users()
+        self.table.setRowCount(len(self.users))
+        now = utcnow()
+        for r, u in enumerate(self.users):
+            state = "已停用" if not u.active else "已锁定" if u.locked_until and u.locked_until > now else "可用"
+            for c, value in enumerate((u.username, u.display_name, u.role, u.village_name, state)):
+                self.table.setItem(r, c, QTableWidgetItem(value))
+        self.table.resizeColumnsToContents()
+
+    def selected_user(self) -> UserDTO | None:
+        row = self.table.currentRow()
+        return self.users[row] if 0 <= row < len(self.users) else None
+
+    def change_password(self) -> None:
+        if ChangePasswordDialog(self.accounts, self).exec() == QDialog.DialogCode.Accepted:
+            QMessageBox.information(self, "已修改", "密码已修改，下次登录请使用新密码。")
+
+    def add_user(self) -> None:
+        if UserDialog(self.ctx, self.accounts, parent=self).exec() == QDialog.DialogCode.Accepted:
+            self.refresh()
+
+    def edit_user(self) -> None:
+        user = self.selected_user()
+        if user is None:
+            self.show_error("请先选中一个账号")
+            return
+        if UserDialog(self.ctx, self.accounts, user, parent=self).exec() == QDialog.DialogCode.Accepted:
+            self.refresh()
+
+    def reset_password(self) -> None:
+        user = self.selected_user()
+        if user is None:
+            self.show_error("请先选中一个账号")
+            return
+        if ResetPasswordDialog(self.accounts, user, self).exec() == QDialog.DialogCode.Accepted:
+            self.refresh()
+            QMessageBox.information(self, "已重置", f"{user.username} 的密码已重置，账号已解除锁定。")
+
+
+class BackupPage(Page):
+    title = "备份与恢复"
+    HEADERS = ("时间", "原因", "文件")
+    REASONS = {"startup": "启动时", "exit": "退出时", "periodic": "定时", "manual": "手动", "import": "导入前",
+               "migration": "升级前", "before-restore": "恢复前", "copy": "复制"}
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.table = _table(self.HEADERS, "backups")
+        self.backups: list = []
+        intro = QLabel(f"备份保存在数据文件夹：{config.backup_dir()}\n启动、退出、导入前和有修改时每 30 分钟自动备份；"
+                       "保留最近 7 天每天一份、4 周每周一份、12 个月每月一份。")
+        intro.setWordWrap(True)
+        actions = QHBoxLayout()
+        for text, name, slot in (("立即备份", "backup_now", self.backup_now),
+                                 ("备份到U盘或其他文件夹…", "backup_to_folder", self.backup_to_folder),
+                                 ("用选中的备份恢复", "restore_selected", self.restore_selected),
+                                 ("从文件恢复…", "restore_from_file", self.restore_from_file)):
+            button = _button(text, name)
+            button.clicked.connect(slot)
+            actions.addWidget(button)
+        actions.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(actions)
+        layout.addWidget(self.table, 1)
+
+    def refresh(self) -> None:
+        self.backups = list(reversed(list_backups(config.backup_dir(), self.ctx.db.path.stem)))
+        self.table.setRowCount(len(self.backups))
+        for r, b in enumerate(self.backups):
+            for c, value in enumerate((b.at.strftime("%Y-%m-%d %H:%M:%S"), self.REASONS.get(b.reason, b.reason),
+                                       b.path.name)):
+                self.table.setItem(r, c, QTableWidgetItem(value))
+        self.table.resizeColumnsToContents()
+
+    def backup_now(self) -> None:
+        try:
+            target = backup_and_rotate(self.ctx.db.path, "manual")
+        except DomainError as exc:
+            self.show_error(exc)
+            return
+        self.refresh()
+        QMessageBox.information(self, "已备份", f"已备份到：\n{target}")
+
+    def backup_to_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "选择备份到的文件夹（如U盘）")
+        if not folder:
+            return
+        try:
+            target = backup_database(self.ctx.db.path, Path(folder), "copy")
+        except DomainError as exc:
+            self.show_error(exc)
+            return
+        QMessageBox.information(self, "已备份", f"已备份并校验：\n{target}")
+
+    def restore_selected(self) -> None:
+        row = self.table.currentRow()
+        if not 0 <= row < len(self.backups):
+            self.show_error("请先选中一份备份")
+            return
+        self.restore_from(self.backups[row].path)
+
+    def restore_from_file(self) -> None:
+        name, _filter = QFileDialog.getOpenFileName(self, "选择备份文件", "", "数据库备份 (*.db);;所有文件 (*)")
+        if name:
+            self.restore_from(Path(name))
+
+    def restore_from(self, source: Path) -> None:
+        if not self.confirm(f"用这份备份替换当前的全部数据吗？\n{source.name}\n\n恢复前会先自动备份当前数据。"):
+            return
+        try:
+            result = restore_database(self.ctx.db.path, source)
+            open_database(self.ctx.db.path).dispose()  # an older backup's schema is brought up to date
+        except DomainError as exc:
+            self.show_error(exc)
+            return
+        self.refresh()
+        self.data_changed.emit()
+        QMessageBox.information(self, "已恢复", f"已从 {source.name} 恢复。\n恢复前的数据已备份到：\n"
+                                f"{result.previous_state}")

@@ -1,0 +1,659 @@
+"""星级评定: rounds, the score sheet per stage (keyboard entry, paste from Excel, live level), hand-over,
+公示 and objections, 定级/解锁, level history, the distribution chart and the workbooks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QGuiApplication, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemDelegate,
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from townapp.core.errors import DomainError, FieldProblem, ValidationFailed
+from townapp.evaluations.dto import EntryInput, RoundDTO, SheetRow
+from townapp.evaluations.publicity import write_publicity_pdf, write_publicity_xlsx
+from townapp.evaluations.schemes import Scheme, vocabulary
+from townapp.evaluations.service import EvaluationService
+from townapp.evaluations.sheets import import_stage_workbook, write_stage_workbook
+from townapp.ui.context import AppContext
+from townapp.ui.forms.evaluations import (
+    ChartDialog,
+    HandOverDialog,
+    HistoryDialog,
+    NewRoundDialog,
+    ObjectionsDialog,
+    ReasonDialog,
+    SchemeDialog,
+)
+from townapp.ui.pages.base import Page
+
+Index = QModelIndex | QPersistentModelIndex
+_LOCKED_BG = QColor("#f2f2f2")
+_VETO_FG = QColor("#c62828")
+
+
+def _wrap(text: str, width: int = 6) -> str:
+    """Long Chinese headers in lines of ``width`` characters, so narrow columns still show all of them."""
+    return "\n".join(text[i:i + width] for i in range(0, len(text), width))
+
+
+def create_pages(ctx: AppContext) -> list[Page]:
+    return [EvaluationsPage(ctx)]
+
+
+class _Column:
+    """One score-sheet column: what it shows and, if editable, how a typed value becomes part of the entry."""
+
+    def __init__(self, kind: str, key: str, header: str, width: int = 80) -> None:
+        self.kind, self.key, self.header, self.width = kind, key, header, width
+
+
+class ScoreModel(QAbstractTableModel):
+    """Targets as rows, the scheme's inputs, indicators and negative items as columns; saved cell by cell."""
+
+    failed = Signal(str)
+    saved = Signal()
+
+    def __init__(self, service: EvaluationService, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.rnd: RoundDTO | None = None
+        self.stage = ""
+        self.rows: list[SheetRow] = []
+        self.columns: list[_Column] = []
+        self.editable = False
+        self.publicity_change = False
+
+    # ----- loading -------------------------------------------------------------
+    def load(self, rnd: RoundDTO, stage: str, village_id: int | None) -> None:
+        self.beginResetModel()
+        self.rnd, self.stage = rnd, stage
+        scheme = rnd.scheme
+        self.publicity_change = (not rnd.locked and rnd.current_stage.is_publicity
+                                 and stage == self._correction_stage(rnd))
+        self.editable = not rnd.locked and (stage == rnd.stage or self.publicity_change)
+        self.rows = self.service.sheet(rnd.id, stage, village_id)
+        measure = {"stars": "星数", "score": "得分", "checks": "达标项"}[scheme.measure]
+        # the live level sits right after the target, so it is on screen whatever column is being typed
+        cols = [_Column("info", "village", "村/社区", 80), _Column("info", "code", "编号", 64),
+                _Column("info", "label", "对象", 72), _Column("info", "level", "当前等级", 64),
+                _Column("info", "measure", measure, 56)]
+        cols += [_Column("input", spec.key, _wrap(spec.name, 5), 84) for spec in scheme.inputs]
+        if scheme.rollup is not None:
+            cols.append(_Column("info", "rollup", _wrap(scheme.rollup.label, 4), 72))
+        width = 64 if scheme.measure == "stars" else 72
+        cols += [_Column("score", i.code, _wrap(i.name, 4) + (f"\n({i.max}分)" if scheme.measure == "score" else ""), width)
+                 for i in scheme.indicators]
+        cols += [_Column("negative", n.code, _wrap(n.name, 5) + f"\n（{'否决' if n.effect == 'veto' else '限' + (n.cap or '')}）",
+                         84) for n in scheme.negatives]
+        cols += [_Column("comment", "comment", "意见", 140), _Column("info", "stage_level", "本环节等级", 72),
+                 _Column("info", "reasons", "说明", 260)]
+        self.columns = cols
+        self.endResetModel()
+
+    @staticmethod
+    def _correction_stage(rnd: RoundDTO) -> str | None:
+        index = rnd.scheme.stage_index(rnd.stage)
+        return next((st.key for st in reversed(rnd.scheme.stages[:index]) if not st.is_publicity), None)
+
+    @property
+    def scheme(self) -> Scheme:
+        assert self.rnd is not None
+        return self.rnd.scheme
+
+    # ----- Qt model --------------------------------------------------------------
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self.columns)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Horizontal:
+            return self.columns[section].header if 0 <= section < len(self.columns) else None
+        return str(section + 1)
+
+    def _checkable(self, column: _Column) -> bool:
+        return column.kind == "negative" or (column.kind == "score" and self.scheme.measure in ("stars", "checks"))
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        column = self.columns[index.column()]
+        if not self.editable or column.kind == "info":
+            return base
+        if self._checkable(column):
+            return base | Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEditable
+        return base | Qt.ItemFlag.ItemIsEditable
+
+    def display(self, row: SheetRow, column: _Column) -> str:
+        if column.kind == "info":
+            if column.key == "measure":
+                return "" if row.measure is None else f"{row.measure.normalize():f}"
+            if column.key == "rollup":
+                return "" if row.rollup is None else f"{row.rollup:f}"
+            if column.key == "stage_level":
+                return row.stage_level or ""
+            if column.key == "reasons":
+                missing = f"未填：{'、'.join(row.missing[:4])}" if row.missing else ""
+                return "；".join(x for x in (row.reasons, missing) if x)
+            return str(getattr(row, column.key) or "")
+        if column.kind == "input":
+            value = row.inputs.get(column.key)
+            return "" if value is None else str(value)
+        if column.kind == "score":
+            value = row.scores.get(column.key)
+            if value is None:
+                return ""
+            if self.scheme.measure == "stars":
+                stars = vocabulary()["star_values"]
+                return stars["earned"] if value else stars["not_earned"]
+            if self.scheme.measure == "checks":
+                checks = vocabulary()["check_values"]
+                return checks["passed"] if value else checks["failed"]
+            return f"{value:f}"
+        if column.kind == "negative":
+            return row.negatives.get(column.key, "")
+        return row.comment
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row, column = self.rows[index.row()], self.columns[index.column()]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
+            if role == Qt.ItemDataRole.EditRole and self._checkable(column) and column.kind == "score":
+                value = row.scores.get(column.key)
+                return "" if value is None else str(int(value))
+            return self.display(row, column)
+        if role == Qt.ItemDataRole.CheckStateRole and self._checkable(column):
+            on = (row.scores.get(column.key) == 1) if column.kind == "score" else column.key in row.negatives
+            return Qt.CheckState.Checked if on else Qt.CheckState.Unchecked
+        if role == Qt.ItemDataRole.TextAlignmentRole and column.kind in ("score", "info") and column.key != "reasons":
+            return int(Qt.AlignmentFlag.AlignCenter)
+        if role == Qt.ItemDataRole.BackgroundRole and (not self.editable or column.kind == "info"):
+            return QBrush(_LOCKED_BG)
+        if role == Qt.ItemDataRole.ForegroundRole and column.key in ("level", "reasons") and (
+                row.rank == 0 and row.entered):
+            return QBrush(_VETO_FG)
+        if role == Qt.ItemDataRole.ToolTipRole and column.key == "reasons":
+            return self.display(row, column)
+        return None
+
+    # ----- editing ---------------------------------------------------------------------
+    def _parse(self, column: _Column, value: Any) -> tuple[str, Any]:
+        """(what changes, the new value) for a typed or pasted cell; raises ValueError with a Chinese message."""
+        text = str(value if value is not None else "").strip()
+        if column.kind == "score":
+            if self.scheme.measure in ("stars", "checks"):
+                earned = {"1", "★", "√", "是", "达标", "✓"}
+                if text == "":
+                    return "score", None
+                if text in earned or text == str(Qt.CheckState.Checked.value):
+                    return "score", Decimal(1)
+                if text in {"0", "☆", "×", "否", "未达标"}:
+                    return "score", Decimal(0)
+                raise ValueError(f"“{column.header.splitlines()[0]}”请填 1（得星/达标）或 0")
+            if text == "":
+                return "score", None
+            try:
+                return "score", Decimal(text)
+            except InvalidOperation:
+                raise ValueError(f"“{column.header.splitlines()[0]}”应填数字，现为“{text}”") from None
+        if column.kind == "negative":
+            return "negative", None if text in ("", "0", "否", "无") else ("" if text in ("1", "是", "√") else text)
+        if column.kind == "input":
+            return "input", text or None
+        return "comment", text
+
+    def entry_for(self, row: SheetRow, changes: list[tuple[_Column, Any]]) -> EntryInput:
+        scores: dict[str, Decimal | None] = dict(row.scores)
+        negatives = dict(row.negatives)
+        inputs: dict[str, Any] = {k: (v if isinstance(v, str) else str(v)) for k, v in row.inputs.items()}
+        comment = row.comment
+        for column, value in changes:
+            what, parsed = self._parse(column, value)
+            if what == "score":
+                scores[column.key] = parsed
+            elif what == "negative":
+                if parsed is None:
+                    negatives.pop(column.key, None)
+                else:
+                    negatives[column.key] = parsed
+            elif what == "input":
+                inputs[column.key] = parsed
+            else:
+                comment = parsed
+        return EntryInput(row.target_id, self.stage, scores, negatives, comment, inputs)
+
+    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
+        if not index.isValid() or not self.editable:
+            return False
+        column = self.columns[index.column()]
+        if role == Qt.ItemDataRole.CheckStateRole:
+            value = "1" if Qt.CheckState(value) == Qt.CheckState.Checked else "0"
+        elif role != Qt.ItemDataRole.EditRole:
+            return False
+        return self.apply({index.row(): [(column, value)]})
+
+    def apply(self, changes: dict[int, list[tuple[_Column, Any]]]) -> bool:
+        """Save the changed rows in one go; the rows come back with their new levels."""
+        try:
+            entries = [self.entry_for(self.rows[r], cells) for r, cells in sorted(changes.items())]
+            saved = self.service.save_entries(entries, publicity_change=self.publicity_change)
+        except ValueError as exc:
+            self.failed.emit(str(exc))
+            return False
+        except ValidationFailed as exc:
+            self.failed.emit("\n".join(p.message for p in exc.problems))
+            return False
+        except DomainError as exc:
+            self.failed.emit(exc.message)
+            return False
+        fresh = {r.target_id: r for r in saved}
+        for number, row in enumerate(self.rows):
+            if row.target_id in fresh:
+                self.rows[number] = fresh[row.target_id]
+                self.dataChanged.emit(self.index(number, 0), self.index(number, len(self.columns) - 1))
+        self.saved.emit()
+        return True
+
+    def paste(self, top: int, left: int, text: str) -> bool:
+        """Tab-separated cells copied from Excel, pasted from (top, left) over the editable columns."""
+        if not self.editable:
+            self.failed.emit("这一环节现在不能编辑")
+            return False
+        changes: dict[int, list[tuple[_Column, Any]]] = {}
+        for r, line in enumerate(text.rstrip("\r\n").splitlines()):
+            row = top + r
+            if row >= len(self.rows):
+                break
+            for c, cell in enumerate(line.split("\t")):
+                col = left + c
+                if col < len(self.columns) and self.columns[col].kind != "info":
+                    changes.setdefault(row, []).append((self.columns[col], cell))
+        return bool(changes) and self.apply(changes)
+
+
+class ScoreView(QTableView):
+    """Enter moves down after an edit, Ctrl+V pastes a block from Excel/WPS."""
+
+    def closeEditor(self, editor: QWidget, hint: QAbstractItemDelegate.EndEditHint) -> None:  # noqa: N802
+        super().closeEditor(editor, hint)
+        if hint == QAbstractItemDelegate.EndEditHint.SubmitModelCache:
+            current = self.currentIndex()
+            below = current.siblingAtRow(current.row() + 1)
+            if below.isValid():
+                self.setCurrentIndex(below)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        model = self.model()
+        if event.matches(QKeySequence.StandardKey.Paste) and isinstance(model, ScoreModel):
+            current = self.currentIndex()
+            if current.isValid():
+                model.paste(current.row(), current.column(), QGuiApplication.clipboard().text())
+            return
+        super().keyPressEvent(event)
+
+
+def _button(text: str, slot: Callable[[], object], name: str) -> QPushButton:
+    button = QPushButton(text)
+    button.setObjectName(name)
+    button.clicked.connect(lambda _checked=False: slot())  # never hand ``checked`` to a slot's first parameter
+    return button
+
+
+class EvaluationsPage(Page):
+    title = "星级评定"
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.service = EvaluationService(ctx.db, ctx.actor)
+        self._synced = False
+        self.rnd: RoundDTO | None = None
+        self.round = QComboBox()
+        self.round.setObjectName("round")
+        self.round.setMinimumWidth(360)
+        self.stage = QComboBox()
+        self.stage.setObjectName("stage")
+        self.village = QComboBox()
+        self.village.setObjectName("village_filter")
+        self.info = QLabel()
+        self.info.setObjectName("round_info")
+        self.info.setWordWrap(True)
+        self.message = QLabel()
+        self.message.setObjectName("message")
+        self.message.setWordWrap(True)
+        self.model = ScoreModel(self.service, self)
+        self.model.failed.connect(self.show_error)
+        self.model.saved.connect(self._after_save)
+        self.view = ScoreView()
+        self.view.setObjectName("score_sheet")
+        self.view.setModel(self.model)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ContiguousSelection)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.AnyKeyPressed
+                                  | QAbstractItemView.EditTrigger.DoubleClicked
+                                  | QAbstractItemView.EditTrigger.EditKeyPressed)
+        self.view.verticalHeader().setDefaultSectionSize(24)
+        self.view.setWordWrap(False)
+
+        top = QHBoxLayout()
+        top.addWidget(QLabel("评定："))
+        top.addWidget(self.round, 3)
+        top.addWidget(_button("新建评定", self.new_round, "new_round"))
+        top.addWidget(_button("评定方案", self.open_schemes, "schemes"))
+        top.addStretch(1)
+        sheet_bar = QHBoxLayout()
+        sheet_bar.addWidget(QLabel("环节："))
+        sheet_bar.addWidget(self.stage, 1)
+        sheet_bar.addWidget(QLabel("村/社区："))
+        sheet_bar.addWidget(self.village, 1)
+        self.copy_button = _button("沿用上一环节", self.copy_previous, "copy_previous")
+        self.advance_button = _button("移交下一环节", self.advance, "advance")
+        self.objections_button = _button("公示异议", self.open_objections, "objections")
+        self.finalise_button = _button("定级", self.finalise, "finalise")
+        self.unlock_button = _button("解锁", self.unlock, "unlock")
+        for button in (self.copy_button, self.advance_button, self.objections_button, self.finalise_button,
+                       self.unlock_button):
+            sheet_bar.addWidget(button)
+        bottom = QHBoxLayout()
+        for text, slot, name in (("等级历史", self.show_history, "history"), ("撤销称号", self.revoke, "revoke"),
+                                 ("分布图", self.show_chart, "chart"),
+                                 ("导出填报工作簿", self.export_workbook, "export_workbook"),
+                                 ("导入填报工作簿", self.import_workbook, "import_workbook"),
+                                 ("公示名单PDF", self.export_pdf, "publicity_pdf"),
+                                 ("公示名单Excel", self.export_xlsx, "publicity_xlsx")):
+            bottom.addWidget(_button(text, slot, name))
+        bottom.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.info)
+        layout.addLayout(sheet_bar)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.message)
+        layout.addLayout(bottom)
+        self.round.currentIndexChanged.connect(lambda _i: self.show_round())
+        self.stage.currentIndexChanged.connect(lambda _i: self.reload_sheet())
+        self.village.currentIndexChanged.connect(lambda _i: self.reload_sheet())
+
+    # ----- loading ---------------------------------------------------------------------
+    def refresh(self) -> None:
+        if not self._synced:
+            self._synced = True
+            report = self.service.sync_schemes()
+            if report.refused:
+                self.show_error("以下评定方案文件有误，未载入：\n\n" + "\n\n".join(x.message for x in report.refused))
+        self.load_rounds(self.round.currentData())
+
+    def load_rounds(self, select: int | None = None) -> None:
+        self.round.blockSignals(True)
+        self.round.clear()
+        for row in self.service.rounds():
+            self.round.addItem(f"{row.name}（{row.stage_name}，{row.status}）", row.id)
+        index = self.round.findData(select) if select is not None else 0
+        self.round.setCurrentIndex(max(index, 0))
+        self.round.blockSignals(False)
+        self.show_round()
+
+    def show_round(self) -> None:
+        round_id = self.round.currentData()
+        self.rnd = None if round_id is None else self.service.round(round_id)
+        self.stage.blockSignals(True)
+        self.village.blockSignals(True)
+        self.stage.clear()
+        self.village.clear()
+        if self.rnd is not None:
+            scheme = self.rnd.scheme
+            current = self.rnd.stage
+            for st in scheme.score_stages:
+                self.stage.addItem(f"{st.name}（{st.actor}）" + ("·当前" if st.key == current else ""), st.key)
+            shown = current if not self.rnd.current_stage.is_publicity else ScoreModel._correction_stage(self.rnd)
+            self.stage.setCurrentIndex(max(self.stage.findData(shown), 0))
+            self.village.addItem("全部", None)
+            names = {v.id: v.name for v in self.ctx.registry.villages()}
+            for village_id in self.rnd.village_ids:
+                if village_id in names:
+                    self.village.addItem(names[village_id], village_id)
+        self.stage.blockSignals(False)
+        self.village.blockSignals(False)
+        self._describe()
+        self.reload_sheet()
+
+    def _describe(self) -> None:
+        rnd = self.rnd
+        if rnd is None:
+            self.info.setText("还没有评定。点“新建评定”选择方案和参评村开始。")
+            return
+        parts = [f"方案：{rnd.scheme.name}（第{rnd.scheme_version}版）", f"期间：{rnd.period_text}",
+                 f"当前环节：{rnd.stage_name}（{rnd.current_stage.actor}）", f"状态：{rnd.status}"]
+        if rnd.bodies:
+            parts.append(f"联评组织：{'、'.join(rnd.bodies)}")
+        if rnd.publicity_start:
+            parts.append(f"公示期：{rnd.publicity_start:%Y-%m-%d} 至 {rnd.publicity_end:%Y-%m-%d}")
+        if rnd.locked:
+            parts.append(f"已于 {rnd.finalised_on:%Y-%m-%d} 由 {rnd.finalised_by} 定级锁定")
+        self.info.setText("　".join(parts))
+        publicity = rnd.current_stage.is_publicity
+        self.copy_button.setEnabled(not rnd.locked and not publicity)
+        self.advance_button.setEnabled(not rnd.locked and rnd.scheme.stage_index(rnd.stage) < len(rnd.scheme.stages) - 1)
+        self.objections_button.setEnabled(publicity and not rnd.locked)
+        self.finalise_button.setEnabled(not rnd.locked)
+        self.unlock_button.setEnabled(rnd.locked)
+
+    def reload_sheet(self) -> None:
+        if self.rnd is None or self.stage.currentData() is None:
+            self.model.beginResetModel()
+            self.model.rows, self.model.columns = [], []
+            self.model.endResetModel()
+            return
+        self.model.load(self.rnd, self.stage.currentData(), self.village.currentData())
+        for number, column in enumerate(self.model.columns):
+            self.view.setColumnWidth(number, column.width)
+        for number in range(3):  # village, code and target: as wide as their text (12-digit codes, long names)
+            self.view.resizeColumnToContents(number)
+        lines = max((c.header.count("\n") + 1 for c in self.model.columns), default=1)
+        height = self.view.fontMetrics().lineSpacing() * lines + 12
+        self.view.horizontalHeader().setMinimumHeight(height)
+        self.view.horizontalHeader().setMaximumHeight(height)
+        self._count()
+
+    def _count(self) -> None:
+        rows = self.model.rows
+        entered = sum(1 for r in rows if r.entered)
+        rated = sum(1 for r in rows if r.rank > 0 and not r.revoked)
+        mode = "可编辑" if self.model.editable else "只读"
+        hint = "（公示期间仅可更正有待处理异议的对象）" if self.model.publicity_change else ""
+        self.message.setText(f"共 {len(rows)} 个对象，本环节已填 {entered} 个，当前评定出等级 {rated} 个。{mode}{hint}")
+
+    def _after_save(self) -> None:
+        self._count()
+        self.data_changed.emit()
+
+    def selected_row(self) -> SheetRow | None:
+        index = self.view.currentIndex()
+        return self.model.rows[index.row()] if index.isValid() and index.row() < len(self.model.rows) else None
+
+    def _try(self, action: Callable[[], object]) -> bool:
+        try:
+            action()
+        except ValidationFailed as exc:
+            self.show_error("\n".join(p.message for p in exc.problems))
+            return False
+        except DomainError as exc:
+            self.show_error(exc)
+            return False
+        return True
+
+    # ----- actions ---------------------------------------------------------------------
+    def new_round(self) -> None:
+        villages = [(v.id, v.name) for v in self.ctx.registry.villages()]
+        dialog = NewRoundDialog(self.service, villages, self)
+        if dialog.exec() == QDialog.DialogCode.Accepted and dialog.round_id is not None:
+            self.load_rounds(dialog.round_id)
+            self.data_changed.emit()
+
+    def open_schemes(self) -> None:
+        SchemeDialog(self.service, self).exec()
+
+    def copy_previous(self) -> None:
+        if self.rnd is None:
+            return
+        counted: list[int] = []
+        if self._try(lambda: counted.append(self.service.copy_previous_stage(self.rnd.id, self.village.currentData()))):
+            self.reload_sheet()
+            self.message.setText(f"已沿用上一环节的评分：{counted[0]} 个对象。" + self.message.text())
+
+    def advance(self) -> None:
+        if self.rnd is None:
+            return
+        scheme = self.rnd.scheme
+        index = scheme.stage_index(self.rnd.stage)
+        following = scheme.stages[index + 1] if index + 1 < len(scheme.stages) else None
+        dialog = HandOverDialog(self.service.stage_summary(self.rnd.id),
+                                following.days if following and following.is_publicity else None, self)
+        while dialog.exec() == QDialog.DialogCode.Accepted:
+            try:
+                start, end = dialog.start.date(), dialog.end.date()
+                self.service.advance_stage(self.rnd.id, publicity_start=start, publicity_end=end)
+            except ValidationFailed as exc:
+                dialog.error.show_problems(exc.problems)
+                continue
+            except (DomainError, ValueError) as exc:
+                dialog.error.show_problems([FieldProblem("", getattr(exc, "message", str(exc)))])
+                continue
+            self.load_rounds(self.rnd.id)
+            return
+
+    def open_objections(self) -> None:
+        if self.rnd is None:
+            return
+        row = self.selected_row()
+        targets = [(r.target_id, f"{r.village} {r.label}") for r in self.service.sheet(self.rnd.id)]
+        ObjectionsDialog(self.service, self.rnd, targets, self, row.target_id if row else None).exec()
+        self.load_rounds(self.rnd.id)
+
+    def finalise(self, as_of: dt.date | None = None) -> None:
+        if self.rnd is None or not self.confirm(f"定级后“{self.rnd.name}”将锁定，不能再修改。确定定级吗？"):
+            return
+        if self._try(lambda: self.service.finalise(self.rnd.id, as_of)):
+            self.load_rounds(self.rnd.id)
+            self.data_changed.emit()
+
+    def unlock(self) -> None:
+        if self.rnd is None:
+            return
+        dialog = ReasonDialog("解锁评定", f"解锁“{self.rnd.name}”需要填写理由，理由将记入操作日志。", self)
+        while dialog.exec() == QDialog.DialogCode.Accepted:
+            try:
+                self.service.unlock(self.rnd.id, dialog.reason.text())
+            except ValidationFailed as exc:
+                dialog.error.show_problems(exc.problems)
+                continue
+            except DomainError as exc:
+                dialog.error.show_problems([FieldProblem("", exc.message)])
+                continue
+            self.load_rounds(self.rnd.id)
+            return
+
+    def revoke(self) -> None:
+        row = self.selected_row()
+        if self.rnd is None or row is None:
+            self.show_error("请先在评分表中选择一个对象")
+            return
+        dialog = ReasonDialog("撤销称号", f"撤销 {row.village}{row.label} 的“{row.level}”，理由将记入操作日志。", self,
+                              with_date=True)
+        while dialog.exec() == QDialog.DialogCode.Accepted:
+            try:
+                self.service.revoke(row.target_id, dialog.reason.text(), dialog.date.date() or dt.date.today())
+            except ValidationFailed as exc:
+                dialog.error.show_problems(exc.problems)
+                continue
+            except (DomainError, ValueError) as exc:
+                dialog.error.show_problems([FieldProblem("", getattr(exc, "message", str(exc)))])
+                continue
+            self.reload_sheet()
+            return
+
+    def show_history(self) -> None:
+        row = self.selected_row()
+        if row is None:
+            self.show_error("请先在评分表中选择一个对象")
+            return
+        HistoryDialog(self.service, row.target_id, f"{row.village} {row.label}", self).exec()
+
+    def show_chart(self) -> None:
+        if self.rnd is not None:
+            ChartDialog(self.service, self.rnd.id, self).exec()
+
+    def _path(self, title: str, name: str, pattern: str, save: bool = True) -> Path | None:
+        folder = self.ctx.settings.get("evaluation_folder") or str(Path.home())
+        if save:
+            chosen, _ = QFileDialog.getSaveFileName(self, title, str(Path(folder) / name), pattern)
+        else:
+            chosen, _ = QFileDialog.getOpenFileName(self, title, folder, pattern)
+        if not chosen:
+            return None
+        self.ctx.settings.set("evaluation_folder", str(Path(chosen).parent))
+        return Path(chosen)
+
+    def export_workbook(self, path: Path | None = None) -> Path | None:
+        if self.rnd is None:
+            return None
+        village = self.village.currentData()
+        name = f"{self.rnd.name}_{self.rnd.stage_name}{'_' + self.village.currentText() if village else ''}.xlsx"
+        path = path or self._path("导出填报工作簿", name, "Excel 工作簿 (*.xlsx)")
+        if path and self._try(lambda: write_stage_workbook(self.service, self.rnd.id, path, village)):
+            self.message.setText(f"已导出填报工作簿：{path}")
+            return path
+        return None
+
+    def import_workbook(self, path: Path | None = None) -> None:
+        if self.rnd is None:
+            return
+        path = path or self._path("导入填报工作簿", "", "表格文件 (*.xlsx *.xlsm *.xls *.ods)", save=False)
+        if not path:
+            return
+        reports = []
+        if self._try(lambda: reports.append(import_stage_workbook(self.service, self.rnd.id, path))):
+            report = reports[0]
+            self.reload_sheet()
+            if report.accepted:
+                self.message.setText(f"已导入 {path.name}：" + report.summary_text(max_errors=0))
+                self.data_changed.emit()
+            else:
+                self.show_error(f"{path.name} 未导入（有错误，未做任何修改）：\n" + report.summary_text(max_errors=20))
+
+    def export_pdf(self, path: Path | None = None) -> Path | None:
+        if self.rnd is None:
+            return None
+        path = path or self._path("公示名单PDF", f"{self.rnd.name}公示名单.pdf", "PDF 文件 (*.pdf)")
+        if path and self._try(lambda: write_publicity_pdf(self.service, self.rnd.id, path)):
+            self.message.setText(f"已生成公示名单：{path}")
+            return path
+        return None
+
+    def export_xlsx(self, path: Path | None = None) -> Path | None:
+        if self.rnd is None:
+            return None
+        path = path or self._path("公示名单Excel", f"{self.rnd.name}公示名单.xlsx", "Excel 工作簿 (*.xlsx)")
+        if path and self._try(lambda: write_publicity_xlsx(self.service, self.rnd.id, path)):
+            self.message.setText(f"已生成公示名单：{path}")
+            return path
+        return None

@@ -1,0 +1,151 @@
+"""数据交换: import wizard, templates and sync packages for the county, and the log of both."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+)
+
+from townapp.core.errors import DomainError
+from townapp.core.progress import CancelFn, ProgressFn
+from townapp.exchange.history import export_history, import_history, log_template_export
+from townapp.exchange.package import PackageResult, write_package
+from townapp.exchange.spec import SheetSpec
+from townapp.exchange.template import write_template
+from townapp.sheets import all_sheet_specs
+from townapp.ui.context import AppContext
+from townapp.ui.forms.import_wizard import ImportWizard
+from townapp.ui.jobs import Job
+from townapp.ui.pages.base import Page
+from townapp.ui.widgets.files import choose_save_file
+
+
+def create_pages(ctx: AppContext) -> list[Page]:
+    return [ExchangePage(ctx)]
+
+
+def _table(headers: tuple[str, ...], name: str) -> QTableWidget:
+    table = QTableWidget(0, len(headers))
+    table.setObjectName(name)
+    table.setHorizontalHeaderLabels(list(headers))
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    table.horizontalHeader().setStretchLastSection(True)
+    return table
+
+
+class ExchangePage(Page):
+    title = "数据交换"
+    IMPORT_HEADERS = ("时间", "操作人", "文件", "结果", "新增", "更新", "不变", "错误")
+    EXPORT_HEADERS = ("时间", "操作人", "类型", "文件", "行数", "完整身份证号", "原因")
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.specs = all_sheet_specs()
+        self.last_package: PackageResult | None = None
+        buttons = QHBoxLayout()
+        for text, slot, name in (("导入 Excel 文件…", self.open_wizard, "open_import"),
+                                 ("导出空白导入模板…", self.choose_template_path, "export_template"),
+                                 ("导出报县同步数据包…", self.choose_package_path, "export_package")):
+            button = QPushButton(text)
+            button.setObjectName(name)
+            button.clicked.connect(slot)
+            buttons.addWidget(button)
+        self.template_scope = QComboBox()
+        self.template_scope.setObjectName("template_scope")
+        self.template_scope.addItem("模板含全部工作表", None)
+        for spec in self.specs:
+            self.template_scope.addItem(f"模板只含“{spec.title}”", spec.key)
+        buttons.insertWidget(2, self.template_scope)
+        buttons.addStretch(1)
+        note = QLabel("同步数据包含完整身份证号等个人信息，只用于报送县里；其他导出均已脱敏。"
+                      "文件先写到临时文件、核对无误后才改为正式文件名，拔出U盘也不会留下半个文件。")
+        note.setWordWrap(True)
+        self.imports = _table(self.IMPORT_HEADERS, "import_log")
+        self.exports = _table(self.EXPORT_HEADERS, "export_log")
+        tabs = QTabWidget()
+        tabs.addTab(self.imports, "导入记录")
+        tabs.addTab(self.exports, "导出记录")
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        layout.addWidget(note)
+        layout.addWidget(tabs, 1)
+
+    def refresh(self) -> None:
+        rows = import_history(self.ctx.db)
+        self.imports.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            values = (f"{row.at:%Y-%m-%d %H:%M}", row.username, row.file_name, row.status, row.created, row.updated,
+                      row.unchanged, row.errors)
+            for c, value in enumerate(values):
+                self.imports.setItem(r, c, QTableWidgetItem(str(value)))
+        exports = export_history(self.ctx.db)
+        self.exports.setRowCount(len(exports))
+        for r, row in enumerate(exports):
+            values = (f"{row.at:%Y-%m-%d %H:%M}", row.username, row.kind, row.file_name, row.rows,
+                      "是" if row.full_ids else "否", row.reason)
+            for c, value in enumerate(values):
+                self.exports.setItem(r, c, QTableWidgetItem(str(value)))
+
+    # ----- import ------------------------------------------------------------
+    def make_wizard(self) -> ImportWizard:
+        wizard = ImportWizard(self.ctx, self.specs, self)
+        wizard.imported.connect(lambda _report: self.data_changed.emit())
+        return wizard
+
+    def open_wizard(self) -> None:
+        self.make_wizard().exec()
+        self.refresh()
+
+    # ----- export ------------------------------------------------------------
+    def template_specs(self) -> list[SheetSpec]:
+        """All entities, or the one chosen beside the button (a village often needs just one sheet)."""
+        key = self.template_scope.currentData()
+        return [spec for spec in self.specs if key is None or spec.key == key]
+
+    def choose_template_path(self) -> None:
+        specs = self.template_specs()
+        name = "townapp导入模板.xlsx" if len(specs) > 1 else f"{specs[0].title}导入模板.xlsx"
+        target = choose_save_file(self, "导出空白导入模板", self.ctx.settings, name)
+        if target is not None:
+            self.export_template(target)
+
+    def export_template(self, target: Path) -> None:
+        try:
+            write_template(self.template_specs(), target)
+            log_template_export(self.ctx.db, self.ctx.actor, target)
+        except (DomainError, OSError) as exc:
+            self.show_error(exc if isinstance(exc, DomainError) else f"无法写入 {target}：{exc}")
+            return
+        self.refresh()
+
+    def choose_package_path(self) -> None:
+        name = f"{self.ctx.db.meta('root_name') or 'townapp'}同步数据包.xlsx"
+        target = choose_save_file(self, "导出报县同步数据包", self.ctx.settings, name)
+        if target is not None:
+            self.export_package(target)
+
+    def export_package(self, target: Path) -> Job:
+        db, specs, actor = self.ctx.db, self.specs, self.ctx.actor
+
+        def work(progress: ProgressFn, cancel: CancelFn) -> PackageResult:
+            return write_package(db, specs, target, actor=actor, progress=progress, cancel=cancel)
+
+        def done(result: PackageResult) -> None:
+            self.last_package = result
+            self.refresh()
+
+        return Job(self, "正在导出同步数据包……", work, on_success=done, on_failure=self.show_error).start()
