@@ -2,7 +2,7 @@
 
 Timed tests are flaky on shared machines, so each figure is a ratio to a floor
 measured right beside it on the same data (python-calamine + sqlite3 for the
-import, openpyxl write-only for the package, bare reportlab for certificates,
+import, XlsxWriter in constant-memory mode for the package, bare reportlab for certificates,
 a bare QApplication + QMainWindow for start-up). Every measurement runs in its
 own child process, so its peak memory is its own (read with ``os.wait4``).
 Targets are data: resources/bench/targets.json.
@@ -339,21 +339,6 @@ def _measure(name: str, db_path: Path, work: Path) -> tuple[float, float]:
     return json.loads(out.strip().splitlines()[-1])["seconds"], peak
 
 
-_BARE_START = """
-import sys, time
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QMainWindow
-app = QApplication(sys.argv)
-window = QMainWindow()
-window.resize(1200, 760)
-window.show()
-def report():
-    app.processEvents()
-    print("%s %.3f" % (MARKER, time.time()), flush=True)
-    app.quit()
-QTimer.singleShot(0, report)
-app.exec()
-"""
 
 
 def _time_to_window(command: list[str], env: dict[str, str], work: Path) -> tuple[float, float]:
@@ -368,12 +353,12 @@ def _time_to_window(command: list[str], env: dict[str, str], work: Path) -> tupl
 def _startup(db_path: Path, work: Path, repeats: int) -> tuple[float, float, float]:
     env = _env(work)
     ours, floor, peaks = [], [], []
-    bare = _BARE_START.replace("MARKER", repr(SHOWN_MARKER))
+    bare = str(config.resource("bench", "bare_start.py"))  # the floor: an empty window, nothing else
     for _ in range(repeats):
         seconds, peak = _time_to_window([sys.executable, "-m", "townapp", "--demo", "--db", str(db_path)], env, work)
         ours.append(seconds)
         peaks.append(peak)
-        floor.append(_time_to_window([sys.executable, "-c", bare], env, work)[0])
+        floor.append(_time_to_window([sys.executable, bare, SHOWN_MARKER], env, work)[0])
     return statistics.median(ours), statistics.median(floor), max(peaks)
 
 

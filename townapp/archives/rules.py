@@ -206,7 +206,9 @@ def check_rectification(year: int, score: Decimal | None, result: str | None, pa
         if rule.kind != "pass_mark" or score is None or result is None:
             continue
         expected = expected_result(score, pass_mark)
-        if result != expected:
+        # below the pass mark can never pass; at or above it a case may still fail on a veto
+        # (e.g. the acceptance scheme fails a village whose 不满意 share is over 50%, whatever its score)
+        if result == "通过" and expected != "通过":
             found.append(Violation(rule.id, rule.severity, rule.message.format(
                 year=year, score=score, pass_mark=pass_mark, expected=expected), ("result",)))
     return found

@@ -158,6 +158,11 @@ def candidates_in(s: Session, scheme: Scheme, village_ids: Sequence[int]) -> lis
     raise DomainError(f"不支持的评定对象：{scheme.target}")
 
 
+# scheme key → what the village archive records from its 定级 results
+ARCHIVE_FEEDS = {"weak_org_acceptance": "rectification", "village_creation": "creation_level",
+                 "village_org_star": "org_star"}
+
+
 class EvaluationService:
     """星级评定: one engine, many schemes."""
 
@@ -894,6 +899,47 @@ class EvaluationService:
             rnd.locked, rnd.status, rnd.finalised_on, rnd.finalised_by = True, "已定级", today, self.actor.username
             rated = sum(1 for t in targets if t.rank > 0)
             self._event(s, round_id, "定级", f"定级并锁定：{len(targets)} 个对象，{rated} 个评定了等级")
+            key, year = scheme.key, rnd.year
+            villages = {t.village_id for t in targets}
+        if key in ARCHIVE_FEEDS:
+            self._feed_archives(round_id, key, year, villages)
+
+    def _feed_archives(self, round_id: int, key: str, year: int, villages: set[int]) -> None:
+        """定级 results the village archive keeps: 软弱涣散 acceptance, creation level, organisation stars.
+
+        Each village's archive is its own record, so each is written in its own
+        transaction; one the archive refuses (its own rules) is noted in the round's log.
+        """
+        from townapp.archives.service import ArchiveService
+
+        archives = ArchiveService(self.db, self.actor)
+        with self.db.reader() as s:
+            names = dict(s.execute(select(m.Village.id, m.Village.name).where(m.Village.id.in_(villages))).all())
+        notes: list[str] = []
+        for village_id, result in sorted(self.village_results(key, year).items()):
+            if village_id not in villages:
+                continue
+            name = names.get(village_id, str(village_id))
+            try:
+                if ARCHIVE_FEEDS[key] == "rectification":
+                    case = next((c for c in archives.rectifications(village_id) if c.year == year), None)
+                    if case is None:
+                        notes.append(f"{name}：{year}年一村一档中没有软弱涣散认定记录，未写入验收结果")
+                        continue
+                    case.score, case.accepted_on = result.measure, result.decided_on
+                    case.result = "通过" if result.passed else "未通过"
+                    archives.save_rectification(village_id, case)
+                else:
+                    data = archives.year(village_id, year)
+                    field = ARCHIVE_FEEDS[key]
+                    data.values[field] = (result.level if result.passed else None) if field == "creation_level" \
+                        else result.rank
+                    archives.save_year(data)
+            except ValidationFailed as exc:
+                notes.append(f"{name}：一村一档未接受（{exc.message}）")
+        with self.db.unit_of_work(self.actor) as s:
+            detail = "定级结果已写入一村一档" + ("；" + "；".join(notes) if notes else "")
+            self._event(s, round_id, "写入一村一档", detail)
 
     def unlock(self, round_id: int, reason: str) -> None:
         """Unlocking needs a reason; it is written to the audit log with the change."""
