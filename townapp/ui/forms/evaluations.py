@@ -32,16 +32,7 @@ from townapp.evaluations.dto import ObjectionInput, RoundDTO, RoundInput, StageS
 from townapp.evaluations.publicity import distribution_figure
 from townapp.evaluations.schemes import SchemeError, period_label, target_label, vocabulary
 from townapp.evaluations.service import PERIOD_COUNT, EvaluationService
-from townapp.ui.widgets.fields import DateField, ErrorLabel
-
-
-def _buttons(dialog: QDialog, ok_text: str = "确定") -> QDialogButtonBox:
-    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-    buttons.button(QDialogButtonBox.StandardButton.Ok).setText(ok_text)
-    buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
-    buttons.accepted.connect(dialog.accept)
-    buttons.rejected.connect(dialog.reject)
-    return buttons
+from townapp.ui.widgets.fields import DateField, ErrorLabel, ok_cancel
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> QTableWidget:
@@ -99,7 +90,7 @@ class NewRoundDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.error)
-        buttons = _buttons(self, "新建")
+        buttons = ok_cancel(self, "新建")
         buttons.accepted.disconnect()
         buttons.accepted.connect(self.create)
         layout.addWidget(buttons)
@@ -173,7 +164,7 @@ class HandOverDialog(QDialog):
             layout.addLayout(form)
         self.error = ErrorLabel()
         layout.addWidget(self.error)
-        layout.addWidget(_buttons(self, "移交"))
+        layout.addWidget(ok_cancel(self, "移交"))
 
 
 class ReasonDialog(QDialog):
@@ -195,7 +186,7 @@ class ReasonDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.error)
-        layout.addWidget(_buttons(self))
+        layout.addWidget(ok_cancel(self))
         self.resize(420, 160)
 
 

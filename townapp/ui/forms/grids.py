@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
@@ -41,20 +40,13 @@ from townapp.grids.printable import yuan_text
 from townapp.grids.scheme import PointsError, Scheme, format_points, parse_points, structure, vocab
 from townapp.grids.service import GridService
 from townapp.grids.subsidy import check_scores, competition_ranks, subsidy_for, total_tenths
-from townapp.ui.widgets.fields import DateField, ErrorLabel, fill_combo, select_data
+from townapp.ui.widgets.fields import DateField, ErrorLabel, fill_combo, ok_cancel, select_data
 
 _ERROR = QBrush(QColor("#ffcdd2"))
 _READONLY = QBrush(QColor("#f3f3f3"))
 _CHANGED = QBrush(QColor("#fff8e1"))
 _PLAIN = QBrush(QColor("white"))
 
-
-def _ok_cancel(dialog: QDialog, ok_text: str = "保存") -> QDialogButtonBox:
-    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-    buttons.button(QDialogButtonBox.StandardButton.Ok).setText(ok_text)
-    buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
-    buttons.rejected.connect(dialog.reject)
-    return buttons
 
 
 class GridDialog(QDialog):
@@ -96,7 +88,7 @@ class GridDialog(QDialog):
                 box.addWidget(self.errors[key])
             form.addRow(label, box)
         self.level.currentIndexChanged.connect(lambda _i: self._fill_parents())
-        buttons = _ok_cancel(self)
+        buttons = ok_cancel(self, "保存")
         buttons.accepted.connect(self.save)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -188,7 +180,7 @@ class MemberDialog(QDialog):
         form.addRow("专兼职", self.duty)
         form.addRow("任职日期", self.started_on)
         form.addRow("联系电话", self.phone)
-        buttons = _ok_cancel(self)
+        buttons = ok_cancel(self, "保存")
         buttons.accepted.connect(self.save)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("查找人员（须已在“人员/党员”中登记）："))
@@ -288,7 +280,7 @@ class AssignDialog(QDialog):
         form = QFormLayout()
         form.addRow("划入微网格", self.target)
         form.addRow("划入日期", self.on)
-        buttons = _ok_cancel(self, "划入")
+        buttons = ok_cancel(self, "划入")
         buttons.accepted.connect(self.save)
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
@@ -362,7 +354,7 @@ class ReasonDialog(QDialog):
         self.setWindowTitle(title)
         self.reason = QLineEdit()
         self.reason.setObjectName("reason")
-        buttons = _ok_cancel(self, "确定")
+        buttons = ok_cancel(self, "确定")
         buttons.accepted.connect(self._accept)
         self.message = ErrorLabel()
         layout = QVBoxLayout(self)

@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -31,16 +30,7 @@ from townapp.core.errors import DomainError, FieldProblem, ValidationFailed
 from townapp.points.dto import MeetingProposal, RecordInput, RecordRow, StoreItemDTO, StoreItemInput
 from townapp.points.rules import format_points
 from townapp.points.service import PointsService
-from townapp.ui.widgets.fields import DateField, ErrorLabel
-
-
-def ok_cancel(dialog: QDialog, ok_text: str = "确定") -> QDialogButtonBox:
-    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-    buttons.button(QDialogButtonBox.StandardButton.Ok).setText(ok_text)
-    buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
-    buttons.accepted.connect(dialog.accept)
-    buttons.rejected.connect(dialog.reject)
-    return buttons
+from townapp.ui.widgets.fields import DateField, ErrorLabel, ok_cancel
 
 
 def fill_table(table: QTableWidget, headers: Sequence[str], rows: Sequence[Sequence[object]], *,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QLabel, QLineEdit, QWidget
 
 from townapp.core.dates import DateParseError, parse_date
 from townapp.core.errors import FieldProblem
@@ -72,3 +72,13 @@ def fill_combo(combo: QComboBox, values: list[str] | tuple[str, ...], *, blank: 
 def select_data(combo: QComboBox, value: object) -> None:
     index = combo.findData(value)
     combo.setCurrentIndex(max(index, 0))
+
+
+def ok_cancel(dialog: QDialog, ok_text: str = "确定") -> QDialogButtonBox:
+    """OK/取消 buttons wired to accept/reject, with Chinese labels whatever Qt's translation says."""
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+    buttons.button(QDialogButtonBox.StandardButton.Ok).setText(ok_text)
+    buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    return buttons
