@@ -1,14 +1,16 @@
-"""Shared fixtures: a migrated template database copied per test, data dir in tmp."""
+"""Shared fixtures: a migrated template database copied per test, demo databases built once, data dir in tmp."""
 
 from __future__ import annotations
 
 import shutil
 import sqlite3
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
 from townapp.db import Database, open_database
+from townapp.demo import build_demo
 from townapp.registry.service import RegistryService
 
 TOWNSHIP_CODE = "140821100"
@@ -55,6 +57,42 @@ def db(empty_db: Database) -> Database:
 @pytest.fixture
 def registry(db: Database) -> RegistryService:
     return RegistryService(db)
+
+
+@pytest.fixture(scope="session")
+def built_demo(migrated_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+    """``built_demo(scale, seed, modules=None)``: the demo database of that scale and seed, built once per
+    session (building takes seconds; copying it, milliseconds). Copy it; never write to it."""
+    built: dict[tuple, Path] = {}
+
+    def build(scale: str, seed: int, modules: Sequence[str] | None = None) -> Path:
+        key = (scale, seed, tuple(modules) if modules else None)
+        if key not in built:
+            path = tmp_path_factory.mktemp(f"demo-{scale}-{seed}") / "demo.db"
+            shutil.copyfile(migrated_template, path)
+            db = open_database(path)
+            build_demo(db, scale=scale, seed=seed, modules=modules)
+            db.dispose()
+            built[key] = path
+        return built[key]
+
+    return build
+
+
+@pytest.fixture
+def open_demo(built_demo: Callable[..., Path], tmp_path: Path) -> Iterator[Callable[..., Database]]:
+    """``open_demo(scale, seed)``: this test's own copy of that demo database, open; closed after the test."""
+    opened: list[Database] = []
+
+    def open_copy(scale: str, seed: int) -> Database:
+        path = tmp_path / f"demo-{scale}-{seed}.db"
+        shutil.copyfile(built_demo(scale, seed), path)
+        opened.append(open_database(path))
+        return opened[-1]
+
+    yield open_copy
+    for db in opened:
+        db.dispose()
 
 
 from tests.figures import pytest_terminal_summary  # noqa: E402,F401  (prints the safety figures)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,8 +11,7 @@ import pytest
 
 from townapp.archives.service import ArchiveService
 from townapp.core.idcard import make_id_number
-from townapp.db import Database, open_database
-from townapp.demo import build_demo
+from townapp.db import Database
 from townapp.registry.dto import PartyInput, PersonInput, VillageInput
 from townapp.registry.service import RegistryService
 
@@ -51,21 +50,13 @@ def archives(db: Database) -> ArchiveService:
     return ArchiveService(db)
 
 
-@pytest.fixture(scope="session")
-def small_demo(migrated_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The small demo township (3 villages) built once; tests copy it."""
-    path = tmp_path_factory.mktemp("archive-demo") / "demo.db"
-    shutil.copyfile(migrated_template, path)
-    db = open_database(path)
-    build_demo(db, scale="small", seed=5)
-    db.dispose()
-    return path
+@pytest.fixture
+def small_demo(built_demo: Callable[..., Path]) -> Path:
+    """The small demo township (3 villages, seed 5) as a file; copy it before changing it."""
+    return built_demo("small", seed=5)
 
 
 @pytest.fixture
-def demo_db(small_demo: Path, tmp_path: Path) -> Database:
-    path = tmp_path / "demo.db"
-    shutil.copyfile(small_demo, path)
-    db = open_database(path)
-    yield db
-    db.dispose()
+def demo_db(open_demo: Callable[..., Database]) -> Database:
+    """This test's own copy of the small demo township (3 villages, seed 5), open."""
+    return open_demo("small", seed=5)

@@ -10,7 +10,15 @@ import pytest
 from sqlalchemy import func, select
 
 from townapp.archives import models as a
-from townapp.archives.dto import AttendanceData, CommitmentData, MeetingData, RectificationData
+from townapp.archives.dto import (
+    AttendanceData,
+    CentreData,
+    CommitmentData,
+    MeetingData,
+    ProfileData,
+    RectificationData,
+    YearData,
+)
 from townapp.archives.service import ArchiveService, attachments_dir
 from townapp.core.actor import ROLE_READONLY, ROLE_VILLAGE, Actor
 from townapp.core.errors import PermissionDenied, ValidationFailed
@@ -145,6 +153,48 @@ def test_a_meetings_attachments_go_with_the_meeting(archives: ArchiveService, vi
     path = archives.attachment_path(attached.id)
     archives.delete_meeting(meeting_id)
     assert not path.exists() and archives.attachments(village.id) == []
+
+
+def test_a_rectifications_attachments_go_with_it_and_a_shared_file_stays(archives: ArchiveService, village: Village,
+                                                                        tmp_path: Path) -> None:
+    # GIVEN a 软弱涣散 case with a photo of its own and its acceptance report, the report also filed under the year
+    case_id = archives.save_rectification(village.id, RectificationData(2023, ["1"], measures="调整班子"))
+    photo, report = tmp_path / "整改现场.jpg", tmp_path / "验收报告.pdf"
+    photo.write_bytes(b"\xff\xd8 rectification photo")
+    report.write_bytes(b"%PDF-1.4 acceptance")
+    own = archives.attachment_path(archives.add_attachment(village.id, photo, rectification_id=case_id).id)
+    archives.add_attachment(village.id, report, rectification_id=case_id)
+    kept = archives.add_attachment(village.id, report, year=2023)
+    # WHEN the case is deleted
+    archives.delete_rectification(case_id)
+    # THEN the case, its references and its own photo are gone; the year's reference still opens the report
+    assert archives.rectifications(village.id) == [] and not own.exists()
+    assert [x.id for x in archives.attachments(village.id)] == [kept.id]
+    assert archives.attachment_path(kept.id).read_bytes() == report.read_bytes()
+    # WHEN the case is deleted again (another clerk was quicker) THEN nothing happens
+    archives.delete_rectification(case_id)
+
+
+def test_a_villages_profile_year_and_centre_are_each_one_row_updated_in_place(archives: ArchiveService,
+                                                                            village: Village) -> None:
+    # GIVEN the 2025 profile, the 2025 figures and the service centre, each saved once
+    archives.save_profile(ProfileData(village.id, 2025, {"group_count": 6, "party_org_name": "东张村党支部"}))
+    archives.save_year(YearData(village.id, 2025, {"org_star": 3}))
+    archives.save_centre(village.id, CentreData("村委会院内", Decimal("320.5"), 2016, ["党员活动室"]))
+    # WHEN each is saved again with new values, and a 2024 profile is added
+    archives.save_profile(ProfileData(village.id, 2025, {"group_count": 7, "party_org_name": "东张村党支部"}))
+    archives.save_profile(ProfileData(village.id, 2024, {"group_count": 5}))
+    archives.save_year(YearData(village.id, 2025, {"org_star": 4}))
+    archives.save_centre(village.id, CentreData("村委会院内", Decimal("400"), 2016, ["党员活动室", "图书室"]))
+    # THEN the second save changed the same row: one per village and year (one centre), showing the new values
+    with archives.db.reader() as s:
+        counts = [s.scalar(select(func.count()).select_from(model).where(model.village_id == village.id))
+                  for model in (a.ArchiveProfile, a.ArchiveYear, a.ArchiveCentre)]
+    assert counts == [2, 1, 1]
+    assert archives.profile(village.id, 2025).values["group_count"] == 7
+    assert archives.profile(village.id, 2024).values["group_count"] == 5
+    assert archives.year(village.id, 2025).values["org_star"] == 4
+    assert archives.centre(village.id) == CentreData("村委会院内", Decimal("400"), 2016, ["党员活动室", "图书室"])
 
 
 def test_roles_are_checked_in_the_service(db: Database, village: Village) -> None:

@@ -105,4 +105,4 @@ def test_archive_of_the_demo_village_prints(tmp_path: Path, demo_db: Database) -
     assert row.name in _text(out)
 
 
-from ..archives.conftest import demo_db, small_demo  # noqa: E402, F401 (fixtures)
+from ..archives.conftest import demo_db  # noqa: E402, F401 (fixture)

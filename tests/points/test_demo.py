@@ -4,16 +4,14 @@ with rejections and resubmissions, reversals, a stocked store and redemptions â€
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from collections import Counter
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import func, select
 
 from townapp.checks import run_checks
-from townapp.db import Database, open_database
-from townapp.demo import build_demo
+from townapp.db import Database
 from townapp.points import models as p
 from townapp.points.figures import village_figures
 from townapp.points.rules import default_rule_set
@@ -21,23 +19,10 @@ from townapp.points.service import PointsService
 from townapp.registry import models as m
 
 
-@pytest.fixture(scope="module")
-def small_demo(migrated_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("points-demo") / "demo.db"
-    shutil.copyfile(migrated_template, path)
-    db = open_database(path)
-    build_demo(db, scale="small", seed=3)
-    db.dispose()
-    return path
-
-
 @pytest.fixture
-def demo(small_demo: Path, tmp_path: Path) -> Database:
-    path = tmp_path / "demo.db"
-    shutil.copyfile(small_demo, path)
-    db = open_database(path)
-    yield db
-    db.dispose()
+def demo(open_demo: Callable[..., Database]) -> Database:
+    """This test's own copy of the small demo township (seed 3): a year of points with every kind of record."""
+    return open_demo("small", seed=3)
 
 
 def test_every_member_has_a_consistent_year(demo: Database) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -11,13 +11,33 @@ import pytest  # noqa: E402
 from PySide6.QtCore import QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication, QDialog, QWidget  # noqa: E402
 
-from townapp.ui.app import setup_application  # noqa: E402
+from townapp.core.actor import DEMO_ACTOR  # noqa: E402
+from townapp.db import Database  # noqa: E402
+from townapp.ui.app import open_main_window, setup_application  # noqa: E402
+from townapp.ui.main_window import MainWindow  # noqa: E402
 
 
 @pytest.fixture
 def app(qapp: QApplication) -> QApplication:
     """The application set up as the real start-up does (Chinese translations, bundled font)."""
     return setup_application()
+
+
+@pytest.fixture
+def open_demo_window(app: QApplication, open_demo: Callable[..., Database], qtbot) -> Iterator[Callable[..., MainWindow]]:  # noqa: ANN001
+    """``open_demo_window(scale, seed)``: the real main window, as the demo administrator, on this test's own
+    copy of that demo database; closed after the test."""
+    windows: list[MainWindow] = []
+
+    def open_window(scale: str, seed: int) -> MainWindow:
+        main = open_main_window(open_demo(scale, seed), DEMO_ACTOR)
+        qtbot.addWidget(main)
+        windows.append(main)
+        return main
+
+    yield open_window
+    for main in windows:
+        main.close()
 
 
 def when_dialog_opens(action: Callable[[QDialog], None], *, timeout_ms: int = 5000) -> None:

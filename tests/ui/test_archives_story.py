@@ -7,7 +7,6 @@ corrects the total, saves with Ctrl+S, and the chart gains the new year.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,37 +14,18 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QTableWidget
 
 from townapp.archives.service import ArchiveService
-from townapp.core.actor import DEMO_ACTOR
-from townapp.db import open_database
-from townapp.demo import build_demo
-from townapp.ui.app import open_main_window
 from townapp.ui.forms.archives import ERROR_BRUSH
 
 SHOTS = Path("/work/notes/shots")
 
 
-@pytest.fixture(scope="module")
-def demo_template(migrated_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("archive-ui") / "demo.db"
-    shutil.copyfile(migrated_template, path)
-    db = open_database(path)
-    build_demo(db, scale="small", seed=11)
-    db.dispose()
-    return path
-
-
 @pytest.fixture
-def window(app, demo_template: Path, tmp_path: Path, qtbot):  # noqa: ANN001, ANN201
-    path = tmp_path / "demo.db"
-    shutil.copyfile(demo_template, path)
-    db = open_database(path)
-    main = open_main_window(db, DEMO_ACTOR)
+def window(open_demo_window):  # noqa: ANN001, ANN201
+    """The small demo township (3 villages, seed 11) in a window large enough for the year's form."""
+    main = open_demo_window("small", seed=11)
     main.resize(1400, 860)
-    qtbot.addWidget(main)
     main.activateWindow()
-    yield main
-    main.close()
-    db.dispose()
+    return main
 
 
 def type_into(qtbot, table: QTableWidget, row: int, text: str) -> None:  # noqa: ANN001

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from townapp.core.actor import DEMO_ACTOR
 from townapp.db import open_database
-from townapp.demo import build_demo
 from townapp.ui.app import open_main_window
 
 
-@pytest.fixture(scope="module")
-def county_db(migrated_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("county") / "county.db"
-    shutil.copyfile(migrated_template, path)
-    db = open_database(path)
-    build_demo(db, scale="county", seed=1, modules=("registry",))  # the people page needs only people
-    db.dispose()
-    return path
+@pytest.fixture
+def county_db(built_demo) -> Path:  # noqa: ANN001
+    """The county demo (seed 1), people only: the people page needs nothing else."""
+    return built_demo("county", seed=1, modules=("registry",))
 
 
 @pytest.mark.slow

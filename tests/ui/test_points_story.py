@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QPushButton
 
@@ -50,7 +52,8 @@ def grade_counts(figure) -> dict[str, float]:  # noqa: ANN001
     return {c.get_label(): sum(bar.get_height() for bar in c) for c in ax.containers}
 
 
-def test_meeting_attendance_to_effective_points_on_the_card_and_chart(window, db: Database, qtbot) -> None:  # noqa: ANN001
+def test_meeting_attendance_to_effective_points_on_the_card_and_chart(window, db: Database, qtbot,  # noqa: ANN001
+                                                                     tmp_path: Path) -> None:
     # GIVEN a village whose 主题党日 on 2025-03-05 had two attendees, one on leave, one absent, one 免考
     village = make_village(db)
     PointsService(db).save_rule_set(YEAR, json.dumps(RULES, ensure_ascii=False))
@@ -119,3 +122,9 @@ def test_meeting_attendance_to_effective_points_on_the_card_and_chart(window, db
     assert grade_counts(summary.figure) == {"优秀": 0, "合格": 2, "基本合格": 2, "不合格": 0}
     # AND the ranking stays hidden unless asked for
     assert not summary.ranking.isVisible()
+    # AND the year's two workbooks export from the same tab; the status line says how many rows went out
+    detail = summary.export_detail(tmp_path / "积分明细.xlsx")
+    assert page.message.text() == f"已导出 {load_workbook(detail).active.max_row - 1} 条积分明细：{detail}"
+    members = summary.export_summary(tmp_path / "积分汇总.xlsx")
+    assert page.message.text() == f"已导出 4 名党员的积分汇总：{members}"
+    assert load_workbook(members)["党员积分汇总"].max_row == 1 + 4

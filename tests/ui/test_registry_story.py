@@ -3,45 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QPushButton
 
-from townapp.core.actor import DEMO_ACTOR
 from townapp.core.idcard import make_id_number
 from townapp.core.pinyin import initials as pinyin_initials
-from townapp.db import open_database
-from townapp.demo import build_demo
 from townapp.registry.dto import SearchFilter
-from townapp.ui.app import open_main_window
 from townapp.ui.forms.registry import HouseholdDialog, PersonDialog
 
 from .conftest import when_dialog_opens
 
 
-@pytest.fixture(scope="module")
-def demo_template(migrated_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    shutil.copyfile(migrated_template, path)
-    db = open_database(path)
-    build_demo(db, scale="township", seed=7)
-    db.dispose()
-    return path
-
-
 @pytest.fixture
-def window(app, demo_template: Path, tmp_path: Path, qtbot):  # noqa: ANN001, ANN201
-    path = tmp_path / "demo.db"
-    shutil.copyfile(demo_template, path)
-    db = open_database(path)
-    main = open_main_window(db, DEMO_ACTOR)
-    qtbot.addWidget(main)
-    yield main
-    main.close()
-    db.dispose()
+def window(open_demo_window):  # noqa: ANN001, ANN201
+    """The demo township (seed 7: a few thousand people) in the main window."""
+    return open_demo_window("township", seed=7)
 
 
 def test_find_a_person_by_pinyin_initials(window, qtbot) -> None:  # noqa: ANN001

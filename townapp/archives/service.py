@@ -97,6 +97,15 @@ class ArchiveService:
             raise NotFound("这个村/社区已不存在（可能已被删除）")
         return village
 
+    @staticmethod
+    def _own_row(s: Session, model: type, village_id: int, **key: Any) -> Any:
+        """The village's one row of ``model`` for ``key`` (e.g. ``year=2025``; none for the centre), added when missing."""
+        row = s.scalar(select(model).filter_by(village_id=village_id, **key))
+        if row is None:
+            row = model(village_id=village_id, **key)
+            s.add(row)
+        return row
+
     def village_id_by_code(self, code: str) -> int:
         with self.db.reader() as s:
             vid = s.scalar(select(m.Village.id).where(m.Village.code == code.strip()))
@@ -185,11 +194,7 @@ class ArchiveService:
             raise ValidationFailed(problems)
         with self.db.unit_of_work(self.actor) as s:
             self._village(s, data.village_id)
-            row = s.scalar(select(a.ArchiveProfile).where(a.ArchiveProfile.village_id == data.village_id,
-                                                          a.ArchiveProfile.year == data.year))
-            if row is None:
-                row = a.ArchiveProfile(village_id=data.village_id, year=data.year)
-                s.add(row)
+            row = self._own_row(s, a.ArchiveProfile, data.village_id, year=data.year)
             for f in fields("profile"):
                 value = data.values.get(f.key)
                 if f.vocabulary and value:
@@ -233,11 +238,7 @@ class ArchiveService:
             raise ValidationFailed(problems)
         with self.db.unit_of_work(self.actor) as s:
             self._village(s, data.village_id)
-            row = s.scalar(select(a.ArchiveYear).where(a.ArchiveYear.village_id == data.village_id,
-                                                       a.ArchiveYear.year == data.year))
-            if row is None:
-                row = a.ArchiveYear(village_id=data.village_id, year=data.year)
-                s.add(row)
+            row = self._own_row(s, a.ArchiveYear, data.village_id, year=data.year)
             for f in year_fields():
                 value = data.values.get(f.key)
                 if f.vocabulary and value:
@@ -444,10 +445,7 @@ class ArchiveService:
             raise ValidationFailed(problems)
         with self.db.unit_of_work(self.actor) as s:
             self._village(s, village_id)
-            row = s.scalar(select(a.ArchiveCentre).where(a.ArchiveCentre.village_id == village_id))
-            if row is None:
-                row = a.ArchiveCentre(village_id=village_id)
-                s.add(row)
+            row = self._own_row(s, a.ArchiveCentre, village_id)
             row.address, row.area_m2, row.built_year = data.address, data.area_m2, data.built_year
             row.rooms = "、".join(clean_name(x) for x in data.rooms if clean_name(x)) or None
 
@@ -529,14 +527,8 @@ class ArchiveService:
             return row.id
 
     def delete_rectification(self, rectification_id: int) -> None:
-        with self.db.unit_of_work(self.actor) as s:
-            row = s.get(a.ArchiveRectification, rectification_id)
-            if row is None:
-                return
-            self._require_write(row.village_id)
-            released = self._drop_attachments(s, a.ArchiveAttachment.rectification_id == rectification_id)
-            s.delete(row)
-        self._remove_files(released)
+        self._delete_with_attachments(a.ArchiveRectification, rectification_id,
+                                      a.ArchiveAttachment.rectification_id == rectification_id)
 
     # ----- 承诺事项 ----------------------------------------------------------------
     def commitments(self, village_id: int, year: int | None = None) -> list[CommitmentData]:
@@ -659,14 +651,7 @@ class ArchiveService:
             return row.id
 
     def delete_meeting(self, meeting_id: int) -> None:
-        with self.db.unit_of_work(self.actor) as s:
-            row = s.get(a.ArchiveMeeting, meeting_id)
-            if row is None:
-                return
-            self._require_write(row.village_id)
-            released = self._drop_attachments(s, a.ArchiveAttachment.meeting_id == meeting_id)
-            s.delete(row)
-        self._remove_files(released)
+        self._delete_with_attachments(a.ArchiveMeeting, meeting_id, a.ArchiveAttachment.meeting_id == meeting_id)
 
     # ----- 附件 ----------------------------------------------------------------
     def attachments(self, village_id: int) -> list[AttachmentData]:
@@ -736,6 +721,18 @@ class ArchiveService:
                 return
             self._require_write(row.village_id)
             released = self._drop_attachments(s, a.ArchiveAttachment.id == attachment_id)
+        self._remove_files(released)
+
+    def _delete_with_attachments(self, model: type, row_id: int, attached: Any) -> None:
+        """Delete a meeting or 软弱涣散 case with the attachments ``attached`` selects; the stored files
+        nothing refers to any more go after the commit. A row already gone is no error."""
+        with self.db.unit_of_work(self.actor) as s:
+            row = s.get(model, row_id)
+            if row is None:
+                return
+            self._require_write(row.village_id)
+            released = self._drop_attachments(s, attached)
+            s.delete(row)
         self._remove_files(released)
 
     @staticmethod

@@ -6,15 +6,12 @@ import datetime as dt
 from pathlib import Path
 
 from matplotlib.figure import Figure
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, Side
 
-from townapp.core.atomic import atomic_output
 from townapp.core.errors import DomainError
 from townapp.evaluations.service import EvaluationService
-from townapp.exchange.writer import HEADER_FILL, set_cell
 from townapp.outputs.archive_pdf import TableDocument, TableSection, write_table_pdf
-from townapp.outputs.charts import cjk_font
+from townapp.outputs.charts import stacked_bars
+from townapp.outputs.table_xlsx import write_table_xlsx
 
 _DIGITS = "〇一二三四五六七八九"
 _COLOURS = ["#c0392b", "#e67e22", "#f1c40f", "#27ae60", "#2980b9", "#8e44ad", "#16a085", "#7f8c8d", "#d35400",
@@ -65,66 +62,19 @@ def write_publicity_pdf(service: EvaluationService, round_id: int, out: Path | s
 
 
 def write_publicity_xlsx(service: EvaluationService, round_id: int, out: Path | str) -> Path:
-    """The same list as a workbook (cells written safely: names beginning with = stay text)."""
+    """The same list as a workbook (cells written safely: names beginning with = stay text; codes stay text)."""
     title, period, table = _lines(service, round_id)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "公示名单"
-    set_cell(ws.cell(row=1, column=1), title)
-    ws.cell(row=1, column=1).font = Font(bold=True, size=14)
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(HEADERS))
-    ws.cell(row=1, column=1).alignment = Alignment(horizontal="center")
-    set_cell(ws.cell(row=2, column=1), period)
-    thin = Side(style="thin", color="555555")
-    border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    for col, header in enumerate(HEADERS, start=1):
-        cell = set_cell(ws.cell(row=3, column=col), header)
-        cell.font, cell.fill, cell.border = Font(bold=True), HEADER_FILL, border
-    for r, line in enumerate(table, start=4):
-        for col, value in enumerate(line, start=1):
-            cell = set_cell(ws.cell(row=r, column=col), value, text=col == 3)
-            cell.border = border
-    for col, width in zip("ABCDEF", (6, 14, 14, 14, 10, 10), strict=True):
-        ws.column_dimensions[col].width = width
-    ws.print_title_rows = "3:3"
-    ws.page_setup.orientation = "portrait"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToHeight = 0
-    out = Path(out)
-    with atomic_output(out) as tmp:
-        wb.save(tmp)
-    return out
+    return write_table_xlsx(out, sheet="公示名单", title=title, subtitle=period, headers=HEADERS, rows=table,
+                            widths=(6, 14, 14, 14, 10, 10), text_columns=(False, False, True))
 
 
 def distribution_figure(service: EvaluationService, round_id: int, figure: Figure | None = None) -> Figure:
     """Stacked bars: per village, how many targets reached each level (unrated in grey)."""
     rnd = service.round(round_id)
     names, per_village = service.distribution(round_id)
-    fig = figure or Figure(figsize=(7.0, 3.6), dpi=100)
-    fig.clear()
-    ax = fig.add_subplot(1, 1, 1)
-    font = cjk_font()
-    villages = [v for v, _ in per_village]
-    positions = list(range(len(villages)))
-    bottoms = [0] * len(villages)
-    for index, level in enumerate(names):
-        counts = [c.get(level, 0) for _, c in per_village]
-        colour = _UNRATED_COLOUR if level == rnd.scheme.unrated else _COLOURS[index % len(_COLOURS)]
-        ax.bar(positions, counts, bottom=bottoms, label=level, color=colour, width=0.7)
-        bottoms = [b + c for b, c in zip(bottoms, counts, strict=True)]
-    ax.set_xticks(positions)
-    ax.set_xticklabels(villages, fontproperties=font, rotation=45 if len(villages) > 8 else 0,
-                       ha="right" if len(villages) > 8 else "center", fontsize=8)
-    ax.set_ylabel("对象数", fontproperties=font)
-    ax.set_title(f"{rnd.name}：各村等级分布", fontproperties=font, fontsize=11)
-    ax.legend(prop=font, fontsize=8, ncol=min(len(names), 6), loc="upper center", bbox_to_anchor=(0.5, -0.18 if
-              len(villages) <= 8 else -0.35), frameon=False)
-    if not villages:
-        ax.text(0.5, 0.5, "暂无评定对象", transform=ax.transAxes, ha="center", va="center", fontproperties=font)
-    for label in ax.get_yticklabels():
-        label.set_fontproperties(font)
-    ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    return fig
+    layers = [(level, [c.get(level, 0) for _, c in per_village],
+               _UNRATED_COLOUR if level == rnd.scheme.unrated else _COLOURS[index % len(_COLOURS)])
+              for index, level in enumerate(names)]
+    return stacked_bars([v for v, _ in per_village], layers, title=f"{rnd.name}：各村等级分布", unit="对象数",
+                        empty_text="暂无评定对象", legend_columns=min(len(names), 6), legend_below=0.18,
+                        figure=figure, size=(7.0, 3.6))

@@ -60,6 +60,40 @@ def series_chart(years: Sequence[int], bars: dict[str, Sequence[Decimal | None]]
     return fig
 
 
+def stacked_bars(groups: Sequence[str], layers: Sequence[tuple[str, Sequence[int], str]], *, title: str, unit: str,
+                 empty_text: str, legend_columns: int, legend_below: float,
+                 figure: Figure | None = None, size: tuple[float, float] = (7.0, 3.6)) -> Figure:
+    """One bar per group (village) stacked from ``layers`` (label, count per group, colour), legend under the axis.
+
+    More than eight groups turn their names 45° and push the legend further down; ``legend_below`` is its
+    offset (in axes heights) otherwise.
+    """
+    fig = figure or Figure(figsize=size, dpi=100)
+    fig.clear()
+    ax = fig.add_subplot(1, 1, 1)
+    font = cjk_font()
+    positions = list(range(len(groups)))
+    bottoms = [0] * len(groups)
+    for label, counts, colour in layers:
+        ax.bar(positions, counts, bottom=bottoms, label=label, color=colour, width=0.7)
+        bottoms = [b + c for b, c in zip(bottoms, counts, strict=True)]
+    many = len(groups) > 8
+    ax.set_xticks(positions)
+    ax.set_xticklabels(groups, fontproperties=font, rotation=45 if many else 0, ha="right" if many else "center",
+                       fontsize=8)
+    ax.set_ylabel(unit, fontproperties=font)
+    ax.set_title(title, fontproperties=font, fontsize=11)
+    ax.legend(prop=font, fontsize=8, ncol=legend_columns, loc="upper center",
+              bbox_to_anchor=(0.5, -0.35 if many else -legend_below), frameon=False)
+    if not groups:
+        ax.text(0.5, 0.5, empty_text, transform=ax.transAxes, ha="center", va="center", fontproperties=font)
+    for label in ax.get_yticklabels():
+        label.set_fontproperties(font)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
 def figure_png(figure: Figure, dpi: int = 150) -> bytes:
     """The figure as PNG bytes (for PDFs and for "save as picture")."""
     buffer = io.BytesIO()

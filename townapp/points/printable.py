@@ -10,25 +10,23 @@ from typing import Any
 
 from matplotlib.figure import Figure
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, Side
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 from townapp.core.atomic import atomic_output
 from townapp.core.dates import chinese_date
 from townapp.core.errors import DomainError
-from townapp.exchange.writer import HEADER_FILL, safe_row, set_cell
+from townapp.exchange.writer import safe_row
 from townapp.outputs.archive_pdf import TableDocument, TableSection, write_table_pdf
-from townapp.outputs.charts import cjk_font
+from townapp.outputs.charts import cjk_font, stacked_bars
 from townapp.outputs.pdf import register_cjk_font, require_glyphs, write_pdf
+from townapp.outputs.table_xlsx import write_table_xlsx
 from townapp.points.dto import MemberCard
 from townapp.points.rules import format_points
 from townapp.points.service import PointsService
 
 PUBLICITY_HEADERS = ("序号", "姓名", "积分事项（次数）", "加分", "扣分", "本期合计")
 _GRADE_COLOURS = ["#2e7d32", "#1976d2", "#f9a825", "#c62828", "#6a1b9a", "#00838f"]
-_THIN = Side(style="thin", color="555555")
-_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 
 
 # ----- 公示 ---------------------------------------------------------------------------------------
@@ -71,31 +69,9 @@ def write_publicity_pdf(service: PointsService, publicity_id: int, out: Path | s
 def write_publicity_xlsx(service: PointsService, publicity_id: int, out: Path | str) -> Path:
     """The same list as a workbook for posting (cells written safely; A4, header row repeated)."""
     batch, table, _count = _publicity_table(service, publicity_id)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "公示名单"
-    set_cell(ws.cell(row=1, column=1), batch.title).font = Font(bold=True, size=14)
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(PUBLICITY_HEADERS))
-    ws.cell(row=1, column=1).alignment = Alignment(horizontal="center")
-    set_cell(ws.cell(row=2, column=1), f"{batch.village}　公示期：{batch.starts_on:%Y年%m月%d日}至{batch.ends_on:%Y年%m月%d日}")
-    for col, header in enumerate(PUBLICITY_HEADERS, start=1):
-        cell = set_cell(ws.cell(row=3, column=col), header)
-        cell.font, cell.fill, cell.border = Font(bold=True), HEADER_FILL, _BORDER
-    for r, line in enumerate(table, start=4):
-        for col, value in enumerate(line, start=1):
-            cell = set_cell(ws.cell(row=r, column=col), value)
-            cell.border, cell.alignment = _BORDER, Alignment(wrap_text=True, vertical="center")
-    for col, width in zip("ABCDEF", (6, 10, 60, 8, 8, 10), strict=True):
-        ws.column_dimensions[col].width = width
-    ws.print_title_rows = "3:3"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    out = Path(out)
-    with atomic_output(out) as tmp:
-        wb.save(tmp)
-    return out
+    return write_table_xlsx(out, sheet="公示名单", title=batch.title,
+                            subtitle=f"{batch.village}　公示期：{batch.starts_on:%Y年%m月%d日}至{batch.ends_on:%Y年%m月%d日}",
+                            headers=PUBLICITY_HEADERS, rows=table, widths=(6, 10, 60, 8, 8, 10), wrap=True)
 
 
 # ----- receipt ------------------------------------------------------------------------------------
@@ -203,31 +179,11 @@ def write_summary_workbook(service: PointsService, year: int, out: Path | str) -
 def distribution_figure(service: PointsService, year: int, figure: Figure | None = None) -> Figure:
     """Stacked bars: per village, members at each grade — the score distribution by village."""
     grades, per_village = service.distribution(year)
-    fig = figure or Figure(figsize=(7.0, 3.6), dpi=100)
-    fig.clear()
-    ax = fig.add_subplot(1, 1, 1)
-    font = cjk_font()
-    names = [name for name, _ in per_village]
-    positions = list(range(len(names)))
-    bottoms = [0] * len(names)
-    for index, grade in enumerate(grades):
-        counts = [c.get(grade, 0) for _, c in per_village]
-        ax.bar(positions, counts, bottom=bottoms, width=0.7, label=grade, color=_GRADE_COLOURS[index % len(_GRADE_COLOURS)])
-        bottoms = [b + c for b, c in zip(bottoms, counts, strict=True)]
-    many = len(names) > 8
-    ax.set_xticks(positions)
-    ax.set_xticklabels(names, fontproperties=font, fontsize=8, rotation=45 if many else 0, ha="right" if many else "center")
-    ax.set_ylabel("党员人数", fontproperties=font)
-    ax.set_title(f"{year}年各村党员积分等级分布", fontproperties=font, fontsize=11)
-    ax.legend(prop=font, ncol=len(grades), loc="upper center", bbox_to_anchor=(0.5, -0.35 if many else -0.12),
-              frameon=False, fontsize=8)
-    if not names:
-        ax.text(0.5, 0.5, "暂无参与积分的党员", transform=ax.transAxes, ha="center", va="center", fontproperties=font)
-    for label in ax.get_yticklabels():
-        label.set_fontproperties(font)
-    ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    return fig
+    layers = [(grade, [c.get(grade, 0) for _, c in per_village], _GRADE_COLOURS[index % len(_GRADE_COLOURS)])
+              for index, grade in enumerate(grades)]
+    return stacked_bars([name for name, _ in per_village], layers, title=f"{year}年各村党员积分等级分布",
+                        unit="党员人数", empty_text="暂无参与积分的党员", legend_columns=len(grades), legend_below=0.12,
+                        figure=figure, size=(7.0, 3.6))
 
 
 def history_figure(card: MemberCard, figure: Figure | None = None) -> Figure:

@@ -15,7 +15,7 @@ import datetime as dt
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from functools import cached_property, lru_cache
@@ -312,19 +312,22 @@ def build_rule_set(data: Any, source: str) -> RuleSet:
                    canonical=canonical_json(clean))
 
 
-def _categories(raw: Any, p: _Problems) -> list[Category]:
+def _coded(raw: Any, p: _Problems, *, missing: str, nth: str, label: str) -> Iterator[tuple[str, str, str, dict]]:
+    """The entries of a list of coded objects (categories, rules) as (place, code, name, entry).
+
+    Shape, code (present, unique) and name are checked here, once for both lists; an entry without
+    an object or a code is reported and skipped. ``nth`` names an entry by position ("第{}个类别").
+    """
     if not isinstance(raw, list) or not raw:
-        p.bad("", "缺少积分类别（categories）")
-        return []
-    out: list[Category] = []
+        p.bad("", missing)
+        return
     seen: set[str] = set()
     for index, item in enumerate(raw, start=1):
-        place = f"第{index}个类别"
         if not isinstance(item, dict):
-            p.bad(place, "应是一个对象")
+            p.bad(nth.format(index), "应是一个对象")
             continue
         code = str(item.get("code") or "").strip()
-        place = f"类别 {code or index}"
+        place = f"{label} {code or index}"
         if not code:
             p.bad(place, "缺少编码（code）")
             continue
@@ -334,6 +337,12 @@ def _categories(raw: Any, p: _Problems) -> list[Category]:
         name = str(item.get("name") or "").strip()
         if not name:
             p.bad(place, "缺少名称（name）")
+        yield place, code, name, item
+
+
+def _categories(raw: Any, p: _Problems) -> list[Category]:
+    out: list[Category] = []
+    for place, code, name, item in _coded(raw, p, missing="缺少积分类别（categories）", nth="第{}个类别", label="类别"):
         kind = item.get("kind")
         if kind not in KINDS:
             p.bad(place, f"种类（kind）应为 {'、'.join(KINDS)}（{'、'.join(KINDS.values())}）")
@@ -369,26 +378,8 @@ def _categories(raw: Any, p: _Problems) -> list[Category]:
 
 
 def _rules(raw: Any, categories: dict[str, Category], p: _Problems) -> list[Rule]:
-    if not isinstance(raw, list) or not raw:
-        p.bad("", "缺少积分规则（rules）")
-        return []
     out: list[Rule] = []
-    seen: set[str] = set()
-    for index, item in enumerate(raw, start=1):
-        if not isinstance(item, dict):
-            p.bad(f"第{index}条规则", "应是一个对象")
-            continue
-        code = str(item.get("code") or "").strip()
-        place = f"规则 {code or index}"
-        if not code:
-            p.bad(place, "缺少编码（code）")
-            continue
-        if code in seen:
-            p.bad(place, "编码重复")
-        seen.add(code)
-        name = str(item.get("name") or "").strip()
-        if not name:
-            p.bad(place, "缺少名称（name）")
+    for place, code, name, item in _coded(raw, p, missing="缺少积分规则（rules）", nth="第{}条规则", label="规则"):
         category = categories.get(str(item.get("category") or ""))
         if category is None:
             p.bad(place, f"所属类别“{item.get('category')}”不存在")

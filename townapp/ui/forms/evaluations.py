@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -22,7 +21,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -32,18 +30,16 @@ from townapp.evaluations.dto import ObjectionInput, RoundDTO, RoundInput, StageS
 from townapp.evaluations.publicity import distribution_figure
 from townapp.evaluations.schemes import SchemeError, period_label, target_label, vocabulary
 from townapp.evaluations.service import PERIOD_COUNT, EvaluationService
-from townapp.ui.widgets.fields import DateField, ErrorLabel, ok_cancel
+from townapp.ui.widgets.fields import DateField, ErrorLabel, close_button, ok_cancel
+from townapp.ui.widgets.tables import set_rows
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> QTableWidget:
-    table = QTableWidget(len(rows), len(headers))
-    table.setHorizontalHeaderLabels(headers)
+    table = QTableWidget()
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.verticalHeader().setVisible(False)
-    for r, row in enumerate(rows):
-        for c, value in enumerate(row):
-            table.setItem(r, c, QTableWidgetItem(value))
+    set_rows(table, headers, rows)
     table.resizeColumnsToContents()
     table.horizontalHeader().setStretchLastSection(True)
     return table
@@ -199,6 +195,8 @@ class ObjectionsDialog(QDialog):
         self.setWindowTitle("公示异议")
         self.service, self.rnd = service, rnd
         self.table = QTableWidget()
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.target = QComboBox()
         self.target.addItem("（整体）", None)
         for target_id, label in targets:
@@ -244,10 +242,7 @@ class ObjectionsDialog(QDialog):
         layout.addWidget(self.table, 1)
         layout.addLayout(forms)
         layout.addWidget(self.error)
-        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        close.button(QDialogButtonBox.StandardButton.Close).setText("关闭")
-        close.rejected.connect(self.accept)
-        layout.addWidget(close)
+        layout.addWidget(close_button(self))
         self.items = []
         self.reload()
         self.resize(860, 520)
@@ -255,15 +250,8 @@ class ObjectionsDialog(QDialog):
     def reload(self) -> None:
         self.items = self.service.objections(self.rnd.id)
         headers = ["对象", "异议人", "提出日期", "内容", "处理结果", "处理情况"]
-        self.table.setColumnCount(len(headers))
-        self.table.setHorizontalHeaderLabels(headers)
-        self.table.setRowCount(len(self.items))
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        for r, o in enumerate(self.items):
-            for c, value in enumerate((o.target_label or "（整体）", o.raised_by, f"{o.raised_on:%Y-%m-%d}", o.content,
-                                       o.outcome or "待处理", o.handling or "")):
-                self.table.setItem(r, c, QTableWidgetItem(value))
+        set_rows(self.table, headers, [(o.target_label or "（整体）", o.raised_by, f"{o.raised_on:%Y-%m-%d}", o.content,
+                                         o.outcome or "待处理", o.handling or "") for o in self.items])
         self.table.resizeColumnsToContents()
 
     def _run(self, action) -> bool:  # noqa: ANN001
@@ -315,10 +303,7 @@ class HistoryDialog(QDialog):
         layout.addWidget(self.history, 2)
         layout.addWidget(QLabel("本轮评定路径"))
         layout.addWidget(self.path, 1)
-        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        close.button(QDialogButtonBox.StandardButton.Close).setText("关闭")
-        close.rejected.connect(self.accept)
-        layout.addWidget(close)
+        layout.addWidget(close_button(self))
         self.resize(680, 460)
 
 
@@ -331,10 +316,7 @@ class ChartDialog(QDialog):
         self.canvas.setMinimumSize(640, 340)
         layout = QVBoxLayout(self)
         layout.addWidget(self.canvas)
-        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        close.button(QDialogButtonBox.StandardButton.Close).setText("关闭")
-        close.rejected.connect(self.accept)
-        layout.addWidget(close)
+        layout.addWidget(close_button(self))
 
 
 class SchemeDialog(QDialog):

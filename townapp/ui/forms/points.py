@@ -4,7 +4,6 @@ correcting a rejected record, goods of the store, and editing the year's rules (
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -19,7 +18,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -31,43 +29,7 @@ from townapp.points.dto import MeetingProposal, RecordInput, RecordRow, StoreIte
 from townapp.points.rules import format_points
 from townapp.points.service import PointsService
 from townapp.ui.widgets.fields import DateField, ErrorLabel, ok_cancel
-
-
-def fill_table(table: QTableWidget, headers: Sequence[str], rows: Sequence[Sequence[object]], *,
-               checkable: bool = False, keys: Sequence[object] = (), widths: Sequence[int] = ()) -> None:
-    """Plain rows into a table; with ``checkable`` the first column is a check box holding the row's key."""
-    table.setSortingEnabled(False)
-    table.clear()
-    table.setColumnCount(len(headers))
-    table.setHorizontalHeaderLabels(list(headers))
-    table.setRowCount(len(rows))
-    for r, row in enumerate(rows):
-        for c, value in enumerate(row):
-            item = QTableWidgetItem("" if value is None else str(value))
-            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
-            if c == 0 and checkable:
-                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-                item.setCheckState(Qt.CheckState.Unchecked)
-            if c == 0 and r < len(keys):
-                item.setData(Qt.ItemDataRole.UserRole, keys[r])
-            table.setItem(r, c, item)
-    for index, width in enumerate(widths):
-        table.setColumnWidth(index, width)
-    table.verticalHeader().setVisible(False)
-    table.verticalHeader().setDefaultSectionSize(24)
-
-
-def checked_keys(table: QTableWidget) -> list:
-    return [table.item(r, 0).data(Qt.ItemDataRole.UserRole) for r in range(table.rowCount())
-            if table.item(r, 0) is not None and table.item(r, 0).checkState() == Qt.CheckState.Checked]
-
-
-def set_all_checked(table: QTableWidget, checked: bool = True) -> None:
-    state = Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked
-    for r in range(table.rowCount()):
-        item = table.item(r, 0)
-        if item is not None and item.flags() & Qt.ItemFlag.ItemIsUserCheckable:
-            item.setCheckState(state)
+from townapp.ui.widgets.tables import checked_keys, fill_table
 
 
 class ReasonDialog(QDialog):

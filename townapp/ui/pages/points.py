@@ -12,6 +12,7 @@ workbooks; the ranking only when asked for) and 规则 (the year's rule set).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
@@ -65,12 +66,10 @@ from townapp.ui.forms.points import (
     ReasonDialog,
     ResubmitDialog,
     RulesDialog,
-    checked_keys,
-    fill_table,
-    set_all_checked,
 )
 from townapp.ui.pages.base import Page
 from townapp.ui.widgets.fields import DateField, ErrorLabel
+from townapp.ui.widgets.tables import checked_keys, fill_table, set_all_checked
 
 RANKING_KEY = "points_show_ranking"
 FOLDER_KEY = "points_folder"
@@ -732,21 +731,20 @@ class SummaryTab(_Tab):
                        widths=(44, 70, 90, 56, 60))
 
     def export_detail(self, path: Path | None = None) -> Path | None:
-        year = self.year.currentData()
-        path = path or self.page.ask_path("导出积分明细", f"{year}年党员积分明细.xlsx", "Excel 工作簿 (*.xlsx)")
-        if path is None:
-            return None
-        count = write_detail_workbook(self.service, year, path)
-        self.page.status(f"已导出 {count} 条积分明细：{path}")
-        return path
+        return self._export_year(path, "积分明细", write_detail_workbook, "条积分明细")
 
     def export_summary(self, path: Path | None = None) -> Path | None:
+        return self._export_year(path, "积分汇总", write_summary_workbook, "名党员的积分汇总")
+
+    def _export_year(self, path: Path | None, what: str, write: Callable[[PointsService, int, Path], int],
+                     counted: str) -> Path | None:
+        """Ask where (unless told), write the chosen year's workbook, and say how many rows went out."""
         year = self.year.currentData()
-        path = path or self.page.ask_path("导出积分汇总", f"{year}年党员积分汇总.xlsx", "Excel 工作簿 (*.xlsx)")
+        path = path or self.page.ask_path(f"导出{what}", f"{year}年党员{what}.xlsx", "Excel 工作簿 (*.xlsx)")
         if path is None:
             return None
-        count = write_summary_workbook(self.service, year, path)
-        self.page.status(f"已导出 {count} 名党员的积分汇总：{path}")
+        count = write(self.service, year, path)
+        self.page.status(f"已导出 {count} {counted}：{path}")
         return path
 
     def write_template(self, path: Path | None = None) -> Path | None:

@@ -1,4 +1,4 @@
-"""Small input widgets: a date field that accepts how people type dates, inline error labels."""
+"""Small input widgets: a date field that accepts how people type dates, inline error labels, dialog buttons."""
 
 from __future__ import annotations
 
@@ -82,3 +82,11 @@ def ok_cancel(dialog: QDialog, ok_text: str = "确定") -> QDialogButtonBox:
     buttons.accepted.connect(dialog.accept)
     buttons.rejected.connect(dialog.reject)
     return buttons
+
+
+def close_button(dialog: QDialog) -> QDialogButtonBox:
+    """A lone 关闭 button for dialogs that only show or record as they go: closing is accepting."""
+    close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+    close.button(QDialogButtonBox.StandardButton.Close).setText("关闭")
+    close.rejected.connect(dialog.accept)
+    return close

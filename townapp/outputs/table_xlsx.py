@@ -1,0 +1,58 @@
+"""Single-table workbooks for posting (公示名单): the workbook twin of ``archive_pdf.write_table_pdf``.
+
+Modules hand in plain rows; the layout is the same for every module: a bold
+title merged over the table, one line under it, a bordered table whose header
+row repeats on every printed A4 page, fitted to the page width. Every cell is
+written through ``set_cell``, so a name beginning with = stays text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils import get_column_letter
+
+from townapp.core.atomic import atomic_output
+from townapp.exchange.writer import HEADER_FILL, set_cell
+
+THIN = Side(style="thin", color="555555")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+
+
+def write_table_xlsx(out: Path | str, *, sheet: str, title: str, subtitle: str, headers: Sequence[str],
+                     rows: Sequence[Sequence[object]], widths: Sequence[float], text_columns: Sequence[bool] = (),
+                     wrap: bool = False) -> Path:
+    """Write the table to ``out`` atomically; ``widths`` in characters, ``text_columns`` kept as "@" text
+    (codes with leading zeros), ``wrap`` wraps long cells instead of letting them run over."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = sheet
+    set_cell(ws.cell(row=1, column=1), title).font = Font(bold=True, size=14)
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headers))
+    ws.cell(row=1, column=1).alignment = Alignment(horizontal="center")
+    set_cell(ws.cell(row=2, column=1), subtitle)
+    for col, header in enumerate(headers, start=1):
+        cell = set_cell(ws.cell(row=3, column=col), header)
+        cell.font, cell.fill, cell.border = Font(bold=True), HEADER_FILL, BORDER
+    for r, line in enumerate(rows, start=4):
+        for index, value in enumerate(line):
+            text = index < len(text_columns) and text_columns[index]
+            cell = set_cell(ws.cell(row=r, column=index + 1), value, text=text)
+            cell.border = BORDER
+            if wrap:
+                cell.alignment = Alignment(wrap_text=True, vertical="center")
+    for col, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(col)].width = width
+    ws.print_title_rows = "3:3"
+    ws.page_setup.orientation = "portrait"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    out = Path(out)
+    with atomic_output(out) as tmp:
+        wb.save(tmp)
+    return out
