@@ -1,4 +1,11 @@
-"""GUI start-up: Qt in Chinese, the bundled CJK font, the database, the main window."""
+"""GUI start-up: Qt in Chinese, the bundled CJK font, the database, the main window.
+
+Everything imported here at module level is cheap: the window must be on
+screen within a few tenths of a second of the process starting, so the
+database layer, the services and the module pages are imported only once the
+window shows (townapp/ui/startup.py runs the slow steps after the first paint).
+tests/ui/test_startup_story.py checks the list of what is imported by then.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +13,9 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+from PySide6.QtCore import QLibraryInfo, QLocale, QTimer, QTranslator
 from PySide6.QtGui import QFont, QFontDatabase, QIcon
 from PySide6.QtWidgets import (
     QApplication,
@@ -16,21 +24,18 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QVBoxLayout,
     QWidget,
 )
 
 from townapp import APP_TITLE, config
 from townapp.core.actor import SYSTEM_ACTOR, Actor
-from townapp.core.errors import DomainError, FieldProblem, ValidationFailed
 from townapp.core.progress import CancelFn, ProgressFn
-from townapp.db import Database, open_database
-from townapp.ui.context import AppContext
-from townapp.ui.jobs import Job
-from townapp.ui.main_window import DeferredPages, MainWindow, PageFactory
-from townapp.ui.pages import registry as registry_pages
+from townapp.ui.main_window import DeferredPages, MainWindow, ModulePages, PageFactory
 from townapp.ui.widgets.fields import ErrorLabel
+
+if TYPE_CHECKING:
+    from townapp.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +43,7 @@ BUNDLED_FONT = ("fonts", "wqy-microhei.ttc")
 # Pages in navigation order; a module's pages appear only once the module exists.
 PAGE_FACTORIES: tuple[PageFactory, ...] = (
     DeferredPages("townapp.ui.pages.dashboard"),
-    registry_pages.create_pages,  # light: shown with the window
+    ModulePages("townapp.ui.pages.registry"),  # light: built at once when the database opens, the others after
     DeferredPages("townapp.ui.pages.archives"),
     DeferredPages("townapp.ui.pages.evaluations"),
     DeferredPages("townapp.ui.pages.grids"),
@@ -102,67 +107,67 @@ class NewDatabaseDialog(QDialog):
         layout.addWidget(buttons)
 
 
-def create_database_interactively(path: Path) -> Database | None:
-    dialog = NewDatabaseDialog(path)
-    while dialog.exec() == QDialog.DialogCode.Accepted:
-        db = open_database(path, create=True)
-        try:
-            from townapp.registry.service import RegistryService
+def remove_database_files(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
 
-            RegistryService(db, SYSTEM_ACTOR).initialise("township", dialog.name.text(), dialog.code.text())
-            return db
-        except ValidationFailed as exc:
-            dialog.error.show_problems(exc.problems)
-        except DomainError as exc:
-            dialog.error.show_problems([FieldProblem("", exc.message)])
+
+def create_township_database(path: Path, name: str, code: str) -> Database:
+    """A new, migrated township database (runs in the pool); on a refusal no file is left behind."""
+    from townapp.db import open_database
+    from townapp.registry.service import RegistryService
+
+    db = open_database(path, create=True)
+    try:
+        RegistryService(db, SYSTEM_ACTOR).initialise("township", name, code)
+    except BaseException:
         db.dispose()
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(path) + suffix).unlink(missing_ok=True)
-    return None
+        remove_database_files(path)
+        raise
+    return db
 
 
-def build_demo_with_progress(path: Path) -> Database | None:
-    """First ``--demo`` start: generate the demo database, showing progress (cancel removes it)."""
+def build_demo_database(path: Path, progress: ProgressFn, cancel: CancelFn) -> None:
+    """First ``--demo`` start: generate the demo township at ``path`` (runs in the pool).
+
+    Built under a temporary name and renamed when complete, so a cancel or a
+    crash never leaves a half-built database where the next start would open it.
+    """
+    from townapp.db import open_database
     from townapp.demo import build_demo
 
     tmp = path.with_suffix(".building.db")
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(tmp) + suffix).unlink(missing_ok=True)
+    remove_database_files(tmp)
     db = open_database(tmp, create=True)
-
-    def work(progress: ProgressFn, cancel: CancelFn) -> object:
-        return build_demo(db, scale="township", seed=1, progress=progress, cancel=cancel)
-
-    job = Job(None, "正在生成演示数据……", work).start()
-    app = QApplication.instance()
-    while not job.done:
-        app.processEvents()
-        job.thread().msleep(20)
+    try:
+        build_demo(db, scale="township", seed=1, progress=progress, cancel=cancel)
+    except BaseException:
+        db.dispose()
+        remove_database_files(tmp)
+        raise
     db.dispose()
-    if job.error or job.was_cancelled:
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(tmp) + suffix).unlink(missing_ok=True)
-        if job.error:
-            QMessageBox.critical(None, "演示数据生成失败", job.error)
-        return None
     tmp.replace(path)
-    return open_database(path)
 
 
 def open_main_window(db: Database, actor: Actor,
                      factories: Sequence[PageFactory] = PAGE_FACTORIES) -> MainWindow:
+    """The window with its pages at once, for a database and user already at hand (tests, tools)."""
+    from townapp.ui import startup_timing
+    from townapp.ui.context import AppContext
+
     window = MainWindow(AppContext.create(db, actor), factories)
     window.show()
-    from townapp.ui.startup_timing import quit_after_shown_if_asked  # only with TOWNAPP_QUIT_AFTER_SHOWN set
-
-    quit_after_shown_if_asked(window)
+    if startup_timing.asked():  # the same markers as a real start (TOWNAPP_QUIT_AFTER_SHOWN)
+        window.first_page_loaded.connect(startup_timing.report_ready)
+        QTimer.singleShot(0, lambda: (QApplication.processEvents(), startup_timing.report_shown(window)))
     return window
 
 
 def run_gui(db_path: Path | None = None, demo: bool = False) -> int:
-    """Start-up (townapp/ui/startup.py): lock, location and health checks, start-up backup,
-    first administrator or login (``--demo`` opens as the demo administrator), the window,
-    backups every 30 minutes while there are changes and on exit."""
+    """Start-up (townapp/ui/startup.py): the window at once in its opening state, then lock, location
+    and health checks, open or migrate, first administrator or login (``--demo`` opens as the demo
+    administrator), the pages; backups at start-up (in the background), every 30 minutes while there
+    are changes, and on exit."""
     from townapp.ui.startup import run_session
 
     app = setup_application()

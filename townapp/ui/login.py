@@ -7,6 +7,8 @@ right, the account is locked (the message says for how long) or the user cancels
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -17,11 +19,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from townapp.accounts.service import AccountService
 from townapp.core.actor import Actor
 from townapp.core.errors import DomainError, FieldProblem, ValidationFailed
 from townapp.core.policy import security_policy
 from townapp.ui.widgets.fields import ErrorLabel
+
+if TYPE_CHECKING:
+    from townapp.accounts.service import AccountService
 
 
 def _password_field(name: str) -> QLineEdit:
@@ -131,11 +135,13 @@ class ChangePasswordDialog(FormDialog):
         self.accounts.change_own_password(self.old.text(), self.new.text(), self.confirm.text())
 
 
-def ask_first_admin(accounts: AccountService) -> Actor | None:
-    dialog = FirstAdminDialog(accounts)
+def ask_first_admin(accounts: AccountService, parent: QWidget | None = None) -> Actor | None:
+    """The first administrator, over the main window (None if the user cancels)."""
+    dialog = FirstAdminDialog(accounts, parent)
     return dialog.actor if dialog.exec() == QDialog.DialogCode.Accepted else None
 
 
-def ask_login(accounts: AccountService, title: str = "") -> Actor | None:
-    dialog = LoginDialog(accounts, title)
+def ask_login(accounts: AccountService, title: str = "", parent: QWidget | None = None) -> Actor | None:
+    """Who logs in, over the main window (None if the user cancels)."""
+    dialog = LoginDialog(accounts, title, parent)
     return dialog.actor if dialog.exec() == QDialog.DialogCode.Accepted else None

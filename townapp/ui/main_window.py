@@ -1,12 +1,23 @@
-"""The main window: module pages in a left navigation, a status bar with counts."""
+"""The main window: module pages in a left navigation, a status bar with counts.
+
+Two ways in. ``MainWindow(ctx, factories)`` builds the pages at once (tests, and
+any caller that already has a database and a user). ``MainWindow(None, factories)``
+is the window start-up shows before anything slow happens: the real title, menu
+bar, navigation and status bar, and in the centre an opening panel saying what
+start-up is doing; ``attach(ctx)`` then builds the pages in the same window, with
+the same page logic. This module imports no database code, so the window can be
+on screen before SQLAlchemy, Alembic or pypinyin are even loaded.
+"""
 
 from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Sequence
 from importlib import import_module
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QTimer
+from PySide6.QtCore import QByteArray, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -15,24 +26,30 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMainWindow,
     QMessageBox,
+    QProgressBar,
+    QPushButton,
     QStackedWidget,
+    QVBoxLayout,
     QWidget,
 )
 
 from townapp import APP_TITLE, __version__
-from townapp.ui.context import AppContext
+from townapp.config import Settings
 from townapp.ui.pages.base import Page
 
-PageFactory = Callable[[AppContext], Sequence[Page]]
+if TYPE_CHECKING:
+    from townapp.ui.context import AppContext
+
+PageFactory = Callable[["AppContext"], Sequence[Page]]
 GEOMETRY_KEY = "main_window_geometry"
 DEFERRED_DELAY_MS = 30
 
 
-class DeferredPages:
-    """A module's pages, imported and built only after the window is on screen.
+class ModulePages:
+    """A module's pages, built with the window; the module is imported only then.
 
-    Heavy modules (charts, PDF, Excel) cost seconds to import; the user should
-    see the window first. ``module`` must define ``create_pages(ctx)``.
+    So importing the window (and showing it in its opening state) never loads a
+    module's services. ``module`` must define ``create_pages(ctx)``.
     """
 
     def __init__(self, module: str) -> None:
@@ -42,65 +59,203 @@ class DeferredPages:
         return import_module(self.module).create_pages(ctx)
 
 
-class MainWindow(QMainWindow):
-    def __init__(self, ctx: AppContext, page_factories: Sequence[PageFactory]) -> None:
+class DeferredPages(ModulePages):
+    """A module's pages, imported and built only after the window is on screen.
+
+    Heavy modules (charts, PDF, Excel) cost seconds to import; the user should
+    see the window first.
+    """
+
+
+class OpeningPanel(QWidget):
+    """The centre of the window while start-up works: what is happening, and a busy bar."""
+
+    cancelled = Signal()
+    WIDTH = 420
+
+    def __init__(self) -> None:
         super().__init__()
-        self.ctx = ctx
-        root = ctx.db.meta("root_name") or ""
-        self.setWindowTitle(f"{APP_TITLE} — {root}" if root else APP_TITLE)
+        self.setObjectName("opening")
+        # centred by style sheet and stretches, not Qt.AlignmentFlag: Qt's enums take 13 ms to load
+        self.title = QLabel(APP_TITLE)
+        self.title.setStyleSheet("font-size: 20px; font-weight: bold; color: #1f4e79; qproperty-alignment: AlignCenter;")
+        self.step = QLabel("正在启动……")
+        self.step.setObjectName("opening_step")
+        self.step.setStyleSheet("font-size: 15px; qproperty-alignment: AlignCenter;")
+        self.bar = QProgressBar()
+        self.bar.setObjectName("opening_progress")
+        self.bar.setRange(0, 0)  # busy until a step reports how far it is
+        self.bar.setTextVisible(False)
+        self.cancel = QPushButton("取消")
+        self.cancel.setObjectName("opening_cancel")
+        self.cancel.setVisible(False)
+        self.cancel.clicked.connect(self._cancel_clicked)
+        self.cancelling = False
+        column = QWidget()
+        column.setFixedWidth(self.WIDTH)
+        inner = QVBoxLayout(column)
+        for widget in (self.title, self.step, self.bar):
+            inner.addWidget(widget)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.cancel)
+        buttons.addStretch(1)
+        inner.addLayout(buttons)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(column)
+        row.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addStretch(2)
+        layout.addLayout(row)
+        layout.addStretch(3)
+
+    def show_step(self, text: str, done: int = 0, total: int = 0, *, cancellable: bool = False) -> None:
+        """``text`` as the current step; a bar that fills when ``total`` is known, busy otherwise."""
+        self.step.setText("正在取消……" if self.cancelling else text)
+        self.bar.setRange(0, max(total, 0))
+        self.bar.setValue(min(done, total) if total > 0 else 0)
+        self.bar.setTextVisible(total > 0)
+        self.cancel.setVisible(cancellable)
+        self.cancel.setEnabled(not self.cancelling)
+
+    def _cancel_clicked(self) -> None:
+        self.cancelling = True
+        self.cancel.setEnabled(False)
+        self.step.setText("正在取消……")
+        self.cancelled.emit()
+
+
+class MainWindow(QMainWindow):
+    first_page_loaded = Signal()  # once: the page the user lands on shows its data
+
+    def __init__(self, ctx: AppContext | None, page_factories: Sequence[PageFactory], *,
+                 settings: Settings | None = None, db_path: Path | None = None) -> None:
+        super().__init__()
+        self.ctx: AppContext | None = None
+        self.settings = settings or (ctx.settings if ctx is not None else Settings())
+        self._factories = tuple(page_factories)
+        self.setWindowTitle(APP_TITLE)
 
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
         self.nav.setFixedWidth(150)
         self.nav.setStyleSheet("QListWidget::item { padding: 8px 6px; }")
+        self.nav.setEnabled(False)  # greyed until the pages exist
         self.stack = QStackedWidget()
+        self.opening = OpeningPanel()
+        self.body = QStackedWidget()  # the opening panel, then the page stack
+        self.body.addWidget(self.opening)
+        self.body.addWidget(self.stack)
         self._pages: list[Page] = []
         # one slot per factory, in navigation order; deferred slots fill in after the first paint
-        self._slots: list[list[Page]] = [[] for _ in page_factories]
+        self._slots: list[list[Page]] = [[] for _ in self._factories]
         self._deferred: list[tuple[int, PageFactory]] = []
-        for slot, factory in enumerate(page_factories):
+        self._user_navigated = False
+        self._first_page_announced = False
+        self._first_page: Page | None = None
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(4, 4, 4, 0)
+        layout.addWidget(self.nav)
+        layout.addWidget(self.body, 1)
+        self.setCentralWidget(central)
+        self.nav.currentRowChanged.connect(self._show_page)
+        self.nav.itemClicked.connect(self._note_navigation)
+
+        self.db_label = QLabel(f"数据库：{db_path}" if db_path else "")
+        self.counts_label = QLabel()
+        self.user_label = QLabel()
+        self.statusBar().addWidget(self.db_label, 1)
+        self.statusBar().addPermanentWidget(self.counts_label)
+        self.statusBar().addPermanentWidget(self.user_label)
+        self._build_menu()
+        self._restore_geometry()
+        if ctx is not None:
+            self.attach(ctx)
+
+    @property
+    def is_opening(self) -> bool:
+        """True while start-up is still working and the pages do not exist yet."""
+        return self.ctx is None
+
+    def show_step(self, text: str, done: int = 0, total: int = 0, *, cancellable: bool = False) -> None:
+        self.opening.show_step(text, done, total, cancellable=cancellable)
+
+    def attach(self, ctx: AppContext) -> None:
+        """The database and the user are ready: build the pages (deferred ones after the next paint)."""
+        if self.ctx is not None:
+            raise RuntimeError("MainWindow.attach called twice")
+        self.ctx = ctx
+        # set here, not with the menu: the first standard key loads Qt's enums (13 ms before the first paint)
+        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        root = ctx.db.meta("root_name") or ""
+        self.setWindowTitle(f"{APP_TITLE} — {root}" if root else APP_TITLE)
+        self.db_label.setText(f"数据库：{ctx.db.path}")
+        self.user_label.setText(f"当前用户：{ctx.actor.username}（{ctx.actor.role}）")
+        for slot, factory in enumerate(self._factories):
             if isinstance(factory, DeferredPages):
                 self._deferred.append((slot, factory))
             else:
                 for page in factory(ctx):
                     self._add_page(page, slot)
-        self._user_navigated = False
-        central = QWidget()
-        layout = QHBoxLayout(central)
-        layout.setContentsMargins(4, 4, 4, 0)
-        layout.addWidget(self.nav)
-        layout.addWidget(self.stack, 1)
-        self.setCentralWidget(central)
-        self.nav.currentRowChanged.connect(self._show_page)
-        self.nav.itemClicked.connect(self._note_navigation)
-
-        self.db_label = QLabel(f"数据库：{ctx.db.path}")
-        self.counts_label = QLabel()
-        self.user_label = QLabel(f"当前用户：{ctx.actor.username}（{ctx.actor.role}）")
-        self.statusBar().addWidget(self.db_label, 1)
-        self.statusBar().addPermanentWidget(self.counts_label)
-        self.statusBar().addPermanentWidget(self.user_label)
-        self._build_menu()
+        self.nav.setEnabled(True)
+        self.body.setCurrentWidget(self.stack)
         self.refresh_counts()
-        self._restore_geometry()
         if self._pages:
             self.nav.setCurrentRow(0)
-        if self._deferred:  # after the first paint, so the window appears before heavy modules load
-            QTimer.singleShot(DEFERRED_DELAY_MS, self.load_deferred_pages)
+        if self._deferred:  # after the first paint, so the pages appear before heavy modules load
+            QTimer.singleShot(DEFERRED_DELAY_MS, self, self._load_next_deferred)
+        self._settle_first_page()
+
+    def _load_next_deferred(self) -> None:
+        """One deferred module per turn of the event loop, in navigation order: the first page is
+        built, shown and starts loading its data while the later ones are still being built."""
+        if not self._deferred:
+            return
+        self._build(*self._deferred.pop(0))
+        self._settle_first_page()
+        if self._deferred:
+            QTimer.singleShot(0, self, self._load_next_deferred)
 
     def load_deferred_pages(self) -> None:
         """Build the pages that waited for the window to be shown, in their navigation places (idempotent)."""
-        if not self._deferred:
-            return
         while self._deferred:
-            slot, factory = self._deferred.pop(0)
-            for page in factory(self.ctx):
-                self._add_page(page, slot)
-        if self._pages and (self.nav.currentRow() < 0 or not self._user_navigated):
+            self._build(*self._deferred.pop(0))
+        self._settle_first_page()
+
+    def _build(self, slot: int, factory: PageFactory) -> None:
+        for page in factory(self.ctx):
+            self._add_page(page, slot)
+
+    def _settle_first_page(self) -> None:
+        """Once no page still to be built can come before the first one: show the first page (unless
+        the user has moved on) and announce ``first_page_loaded`` when its data is on screen."""
+        if self._first_page_announced or self.ctx is None:
+            return
+        built = [slot for slot, pages in enumerate(self._slots) if pages]
+        if any(slot < (built[0] if built else len(self._slots)) for slot, _factory in self._deferred):
+            return
+        self._first_page_announced = True
+        if self._pages and (self.nav.currentRow() < 0 or not self._user_navigated) \
+                and self.stack.currentWidget() is not self._pages[0]:
             if self.nav.currentRow() == 0:
                 self._show_page(0)
             else:
                 self.nav.setCurrentRow(0)
+        row = self.nav.currentRow()
+        page = self._pages[row] if 0 <= row < len(self._pages) else None
+        if page is not None and page.loads_in_background:
+            self._first_page = page
+            page.data_shown.connect(self._first_page_data_shown)
+        else:  # refresh() already put the data on the page; let it paint first
+            QTimer.singleShot(0, self, self.first_page_loaded.emit)
+
+    def _first_page_data_shown(self) -> None:
+        if self._first_page is not None:
+            self._first_page.data_shown.disconnect(self._first_page_data_shown)
+            self._first_page = None
+            self.first_page_loaded.emit()
 
     def _add_page(self, page: Page, slot: int) -> None:
         index = sum(len(pages) for pages in self._slots[:slot + 1])
@@ -134,10 +289,9 @@ class MainWindow(QMainWindow):
 
     def _build_menu(self) -> None:
         file_menu = self.menuBar().addMenu("文件(&F)")
-        quit_action = QAction("退出(&X)", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        file_menu.addAction(quit_action)
+        self.quit_action = QAction("退出(&X)", self)
+        self.quit_action.triggered.connect(self.close)
+        file_menu.addAction(self.quit_action)
         help_menu = self.menuBar().addMenu("帮助(&H)")
         about = QAction("关于(&A)", self)
         about.triggered.connect(self.show_about)
@@ -148,17 +302,19 @@ class MainWindow(QMainWindow):
                           "离线使用，数据只保存在本机的数据文件夹中。")
 
     def refresh_counts(self) -> None:
+        if self.ctx is None:
+            return
         counts = self.ctx.registry.counts()
         self.counts_label.setText(f"村/社区 {counts.villages}　住户 {counts.households}　"
                                   f"人员 {counts.people}　党员 {counts.party_members}")
 
     def _restore_geometry(self) -> None:
-        saved = self.ctx.settings.get(GEOMETRY_KEY)
+        saved = self.settings.get(GEOMETRY_KEY)
         if saved:
             self.restoreGeometry(QByteArray(base64.b64decode(saved)))
         else:
             self.resize(1200, 760)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
-        self.ctx.settings.set(GEOMETRY_KEY, base64.b64encode(bytes(self.saveGeometry().data())).decode())
+        self.settings.set(GEOMETRY_KEY, base64.b64encode(bytes(self.saveGeometry().data())).decode())
         super().closeEvent(event)

@@ -1,97 +1,263 @@
 """The GUI's start-up and shutdown, in the order that keeps data safe.
 
-1. one window per database (lock file, stale locks reclaimed);
-2. a live database on a USB drive or network share is refused, a copy offered;
+The main window comes first: the moment the process has Qt, the real window
+is on screen in its opening state (title, menus, navigation, status bar, and a
+panel saying what is happening). Then, with the window showing:
+
+1. a live database on a USB drive or network share is refused, a copy offered;
+2. one window per database (lock file, stale locks reclaimed);
 3. ``quick_check``: a damaged database is reported and the newest good backup offered;
-4. open (migrating after a backup), then a start-up backup;
+4. open (migrating after a backup) — or, the first time, build the demo database
+   (``--demo``) or create a new township database;
 5. who acts: first run sets the administrator password, otherwise login —
    ``--demo`` opens as the demo administrator without one;
-6. while the window is open, a backup every 30 minutes if anything changed; one on exit.
+6. the window builds its pages; once the first one shows its data, a start-up backup is taken
+   in the background;
+7. while the window is open, a backup every 30 minutes if anything changed; one on exit.
+
+The slow steps (the location check and the database layer it imports,
+``quick_check``, finding a good backup, restoring, migrating, building the
+demo) run in the thread pool while the panel names them; every dialog is
+parented to the window and runs on the GUI thread. The steps are one generator,
+``_session_steps``, that yields each piece of slow work and is resumed with its
+result, so the order above reads top to bottom in one place. Giving up ends the
+process with the codes it always had: 0 when the user chose to stop, 1 when the
+database cannot be opened, 3 for an unexpected failure (the log has it).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from importlib import import_module
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
 from townapp import config
-from townapp.accounts.service import AccountService
 from townapp.core.actor import DEMO_ACTOR, Actor
-from townapp.core.errors import DomainError
-from townapp.core.policy import security_policy
-from townapp.db import Database, open_database
-from townapp.db.audit import AuditEntry
-from townapp.db.backup import backup_and_rotate, newest_good_backup, restore_database
-from townapp.db.safety import UnsafeLocation, check_live_location, copy_into_data_folder, startup_problems
+from townapp.core.errors import Cancelled, DomainError, FieldProblem, ValidationFailed
+from townapp.core.progress import CancelFn, ProgressFn
+from townapp.ui import startup_timing
+from townapp.ui.app import (
+    PAGE_FACTORIES,
+    NewDatabaseDialog,
+    build_demo_database,
+    create_township_database,
+)
 from townapp.ui.lock import DatabaseLock
-from townapp.ui.login import ask_first_admin, ask_login
+from townapp.ui.main_window import DeferredPages, MainWindow, ModulePages, PageFactory
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from townapp.db import Database
 
 log = logging.getLogger(__name__)
 
 Yes, No = QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No
+EXIT_OK, EXIT_REFUSED, EXIT_UNEXPECTED = 0, 1, 3  # the codes of townapp.cli
+STARTUP_BACKUP_LATEST_MS = 15_000  # the start-up backup waits for the first page's data, but no longer
 
 
-def ensure_safe_location(path: Path) -> Path | None:
-    """The path to open: ``path`` itself, a copy in the data folder the user agreed to, or None."""
+@dataclass(frozen=True)
+class Background:
+    """One slow step: ``work(progress, cancel)`` runs in the pool while the opening panel shows ``text``."""
+
+    text: str
+    work: Callable[[ProgressFn, CancelFn], Any]
+    cancellable: bool = False
+
+
+Steps = Generator[Background, Any, Any]
+
+
+def run_inline(steps: Steps) -> Any:
+    """Drive ``steps`` on the calling thread (no window to keep alive): each Background runs in place."""
+    result: Any = None
+    error: BaseException | None = None
+    while True:
+        try:
+            step = steps.send(result) if error is None else steps.throw(error)
+        except StopIteration as done:
+            return done.value
+        try:
+            result, error = step.work(lambda *_args: None, lambda: False), None
+        except Exception as exc:  # handed back to the steps, as the pool does
+            result, error = None, exc
+
+
+# ----- the steps' slow work (runs in the pool; no Qt) -------------------------------------------
+def location_problem(path: Path) -> str | None:
+    """Why ``path`` must not be opened where it is (USB drive, network share), or None.
+
+    The first step to touch the database layer, so it also pays for importing it — in the pool.
+    """
+    from townapp.db.safety import UnsafeLocation, check_live_location
+
     try:
         check_live_location(path)
-        return path
     except UnsafeLocation as exc:
-        box = QMessageBox(QMessageBox.Icon.Warning, "不能在这里打开数据库", exc.message)
-        copy = box.addButton("复制到数据文件夹并打开", QMessageBox.ButtonRole.AcceptRole)
-        box.addButton("退出", QMessageBox.ButtonRole.RejectRole)
-        box.exec()
-        if box.clickedButton() is not copy:
-            return None
-        target = copy_into_data_folder(path)
-        QMessageBox.information(None, "已复制", f"已复制到：\n{target}\n以后请打开这个文件；原文件未改动。")
-        return target
+        return exc.message
+    return None
 
 
-def ensure_healthy(path: Path) -> bool:
-    """``quick_check`` at start-up; a damaged database may be replaced by the newest good backup."""
-    problems = startup_problems(path)
-    if not problems:
-        return True
+def health_problems(path: Path) -> list[str]:
+    from townapp.db.safety import startup_problems
+
+    return startup_problems(path)
+
+
+def _preload(module: str) -> None:
+    """Import ``module`` now, off the GUI thread; a module that fails is left for its page to report."""
+    try:
+        import_module(module)
+    except Exception:
+        log.exception("预先导入 %s 失败", module)
+
+
+def check_while_importing(path: Path, modules: Sequence[str]) -> list[str]:
+    """``quick_check`` (seconds on a county database) in a helper thread — SQLite lets go of the GIL —
+    while this thread imports, in order, the modules the pages will need, until the check is done."""
+    outcome: dict[str, Any] = {}
+
+    def check() -> None:
+        try:
+            outcome["problems"] = health_problems(path)
+        except BaseException as exc:  # re-raised below, in the step
+            outcome["error"] = exc
+
+    checker = threading.Thread(target=check, name="townapp-quick-check", daemon=True)
+    checker.start()
+    for module in modules:
+        if not checker.is_alive():
+            break
+        _preload(module)
+    checker.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["problems"]
+
+
+def open_for_session(path: Path, progress: ProgressFn, preload: Sequence[str] = ()) -> Database:
+    """Open ``path`` (backing up and migrating an older one), then import what the pages need first."""
+    from townapp.db import migrate, open_database
+
+    if migrate.needs_upgrade(path):
+        progress(0, 0, "正在备份并升级数据库……")
+    db = open_database(path)
+    progress(0, 0, "正在准备页面……")
+    for module in preload:
+        _preload(module)  # here rather than on the GUI thread, where it would freeze the busy bar
+    return db
+
+
+# ----- dialogs and the flows that need them (GUI thread) -----------------------------------------
+def safe_location_steps(path: Path, parent: QWidget | None) -> Generator[Background, Any, Path | None]:
+    """The path to open: ``path`` itself, a copy in the data folder the user agreed to, or None."""
+    problem = yield Background("正在检查数据库位置……", lambda _p, _c: location_problem(path))
+    if problem is None:
+        return path
+    box = QMessageBox(QMessageBox.Icon.Warning, "不能在这里打开数据库", problem, parent=parent)
+    copy = box.addButton("复制到数据文件夹并打开", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton("退出", QMessageBox.ButtonRole.RejectRole)
+    box.exec()
+    if box.clickedButton() is not copy:
+        return None
+    from townapp.db.safety import copy_into_data_folder
+
+    target = yield Background("正在把数据库复制到数据文件夹……", lambda _p, _c: copy_into_data_folder(path))
+    QMessageBox.information(parent, "已复制", f"已复制到：\n{target}\n以后请打开这个文件；原文件未改动。")
+    return target
+
+
+def recovery_steps(path: Path, problems: list[str], parent: QWidget | None) -> Generator[Background, Any, bool]:
+    """A damaged database: offer the newest backup that passes ``integrity_check``; True once restored."""
+    from townapp.db.backup import newest_good_backup, restore_database
+
     log.error("启动检查发现数据库损坏：%s：%s", path, "；".join(problems[:5]))
-    backup = newest_good_backup(path)
     details = "；".join(problems[:3])
+    backup = yield Background("数据库检查未通过，正在查找完好的备份……", lambda _p, _c: newest_good_backup(path))
     if backup is None:
-        QMessageBox.critical(None, "数据库已损坏", f"数据库检查未通过（{details}），也没有找到可用的备份：\n{path}\n"
+        QMessageBox.critical(parent, "数据库已损坏", f"数据库检查未通过（{details}），也没有找到可用的备份：\n{path}\n"
                              "请不要再向这个文件写入数据，并联系技术人员。")
         return False
     answer = QMessageBox.question(
-        None, "数据库已损坏",
+        parent, "数据库已损坏",
         f"数据库检查未通过（{details}）：\n{path}\n\n最新的完好备份是：\n{backup.name}\n\n"
         "要用这份备份恢复吗？损坏的文件会另存一份，不会删除。", Yes | No, Yes)
     if answer != Yes:
         return False
     try:
-        restore_database(path, backup)
+        yield Background("正在用备份恢复数据库……", lambda _p, _c: restore_database(path, backup))
     except DomainError as exc:
-        QMessageBox.critical(None, "恢复失败", exc.message)
+        QMessageBox.critical(parent, "恢复失败", exc.message)
         return False
-    QMessageBox.information(None, "已恢复", f"已用 {backup.name} 恢复。备份之后录入的数据需要重新录入。")
+    QMessageBox.information(parent, "已恢复", f"已用 {backup.name} 恢复。备份之后录入的数据需要重新录入。")
     return True
 
 
-def authenticate(db: Database, demo: bool) -> Actor | None:
+def ensure_healthy(path: Path, parent: QWidget | None = None) -> bool:
+    """``quick_check`` at start-up; a damaged database may be replaced by the newest good backup."""
+    problems = health_problems(path)
+    return not problems or bool(run_inline(recovery_steps(path, problems, parent)))
+
+
+def new_database_steps(path: Path, parent: QWidget | None) -> Generator[Background, Any, Database | None]:
+    """First run without ``--demo``: ask which township, then create and migrate the database."""
+    dialog = NewDatabaseDialog(path, parent)
+    while dialog.exec() == QDialog.DialogCode.Accepted:
+        name, code = dialog.name.text(), dialog.code.text()
+        try:
+            return (yield Background("正在新建数据库……",
+                                     lambda _p, _c, name=name, code=code: create_township_database(path, name, code)))
+        except ValidationFailed as exc:
+            dialog.error.show_problems(exc.problems)
+        except DomainError as exc:
+            dialog.error.show_problems([FieldProblem("", exc.message)])
+    return None
+
+
+def demo_database_steps(path: Path, parent: QWidget | None) -> Generator[Background, Any, bool]:
+    """First ``--demo`` start: generate the demo township, with progress and a cancel button."""
+    try:
+        yield Background("正在生成演示数据……", lambda p, c: build_demo_database(path, p, c), cancellable=True)
+    except Cancelled:
+        return False
+    except DomainError as exc:
+        QMessageBox.critical(parent, "演示数据生成失败", exc.message)
+        return False
+    except Exception:  # as before: the failure is shown and the app ends normally
+        log.exception("演示数据生成失败")
+        QMessageBox.critical(parent, "演示数据生成失败", f"发生意外错误，详细信息已写入日志文件：\n{config.log_path()}")
+        return False
+    return True
+
+
+def authenticate(db: Database, demo: bool, parent: QWidget | None = None) -> Actor | None:
     """Who acts in this session: the demo administrator, a new first administrator, or a login."""
     if demo:
         return DEMO_ACTOR
+    from townapp.accounts.service import AccountService
+    from townapp.ui.login import ask_first_admin, ask_login
+
     accounts = AccountService(db)
     if accounts.needs_first_admin():
-        return ask_first_admin(accounts)
-    return ask_login(accounts, db.meta("root_name") or "")
+        return ask_first_admin(accounts, parent)
+    return ask_login(accounts, db.meta("root_name") or "", parent)
 
 
+# ----- while the window is open ------------------------------------------------------------------
 class BackupKeeper(QObject):
     """Every ``interval`` minutes, a backup — only if the audit log grew (something changed) since the last one."""
 
     def __init__(self, db: Database, minutes: int | None = None) -> None:
+        from townapp.core.policy import security_policy
+
         super().__init__()
         self.db = db
         self.last_seen = self._marker()
@@ -102,10 +268,14 @@ class BackupKeeper(QObject):
         self.backups: list[Path] = []
 
     def _marker(self) -> int:
+        from townapp.db.audit import AuditEntry
+
         with self.db.reader() as s:
             return s.query(AuditEntry.id).order_by(AuditEntry.id.desc()).limit(1).scalar() or 0
 
     def tick(self) -> Path | None:
+        from townapp.db.backup import backup_and_rotate
+
         marker = self._marker()
         if marker == self.last_seen:
             return None
@@ -119,28 +289,32 @@ class BackupKeeper(QObject):
         return target
 
 
-STARTUP_BACKUP_DELAY_MS = 200
-
-
 class StartupBackup(QObject):
-    """The start-up backup, taken in the background once the window is on screen.
+    """The start-up backup, taken in the background once the first page shows its data.
 
-    A county database is hundreds of MB; copying and checking it before the
-    window appeared made users wait seconds for nothing. WAL lets the backup
-    API read while the user works.
+    A county database is over a GB; copying and checking it before the window
+    appeared made users wait seconds for nothing, and copying it while the first
+    page counts its figures made them wait twice as long for those. WAL lets
+    the backup API read while the user works. ``start`` runs once.
     """
 
     failed = Signal(str)
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, parent: QWidget | None = None) -> None:
         super().__init__()
         self.path = path
-        self.failed.connect(lambda message: QMessageBox.warning(None, "备份失败", message))
+        self.started = False
+        self.failed.connect(lambda message: QMessageBox.warning(parent, "备份失败", message))
 
     def start(self) -> None:
+        if self.started:
+            return
+        self.started = True
         QThreadPool.globalInstance().start(self._run)
 
     def _run(self) -> None:
+        from townapp.db.backup import backup_and_rotate
+
         try:
             backup_and_rotate(self.path, "startup")
         except DomainError as exc:
@@ -149,6 +323,8 @@ class StartupBackup(QObject):
 
 
 def _backup_quietly(path: Path, reason: str) -> None:
+    from townapp.db.backup import backup_and_rotate
+
     try:
         backup_and_rotate(path, reason)
     except DomainError as exc:
@@ -156,54 +332,201 @@ def _backup_quietly(path: Path, reason: str) -> None:
         QMessageBox.warning(None, "备份失败", exc.message)
 
 
-def open_database_for_session(path: Path, demo: bool) -> Database | None:
-    from townapp.ui.app import build_demo_with_progress, create_database_interactively
+# ----- the sequence ------------------------------------------------------------------------------
+class _Relay(QObject):
+    """Carries a step's progress and outcome from the pool back to the GUI thread."""
 
-    if path.exists():
-        if not ensure_healthy(path):
-            return None
-        return open_database(path)
-    return build_demo_with_progress(path) if demo else create_database_interactively(path)
+    progressed = Signal(int, int, str)
+    finished = Signal(object, object)  # result, exception (one of them is None)
+
+
+class _StepTask(QRunnable):
+    def __init__(self, work: Callable[[ProgressFn, CancelFn], Any], relay: _Relay, stop: threading.Event) -> None:
+        super().__init__()
+        self._work, self._relay, self._stop = work, relay, stop
+
+    def run(self) -> None:
+        try:
+            result = self._work(self._relay.progressed.emit, self._stop.is_set)
+        except Exception as exc:  # handed to the steps on the GUI thread, which decide what the user sees
+            self._relay.finished.emit(None, exc)
+        else:
+            self._relay.finished.emit(result, None)
+
+
+class StartupSequence(QObject):
+    """Shows the window in its opening state, then runs the start-up steps with it on screen."""
+
+    opened = Signal()  # the database is open, the user known, the pages built
+    abandoned = Signal(int)  # start-up stopped (refused, cancelled, failed): the exit code
+
+    def __init__(self, db_path: Path | None, demo: bool, factories: Sequence[PageFactory] = PAGE_FACTORIES) -> None:
+        super().__init__()
+        self.path = Path(db_path) if db_path else (config.demo_db_path() if demo else config.default_db_path())
+        self.demo = demo
+        self.factories = tuple(factories)
+        self.window: MainWindow | None = None
+        self.lock: DatabaseLock | None = None
+        self.db: Database | None = None
+        self.actor: Actor | None = None
+        self.exit_code: int | None = None
+        self.is_open = False
+        self.keeper: BackupKeeper | None = None
+        self.startup_backup: StartupBackup | None = None
+        self._stop = threading.Event()
+        self._shut_down = False
+        self._steps: Steps | None = None
+        self._current: Background | None = None
+        self._relay = _Relay()
+        self._relay.progressed.connect(self._on_progress)
+        self._relay.finished.connect(self._advance)
+
+    @property
+    def step_text(self) -> str:
+        """What the opening panel says now (empty once the pages are shown)."""
+        return self.window.opening.step.text() if self.window is not None and self.window.is_opening else ""
+
+    def start(self) -> MainWindow:
+        self.window = MainWindow(None, self.factories, db_path=self.path)
+        self.window.opening.cancelled.connect(self._stop.set)
+        self.window.first_page_loaded.connect(startup_timing.report_ready)
+        self.window.show()
+        QTimer.singleShot(0, self, self._after_first_paint)
+        return self.window
+
+    def _after_first_paint(self) -> None:
+        QApplication.processEvents()  # the first paint happens before any work competes with it
+        if self.window is None:
+            return
+        startup_timing.report_shown(self.window)
+        self._steps = self._session_steps(self.window)
+        self._advance(None, None)
+
+    def _session_steps(self, window: MainWindow) -> Steps:
+        """The start-up steps in their safe order (see the module docstring); returns None once open,
+        else the exit code."""
+        # 1. where the file lives
+        safe = yield from safe_location_steps(self.path, window)
+        if safe is None:
+            return EXIT_OK
+        self.path = path = safe
+        window.db_label.setText(f"数据库：{path}")
+        # 2. one window per database
+        self.lock = DatabaseLock(path)
+        if not self.lock.acquire():
+            QMessageBox.warning(window, "数据库已打开", self.lock.message)
+            return EXIT_REFUSED
+        # 3–4. healthy, then open; or made for the first time
+        first = ["townapp.ui.context", "townapp.accounts.service",
+                 *(f.module for f in self.factories if isinstance(f, ModulePages) and not isinstance(f, DeferredPages))]
+        later = [f.module for f in self.factories if isinstance(f, DeferredPages)]
+        if path.exists():
+            problems = yield Background("正在检查数据库……", lambda _p, _c: check_while_importing(path, first + later))
+            if problems and not (yield from recovery_steps(path, problems, window)):
+                return EXIT_OK
+        elif self.demo:
+            if not (yield from demo_database_steps(path, window)):
+                return EXIT_OK
+        else:
+            self.db = yield from new_database_steps(path, window)
+            if self.db is None:
+                return EXIT_OK
+        if self.db is None:
+            self.db = yield Background("正在打开数据库……", lambda p, _c: open_for_session(path, p, first))
+        # 5. who acts
+        window.show_step("请登录……" if not self.demo else "正在打开……")
+        self.actor = authenticate(self.db, self.demo, window)
+        if self.actor is None:
+            return EXIT_OK
+        # 6. the pages, then the start-up backup behind them
+        window.show_step("正在打开页面……")
+        from townapp.ui.context import AppContext
+
+        window.attach(AppContext.create(self.db, self.actor, window.settings))
+        self.startup_backup = StartupBackup(path, window)
+        window.first_page_loaded.connect(self.startup_backup.start)
+        QTimer.singleShot(STARTUP_BACKUP_LATEST_MS, self.startup_backup, self.startup_backup.start)
+        # 7. backups while open (and one on exit, in shut_down)
+        self.keeper = BackupKeeper(self.db)
+        return None
+
+    def _advance(self, result: Any, error: BaseException | None) -> None:
+        """Resume the steps with a finished step's outcome; start the next slow step or conclude."""
+        steps = self._steps
+        if steps is None:
+            return
+        try:
+            step = steps.send(result) if error is None else steps.throw(error)
+        except StopIteration as done:
+            self._conclude(done.value)
+            return
+        except DomainError as exc:
+            QMessageBox.critical(self.window, "无法打开数据库", exc.message)
+            self._conclude(EXIT_REFUSED)
+            return
+        except Exception:
+            log.exception("启动失败")
+            QMessageBox.critical(self.window, "启动失败", f"发生意外错误，详细信息已写入日志文件：\n{config.log_path()}")
+            self._conclude(EXIT_UNEXPECTED)
+            return
+        self._current = step
+        if self.window is not None:
+            self.window.show_step(step.text, cancellable=step.cancellable)
+        QThreadPool.globalInstance().start(_StepTask(step.work, self._relay, self._stop))
+
+    def _on_progress(self, done: int, total: int, text: str) -> None:
+        step = self._current
+        if step is not None and self.window is not None and self.window.is_opening:
+            self.window.show_step(text or step.text, done, total, cancellable=step.cancellable)
+
+    def _conclude(self, code: int | None) -> None:
+        self._steps = None
+        self._current = None
+        if code is None:
+            self.is_open = True
+            self.opened.emit()
+            return
+        self.exit_code = code
+        self._release()
+        if self.window is not None:
+            # hidden, not closed: closing the last window would post a quit of its own, exit code 0
+            self.window.hide()
+        self.abandoned.emit(code)
+
+    def _release(self) -> None:
+        if self.db is not None:
+            self.db.dispose()
+            self.db = None
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
+
+    def shut_down(self, code: int = 0) -> int:
+        """After the event loop: stop the steps, let running work finish, back up on exit; the exit code.
+
+        Idempotent: the second call only returns the code."""
+        if self._shut_down:
+            return self.exit_code if self.exit_code is not None else code
+        self._shut_down = True
+        self._stop.set()
+        if self._steps is not None:
+            self._steps.close()
+            self._steps = None
+        if self.keeper is not None:
+            self.keeper.timer.stop()
+        QThreadPool.globalInstance().waitForDone()  # a start-up backup or a step still running finishes first
+        self.window = None  # the pages go before their database
+        if self.db is not None:
+            self.db.dispose()
+            self.db = None
+            if self.is_open:
+                _backup_quietly(self.path, "exit")  # still holding the lock
+        self._release()
+        return self.exit_code if self.exit_code is not None else code
 
 
 def run_session(app: QApplication, db_path: Path | None, demo: bool) -> int:
-    from townapp.ui.app import open_main_window
-
-    path = db_path or (config.demo_db_path() if demo else config.default_db_path())
-    try:
-        safe = ensure_safe_location(path)
-    except DomainError as exc:
-        QMessageBox.critical(None, "无法打开数据库", exc.message)
-        return 1
-    if safe is None:
-        return 0
-    path = safe
-    lock = DatabaseLock(path)
-    if not lock.acquire():
-        QMessageBox.warning(None, "数据库已打开", lock.message)
-        return 1
-    try:
-        try:
-            db = open_database_for_session(path, demo)
-        except DomainError as exc:
-            QMessageBox.critical(None, "无法打开数据库", exc.message)
-            return 1
-        if db is None:
-            return 0
-        actor = authenticate(db, demo)
-        if actor is None:
-            db.dispose()
-            return 0
-        window = open_main_window(db, actor)
-        startup_backup = StartupBackup(path)
-        QTimer.singleShot(STARTUP_BACKUP_DELAY_MS, startup_backup.start)  # the window first, then the copy
-        keeper = BackupKeeper(db)
-        code = app.exec()
-        keeper.timer.stop()
-        QThreadPool.globalInstance().waitForDone()  # a start-up backup still running finishes first
-        del window
-        db.dispose()
-        _backup_quietly(path, "exit")
-        return code
-    finally:
-        lock.release()
+    sequence = StartupSequence(db_path, demo)
+    sequence.abandoned.connect(app.exit)
+    sequence.start()
+    return sequence.shut_down(app.exec())

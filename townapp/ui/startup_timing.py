@@ -1,8 +1,13 @@
-"""Start-up timing for the frozen build: quit as soon as the main window is shown.
+"""Start-up timing markers, for ``townapp bench`` and installers/measure.py.
 
-Only active when ``TOWNAPP_QUIT_AFTER_SHOWN`` is set (installers/measure_startup.py
-sets it); then the app prints one line with the wall-clock time the main window
-appeared and quits, so "launch → main window" can be measured offscreen.
+Only active when ``TOWNAPP_QUIT_AFTER_SHOWN`` is set. Then the app prints two
+lines with wall-clock times, so "launch → main window" and "launch → data on
+screen" can be measured offscreen from outside the process:
+
+    townapp-main-window-shown <epoch seconds> visible=True   (the window's first paint)
+    townapp-main-window-ready <epoch seconds>                 (the first page shows its data)
+
+and quits after the second. Kept free of townapp imports so loading it costs nothing.
 """
 
 from __future__ import annotations
@@ -15,17 +20,26 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 QUIT_AFTER_SHOWN_ENV = "TOWNAPP_QUIT_AFTER_SHOWN"
 SHOWN_MARKER = "townapp-main-window-shown"
+READY_MARKER = "townapp-main-window-ready"
+READY_TIMEOUT_MS = 600_000  # a start that never gets ready still ends (without the ready line)
 
 
-def quit_after_shown_if_asked(window: QWidget) -> None:
-    """With the environment variable set: once the event loop has shown ``window``, report and quit."""
-    if not os.environ.get(QUIT_AFTER_SHOWN_ENV):
+def asked() -> bool:
+    return bool(os.environ.get(QUIT_AFTER_SHOWN_ENV))
+
+
+def report_shown(window: QWidget) -> None:
+    """Call once the event loop has painted ``window`` (after ``QApplication.processEvents()``)."""
+    if not asked():
         return
+    print(f"{SHOWN_MARKER} {time.time():.3f} visible={window.isVisible()}", flush=True)
+    QTimer.singleShot(READY_TIMEOUT_MS, QApplication.quit)
 
-    def report() -> None:
-        QApplication.processEvents()  # let the first paint happen before the clock stops
-        visible = window.isVisible()
-        print(f"{SHOWN_MARKER} {time.time():.3f} visible={visible}", flush=True)
-        QApplication.quit()
 
-    QTimer.singleShot(0, report)
+def report_ready() -> None:
+    """Call when the first page shows its data: prints the ready line and quits."""
+    if not asked():
+        return
+    QApplication.processEvents()  # let the data paint before the clock stops
+    print(f"{READY_MARKER} {time.time():.3f}", flush=True)
+    QApplication.quit()

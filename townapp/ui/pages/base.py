@@ -13,6 +13,10 @@ class Page(QWidget):
 
     title = ""
     data_changed = Signal()
+    # A page whose refresh() only starts a background load says so, and emits data_shown once the
+    # data is on screen (the main window's "ready" waits for it); others show their data in refresh().
+    loads_in_background = False
+    data_shown = Signal()
 
     def refresh(self) -> None:
         """Re-read what the page shows (called when it becomes visible or data changed elsewhere)."""

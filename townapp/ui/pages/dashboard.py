@@ -66,6 +66,7 @@ class _Tile(QFrame):
 class DashboardPage(Page):
     title = "首页"
     TILES = 9
+    loads_in_background = True  # the figures are counted in the pool; data_shown follows
 
     def __init__(self, ctx: AppContext, today: dt.date | None = None) -> None:
         super().__init__()
@@ -171,6 +172,7 @@ class DashboardPage(Page):
         for (_caption, draw), figure, canvas in zip(CHARTS, self.figures, self.canvases, strict=True):
             draw(data, figure)
             canvas.draw_idle()
+        self.data_shown.emit()
 
     def _saver(self, number: int, caption: str) -> Callable[[], None]:
         def save() -> None:
