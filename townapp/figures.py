@@ -72,7 +72,7 @@ def _points_figures(db: Database) -> list[Figure]:
     def village_figures(s: Session, period: Period) -> dict:
         key = ("points.village", period)
         if key not in s.info:
-            s.info[key] = points_figures.village_figures(db, period.end, period.start)
+            s.info[key] = points_figures.village_figures(db, period.end, period.start, totals(s, period))
         return s.info[key]
 
     def from_totals(pick: Callable[[list[int]], FigureValue], grade: str | None = None) -> Callable[..., dict]:

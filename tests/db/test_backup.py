@@ -136,3 +136,45 @@ def test_a_failed_backup_leaves_no_part_file(tmp_path: Path) -> None:
     with pytest.raises(sqlite3.DatabaseError):
         backup_database(broken, out)
     assert list(out.iterdir()) == []
+
+
+def _count_checks(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bool]]:
+    from townapp.db import backup as backup_module
+
+    calls: list[tuple[str, bool]] = []
+    real = backup_module.integrity_problems
+
+    def counting(path: Path, *, quick: bool = False) -> list[str]:
+        calls.append((Path(path).name, quick))
+        return real(path, quick=quick)
+
+    monkeypatch.setattr(backup_module, "integrity_problems", counting)
+    return calls
+
+
+def test_a_routine_backup_checks_the_new_copy_once_not_twice(busy_db: Database, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN the rotation, which verifies the newest backup before deleting any older one
+    from townapp.db.backup import backup_and_rotate
+
+    calls = _count_checks(monkeypatch)
+    # WHEN the app takes its routine backup (a county database takes 30 s per integrity_check)
+    target = backup_and_rotate(busy_db.path, "exit", folder=tmp_path / "backups")
+    # THEN the new copy went through integrity_check exactly once, the full check, before any rotation
+    checks_of_the_new_copy = [quick for name, quick in calls if target.stem in name]
+    assert checks_of_the_new_copy == [False]
+
+
+def test_the_copy_before_an_import_is_verified_with_quick_check(busy_db: Database, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN a backup asked for with quick verification (what the import pipeline asks for)
+    calls = _count_checks(monkeypatch)
+    # WHEN it is written
+    target = backup_database(busy_db.path, tmp_path / "backups", reason="import", quick_verify=True)
+    # THEN the copy was checked once, with quick_check, and is a sound database
+    assert [quick for _name, quick in calls] == [True]
+    con = sqlite3.connect(target)
+    try:
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        con.close()

@@ -154,3 +154,49 @@ def test_enum_synonyms_come_from_the_vocabularies() -> None:
         normalize_cell(person_spec.column("sex"), "未知")
     assert exc.value.code == "bad_enum" and "男、女" in exc.value.message
     assert norm_label("身份证号码（18位）*") == "身份证号码"
+
+
+def test_a_dry_run_skips_writes_that_no_later_sheet_reads(db: Database, built: dict, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN a people sheet without households (nothing after it reads its rows, the report needs no writes)
+    from townapp.registry.sheets import PersonAdapter
+
+    applied: list[int] = []
+    real_apply = PersonAdapter.apply
+
+    def counting_apply(self, conn, rows, ctx):  # noqa: ANN001, ANN202
+        applied.append(len(rows))
+        return real_apply(self, conn, rows, ctx)
+
+    monkeypatch.setattr(PersonAdapter, "apply", counting_apply)
+    sheets = {"人员": [["身份证号", "姓名", "所属村"], [pid(1990, 9), "新人", "东张村"], [pid(1991, 9), "又一人", "东张村"]]}
+    path = write_xlsx(tmp_path / "people.xlsx", sheets)
+    # WHEN it is tried (dry run) and then imported for real
+    dry = run_import(db, path, all_sheet_specs(), dry_run=True)
+    assert applied == []
+    real = run_import(db, path, all_sheet_specs())
+    # THEN the dry run wrote nothing, the real run did, and both reports say the same
+    assert applied == [2]
+    assert dry.to_dict()["sheets"] == real.to_dict()["sheets"] and dry.sheets["人员"].created == 2
+
+
+def test_a_dry_run_still_writes_when_the_household_check_needs_it(db: Database, built: dict, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN a people sheet that moves people between households (finish() checks each keeps one 户主)
+    from townapp.registry.sheets import PersonAdapter
+
+    applied: list[int] = []
+    real_apply = PersonAdapter.apply
+
+    def counting_apply(self, conn, rows, ctx):  # noqa: ANN001, ANN202
+        applied.append(len(rows))
+        return real_apply(self, conn, rows, ctx)
+
+    monkeypatch.setattr(PersonAdapter, "apply", counting_apply)
+    people = built["people"]
+    move = {"人员": [["身份证号", "姓名", "所属村", "户编号", "与户主关系"], [people["head_a"], "张大山", "东张村", "0002", "子"]]}
+    # WHEN it is tried
+    report = run_import(db, write_xlsx(tmp_path / "move.xlsx", move), all_sheet_specs(), dry_run=True)
+    # THEN the rows were written (and rolled back) so the check could run, and it found the household left headless
+    assert applied == [1]
+    assert {e.code for e in report.errors} == {"household_head"}

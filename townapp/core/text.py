@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 _SPACES = re.compile(r"[\s\u3000\u00a0\u200b\ufeff]+")
+_PLAIN_CJK = re.compile(r"[\u4e00-\u9fff]+")  # unified ideographs only: NFC leaves them as they are
 
 
 def to_halfwidth(text: str) -> str:
@@ -40,6 +41,8 @@ def clean_name(text: str) -> str:
     Chinese names never contain spaces, so inner spaces typed for alignment
     (张  三) go too; names with Latin letters keep single spaces.
     """
+    if _PLAIN_CJK.fullmatch(text):  # nearly every name: nothing to clean
+        return text
     text = squeeze_spaces(to_halfwidth(unicodedata.normalize("NFC", text)))
     if all(not ch.isascii() or ch == " " for ch in text):
         text = text.replace(" ", "")

@@ -25,6 +25,9 @@ _PLAIN_NAME = re.compile(r"^[\u4e00-\u9fff]+$")
 _LABEL_NOISE = re.compile(r"[（(][^）)]*[）)]|[*＊:：\s\u3000]")
 _SCIENTIFIC = re.compile(r"^\d+(\.\d*)?E\+?\d+$", re.IGNORECASE)
 _FLOAT_TEXT = re.compile(r"^\d+\.\d+$")
+_WHOLE_NUMBER_TEXT = re.compile(r"\d+\.0+")
+# dates up to the end of the year the program started in are always within "today + 366 days"
+_LATEST_DATE = dt.date(dt.date.today().year, 12, 31)
 _LIST_SPLIT = re.compile(r"[、,，;；/\s]+")
 _ID_AS_NUMBER = (
     "身份证号被存成了数字，Excel只保留15位有效数字，后几位已经丢失，无法还原。"
@@ -88,14 +91,29 @@ def normalize_cell(column: s.ColumnSpec, value: Any) -> Any:
 
 def cell_normaliser(column: s.ColumnSpec) -> Callable[[Any], Any]:
     """The function that cleans cells of ``column`` (built once per column: the pipeline calls it per cell)."""
+    filled = filled_cell_normaliser(column)
+
+    def normalise(value: Any) -> Any:
+        if value is None or value == "" or (value.__class__ is str and value.isspace()):
+            return None
+        return filled(value)
+
+    return normalise
+
+
+def filled_cell_normaliser(column: s.ColumnSpec) -> Callable[[Any], Any]:
+    """Like ``cell_normaliser`` for cells already known not to be blank (the pipeline tells them apart first)."""
     kind_fn = _NORMALISERS[column.kind]
+    if column.kind == s.ENUM:  # most cells already hold a standard spelling: a set look-up instead of a scan
+        known = frozenset(column.choices)
+
+        def kind_fn(column: s.ColumnSpec, value: Any, general: Callable[..., Any] = kind_fn) -> Any:
+            return value if value in known else general(column, value)
     pattern = re.compile(column.pattern) if column.pattern else None
     max_length = column.max_length
     code = "bad_phone" if column.kind == s.PHONE else "bad_code" if column.kind == s.CODE else "bad_format"
 
     def normalise(value: Any) -> Any:
-        if value is None or value == "" or (value.__class__ is str and value.isspace()):
-            return None
         result = kind_fn(column, value)
         if result is None or result == "" or result == ():
             return None
@@ -128,13 +146,16 @@ def _code(column: s.ColumnSpec, value: Any) -> str:
     if isinstance(value, float) and not value.is_integer():
         raise CellError("bad_code", f"{column.header}“{as_text(value)}”不是有效的编号")
     text = _compact(as_text(value))
-    if re.fullmatch(r"\d+\.0+", text):
+    if "." in text and _WHOLE_NUMBER_TEXT.fullmatch(text):
         text = text.split(".")[0]
     return text
 
 
 def _id_number(column: s.ColumnSpec, value: Any) -> str:
     """Never guess digits that Excel threw away: numbers and 1.4E+17 are errors."""
+    if (value.__class__ is str and len(value) == 18 and value.isascii() and value[:17].isdigit()
+            and (value[17].isdigit() or value[17] == "X") and len(value.rstrip("0")) > 15):
+        return value  # the usual cell: 18 characters as they should be, not a number Excel rounded
     if isinstance(value, bool):
         raise CellError("id_format", "身份证号应为18位号码")
     if isinstance(value, (int, float)):
@@ -143,7 +164,7 @@ def _id_number(column: s.ColumnSpec, value: Any) -> str:
     text = normalize_id_number(text) if _NEEDS_WORK.search(text) or "x" in text or "×" in text else text
     if _SCIENTIFIC.match(text) or _FLOAT_TEXT.match(text):
         raise CellError("id_number_cell", _ID_AS_NUMBER)
-    if text.isdigit() and 16 <= len(text) <= 18 and len(text.rstrip("0")) <= 15:
+    if text.isascii() and text.isdigit() and 16 <= len(text) <= 18 and len(text.rstrip("0")) <= 15:
         # what Excel shows for a number it rounded: 15 significant digits, then zeros
         if len(text) != 18 or check_digit(text[:17]) != text[17]:
             raise CellError("id_number_cell", _ID_AS_NUMBER)
@@ -151,7 +172,7 @@ def _id_number(column: s.ColumnSpec, value: Any) -> str:
         raise CellError("id_length", "这是15位旧身份证号，请填写18位身份证号")
     if len(text) != 18:
         raise CellError("id_length", f"身份证号应为18位，现在是{len(text)}位，请核对是否漏填或多填")
-    if not text[:17].isdigit() or not (text[17].isdigit() or text[17] == "X"):
+    if not text.isascii() or not text[:17].isdigit() or not (text[17].isdigit() or text[17] == "X"):
         raise CellError("id_format", "身份证号前17位应为数字，最后一位为数字或X")
     return text
 
@@ -164,6 +185,14 @@ def _phone(column: s.ColumnSpec, value: Any) -> str:
 
 
 def _date(column: s.ColumnSpec, value: Any) -> dt.date:
+    if value.__class__ is str and len(value) == 10 and value[4] == "-" and value[7] == "-" and value.isascii():
+        try:  # 2021-07-01, the usual spelling: parsed in C
+            result = dt.date.fromisoformat(value)
+        except ValueError:
+            pass  # the general path below says what is wrong
+        else:
+            if result.year >= 1900 and result <= _LATEST_DATE:
+                return result
     if isinstance(value, (dt.time, dt.timedelta)):
         raise CellError("bad_date", f"{column.header}“{as_text(value)}”不是日期")
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 100000:

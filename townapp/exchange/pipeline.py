@@ -5,8 +5,10 @@ order of the specs (villages before households before people …), so later
 sheets see earlier sheets' rows exactly as a real import would. At the end the
 transaction is committed only for a real run without errors; a dry run and a
 rejected file are rolled back — the dry-run report and the real report are
-therefore produced by the same code and are identical. A real run takes a
-backup first and writes an ImportBatch either way.
+therefore produced by the same code and are identical (a dry run only skips
+its last sheet's writes where the adapter says they add nothing to the report:
+see ``SheetAdapter.report_needs_writes``). A real run takes a backup first and
+writes an ImportBatch either way.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import itertools
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +32,10 @@ from townapp.db import Database
 from townapp.db.audit import AuditEntry
 from townapp.db.backup import backup_database
 from townapp.db.base import utcnow
+from townapp.db.fast import insert_many, larger_page_cache
 from townapp.exchange import spec as s
 from townapp.exchange.models import CountyHolding, ImportBatch, ImportChange
-from townapp.exchange.normalize import CellError, as_text, cell_normaliser, is_empty, norm_label
+from townapp.exchange.normalize import CellError, as_text, filled_cell_normaliser, is_empty, norm_label
 from townapp.exchange.package import Manifest, is_manifest, read_manifest, verify_package
 from townapp.exchange.reader import (
     DEFAULT_LIMITS,
@@ -50,6 +54,7 @@ NOTE_PREFIXES = ("注", "说明", "备注", "填表", "制表", "审核", "负�
 IGNORED_HEADERS = frozenset({"序号", "行号", "no", "no."})
 SKIPPED_SHEETS = frozenset(norm_label(n) for n in ("填写说明", "说明", "导入报告", "下拉选项", "选项", "字典"))
 REPORT_ERROR_CAP = 2000
+IMPORT_CACHE_MB = 64  # a county import inserts 100,000 rows into indexes of 460,000: keep their pages in memory
 
 
 def chunked(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
@@ -74,6 +79,7 @@ class _SheetPlan:
     spec: s.SheetSpec
     head: list[list[Any]]
     rest: Iterator[list[Any]]
+    parts: int = 1  # sheets it was read from (a package's sheet longer than a worksheet continues on more)
 
 
 @dataclass
@@ -148,7 +154,7 @@ class _Run:
     shared: dict[str, Any] = field(default_factory=dict)
     seen_keys: dict[str, dict[tuple[Any, ...], tuple[str, int]]] = field(default_factory=dict)
     touched: dict[str, set[int]] = field(default_factory=dict)
-    changes: list[dict[str, Any]] = field(default_factory=list)
+    changes: list[tuple[str, int, str]] = field(default_factory=list)  # (entity, entity_id, action)
     sheet_counts: list[tuple[s.SheetSpec, str, SheetCounts]] = field(default_factory=list)
 
 
@@ -177,7 +183,7 @@ def run_import(db: Database, path: Path | str, specs: Sequence[s.SheetSpec], *, 
             if report.errors:
                 return _finish_rejected(run)
             if not dry_run:
-                report.backup_path = backup_database(db.path, reason="import")
+                report.backup_path = backup_database(db.path, reason="import", quick_verify=True)
             _transaction(run, plans)
     except FileRejected as exc:
         report.file_error(exc.code, exc.message)
@@ -301,11 +307,22 @@ def _prepare(run: _Run, book: Workbook) -> list[_SheetPlan]:
             if info.name not in contents:
                 report.warnings.append(Issue(info.name, 0, "", "warning", "数据包中多出的工作表，不在清单内，已忽略"))
                 continue
-            spec = next((x for x in run.specs if x.title == info.name), None)
+            title, part = s.part_of(info.name)
+            spec = next((x for x in run.specs if x.title == title), None)
             if spec is None:
                 report.warnings.append(Issue(info.name, 0, "", "warning", "本程序不认识这个工作表，已忽略（程序版本可能较旧）"))
                 continue
             rows = iter(contents[info.name])
+            if part:  # a continuation: its rows (after its own header) carry on the sheet before it
+                previous = next((p for p in plans if p.spec is spec), None)
+                if previous is None or previous.parts != part:
+                    report.file_error("package_tampered", f"数据包的工作表“{info.name}”前面缺少“{s.part_title(title, part - 1)}”："
+                                                          "文件不完整或被改动过，已拒绝。请让对方重新导出")
+                    return []
+                next(rows, None)
+                previous.rest = itertools.chain(previous.rest, rows)
+                previous.parts += 1
+                continue
             plans.append(_SheetPlan(info, spec, list(itertools.islice(rows, HEADER_SCAN_ROWS)), rows))
             continue
         if norm_label(info.name) in SKIPPED_SHEETS:
@@ -345,14 +362,14 @@ def _load_holdings(db: Database, code: str) -> dict[str, set[int]]:
 # ----- the transaction ---------------------------------------------------------------
 def _transaction(run: _Run, plans: list[_SheetPlan]) -> None:
     report = run.report
-    with run.db.engine.connect() as conn:
+    with run.db.engine.connect() as conn, larger_page_cache(conn, IMPORT_CACHE_MB):
         trans = conn.begin()
         try:
             batch_id = None
             if not run.dry_run:
                 batch_id = _insert_batch(conn, run, "running")
-            for plan in plans:
-                _process_sheet(conn, run, plan)
+            for number, plan in enumerate(plans, start=1):
+                _process_sheet(conn, run, plan, last=number == len(plans))
             if not report.errors and run.holdings is not None:
                 _replace_county_rows(conn, run, plans, batch_id)
             run.reporter.step(1, 1, "保存")  # the last moment a cancel still rolls everything back
@@ -369,7 +386,7 @@ def _transaction(run: _Run, plans: list[_SheetPlan]) -> None:
             raise
 
 
-def _process_sheet(conn: Connection, run: _Run, plan: _SheetPlan) -> None:
+def _process_sheet(conn: Connection, run: _Run, plan: _SheetPlan, last: bool = False) -> None:
     report, spec = run.report, plan.spec
     name = plan.info.name
     counts = report.sheets.setdefault(name, SheetCounts())
@@ -403,14 +420,18 @@ def _process_sheet(conn: Connection, run: _Run, plan: _SheetPlan) -> None:
         counts.errors += ctx.sheet_errors
         return
     rows = _parse_rows(run, plan, header, ctx)
+    plan.head, plan.rest = [], iter(())  # the raw cells (and calamine's copy of the sheet) are no longer needed
     _check_duplicates(run, rows, ctx)
     adapter = spec.adapter
     ctx.step(0, len(rows), f"{name}：核对数据库")
     adapter.match(conn, rows, ctx)
     _check_county_conflicts(conn, run, rows, ctx)
     ctx.step(0, len(rows), f"{name}：写入")
-    adapter.apply(conn, rows, ctx)
-    adapter.finish(conn, rows, ctx)
+    # a dry run's last sheet: writes no one reads and that add nothing to the report are skipped
+    rolled_back_unread = run.dry_run and last and run.holdings is None
+    if not rolled_back_unread or adapter.report_needs_writes(rows, ctx):
+        adapter.apply(conn, rows, ctx)
+        adapter.finish(conn, rows, ctx)
     touched = run.touched.setdefault(adapter.entity, set())
     for row in rows:
         if row.failed:
@@ -421,57 +442,60 @@ def _process_sheet(conn: Connection, run: _Run, plan: _SheetPlan) -> None:
         if row.entity_id is not None:
             touched.add(row.entity_id)
             if action in ("created", "updated"):
-                run.changes.append({"entity": adapter.entity, "entity_id": row.entity_id, "action": action})
+                run.changes.append((adapter.entity, row.entity_id, action))
     counts.errors += ctx.sheet_errors
     run.sheet_counts.append((spec, name, counts))
 
 
 def _parse_rows(run: _Run, plan: _SheetPlan, header: _Header, ctx: _SheetContext) -> list[s.Row]:
+    """Cells of the spec's columns, cleaned, for every data row (blank rows, examples, notes and
+    repeated headers skipped). This runs for every cell of a 100,000-row sheet: keep it lean."""
     spec = plan.spec
-    columns = [(key, index, spec.column(key)) for key, index in header.positions.items()]
-    normalisers = {key: cell_normaliser(column) for key, _, column in columns}
-    header_texts = {text for text in header.labels.values()}
+    keys = list(header.positions)
+    indexes = [header.positions[key] for key in keys]
+    columns = [spec.column(key) for key in keys]
+    normalisers = [filled_cell_normaliser(column) for column in columns]
+    required = [column.required for column in columns]
+    fields = list(zip(keys, columns, normalisers, required, strict=True))
+    pick = itemgetter(*indexes) if len(indexes) > 1 else (lambda raw: (raw[indexes[0]],))
+    reach = max(indexes) + 1
+    header_texts = set(header.labels.values())
     rows: list[s.Row] = []
     data = itertools.chain(plan.head[header.row_number:], plan.rest)
     for number, raw in enumerate(data, start=header.row_number + 1):
         if not raw:
             continue
-        width = len(raw)
-        cells = []
-        filled = []
-        for key, index, column in columns:
-            value = raw[index] if index < width else None
-            if value is None or value == "" or (value.__class__ is str and value.isspace()):
-                value = None
-            else:
-                filled.append(value)
-            cells.append((key, value, column))
+        cells = pick(raw) if len(raw) >= reach else tuple(raw[i] if i < len(raw) else None for i in indexes)
+        filled = [v for v in cells if v is not None and v != "" and not (v.__class__ is str and v.isspace())]
         if not filled:
             continue
-        first = next((v for v in raw if not is_empty(v)), None)
-        if isinstance(first, str):
+        first = raw[0]
+        if first is None or (first.__class__ is str and (not first or first.isspace())):
+            first = next((v for v in raw if not is_empty(v)), None)
+        if first.__class__ is str:
             lead = first.strip()
             if lead.startswith("示例"):
                 continue  # the template's example row
             if len(filled) <= 1 and lead.startswith(NOTE_PREFIXES):
                 continue  # notes under the table
-        if sum(1 for v in filled if isinstance(v, str) and v.strip() in header_texts) >= 2:
+        if sum(1 for v in filled if v.__class__ is str and v.strip() in header_texts) >= 2:
             continue  # the header repeated (printed pages)
         row = s.Row(number, {})
-        for key, value, column in cells:
-            if value is None:
-                if column.required:
+        values = row.values
+        for value, (key, column, normalise, needed) in zip(cells, fields, strict=True):
+            if value is None or value == "" or (value.__class__ is str and value.isspace()):
+                if needed:
                     ctx.error(row, key, "required", f"{column.header}不能为空")
-                row.values[key] = None
+                values[key] = None
                 continue
             try:
-                clean = normalisers[key](value)
+                clean = normalise(value)
             except CellError as exc:
                 ctx.error(row, key, exc.code, exc.message)
                 continue
-            if clean is None and column.required:
+            if clean is None and needed:
                 ctx.error(row, key, "required", f"{column.header}不能为空")
-            row.values[key] = clean
+            values[key] = clean
         rows.append(row)
         if len(rows) % 5000 == 0:
             ctx.step(len(rows), 0, f"{plan.info.name}：已读取 {len(rows)} 行")
@@ -539,7 +563,7 @@ def _replace_county_rows(conn: Connection, run: _Run, plans: list[_SheetPlan], b
         gone = sorted(run.holdings.get(entity, set()) - run.touched.get(entity, set()))
         if gone:
             plan.spec.adapter.delete(conn, gone)
-            run.changes.extend({"entity": entity, "entity_id": i, "action": "deleted"} for i in gone)
+            run.changes.extend((entity, i, "deleted") for i in gone)
             run.report.warnings.append(Issue(plan.info.name, 0, "", "warning",
                                              f"{run.township_name}上次导入的 {len(gone)} 条记录不在本数据包中，已删除"))
     conn.execute(delete(CountyHolding).where(CountyHolding.township_code == run.township_code,
@@ -580,8 +604,8 @@ def _record_batch(run: _Run, status: str) -> None:
 
 def _write_log(conn: Connection, run: _Run, batch_id: int) -> None:
     conn.execute(update(ImportBatch).where(ImportBatch.id == batch_id).values(**_batch_values(run, "accepted")))
-    for part in chunked(run.changes, 20000):
-        conn.execute(insert(ImportChange), [dict(batch_id=batch_id, **c) for c in part])
+    insert_many(conn, ImportChange.__table__, ("batch_id", "entity", "entity_id", "action"),
+                [(batch_id, *change) for change in run.changes])
     now = utcnow()
     entries = []
     for spec, name, counts in run.sheet_counts:

@@ -153,24 +153,26 @@ class Workbook:
             raise _broken(self.path, exc) from None
         # calamine yields rows from row 1 but columns from the first used one: pad them back
         first_col = start[1] if start else 0
+        padding = [""] * first_col
+        empty_run = self.limits.empty_run
         empty = 0
         seen_data = False
         while True:
             try:
-                row = next(iterator)
+                row = next(iterator)  # a new list per row
             except StopIteration:
                 return
             except Exception as exc:
                 raise _broken(self.path, exc) from None
-            if all(v is None or v == "" for v in row):
+            if row.count("") + row.count(None) == len(row):  # counted in C: this runs for every row
                 empty += seen_data
-                if empty >= self.limits.empty_run:
+                if empty >= empty_run:
                     return
                 yield []
                 continue
             empty = 0
             seen_data = True
-            yield ([""] * first_col + list(row)) if first_col else list(row)
+            yield padding + row if first_col else row
 
     def close(self) -> None:
         try:

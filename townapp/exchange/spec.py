@@ -31,6 +31,25 @@ KINDS = (TEXT, NAME, CODE, ID_NUMBER, PHONE, DATE, ENUM, INT, LIST)
 # kinds whose cells are written as text ("@") so Excel never turns them into numbers
 TEXT_FORMAT_KINDS = (ID_NUMBER, PHONE, CODE)
 
+# an .xlsx worksheet holds 1,048,576 rows; a longer sheet (a county's meeting attendance: millions of
+# rows) continues on sheets named 会议出席（续1）, 会议出席（续2）… each starting with the header again
+MAX_SHEET_ROWS = 1_048_576
+_PART_OPEN, _PART_CLOSE = "（续", "）"
+
+
+def part_title(title: str, part: int) -> str:
+    """The name of a sheet's ``part``-th continuation (0: the sheet itself)."""
+    return title if part == 0 else f"{title}{_PART_OPEN}{part}{_PART_CLOSE}"
+
+
+def part_of(name: str) -> tuple[str, int]:
+    """(title, part) for a sheet name: 会议出席（续2） → (会议出席, 2); other names are part 0."""
+    if name.endswith(_PART_CLOSE) and _PART_OPEN in name:
+        title, _, number = name[:-len(_PART_CLOSE)].rpartition(_PART_OPEN)
+        if title and number.isdigit() and number.isascii() and int(number) > 0:
+            return title, int(number)
+    return name, 0
+
 
 @dataclass(frozen=True, eq=False)
 class ColumnSpec:
@@ -167,6 +186,16 @@ class SheetAdapter(ABC):
     def finish(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
         """Invariants that only hold for the sheet as a whole (e.g. one 户主 per household)."""
         return None
+
+    def report_needs_writes(self, rows: list[Row], ctx: ImportContext) -> bool:
+        """Whether ``apply``/``finish`` may still add errors or counts for these rows.
+
+        A dry run skips the writes of its last sheet when this is False: nothing
+        later reads them and they are rolled back anyway, and the report does
+        not change (100,000 inserts into indexed tables are most of a dry run's
+        time). Only say False when ``match`` already set every row's ``action``.
+        """
+        return True
 
     @abstractmethod
     def export_rows(self, conn: Connection, township_code: str | None) -> Iterator[dict[str, Any]]:

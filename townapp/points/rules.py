@@ -194,11 +194,15 @@ class RuleSet:
         chain = self.chain(code)
         return chain[-1] if chain else None
 
-    @property
-    def top_categories(self) -> list[Category]:
-        return [c for c in self.categories if c.parent is None]
+    @cached_property  # asked for once per member when a county's year is totalled
+    def top_categories(self) -> tuple[Category, ...]:
+        return tuple(c for c in self.categories if c.parent is None)
 
-    @property
+    @cached_property
+    def top_category_names(self) -> dict[str, str]:
+        return {c.code: c.name for c in self.top_categories}
+
+    @cached_property
     def base_total(self) -> int:
         return sum(c.base for c in self.categories if c.kind == "base")
 
@@ -539,6 +543,10 @@ def _period_key(period: str, on: dt.date) -> int:
     return 0
 
 
+def _in_date_order(occurrence: Occurrence) -> tuple[dt.date, int]:
+    return occurrence.on, occurrence.key
+
+
 def tally(rule_set: RuleSet, occurrences: Iterable[Occurrence], year: int) -> Tally:
     """Apply per-period (month/quarter/year) and category caps and base floors of the year's current rules.
 
@@ -554,39 +562,47 @@ def tally(rule_set: RuleSet, occurrences: Iterable[Occurrence], year: int) -> Ta
     rule_used: dict[tuple[str, str, int], int] = defaultdict(int)
     category_used: dict[str, int] = defaultdict(int)
     base_left = {c.code: c.base for c in rule_set.categories if c.kind == "base"}
-    for occ in sorted(occurrences, key=lambda o: (o.on, o.key)):
-        if occ.on.year != year:
+    # the rule set's indexes, looked up once: a county's year is a quarter of a million records
+    lookup = rule_set._lookup
+    rules, chains, earning = lookup["rules"], lookup["chains"], lookup["earning"]
+    counted_by_key, by_category, months, quarters = result.counted, result.by_category, result.months, result.quarters
+    for occ in sorted(occurrences, key=_in_date_order):
+        on = occ.on
+        if on.year != year:
             continue
         sign = 1 if occ.points >= 0 else -1
         limit = abs(occ.points)
-        rule = rule_set.rule(occ.rule_code)
+        rule = rules.get(occ.rule_code)
         category_code = rule.category if rule is not None else occ.category
-        if rule is not None:
+        used_keys: list[tuple[tuple[str, str, int], int]] = []
+        if rule is not None and rule.caps:
             # the per-occurrence cap was enforced at entry under the record's own version (its snapshot counts)
-            for period, cap in rule.caps:
-                limit = min(limit, cap - rule_used[(rule.code, period, _period_key(period, occ.on))])
-        chain = rule_set.chain(category_code)
+            used_keys = [((rule.code, period, _period_key(period, on)), cap) for period, cap in rule.caps]
+            for key, cap in used_keys:
+                limit = min(limit, cap - rule_used[key])
+        chain = chains.get(category_code, ())
         for category in chain:
             if category.cap is not None:
                 limit = min(limit, category.cap - category_used[category.code])
         root = chain[-1] if chain else None
-        if root is not None and root.kind == "base" and sign < 0:
+        deducts_base = root is not None and root.kind == "base" and sign < 0
+        if deducts_base:
             limit = min(limit, base_left[root.code])
-        limit = max(limit, 0)
-        if rule is not None:
-            for period, _cap in rule.caps:
-                rule_used[(rule.code, period, _period_key(period, occ.on))] += limit
+        if limit < 0:
+            limit = 0
+        for key, _cap in used_keys:
+            rule_used[key] += limit
         for category in chain:
             category_used[category.code] += limit
-        if root is not None and root.kind == "base" and sign < 0:
+        if deducts_base:
             base_left[root.code] -= limit
         counted = sign * limit
-        result.counted[occ.key] = counted
+        counted_by_key[occ.key] = counted
         if root is not None:
-            result.by_category[root.code] = result.by_category.get(root.code, 0) + counted
-        result.months[occ.on.month - 1] += counted
-        result.quarters[(occ.on.month - 1) // 3] += counted
-        if counted > 0 and rule_set.earns_balance(category_code):
+            by_category[root.code] = by_category.get(root.code, 0) + counted
+        months[on.month - 1] += counted
+        quarters[(on.month - 1) // 3] += counted
+        if counted > 0 and earning.get(category_code, False):
             result.earning += counted
     return result
 

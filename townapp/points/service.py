@@ -31,6 +31,7 @@ from townapp.core.idcard import mask_id_number
 from townapp.core.text import clean_name
 from townapp.db import Database
 from townapp.db.base import utcnow
+from townapp.db.fast import fetch_rows
 from townapp.points import models as p
 from townapp.points.dto import (
     EntryInput,
@@ -638,12 +639,13 @@ class PointsService:
         if village_id is not None:
             query = query.where(p.PointRecord.village_id == village_id)
         rows: list = []
+        conn = s.connection()
         if member_ids is None:
-            rows = list(s.execute(query))
+            rows = fetch_rows(conn, query)  # a county's year: half a million records
         else:
             ids = list(member_ids)
             for start in range(0, len(ids), 500):
-                rows.extend(s.execute(query.where(p.PointRecord.party_member_id.in_(ids[start:start + 500]))))
+                rows.extend(fetch_rows(conn, query.where(p.PointRecord.party_member_id.in_(ids[start:start + 500]))))
         cancelled = {r[6] for r in rows if r[6] is not None}
         out: dict[int, list[Occurrence]] = defaultdict(list)
         for rid, member, code, category, on, tenths, reverses in rows:
@@ -669,7 +671,7 @@ class PointsService:
 
     def _totals(self, rules: RuleSet, member_id: int, year: int, occurrences: list[Occurrence]) -> tuple[MemberTotals, Tally]:
         result = tally(rules, occurrences, year)
-        names = {c.code: c.name for c in rules.top_categories}
+        names = rules.top_category_names
         by_category = [(names.get(code, code), value) for code, value in result.by_category.items()]
         return MemberTotals(member_id, year, result.base, result.total, rules.grade_of(result.total), by_category,
                             list(result.months), list(result.quarters), result.cumulative(), result.earning), result
@@ -715,8 +717,11 @@ class PointsService:
     def grade_names(self, year: int) -> list[str]:
         return [g.name for g in self.rule_set(year)[1].grades]
 
-    def village_summaries(self, year: int, as_of: dt.date | None = None) -> list[GroupSummary]:
-        return self._summaries(self.totals(year, as_of=as_of), year, by="village")
+    def village_summaries(self, year: int, as_of: dt.date | None = None,
+                          totals: list[TotalRow] | None = None) -> list[GroupSummary]:
+        """Per village; ``totals`` of the same year and day, when the caller has them already (a county's
+        year of records takes seconds to total)."""
+        return self._summaries(self.totals(year, as_of=as_of) if totals is None else totals, year, by="village")
 
     def branch_summaries(self, year: int, as_of: dt.date | None = None) -> list[GroupSummary]:
         return self._summaries(self.totals(year, as_of=as_of), year, by="branch")

@@ -20,7 +20,8 @@ from sqlalchemy import Connection, bindparam, case, delete, func, insert, select
 from townapp.core.errors import FieldProblem
 from townapp.core.idcard import IdInfo, IdNumberError, mask_id_number, parse_id_number
 from townapp.core.pinyin import initials
-from townapp.db.base import new_uuid
+from townapp.db.base import new_uuid, new_uuids
+from townapp.db.fast import insert_many
 from townapp.exchange import spec as s
 from townapp.exchange.spec import ColumnSpec, ImportContext, Row, SheetAdapter, SheetSpec
 from townapp.registry import models as m
@@ -542,6 +543,8 @@ HOUSEHOLD_SHEET = SheetSpec(
 
 # ====================================================================================
 _PERSON_FIELDS = ("name", "ethnicity", "education", "phone", "village_id", "note")
+_PERSON_INSERT = ("id", "id_number", "id_number_rev", "name", "name_initials", "sex", "birth_date", "ethnicity",
+                  "education", "phone", "village_id", "note", "uuid", "created_at", "updated_at")
 _PROBLEM_KEYS = {"name": "name", "id_number": "id_number", "sex": "sex", "birth_date": "birth_date",
                  "ethnicity": "ethnicity", "education": "education", "phone": "phone"}
 
@@ -566,6 +569,7 @@ class PersonAdapter(SheetAdapter):
         with_village = "village_code" in ctx.present or "village_name" in ctx.present
         with_household = "household" in ctx.present
         total = len(rows)
+        today = dt.date.today()
         for index, row in enumerate(rows):
             if index % 5000 == 0:
                 ctx.step(index, total, f"{ctx.spec.title}：核对身份证号")
@@ -575,7 +579,7 @@ class PersonAdapter(SheetAdapter):
             data = PersonInput(id_number=values["id_number"], name=values["name"], sex=values.get("sex"),
                                birth_date=values.get("birth_date"), ethnicity=values.get("ethnicity") or "汉族",
                                education=values.get("education"), phone=values.get("phone"))
-            problems, info = check_person(data)
+            problems, info = check_person(data, today)
             for problem in problems:
                 if problem.severity == "warning":
                     region_warnings[values["id_number"][:6]].append(row.number)
@@ -675,6 +679,7 @@ class PersonAdapter(SheetAdapter):
         creates, updates = [], []
         fields = [k for k in _PERSON_FIELDS if k in self._new_values(Row(0, {}), ctx)]
         link_inserts, link_updates, link_deletes = [], [], []
+        uuids = iter(new_uuids(sum(1 for row in rows if not row.failed and row.action == "created")))
         for row in rows:
             if row.failed or row.action not in ("created", "updated"):
                 continue
@@ -683,12 +688,10 @@ class PersonAdapter(SheetAdapter):
             if row.action == "created":
                 row.entity_id = next_id
                 next_id += 1
-                creates.append(dict(
-                    id=row.entity_id, id_number=info.number, id_number_rev=info.number[::-1], name=new["name"],
-                    name_initials=initials(new["name"])[:32], sex=info.sex, birth_date=info.birth_date,
-                    ethnicity=new.get("ethnicity") or "汉族", education=new.get("education"), phone=new.get("phone"),
-                    village_id=new.get("village_id"), note=new.get("note"), uuid=new_uuid(),
-                    created_at=ctx.now, updated_at=ctx.now))
+                creates.append((
+                    row.entity_id, info.number, info.number[::-1], new["name"], initials(new["name"])[:32], info.sex,
+                    info.birth_date, new.get("ethnicity") or "汉族", new.get("education"), new.get("phone"),
+                    new.get("village_id"), new.get("note"), next(uuids), ctx.now, ctx.now))
                 if row.data.get("link"):
                     link_inserts.append((row, row.data["link"]))
                 continue
@@ -705,8 +708,7 @@ class PersonAdapter(SheetAdapter):
                     link_inserts.append((row, target))
                 else:
                     link_updates.append((row, target, old))
-        for part in _chunks(creates, 20000):
-            conn.execute(insert(person), part)
+        insert_many(conn, person, _PERSON_INSERT, creates)
         if updates:
             columns = [*fields, "name_initials", "updated_at"]
             conn.execute(update(person).where(person.c.id == bindparam("b_id")).values(
@@ -734,6 +736,10 @@ class PersonAdapter(SheetAdapter):
         if link_inserts:
             conn.execute(insert(link), [dict(household_id=t[0], person_id=row.entity_id, relation=t[1],
                                              position=position(t[0], t[1])) for row, t in link_inserts])
+
+    def report_needs_writes(self, rows: list[Row], ctx: ImportContext) -> bool:
+        """``match`` decides every action; only the 户主 check in ``finish`` reads the written links."""
+        return any(row.data.get("link") or row.data.get("old_link") for row in rows if not row.failed)
 
     def finish(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
         """Exactly one 户主 in every household this sheet touched (and that still has members)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from townapp import config
@@ -16,15 +16,19 @@ class Vocabulary:
     label: str
     values: tuple[str, ...]
     synonyms: dict[str, str]
+    _known: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_known", frozenset(self.values))  # imports look up every row's values
 
     def canonical(self, raw: str | None) -> str | None:
         """The standard spelling for ``raw``, or None if it is not a known value."""
         if raw is None:
             return None
-        if raw in self.values:
+        if raw in self._known:
             return raw  # type: ignore[return-value]
         text = remove_spaces(to_halfwidth(str(raw)))
-        if text in self.values:
+        if text in self._known:
             return text
         return self.synonyms.get(text) or self.synonyms.get(text.upper())
 
