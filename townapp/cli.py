@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from townapp import APP_TITLE, __version__, config
+from townapp import APP_TITLE, config, version
 from townapp.core.errors import DomainError
 
 log = logging.getLogger("townapp.cli")
@@ -53,9 +53,18 @@ class ChineseArgumentParser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"用法错误：{message}\n运行 townapp --help 查看说明。\n")
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: the version is looked up only when asked for (package metadata costs start-up time)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+                 option_string: str | None = None) -> None:
+        print(f"townapp {version()}")  # on standard output, as argparse's own version action does
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = ChineseArgumentParser(prog="townapp", description=f"{APP_TITLE}（不带子命令时打开图形界面）")
-    parser.add_argument("--version", action="version", version=f"townapp {__version__}")
+    parser.add_argument("--version", action=_VersionAction, nargs=0, help="显示版本号并退出")
     parser.add_argument("--db", help="数据库文件（默认在数据文件夹中）")
     parser.add_argument("--demo", action="store_true", help="打开演示数据库（首次使用时自动生成）")
     sub = parser.add_subparsers(dest="command", parser_class=ChineseArgumentParser, metavar="命令")

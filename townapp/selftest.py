@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from townapp import __version__, config
+from townapp import config, version
 
 FONT_PARTS = ("fonts", "wqy-microhei.ttc")
 # Written by build_spec.py into the frozen bundle: version, build facts and the
@@ -369,7 +369,7 @@ def selftest_report(inputs_override: Callable[[SelftestInputs], SelftestInputs] 
         if inputs_override is not None:
             inputs = inputs_override(inputs)
         results = run_selftest(inputs, only)
-    return SelftestReport(ok=all(r.ok for r in results), version=__version__,
+    return SelftestReport(ok=all(r.ok for r in results), version=version(),
                           frozen=bool(getattr(sys, "frozen", False)), executable=sys.executable, checks=results)
 
 

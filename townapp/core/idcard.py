@@ -12,9 +12,6 @@ from functools import lru_cache
 from operator import mul
 from typing import NamedTuple
 
-from stdnum.cn import ric
-from stdnum.exceptions import ValidationError as StdnumValidationError
-
 from townapp.core.text import remove_spaces, to_halfwidth
 
 ID_LENGTH = 18
@@ -66,9 +63,12 @@ def check_digit(first17: str) -> str:
 def region_known(region_code: str, birth_year: int) -> bool:
     """Whether python-stdnum's GB/T 2260 table has the code for that year (cached: imports check
     thousands of people from the same few counties)."""
+    from stdnum.cn import ric  # here: the log module imports this file before the window appears
+    from stdnum.exceptions import ValidationError
+
     try:
         ric.get_birth_place(f"{region_code}{birth_year:04d}0101000")
-    except StdnumValidationError:
+    except ValidationError:
         return False
     return True
 

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from townapp import APP_TITLE, __version__
+from townapp import APP_TITLE, version
 from townapp.config import Settings
 from townapp.ui.pages.base import Page
 
@@ -298,7 +298,7 @@ class MainWindow(QMainWindow):
         help_menu.addAction(about)
 
     def show_about(self) -> None:
-        QMessageBox.about(self, "关于", f"<b>{APP_TITLE}</b><br>版本 {__version__}<br>"
+        QMessageBox.about(self, "关于", f"<b>{APP_TITLE}</b><br>版本 {version()}<br>"
                           "离线使用，数据只保存在本机的数据文件夹中。")
 
     def refresh_counts(self) -> None:
