@@ -305,7 +305,7 @@ def _certificate_batch(db_path: Path, count: int) -> Any:
         township = con.execute("SELECT value FROM app_meta WHERE key = 'root_name'").fetchone()[0]
     finally:
         con.close()
-    honours = ("三星级文明户", "四星级文明户", "五星级文明户")
+    honours = ("三星级", "四星级", "五星级")  # the layout adds 文明户, as for the real 定级 levels
     items = tuple(CertificateItem(f"bench:{pid}", name, village, honours[pid % 3]) for pid, name, village in rows)
     return CertificateBatch("household-star", "bench", "性能测试", 2026, township, items)
 

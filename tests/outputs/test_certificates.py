@@ -6,7 +6,8 @@ else has, the bundled font embedded; printing them again keeps the numbers
 and logs 补打; on pre-printed blanks the text moves by the printer's
 calibrated offsets; a name the font cannot draw stops the batch before
 anything is numbered or written; a 1,000-certificate batch reports progress
-and, cancelled, leaves neither a file nor numbers.
+and, cancelled, leaves neither a file nor numbers; the border, title and
+issuer are stored once per batch, however many pages draw them.
 """
 
 from __future__ import annotations
@@ -28,8 +29,10 @@ from townapp.outputs.certificates import (
     CertificateBatch,
     CertificateItem,
     CertificateService,
+    field_values,
     layout,
     layouts,
+    render_pdf,
     write_calibration_page,
 )
 from townapp.outputs.models import Certificate, CertificatePrint
@@ -187,6 +190,38 @@ def test_a_thousand_certificates_show_progress_and_cancel_leaves_nothing(db: Dat
     result = CertificateService(db).write_batch(batch, out / "千张.pdf")
     assert len(PdfReader(str(result.path)).pages) == 1000
     assert len({c.number for c in result.certificates}) == 1000
+
+
+def test_the_design_is_stored_once_and_every_page_shows_it(db: Database, tmp_path: Path) -> None:
+    # GIVEN a batch of three 星级文明户 certificates in the full design
+    items = tuple(CertificateItem(f"test:{n}", f"测试户{n}", "甲村", "四星") for n in range(3))
+    batch = CertificateBatch("household-star", "test", "测试批次", 2026, "临晋镇", items)
+    # WHEN it is written
+    result = CertificateService(db).write_batch(batch, tmp_path / "c.pdf", record=False)
+    reader = PdfReader(str(result.path))
+    # THEN the background, border, title and issuer are one form in the file that every page draws
+    forms = [{name: page["/Resources"]["/XObject"].raw_get(name).idnum for name in page["/Resources"]["/XObject"]}
+             for page in reader.pages]
+    assert len(forms) == 3 and forms[0] == forms[1] == forms[2] and len(forms[0]) == 1
+    # AND each page still reads as a whole certificate: title, its own name, the issuer
+    for page, item in zip(reader.pages, items, strict=True):
+        text = page.extract_text()
+        assert "荣誉证书" in text and f"甲村　{item.recipient} 家庭：" in text and "中共临晋镇委员会" in text
+    # AND overlay prints draw no design at all
+    overlay = CertificateService(db).write_batch(batch, tmp_path / "o.pdf", overlay=True, record=False)
+    assert all("/XObject" not in page["/Resources"] for page in PdfReader(str(overlay.path)).pages)
+
+
+def test_a_value_the_font_cannot_draw_stops_rendering(tmp_path: Path) -> None:
+    # GIVEN a page whose certificate number holds a character the bundled font lacks
+    lay = layout("household-star")
+    batch = CertificateBatch("household-star", "test", "测试", 2026, "临晋镇", ())
+    item = CertificateItem("test:1", "张三", "甲村", "五星")
+    good = field_values(batch, item, "WMH20260001", dt.date(2026, 11, 20))
+    # WHEN it is rendered THEN nothing is written and the message names the character
+    with pytest.raises(DomainError, match="U\\+2A6A5"):
+        render_pdf(lay, [good, {**good, "number": "WMH𪚥"}], tmp_path / "x.pdf")
+    assert not list(tmp_path.iterdir())
 
 
 def test_every_kind_has_a_layout_that_renders(db: Database, tmp_path: Path) -> None:

@@ -17,49 +17,77 @@ from typing import Any
 
 import xlsxwriter
 
-from townapp.exchange.writer import DATE_FORMAT, TEXT_FORMAT, is_formula_like
+from townapp.exchange.writer import DATE_FORMAT, FORMULA_STARTS, TEXT_FORMAT, is_formula_like
 
 _OPTIONS = {"constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
             "strings_to_urls": False, "nan_inf_to_errors": True}
 
 
 class SheetWriter:
-    """Appends rows to one worksheet, in order."""
+    """Appends rows to one worksheet, in order.
+
+    A package is millions of cells, so the per-cell work is kept to the type
+    check: each column's formats are looked up once per sheet, and cells go to
+    xlsxwriter's undecorated writers (the ones its own ``write_row`` uses),
+    which skip the A1-notation check every public ``write_*`` call pays.
+    """
 
     def __init__(self, owner: CellWriter, worksheet: Any, text_columns: Sequence[bool]) -> None:
         self._owner, self._ws, self._text = owner, worksheet, tuple(text_columns)
         self._row = 0
+        formats = owner.formats
+        self._format = tuple(formats["text"] if text else None for text in self._text)
+        self._quoted_format = tuple(formats["text_quote" if text else "quote"] for text in self._text)
+        # the public writers where an xlsxwriter version has no undecorated ones (same arguments)
+        self._write_string = getattr(worksheet, "_write_string", worksheet.write_string)
+        self._write_number = getattr(worksheet, "_write_number", worksheet.write_number)
+        self._write_datetime = getattr(worksheet, "_write_datetime", worksheet.write_datetime)
+        self._write_boolean = getattr(worksheet, "_write_boolean", worksheet.write_boolean)
 
     def append(self, values: Sequence[Any], *, header: bool = False,
                text_columns: Sequence[bool] | None = None) -> None:
-        text_columns = self._text if text_columns is None else tuple(text_columns)
-        formats = self._owner.formats
-        ws, row = self._ws, self._row
+        if header or text_columns is not None or len(values) > len(self._text):
+            self._append_any(values, header, self._text if text_columns is None else tuple(text_columns))
+            return
+        row, fmt, quoted, write_string = self._row, self._format, self._quoted_format, self._write_string
+        for col, value in enumerate(values):
+            if value.__class__ is str:  # nearly every cell: no lookups beyond the column's formats
+                write_string(row, col, value, quoted[col] if value.startswith(FORMULA_STARTS) else fmt[col])
+            elif value is not None:
+                self._write_value(row, col, value, self._text[col])
+        self._row += 1
+
+    def _append_any(self, values: Sequence[Any], header: bool, text_columns: tuple[bool, ...]) -> None:
+        """The header, the 说明 sheet and rows wider than the sheet's columns."""
         for col, value in enumerate(values):
             if value is None:
                 continue
-            text = col < len(text_columns) and text_columns[col]
             if header:
-                ws.write_string(row, col, str(value), formats["header"])
-            elif isinstance(value, str) or text:
-                value = value if isinstance(value, str) else str(value)
-                quoted = is_formula_like(value)
-                style = ("text_quote" if quoted else "text") if text else ("quote" if quoted else None)
-                ws.write_string(row, col, value, formats[style] if style else None)
-            elif isinstance(value, bool):
-                ws.write_boolean(row, col, value)
-            elif isinstance(value, (int, float, decimal.Decimal)):
-                ws.write_number(row, col, float(value))
-            elif isinstance(value, dt.datetime):
-                if value.time() == dt.time():
-                    ws.write_datetime(row, col, value, formats["date"])
-                else:
-                    ws.write_datetime(row, col, value, formats["datetime"])
-            elif isinstance(value, dt.date):
-                ws.write_datetime(row, col, dt.datetime.combine(value, dt.time()), formats["date"])
+                self._write_string(self._row, col, str(value), self._owner.formats["header"])
             else:
-                ws.write_string(row, col, str(value))
+                self._write_value(self._row, col, value, col < len(text_columns) and text_columns[col])
         self._row += 1
+
+    def _write_value(self, row: int, col: int, value: Any, text: bool) -> None:
+        formats = self._owner.formats
+        if isinstance(value, str) or text:
+            value = value if isinstance(value, str) else str(value)
+            quoted = is_formula_like(value)
+            style = ("text_quote" if quoted else "text") if text else ("quote" if quoted else None)
+            self._write_string(row, col, value, formats[style] if style else None)
+        elif isinstance(value, bool):
+            self._write_boolean(row, col, value)
+        elif isinstance(value, (int, float, decimal.Decimal)):
+            self._write_number(row, col, float(value))
+        elif isinstance(value, dt.datetime):
+            if value.time() == dt.time():
+                self._write_datetime(row, col, value, formats["date"])
+            else:
+                self._write_datetime(row, col, value, formats["datetime"])
+        elif isinstance(value, dt.date):
+            self._write_datetime(row, col, dt.datetime.combine(value, dt.time()), formats["date"])
+        else:
+            self._write_string(row, col, str(value))
 
 
 class CellWriter:

@@ -3,14 +3,27 @@
 The manifest lists each sheet's row count and the SHA-256 of its canonical
 content (every cell as text, rows joined), so the importer refuses a package
 that was edited, truncated or half-copied. The file is written to a temp file
-beside the target, fsynced, read back with python-calamine and verified, then
-renamed: a pulled USB stick never leaves a truncated file under the final name.
+beside the target, fsynced, read back and verified, then renamed: a pulled USB
+stick never leaves a truncated file under the final name.
+
+Verification proves that what is on the stick reads back as what was hashed.
+Every byte is read back: each part of the zip is inflated and checked against
+the CRC-32 taken as it was written, so the file holds exactly what the writer
+produced. The 说明 sheet and every sheet holding a cell outside the "plain"
+kinds (numbers, times, unusual dates, blank rows, very long text) are then also
+parsed with the importer's own reader and their row counts and SHA-256
+compared. Plain sheets (text, empty cells, dates from 1900-03-01) are not
+parsed again: for those the writer and calamine agree cell for cell, which
+tests/exchange/test_package_verify.py checks on arbitrary text and dates.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import hashlib
+import zipfile
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +57,7 @@ MARKER = "townapp 数据包"
 MANIFEST_SHEET = "说明"
 PERSONAL_INFO = "本文件含个人信息，请妥善保管：只用U盘在乡镇与县之间传递，不得转发、公开或上传到互联网。"
 _TABLE_HEADER = ("工作表", "行数", "SHA-256")
+_AS_IS = frozenset({str, int, float, bool, decimal.Decimal, dt.date, dt.datetime, type(None)})
 _LABELS = {"name": "单位名称", "code": "区划代码", "mode": "数据库类型", "exported_at": "导出时间",
            "app_version": "程序版本", "schema_revision": "数据库结构版本"}
 
@@ -66,24 +80,63 @@ def canonical_cell(value: Any) -> str:
     return as_text(value)
 
 
+# Excel counts 1900-02-29 (its leap-year bug): only dates from March 1900 on are read back as written
+_FIRST_PLAIN_DATE = dt.date(1900, 3, 1)
+# xlsxwriter cuts a cell at 32,767 UTF-16 units; a row no longer than this can hold no such cell
+_PLAIN_ROW_CHARS = 16_383
+
+
 class SheetHasher:
-    """A sheet's row count and SHA-256, fed row by row (the package is streamed, never held whole)."""
+    """A sheet's row count and SHA-256, fed row by row (the package is streamed, never held whole).
+
+    What is hashed is each row's canonical cells joined by U+001F, each row
+    ended by U+001E. Text cells (nearly all) are taken as they are without a
+    call per cell, and rows are handed to SHA-256 a few hundred at a time:
+    the same bytes in the same order, so the same digest.
+
+    ``plain`` stays true while every cell is text, empty or a date from
+    1900-03-01 and no row is blank or very long: a sheet written from such
+    rows reads back exactly as hashed (see the module docstring).
+    """
+
+    _BATCH = 512
 
     def __init__(self) -> None:
         self._digest = hashlib.sha256()
         self._count = -1  # the header row is hashed but not counted
+        self._pending: list[str] = []
+        self.plain = True
 
     def add(self, row: Sequence[Any]) -> None:
-        cells = [canonical_cell(v) for v in row]
+        cells = [v if v.__class__ is str else "" if v is None else self._text_of(v) for v in row]
         while cells and cells[-1] == "":
             cells.pop()
         if not cells:
+            self.plain = False
             return
-        self._digest.update("\x1f".join(cells).encode("utf-8"))
-        self._digest.update(b"\x1e")
+        text = "\x1f".join(cells)
+        if len(text) > _PLAIN_ROW_CHARS:
+            self.plain = False
+        self._pending.append(text)
         self._count += 1
+        if len(self._pending) >= self._BATCH:
+            self._flush()
+
+    def _text_of(self, value: Any) -> str:
+        """canonical_cell of a cell that is neither text nor empty."""
+        if value.__class__ is dt.date and value >= _FIRST_PLAIN_DATE:
+            return value.isoformat()
+        self.plain = False
+        return canonical_cell(value)
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._pending.append("")  # the last row's U+001E
+            self._digest.update("\x1e".join(self._pending).encode("utf-8"))
+            self._pending.clear()
 
     def result(self) -> tuple[int, str]:
+        self._flush()
         return max(self._count, 0), self._digest.hexdigest()
 
 
@@ -177,18 +230,25 @@ def write_package(db: Database, specs: Sequence[s.SheetSpec], out: Path | str, *
     manifest = Manifest(name=db.meta("root_name") or "", code=db.meta("root_code") or "", mode=mode,
                         exported_at=dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
                         app_version=townapp.__version__, schema_revision=current_revision(db.engine) or "")
+    plain: set[str] = set()
+
     def verify(tmp: Path) -> None:
+        _read_back_bytes(tmp)
         with Workbook(tmp, limits) as book:
             found = read_manifest(book)
             if found is None or found.sheets != manifest.sheets:
                 raise DomainError("数据包写入后核对失败（清单不一致），未生成文件。请检查U盘或磁盘空间后重试")
+            present = {info.name for info in book.sheets}
+            if any(title not in present for title in found.sheets):
+                raise DomainError("数据包写入后核对失败（缺少工作表），未生成文件。请检查U盘或磁盘空间后重试")
+            parsed = Manifest(sheets={k: v for k, v in found.sheets.items() if k not in plain})
             try:
-                verify_package(book, found, keep_rows=False)
+                verify_package(book, parsed, keep_rows=False)
             except FileRejected as exc:
                 raise DomainError(f"数据包写入后核对失败，未生成文件：{exc.message}") from None
 
     with atomic_output(out, verify=verify) as tmp:
-        _stream_package(db, specs, manifest, tmp, reporter)
+        plain.update(_stream_package(db, specs, manifest, tmp, reporter))
     result = PackageResult(out, {k: v[0] for k, v in manifest.sheets.items()},
                            {k: v[1] for k, v in manifest.sheets.items()}, file_sha256(out))
     reason = "导出同步数据包（含完整身份证号，供县乡核对人员）"
@@ -200,13 +260,27 @@ def write_package(db: Database, specs: Sequence[s.SheetSpec], out: Path | str, *
     return result
 
 
+def _read_back_bytes(path: Path) -> None:
+    """Read every part of the written zip back in full; zipfile checks each against the CRC-32 taken when written."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                with archive.open(info) as part:
+                    while part.read(1 << 20):
+                        continue
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError):
+        raise DomainError("数据包写入后核对失败（读回的文件已损坏），未生成文件。请检查U盘或磁盘空间后重试") from None
+
+
 def _stream_package(db: Database, specs: Sequence[s.SheetSpec], manifest: Manifest, target: Path,
-                    reporter: Reporter) -> None:
+                    reporter: Reporter) -> set[str]:
     """Write the workbook row by row with xlsxwriter (constant memory), hashing as it goes.
 
     The 说明 sheet comes first in the file but is filled last, once every sheet's
     digest is known; constant-memory mode allows that across worksheets.
+    Returns the titles of the plain sheets (see ``SheetHasher.plain``).
     """
+    plain: set[str] = set()
     workbook = CellWriter.open(target)
     manifest_sheet = workbook.add_sheet(MANIFEST_SHEET, (18, 40, 70), ())
     township_code = manifest.code if manifest.mode == "township" else None
@@ -219,15 +293,21 @@ def _stream_package(db: Database, specs: Sequence[s.SheetSpec], manifest: Manife
             header = [c.header for c in spec.columns]
             hasher.add(header)
             sheet.append(header, header=True)
+            columns, keys = spec.columns, [c.key for c in spec.columns]
             for index, record in enumerate(spec.adapter.export_rows(conn, township_code), start=1):
-                row = [export_value(c, record.get(c.key), True) for c in spec.columns]
+                # export_value changes only lists (and masked IDs, never in a package): others pass as they are
+                row = [v if v.__class__ in _AS_IS else export_value(c, v, True)
+                       for c, v in zip(columns, map(record.get, keys), strict=True)]
                 hasher.add(row)
                 sheet.append(row)
                 if index % 20_000 == 0:
                     reporter.step(number, len(specs), f"正在导出{spec.title}（{index} 行）")
             manifest.sheets[spec.title] = hasher.result()
+            if hasher.plain:
+                plain.add(spec.title)
     _write_manifest(manifest_sheet, manifest)
     workbook.close()
+    return plain
 
 
 def _write_manifest(sheet: SheetWriter, manifest: Manifest) -> None:

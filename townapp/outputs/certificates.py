@@ -34,7 +34,7 @@ from townapp.core.errors import DomainError
 from townapp.core.progress import CancelFn, ProgressFn, Reporter
 from townapp.db import Database
 from townapp.outputs.models import Certificate, CertificatePrint
-from townapp.outputs.pdf import register_cjk_font, require_glyphs, write_pdf
+from townapp.outputs.pdf import missing_glyphs, register_cjk_font, require_glyphs, write_pdf
 
 MM = 72 / 25.4
 MODE_DESIGN = "完整版式"
@@ -177,14 +177,20 @@ def printed_texts(lay: CertificateLayout, values: dict[str, str], overlay: bool)
 
 
 # ----- drawing ------------------------------------------------------------------
+@lru_cache(maxsize=64)
 def _colour(hex_text: str):  # noqa: ANN202 (reportlab Color)
+    """Parsed once per colour: a batch sets the same few colours on every page."""
     from reportlab.lib.colors import HexColor
 
     return HexColor(hex_text)
 
 
-def _lines(text: str, font: str, size: float, width: float, indent: int) -> list[str]:
-    """Break CJK text into lines that fit ``width`` points (first line indented by ``indent`` characters)."""
+@lru_cache(maxsize=256)
+def _lines(text: str, font: str, size: float, width: float, indent: int) -> tuple[str, ...]:
+    """Break CJK text into lines that fit ``width`` points (first line indented by ``indent`` characters).
+
+    Cached: a batch's body text differs only by honour and year, so it is broken once, not per page.
+    """
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
     lines, current = [], "　" * indent
@@ -199,7 +205,7 @@ def _lines(text: str, font: str, size: float, width: float, indent: int) -> list
             current += token
     if current.strip():
         lines.append(current)
-    return lines
+    return tuple(lines)
 
 
 def _draw_field(canvas, f: TextField, text: str, font: str, page_h: float, dx: float, dy: float) -> None:  # noqa: ANN001
@@ -219,7 +225,7 @@ def _draw_field(canvas, f: TextField, text: str, font: str, page_h: float, dx: f
             size -= 0.5
         if width and stringWidth(text, font, size) > width:
             raise DomainError(f"证书文字太长，放不下：{text}")
-        lines = [text]
+        lines = (text,)
     leading = (f.leading_mm * MM) if f.leading_mm else size * 1.5
     canvas.setFillColor(_colour(f.color))
     canvas.setFont(font, size)
@@ -290,16 +296,45 @@ def _draw_design(canvas, lay: CertificateLayout, values: dict[str, str], font: s
             canvas.drawCentredString(issuer["x_mm"] * MM, y, _format(line, values))
 
 
+def _design_key(lay: CertificateLayout, values: dict[str, str]) -> tuple[str, ...]:
+    """What of the full design depends on the certificate: only the issuer lines (the township's name)."""
+    return tuple(_format(line, values) for line in lay.design.get("issuer", {}).get("lines", []))
+
+
+def _require_printable(lay: CertificateLayout, pages: Sequence[dict[str, str]], overlay: bool) -> None:
+    """Every character of every page is in the font: checked on the layout's texts and the values once.
+
+    The printed texts are made only of the layout's own text and the values, so
+    when both are covered every page is; only when something is missing are
+    the pages' texts formatted, to name the characters as they would print.
+    """
+    chars: set[str] = set()
+    for values in pages:
+        chars.update(*values.values())
+    templates = [f.text for f in lay.fields]
+    if not overlay:
+        d = lay.design
+        templates += [d.get("title", {}).get("text", ""), d.get("subtitle", {}).get("text", "")]
+        templates += d.get("issuer", {}).get("lines", [])
+    if missing_glyphs(["".join(chars), *templates]):
+        require_glyphs(t for values in pages for t in printed_texts(lay, values, overlay))
+
+
 def render_pdf(lay: CertificateLayout, pages: Sequence[dict[str, str]], out: Path | str, *, overlay: bool = False,
                offset_mm: tuple[float, float] = (0.0, 0.0), reporter: Reporter | None = None,
                title: str = "") -> Path:
-    """One certificate per page; the font embedded as a subset; written atomically."""
+    """One certificate per page; the font embedded as a subset; written atomically.
+
+    The full design (background, border, title, issuer) is the same on every
+    page of a batch: it is drawn once as a PDF form (XObject) that each page
+    shows, instead of being drawn, stored and compressed again on every page.
+    """
     from reportlab.pdfgen.canvas import Canvas
 
     font = register_cjk_font()
     if lay.font and lay.font != font:
         raise DomainError(f"证书版式“{lay.name}”指定的字体 {lay.font} 不是内置字体 {font}")
-    require_glyphs(t for values in pages for t in printed_texts(lay, values, overlay))
+    _require_printable(lay, pages, overlay)
     reporter = reporter or Reporter()
     w, h = lay.width_mm * MM, lay.height_mm * MM
     dx, dy = offset_mm if overlay else (0.0, 0.0)
@@ -309,10 +344,19 @@ def render_pdf(lay: CertificateLayout, pages: Sequence[dict[str, str]], out: Pat
         canvas.setTitle(title or lay.name)
         canvas.setAuthor("townapp")
         canvas.setCreator("townapp")
+        designs: dict[tuple[str, ...], str] = {}
         for number, values in enumerate(pages):
             reporter.step(number, len(pages), f"正在生成第 {number + 1}/{len(pages)} 张证书")
             if not overlay:
-                _draw_design(canvas, lay, values, font)
+                key = _design_key(lay, values)
+                name = designs.get(key)
+                if name is None:  # at the start of a page: nothing of the page is drawn yet
+                    name = designs[key] = f"design{len(designs)}"
+                    # the form's box reaches past the page so its clip never shaves the page's edge pixels
+                    canvas.beginForm(name, -MM, -MM, w + MM, h + MM)
+                    _draw_design(canvas, lay, values, font)
+                    canvas.endForm()
+                canvas.doForm(name)
             for f in lay.fields:
                 _draw_field(canvas, f, _format(f.text, values), font, h, dx, dy)
             canvas.showPage()

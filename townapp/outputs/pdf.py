@@ -47,12 +47,20 @@ def _covered() -> frozenset[int]:
     return frozenset(font.face.charToGlyph)
 
 
+@lru_cache(maxsize=1)
+def _printable() -> frozenset[str]:
+    """The characters that print: a whole text is checked against it in one set operation."""
+    return frozenset(map(chr, _covered())) | _IGNORED
+
+
 def missing_glyphs(texts: Iterable[str]) -> list[str]:
     """Characters in ``texts`` the bundled font has no glyph for, in first-seen order."""
-    covered = _covered()
+    covered, printable = _covered(), _printable()
     missing: dict[str, None] = {}
     for text in texts:
-        for char in text or "":
+        if not text or printable.issuperset(text):
+            continue
+        for char in text:
             if char not in _IGNORED and ord(char) not in covered:
                 missing.setdefault(char, None)
     return list(missing)
