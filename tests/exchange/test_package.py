@@ -221,3 +221,39 @@ def test_atomic_output_never_leaves_a_partial_file(tmp_path: Path) -> None:
     with atomic_output(target) as tmp:
         tmp.write_bytes(b"new")
     assert target.read_bytes() == b"new"
+
+
+def test_a_sheet_longer_than_a_worksheet_continues_and_imports_as_one(db: Database, built: dict, other_db: Database,
+                                                                      tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN worksheets that hold only a header and two rows (a county's 会议出席 has millions of rows; .xlsx ends
+    # at 1,048,576)
+    from townapp.exchange import spec as sheet_spec
+
+    monkeypatch.setattr(sheet_spec, "MAX_SHEET_ROWS", 3)
+    specs = all_sheet_specs()
+    # WHEN the package is written
+    first = write_package(db, specs, tmp_path / "parts.xlsx", actor=CLI_ACTOR)
+    # THEN the six people fill 人员, 人员（续1） and 人员（续2）, each listed with its own rows and hash
+    assert [first.rows[name] for name in ("人员", "人员（续1）", "人员（续2）")] == [2, 2, 2]
+    with Workbook(first.path) as book:
+        names = [info.name for info in book.sheets]
+    assert names.index("人员") + 1 == names.index("人员（续1）") == names.index("人员（续2）") - 1
+    # AND importing it creates each person once, reported under the sheet's own name
+    report = run_import(other_db, first.path, specs, actor=CLI_ACTOR)
+    assert report.accepted, report.summary_text()
+    assert report.sheets["人员"].created == 6 and "人员（续1）" not in report.sheets
+    # AND the other database exports the very same package again
+    assert write_package(other_db, specs, tmp_path / "again.xlsx", actor=CLI_ACTOR).sha256 == first.sha256
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("会议出席", ("会议出席", 0)), ("会议出席（续1）", ("会议出席", 1)), ("会议出席（续12）", ("会议出席", 12)),
+    ("会议出席（续0）", ("会议出席（续0）", 0)), ("会议出席（续）", ("会议出席（续）", 0)), ("（续1）", ("（续1）", 0)),
+])
+def test_continuation_sheet_names(name: str, expected: tuple[str, int]) -> None:
+    from townapp.exchange.spec import part_of, part_title
+
+    assert part_of(name) == expected
+    if expected[1]:
+        assert part_title(*expected) == name

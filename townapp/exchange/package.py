@@ -288,23 +288,38 @@ def _stream_package(db: Database, specs: Sequence[s.SheetSpec], manifest: Manife
         for number, spec in enumerate(specs):
             reporter.step(number, len(specs), f"正在导出{spec.title}")
             text_columns = tuple(c.text_format for c in spec.columns)
-            sheet = workbook.add_sheet(spec.title, tuple(c.width for c in spec.columns), text_columns, freeze=True)
-            hasher = SheetHasher()
+            widths = tuple(c.width for c in spec.columns)
             header = [c.header for c in spec.columns]
+            part, title = 0, spec.title
+            sheet = workbook.add_sheet(title, widths, text_columns, freeze=True)
+            hasher = SheetHasher()
             hasher.add(header)
             sheet.append(header, header=True)
+            in_sheet, room = 1, s.MAX_SHEET_ROWS
             columns, keys = spec.columns, [c.key for c in spec.columns]
             for index, record in enumerate(spec.adapter.export_rows(conn, township_code), start=1):
+                if in_sheet == room:  # a worksheet is full: the sheet goes on in 标题（续1）… after the header again
+                    manifest.sheets[title] = hasher.result()
+                    if hasher.plain:
+                        plain.add(title)
+                    part += 1
+                    title = s.part_title(spec.title, part)
+                    sheet = workbook.add_sheet(title, widths, text_columns, freeze=True)
+                    hasher = SheetHasher()
+                    hasher.add(header)
+                    sheet.append(header, header=True)
+                    in_sheet = 1
                 # export_value changes only lists (and masked IDs, never in a package): others pass as they are
                 row = [v if v.__class__ in _AS_IS else export_value(c, v, True)
                        for c, v in zip(columns, map(record.get, keys), strict=True)]
                 hasher.add(row)
                 sheet.append(row)
+                in_sheet += 1
                 if index % 20_000 == 0:
                     reporter.step(number, len(specs), f"正在导出{spec.title}（{index} 行）")
-            manifest.sheets[spec.title] = hasher.result()
+            manifest.sheets[title] = hasher.result()
             if hasher.plain:
-                plain.add(spec.title)
+                plain.add(title)
     _write_manifest(manifest_sheet, manifest)
     workbook.close()
     return plain
