@@ -257,3 +257,17 @@ def test_continuation_sheet_names(name: str, expected: tuple[str, int]) -> None:
     assert part_of(name) == expected
     if expected[1]:
         assert part_title(*expected) == name
+
+
+def test_a_package_larger_than_the_import_limits_is_still_written_and_checked(db: Database, built: dict,
+                                                                              tmp_path: Path) -> None:
+    # GIVEN import limits smaller than the package (a county's whole database makes a ~200 MB package; the
+    # limits protect imports from untrusted files, not the check of a file just written)
+    from townapp.exchange.reader import ImportLimits
+
+    tiny = ImportLimits(max_file_bytes=1024, max_uncompressed_bytes=4096)
+    # WHEN the package is written with those limits
+    result = write_package(db, all_sheet_specs(), tmp_path / "big.xlsx", actor=CLI_ACTOR, limits=tiny)
+    # THEN it was read back and checked all the same, and is there under its name
+    assert result.path.is_file() and result.path.stat().st_size > 1024
+    assert manifest_of(result.path)["人员"] == (result.rows["人员"], result.sha256["人员"])

@@ -19,6 +19,7 @@ tests/exchange/test_package_verify.py checks on arbitrary text and dates.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import decimal
 import hashlib
@@ -234,7 +235,11 @@ def write_package(db: Database, specs: Sequence[s.SheetSpec], out: Path | str, *
 
     def verify(tmp: Path) -> None:
         _read_back_bytes(tmp)
-        with Workbook(tmp, limits) as book:
+        # the import limits guard against untrusted files; this one we just wrote (a county's is ~200 MB)
+        size = tmp.stat().st_size
+        own = dataclasses.replace(limits, max_file_bytes=max(limits.max_file_bytes, size),
+                                  max_uncompressed_bytes=max(limits.max_uncompressed_bytes, 100 * size))
+        with Workbook(tmp, own) as book:
             found = read_manifest(book)
             if found is None or found.sheets != manifest.sheets:
                 raise DomainError("数据包写入后核对失败（清单不一致），未生成文件。请检查U盘或磁盘空间后重试")
