@@ -1,5 +1,8 @@
 """Story on the real main window: a meeting's attendance becomes points in one step, the village approves
-them, they are posted for 公示 and become effective, and the member's card and the distribution chart change."""
+them, they are posted for 公示 and become effective, and the member's card and the distribution chart change.
+
+The page reads what a tab shows in the background (a county's queue or year totals take seconds), so each step
+waits until the page has shown its data, as a user waits for "正在加载……" to go."""
 
 from __future__ import annotations
 
@@ -46,10 +49,15 @@ def window(app, db: Database, qtbot):  # noqa: ANN001, ANN201
     main.close()
 
 
-def grade_counts(figure) -> dict[str, float]:  # noqa: ANN001
-    """What the distribution chart draws: members per grade, summed over villages."""
-    ax = figure.axes[0]
-    return {c.get_label(): sum(bar.get_height() for bar in c) for c in ax.containers}
+def grade_counts(summary) -> dict[str, int]:  # noqa: ANN001
+    """What the distribution chart shows: members per grade, summed over villages."""
+    grades, per_village = summary.distribution
+    return {grade: sum(counts.get(grade, 0) for _name, counts in per_village) for grade in grades}
+
+
+def shown(qtbot, page) -> None:  # noqa: ANN001
+    """Until the page has read (in the background) and shown what its tab shows."""
+    qtbot.waitUntil(lambda: not page.loading(), timeout=10_000)
 
 
 def test_meeting_attendance_to_effective_points_on_the_card_and_chart(window, db: Database, qtbot,  # noqa: ANN001
@@ -68,7 +76,10 @@ def test_meeting_attendance_to_effective_points_on_the_card_and_chart(window, db
         summary.year.addItem("2025年", YEAR)
     summary.year.setCurrentIndex(summary.year.findData(YEAR))
     summary.refresh()
-    assert grade_counts(summary.figure) == {"优秀": 0, "合格": 0, "基本合格": 4, "不合格": 0}
+    shown(qtbot, page)
+    assert grade_counts(summary) == {"优秀": 0, "合格": 0, "基本合格": 4, "不合格": 0}
+    chart_before = summary.chart.image
+    assert chart_before is not None and not chart_before.isNull()
 
     # WHEN the clerk opens 从会议记录生成, picks the meeting and generates the records in one step
     entry = page.open_tab("录入")
@@ -90,20 +101,26 @@ def test_meeting_attendance_to_effective_points_on_the_card_and_chart(window, db
 
     # WHEN the village reviewer approves them all in the 村审 queue
     review = page.open_tab("审核")
+    shown(qtbot, page)
     review.village.setCurrentIndex(review.village.findData(village.id))
-    assert review.table.rowCount() == 3
+    shown(qtbot, page)
+    assert review.table.model().rowCount() == 3
     review.select_all()
     qtbot.mouseClick(review.findChild(QPushButton, "approve"), Qt.MouseButton.LeftButton)
-    assert review.table.rowCount() == 0
+    shown(qtbot, page)
+    assert review.table.model().rowCount() == 0
 
     # AND posts them for 公示 from 2025-03-10, and the period (long past) ends
     publicity = page.open_tab("公示")
     publicity.village.setCurrentIndex(publicity.village.findData(village.id))
+    shown(qtbot, page)
     assert publicity.waiting.rowCount() == 3
     publicity.starts.set_date(dt.date(YEAR, 3, 10))
     publicity.publish()
+    shown(qtbot, page)
     assert publicity.waiting.rowCount() == 0 and publicity.batches.rowCount() == 1
     publicity.close_batch()
+    shown(qtbot, page)
     assert "已生效" in publicity.batches.item(0, 4).text()
 
     # THEN the member's card shows the point, the new total and grade, and the balance
@@ -119,7 +136,9 @@ def test_meeting_attendance_to_effective_points_on_the_card_and_chart(window, db
     summary = page.open_tab("汇总")
     summary.year.setCurrentIndex(summary.year.findData(YEAR))
     summary.refresh()
-    assert grade_counts(summary.figure) == {"优秀": 0, "合格": 2, "基本合格": 2, "不合格": 0}
+    shown(qtbot, page)
+    assert grade_counts(summary) == {"优秀": 0, "合格": 2, "基本合格": 2, "不合格": 0}
+    assert summary.chart.image != chart_before  # the picture was drawn again from the new counts
     # AND the ranking stays hidden unless asked for
     assert not summary.ranking.isVisible()
     # AND the year's two workbooks export from the same tab; the status line says how many rows went out

@@ -7,18 +7,32 @@ and xlsx, make effective), 积分卡 (a member's records, totals, grade, balance
 history chart; reverse or resubmit), 汇总 (per village, the distribution chart,
 workbooks; the ranking only when asked for) and 规则 (the year's rule set).
 积分超市 has the goods, redemption by scanning an ID card or searching, and receipts.
+
+Building the pages reads nothing: the main window builds them on the GUI thread
+right after start-up, and a county is 375 villages, 27,000 members, 1.5 million
+records. A tab reads what it shows in the pool when it is first shown (the
+village and year choices with the first one), saying 正在加载…… or 正在计算……
+meanwhile; a year's totals are counted once for the table, chart and ranking;
+the long lists (members, the review queue, the ranking) are models, so showing
+them costs the same for 30 or 30,000 rows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import gc
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QImage, QKeySequence, QPixmap, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -30,11 +44,13 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListView,
     QListWidget,
-    QListWidgetItem,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QSplitter,
+    QTableView,
     QTableWidget,
     QTabWidget,
     QTreeWidget,
@@ -45,8 +61,16 @@ from PySide6.QtWidgets import (
 
 from townapp.archives.service import ArchiveService
 from townapp.core.dates import DateParseError
-from townapp.core.errors import DomainError
-from townapp.points.dto import EntryInput, MemberCard, RecordRow
+from townapp.core.errors import Cancelled, DomainError
+from townapp.points.dto import (
+    EntryInput,
+    GroupSummary,
+    MemberCard,
+    PublicityDTO,
+    RecordRow,
+    RuleRow,
+    TotalRow,
+)
 from townapp.points.printable import (
     distribution_figure,
     history_figure,
@@ -67,15 +91,19 @@ from townapp.ui.forms.points import (
     ResubmitDialog,
     RulesDialog,
 )
+from townapp.ui.jobs import Job
 from townapp.ui.pages.base import Page
 from townapp.ui.widgets.fields import DateField, ErrorLabel
-from townapp.ui.widgets.tables import checked_keys, fill_table, set_all_checked
+from townapp.ui.widgets.tables import fill_table
+
+T = TypeVar("T")
 
 RANKING_KEY = "points_show_ranking"
 FOLDER_KEY = "points_folder"
 
 
 def create_pages(ctx: AppContext) -> list[Page]:
+    """The pages only: nothing is read from the database until a page (or tab) is first shown."""
     return [PointsPage(ctx), StorePage(ctx)]
 
 
@@ -83,48 +111,300 @@ def _villages(ctx: AppContext) -> list[tuple[int, str]]:
     return [(v.id, v.name) for v in ctx.registry.villages()]
 
 
-def _village_combo(ctx: AppContext, *, everyone: bool = True) -> QComboBox:
+def _village_box() -> QComboBox:
+    """Empty until the page has read the villages; then as wide as the longest name."""
     combo = QComboBox()
-    villages = _villages(ctx)
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+    return combo
+
+
+def _fill_villages(combo: QComboBox, villages: list[tuple[int, str]], *, everyone: bool = True) -> None:
+    """The villages the user may see (and 全部村/社区 where there is a choice); the choice made is kept."""
+    current = combo.currentData()
+    combo.blockSignals(True)
+    combo.clear()
     if everyone and len(villages) != 1:
         combo.addItem("全部村/社区", None)
     for vid, name in villages:
         combo.addItem(name, vid)
-    return combo
+    combo.setCurrentIndex(max(combo.findData(current), 0))
+    combo.blockSignals(False)
 
 
-def _year_combo(service: PointsService, default: int) -> QComboBox:
+def _year_combo(default: int) -> QComboBox:
+    """This year only; the years that have rule sets are added once the page has read them."""
     combo = QComboBox()
-    years = sorted({default, dt.date.today().year, *(r.year for r in service.rule_sets())}, reverse=True)
-    for year in years:
-        combo.addItem(f"{year}年", year)
-    combo.setCurrentIndex(combo.findData(default))
+    combo.addItem(f"{default}年", default)
     return combo
+
+
+def _add_years(combo: QComboBox, years: list[int]) -> None:
+    """Newest first, the chosen year kept (a year added by hand stays too)."""
+    current = combo.currentData()
+    have = {combo.itemData(i) for i in range(combo.count())}
+    combo.blockSignals(True)
+    for year in sorted(set(years) - have, reverse=True):
+        index = next((i for i in range(combo.count()) if combo.itemData(i) < year), combo.count())
+        combo.insertItem(index, f"{year}年", year)
+    combo.setCurrentIndex(max(combo.findData(current), 0))
+    combo.blockSignals(False)
 
 
 def _record_cells(r: RecordRow) -> list[str]:
-    return [r.village, r.name, f"{r.occurred_on:%Y-%m-%d}", f"{r.rule_code} {r.rule_name}",
+    # isoformat, not strftime: strftime imports `time` through PySide's import hook on every call (0.3 s for a
+    # county's review queue)
+    return [r.village, r.name, r.occurred_on.isoformat(), f"{r.rule_code} {r.rule_name}",
             format_points(r.points, signed=True), r.note, r.evidence, r.status,
             f"第{r.resubmissions + 1}次提交" if r.resubmissions else ""]
 
 
+class _Rows(QAbstractTableModel):
+    """Rows of text, with a tick box in the first column when ``checkable``, for the lists a county makes long
+    (27,000 members, 33,000 records waiting for review): a view asks only for the rows on screen, where a
+    QTableWidget or QListWidget made an item per cell on the GUI thread (seconds). Ticks are kept by key,
+    so a filter that hides rows keeps them ticked, as before."""
+
+    checked_changed = Signal()
+
+    def __init__(self, headers: Sequence[str], *, checkable: bool = False, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.headers = list(headers)
+        self.checkable = checkable
+        self._rows: list[Sequence[str]] = []
+        self._keys: list[object] = []
+        self._shown: list[int] = []  # positions in _rows that the filter lets through
+        self._checked: set[object] = set()
+
+    def set_rows(self, rows: Sequence[Sequence[str]], keys: Sequence[object], *, keep_checked: bool = False) -> None:
+        """Replace the rows (cells as text, made in the pool for long lists); ``keep_checked`` keeps the ticks
+        of keys that are still there."""
+        self.beginResetModel()
+        self._rows = list(rows)
+        self._keys = list(keys)
+        self._shown = list(range(len(self._rows)))
+        self._checked = self._checked & set(self._keys) if keep_checked else set()
+        self.endResetModel()
+        self.checked_changed.emit()
+
+    def set_filter(self, keys: set[object] | None) -> None:
+        """Show only the rows whose key is in ``keys`` (all rows for None)."""
+        self.beginResetModel()
+        self._shown = [i for i, key in enumerate(self._keys) if keys is None or key in keys]
+        self.endResetModel()
+
+    def key(self, row: int) -> object:
+        return self._keys[self._shown[row]]
+
+    def shown_keys(self) -> list[object]:
+        return [self._keys[i] for i in self._shown]
+
+    def checked(self) -> list[object]:
+        """Ticked keys in row order, hidden rows included."""
+        return [key for key in self._keys if key in self._checked]
+
+    def checked_count(self) -> int:
+        return len(self._checked)
+
+    def set_checked(self, keys: Iterable[object], checked: bool = True) -> None:
+        wanted = set(keys) & set(self._keys)
+        if checked:
+            self._checked |= wanted
+        else:
+            self._checked -= wanted
+        if self._shown:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._shown) - 1, 0))
+        self.checked_changed.emit()
+
+    # ----- QAbstractTableModel ----------------------------------------------------------------------
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self._shown)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self.headers)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not index.isValid():
+            return None
+        position = self._shown[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            row = self._rows[position]
+            return row[index.column()] if index.column() < len(row) else ""
+        if role == Qt.ItemDataRole.CheckStateRole and self.checkable and index.column() == 0:
+            return Qt.CheckState.Checked if self._keys[position] in self._checked else Qt.CheckState.Unchecked
+        if role == Qt.ItemDataRole.UserRole and index.column() == 0:
+            return self._keys[position]
+        return None
+
+    def setData(self, index: QModelIndex | QPersistentModelIndex, value: object,  # noqa: N802
+                role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if not (index.isValid() and self.checkable and index.column() == 0
+                and role == Qt.ItemDataRole.CheckStateRole):
+            return False
+        key = self._keys[self._shown[index.row()]]
+        ticked = Qt.CheckState(value) == Qt.CheckState.Checked  # type: ignore[arg-type]
+        (self._checked.add if ticked else self._checked.discard)(key)
+        self.dataChanged.emit(index, index, [Qt.ItemDataRole.CheckStateRole])
+        self.checked_changed.emit()
+        return True
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        if self.checkable and index.column() == 0:
+            flags |= Qt.ItemFlag.ItemIsUserCheckable
+        return flags
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
+                and 0 <= section < len(self.headers):
+            return self.headers[section]
+        return None
+
+
+def _table_view(model: _Rows, widths: Sequence[int]) -> QTableView:
+    """The compact look of the points tables (fill_table) for a model."""
+    view = QTableView()
+    view.setModel(model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.verticalHeader().setVisible(False)
+    view.verticalHeader().setDefaultSectionSize(24)
+    for index, width in enumerate(widths):
+        view.setColumnWidth(index, width)
+    return view
+
+
+_collector_lock = threading.Lock()
+_collector_holds = 0
+_collector_was_enabled = True
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No automatic cyclic garbage collection while a load runs in the pool.
+
+    A full collection walks every object with the GIL held, so it stops the GUI thread too: 0.1–0.4 s each
+    at a county's scale, and a load that makes a million objects (a year of records, a queue of 33,000)
+    set it off five times in a row — the window froze although the work was not on its thread. What a load
+    makes is freed by reference counting as usual; the collector resumes when the last load ends.
+    """
+    global _collector_holds, _collector_was_enabled
+    with _collector_lock:
+        _collector_holds += 1
+        if _collector_holds == 1:
+            _collector_was_enabled = gc.isenabled()
+            gc.disable()
+    try:
+        yield
+    finally:
+        with _collector_lock:
+            _collector_holds -= 1
+            if _collector_holds == 0 and _collector_was_enabled:
+                gc.enable()
+
+
+class _Loader(QObject):
+    """One background load at a time for a tab: the query runs in the pool as a Job (its progress dialog
+    appears only after half a second), the tab says "正在加载……" or "正在计算……" at once, and the
+    widgets showing the old data are greyed until the new data is in. A newer load replaces an older
+    one, whose result is dropped, so the last choice the user made is the one shown."""
+
+    def __init__(self, owner: QWidget, on_error: Callable[[str], None], busy: QLabel | None = None,
+                 dims: Sequence[QWidget] = ()) -> None:
+        super().__init__(owner)
+        self.owner, self.on_error, self.busy, self.dims = owner, on_error, busy, list(dims)
+        self.job: Job | None = None
+
+    def running(self) -> bool:
+        return self.job is not None and not self.job.done
+
+    def start(self, title: str, work: Callable[[], T], show: Callable[[T], None], *, busy: str = "正在加载……",
+              cancelled: Callable[[], None] | None = None) -> None:
+        if self.running():
+            assert self.job is not None
+            self.job.cancel()
+        self._set_busy(busy)
+
+        def run(_progress: Callable[[int, int, str], None], cancel: Callable[[], bool]) -> T:
+            with _collector_paused():
+                result = work()
+            if cancel():  # replaced by a newer load, or the user pressed 取消
+                raise Cancelled()
+            return result
+
+        def shown(result: T) -> None:
+            if job is self.job:
+                self._set_busy(None)
+                show(result)
+
+        def failed(message: str) -> None:
+            if job is self.job:
+                self._set_busy(None)
+                self.on_error(message)
+
+        def finished() -> None:
+            if job is self.job and job.was_cancelled:
+                self._set_busy(None)
+                if self.busy is not None:
+                    self.busy.setText("已取消（切换标签或重新选择后再加载）")
+                    self.busy.show()
+                if cancelled is not None:
+                    cancelled()
+
+        job = self.job = Job(self.owner, title, run, on_success=shown, on_failure=failed)
+        job.finished.connect(finished)
+        job.start()
+
+    def _set_busy(self, text: str | None) -> None:
+        for widget in self.dims:
+            widget.setEnabled(text is None)
+        if self.busy is not None:
+            self.busy.setText(text or "")
+            self.busy.setVisible(bool(text))
+
+
 class _Tab(QWidget):
-    """A tab of the points page: shares the page's service and reports errors and changes through it."""
+    """A tab of the points page: shares the page's service, reports errors and changes through it, and
+    loads what it shows in the background (``loader``), telling the page when its data is on screen."""
 
     def __init__(self, page: PointsPage) -> None:
         super().__init__()
         self.page = page
         self.ctx = page.ctx
         self.service = page.service
+        self.busy = QLabel()
+        self.busy.setObjectName("busy")
+        self.busy.setStyleSheet("color:#1f4e79;font-weight:bold")
+        self.busy.hide()
+        self.loader = _Loader(self, self.page.show_error, self.busy)
 
     def refresh(self) -> None:
         """Re-read what the tab shows."""
+
+    def load(self, title: str, work: Callable[[], T], show: Callable[[T], None], *, busy: str = "正在加载……",
+             cancelled: Callable[[], None] | None = None) -> None:
+        """``work`` in the pool, then ``show`` its result here (and tell the page the data is shown)."""
+
+        def shown(result: T) -> None:
+            show(result)
+            self.page.tab_loaded(self)
+
+        self.loader.start(title, work, shown, busy=busy, cancelled=cancelled)
+
+    def loading(self) -> bool:
+        return self.loader.running()
+
+    def choices_loaded(self) -> bool:
+        """The page has read the villages and the years with rules: fill the tab's choices; True when what the
+        tab shows depends on a choice that was not there before (it is then read again)."""
+        return False
 
 
 # ----- 录入 -----------------------------------------------------------------------------------------
 class EntryTab(_Tab):
     def __init__(self, page: PointsPage) -> None:
         super().__init__(page)
+        self.rows: dict[str, RuleRow] = {}
+        self.loaded = False
         self.date = DateField()
         self.date.set_date(dt.date.today())
         self.date.setObjectName("entry_date")
@@ -144,12 +424,17 @@ class EntryTab(_Tab):
         self.note.setPlaceholderText("如：清扫村内主干道")
         self.evidence = QLineEdit()
         self.evidence.setPlaceholderText("照片、签到表、文件等（规则要求时必填）")
-        self.village = _village_combo(self.ctx)
+        self.village = _village_box()
         self.search = QLineEdit()
         self.search.setObjectName("member_search")
         self.search.setPlaceholderText("姓名、拼音首字母或身份证尾号；回车勾选第一个")
-        self.members = QListWidget()
+        self.member_rows = _Rows(("党员",), checkable=True, parent=self)
+        self.members = QListView()
         self.members.setObjectName("members")
+        self.members.setModel(self.member_rows)
+        self.members.setUniformItemSizes(True)  # a county's 27,000 names lay out without measuring each,
+        self.members.setLayoutMode(QListView.LayoutMode.Batched)  # a batch per turn of the event loop
+        self.members.setBatchSize(2000)
         self.picked = QLabel("已选 0 人")
         self.error = ErrorLabel()
         self.done = QLabel()
@@ -164,6 +449,7 @@ class EntryTab(_Tab):
         select_all.clicked.connect(lambda: self._check_all(True))
         clear = QPushButton("清空")
         clear.clicked.connect(lambda: self._check_all(False))
+        self.loader.dims = [self.members, select_all, submit]
 
         form = QFormLayout()
         form.addRow("发生日期", self.date)
@@ -183,6 +469,7 @@ class EntryTab(_Tab):
         filters.addWidget(self.village)
         filters.addWidget(self.search, 1)
         right_layout.addLayout(filters)
+        right_layout.addWidget(self.busy)
         right_layout.addWidget(self.members, 1)
         buttons = QHBoxLayout()
         buttons.addWidget(select_all)
@@ -208,9 +495,16 @@ class EntryTab(_Tab):
         self.village.currentIndexChanged.connect(self.load_members)
         self.search.textChanged.connect(self._filter)
         self.search.returnPressed.connect(self._check_first)
-        self.members.itemChanged.connect(self._count)
-        self.load_rules()
-        self.load_members()
+        self.member_rows.checked_changed.connect(self._count)
+
+    def choices_loaded(self) -> bool:
+        _fill_villages(self.village, self.page.villages or [])
+        return False
+
+    def refresh(self) -> None:
+        """The rules and members are read once, when the tab is first shown; ticks survive switching tabs."""
+        if not self.loaded:
+            self.load_members()
 
     def _year(self) -> int:
         try:
@@ -219,10 +513,13 @@ class EntryTab(_Tab):
             return dt.date.today().year
 
     def load_rules(self) -> None:
+        self._show_rules(self.service.rules(self._year()))
+
+    def _show_rules(self, rules: list[RuleRow]) -> None:
         current = self.rule.currentData()
         self.rule.blockSignals(True)
         self.rule.clear()
-        self.rows = {r.code: r for r in self.service.rules(self._year())}
+        self.rows = {r.code: r for r in rules}
         for r in self.rows.values():
             sign = "+" if r.direction == "加分" else "-"
             self.rule.addItem(f"{r.code} {r.name}（{sign}{r.points_text}）", r.code)
@@ -242,54 +539,51 @@ class EntryTab(_Tab):
         self.points.setPlaceholderText("固定分值" if r.fixed_tenths is not None else f"{r.points_text}分之间")
 
     def load_members(self) -> None:
-        checked = set(self.checked())
-        self.members.blockSignals(True)
-        self.members.clear()
-        for m in self.service.members(self.village.currentData()):
-            item = QListWidgetItem(f"{m.name}　{m.village}　{m.category}　{m.id_tail[-4:]}")
-            item.setData(Qt.ItemDataRole.UserRole, m.party_member_id)
-            item.setData(Qt.ItemDataRole.UserRole + 1, m.name)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked if m.party_member_id in checked else Qt.CheckState.Unchecked)
-            self.members.addItem(item)
-        self.members.blockSignals(False)
+        """The village's members (a county's whole list when 全部) read in the pool; ticks on members still
+        listed are kept. The year's rules come with the first load."""
+        village, year, with_rules = self.village.currentData(), self._year(), not self.rows
+
+        def work() -> tuple[list[RuleRow] | None, list[list[str]], list[int]]:
+            members = self.service.members(village)
+            return ((self.service.rules(year) if with_rules else None),
+                    [[f"{m.name}　{m.village}　{m.category}　{m.id_tail[-4:]}"] for m in members],
+                    [m.party_member_id for m in members])
+
+        self.load("正在加载党员名单……", work, self._show_members)
+
+    def _show_members(self, loaded: tuple[list[RuleRow] | None, list[list[str]], list[int]]) -> None:
+        rules, names, ids = loaded
+        if rules is not None:
+            self._show_rules(rules)
+        self.member_rows.set_rows(names, ids, keep_checked=True)
+        self.loaded = True
         self._filter(self.search.text())
-        self._count()
 
     def _filter(self, text: str) -> None:
         wanted = None
         if text.strip():
             wanted = {m.party_member_id for m in self.service.members(self.village.currentData(), text)}
-        for index in range(self.members.count()):
-            item = self.members.item(index)
-            item.setHidden(wanted is not None and item.data(Qt.ItemDataRole.UserRole) not in wanted)
+        self.member_rows.set_filter(wanted)
 
     def _check_first(self) -> None:
-        for index in range(self.members.count()):
-            item = self.members.item(index)
-            if not item.isHidden():
-                item.setCheckState(Qt.CheckState.Checked)
-                break
+        if self.member_rows.rowCount():
+            self.member_rows.set_checked([self.member_rows.key(0)])
         self.search.clear()
 
     def _check_all(self, checked: bool) -> None:
-        for index in range(self.members.count()):
-            item = self.members.item(index)
-            if not item.isHidden() or not checked:
-                item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
+        if checked:
+            self.member_rows.set_checked(self.member_rows.shown_keys())
+        else:
+            self.member_rows.set_checked(self.member_rows.checked(), False)
 
     def checked(self) -> list[int]:
-        return [self.members.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.members.count())
-                if self.members.item(i).checkState() == Qt.CheckState.Checked]
+        return [int(key) for key in self.member_rows.checked()]  # type: ignore[call-overload]
 
     def check_member(self, member_id: int) -> None:
-        for index in range(self.members.count()):
-            item = self.members.item(index)
-            if item.data(Qt.ItemDataRole.UserRole) == member_id:
-                item.setCheckState(Qt.CheckState.Checked)
+        self.member_rows.set_checked([member_id])
 
     def _count(self, *_args: object) -> None:
-        self.picked.setText(f"已选 {len(self.checked())} 人")
+        self.picked.setText(f"已选 {self.member_rows.checked_count()} 人")
 
     def submit(self) -> None:
         try:
@@ -319,7 +613,7 @@ class EntryTab(_Tab):
         self.page.data_changed.emit()
 
     def from_meeting(self) -> None:
-        dialog = MeetingDialog(self.service, ArchiveService(self.ctx.db, self.ctx.actor), _villages(self.ctx), self,
+        dialog = MeetingDialog(self.service, ArchiveService(self.ctx.db, self.ctx.actor), self.page.village_list(), self,
                                self.village.currentData())
         if dialog.exec() == QDialog.DialogCode.Accepted and dialog.created:
             self.done.setText(f"已从会议记录生成 {len(dialog.created)} 条积分记录，等待村审")
@@ -335,22 +629,24 @@ class ReviewTab(_Tab):
         self.stage = QComboBox()
         self.stage.addItem("村审（待村审）", "村审")
         self.stage.addItem("乡镇审（待乡镇审）", "乡镇审")
-        self.village = _village_combo(self.ctx)
-        self.table = QTableWidget()
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.village = _village_box()
+        self.rows = _Rows(self.HEADERS, checkable=True, parent=self)
+        self.table = _table_view(self.rows, (40, 90, 70, 86, 240, 50, 180, 120, 60, 80))
         self.count = QLabel()
         all_button = QPushButton("全选")
-        all_button.clicked.connect(lambda: set_all_checked(self.table))
+        all_button.clicked.connect(self.select_all)
         approve = QPushButton("通过所选")
         approve.setObjectName("approve")
         approve.clicked.connect(self.approve)
         reject = QPushButton("驳回所选…")
         reject.setObjectName("reject")
         reject.clicked.connect(self.reject)
+        self.loader.dims = [self.table, all_button, approve, reject]
         top = QHBoxLayout()
         top.addWidget(QLabel("审核环节"))
         top.addWidget(self.stage)
         top.addWidget(self.village)
+        top.addWidget(self.busy)
         top.addStretch(1)
         top.addWidget(self.count)
         buttons = QHBoxLayout()
@@ -365,17 +661,30 @@ class ReviewTab(_Tab):
         self.stage.currentIndexChanged.connect(self.refresh)
         self.village.currentIndexChanged.connect(self.refresh)
 
+    def choices_loaded(self) -> bool:
+        _fill_villages(self.village, self.page.villages or [])
+        return False
+
     def refresh(self) -> None:
-        rows = self.service.queue(self.stage.currentData(), self.village.currentData())
-        fill_table(self.table, self.HEADERS, [["", *_record_cells(r)] for r in rows], checkable=True,
-                   keys=[r.id for r in rows], widths=(40, 90, 70, 86, 240, 50, 180, 120, 60, 80))
-        self.count.setText(f"共 {len(rows)} 条待审")
+        """The queue is read in the pool: a county's 村审 queue is tens of thousands of records."""
+        stage, village = self.stage.currentData(), self.village.currentData()
+
+        def work() -> tuple[list[list[str]], list[int]]:
+            rows = self.service.queue(stage, village)
+            return [["", *_record_cells(r)] for r in rows], [r.id for r in rows]
+
+        self.load("正在加载审核队列……", work, self._show)
+
+    def _show(self, loaded: tuple[list[list[str]], list[int]]) -> None:
+        cells, ids = loaded
+        self.rows.set_rows(cells, ids)
+        self.count.setText(f"共 {len(ids)} 条待审")
 
     def select_all(self) -> None:
-        set_all_checked(self.table)
+        self.rows.set_checked(self.rows.shown_keys())
 
     def approve(self) -> None:
-        ids = checked_keys(self.table)
+        ids = self.rows.checked()
         if not ids:
             self.page.show_error("请先勾选要通过的记录")
             return
@@ -387,7 +696,7 @@ class ReviewTab(_Tab):
         self.page.data_changed.emit()
 
     def reject(self) -> None:
-        ids = checked_keys(self.table)
+        ids = self.rows.checked()
         if not ids:
             self.page.show_error("请先勾选要驳回的记录")
             return
@@ -405,8 +714,9 @@ class ReviewTab(_Tab):
 class PublicityTab(_Tab):
     def __init__(self, page: PointsPage) -> None:
         super().__init__(page)
-        self.village = _village_combo(self.ctx, everyone=False)
+        self.village = _village_box()
         self.waiting = QTableWidget()
+        self.batch_list: list[PublicityDTO] = []
         self.starts = DateField()
         self.starts.set_date(dt.date.today())
         self.ends = DateField()
@@ -433,6 +743,7 @@ class PublicityTab(_Tab):
         top.addWidget(QLabel("结束"))
         top.addWidget(self.ends)
         top.addWidget(publish)
+        top.addWidget(self.busy)
         top.addStretch(1)
         top.addWidget(self.info)
         actions = QHBoxLayout()
@@ -446,15 +757,32 @@ class PublicityTab(_Tab):
         layout.addWidget(self.waiting, 3)
         layout.addLayout(actions)
         layout.addWidget(self.batches, 2)
+        self.loader.dims = [self.waiting, self.batches, publish, close]
         self.village.currentIndexChanged.connect(self.refresh)
 
+    def choices_loaded(self) -> bool:
+        _fill_villages(self.village, self.page.villages or [], everyone=False)
+        return True
+
     def refresh(self) -> None:
+        """The village's waiting records and its 公示 batches, read in the pool (once the villages are known:
+        every batch of a county would take a minute)."""
+        if self.page.villages is None:
+            self.busy.setText("正在加载……")
+            self.busy.show()
+            return
         vid = self.village.currentData()
-        rows = self.service.queue("公示", vid) if vid is not None else []
+
+        def work() -> tuple[list[RecordRow], list[PublicityDTO]]:
+            return (self.service.queue("公示", vid) if vid is not None else []), self.service.publicities(vid)
+
+        self.load("正在加载公示……", work, self._show)
+
+    def _show(self, loaded: tuple[list[RecordRow], list[PublicityDTO]]) -> None:
+        rows, self.batch_list = loaded
         fill_table(self.waiting, ("村/社区", "姓名", "日期", "积分事项", "分值", "说明", "佐证", "状态", "提交"),
                    [_record_cells(r) for r in rows], widths=(90, 70, 86, 260, 50, 180, 120, 60, 80))
         self.info.setText(f"待公示 {len(rows)} 条")
-        self.batch_list = self.service.publicities(vid)
         fill_table(self.batches, ("标题", "村/社区", "公示期", "记录数", "状态"),
                    [[b.title, b.village, f"{b.starts_on:%Y-%m-%d} 至 {b.ends_on:%Y-%m-%d}", b.records,
                      f"{b.closed_on:%Y-%m-%d} 已生效" if b.closed_on else "公示中"] for b in self.batch_list],
@@ -525,7 +853,7 @@ class CardTab(_Tab):
         self.search.setPlaceholderText("姓名、拼音首字母、身份证号")
         self.found = QListWidget()
         self.found.setObjectName("card_found")
-        self.year = _year_combo(self.service, dt.date.today().year)
+        self.year = _year_combo(dt.date.today().year)
         self.header = QLabel("请在左侧查找党员")
         self.header.setStyleSheet("font-size:15px;font-weight:bold")
         self.summary = QLabel()
@@ -581,6 +909,10 @@ class CardTab(_Tab):
         self.search.returnPressed.connect(self._open_first)
         self.found.currentRowChanged.connect(self._open_row)
         self.year.currentIndexChanged.connect(self.refresh)
+
+    def choices_loaded(self) -> bool:
+        _add_years(self.year, self.page.years)
+        return False
 
     def find(self, text: str) -> None:
         self.found.clear()
@@ -669,18 +1001,106 @@ class CardTab(_Tab):
 
 
 # ----- 汇总 -----------------------------------------------------------------------------------------
+class _Counted(PointsService):
+    """The service with one year's totals counted once, in the pool: the summary's table, chart and ranking
+    all come from that one pass (a county's year of records takes seconds, and the service would count it
+    again for each of them)."""
+
+    def __init__(self, service: PointsService, year: int) -> None:
+        super().__init__(service.db, service.actor)
+        self.year = year
+        self._year_totals = service.totals(year)
+
+    def totals(self, year: int, village_id: int | None = None, as_of: dt.date | None = None) -> list[TotalRow]:
+        if (year, village_id, as_of) == (self.year, None, None):
+            return self._year_totals
+        return super().totals(year, village_id, as_of)
+
+
+@dataclass
+class _Summary:
+    counted: _Counted
+    grades: list[str]
+    groups: list[GroupSummary]
+    distribution: tuple[list[str], list[tuple[str, dict[str, int]]]]  # what the chart shows
+    chart: QImage
+    ranking: tuple[list[list[str]], list[int]] | None
+
+
+def _ranking_cells(counted: _Counted, year: int) -> tuple[list[list[str]], list[int]]:
+    rows = counted.ranking(year)
+    return ([[str(rank), r.name, r.village, format_points(r.total), r.grade] for rank, r in rows],
+            [r.party_member_id for _rank, r in rows])
+
+
+def _render(figure: Figure) -> QImage:
+    """The figure as a picture, drawn where this runs (the pool: no GUI thread needed).
+
+    The figure is taken apart afterwards: a county's chart is 90,000 objects held in reference cycles,
+    left for the cyclic collector, which stops every thread, the GUI thread too, while it walks them.
+    Emptied, nine in ten go by reference counting as soon as the figure is dropped."""
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    width, height = (int(x) for x in canvas.get_width_height(physical=True))
+    image = QImage(bytes(canvas.buffer_rgba()), width, height, width * 4, QImage.Format.Format_RGBA8888).copy()
+    for artist in figure.findobj():
+        artist.__dict__.clear()
+    canvas.__dict__.clear()
+    return image
+
+
+class _ChartImage(QLabel):
+    """A chart drawn in the pool and shown as a picture scaled to its space: a county's 375 villages take a
+    second or two to draw, which a matplotlib canvas would do on the GUI thread at every resize."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("chart")
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.setMinimumHeight(260)
+        self.setStyleSheet("QLabel#chart { background: white; color: #1f4e79; font-size: 15px; }")
+        self.image: QImage | None = None
+
+    def set_image(self, image: QImage) -> None:
+        self.image = image
+        self._scale()
+
+    def show_text(self, text: str) -> None:
+        """No picture (another year's would mislead), only ``text``."""
+        self.image = None
+        self.setPixmap(QPixmap())
+        self.setText(text)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._scale()
+
+    def _scale(self) -> None:
+        if self.image is None:
+            return
+        ratio = self.devicePixelRatioF()
+        pixmap = QPixmap.fromImage(self.image.scaled(self.size() * ratio, Qt.AspectRatioMode.KeepAspectRatio,
+                                                     Qt.TransformationMode.SmoothTransformation))
+        pixmap.setDevicePixelRatio(ratio)
+        self.setPixmap(pixmap)
+
+
 class SummaryTab(_Tab):
+    CHART_DPI = 100
+
     def __init__(self, page: PointsPage) -> None:
         super().__init__(page)
-        self.year = _year_combo(self.service, dt.date.today().year)
+        self.year = _year_combo(dt.date.today().year)
         self.table = QTableWidget()
-        self.figure = Figure(figsize=(7.0, 3.4), dpi=100)
-        self.canvas = FigureCanvasQTAgg(self.figure)
-        self.canvas.setMinimumHeight(260)
+        self.distribution: tuple[list[str], list[tuple[str, dict[str, int]]]] = ([], [])  # what the chart shows
+        self.chart = _ChartImage()
+        self.counted: _Counted | None = None
         self.show_ranking = QCheckBox("显示排名")
         self.show_ranking.setToolTip("排名默认不显示；只在需要时勾选")
         self.show_ranking.setChecked(bool(self.ctx.settings.get(RANKING_KEY, settings()["ranking_default"])))
-        self.ranking = QTableWidget()
+        self.ranking_rows = _Rows(("名次", "姓名", "村/社区", "总分", "等级"), parent=self)
+        self.ranking = _table_view(self.ranking_rows, (44, 70, 90, 56, 60))
         self.ranking.setVisible(False)
         detail = QPushButton("导出积分明细…")
         detail.clicked.connect(lambda: self.export_detail())
@@ -690,8 +1110,10 @@ class SummaryTab(_Tab):
         template.clicked.connect(lambda: self.write_template())
         importer = QPushButton("导入村报积分记录…")
         importer.clicked.connect(lambda: self.import_file())
+        self.loader.dims = [self.table, self.chart, self.ranking]
         top = QHBoxLayout()
         top.addWidget(self.year)
+        top.addWidget(self.busy)
         top.addStretch(1)
         top.addWidget(self.show_ranking)
         top.addWidget(template)
@@ -704,31 +1126,67 @@ class SummaryTab(_Tab):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(body, 1)
-        layout.addWidget(self.canvas, 1)
+        layout.addWidget(self.chart, 1)
         self.year.currentIndexChanged.connect(self.refresh)
         self.show_ranking.toggled.connect(self._ranking_toggled)
 
+    def choices_loaded(self) -> bool:
+        _add_years(self.year, self.page.years)
+        return False
+
     def refresh(self) -> None:
-        year = self.year.currentData()
-        grades = self.service.grade_names(year)
-        groups = sorted(self.service.village_summaries(year), key=lambda g: g.name)
+        """The year's totals, per-village table, chart (and ranking when shown) are counted in the pool."""
+        year, with_ranking = self.year.currentData(), self.show_ranking.isChecked()
+        size = self.chart.size()
+        width, height = (size.width(), size.height()) if size.width() >= 400 else (1100, 340)
+        ratio = self.chart.devicePixelRatioF()
+        if self.counted is None or self.counted.year != year:
+            self.chart.show_text("正在计算……")
+
+        def work() -> _Summary:
+            counted = _Counted(self.service, year)
+            groups = sorted(counted.village_summaries(year), key=lambda g: g.name)
+            figure = Figure(figsize=(width / self.CHART_DPI, height / self.CHART_DPI), dpi=self.CHART_DPI * ratio)
+            distribution_figure(counted, year, figure)
+            chart = _render(figure)
+            chart.setDevicePixelRatio(ratio)
+            return _Summary(counted, counted.grade_names(year), groups, counted.distribution(year), chart,
+                            _ranking_cells(counted, year) if with_ranking else None)
+
+        self.load("正在计算积分汇总……", work, self._show, busy="正在计算……", cancelled=self._cancelled)
+
+    def _cancelled(self) -> None:
+        if self.chart.image is None:
+            self.chart.show_text("已取消计算")
+
+    def _show(self, result: _Summary) -> None:
+        self.counted, grades, groups = result.counted, result.grades, result.groups
         fill_table(self.table, ("村/社区", "参与人数", "平均分", "最高分", "最低分", *grades),
                    [[g.name, g.participants, "" if g.average is None else str(g.average), format_points(g.highest),
                      format_points(g.lowest), *[g.grades.get(x, 0) for x in grades]] for g in groups],
                    widths=(110, 70, 60, 60, 60, *[62] * len(grades)))
-        distribution_figure(self.service, year, self.figure)
-        self.canvas.draw_idle()
+        self.distribution = result.distribution
+        self.chart.set_image(result.chart)
+        if result.ranking is not None:
+            self._show_ranking(result.ranking)
+        else:  # counted again when asked for
+            self.ranking_rows.set_rows([], [])
         self._ranking_toggled(self.show_ranking.isChecked(), remember=False)
 
     def _ranking_toggled(self, on: bool, remember: bool = True) -> None:
         if remember:
             self.ctx.settings.set(RANKING_KEY, on)
         self.ranking.setVisible(on)
-        if on:
-            rows = self.service.ranking(self.year.currentData())
-            fill_table(self.ranking, ("名次", "姓名", "村/社区", "总分", "等级"),
-                       [[rank, r.name, r.village, format_points(r.total), r.grade] for rank, r in rows],
-                       widths=(44, 70, 90, 56, 60))
+        if not on or self.loading() or self.ranking_rows.rowCount():
+            return  # a load under way shows the ranking when it is done
+        counted, year = self.counted, self.year.currentData()
+        if counted is None or counted.year != year:
+            self.refresh()
+        else:
+            self.load("正在排名……", lambda: _ranking_cells(counted, year), self._show_ranking, busy="正在计算……")
+
+    def _show_ranking(self, loaded: tuple[list[list[str]], list[int]]) -> None:
+        self.ranking_rows.set_rows(*loaded)
 
     def export_detail(self, path: Path | None = None) -> Path | None:
         return self._export_year(path, "积分明细", write_detail_workbook, "条积分明细")
@@ -777,7 +1235,7 @@ class SummaryTab(_Tab):
 class RulesTab(_Tab):
     def __init__(self, page: PointsPage) -> None:
         super().__init__(page)
-        self.year = _year_combo(self.service, dt.date.today().year)
+        self.year = _year_combo(dt.date.today().year)
         self.info = QLabel()
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["编码/类别", "积分事项", "分值", "周期封顶", "类别封顶", "审核", "佐证", "适用党员", "会议计分"])
@@ -793,6 +1251,10 @@ class RulesTab(_Tab):
         layout.addLayout(top)
         layout.addWidget(self.tree, 1)
         self.year.currentIndexChanged.connect(self.refresh)
+
+    def choices_loaded(self) -> bool:
+        _add_years(self.year, self.page.years)
+        return False
 
     def refresh(self) -> None:
         year = self.year.currentData()
@@ -823,11 +1285,15 @@ class RulesTab(_Tab):
 
 class PointsPage(Page):
     title = "党员积分"
+    loads_in_background = True  # each tab reads its data in the pool; data_shown follows
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
         self.ctx = ctx
         self.service = PointsService(ctx.db, ctx.actor)
+        self.villages: list[tuple[int, str]] | None = None  # read when the page is first shown
+        self.years: list[int] = []
+        self.choices = _Loader(self, self.show_error)
         self.tabs = QTabWidget()
         self.entry = EntryTab(self)
         self.review = ReviewTab(self)
@@ -845,13 +1311,58 @@ class PointsPage(Page):
         layout.addWidget(self.message)
         self.tabs.currentChanged.connect(lambda _i: self.refresh())
 
+    def _tabs(self) -> list[_Tab]:
+        return [tab for i in range(self.tabs.count()) if isinstance(tab := self.tabs.widget(i), _Tab)]
+
     def refresh(self) -> None:
+        """The shown tab re-reads its data (in the pool); the first time, the villages and years for the tabs'
+        choices are read alongside."""
         tab = self.tabs.currentWidget()
-        if isinstance(tab, _Tab):
-            try:
+        if not isinstance(tab, _Tab):
+            return
+        if self.villages is None and not self.choices.running():
+            self._load_choices()
+        if tab.loading():  # back on a tab still reading: what it reads is what it will show
+            return
+        try:
+            tab.refresh()
+        except DomainError as exc:
+            self.show_error(exc)
+        if not self.loading():  # shown at once (a tab with nothing to read, or read already)
+            self.data_shown.emit()
+
+    def _load_choices(self) -> None:
+        today = dt.date.today().year
+
+        def work() -> tuple[list[tuple[int, str]], list[int]]:
+            # registry.villages() also counts each village's people: 0.4 s for a county, so not on the GUI thread
+            years = sorted({today, *(r.year for r in self.service.rule_sets())}, reverse=True)
+            return _villages(self.ctx), years
+
+        self.choices.start("正在加载……", work, self._choices_loaded)
+
+    def _choices_loaded(self, loaded: tuple[list[tuple[int, str]], list[int]]) -> None:
+        self.villages, self.years = loaded
+        current = self.tabs.currentWidget()
+        for tab in self._tabs():
+            if tab.choices_loaded() and tab is current:
                 tab.refresh()
-            except DomainError as exc:
-                self.show_error(exc)
+        if not self.loading():
+            self.data_shown.emit()
+
+    def village_list(self) -> list[tuple[int, str]]:
+        """The villages the user may see (read now if the page has not read them yet)."""
+        if self.villages is None:
+            self.villages = _villages(self.ctx)
+        return self.villages
+
+    def tab_loaded(self, tab: _Tab) -> None:
+        if tab is self.tabs.currentWidget() and not self.choices.running():
+            self.data_shown.emit()
+
+    def loading(self) -> bool:
+        """Anything still being read in the pool (tests wait for this)."""
+        return self.choices.running() or any(tab.loading() for tab in self._tabs())
 
     def open_tab(self, name: str) -> QWidget:
         for index in range(self.tabs.count()):
@@ -912,7 +1423,9 @@ class StorePage(Page):
         redeem.setObjectName("redeem")
         redeem.clicked.connect(self.redeem)
         self.error = ErrorLabel()
-        self.village = _village_combo(ctx)
+        self.village = _village_box()  # filled in the pool when the page is first shown
+        self.villages_read = False
+        self.choices = _Loader(self, self.show_error)
         self.status_filter = QComboBox()
         self.status_filter.addItem("全部状态", None)
         for status in settings()["redemption_statuses"]:
@@ -965,6 +1478,8 @@ class StorePage(Page):
         self.status_filter.currentIndexChanged.connect(self.refresh_redemptions)
 
     def refresh(self) -> None:
+        if not self.villages_read and not self.choices.running():
+            self.choices.start("正在加载……", lambda: _villages(self.ctx), self._villages_loaded)
         self.items = self.service.items()
         fill_table(self.goods, ("商品", "所需积分", "库存", "领取地点", "状态"),
                    [[i.name, format_points(i.points), i.stock, i.pickup_point, "在售" if i.active else "下架"]
@@ -977,6 +1492,10 @@ class StorePage(Page):
         self.item.setCurrentIndex(max(self.item.findData(current), 0))
         self.refresh_redemptions()
         self._show_member()
+
+    def _villages_loaded(self, villages: list[tuple[int, str]]) -> None:
+        self.villages_read = True
+        _fill_villages(self.village, villages)
 
     def refresh_redemptions(self) -> None:
         self.rows = self.service.redemptions(self.village.currentData(), self.status_filter.currentData())
