@@ -20,6 +20,7 @@ import shutil
 import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from townapp import config
@@ -80,10 +81,6 @@ def _verify_copy(path: Path, *, quick: bool = False) -> None:
         raise DomainError("备份写出后校验未通过（" + "；".join(problems[:3]) + "），已放弃这份备份")
 
 
-def _verify_copy_quickly(path: Path) -> None:
-    _verify_copy(path, quick=True)
-
-
 def _copy_with_backup_api(source: Path, target: Path) -> None:
     src = sqlite3.connect(readonly_uri(source), uri=True)
     try:
@@ -117,7 +114,7 @@ def backup_database(source: Path, out_dir: Path | None = None, reason: str = "ma
     if target.exists():  # two backups in the same microsecond (simulated clocks in tests)
         raise DomainError(f"备份文件已存在：{target}")
     try:
-        with atomic_output(target, verify=_verify_copy_quickly if quick_verify else _verify_copy) as tmp:
+        with atomic_output(target, verify=partial(_verify_copy, quick=quick_verify)) as tmp:
             _copy_with_backup_api(source, tmp)
     except (OSError, sqlite3.Error) as exc:
         if is_disk_full(exc):

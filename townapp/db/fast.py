@@ -14,20 +14,23 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Select, Table, insert
 
 
-def fetch_first_column(engine: Engine, query: Select) -> list:
-    compiled = query.compile(dialect=engine.dialect)
+def _raw_rows(conn: Connection, query: Select) -> list[tuple]:
+    """The query compiled by SQLAlchemy (IN lists expanded), its rows straight from the DBAPI cursor."""
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     params = compiled.params
-    if compiled.positiontup is not None:
-        arguments: tuple | dict = tuple(params[name] for name in compiled.positiontup)
-    else:
-        arguments = params
+    arguments: tuple | dict = (tuple(params[name] for name in compiled.positiontup)
+                               if compiled.positiontup is not None else params)
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(str(compiled), arguments)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def fetch_first_column(engine: Engine, query: Select) -> list:
     with engine.connect() as conn:
-        cursor = conn.connection.dbapi_connection.cursor()
-        try:
-            cursor.execute(str(compiled), arguments)
-            return [row[0] for row in cursor.fetchall()]
-        finally:
-            cursor.close()
+        return [row[0] for row in _raw_rows(conn, query)]
 
 
 INSERT_CHUNK = 10_000  # rows converted and sent at a time: the converted copy never holds a whole import
@@ -96,21 +99,12 @@ def fetch_rows(conn: Connection, query: Select) -> list[tuple]:
     Row objects and per-value result processing cost seconds there. Equal raw values
     are converted once (a year has a few hundred distinct dates).
     """
-    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-    params = compiled.params
-    arguments: tuple | dict = (tuple(params[name] for name in compiled.positiontup)
-                               if compiled.positiontup is not None else params)
     processors = []
     for index, column in enumerate(query.selected_columns):
         processor = column.type._cached_result_processor(conn.dialect, None)
         if processor is not None:
             processors.append((index, processor, {}))
-    cursor = conn.connection.dbapi_connection.cursor()
-    try:
-        cursor.execute(str(compiled), arguments)
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
+    rows = _raw_rows(conn, query)
     if not processors:
         return rows
     out = []
