@@ -191,6 +191,13 @@ def _other_order(tmp: Path) -> Path:
     return write_xlsx(tmp / "in.xlsx", {"人口信息": [header, *rows]})
 
 
+def _renamed(write: Callable[[Path, dict[str, list[list[Any]]]], Path], made_as: str, named: str) -> Builder:
+    """A workbook written in one format and saved under another name (users rename files; WPS saves .xls as xlsx)."""
+    def build(tmp: Path) -> Path:
+        return write(tmp / f"made.{made_as}", people(*ROWS)).rename(tmp / named)
+    return build
+
+
 def _id_number_cells_xls(tmp: Path) -> Path:
     return write_xls(tmp / "in.xls", people([float(ZHANG), "张三", "男", None, None, "东张村", None]))
 
@@ -217,6 +224,10 @@ CASES: list[Any] = [
     pytest.param(lambda tmp: write_xls(tmp / "in.xls", people(*ROWS)), None, {"人员": 2}, id="xls"),
     pytest.param(lambda tmp: write_ods(tmp / "in.ods", people(*ROWS)), None, {"人员": 2}, id="ods"),
     pytest.param(lambda tmp: write_xlsx(tmp / "in.xlsm", people(*ROWS)), None, {"人员": 2}, id="xlsm"),
+    pytest.param(_renamed(write_xlsx, "xlsx", "in.xls"), None, {"人员": 2}, id="xlsx-named-xls"),
+    pytest.param(_renamed(write_xls, "xls", "in.xlsx"), None, {"人员": 2}, id="xls-named-xlsx"),
+    pytest.param(_renamed(write_xlsx, "xlsx", "IN.XLSX"), None, {"人员": 2}, id="upper-case-extension"),
+    pytest.param(_renamed(write_xlsx, "xlsx", "in"), None, {"人员": 2}, id="no-extension"),
     pytest.param(_huge_formatted, None, {"人员": 2}, id="million-formatted-empty-rows"),
     pytest.param(_households_then([[ZHANG, "张三", "东张村", "0001", "户主"], [LI, "李四", "东张村", "0001", "妻"],
                                    [pid(1975, 5), "孙五", "东张村", "0002", "本人"]]), None, {"人员": 3, "住户": 2},

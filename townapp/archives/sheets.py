@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, or_, select, update
 
 from townapp.archives import models as a
 from townapp.archives import rules as r
@@ -222,15 +222,20 @@ class ArchiveAdapter(SheetAdapter):
         return query.order_by(m.Village.code, *[table.c[k] for k in self.keys], table.c.id)
 
     def _people_by_id(self, conn: Connection) -> dict[int, tuple[str, str]]:
-        """person (or party member) id → (身份证号, 姓名) for the export."""
-        if any(c.kind == "person" for c in self.cols):
-            query = select(m.Person.id, m.Person.id_number, m.Person.name)
-        elif any(c.kind == "member" for c in self.cols):
-            query = (select(m.PartyMember.id, m.Person.id_number, m.Person.name)
-                     .join(m.Person, m.Person.id == m.PartyMember.person_id))
-        else:
+        """person (or party member) id → (身份证号, 姓名) of those this table names, for the export
+        (a county has half a million people; these tables name a few thousand)."""
+        kind = next((k for k in ("person", "member") if any(c.kind == k for c in self.cols)), None)
+        if kind is None:
             return {}
-        return {pid: (number, name) for pid, number, name in conn.execute(query)}
+        table = self.model.__table__
+        if kind == "person":
+            key = m.Person.id
+            query = select(key, m.Person.id_number, m.Person.name)
+        else:
+            key = m.PartyMember.id
+            query = select(key, m.Person.id_number, m.Person.name).join(m.Person, m.Person.id == m.PartyMember.person_id)
+        named = or_(*[key.in_(select(table.c[c.attr])) for c in self.cols if c.kind == kind])
+        return {pid: (number, name) for pid, number, name in conn.execute(query.where(named))}
 
     def export_rows(self, conn: Connection, township_code: str | None) -> Iterator[dict[str, Any]]:
         people = self._people_by_id(conn)

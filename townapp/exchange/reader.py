@@ -116,6 +116,12 @@ def _check_zip(path: Path, limits: ImportLimits) -> str:
     raise FileRejected("not_spreadsheet", f"{path.name} 不是Excel或WPS表格文件。请另存为 .xlsx 再导入")
 
 
+# calamine opens a file by its name's extension; a name that claims another format than the content is
+# opened from the bytes instead (unknown extensions, e.g. our own ".part" files, calamine tries in turn)
+_SUFFIX_FORMATS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".xlam": "xlsx", ".xls": "xls", ".xla": "xls", ".ods": "ods",
+                   ".xlsb": "xlsb"}
+
+
 @dataclass(frozen=True)
 class SheetInfo:
     name: str
@@ -130,9 +136,16 @@ class Workbook:
         self.path = path
         self.limits = limits
         self.format = detect_format(path, limits)
-        self._handle: BinaryIO = open(path, "rb")  # noqa: SIM115 - closed in close()
+        self._handle: BinaryIO | None = None
         try:
-            self._book = pc.CalamineWorkbook.from_filelike(self._handle)
+            if _SUFFIX_FORMATS.get(path.suffix.lower(), self.format) == self.format:
+                # calamine reads the parts it is asked for from the file; a county package is ~200 MB
+                self._book = pc.CalamineWorkbook.from_path(str(path))
+            else:
+                # named as another format (an .xlsx renamed .xls): calamine tells the format from the bytes,
+                # which it takes whole (about twice the file's size in memory)
+                self._handle = open(path, "rb")  # noqa: SIM115 - closed in close()
+                self._book = pc.CalamineWorkbook.from_filelike(self._handle)
             self.sheets = [SheetInfo(meta.name, meta.visible == pc.SheetVisibleEnum.Visible, index)
                            for index, meta in enumerate(self._book.sheets_metadata)
                            if meta.typ == pc.SheetTypeEnum.WorkSheet]
@@ -181,7 +194,8 @@ class Workbook:
                 book.close()
         except Exception:  # closing twice or a broken book: nothing to release
             pass
-        self._handle.close()
+        if self._handle is not None:
+            self._handle.close()
 
     def __enter__(self) -> Workbook:
         return self
