@@ -18,6 +18,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from townapp import config
+from townapp.db.fast import fetch_rows
 from townapp.evaluations import models as e
 from townapp.outputs.figures import Figure, FigureValue, Period
 
@@ -55,10 +56,11 @@ def _targets(s: Session, scheme_key: str, end: dt.date) -> list[tuple[int, str |
     out: list[tuple[int, str | None, int]] = []
     round_ids = sorted(set(latest.values()))
     for start in range(0, len(round_ids), 500):
-        rows = s.execute(select(e.EvalTarget.village_id, e.EvalTarget.round_id, e.EvalTarget.level,
-                                e.EvalTarget.rank, e.EvalTarget.revoked_on)
-                         .where(e.EvalTarget.round_id.in_(round_ids[start:start + 500]))
-                         .order_by(e.EvalTarget.id))
+        # a county's ~90,000 rated households: straight from the cursor
+        rows = fetch_rows(s.connection(), select(e.EvalTarget.village_id, e.EvalTarget.round_id, e.EvalTarget.level,
+                                                 e.EvalTarget.rank, e.EvalTarget.revoked_on)
+                          .where(e.EvalTarget.round_id.in_(round_ids[start:start + 500]))
+                          .order_by(e.EvalTarget.id))
         for village_id, round_id, level, rank, revoked_on in rows:
             if latest.get(village_id) != round_id:
                 continue

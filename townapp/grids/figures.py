@@ -62,6 +62,14 @@ def _members(role: str) -> Compute:
 
 
 def _covered(s: Session, period: Period, village_ids: Sequence[int]) -> dict[int, FigureValue]:
+    """Households in a grid on the period's last day; read once per session (the uncovered figure needs it too)."""
+    key = ("grids.covered", period, tuple(village_ids))
+    if key not in s.info:
+        s.info[key] = _covered_now(s, period, village_ids)
+    return dict(s.info[key])
+
+
+def _covered_now(s: Session, period: Period, village_ids: Sequence[int]) -> dict[int, FigureValue]:
     end = period.end
     return _zeroed(village_ids, s.execute(
         select(m.Household.village_id, func.count(distinct(g.GridAssignment.household_id)))

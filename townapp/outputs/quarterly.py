@@ -16,6 +16,7 @@ from sqlalchemy import select
 from townapp.core import permissions
 from townapp.core.actor import SYSTEM_ACTOR, Actor
 from townapp.core.atomic import atomic_output
+from townapp.core.collector import collector_paused
 from townapp.core.progress import CancelFn, ProgressFn, Reporter
 from townapp.db import Database
 from townapp.outputs.figures import FigureRegistry, Period, UnitSource
@@ -69,13 +70,14 @@ class ReturnService:
 
     def build(self, period: Period, *, filler: str = "", phone: str = "", filled_on: dt.date | None = None,
               progress: ProgressFn | None = None, cancel: CancelFn | None = None) -> QuarterlyReturn:
-        with self.db.reader() as s:
+        # every village's figures: at a county, millions of short-lived objects the collector need not walk
+        with collector_paused(), self.db.reader() as s:
             return build_return(s, self.figures, self.units, period, filled_on=filled_on, filler=filler,
                                 phone=phone, progress=progress, cancel=cancel)
 
     def overview(self, period: Period, *, progress: ProgressFn | None = None,
                  cancel: CancelFn | None = None) -> Overview:
-        with self.db.reader() as s:
+        with collector_paused(), self.db.reader() as s:
             return build_overview(s, self.figures, self.units, period, progress=progress, cancel=cancel)
 
     def export(self, ret: QuarterlyReturn, xlsx: Path | str, pdf: Path | str | None = None, *,

@@ -17,15 +17,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from townapp.archives.service import ArchiveService
 from townapp.core import permissions
 from townapp.core.actor import SYSTEM_ACTOR, Actor
+from townapp.core.collector import collector_paused
 from townapp.core.errors import DomainError, FieldProblem, NotFound, ValidationFailed
 from townapp.core.idcard import mask_id_number
 from townapp.core.text import clean_name
@@ -87,6 +88,18 @@ def excluded_category() -> str:
 
 def points_decimal(tenths: int) -> Decimal:
     return Decimal(tenths) / 10
+
+
+def year_records_query(year: int, as_of: dt.date | None = None, village_id: int | None = None) -> Select:
+    """The year's effective records as the caps engine reads them (ix_point_record_year_effective covers it)."""
+    query = select(p.PointRecord.id, p.PointRecord.party_member_id, p.PointRecord.rule_code,
+                   p.PointRecord.category, p.PointRecord.occurred_on, p.PointRecord.points_tenths,
+                   p.PointRecord.reverses_id).where(p.PointRecord.year == year, p.PointRecord.status == EFFECTIVE)
+    if as_of is not None:
+        query = query.where(p.PointRecord.effective_on <= as_of)
+    if village_id is not None:
+        query = query.where(p.PointRecord.village_id == village_id)
+    return query
 
 
 class PointsService:
@@ -203,7 +216,7 @@ class PointsService:
         if limit:
             query = query.limit(limit)
         with self.db.reader() as s:
-            return [self._choice(r) for r in s.execute(query)]
+            return [self._choice(r) for r in fetch_rows(s.connection(), query)]  # a county: 30,000 members
 
     def member(self, party_member_id: int) -> MemberChoice:
         with self.db.reader() as s:
@@ -630,14 +643,7 @@ class PointsService:
     def _occurrences(self, s: Session, member_ids: Iterable[int] | None, year: int,
                      as_of: dt.date | None = None, village_id: int | None = None) -> dict[int, list[Occurrence]]:
         """Effective records of the year (as of a day), without reversed ones and their reversals."""
-        query = select(p.PointRecord.id, p.PointRecord.party_member_id, p.PointRecord.rule_code,
-                       p.PointRecord.category, p.PointRecord.occurred_on, p.PointRecord.points_tenths,
-                       p.PointRecord.reverses_id).where(p.PointRecord.year == year,
-                                                        p.PointRecord.status == EFFECTIVE)
-        if as_of is not None:
-            query = query.where(p.PointRecord.effective_on <= as_of)
-        if village_id is not None:
-            query = query.where(p.PointRecord.village_id == village_id)
+        query = year_records_query(year, as_of, village_id)
         rows: list = []
         conn = s.connection()
         if member_ids is None:
@@ -671,10 +677,14 @@ class PointsService:
 
     def _totals(self, rules: RuleSet, member_id: int, year: int, occurrences: list[Occurrence]) -> tuple[MemberTotals, Tally]:
         result = tally(rules, occurrences, year)
+        return self._member_totals(rules, member_id, year, result), result
+
+    @staticmethod
+    def _member_totals(rules: RuleSet, member_id: int, year: int, result: Tally) -> MemberTotals:
         names = rules.top_category_names
         by_category = [(names.get(code, code), value) for code, value in result.by_category.items()]
         return MemberTotals(member_id, year, result.base, result.total, rules.grade_of(result.total), by_category,
-                            list(result.months), list(result.quarters), result.cumulative(), result.earning), result
+                            list(result.months), list(result.quarters), result.cumulative(), result.earning)
 
     def member_totals(self, member_id: int, year: int, as_of: dt.date | None = None) -> MemberTotals:
         """Month/quarter/year totals after caps, and the annual grade."""
@@ -684,26 +694,38 @@ class PointsService:
             occurrences = self._occurrences(s, [member_id], year, as_of)
             return self._totals(rules, member_id, year, occurrences.get(member_id, []))[0]
 
-    def member_summaries(self, year: int, village_id: int | None = None, as_of: dt.date | None = None
-                         ) -> list[tuple[TotalRow, MemberTotals, dict[int, int]]]:
-        """Every member who takes part (not 免考): total row, totals by period and category, counted per record."""
+    def _tallies(self, year: int, village_id: int | None, as_of: dt.date | None
+                 ) -> tuple[RuleSet, Iterator[tuple[MemberChoice, Tally]]]:
+        """The year's rules and, member by member, every member who takes part (not 免考) with their tally."""
         members = self.members(village_id)
         with self.db.reader() as s:
             rules = self._rules_of_year(s, year)
             visible = village_id or self._visible()
             occurrences = self._occurrences(s, None, year, as_of, visible)
-        out = []
-        for member in members:
-            totals, result = self._totals(rules, member.party_member_id, year,
-                                          occurrences.get(member.party_member_id, []))
-            row = TotalRow(member.party_member_id, member.name, member.village_id, member.village, member.branch,
-                           member.category, totals.total, totals.grade)
-            out.append((row, totals, result.counted))
-        return out
+        return rules, ((member, tally(rules, occurrences.get(member.party_member_id, []), year))
+                       for member in members)
+
+    def member_summaries(self, year: int, village_id: int | None = None, as_of: dt.date | None = None
+                         ) -> list[tuple[TotalRow, MemberTotals, dict[int, int]]]:
+        """Every member who takes part (not 免考): total row, totals by period and category, counted per record."""
+        with collector_paused():  # a county's year: a quarter of a million records, as many tuples
+            rules, tallies = self._tallies(year, village_id, as_of)
+            out = []
+            for member, result in tallies:
+                totals = self._member_totals(rules, member.party_member_id, year, result)
+                out.append((self._total_row(member, totals.total, totals.grade), totals, result.counted))
+            return out
 
     def totals(self, year: int, village_id: int | None = None, as_of: dt.date | None = None) -> list[TotalRow]:
         """Every member who takes part (not 免考) with their year total and grade."""
-        return [row for row, _totals, _counted in self.member_summaries(year, village_id, as_of)]
+        with collector_paused():
+            rules, tallies = self._tallies(year, village_id, as_of)
+            return [self._total_row(member, result.total, rules.grade_of(result.total)) for member, result in tallies]
+
+    @staticmethod
+    def _total_row(member: MemberChoice, total: int, grade: str) -> TotalRow:
+        return TotalRow(member.party_member_id, member.name, member.village_id, member.village, member.branch,
+                        member.category, total, grade)
 
     def detail(self, year: int, village_id: int | None = None) -> list[RecordRow]:
         """Every record of the year (any status) with what it counted after caps: the 积分明细."""

@@ -20,10 +20,7 @@ them costs the same for 30 or 30,000 rows.
 from __future__ import annotations
 
 import datetime as dt
-import gc
-import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -60,6 +57,7 @@ from PySide6.QtWidgets import (
 )
 
 from townapp.archives.service import ArchiveService
+from townapp.core.collector import collector_paused
 from townapp.core.dates import DateParseError
 from townapp.core.errors import Cancelled, DomainError
 from townapp.points.dto import (
@@ -273,35 +271,6 @@ def _table_view(model: _Rows, widths: Sequence[int]) -> QTableView:
     return view
 
 
-_collector_lock = threading.Lock()
-_collector_holds = 0
-_collector_was_enabled = True
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No automatic cyclic garbage collection while a load runs in the pool.
-
-    A full collection walks every object with the GIL held, so it stops the GUI thread too: 0.1–0.4 s each
-    at a county's scale, and a load that makes a million objects (a year of records, a queue of 33,000)
-    set it off five times in a row — the window froze although the work was not on its thread. What a load
-    makes is freed by reference counting as usual; the collector resumes when the last load ends.
-    """
-    global _collector_holds, _collector_was_enabled
-    with _collector_lock:
-        _collector_holds += 1
-        if _collector_holds == 1:
-            _collector_was_enabled = gc.isenabled()
-            gc.disable()
-    try:
-        yield
-    finally:
-        with _collector_lock:
-            _collector_holds -= 1
-            if _collector_holds == 0 and _collector_was_enabled:
-                gc.enable()
-
-
 class _Loader(QObject):
     """One background load at a time for a tab: the query runs in the pool as a Job (its progress dialog
     appears only after half a second), the tab says "正在加载……" or "正在计算……" at once, and the
@@ -325,7 +294,7 @@ class _Loader(QObject):
         self._set_busy(busy)
 
         def run(_progress: Callable[[int, int, str], None], cancel: Callable[[], bool]) -> T:
-            with _collector_paused():
+            with collector_paused():
                 result = work()
             if cancel():  # replaced by a newer load, or the user pressed 取消
                 raise Cancelled()
