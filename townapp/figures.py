@@ -30,7 +30,7 @@ from townapp.outputs.certificates import (
     SourceChoice,
     layout,
 )
-from townapp.outputs.figures import Figure, FigureRegistry, FigureValue, Period, Unit, UnitSource
+from townapp.outputs.figures import Figure, FigureRegistry, FigureValue, Period, Unit, UnitSource, read_once
 from townapp.registry import models as m
 
 # Modules whose ``figures.py`` provides ``figures() -> list[Figure]`` in the outputs protocol; a module
@@ -64,16 +64,11 @@ def _points_figures(db: Database) -> list[Figure]:
     service = service_module.PointsService(db, SYSTEM_ACTOR)
 
     def totals(s: Session, period: Period) -> list:
-        key = ("points.totals", period)
-        if key not in s.info:
-            s.info[key] = service.totals(period.year, as_of=period.end)
-        return s.info[key]
+        return read_once(s, ("points.totals", period), lambda: service.totals(period.year, as_of=period.end))
 
     def village_figures(s: Session, period: Period) -> dict:
-        key = ("points.village", period)
-        if key not in s.info:
-            s.info[key] = points_figures.village_figures(db, period.end, period.start, totals(s, period))
-        return s.info[key]
+        return read_once(s, ("points.village", period),
+                         lambda: points_figures.village_figures(db, period.end, period.start, totals(s, period)))
 
     def from_totals(pick: Callable[[list[int]], FigureValue], grade: str | None = None) -> Callable[..., dict]:
         def compute(s: Session, period: Period, village_ids: Sequence[int]) -> dict[int, FigureValue]:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from townapp import config
 from townapp.archives import models as a
-from townapp.outputs.figures import Figure, FigureValue, Period
+from townapp.outputs.figures import Figure, FigureValue, Period, read_once
 
 Compute = Callable[[Session, Period, Sequence[int]], dict[int, FigureValue]]
 
@@ -30,14 +30,13 @@ def parameters() -> dict[str, Any]:
 
 def _years(s: Session, period: Period) -> dict[int, a.ArchiveYear]:
     """Per village, its latest ArchiveYear up to the period's year (read once per session)."""
-    key = ("archives.years", period.year)
-    if key not in s.info:
+    def read() -> dict[int, a.ArchiveYear]:
         latest: dict[int, a.ArchiveYear] = {}
         for row in s.scalars(select(a.ArchiveYear).where(a.ArchiveYear.year <= period.year)
                              .order_by(a.ArchiveYear.year, a.ArchiveYear.id)):
             latest[row.village_id] = row
-        s.info[key] = latest
-    return s.info[key]
+        return latest
+    return read_once(s, ("archives.years", period.year), read)
 
 
 def _year_field(name: str) -> Compute:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from townapp import config
 from townapp.db.fast import fetch_rows
 from townapp.evaluations import models as e
-from townapp.outputs.figures import Figure, FigureValue, Period
+from townapp.outputs.figures import Figure, FigureValue, Period, read_once
 
 
 @lru_cache(maxsize=1)
@@ -30,9 +30,10 @@ def parameters() -> dict[str, Any]:
 
 def _final_rounds(s: Session, scheme_key: str, end: dt.date) -> dict[int, int]:
     """Per village, the id of the latest round of the scheme finalised by ``end``."""
-    key = ("evaluations.rounds", scheme_key, end)
-    if key in s.info:
-        return s.info[key]
+    return read_once(s, ("evaluations.rounds", scheme_key, end), lambda: _read_final_rounds(s, scheme_key, end))
+
+
+def _read_final_rounds(s: Session, scheme_key: str, end: dt.date) -> dict[int, int]:
     query = (select(e.EvalRoundVillage.village_id, e.EvalRound.id)
              .join(e.EvalRound, e.EvalRound.id == e.EvalRoundVillage.round_id)
              .join(e.EvalScheme, e.EvalScheme.id == e.EvalRound.scheme_id)
@@ -43,15 +44,15 @@ def _final_rounds(s: Session, scheme_key: str, end: dt.date) -> dict[int, int]:
     latest: dict[int, int] = {}
     for village_id, round_id in s.execute(query):
         latest[village_id] = round_id  # ordered oldest first: the last one wins
-    s.info[key] = latest
     return latest
 
 
 def _targets(s: Session, scheme_key: str, end: dt.date) -> list[tuple[int, str | None, int]]:
     """(village id, level, rank) of every target in each village's latest final round; revoked → no level."""
-    key = ("evaluations.targets", scheme_key, end)
-    if key in s.info:
-        return s.info[key]
+    return read_once(s, ("evaluations.targets", scheme_key, end), lambda: _read_targets(s, scheme_key, end))
+
+
+def _read_targets(s: Session, scheme_key: str, end: dt.date) -> list[tuple[int, str | None, int]]:
     latest = _final_rounds(s, scheme_key, end)
     out: list[tuple[int, str | None, int]] = []
     round_ids = sorted(set(latest.values()))
@@ -67,7 +68,6 @@ def _targets(s: Session, scheme_key: str, end: dt.date) -> list[tuple[int, str |
             if revoked_on is not None and revoked_on <= end:
                 level, rank = None, 0
             out.append((village_id, level if rank > 0 else None, rank))
-    s.info[key] = out
     return out
 
 

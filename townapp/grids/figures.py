@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from townapp import config
 from townapp.grids import models as g
-from townapp.outputs.figures import Figure, FigureValue, Period
+from townapp.outputs.figures import Figure, FigureValue, Period, read_once
 from townapp.registry import models as m
 
 Compute = Callable[[Session, Period, Sequence[int]], dict[int, FigureValue]]
@@ -62,14 +62,11 @@ def _members(role: str) -> Compute:
 
 
 def _covered(s: Session, period: Period, village_ids: Sequence[int]) -> dict[int, FigureValue]:
-    """Households in a grid on the period's last day; read once per session (the uncovered figure needs it too)."""
-    key = ("grids.covered", period, tuple(village_ids))
-    if key not in s.info:
-        s.info[key] = _covered_now(s, period, village_ids)
-    return dict(s.info[key])
+    """Households in a grid on the period's last day (the uncovered figure needs them too)."""
+    return read_once(s, ("grids.covered", period, tuple(village_ids)), lambda: _read_covered(s, period, village_ids))
 
 
-def _covered_now(s: Session, period: Period, village_ids: Sequence[int]) -> dict[int, FigureValue]:
+def _read_covered(s: Session, period: Period, village_ids: Sequence[int]) -> dict[int, FigureValue]:
     end = period.end
     return _zeroed(village_ids, s.execute(
         select(m.Household.village_id, func.count(distinct(g.GridAssignment.household_id)))

@@ -15,15 +15,17 @@ always gives the same figures (no clocks, no randomness, exact arithmetic).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
 from townapp.core.errors import DomainError
 
 FigureValue = int | Decimal | str | None
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,14 @@ class Figure:
     label: str
     compute: FigureFn
     kind: str = "count"  # count | fen (money, integer 分) | decimal | text
+
+
+def read_once(session: Session, key: Hashable, read: Callable[[], T]) -> T:
+    """What ``read`` returns, read once per session: a return's figures share their larger reads
+    (the roll, the year's points totals, the rated households) instead of each reading it again."""
+    if key not in session.info:
+        session.info[key] = read()
+    return session.info[key]
 
 
 @dataclass

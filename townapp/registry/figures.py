@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from townapp import config
 from townapp.core.dates import age_on
 from townapp.db.fast import fetch_rows
-from townapp.outputs.figures import Figure, FigureValue, Period
+from townapp.outputs.figures import Figure, FigureValue, Period, read_once
 from townapp.registry import models as m
 
 
@@ -43,9 +43,10 @@ class _Member:
 
 def _members(s: Session, period: Period) -> list[_Member]:
     """The roll on the period's last day, read once per session and period."""
-    key = ("registry.members", period)
-    if key in s.info:
-        return s.info[key]
+    return read_once(s, ("registry.members", period), lambda: _read_members(s, period))
+
+
+def _read_members(s: Session, period: Period) -> list[_Member]:
     end = period.end
     counted = set(parameters()["member_status_counted"])
     college = set(parameters()["college_education"])
@@ -69,7 +70,6 @@ def _members(s: Session, period: Period) -> list[_Member]:
         out.append(_Member(village_id, formal, sex == "女", (ethnicity or "汉族") != "汉族", age_on(birth, end),
                            (education or "") in college,
                            joined is not None and period.start <= joined <= end, moved))
-    s.info[key] = out
     return out
 
 
