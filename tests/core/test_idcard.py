@@ -202,3 +202,56 @@ def test_multiplication_sign_typed_for_x_is_accepted() -> None:
     number = next(make_id_number("110101", dt.date(1990, 3, 7), s) for s in range(1000)
                   if make_id_number("110101", dt.date(1990, 3, 7), s).endswith("X"))
     assert normalize_id_number(number[:17] + "×") == number
+
+
+def _stdnum_regions() -> list[tuple[str, tuple[int, ...]]]:
+    """Every county code of python-stdnum's shipped GB/T 2260 table with the years worth trying:
+    the edges of its validity ranges and a spread of ordinary years."""
+    import re
+    from importlib.resources import files
+
+    text = files("stdnum").joinpath("cn", "loc.dat").read_text(encoding="utf-8")
+    spread = (1920, 1950, 1985, 1990, 1992, 1995, 2000, 2005, 2010, 2020)
+    entries: list[tuple[str, tuple[int, ...]]] = []
+    province = ""
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        if not line.startswith(" "):
+            province = line.split()[0]
+            continue
+        code, _, rest = line.strip().partition(" ")
+        years = set(spread)
+        for start, end in re.findall(r"\[(\d*)-(\d*)\]", rest):
+            years.update(int(y) + d for y in (start, end) if y for d in (-1, 0, 1))
+        entries.append((province + code, tuple(sorted(y for y in years if 1900 <= y <= 2020))))
+    return entries
+
+
+def test_every_region_code_and_year_of_stdnums_table_gives_no_exception() -> None:
+    """GIVEN every (region code, birth year) of python-stdnum's shipped table, plus codes of a known
+    province that the table lacks (140883, 133100, 460321, 500181, 140503, 139001 …)
+    WHEN an ID with that region and year is checked the way the importer and the dialogs do
+    THEN it never raises anything but IdNumberError — an unknown region is only a warning
+    (stdnum's own look-up raised KeyError('county') and crashed imports and saves)."""
+    from townapp.core.idcard import region_known
+    from townapp.registry.dto import PersonInput
+    from townapp.registry.validation import check_person
+
+    entries = _stdnum_regions()
+    assert len(entries) > 6000
+    extra = [(code, tuple(range(1980, 2011))) for code in ("140883", "133100", "460321", "500181", "140503",
+                                                          "139001", "139002", "139099")]
+    checked = 0
+    for code, years in entries + extra:
+        for year in years:
+            number = make_id_number(code, dt.date(year, 7, 1), 11)
+            info = parse_id_number(number, TODAY)
+            assert info.region_known == region_known(code, year)
+            checked += 1
+    for code, _ in extra:
+        problems, info = check_person(PersonInput(id_number=make_id_number(code, dt.date(1995, 7, 1), 11),
+                                                  name="张三"))
+        assert info is not None and not info.region_known
+        assert [p.severity for p in problems] == ["warning"]
+    assert checked > 60000

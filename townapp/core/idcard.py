@@ -62,13 +62,17 @@ def check_digit(first17: str) -> str:
 @lru_cache(maxsize=4096)
 def region_known(region_code: str, birth_year: int) -> bool:
     """Whether python-stdnum's GB/T 2260 table has the code for that year (cached: imports check
-    thousands of people from the same few counties)."""
+    thousands of people from the same few counties).
+
+    Never raises: stdnum's look-up fails with KeyError('county') for a code its table has only the
+    province of (140883, 133100 …), and an unknown region is a warning, not a reason to crash a save.
+    """
     from stdnum.cn import ric  # here: the log module imports this file before the window appears
     from stdnum.exceptions import ValidationError
 
     try:
         ric.get_birth_place(f"{region_code}{birth_year:04d}0101000")
-    except ValidationError:
+    except (ValidationError, KeyError, ValueError, IndexError):
         return False
     return True
 
