@@ -16,11 +16,11 @@ from sqlalchemy import func, select
 
 from townapp.accounts.dto import UserDTO, UserInput
 from townapp.accounts.models import User
-from townapp.accounts.passwords import hash_password, verify_password
+from townapp.accounts.passwords import hash_password, needs_rehash, verify_password
 from townapp.core import permissions
 from townapp.core.actor import ROLE_ADMIN, ROLE_VILLAGE, ROLES, SYSTEM_ACTOR, Actor
 from townapp.core.errors import DomainError, FieldProblem, NotFound, ValidationFailed
-from townapp.core.policy import security_policy
+from townapp.core.policy import SecurityPolicy, security_policy
 from townapp.core.text import clean_name, squeeze_spaces
 from townapp.db import Database
 from townapp.db.audit import AuditEntry
@@ -37,11 +37,11 @@ class AccountService:
     """Every method is one unit of work; ``clock`` is injectable so lockout can be tested."""
 
     def __init__(self, db: Database, actor: Actor = SYSTEM_ACTOR,
-                 clock: Callable[[], dt.datetime] = utcnow) -> None:
+                 clock: Callable[[], dt.datetime] = utcnow, policy: SecurityPolicy | None = None) -> None:
         self.db = db
         self.actor = actor
         self.clock = clock
-        self.policy = security_policy()
+        self.policy = policy or security_policy()
 
     # ----- first run ------------------------------------------------------------
     def needs_first_admin(self) -> bool:
@@ -61,42 +61,53 @@ class AccountService:
         actor = Actor(name, ROLE_ADMIN)
         with self.db.unit_of_work(actor) as s:
             s.add(User(username=name, display_name=clean_name(display_name or ""), role=ROLE_ADMIN,
-                       password_hash=hash_password(password), failed_logins=0, active=True))
+                       password_hash=hash_password(password, self.policy.scrypt), failed_logins=0, active=True))
         log.info("已设置管理员账号 %s", name)
         return actor
 
     # ----- login ------------------------------------------------------------------
     def login(self, username: str, password: str) -> Actor:
-        """The acting user for this session, or DomainError (wrong, locked, disabled)."""
+        """The acting user for this session, or DomainError (wrong, locked, disabled).
+
+        An unknown user and a wrong password get the same message and cost the
+        same scrypt derivation, so a login attempt never tells whether an
+        account exists. A good login stores the hash again at the policy's cost
+        when it was made at an older one.
+        """
         name = squeeze_spaces(username or "")
         now = self.clock()
+        cost = self.policy.scrypt
         with self.db.unit_of_work(Actor(name or "（空）")) as s:
             user = s.scalar(select(User).where(User.username == name))
             if user is None:
-                verify_password(password, None)
+                verify_password(password, None, cost)
                 log.info("登录失败：用户名不存在")
-                raise DomainError(WRONG_LOGIN)
+                raise DomainError(self.wrong_login_message())
             actor = Actor(user.username, user.role, user.village_id)
             s.info["actor"] = actor
-            if not user.active:
-                raise DomainError("该账号已停用，请联系管理员")
             if user.locked_until is not None and user.locked_until > now:
                 minutes = max(1, -(-int((user.locked_until - now).total_seconds()) // 60))
                 raise DomainError(f"连续输错密码次数过多，账号已锁定，请 {minutes} 分钟后再试，或请管理员重置密码")
-            if not verify_password(password, user.password_hash):
+            if not verify_password(password, user.password_hash, cost):
+                if not user.active:  # a disabled account is only named to someone who knows its password
+                    raise DomainError(self.wrong_login_message())
                 user.failed_logins = (user.failed_logins or 0) + 1
-                left = self.policy.lockout_failures - user.failed_logins
                 s.add(AuditEntry(username=user.username, action="login", entity="user_account",
                                  entity_id=user.id, field="失败", village_id=user.village_id))
                 log.info("登录失败：%s 第 %d 次输错密码", user.username, user.failed_logins)
-                if left <= 0:
+                if user.failed_logins >= self.policy.lockout_failures:
                     user.locked_until = now + dt.timedelta(minutes=self.policy.lockout_minutes)
                     user.failed_logins = 0
                     s.commit()
                     raise DomainError(f"连续 {self.policy.lockout_failures} 次输错密码，账号已锁定 "
                                       f"{self.policy.lockout_minutes} 分钟")
                 s.commit()
-                raise DomainError(f"{WRONG_LOGIN}（再输错 {left} 次将锁定 {self.policy.lockout_minutes} 分钟）")
+                raise DomainError(self.wrong_login_message())
+            if not user.active:
+                raise DomainError("该账号已停用，请联系管理员")
+            if needs_rehash(user.password_hash, cost):
+                user.password_hash = hash_password(password, cost)
+                log.info("已按当前安全规则重新保存 %s 的密码摘要", user.username)
             user.failed_logins = 0
             user.locked_until = None
             s.add(AuditEntry(username=user.username, action="login", entity="user_account",
@@ -104,20 +115,25 @@ class AccountService:
         log.info("登录成功：%s（%s）", actor.username, actor.role)
         return actor
 
+    def wrong_login_message(self) -> str:
+        """The one answer for an unknown user and a wrong password (it names no remaining count)."""
+        return (f"{WRONG_LOGIN}。连续输错 {self.policy.lockout_failures} 次，账号将锁定 "
+                f"{self.policy.lockout_minutes} 分钟")
+
     # ----- passwords ----------------------------------------------------------------
     def change_own_password(self, old: str, new: str, confirm: str) -> None:
         with self.db.unit_of_work(self.actor) as s:
             user = s.scalar(select(User).where(User.username == self.actor.username))
             if user is None:
                 raise DomainError("当前账号不是登记的用户，不能修改密码")
-            if not verify_password(old, user.password_hash):
+            if not verify_password(old, user.password_hash, self.policy.scrypt):
                 raise ValidationFailed([FieldProblem("old", "原密码不正确")])
             problems = self._check_password(new, confirm, user.username)
             if new == old:
                 problems.append(FieldProblem("new", "新密码不能与原密码相同"))
             if problems:
                 raise ValidationFailed(problems)
-            user.password_hash = hash_password(new)
+            user.password_hash = hash_password(new, self.policy.scrypt)
 
     def reset_password(self, user_id: int, new: str, confirm: str) -> None:
         """The administrator sets a new password for someone (also unlocks the account)."""
@@ -127,7 +143,7 @@ class AccountService:
             problems = self._check_password(new, confirm, user.username)
             if problems:
                 raise ValidationFailed(problems)
-            user.password_hash = hash_password(new)
+            user.password_hash = hash_password(new, self.policy.scrypt)
             user.failed_logins = 0
             user.locked_until = None
 
@@ -161,7 +177,7 @@ class AccountService:
             raise ValidationFailed(problems)
         with self.db.unit_of_work(self.actor) as s:
             if data.id is None:
-                user = User(password_hash=hash_password(data.password), failed_logins=0)
+                user = User(password_hash=hash_password(data.password, self.policy.scrypt), failed_logins=0)
                 s.add(user)
             else:
                 user = self._get(s, data.id)
