@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy.exc import DatabaseError
 
 from townapp.archives.checks import archive_checks
 from townapp.core.errors import CheckReport
 from townapp.db import Database
-from townapp.db.checks import database_checks
+from townapp.db.checks import database_checks, file_problems
 from townapp.grids.checks import grid_checks
 from townapp.points.checks import points_checks
 from townapp.registry.checks import registry_checks
@@ -21,4 +25,34 @@ def run_checks(db: Database) -> tuple[CheckReport, dict]:
     report, facts = CheckReport(), {}
     for check in CHECKS:
         check(db, report, facts)
+    return report, facts
+
+
+def check_database_file(path: Path | str) -> tuple[CheckReport, dict]:
+    """``townapp check``: the file as it is — damaged, foreign, empty or healthy — without changing a byte.
+
+    The file's own problems (empty, not SQLite, cut short, damaged pages, foreign
+    schema, triggers or views we never create, a newer revision) come first; only
+    a file that passes them is opened (read-only, never migrated) for the
+    consistency checks. A read that fails on damage is reported, never raised.
+    """
+    from townapp.db.engine import open_readonly
+    from townapp.schema import metadata
+
+    report, facts = CheckReport(), {}
+    problems = file_problems(path, metadata.tables.keys())
+    if problems:
+        facts["integrity"] = problems[:5]
+        report.errors.extend(problems)
+        return report, facts
+    facts["integrity"] = "ok"
+    db = open_readonly(path)
+    try:
+        for check in CHECKS:
+            check(db, report, facts)
+    except (sqlite3.DatabaseError, DatabaseError) as exc:
+        detail = str(getattr(exc, "orig", exc)).splitlines()[0]
+        report.errors.append(f"读取数据时出错，数据库可能已损坏：{detail}")
+    finally:
+        db.dispose()
     return report, facts

@@ -223,14 +223,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from townapp.checks import run_checks
-    from townapp.db import open_database
+    """Read-only: never migrates, never writes (not even the journal mode); a damaged file is reported (1)."""
+    from townapp.checks import check_database_file
 
-    db = open_database(args.db)
-    try:
-        report, facts = run_checks(db)
-    finally:
-        db.dispose()
+    report, facts = check_database_file(Path(args.db))
+    if facts.get("schema_revision") is None and not report.ok and not args.json:
+        # the file itself is unusable (missing, empty, damaged, foreign): say so as an error
+        print("；".join(report.errors), file=sys.stderr)
+        print(f"检查未通过：{args.db} 不是可用的 townapp 数据库", file=sys.stderr)
+        return EXIT_REJECTED
     if args.json:
         print(json.dumps({"ok": report.ok, **facts, "errors": report.errors, "warnings": report.warnings},
                          ensure_ascii=False, indent=2, default=str))

@@ -27,7 +27,7 @@ from townapp import config
 from townapp.core.atomic import atomic_output, fsync_directory
 from townapp.core.errors import DomainError
 from townapp.core.policy import RotationPolicy, security_policy
-from townapp.db.engine import APPLICATION_ID, readonly_uri
+from townapp.db.engine import APPLICATION_ID, readonly_uri, snapshot_uri
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +47,9 @@ def is_disk_full(exc: BaseException) -> bool:
 
 
 def _connect_untrusted(path: Path) -> sqlite3.Connection:
-    """Read-only, with schema-defined SQL functions disabled and cell sizes checked."""
-    con = sqlite3.connect(readonly_uri(path), uri=True)
+    """Read-only (immutable when no log is beside it: not even a -shm file is made), with
+    schema-defined SQL functions disabled and cell sizes checked."""
+    con = sqlite3.connect(snapshot_uri(path), uri=True)
     # a damaged file can hand back text that is not UTF-8 (even in check messages): never crash on it
     con.text_factory = lambda raw: raw.decode("utf-8", "replace")
     con.execute("PRAGMA trusted_schema=OFF")
@@ -61,8 +62,11 @@ def integrity_problems(path: Path, *, quick: bool = False) -> list[str]:
     path = Path(path)
     try:
         with open(path, "rb") as handle:
-            if handle.read(16) != SQLITE_HEADER:
-                return ["不是 SQLite 数据库文件"]
+            head = handle.read(16)
+        if not head:
+            return ["文件是空的（0字节），不是数据库"]
+        if head != SQLITE_HEADER:
+            return ["不是 SQLite 数据库文件"]
         con = _connect_untrusted(path)
         try:
             rows = [r[0] for r in con.execute("PRAGMA quick_check" if quick else "PRAGMA integrity_check")]
@@ -239,7 +243,7 @@ def backup_and_rotate(source: Path, reason: str, *, folder: Path | None = None,
 
 
 # ----- untrusted files and restore ----------------------------------------------------------
-def untrusted_problems(path: Path) -> list[str]:
+def untrusted_problems(path: Path, *, foreign_keys: bool = True) -> list[str]:
     """What is wrong with a database file from outside (a USB stick): empty list if it may be used.
 
     Opened read-only with ``trusted_schema=OFF``; it must be a townapp database
@@ -263,7 +267,7 @@ def untrusted_problems(path: Path) -> list[str]:
             if odd:
                 return ["文件中含有 townapp 不会建立的触发器或视图（" + "、".join(n for _t, n in odd[:5])
                         + "），可能被改动过，不能使用"]
-            violations = con.execute("PRAGMA foreign_key_check").fetchall()
+            violations = con.execute("PRAGMA foreign_key_check").fetchall() if foreign_keys else []
             if violations:
                 return [f"外键检查未通过：{len(violations)} 处引用的记录不存在"]
             try:

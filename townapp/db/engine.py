@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import DatabaseError as SADatabaseError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from townapp.core.actor import SYSTEM_ACTOR, Actor
 from townapp.core.errors import DomainError
 from townapp.db.audit import install_audit_hook
+from townapp.db.busy import DatabaseBusy, is_locked_error
 
 log = logging.getLogger(__name__)
 
@@ -26,22 +29,26 @@ APPLICATION_ID = 0x544F574E  # "TOWN"
 BUSY_TIMEOUT_MS = 10_000
 
 
-def _set_pragmas(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA trusted_schema=OFF")
-    cursor.close()
+def _pragmas(busy_timeout_ms: int) -> Callable[[sqlite3.Connection, Any], None]:
+    def set_pragmas(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA trusted_schema=OFF")
+        cursor.close()
+
+    return set_pragmas
 
 
-def make_engine(path: Path) -> Engine:
+def make_engine(path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Engine:
+    """``busy_timeout_ms``: how long a write waits for another writer before DatabaseBusy."""
     from townapp.db.safety import install_error_translation
 
     engine = create_engine(f"sqlite:///{path}", future=True)
-    event.listen(engine, "connect", _set_pragmas)
-    install_error_translation(engine)  # a full disk reaches the user as a Chinese message
+    event.listen(engine, "connect", _pragmas(busy_timeout_ms))
+    install_error_translation(engine)  # a full disk or a held lock reaches the user as a Chinese message
     return engine
 
 
@@ -64,8 +71,10 @@ class Database:
         try:
             yield session
             session.commit()
-        except BaseException:
+        except BaseException as exc:
             session.rollback()
+            if isinstance(exc, (sqlite3.OperationalError, OperationalError)) and is_locked_error(exc):
+                raise DatabaseBusy(self.path) from exc  # in case SQLAlchemy's error event was bypassed
             raise
         finally:
             session.close()
@@ -95,6 +104,18 @@ def readonly_uri(path: Path) -> str:
     return Path(path).resolve().as_uri() + "?mode=ro"
 
 
+def snapshot_uri(path: Path) -> str:
+    """A URI that reads ``path`` without writing anything, not even a -shm file beside it.
+
+    ``immutable=1`` when no -wal file is beside it (closed cleanly, no writer at
+    work: the file is all there is); otherwise plain ``mode=ro``, which must read
+    the log too and may need its -shm."""
+    path = Path(path)
+    if Path(str(path) + "-wal").exists():
+        return readonly_uri(path)
+    return readonly_uri(path) + "&immutable=1"
+
+
 def read_application_id(path: Path) -> int:
     con = sqlite3.connect(readonly_uri(path), uri=True)
     try:
@@ -111,7 +132,39 @@ def _has_tables(path: Path) -> bool:
         con.close()
 
 
-def open_database(path: Path | str, *, create: bool = False, backup_before_migration: bool = True) -> Database:
+def _schema_objects(path: Path) -> set[str]:
+    con = sqlite3.connect(readonly_uri(path), uri=True)
+    try:
+        return {row[0] for row in con.execute("SELECT name FROM sqlite_master")}
+    finally:
+        con.close()
+
+
+DAMAGED_MESSAGE = "{path} 已损坏，无法读取（{detail}）。请运行 townapp check 查看，或从备份恢复。"
+
+
+def open_readonly(path: Path | str) -> Database:
+    """A Database that can only read ``path``: for ``townapp check``, which must change nothing.
+
+    No journal-mode switch, no application_id, no migration; ``query_only`` on every connection.
+    """
+    path = Path(path)
+    uri = snapshot_uri(path)
+
+    def connect() -> sqlite3.Connection:
+        con = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        con.text_factory = lambda raw: raw.decode("utf-8", "replace")  # a damaged value must not crash a check
+        con.execute("PRAGMA query_only=ON")
+        con.execute("PRAGMA trusted_schema=OFF")
+        con.execute("PRAGMA cell_size_check=ON")
+        return con
+
+    engine = create_engine("sqlite://", creator=connect, future=True)
+    return Database(path, engine)
+
+
+def open_database(path: Path | str, *, create: bool = False, backup_before_migration: bool = True,
+                  busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Database:
     """Open (or create) a townapp database and bring its schema to the code's head.
 
     A database of another program is refused; one newer than this code is
@@ -124,20 +177,26 @@ def open_database(path: Path | str, *, create: bool = False, backup_before_migra
     if path.exists():
         if path.is_dir():
             raise DomainError(f"{path} 是文件夹，不是数据库文件")
+        if path.stat().st_size == 0:  # SQLite would silently make it a new, empty database
+            raise DomainError(f"{path} 文件是空的（0字节），不是数据库。请从备份恢复，或换一个文件。")
         try:
             app_id = read_application_id(path)
             has_tables = _has_tables(path)
+            objects = _schema_objects(path)
         except sqlite3.DatabaseError:
             raise DomainError(f"{path} 不是有效的数据库文件（可能已损坏或不是 townapp 的数据）") from None
         if has_tables and app_id != APPLICATION_ID:
             raise DomainError(f"{path} 不是 townapp 的数据库，不能打开")
+        if has_tables and "alembic_version" not in objects:  # our id, but not our schema: never migrate it
+            raise DomainError(f"{path} 没有 townapp 的数据库结构版本记录（可能是别的程序的文件，或已损坏），不能打开。"
+                              "请运行 townapp check 查看，或从备份恢复。")
     elif not create:
         raise DomainError(f"数据库文件不存在：{path}")
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
         has_tables = False
 
-    engine = make_engine(path)
+    engine = make_engine(path, busy_timeout_ms)
     try:
         current = migrate.current_revision(engine)
         migrate.refuse_if_newer(current)
@@ -147,6 +206,12 @@ def open_database(path: Path | str, *, create: bool = False, backup_before_migra
             migrate.upgrade(engine)
         with engine.begin() as conn:
             conn.exec_driver_sql(f"PRAGMA application_id={APPLICATION_ID}")
+    except (sqlite3.DatabaseError, SADatabaseError) as exc:
+        engine.dispose()
+        if is_locked_error(exc):
+            raise DatabaseBusy(path) from exc
+        detail = str(getattr(exc, "orig", exc)).splitlines()[0]
+        raise DomainError(DAMAGED_MESSAGE.format(path=path, detail=detail)) from exc
     except BaseException:
         engine.dispose()
         raise

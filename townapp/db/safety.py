@@ -20,6 +20,7 @@ from sqlalchemy import Engine, event
 from townapp import config
 from townapp.core.errors import DomainError
 from townapp.db.backup import DISK_FULL_MESSAGE, integrity_problems, is_disk_full
+from townapp.db.busy import DatabaseBusy, is_locked_error
 
 log = logging.getLogger(__name__)
 
@@ -164,10 +165,16 @@ def _translate_error(context) -> None:  # noqa: ANN001 (sqlalchemy ExceptionCont
     if isinstance(original, (sqlite3.Error, OSError)) and is_disk_full(original):
         log.error("磁盘已满：%s", original)
         raise DomainError(DISK_FULL_MESSAGE.format(what="保存")) from original
+    if isinstance(original, sqlite3.OperationalError) and is_locked_error(original):
+        engine = context.engine
+        path = engine.url.database if engine is not None else None
+        log.warning("数据库被占用，等待超时：%s", path)
+        raise DatabaseBusy(path or None) from original
 
 
 def install_error_translation(engine: Engine) -> None:
     """SQLITE_FULL anywhere (a save, an import, a migration) reaches the user as a Chinese message;
-    the transaction has already been rolled back by SQLite, so the database is unchanged."""
+    the transaction has already been rolled back by SQLite, so the database is unchanged. A write lock
+    held longer than the busy timeout becomes DatabaseBusy, which names the holder."""
     if not event.contains(engine, "handle_error", _translate_error):
         event.listen(engine, "handle_error", _translate_error)
