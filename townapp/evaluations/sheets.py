@@ -89,6 +89,7 @@ class StageAdapter(x.SheetAdapter):
     """Rows of one round's current stage, saved through the service's rules inside the import's transaction."""
 
     entity = "evaluation_entry"
+    table = "eval_target"  # row.entity_id is the target (the import checks a clerk's rows by its village)
 
     def __init__(self, service: EvaluationService, round_id: int, stage: str) -> None:
         self.service = service

@@ -22,8 +22,9 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Column, Connection, Table, delete, insert, select, update
 
+from townapp.core import permissions
 from townapp.core.actor import SYSTEM_ACTOR, Actor
 from townapp.core.errors import Cancelled, DomainError
 from townapp.core.idcard import mask_id_number
@@ -31,7 +32,7 @@ from townapp.core.progress import CancelFn, ProgressFn, Reporter
 from townapp.db import Database
 from townapp.db.audit import AuditEntry
 from townapp.db.backup import backup_database
-from townapp.db.base import utcnow
+from townapp.db.base import Base, utcnow
 from townapp.db.fast import insert_many, larger_page_cache
 from townapp.exchange import spec as s
 from townapp.exchange.models import CountyHolding, ImportBatch, ImportChange
@@ -178,8 +179,13 @@ def run_import(db: Database, path: Path | str, specs: Sequence[s.SheetSpec], *, 
     try:
         reporter.step(0, 0, "检查文件")
         report.file_sha256 = _sha_or_reject(path, limits)
+        if not permissions.can_write(actor):
+            report.file_error(NOT_PERMITTED, "当前账号为只读，不能导入数据：请用村录入员、乡镇干部或管理员账号导入")
+            return _finish_rejected(run)
         with Workbook(path, limits) as book:
             plans = _prepare(run, book)
+            if run.manifest is not None and _clerk_village(actor) is not None:
+                report.file_error(NOT_PERMITTED, "同步数据包涉及全乡镇的数据，只能由乡镇干部或管理员导入")
             if report.errors:
                 return _finish_rejected(run)
             if not dry_run:
@@ -426,12 +432,17 @@ def _process_sheet(conn: Connection, run: _Run, plan: _SheetPlan, last: bool = F
     ctx.step(0, len(rows), f"{name}：核对数据库")
     adapter.match(conn, rows, ctx)
     _check_county_conflicts(conn, run, rows, ctx)
+    clerk_village = _clerk_village(run.actor)
+    before = _villages_before(conn, adapter, rows) if clerk_village is not None else []
     ctx.step(0, len(rows), f"{name}：写入")
     # a dry run's last sheet: writes no one reads and that add nothing to the report are skipped
-    rolled_back_unread = run.dry_run and last and run.holdings is None
+    # (not for a clerk: the villages of what the rows create are read back below)
+    rolled_back_unread = run.dry_run and last and run.holdings is None and clerk_village is None
     if not rolled_back_unread or adapter.report_needs_writes(rows, ctx):
         adapter.apply(conn, rows, ctx)
         adapter.finish(conn, rows, ctx)
+    if clerk_village is not None:
+        _refuse_other_villages(conn, adapter, rows, ctx, clerk_village, before)
     touched = run.touched.setdefault(adapter.entity, set())
     for row in rows:
         if row.failed:
@@ -445,6 +456,97 @@ def _process_sheet(conn: Connection, run: _Run, plan: _SheetPlan, last: bool = F
                 run.changes.append((adapter.entity, row.entity_id, action))
     counts.errors += ctx.sheet_errors
     run.sheet_counts.append((spec, name, counts))
+
+
+# ----- who may import what ---------------------------------------------------------------
+NOT_PERMITTED = "not_permitted"
+_TOWNSHIP_TABLES = frozenset({"village", "township"})
+_VILLAGE_PATH_DEPTH = 3
+
+
+def _clerk_village(actor: Actor) -> int | None:
+    """The one village a 村录入员's import may change; None for township roles (no check, no cost)."""
+    return None if permissions.is_township_level(actor) else permissions.visible_village(actor)
+
+
+def _entity_table(adapter: s.SheetAdapter) -> Table | None:
+    """The table ``row.entity_id`` points into: the adapter's ``table`` if it names one, else its entity."""
+    return Base.metadata.tables.get(getattr(adapter, "table", "") or adapter.entity)
+
+
+def _village_path(table: Table) -> list[tuple[Column, Column]] | None:
+    """Foreign keys from ``table`` to the nearest table with a ``village_id`` (breadth first, columns in order).
+
+    [] when ``table`` has the column itself; None for township-level tables (villages, rules, goods …).
+    """
+    if table.name in _TOWNSHIP_TABLES:
+        return None
+    if "village_id" in table.c:
+        return []
+    queue: list[tuple[Table, list[tuple[Column, Column]]]] = [(table, [])]
+    seen = {table.name}
+    while queue:
+        current, path = queue.pop(0)
+        if len(path) >= _VILLAGE_PATH_DEPTH:
+            continue
+        for column in current.columns:
+            for fk in column.foreign_keys:
+                target = fk.column.table
+                if target.name in seen or target.name in _TOWNSHIP_TABLES:
+                    continue
+                seen.add(target.name)
+                step = [*path, (column, fk.column)]
+                if "village_id" in target.c:
+                    return step
+                queue.append((target, step))
+    return None
+
+
+def _villages_of(conn: Connection, adapter: s.SheetAdapter, ids: set[int]) -> dict[int, int | None] | None:
+    """{entity id: its village} in one joined query per chunk; None when the entity belongs to no village."""
+    table = _entity_table(adapter)
+    path = _village_path(table) if table is not None else None
+    if table is None or path is None:
+        return None
+    start = current = table.alias("t0")
+    joined = start
+    for number, (column, target_column) in enumerate(path, start=1):
+        target = target_column.table.alias(f"t{number}")
+        joined = joined.outerjoin(target, current.c[column.name] == target.c[target_column.name])
+        current = target
+    query = select(start.c.id, current.c.village_id).select_from(joined)
+    found: dict[int, int | None] = {}
+    for chunk in chunked(sorted(ids)):
+        found.update((int(i), v) for i, v in conn.execute(query.where(start.c.id.in_(chunk))))
+    return found
+
+
+def _villages_before(conn: Connection, adapter: s.SheetAdapter,
+                     rows: list[s.Row]) -> list[tuple[s.Row, int | None]]:
+    """Rows matched to a stored record, with that record's village before the import changes it."""
+    matched = [row for row in rows if not row.failed and row.entity_id]
+    villages = _villages_of(conn, adapter, {row.entity_id for row in matched}) if matched else {}
+    return [(row, None if villages is None else villages.get(row.entity_id)) for row in matched]
+
+
+def _refuse_other_villages(conn: Connection, adapter: s.SheetAdapter, rows: list[s.Row], ctx: _SheetContext,
+                           village: int, before: list[tuple[s.Row, int | None]]) -> None:
+    """A clerk's row that creates or changes anything outside their village is an error at that row.
+
+    Checked after ``apply`` (inside the transaction, rolled back with the file) on the stored result, and
+    against the record's village before the change, so moving someone in from another village fails too.
+    The message names no one: a clerk learns nothing about other villages from the report.
+    """
+    changed = [row for row in rows if not row.failed and row.action in ("created", "updated")]
+    if not changed:
+        return
+    was = {id(row): old for row, old in before}
+    villages = _villages_of(conn, adapter, {row.entity_id for row in changed if row.entity_id}) or {}
+    for row in changed:
+        now = villages.get(row.entity_id) if row.entity_id else None
+        if now != village or was.get(id(row), village) != village:
+            ctx.error(row, None, NOT_PERMITTED, "村录入员只能导入本村的数据：这一行要新增或修改其他村或全乡镇的记录。"
+                                               "请删去这一行，或请乡镇干部导入")
 
 
 def _parse_rows(run: _Run, plan: _SheetPlan, header: _Header, ctx: _SheetContext) -> list[s.Row]:

@@ -267,6 +267,7 @@ class BranchAdapter(SheetAdapter):
     """Party organisations: few rows, applied one by one so a parent listed above its children works."""
 
     entity = "branch"
+    table = "party_branch"  # where row.entity_id points (the import checks a clerk's rows by its village)
 
     def _load(self, conn: Connection, ctx: ImportContext) -> dict[tuple[int | None, str], tuple[int, str, int | None]]:
         held = ctx.held_ids(self.entity)
