@@ -125,3 +125,32 @@ def test_backups_of_other_databases_in_the_folder_are_left_alone(db: Database, t
     backup_database(db.path, folder, "exit", now=dt.datetime(2025, 2, 1))
     rotate_backups(folder, db.path.stem)
     assert len(list_backups(folder, "demo")) == 12
+
+
+def test_the_backup_taken_before_an_import_outlives_the_routine_rotation(db: Database, tmp_path: Path) -> None:
+    """GIVEN an import in the morning (its backup taken just before) and the app closed in the evening
+    WHEN the exit backups of the following weeks rotate
+    THEN the pre-import copy is still there (old main kept only the day's exit copy), as long as it is
+    among the last 20 such copies or of the last 30 days; the routine copies keep their own rotation."""
+    RegistryService(db).save_village(VillageInput(code="140821100201", name="西关村"))
+    folder = tmp_path / "backups"
+    policy = security_policy().rotation
+    assert (policy.before_change_keep_last, policy.before_change_keep_days) == (20, 30)  # data, from policy.json
+    day0 = dt.datetime(2025, 3, 3)
+    pre_import = backup_database(db.path, folder, "import", now=day0.replace(hour=10))
+    for n in range(45):  # an exit backup every evening for 45 days, rotating each time
+        backup_database(db.path, folder, "exit", now=day0 + dt.timedelta(days=n, hours=17))
+        rotate_backups(folder, db.path.stem, policy)
+    kept = list_backups(folder, db.path.stem)
+    assert pre_import in [b.path for b in kept]  # 45 days old, but it is the only pre-import copy
+    routine = [b for b in kept if b.reason == "exit"]
+    assert len(routine) == len(_expected_keep((day0 + dt.timedelta(days=44)).date(), day0.date(), policy))
+    # WHEN 20 more imports happen on one later day THEN the first pre-import copy (older than 30 days,
+    # no longer among the last 20) finally goes, and those 20 stay
+    later = day0 + dt.timedelta(days=45)
+    for n in range(20):
+        backup_database(db.path, folder, "import", now=later + dt.timedelta(minutes=n))
+    rotate_backups(folder, db.path.stem, policy)
+    imports = [b for b in list_backups(folder, db.path.stem) if b.reason == "import"]
+    assert len(imports) == 20 and pre_import not in [b.path for b in imports]
+    record("备份轮换：导入前备份在 45 天退出备份轮换后仍保留", "是")

@@ -20,11 +20,18 @@ class ScryptParams:
 
 @dataclass(frozen=True)
 class RotationPolicy:
-    """How many backups to keep: the newest of each of the last N days, ISO weeks and months."""
+    """How many backups to keep: the newest of each of the last N days, ISO weeks and months.
+
+    Backups taken just before a change (an import, a restore, a migration) are how a bad
+    change is undone, so they have their own rule: the last ``before_change_keep_last`` of
+    them, and every one of the last ``before_change_keep_days`` days.
+    """
 
     daily: int
     weekly: int
     monthly: int
+    before_change_keep_last: int = 20
+    before_change_keep_days: int = 30
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,8 @@ def security_policy() -> SecurityPolicy:
         scrypt=ScryptParams(**{k: int(v) for k, v in data["password"]["scrypt"].items()}),
         lockout_failures=int(data["lockout"]["failures"]),
         lockout_minutes=int(data["lockout"]["minutes"]),
-        rotation=RotationPolicy(int(backup["daily"]), int(backup["weekly"]), int(backup["monthly"])),
+        rotation=RotationPolicy(int(backup["daily"]), int(backup["weekly"]), int(backup["monthly"]),
+                                int(backup.get("before_change_keep_last", 20)),
+                                int(backup.get("before_change_keep_days", 30))),
         backup_interval_minutes=int(backup["interval_minutes"]),
     )

@@ -4,7 +4,8 @@ Every backup is written beside its final name, fsynced, checked with
 ``integrity_check`` and only then renamed, so a crash, a pulled USB stick or a
 full disk never leaves something that looks like a backup but is not one.
 Rotation keeps the newest copy of each of the last 7 days, 4 ISO weeks and
-12 months that have backups (resources/safety/policy.json), and deletes
+12 months that have backups (resources/safety/policy.json) — and, by their own
+rule, the copies taken before an import, restore or migration — and deletes
 nothing until the newest copy has passed ``integrity_check``. Restore checks
 the file it is given as untrusted, backs up the current state first and
 checks the restored database.
@@ -160,11 +161,27 @@ def list_backups(folder: Path, stem: str) -> list[BackupFile]:
     return sorted(found, key=lambda b: (b.at, b.path.name))
 
 
-def plan_rotation(backups: Iterable[BackupFile], policy: RotationPolicy) -> set[Path]:
+# taken just before a change, to undo it: kept by their own rule, never thinned out by the routine ones
+BEFORE_CHANGE_REASONS = frozenset({"import", "before-restore", "migration"})
+
+
+def plan_rotation(backups: Iterable[BackupFile], policy: RotationPolicy,
+                  now: dt.datetime | None = None) -> set[Path]:
     """Which backups to keep: the newest of each of the most recent days, ISO weeks and months
-    that have backups (so a laptop unused for a month keeps its last week of copies)."""
+    that have backups (so a laptop unused for a month keeps its last week of copies); and of the
+    copies taken before an import, restore or migration, the last N and all of the last M days.
+
+    ``now`` (for the M days) defaults to the newest backup's time: a clock set wrong, or a
+    laptop unused for months, never makes every pre-import copy look old."""
+    backups = list(backups)
     ordered = sorted(backups, key=lambda b: b.at, reverse=True)
     keep: set[Path] = set()
+    before_change = [b for b in ordered if b.reason in BEFORE_CHANGE_REASONS]
+    keep.update(b.path for b in before_change[:policy.before_change_keep_last])
+    reference = now or (ordered[0].at if ordered else dt.datetime.now())
+    since = reference - dt.timedelta(days=policy.before_change_keep_days)
+    keep.update(b.path for b in before_change if b.at >= since)
+    ordered = [b for b in ordered if b.reason not in BEFORE_CHANGE_REASONS]
     buckets: tuple[tuple[int, Callable[[dt.datetime], tuple[int, ...]]], ...] = (
         (policy.daily, lambda t: (t.year, t.month, t.day)),
         (policy.weekly, lambda t: tuple(t.isocalendar())[:2]),
