@@ -294,3 +294,29 @@ def test_a_member_moving_out_is_logged(db: Database, cadre: RegistryService, vil
     assert json.loads(link.old)["person_id"] == wife_id and json.loads(link.old)["relation"] == "配偶"
     assert not by(changed, "delete", "person")
     assert link.username == "张干部"
+
+
+def test_every_database_opened_is_audited_however_often_databases_come_and_go(db: Database, tmp_path) -> None:
+    """The flaky 'missing create person entry' (issue 16 hole 19): the hook was attached per sessionmaker and
+    SQLAlchemy remembers targets by id(); a new sessionmaker's class reusing a collected one's address was
+    taken as already hooked, and that database was opened with no audit at all."""
+    import gc
+    import shutil
+
+    from townapp.db import open_database
+
+    # GIVEN many databases opened and closed in turn, their classes collected in between
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")  # the township is in the file, not only the WAL
+    for n in range(12):
+        copy = tmp_path / f"copy{n}.db"
+        shutil.copyfile(db.path, copy)
+        other = open_database(copy)
+        # WHEN each is written to
+        RegistryService(other, CADRE).save_village(VillageInput(code=f"1408211002{n:02d}", name=f"村{n}"))
+        # THEN every one of them logged the create
+        with other.reader() as s:
+            assert s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.entity == "village")) == 1
+        other.dispose()
+        del other
+        gc.collect()

@@ -148,10 +148,16 @@ def _after_flush(session: Session, flush_context: Any) -> None:
         session.connection().execute(AuditEntry.__table__.insert(), rows)
 
 
-def install_audit_hook(session_class: Any) -> None:
-    """Attach the hook to a sessionmaker (idempotent)."""
-    if not event.contains(session_class, "after_flush", _after_flush):
-        event.listen(session_class, "after_flush", _after_flush)
+class AuditedSession(Session):
+    """The one session class of the app: the audit hook is attached to this class once, at import.
+
+    Attaching it per sessionmaker (or per session) went wrong now and then: SQLAlchemy's event
+    registry remembers targets by ``id()``, and a new sessionmaker's class can reuse the address of
+    one already collected, so ``event.contains`` answered "already installed" and a database was
+    opened with no audit at all."""
+
+
+event.listen(AuditedSession, "after_flush", _after_flush)
 
 
 def record_read(session: Session, entity: str, entity_id: int | None, reason: str, what: str,

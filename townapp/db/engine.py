@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from townapp.core.actor import SYSTEM_ACTOR, Actor
 from townapp.core.errors import DomainError
-from townapp.db.audit import install_audit_hook
+from townapp.db.audit import AuditedSession
 from townapp.db.busy import DatabaseBusy, is_locked_error
 
 log = logging.getLogger(__name__)
@@ -58,8 +58,7 @@ class Database:
     def __init__(self, path: Path, engine: Engine) -> None:
         self.path = path
         self.engine = engine
-        self._sessions = sessionmaker(bind=engine, expire_on_commit=False)
-        install_audit_hook(self._sessions)
+        self._sessions = sessionmaker(bind=engine, expire_on_commit=False, class_=AuditedSession)
 
     @contextmanager
     def unit_of_work(self, actor: Actor = SYSTEM_ACTOR, reason: str | None = None) -> Iterator[Session]:

@@ -18,11 +18,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import Connection, select
-from sqlalchemy.orm import Session
 
 from townapp.core.atomic import atomic_output
 from townapp.core.errors import DomainError, ValidationFailed
-from townapp.db.audit import install_audit_hook
+from townapp.db.audit import AuditedSession
 from townapp.evaluations import models as e
 from townapp.evaluations.dto import EntryInput, RoundDTO
 from townapp.evaluations.schemes import Scheme, vocabulary
@@ -169,8 +168,7 @@ class StageAdapter(x.SheetAdapter):
         if not good:
             return
         # the pipeline owns the transaction: any error recorded here rolls the whole file back
-        session = Session(bind=conn, join_transaction_mode="rollback_only")
-        install_audit_hook(session)
+        session = AuditedSession(bind=conn, join_transaction_mode="rollback_only")
         session.info["actor"] = self.service.actor
         try:
             for row in good:  # one by one, so a refused row is reported where it is
