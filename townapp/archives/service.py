@@ -47,9 +47,10 @@ from townapp.archives.dto import (
 )
 from townapp.archives.remuneration import PayInputs, compute_pay
 from townapp.archives.vocab import clause_texts, fields, pass_mark, vocab, year_fields
-from townapp.core.actor import ROLE_READONLY, ROLE_VILLAGE, SYSTEM_ACTOR, Actor
+from townapp.core import permissions
+from townapp.core.actor import SYSTEM_ACTOR, Actor
 from townapp.core.dates import age_on
-from townapp.core.errors import DomainError, FieldProblem, NotFound, PermissionDenied, ValidationFailed
+from townapp.core.errors import DomainError, FieldProblem, NotFound, ValidationFailed
 from townapp.core.idcard import normalize_id_number
 from townapp.core.text import clean_name
 from townapp.db import Database
@@ -85,10 +86,11 @@ class ArchiveService:
 
     # ----- permissions ---------------------------------------------------
     def _require_write(self, village_id: int) -> None:
-        if self.actor.role == ROLE_READONLY:
-            raise PermissionDenied("当前账号为只读，不能修改数据")
-        if self.actor.role == ROLE_VILLAGE and village_id != self.actor.village_id:
-            raise PermissionDenied("村录入员只能修改本村的数据")
+        permissions.require_write(self.actor, village_id, "村级档案")
+
+    def _require_read(self, village_id: int | None) -> None:
+        """Every read names its village first: a clerk sees their own village's archive only."""
+        permissions.require_read(self.actor, village_id, "村级档案")
 
     @staticmethod
     def _village(s: Session, village_id: int) -> m.Village:
@@ -111,9 +113,11 @@ class ArchiveService:
             vid = s.scalar(select(m.Village.id).where(m.Village.code == code.strip()))
         if vid is None:
             raise NotFound(f"没有区划代码为 {code} 的村/社区")
+        self._require_read(vid)
         return vid
 
     def village_name(self, village_id: int) -> tuple[str, str]:
+        self._require_read(village_id)
         with self.db.reader() as s:
             village = self._village(s, village_id)
             return village.code, village.name
@@ -121,6 +125,7 @@ class ArchiveService:
     # ----- registry-derived -------------------------------------------------
     def party_counts(self, village_id: int, as_of: dt.date | None = None) -> PartyCounts:
         """Party members of the village (党籍正常) as the registry has them today."""
+        self._require_read(village_id)
         as_of = as_of or dt.date.today()
         with self.db.reader() as s:
             rows = s.execute(select(m.PartyMember.member_type, m.PartyMember.mobility, m.Person.sex,
@@ -138,6 +143,7 @@ class ArchiveService:
 
     def party_members(self, village_id: int) -> list[PartyMemberChoice]:
         """The village's party members (党籍正常), for attendance and post pickers."""
+        self._require_read(village_id)
         with self.db.reader() as s:
             rows = s.execute(select(m.PartyMember.id, m.Person.id, m.Person.name)
                              .join(m.Person, m.Person.id == m.PartyMember.person_id)
@@ -146,16 +152,26 @@ class ArchiveService:
         return [PartyMemberChoice(pm, pid, name) for pm, pid, name in rows]
 
     def resolve_person(self, village_id: int, text: str) -> int:
-        """A person named by 身份证号, or by a name unique in the village."""
+        """A person named by 身份证号, or by a name unique in the village.
+
+        A clerk's ID lookup is confined to their village, and an ID registered in
+        another village gets the very answer of an unregistered one: the archive
+        never tells a clerk who lives elsewhere in the township.
+        """
+        self._require_read(village_id)
         text = (text or "").strip()
         if not text:
             raise ValidationFailed([FieldProblem("person", "请填写姓名或身份证号")])
         with self.db.reader() as s:
             number = normalize_id_number(text)
             if len(number) == 18 and number[:17].isdigit():
-                pid = s.scalar(select(m.Person.id).where(m.Person.id_number == number))
+                query = select(m.Person.id).where(m.Person.id_number == number)
+                if permissions.visible_village(self.actor) is not None:
+                    query = query.where(m.Person.village_id == village_id)
+                pid = s.scalar(query)
                 if pid is None:
-                    raise ValidationFailed([FieldProblem("person", f"身份证号 {text} 未在人员信息中登记，请先登记")])
+                    raise ValidationFailed([FieldProblem("person", f"本村没有这个人（身份证号 {text}）："
+                                                                   "请先在人员信息中登记，或核对身份证号")])
                 return pid
             ids = s.scalars(select(m.Person.id).where(m.Person.village_id == village_id,
                                                       m.Person.name == clean_name(text))).all()
@@ -174,6 +190,7 @@ class ArchiveService:
 
     # ----- 村情概况 ------------------------------------------------------------
     def profile(self, village_id: int, year: int) -> ProfileData:
+        self._require_read(village_id)
         with self.db.reader() as s:
             self._village(s, village_id)
             row = s.scalar(select(a.ArchiveProfile).where(a.ArchiveProfile.village_id == village_id,
@@ -203,11 +220,13 @@ class ArchiveService:
 
     # ----- yearly figures --------------------------------------------------
     def years(self, village_id: int) -> list[int]:
+        self._require_read(village_id)
         with self.db.reader() as s:
             return list(s.scalars(select(a.ArchiveYear.year).where(a.ArchiveYear.village_id == village_id)
                                   .order_by(a.ArchiveYear.year)))
 
     def year(self, village_id: int, year: int) -> YearData:
+        self._require_read(village_id)
         with self.db.reader() as s:
             self._village(s, village_id)
             row = s.scalar(select(a.ArchiveYear).where(a.ArchiveYear.village_id == village_id,
@@ -249,6 +268,7 @@ class ArchiveService:
         return [p for p in problems if p.severity == "warning"]
 
     def chart_points(self, village_id: int) -> list[YearPoint]:
+        self._require_read(village_id)
         with self.db.reader() as s:
             rows = s.execute(select(a.ArchiveYear.year, a.ArchiveYear.total_income, a.ArchiveYear.business_income,
                                     a.ArchiveYear.debt_closing)
@@ -281,6 +301,7 @@ class ArchiveService:
 
     # ----- 两委班子 and 换届 ------------------------------------------------------
     def cadres(self, village_id: int) -> list[CadreData]:
+        self._require_read(village_id)
         with self.db.reader() as s:
             rows = list(s.scalars(select(a.ArchiveCadre).where(a.ArchiveCadre.village_id == village_id)
                                   .order_by(a.ArchiveCadre.ended_on.is_not(None), a.ArchiveCadre.started_on.desc(),
@@ -290,6 +311,7 @@ class ArchiveService:
                               names.get(c.person_id, ""), c.id) for c in rows]
 
     def check_cadres(self, village_id: int, items: Sequence[CadreData]) -> list[FieldProblem]:
+        self._require_write(village_id)
         problems: list[FieldProblem] = []
         for index, item in enumerate(items):
             if item.person_id is None:
@@ -318,6 +340,7 @@ class ArchiveService:
                 started_on=c.started_on, ended_on=c.ended_on, term_no=c.term_no))
 
     def terms(self, village_id: int) -> list[TermData]:
+        self._require_read(village_id)
         with self.db.reader() as s:
             return [TermData(t.term_no, t.starts_on, t.ends_on, t.completed, t.note, t.id)
                     for t in s.scalars(select(a.ArchiveTerm).where(a.ArchiveTerm.village_id == village_id)
@@ -338,6 +361,7 @@ class ArchiveService:
                                                                      "note"))
 
     def first_secretaries(self, village_id: int) -> list[FirstSecretaryData]:
+        self._require_read(village_id)
         with self.db.reader() as s:
             return [FirstSecretaryData(f.name, f.unit, f.started_on, f.ended_on, f.phone, f.id)
                     for f in s.scalars(select(a.ArchiveFirstSecretary)
@@ -354,6 +378,7 @@ class ArchiveService:
 
     # ----- 人才 ----------------------------------------------------------------
     def talents(self, village_id: int, kind: str | None = None) -> list[TalentData]:
+        self._require_read(village_id)
         with self.db.reader() as s:
             query = select(a.ArchiveTalent).where(a.ArchiveTalent.village_id == village_id)
             if kind:
@@ -381,6 +406,7 @@ class ArchiveService:
 
     # ----- 报酬 ----------------------------------------------------------------
     def pay_inputs(self, village_id: int, year: int) -> list[PayData]:
+        self._require_read(village_id)
         with self.db.reader() as s:
             rows = list(s.scalars(select(a.ArchivePay).where(a.ArchivePay.village_id == village_id,
                                                              a.ArchivePay.year == year).order_by(a.ArchivePay.id)))
@@ -410,6 +436,7 @@ class ArchiveService:
 
     def pay_table(self, village_id: int, year: int) -> PayTable:
         """报酬发放表: each cadre's basic, 考核, 星级 and 创建 amounts from the rules (分)."""
+        self._require_read(village_id)
         code, name = self.village_name(village_id)
         figures = self.year(village_id, year).values
         lines = []
@@ -427,6 +454,7 @@ class ArchiveService:
 
     # ----- 党群服务中心 ----------------------------------------------------------
     def centre(self, village_id: int) -> CentreData:
+        self._require_read(village_id)
         with self.db.reader() as s:
             row = s.scalar(select(a.ArchiveCentre).where(a.ArchiveCentre.village_id == village_id))
             if row is None:
@@ -451,6 +479,7 @@ class ArchiveService:
 
     # ----- 合作社 ----------------------------------------------------------------
     def cooperatives(self, village_id: int, year: int) -> list[CooperativeData]:
+        self._require_read(village_id)
         with self.db.reader() as s:
             return [CooperativeData(c.name, c.members, c.income_to_collective, c.id)
                     for c in s.scalars(select(a.ArchiveCooperative)
@@ -471,6 +500,7 @@ class ArchiveService:
 
     # ----- 软弱涣散 ----------------------------------------------------------------
     def rectifications(self, village_id: int) -> list[RectificationData]:
+        self._require_read(village_id)
         with self.db.reader() as s:
             return [self._rectification_dto(x) for x in s.scalars(
                 select(a.ArchiveRectification).where(a.ArchiveRectification.village_id == village_id)
@@ -532,6 +562,7 @@ class ArchiveService:
 
     # ----- 承诺事项 ----------------------------------------------------------------
     def commitments(self, village_id: int, year: int | None = None) -> list[CommitmentData]:
+        self._require_read(village_id)
         with self.db.reader() as s:
             query = select(a.ArchiveCommitment).where(a.ArchiveCommitment.village_id == village_id)
             if year is not None:
@@ -581,6 +612,7 @@ class ArchiveService:
 
     # ----- 会议记录 ----------------------------------------------------------------
     def meetings(self, village_id: int, year: int | None = None) -> list[MeetingData]:
+        self._require_read(village_id)
         with self.db.reader() as s:
             query = select(a.ArchiveMeeting).where(a.ArchiveMeeting.village_id == village_id)
             if year is not None:
@@ -655,6 +687,7 @@ class ArchiveService:
 
     # ----- 附件 ----------------------------------------------------------------
     def attachments(self, village_id: int) -> list[AttachmentData]:
+        self._require_read(village_id)
         with self.db.reader() as s:
             rows = s.execute(select(a.ArchiveAttachment, a.ArchiveFile.size, a.ArchiveFile.suffix)
                              .join(a.ArchiveFile, a.ArchiveFile.sha256 == a.ArchiveAttachment.sha256)
@@ -703,12 +736,13 @@ class ArchiveService:
 
     def attachment_path(self, attachment_id: int) -> Path:
         with self.db.reader() as s:
-            row = s.execute(select(a.ArchiveFile.sha256, a.ArchiveFile.suffix)
+            row = s.execute(select(a.ArchiveFile.sha256, a.ArchiveFile.suffix, a.ArchiveAttachment.village_id)
                             .join(a.ArchiveAttachment, a.ArchiveAttachment.sha256 == a.ArchiveFile.sha256)
                             .where(a.ArchiveAttachment.id == attachment_id)).first()
         if row is None:
             raise NotFound("这个附件已不存在")
-        path = attachment_file(*row)
+        self._require_read(row[2])
+        path = attachment_file(row[0], row[1])
         if not path.exists():
             raise DomainError(f"附件文件丢失：{path.name}（可从备份中恢复数据文件夹的 attachments 目录）")
         return path
@@ -764,7 +798,11 @@ class ArchiveService:
 
     # ----- rules over the whole archive --------------------------------------------
     def violations(self, village_id: int | None = None) -> list[RuleViolation]:
-        """Every rule violation (errors and warnings) of one village or all villages."""
+        """Every rule violation (errors and warnings) of one village or all villages (a clerk: their own)."""
+        if village_id is None:
+            village_id = permissions.visible_village(self.actor)
+        else:
+            self._require_read(village_id)
         found: list[RuleViolation] = []
         with self.db.reader() as s:
             vquery = select(m.Village.id, m.Village.code, m.Village.name).order_by(m.Village.code)
@@ -825,10 +863,10 @@ class ArchiveService:
             open_cases = set(s.scalars(select(a.ArchiveRectification.village_id)
                                        .where((a.ArchiveRectification.result.is_(None))
                                               | (a.ArchiveRectification.result != "通过"))))
+        visible = permissions.visible_village(self.actor)
         tally: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-        for v in self.violations():
+        for v in self.violations(visible):
             tally[v.village_code][0 if v.severity == "error" else 1] += 1
-        visible = self.actor.village_id if self.actor.role == ROLE_VILLAGE else None
         rows = []
         for vid, code, name in villages:
             if visible is not None and vid != visible:

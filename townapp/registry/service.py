@@ -232,9 +232,12 @@ class RegistryService:
         return problems
 
     def _id_conflicts(self, s: Session, number: str, own_id: int | None) -> list[FieldProblem]:
-        other = s.execute(select(m.Person.id, m.Person.name, m.Village.name).outerjoin(m.Village)
+        other = s.execute(select(m.Person.id, m.Person.name, m.Village.name, m.Person.village_id).outerjoin(m.Village)
                           .where(m.Person.id_number == number)).first()
         if other is not None and other[0] != own_id:
+            if self._visible_village() is not None and other[3] != self._visible_village():  # names no one elsewhere
+                return [FieldProblem("id_number", "该身份证号已在其他村登记，同一人只登记一次；"
+                                                  "如此人迁入本村，请乡镇干部办理")]
             where = f"（{other[2]}）" if other[2] else ""
             return [FieldProblem("id_number", f"该身份证号已登记为 {other[1]}{where}，同一人只登记一次")]
         return []
@@ -301,11 +304,12 @@ class RegistryService:
             return self._person_dto(s, person)
 
     def find_person_by_id_number(self, raw: str) -> PersonDTO | None:
+        """The person with this ID, or None — also for a clerk when they are registered in another village,
+        so the answer never tells a clerk whether an ID exists elsewhere in the township."""
         with self.db.reader() as s:
             person = s.scalar(select(m.Person).where(m.Person.id_number == normalize_id_number(raw)))
-            if person is None:
+            if person is None or not permissions.may_read(self.actor, person.village_id):
                 return None
-            permissions.require_read(self.actor, person.village_id, "人员（此人登记在其他村）")
             return self._person_dto(s, person)
 
     def _person_dto(self, s: Session, p: m.Person) -> PersonDTO:
@@ -403,15 +407,16 @@ class RegistryService:
         for index, member in enumerate(data.members):
             number_ = normalize_id_number(member.person.id_number or "")
             row = s.execute(
-                select(m.Household.number, m.Village.name, m.Household.id)
+                select(m.Household.number, m.Village.name, m.Household.id, m.Household.village_id)
                 .join(m.HouseholdMember, m.HouseholdMember.household_id == m.Household.id)
                 .join(m.Person, m.Person.id == m.HouseholdMember.person_id)
                 .join(m.Village, m.Village.id == m.Household.village_id)
                 .where(m.Person.id_number == number_)
             ).first()
             if row is not None and row[2] != data.id:
-                problems.append(FieldProblem(f"members[{index}].id_number",
-                                             f"此人已登记在{row[1]} {row[0]} 户，请先从原户移出"))
+                elsewhere = self._visible_village() is not None and row[3] != self._visible_village()
+                problems.append(FieldProblem(f"members[{index}].id_number", "此人已登记在其他村的住户中，请乡镇干部办理迁入"
+                                             if elsewhere else f"此人已登记在{row[1]} {row[0]} 户，请先从原户移出"))
         return problems
 
     def save_household(self, data: HouseholdInput) -> int:
