@@ -65,6 +65,16 @@ def require_township(actor: Actor, action: str = "此操作") -> None:
         raise PermissionDenied(f"{action}需要乡镇干部或管理员账号")
 
 
+def require_township_export(actor: Actor, what: str = "此文件") -> None:
+    """Files holding the whole township's data or full ID numbers (the sync package): 管理员 and 乡镇干部 only.
+
+    Unlike ``require_township`` this is a read, so 只读 gets the same answer as a clerk.
+    """
+    _known(actor)
+    if not is_township_level(actor):
+        raise PermissionDenied(f"{what}含全乡镇人员的完整身份证号，只有乡镇干部或管理员账号可以导出")
+
+
 def require_admin(actor: Actor, action: str = "此操作") -> None:
     """Accounts, the audit log, restore: 管理员 only."""
     _known(actor)

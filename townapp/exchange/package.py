@@ -33,6 +33,7 @@ from typing import Any
 from sqlalchemy import insert
 
 import townapp
+from townapp.core import permissions
 from townapp.core.actor import Actor
 from townapp.core.atomic import atomic_output
 from townapp.core.errors import DomainError
@@ -222,7 +223,11 @@ class PackageResult:
 def write_package(db: Database, specs: Sequence[s.SheetSpec], out: Path | str, *, actor: Actor,
                   progress: ProgressFn | None = None, cancel: CancelFn | None = None,
                   limits: ImportLimits = DEFAULT_LIMITS) -> PackageResult:
-    """Export everything as a sync package with full ID numbers (logged as a read with its reason)."""
+    """Export everything as a sync package with full ID numbers (logged as a read with its reason).
+
+    Only township roles may: the package holds every village's people with full ID numbers.
+    """
+    permissions.require_township_export(actor, "同步数据包")
     reporter = Reporter(progress, cancel)
     out = Path(out)
     mode = db.meta("mode")

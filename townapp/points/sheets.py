@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Select, insert, select, update
 
 from townapp.core import permissions
 from townapp.core.actor import SYSTEM_ACTOR, Actor
@@ -66,6 +66,14 @@ def _store_rule_set(conn: Connection, year: int, rules: RuleSet, now: dt.datetim
                                             direction=r.direction, min_tenths=r.min_points, max_tenths=r.max_points,
                                             review=r.review, evidence=r.evidence) for r in rules.rules])
     return rule_set_id
+
+
+def _own_village_only(query: Select, actor: Actor, village_column: Any) -> Select:
+    """A clerk's export holds only their village's rows: the row's village and the person's present one."""
+    village = permissions.visible_village(actor)
+    if village is None:
+        return query
+    return query.where(village_column == village, m.Person.village_id == village)
 
 
 class RecordAdapter(SheetAdapter):
@@ -171,7 +179,7 @@ class RecordAdapter(SheetAdapter):
                  .outerjoin(m.Village, m.Village.id == p.PointRecord.village_id)
                  .order_by(m.Village.code, m.Person.id_number, p.PointRecord.occurred_on, p.PointRecord.rule_code,
                            p.PointRecord.uuid))
-        for r in conn.execute(query).mappings():
+        for r in conn.execute(_own_village_only(query, self.actor, p.PointRecord.village_id)).mappings():
             yield {"village_name": r["vname"], "id_number": r["id_number"], "name": r["name"],
                    "rule_code": r["rule_code"], "rule_name": r["rule_name"], "occurred_on": r["occurred_on"],
                    "points": format_points(abs(r["points_tenths"])), "direction": r["direction"], "note": r["note"],
@@ -294,11 +302,14 @@ class RedemptionAdapter(_ReadOnlyAdapter):
     what = "积分兑换记录（兑换会改变余额和库存）"
     key_fields = ("number",)
 
+    def __init__(self, actor: Actor = SYSTEM_ACTOR) -> None:
+        self.actor = actor
+
     def export_rows(self, conn: Connection, township_code: str | None) -> Iterator[dict[str, Any]]:
         query = (select(p.Redemption, m.Person.id_number, m.Person.name)
                  .join(m.PartyMember, m.PartyMember.id == p.Redemption.party_member_id)
                  .join(m.Person, m.Person.id == m.PartyMember.person_id).order_by(p.Redemption.number))
-        for r in conn.execute(query).mappings():
+        for r in conn.execute(_own_village_only(query, self.actor, p.Redemption.village_id)).mappings():
             yield {"number": r["number"], "id_number": r["id_number"], "name": r["name"], "item": r["item_name"],
                    "quantity": r["quantity"], "points": format_points(r["points_tenths"]), "status": r["status"],
                    "redeemed_on": r["redeemed_at"].date(), "cancel_reason": r["cancel_reason"]}
@@ -357,7 +368,7 @@ def sheet_specs(actor: Actor = SYSTEM_ACTOR) -> list[SheetSpec]:
                                 example="在售", width=8)),
             key_columns=("name",)),
         SheetSpec(
-            key="point_redemption", title="积分兑换记录", aliases=("兑换记录",), adapter=RedemptionAdapter(),
+            key="point_redemption", title="积分兑换记录", aliases=("兑换记录",), adapter=RedemptionAdapter(actor),
             description="积分超市的兑换单，供核对和存档；兑换、领取、取消在程序中办理。",
             columns=(ColumnSpec("number", "兑换单号", s.CODE, required=True, signature=True, width=16),
                      _ID, _NAME,
@@ -388,6 +399,10 @@ def import_records(db: Database, path: Path | str, actor: Actor, *, dry_run: boo
 
 
 def export_points_sheets(db: Database, out: Path | str, actor: Actor, reason: str | None = None) -> int:
-    """All four sheets as a workbook (ID numbers masked unless a reason is given, which is logged)."""
+    """All four sheets as a workbook (ID numbers masked unless a reason is given, which is logged).
+
+    A 村录入员 gets only their own village's records and redemptions (rules and goods are township-wide
+    and hold no one's data); township roles get everything.
+    """
     return export_sheets(db, sheet_specs(actor), out, actor, reason=reason)
 

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from townapp.core import permissions
 from townapp.core.errors import DomainError
 from townapp.core.progress import CancelFn, ProgressFn
 from townapp.exchange.history import export_history, import_history, log_template_export
@@ -64,6 +65,10 @@ class ExchangePage(Page):
             button.setObjectName(name)
             button.clicked.connect(slot)
             buttons.addWidget(button)
+            if name == "export_package" and not permissions.is_township_level(ctx.actor):
+                # the service refuses too; the button says why instead of failing after a file dialog
+                button.setEnabled(False)
+                button.setToolTip("同步数据包含全乡镇人员的完整身份证号，只有乡镇干部或管理员账号可以导出")
         self.template_scope = QComboBox()
         self.template_scope.setObjectName("template_scope")
         self.template_scope.addItem("模板含全部工作表", None)
