@@ -180,7 +180,7 @@ def _as_text_cells(tmp: Path) -> Path:
 
 def _date_spellings(tmp: Path) -> Path:
     spellings = ["1970-03-15", "1970/3/15", "1970.03.15", "19700315", "1970年3月15日", 25642, "1970-3-15 ",
-                 dt.datetime(1970, 3, 15)]
+                 dt.datetime(1970, 3, 15), "1970-03-15 00:00:00", "1970/3/15 0:00", 19700315]
     rows = [[pid(1970, 101 + 2 * i), f"测试{i}", None, s, None, "东张村", None] for i, s in enumerate(spellings)]
     return write_xlsx(tmp / "in.xlsx", people(*rows))
 
@@ -198,6 +198,35 @@ def _renamed(write: Callable[[Path, dict[str, list[list[Any]]]], Path], made_as:
     return build
 
 
+def _xlsxwriter_formula(name_value: Any) -> Builder:
+    """A roster written by another program with XlsxWriter: the 姓名 cells are formulas whose saved
+    value is ``name_value`` (XlsxWriter saves 0 unless told; nothing ever calculated them; "" saves
+    the right name, as a calculating program would)."""
+    def build(tmp: Path) -> Path:
+        import xlsxwriter
+
+        path = tmp / "in.xlsx"
+        book = xlsxwriter.Workbook(str(path))
+        ws = book.add_worksheet("人员")
+        ws.write_row(0, 0, HEADER)
+        for r, row in enumerate(ROWS, start=1):
+            ws.write_row(r, 0, [v.isoformat() if isinstance(v, dt.date) else v for v in row])
+            if name_value is None:
+                ws.write_formula(r, 1, f'=CONCATENATE("{row[1][0]}","{row[1][1:]}")')
+            else:
+                ws.write_formula(r, 1, f'=CONCATENATE("{row[1][0]}","{row[1][1:]}")', None,
+                                 row[1] if name_value == "" else name_value)
+        book.close()
+        return path
+    return build
+
+
+def _party_roster(date_cell: Any, column: str = "流动日期") -> Builder:
+    """A person and their party record whose 流动日期 (or another date column) holds ``date_cell``."""
+    party = ["身份证号", "姓名", "党员类别", "流动情况", column]
+    return xlsx({"人员": [HEADER, ROWS[0]], "党员": [party, [ZHANG, "张三", "正式党员", "流动", date_cell]]})
+
+
 def _id_number_cells_xls(tmp: Path) -> Path:
     return write_xls(tmp / "in.xls", people([float(ZHANG), "张三", "男", None, None, "东张村", None]))
 
@@ -206,7 +235,7 @@ CASES: list[Any] = [
     # ---- accepted -------------------------------------------------------------------
     pytest.param(xlsx(people(*ROWS)), None, {"人员": 2}, id="valid"),
     pytest.param(_merged_title, None, {"人员": 2}, id="merged-title-rows-and-notes"),
-    pytest.param(_date_spellings, None, {"人员": 8}, id="dates-in-many-spellings"),
+    pytest.param(_date_spellings, None, {"人员": 11}, id="dates-in-many-spellings"),
     pytest.param(_as_text_cells, None, {"人员": 3}, id="full-width-spaces-lowercase-x"),
     pytest.param(xlsx({**people(*ROWS), "乱码": [["x", "y"], [1, 2]]}, hidden=("乱码",)), None, {"人员": 2},
                  id="hidden-sheet-ignored"),
@@ -229,6 +258,10 @@ CASES: list[Any] = [
     pytest.param(_renamed(write_xlsx, "xlsx", "IN.XLSX"), None, {"人员": 2}, id="upper-case-extension"),
     pytest.param(_renamed(write_xlsx, "xlsx", "in"), None, {"人员": 2}, id="no-extension"),
     pytest.param(_huge_formatted, None, {"人员": 2}, id="million-formatted-empty-rows"),
+    pytest.param(_xlsxwriter_formula(""), None, {"人员": 2}, id="formula-with-calculated-value"),
+    pytest.param(_party_roster(2021.7), None, {"人员": 1, "党员": 1}, id="year-month-number-in-mobility-date"),
+    pytest.param(xlsx(people([ZHANG, "张\u200b三\ufeff", *ROWS[0][2:]])), None, {"人员": 1},
+                 id="zero-width-characters-stripped"),
     pytest.param(_households_then([[ZHANG, "张三", "东张村", "0001", "户主"], [LI, "李四", "东张村", "0001", "妻"],
                                    [pid(1975, 5), "孙五", "东张村", "0002", "本人"]]), None, {"人员": 3, "住户": 2},
                  id="households-and-members"),
@@ -252,8 +285,23 @@ CASES: list[Any] = [
     pytest.param(xlsx(people([ZHANG[:17] + ("0" if ZHANG[17] != "0" else "1"), *ROWS[0][1:]])), {"id_checksum"},
                  None, id="bad-checksum"),
     pytest.param(xlsx(people([*ROWS[0][:5], "北张村", None])), {"unknown_village"}, None, id="unknown-village"),
-    pytest.param(xlsx(people([ZHANG, '=CONCATENATE("张","三")', *ROWS[0][2:]])), {"required"}, None,
+    pytest.param(xlsx(people([ZHANG, '=CONCATENATE("张","三")', *ROWS[0][2:]])), {"formula"}, None,
                  id="formula-without-value"),
+    pytest.param(_xlsxwriter_formula(0), {"formula"}, None, id="xlsxwriter-formula-saved-as-0"),
+    pytest.param(_xlsxwriter_formula(None), {"formula"}, None, id="xlsxwriter-formula-default-value"),
+    pytest.param(xlsx(people([*ROWS[0][:6], "#N/A"], ROWS[1])), {"error_value"}, None, id="error-value-na"),
+    pytest.param(xlsx(people([ZHANG, "#REF!", *ROWS[0][2:]])), {"error_value"}, None, id="error-value-ref-required"),
+    pytest.param(xlsx(people(*[[*r[:3], e, *r[4:]] for r, e in zip(ROWS, ("#VALUE!", "#DIV/0!"), strict=True)])),
+                 {"error_value"}, None, id="error-value-in-date"),
+    pytest.param(lambda tmp: write_ods(tmp / "in.ods", people([*ROWS[0][:6], "#NAME?"])), {"error_value"}, None,
+                 id="ods-error-value-as-text"),
+    pytest.param(xlsx(people([ZHANG, "张_x0001_三", *ROWS[0][2:]])), {"control_char"}, None, id="control-char-in-name"),
+    pytest.param(lambda tmp: write_ods(tmp / "in.ods", people([ZHANG, "张\x0b三", *ROWS[0][2:]])), {"control_char"},
+                 None, id="vertical-tab-in-name-ods"),
+    pytest.param(xlsx(people([*ROWS[0][:3], 1970.3, *ROWS[0][4:]])), {"bad_date"}, None,
+                 id="year-month-number-in-day-date-column"),
+    pytest.param(_party_roster(2021.1), {"bad_date"}, None, id="year-month-number-january-or-october"),
+    pytest.param(_party_roster(2021.7, "入党日期"), {"bad_date"}, None, id="year-month-number-in-joined-on"),
     pytest.param(_encrypted, {"encrypted"}, None, id="encrypted"),
     pytest.param(_truncated, {"corrupt"}, None, id="truncated"),
     pytest.param(_zip_bomb, {"too_large"}, None, id="zip-bomb"),

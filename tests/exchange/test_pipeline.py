@@ -116,7 +116,9 @@ def test_dry_run_and_real_run_give_the_same_report(db: Database, built: dict, tm
 @pytest.mark.parametrize(("kind", "raw", "expected"), [
     (s.ID_NUMBER, " 140821 19700315 0011 ", "140821197003150011"),
     (s.ID_NUMBER, "１４０８２１１９７００３１５００１Ｘ", "14082119700315001X"),
-    (s.DATE, "2021.07", dt.date(2021, 7, 1)),
+    (s.DATE, "2021.07.01", dt.date(2021, 7, 1)),
+    (s.DATE, "1995-07-01 00:00:00", dt.date(1995, 7, 1)),
+    (s.DATE, "1995/7/1 0:00", dt.date(1995, 7, 1)),
     (s.DATE, 20210701, dt.date(2021, 7, 1)),
     (s.DATE, 44378.0, dt.date(2021, 7, 1)),
     (s.DATE, "２０２１年７月１日", dt.date(2021, 7, 1)),
@@ -130,6 +132,32 @@ def test_dry_run_and_real_run_give_the_same_report(db: Database, built: dict, tm
 ])
 def test_normalise(kind: str, raw: object, expected: object) -> None:
     assert normalize_cell(s.ColumnSpec("k", "列", kind), raw) == expected
+
+
+@pytest.mark.parametrize(("raw", "month_column", "day_column"), [
+    ("2021.07", dt.date(2021, 7, 1), "bad_date"),
+    (2021.7, dt.date(2021, 7, 1), "bad_date"),
+    (2021.07, dt.date(2021, 7, 1), "bad_date"),
+    (2021.12, dt.date(2021, 12, 1), "bad_date"),
+    (1963.1, "bad_date", "bad_date"),  # January or October? a number lost the 0 of 1963.10
+    (2021.0, "bad_date", "bad_date"),
+    (202107.0, dt.date(2021, 7, 1), "bad_date"),
+    (20210701.0, dt.date(2021, 7, 1), dt.date(2021, 7, 1)),
+    (44378.0, dt.date(2021, 7, 1), dt.date(2021, 7, 1)),
+])
+def test_numbers_in_date_columns_are_what_was_typed(raw: object, month_column: object, day_column: object) -> None:
+    """GIVEN 流动日期 typed as the number 2021.7 (it was stored as 1905-07-13, an Excel serial)
+    WHEN it is read for a column that allows month precision, and for one that needs the day
+    THEN it is July 2021 where a month is enough, and otherwise an error asking for the full date —
+    the same as the text 2021.07; a real Excel date cell arrives as a date, never as a number."""
+    for allowed, expected in ((True, month_column), (False, day_column)):
+        column = s.ColumnSpec("d", "流动日期", s.DATE, month_precision=allowed)
+        if isinstance(expected, str):
+            with pytest.raises(CellError) as exc:
+                normalize_cell(column, raw)
+            assert exc.value.code == expected and "流动日期" in exc.value.message
+        else:
+            assert normalize_cell(column, raw) == expected
 
 
 @pytest.mark.parametrize(("raw", "code"), [

@@ -5,8 +5,43 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from townapp.core.errors import DomainError
+
 _SPACES = re.compile(r"[\s\u3000\u00a0\u200b\ufeff]+")
 _PLAIN_CJK = re.compile(r"[\u4e00-\u9fff]+")  # unified ideographs only: NFC leaves them as they are
+# Invisible characters that come with text pasted from web pages, WeChat or Word: zero-width spaces and
+# joiners, direction marks and overrides, word joiner, soft hyphen, byte-order mark. They cannot be seen,
+# so no one can have meant them; they only make equal names differ. Removed.
+INVISIBLE_CHARACTERS = "\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u206a-\u206f\ufeff"
+_INVISIBLE = re.compile(f"[{INVISIBLE_CHARACTERS}]")
+# Control characters (C0 but tab, line feed, carriage return; DEL and C1; the non-characters U+FFFE/FFFF):
+# never typed on purpose, they come from damaged or binary sources and make every .xlsx export fail
+# (openpyxl refuses them). Refused with a message: removing them silently could hide a damaged value.
+CONTROL_CHARACTERS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff"
+_CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
+
+
+class UnsafeText(DomainError):
+    """Text holding a control character; the message says where."""
+
+
+def control_problem(text: str, label: str = "") -> str | None:
+    """A Chinese message if ``text`` holds a control character, else None."""
+    found = _CONTROL.search(text)
+    if found is None:
+        return None
+    where = f"{label}中" if label else ""
+    return (f"{where}第{found.start() + 1}个字符是看不见的控制字符（U+{ord(found.group()):04X}），"
+            "多半是从其他软件复制来的，请删除后重新输入")
+
+
+def clean_text(text: str, label: str = "") -> str:
+    """Every text a user enters, at the door (dialogs and imports): invisible characters removed,
+    control characters refused (UnsafeText). Nothing else changes: free text keeps its punctuation."""
+    problem = control_problem(text, label)
+    if problem is not None:
+        raise UnsafeText(problem)
+    return _INVISIBLE.sub("", text)
 
 
 def to_halfwidth(text: str) -> str:
@@ -39,11 +74,12 @@ def clean_name(text: str) -> str:
     """A person's or place's name as stored: NFC, half-width ASCII, no stray spaces.
 
     Chinese names never contain spaces, so inner spaces typed for alignment
-    (张  三) go too; names with Latin letters keep single spaces.
+    (张  三) go too; names with Latin letters keep single spaces. Invisible characters
+    go, control characters raise UnsafeText (see ``clean_text``).
     """
     if _PLAIN_CJK.fullmatch(text):  # nearly every name: nothing to clean
         return text
-    text = squeeze_spaces(to_halfwidth(unicodedata.normalize("NFC", text)))
+    text = squeeze_spaces(to_halfwidth(unicodedata.normalize("NFC", clean_text(text))))
     if all(not ch.isascii() or ch == " " for ch in text):
         text = text.replace(" ", "")
     text = text.replace("•", "·").replace("・", "·")

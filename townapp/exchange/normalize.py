@@ -17,10 +17,22 @@ from typing import Any
 
 from townapp.core.dates import DateParseError, parse_date
 from townapp.core.idcard import check_digit, normalize_id_number
-from townapp.core.text import clean_name, normalize_phone, remove_spaces, squeeze_spaces, to_halfwidth
+from townapp.core.text import (
+    CONTROL_CHARACTERS,
+    INVISIBLE_CHARACTERS,
+    UnsafeText,
+    clean_name,
+    clean_text,
+    normalize_phone,
+    remove_spaces,
+    squeeze_spaces,
+    to_halfwidth,
+)
 from townapp.exchange import spec as s
+from townapp.exchange.reader import EXCEL_ERRORS, CellFault
 
-_NEEDS_WORK = re.compile(r"[\uff01-\uff5e\u3000\s\u00a0\u200b\ufeff•・]")  # full width, spaces, odd dots
+# full width, spaces, odd dots, invisible and control characters: the cells that need more than strip()
+_NEEDS_WORK = re.compile(f"[\\uff01-\\uff5e\\u3000\\s\\u00a0•・{INVISIBLE_CHARACTERS}{CONTROL_CHARACTERS}]")
 _PLAIN_NAME = re.compile(r"^[\u4e00-\u9fff]+$")
 _LABEL_NOISE = re.compile(r"[（(][^）)]*[）)]|[*＊:：\s\u3000]")
 _SCIENTIFIC = re.compile(r"^\d+(\.\d*)?E\+?\d+$", re.IGNORECASE)
@@ -112,9 +124,20 @@ def filled_cell_normaliser(column: s.ColumnSpec) -> Callable[[Any], Any]:
     pattern = re.compile(column.pattern) if column.pattern else None
     max_length = column.max_length
     code = "bad_phone" if column.kind == s.PHONE else "bad_code" if column.kind == s.CODE else "bad_format"
+    zero_ok = column.kind == s.INT  # a formula's saved 0 is a plausible count; as a name or date it is not
 
     def normalise(value: Any) -> Any:
-        result = kind_fn(column, value)
+        if value.__class__ is CellFault:
+            if zero_ok and value.kind == "formula_zero":
+                return 0
+            raise fault_error(column, value)
+        if value.__class__ is str and value in EXCEL_ERRORS:
+            raise CellError("error_value", f"{column.header}是Excel错误值“{value}”（公式出错或引用失效），"
+                                           "请改成正确的值或清空")
+        try:
+            result = kind_fn(column, value)
+        except UnsafeText as exc:
+            raise CellError("control_char", f"{column.header}：{exc.message}") from None
         if result is None or result == "" or result == ():
             return None
         if result.__class__ is str:
@@ -127,14 +150,26 @@ def filled_cell_normaliser(column: s.ColumnSpec) -> Callable[[Any], Any]:
     return normalise
 
 
+def fault_error(column: s.ColumnSpec, fault: CellFault) -> CellError:
+    """The error for a cell whose value cannot be trusted (it names the cell: the report's row and
+    column are the user's, the address is Excel's)."""
+    where = f"单元格 {fault.ref}（{column.header}）"
+    if fault.kind == "error":
+        return CellError("error_value", f"{where}是Excel错误值“{fault.text}”（公式出错或引用失效），请改成正确的值或清空")
+    saved = "没有保存计算结果" if fault.kind == "formula" else "保存的结果是 0，可能从未计算过"
+    return CellError("formula", f"{where}是公式“={fault.text[:60]}”，{saved}，无法知道它的值。请在Excel/WPS中打开、"
+                                "按 F9 重新计算后保存，或把这一列复制后“选择性粘贴 → 数值”，再导入")
+
+
 def _compact(text: str) -> str:
     """Half width without any spaces; skips the per-character work for text that needs none (most cells)."""
     return remove_spaces(to_halfwidth(text)) if _NEEDS_WORK.search(text) else text
 
 
 def _text(column: s.ColumnSpec, value: Any) -> str:
+    """Free text as typed: spaces squeezed, invisible characters gone; its punctuation (，。：) stays."""
     text = as_text(value)
-    return squeeze_spaces(to_halfwidth(text)) if _NEEDS_WORK.search(text) else text.strip()
+    return squeeze_spaces(clean_text(text)) if _NEEDS_WORK.search(text) else text.strip()
 
 
 def _name(column: s.ColumnSpec, value: Any) -> str:
@@ -195,10 +230,8 @@ def _date(column: s.ColumnSpec, value: Any) -> dt.date:
                 return result
     if isinstance(value, (dt.time, dt.timedelta)):
         raise CellError("bad_date", f"{column.header}“{as_text(value)}”不是日期")
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 100000:
-        value = as_text(value)  # 20210701 or 202107 typed as a number, not an Excel serial
-    try:
-        result = parse_date(value)
+    try:  # a number is what someone typed (calamine gives date cells as dates): see number_as_date
+        result = parse_date(value, allow_month=column.month_precision)
     except DateParseError as exc:
         raise CellError("bad_date", f"{column.header}：{exc}") from None
     except (OverflowError, ValueError):

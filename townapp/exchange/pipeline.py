@@ -562,6 +562,9 @@ def _parse_rows(run: _Run, plan: _SheetPlan, header: _Header, ctx: _SheetContext
     pick = itemgetter(*indexes) if len(indexes) > 1 else (lambda raw: (raw[indexes[0]],))
     reach = max(indexes) + 1
     header_texts = set(header.labels.values())
+    # a blank cell of a workbook keeps what is stored (it is left out of ``values``); a sync package
+    # is the sender's whole state, where an empty cell is an empty value
+    keep_blank = run.manifest is None
     rows: list[s.Row] = []
     data = itertools.chain(plan.head[header.row_number:], plan.rest)
     for number, raw in enumerate(data, start=header.row_number + 1):
@@ -582,13 +585,14 @@ def _parse_rows(run: _Run, plan: _SheetPlan, header: _Header, ctx: _SheetContext
                 continue  # notes under the table
         if sum(1 for v in filled if v.__class__ is str and v.strip() in header_texts) >= 2:
             continue  # the header repeated (printed pages)
-        row = s.Row(number, {})
+        row = s.Row(number, s.Cells())
         values = row.values
         for value, (key, column, normalise, needed) in zip(cells, fields, strict=True):
             if value is None or value == "" or (value.__class__ is str and value.isspace()):
                 if needed:
                     ctx.error(row, key, "required", f"{column.header}不能为空")
-                values[key] = None
+                if not keep_blank:
+                    values[key] = None
                 continue
             try:
                 clean = normalise(value)

@@ -10,11 +10,15 @@ truncated and wrong-type files raise FileRejected with a Chinese message.
 from __future__ import annotations
 
 import hashlib
+import posixpath
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
+from xml.etree import ElementTree
+from zlib import error as zlib_error
 
 import python_calamine as pc
 
@@ -34,6 +38,10 @@ class ImportLimits:
     ratio_floor_bytes: int = 1024 * 1024  # members smaller than this are not ratio-checked
     max_members: int = 10_000
     empty_run: int = 1000  # stop reading a sheet after this many empty rows in a row
+    # calamine holds a sheet as one width × height grid (about 33 bytes a cell) from A1 to its farthest
+    # cell: one value at XFD1048576 asks for 512 GiB. 30 million cells (~1 GB) fit a county's roster.
+    max_columns: int = 200
+    max_cells: int = 30_000_000
 
 
 DEFAULT_LIMITS = ImportLimits()
@@ -129,6 +137,179 @@ class SheetInfo:
     index: int
 
 
+EXCEL_ERRORS = frozenset({"#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NULL!", "#NUM!", "#GETTING_DATA",
+                          "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#UNKNOWN!", "#BUSY!"})
+
+
+class CellFault:
+    """A cell whose value cannot be trusted, put in the row in its place (calamine reads both as "").
+
+    ``kind``: ``error`` (an Excel error value such as #N/A), ``formula`` (a formula saved without
+    a calculated value) or ``formula_zero`` (a formula whose saved value is 0 — what XlsxWriter and
+    manual calculation leave behind). The normaliser turns it into an error at its cell.
+    """
+
+    __slots__ = ("kind", "text", "ref")
+
+    def __init__(self, kind: str, text: str, ref: str) -> None:
+        self.kind = kind
+        self.text = text  # the error value, or the formula
+        self.ref = ref  # the cell's address, e.g. C7
+
+    def __str__(self) -> str:
+        return self.text if self.kind == "error" else f"={self.text}"
+
+    def __repr__(self) -> str:
+        return f"CellFault({self.kind!r}, {self.text!r}, {self.ref!r})"
+
+
+@dataclass
+class _SheetScan:
+    """What the sheet XML says before calamine builds its grid: the farthest cell and the faults."""
+
+    rows: int = 0  # the farthest row (1-based)
+    columns: int = 0  # the farthest column (1-based)
+    faults: dict[int, dict[int, CellFault]] | None = None  # 0-based row → 0-based column → fault
+    fault_count: int = 0
+
+
+def column_letters(index: int) -> str:
+    """1 → A, 28 → AB."""
+    letters = ""
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for code in letters:
+        number = number * 26 + code - 64
+    return number
+
+
+_SCAN_BLOCK = 4 << 20
+MAX_FAULTS = 200_000
+_ROW_END = re.compile(rb"</(?:\w+:)?row>")
+_WIDE_CELL = re.compile(rb'<(?:\w+:)?c\s+r="([A-Z]{2,3})\d+"')  # beyond column Z: rare, found in C
+_FAULT_MARK = re.compile(rb't="e"|<(?:\w+:)?f[\s>/]')
+_VALUE_END = re.compile(rb"</(?:\w+:)?(?:v|is)>")
+_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
+_ATTR_R = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
+_ATTR_T = re.compile(rb'\bt="(\w+)"')
+_FORMULA = re.compile(rb"<(?:\w+:)?f\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?f>)", re.S)
+_VALUE = re.compile(rb"<(?:\w+:)?v>(.*?)</(?:\w+:)?v>", re.S)
+_HAS_VALUE = re.compile(rb"<(?:\w+:)?v>[^<]|<(?:\w+:)?is>")
+
+
+def _cell_at(data: bytes, pos: int) -> re.Match[bytes] | None:
+    """The <c> element holding ``pos`` (its tag may carry a namespace prefix)."""
+    start = max(data.rfind(b"<c ", 0, pos), data.rfind(b"<c>", 0, pos))
+    prefixed = data.rfind(b":c ", 0, pos)
+    if prefixed > start:
+        start = data.rfind(b"<", 0, prefixed)
+    return _CELL.match(data, start) if start >= 0 else None
+
+
+def _cell_fault(cell: re.Match[bytes]) -> tuple[int, int, CellFault] | None:
+    attrs, body = cell.group(1), cell.group(2) or b""
+    ref = _ATTR_R.search(attrs)
+    if ref is None:
+        return None
+    typ = _ATTR_T.search(attrs)
+    kind = typ.group(1) if typ else b"n"
+    value = _VALUE.search(body)
+    cached = value.group(1) if value else None
+    address = (ref.group(1) + ref.group(2)).decode()
+    if kind == b"e":
+        fault = CellFault("error", _unescape(cached or b"#N/A"), address)
+    else:
+        formula = _FORMULA.search(body)
+        if formula is None:
+            return None
+        text = _unescape(formula.group(1) or b"").strip() or "（共享公式）"
+        if cached is None or (not cached and kind != b"str"):
+            fault = CellFault("formula", text, address)
+        elif cached == b"0" and kind == b"n":
+            fault = CellFault("formula_zero", text, address)
+        else:
+            return None  # a formula with its calculated value: calamine reads that value
+    return int(ref.group(2)) - 1, _column_number(ref.group(1)) - 1, fault
+
+
+def _unescape(raw: bytes) -> str:
+    text = raw.decode("utf-8", "replace")
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'").replace(
+        "&amp;", "&")
+
+
+def _last_match(pattern: re.Pattern[bytes], data: bytes, near: int) -> re.Match[bytes] | None:
+    """The last match of ``pattern``, whose end is found near ``near`` (searched backwards in C)."""
+    if near < 0:
+        return None
+    found = None
+    for found in pattern.finditer(data, max(0, near - 40)):  # noqa: B007 - only the last one is wanted
+        pass
+    return found
+
+
+def _scan_block(data: bytes, scan: _SheetScan, faults: dict[int, dict[int, CellFault]]) -> None:
+    last = _last_match(_VALUE_END, data, max(data.rfind(b"v>"), data.rfind(b"is>")))
+    if last is not None:
+        cell = _cell_at(data, last.start())
+        ref = _ATTR_R.search(cell.group(1)) if cell else None
+        if ref is not None:
+            scan.rows = max(scan.rows, int(ref.group(2)))
+    for wide in _WIDE_CELL.finditer(data):
+        number = _column_number(wide.group(1))
+        if number > scan.columns:
+            cell = _CELL.match(data, wide.start())
+            if cell is not None and _HAS_VALUE.search(cell.group(2) or b""):
+                scan.columns = number
+    if b't="e"' not in data and b"f>" not in data and b"<f " not in data and b":f " not in data:
+        return
+    done = -1
+    for mark in _FAULT_MARK.finditer(data):
+        if mark.start() < done:
+            continue  # inside a cell already looked at
+        cell = _cell_at(data, mark.start())
+        if cell is None:
+            continue
+        done = cell.end()
+        found = _cell_fault(cell)
+        if found is not None:
+            row, col, fault = found
+            faults.setdefault(row, {})[col] = fault
+            scan.fault_count += 1
+            if scan.fault_count > MAX_FAULTS:
+                return
+
+
+def scan_xlsx_sheet(archive: zipfile.ZipFile, member: str) -> _SheetScan:
+    """One streaming pass over a sheet's XML in blocks (the searches run in C; Python looks only at
+    the rare wide cell, error value or formula): no grid is built, so a far cell costs nothing."""
+    scan = _SheetScan()
+    faults: dict[int, dict[int, CellFault]] = {}
+    carry = b""
+    with archive.open(member) as raw:
+        while True:
+            block = raw.read(_SCAN_BLOCK)
+            data = carry + block
+            if block:  # the last row may be cut in two: it goes with the next block
+                cut = _last_match(_ROW_END, data, data.rfind(b"row>"))
+                if cut is None:
+                    carry = data
+                    continue
+                data, carry = data[:cut.end()], data[cut.end():]
+            _scan_block(data, scan, faults)
+            if not block or scan.fault_count > MAX_FAULTS:
+                break
+    if faults:
+        scan.faults = faults
+    return scan
+
+
 class Workbook:
     """A spreadsheet opened with python-calamine; rows are produced lazily per sheet."""
 
@@ -137,6 +318,8 @@ class Workbook:
         self.limits = limits
         self.format = detect_format(path, limits)
         self._handle: BinaryIO | None = None
+        self._scans: dict[int, _SheetScan] = {}
+        self._members: dict[int, str] | None = None
         try:
             if _SUFFIX_FORMATS.get(path.suffix.lower(), self.format) == self.format:
                 # calamine reads the parts it is asked for from the file; a county package is ~200 MB
@@ -156,8 +339,92 @@ class Workbook:
             self.close()
             raise _broken(path, exc) from None
 
+    def scan(self, sheet: SheetInfo) -> _SheetScan | None:
+        """The sheet's extent and faulty cells from its XML (.xlsx/.xlsm; None for other formats),
+        read once; raises FileRejected for a sheet too large to hold."""
+        if self.format != "xlsx":
+            return None
+        if sheet.index not in self._scans:
+            member = self._sheet_members().get(sheet.index)
+            if member is None:
+                return None
+            try:
+                with zipfile.ZipFile(self.path) as archive:
+                    scan = scan_xlsx_sheet(archive, member)
+            except (OSError, zipfile.BadZipFile, zlib_error) as exc:
+                raise _broken(self.path, exc) from None
+            self._check_extent(sheet, scan)
+            self._scans[sheet.index] = scan
+        return self._scans[sheet.index]
+
+    def _check_extent(self, sheet: SheetInfo, scan: _SheetScan) -> None:
+        limits = self.limits
+        width = max(scan.columns, 26)
+        far = f"{column_letters(max(scan.columns, 1))}{max(scan.rows, 1)}"
+        if scan.columns > limits.max_columns or width * scan.rows > limits.max_cells:
+            raise FileRejected("too_large", f"表格“{sheet.name}”的范围达到 {far}（{scan.rows} 行、{width} 列以上），"
+                                            "远大于实际数据，读取它要占用极多内存，已拒绝。请在Excel/WPS中删除多余的行列"
+                                            "（选中空白的行或列 → 右键 → 删除）后另存，再导入")
+        if scan.fault_count > MAX_FAULTS:
+            raise FileRejected("formula", f"表格“{sheet.name}”中有超过 {MAX_FAULTS} 个公式没有计算结果或是错误值。"
+                                          "请在Excel/WPS中打开，按 F9 重新计算后保存（或复制后“选择性粘贴 → 数值”），再导入")
+
+    def _sheet_members(self) -> dict[int, str]:
+        """Worksheet index (as calamine counts them) → its part in the zip, from workbook.xml and its rels."""
+        if self._members is None:
+            self._members = {}
+            try:
+                with zipfile.ZipFile(self.path) as archive:
+                    names = set(archive.namelist())
+                    book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+                    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+            except (KeyError, OSError, zipfile.BadZipFile, ElementTree.ParseError, zlib_error):
+                return self._members
+            targets = {rel.get("Id"): rel.get("Target", "") for rel in rels}
+            for index, element in enumerate(e for e in book.iter() if e.tag.rsplit("}", 1)[-1] == "sheet"):
+                rid = next((v for k, v in element.attrib.items() if k.rsplit("}", 1)[-1] == "id"), None)
+                target = targets.get(rid, "")
+                member = target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
+                if member in names:
+                    self._members[index] = member
+        return self._members
+
     def rows(self, sheet: SheetInfo) -> Iterator[list[Any]]:
-        """The sheet's rows from row 1, stopping after ``empty_run`` empty rows in a row."""
+        """The sheet's rows from row 1, stopping after ``empty_run`` empty rows in a row.
+
+        An error value or a formula without a trustworthy value (see CellFault) is put in its cell's
+        place, where calamine would give "" and the import would take it for an empty cell.
+        """
+        scan = self.scan(sheet)  # before calamine builds its grid: a far cell would need gigabytes
+        faults = scan.faults if scan is not None else None
+        if faults:
+            return self._with_faults(self._calamine_rows(sheet), faults)
+        return self._calamine_rows(sheet)
+
+    def _with_faults(self, rows: Iterator[list[Any]], faults: dict[int, dict[int, CellFault]]) -> Iterator[list[Any]]:
+        number = -1
+        for number, row in enumerate(rows):
+            patch = faults.get(number)
+            if patch is not None:
+                row = list(row)
+                for col, fault in patch.items():
+                    if col >= len(row):
+                        row.extend([""] * (col + 1 - len(row)))
+                    row[col] = fault
+            yield row
+        # faults below calamine's last row (a formula without a value is no value to calamine)
+        for later in sorted(r for r in faults if r > number):
+            while number < later - 1:
+                number += 1
+                yield []
+            patch = faults[later]
+            row = [""] * (max(patch) + 1)
+            for col, fault in patch.items():
+                row[col] = fault
+            number = later
+            yield row
+
+    def _calamine_rows(self, sheet: SheetInfo) -> Iterator[list[Any]]:
         try:
             calamine_sheet = self._book.get_sheet_by_index(sheet.index)
             start = calamine_sheet.start

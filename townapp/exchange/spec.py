@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from sqlalchemy import Connection
 
 # value kinds a column can have; normalize.py has one function per kind
-TEXT = "text"  # free text: half width, spaces squeezed
+TEXT = "text"  # free text: spaces squeezed, punctuation kept as typed
 NAME = "name"  # a person's or place's name (core.text.clean_name)
 CODE = "code"  # digits/letters without spaces (区划代码, 户编号); numeric cells become their integer
 ID_NUMBER = "id_number"  # 居民身份证号: never accepted from a numeric cell
@@ -69,6 +69,8 @@ class ColumnSpec:
     note: str = ""  # shown on the 填写说明 sheet
     width: float = 14
     signature: bool = False  # a header that marks this sheet's entity when the sheet name does not
+    # a date column that may hold only a year and month (2021.07 → 2021-07-01); others ask for the day
+    month_precision: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -109,14 +111,24 @@ class SheetSpec:
         return (self.title, *self.aliases)
 
 
+class Cells(dict[str, Any]):
+    """A row's cleaned cells by column key; a key that is not there reads as None."""
+
+    def __missing__(self, key: str) -> None:
+        return None
+
+
 @dataclass
 class Row:
     """One data row of the user's sheet after normalisation.
 
-    ``values`` holds only the columns present in the file (a village's own
-    roster with fewer columns never blanks the others); a present but empty
-    cell is ``None``. Adapters set ``entity_id`` and ``action`` and may keep
-    their own notes in ``data``.
+    ``values`` holds only the cells that carry a value: a column missing
+    from the file and, in a workbook, an empty cell are both left out, so
+    an import never erases a stored value because a cell is empty
+    (``has(key)`` is False: keep what is stored). Only a sync package — the
+    sender's whole state — keeps its empty cells, as ``None``. Adapters
+    decide updates by ``has``, never by ``ctx.present``. They set
+    ``entity_id`` and ``action`` and may keep their own notes in ``data``.
     """
 
     number: int  # the Excel row number the user sees
@@ -127,6 +139,7 @@ class Row:
     data: dict[str, Any] = field(default_factory=dict)
 
     def has(self, key: str) -> bool:
+        """Whether the row brings a value (or, from a package, an explicit empty) for ``key``."""
         return key in self.values
 
     def get(self, key: str, default: Any = None) -> Any:

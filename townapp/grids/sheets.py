@@ -178,7 +178,7 @@ class GridAdapter(_Adapter):
             if row.failed:
                 continue
             row.data["parent_code"] = parent_code
-            if hit is not None and "parent_code" in ctx.present:
+            if hit is not None and row.has("parent_code"):
                 row.data["old_parent"] = hit["parent_id"]
             self._compare(row, hit, values)
 
@@ -187,7 +187,7 @@ class GridAdapter(_Adapter):
         township = township_id(conn, ctx)
         codes = _grid_codes(conn, township)
         for row in rows:
-            if row.failed or "parent_code" not in ctx.present:
+            if row.failed or not row.has("parent_code"):  # an empty cell keeps the stored parent
                 continue
             parent = codes[row.data["parent_code"]]["id"] if row.data.get("parent_code") else None
             current = conn.execute(select(g.Grid.parent_id).where(g.Grid.id == row.entity_id)).scalar()

@@ -458,6 +458,8 @@ class HouseholdAdapter(SheetAdapter):
             old = dict(zip(("group_id", "address", "phone", "note"), hit[1:], strict=True))
             changed = "new_group" in row.data or any(old[k] != v for k, v in new.items())
             row.action = "updated" if changed else "unchanged"
+            for key, value in old.items():  # an empty cell keeps what is stored
+                new.setdefault(key, value)
 
     @staticmethod
     def _groups(conn: Connection, village_ids: list[int]) -> dict[tuple[int, str], int]:
@@ -658,18 +660,28 @@ class PersonAdapter(SheetAdapter):
                 new["ethnicity"] = ethnicity
             row.data["old_link"] = (hid, relation) if hid is not None else None
             changed = any(old[k] != v for k, v in new.items())
-            if with_household and row.data["link"] != row.data["old_link"]:
+            for key in self._new_fields(ctx):  # an empty cell keeps what is stored
+                new.setdefault(key, old[key])
+            if with_household and row.has("household") and row.data["link"] != row.data["old_link"]:
                 changed = True
                 row.data["link_changed"] = True
             row.action = "updated" if changed else "unchanged"
 
     @staticmethod
+    def _new_fields(ctx: ImportContext) -> list[str]:
+        """The person columns this sheet can change (its rows' empty cells keep the stored value)."""
+        fields = [key for key in ("name", "ethnicity", "education", "phone", "note") if key in ctx.present]
+        if "village_code" in ctx.present or "village_name" in ctx.present:
+            fields.append("village_id")
+        return fields
+
+    @staticmethod
     def _new_values(row: Row, ctx: ImportContext) -> dict[str, Any]:
         new: dict[str, Any] = {}
         for key in ("name", "ethnicity", "education", "phone", "note"):
-            if key in ctx.present:
-                new[key] = row.values.get(key)
-        if "village_code" in ctx.present or "village_name" in ctx.present:
+            if row.has(key):
+                new[key] = row.values[key]
+        if row.has("village_code") or row.has("village_name"):
             new["village_id"] = row.data.get("village_id")
         return new
 
@@ -678,7 +690,7 @@ class PersonAdapter(SheetAdapter):
         link = m.HouseholdMember.__table__
         next_id = _next_id(conn, person)
         creates, updates = [], []
-        fields = [k for k in _PERSON_FIELDS if k in self._new_values(Row(0, {}), ctx)]
+        fields = [k for k in _PERSON_FIELDS if k in self._new_fields(ctx)]
         link_inserts, link_updates, link_deletes = [], [], []
         uuids = iter(new_uuids(sum(1 for row in rows if not row.failed and row.action == "created")))
         for row in rows:
@@ -885,7 +897,7 @@ class PartyMemberAdapter(SheetAdapter):
                 merged[key] = merged[key] or default
             for key in _PARTY_KEYS:
                 column = _COLUMN_OF.get(key, key)
-                if column not in ctx.present:
+                if not row.has(column):  # not in the sheet, or an empty cell: keep what is stored
                     continue
                 value = row.values.get(column)
                 if key in ("branch_id", "group_id"):
@@ -999,7 +1011,7 @@ PARTY_MEMBER_SHEET = SheetSpec(
               width=10),
         ColumnSpec("mobility_since", "流动（失联）日期", s.DATE,
                    aliases=("流动日期", "流出日期", "外出时间", "失联日期", "流动开始日期", "外出日期"), width=14,
-                   note="流动或失联时必填"),
+                   note="流动或失联时必填；只知道年月可写 2021.07", month_precision=True),
         ColumnSpec("destination", "流动去向", s.TEXT, aliases=("去向", "外出地点", "流入地", "流向", "外出务工地点"),
                    max_length=100, width=16),
         _enum("points_category", "积分管理类别", "points_category", aliases=("积分类别", "积分管理分类", "党员分类"),
