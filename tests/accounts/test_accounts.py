@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from pathlib import Path
@@ -10,11 +11,13 @@ import pytest
 
 from tests.figures import record
 from townapp import config
+from townapp.accounts import service as account_service
 from townapp.accounts.dto import UserInput
 from townapp.accounts.service import AccountService
 from townapp.core.actor import ROLE_ADMIN, ROLE_READONLY, ROLE_TOWNSHIP, ROLE_VILLAGE, Actor
 from townapp.core.errors import DomainError, PermissionDenied, ValidationFailed
 from townapp.core.logs import configure_logging
+from townapp.core.policy import security_policy
 from townapp.db import Database
 from townapp.db.audit import AuditEntry
 from townapp.db.backup import backup_and_rotate
@@ -30,6 +33,15 @@ class Clock:
 
     def __call__(self) -> dt.datetime:
         return self.now
+
+
+@pytest.fixture(autouse=True)
+def cheaper_scrypt(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about accounts, not hash cost: N=2¹² instead of the shipped 2¹⁷ (≈0.4 s per hash);
+    test_login_secrecy.py checks the shipped cost and the upgrade."""
+    shipped = security_policy()
+    cheap = dataclasses.replace(shipped, scrypt=dataclasses.replace(shipped.scrypt, log2_n=12))
+    monkeypatch.setattr(account_service, "security_policy", lambda: cheap)
 
 
 @pytest.fixture
