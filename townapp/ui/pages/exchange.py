@@ -65,10 +65,13 @@ class ExchangePage(Page):
             button.setObjectName(name)
             button.clicked.connect(slot)
             buttons.addWidget(button)
+            # the services refuse too; the buttons say why instead of failing after a file dialog
             if name == "export_package" and not permissions.is_township_level(ctx.actor):
-                # the service refuses too; the button says why instead of failing after a file dialog
                 button.setEnabled(False)
                 button.setToolTip("同步数据包含全乡镇人员的完整身份证号，只有乡镇干部或管理员账号可以导出")
+            if name == "open_import" and not permissions.can_write(ctx.actor):
+                button.setEnabled(False)
+                button.setToolTip("当前账号为只读，不能导入数据")
         self.template_scope = QComboBox()
         self.template_scope.setObjectName("template_scope")
         self.template_scope.addItem("模板含全部工作表", None)
