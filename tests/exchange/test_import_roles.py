@@ -49,6 +49,8 @@ CROSS_VILLAGE: list[tuple[str, dict]] = [
     ("在他村新增人员", {"人员": [["姓名", "身份证号码", "村区划代码"], ["新来的", pid(1999, 71), VILLAGE_B]]}),
     ("把他村人员迁到本村", {"人员": [["姓名", "身份证号码", "村区划代码"], ["赵六", "{head_c}", VILLAGE_A]]}),
     ("混在本村行中改他村", {"人员": [PEOPLE, ["张大山", "{head_a}", "13811112222"], ["钱七改", "{wife_c}", None]]}),
+    ("本村两委班子登记他村人员", {"两委班子": [["村区划代码", "身份证号", "职务", "任职日期"],
+                                       [VILLAGE_A, "{head_c}", "委员", "2024-01-01"]]}),
     ("新增村", {"村（社区）": [["村区划代码", "村名称"], ["140821100209", "新建村"]]}),
     ("改他村名称", {"村（社区）": [["村区划代码", "村名称"], [VILLAGE_B, "改名社区"]]}),
 ]
@@ -85,8 +87,8 @@ def test_a_clerk_cannot_change_another_village_through_an_import(db: Database, b
 
 
 def test_a_clerk_still_imports_their_own_village(db: Database, built: dict, tmp_path: Path) -> None:
-    """GIVEN 东张村's clerk WHEN they re-phone and rename their own people and add one to their village
-    THEN the import is accepted exactly as for a township cadre."""
+    """GIVEN 东张村's clerk WHEN they re-phone and rename their own people, add one to their village and
+    record one of their own people as a cadre THEN the import is accepted exactly as for a township cadre."""
     clerk = clerk_of(built)
     people = built["people"]
     sheets = {"人员": [["姓名", "身份证号码", "联系电话", "村区划代码"],
@@ -98,6 +100,9 @@ def test_a_clerk_still_imports_their_own_village(db: Database, built: dict, tmp_
     assert report.sheets["人员"].updated == 2 and report.sheets["人员"].created == 1
     assert stored(db, people["head_b"])[0] == "王五五"
     assert stored(db, pid(1999, 71))[2] == built["villages"][0]
+    cadre = {"两委班子": [["村区划代码", "身份证号", "职务", "任职日期"], [VILLAGE_A, people["head_a"], "书记", "2024-01-01"]]}
+    report = run_import(db, write_xlsx(tmp_path / "两委.xlsx", cadre), all_sheet_specs(), actor=clerk)
+    assert report.accepted and report.sheets["两委班子"].created == 1, report.summary_text()
 
 
 def test_read_only_imports_nothing(db: Database, built: dict, tmp_path: Path) -> None:

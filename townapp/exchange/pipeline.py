@@ -529,6 +529,27 @@ def _villages_before(conn: Connection, adapter: s.SheetAdapter,
     return [(row, None if villages is None else villages.get(row.entity_id)) for row in matched]
 
 
+def _refers_elsewhere(conn: Connection, table: Table | None, ids: set[int], village: int) -> set[int]:
+    """Ids of ``table`` rows that point (by a foreign key) at a record of another village — e.g. a cadre
+    or grid member of the clerk's village whose person lives elsewhere (their name would then show in
+    the clerk's archive). Records of no village (a township 党委) may be pointed at."""
+    if table is None or not ids:
+        return set()
+    start = table.alias("t0")
+    found: set[int] = set()
+    for column in table.columns:
+        for fk in column.foreign_keys:
+            target = fk.column.table
+            if target.name in _TOWNSHIP_TABLES or "village_id" not in target.c:
+                continue
+            other = target.alias("t1")
+            query = (select(start.c.id).join(other, start.c[column.name] == other.c[fk.column.name])
+                     .where(other.c.village_id.is_not(None), other.c.village_id != village))
+            for chunk in chunked(sorted(ids)):
+                found.update(conn.scalars(query.where(start.c.id.in_(chunk))))
+    return found
+
+
 def _refuse_other_villages(conn: Connection, adapter: s.SheetAdapter, rows: list[s.Row], ctx: _SheetContext,
                            village: int, before: list[tuple[s.Row, int | None]]) -> None:
     """A clerk's row that creates or changes anything outside their village is an error at that row.
@@ -541,10 +562,12 @@ def _refuse_other_villages(conn: Connection, adapter: s.SheetAdapter, rows: list
     if not changed:
         return
     was = {id(row): old for row, old in before}
-    villages = _villages_of(conn, adapter, {row.entity_id for row in changed if row.entity_id}) or {}
+    ids = {row.entity_id for row in changed if row.entity_id}
+    villages = _villages_of(conn, adapter, ids) or {}
+    foreign = _refers_elsewhere(conn, _entity_table(adapter), ids, village)
     for row in changed:
         now = villages.get(row.entity_id) if row.entity_id else None
-        if now != village or was.get(id(row), village) != village:
+        if now != village or was.get(id(row), village) != village or row.entity_id in foreign:
             ctx.error(row, None, NOT_PERMITTED, "村录入员只能导入本村的数据：这一行要新增或修改其他村或全乡镇的记录。"
                                                "请删去这一行，或请乡镇干部导入")
 
