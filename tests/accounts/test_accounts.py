@@ -112,6 +112,32 @@ def test_five_wrong_passwords_lock_the_account_for_five_minutes(admin: AccountSe
     record("密码：连续输错几次后锁定（锁定分钟数）", f"第 {locked_at} 次（5 分钟）")
 
 
+def test_a_run_of_wrong_logins_reads_the_same_for_real_disabled_and_unknown_names(
+        admin: AccountService, accounts: AccountService, clock: Clock, west: int) -> None:
+    """Issue 16 hole 5: after five wrong passwords a real account said 已锁定 while an unknown name went on
+    saying 用户名或密码不正确, so five tries told whether a name exists. Now every name answers alike."""
+    from townapp.accounts.dto import UserInput
+
+    # GIVEN an active account, a disabled one and a name nobody has
+    uid = admin.save_user(UserInput("li", ROLE_TOWNSHIP, "李会计", password="Li#Pass-2026x"))
+    admin.set_active(uid, False)
+
+    def answers(name: str) -> list[str]:
+        out = []
+        for _ in range(7):
+            with pytest.raises(DomainError) as caught:
+                accounts.login(name, "wrong-password")
+            out.append(caught.value.message)
+        return out
+
+    # WHEN each gets seven wrong passwords in a row
+    real, disabled, unknown = answers("zhang"), answers("li"), answers("nobody")
+    # THEN the three runs of messages are identical, locks included
+    assert real == disabled == unknown
+    assert "已锁定" in real[4] and "已锁定" in real[6]
+    record("登录：连续输错时已有/停用/不存在用户名的提示序列相同", "是")
+
+
 def test_users_change_their_own_password_and_the_administrator_resets_others(
         admin: AccountService, db: Database, west: int, clock: Clock) -> None:
     # GIVEN a village clerk created by the administrator

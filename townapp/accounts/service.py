@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from typing import NoReturn
 
 from sqlalchemy import func, select
 
@@ -30,6 +31,8 @@ from townapp.registry.models import Village
 log = logging.getLogger(__name__)
 
 WRONG_LOGIN = "用户名或密码不正确"
+# (database, name) -> (wrong logins in a row, locked until) for names no account has
+_UNKNOWN_FAILURES: dict[tuple[str, str], tuple[int, dt.datetime | None]] = {}
 RESERVED_NAMES = ("命令行", "演示管理员", "系统")
 
 
@@ -82,15 +85,15 @@ class AccountService:
             if user is None:
                 verify_password(password, None, cost)
                 log.info("登录失败：用户名不存在")
-                raise DomainError(self.wrong_login_message())
+                self._fail_unknown(name, now)
             actor = Actor(user.username, user.role, user.village_id)
             s.info["actor"] = actor
             if user.locked_until is not None and user.locked_until > now:
-                minutes = max(1, -(-int((user.locked_until - now).total_seconds()) // 60))
-                raise DomainError(f"连续输错密码次数过多，账号已锁定，请 {minutes} 分钟后再试，或请管理员重置密码")
+                verify_password(password, None, cost)  # a locked account answers no faster than any other
+                raise DomainError(self._locked_message(user.locked_until, now))
             if not verify_password(password, user.password_hash, cost):
-                if not user.active:  # a disabled account is only named to someone who knows its password
-                    raise DomainError(self.wrong_login_message())
+                # a disabled account counts and locks like any other: it is only named to someone who
+                # knows its password
                 user.failed_logins = (user.failed_logins or 0) + 1
                 s.add(AuditEntry(username=user.username, action="login", entity="user_account",
                                  entity_id=user.id, field="失败", village_id=user.village_id))
@@ -99,8 +102,7 @@ class AccountService:
                     user.locked_until = now + dt.timedelta(minutes=self.policy.lockout_minutes)
                     user.failed_logins = 0
                     s.commit()
-                    raise DomainError(f"连续 {self.policy.lockout_failures} 次输错密码，账号已锁定 "
-                                      f"{self.policy.lockout_minutes} 分钟")
+                    raise DomainError(self._just_locked_message())
                 s.commit()
                 raise DomainError(self.wrong_login_message())
             if not user.active:
@@ -114,6 +116,28 @@ class AccountService:
                              entity_id=user.id, field="成功", village_id=user.village_id))
         log.info("登录成功：%s（%s）", actor.username, actor.role)
         return actor
+
+    def _fail_unknown(self, name: str, now: dt.datetime) -> NoReturn:
+        """An unknown name fails, and locks, exactly as a known one would: the messages a run of wrong
+        logins gets never tell whether the account exists. Counted in memory: a name that exists
+        nowhere has no row to count in, and forgetting the count at restart only helps the clerk."""
+        key = (str(self.db.path), name)
+        failures, locked_until = _UNKNOWN_FAILURES.get(key, (0, None))
+        if locked_until is not None and locked_until > now:
+            raise DomainError(self._locked_message(locked_until, now))
+        failures += 1
+        if failures >= self.policy.lockout_failures:
+            _UNKNOWN_FAILURES[key] = (0, now + dt.timedelta(minutes=self.policy.lockout_minutes))
+            raise DomainError(self._just_locked_message())
+        _UNKNOWN_FAILURES[key] = (failures, None)
+        raise DomainError(self.wrong_login_message())
+
+    def _locked_message(self, locked_until: dt.datetime, now: dt.datetime) -> str:
+        minutes = max(1, -(-int((locked_until - now).total_seconds()) // 60))
+        return f"连续输错密码次数过多，账号已锁定，请 {minutes} 分钟后再试，或请管理员重置密码"
+
+    def _just_locked_message(self) -> str:
+        return f"连续 {self.policy.lockout_failures} 次输错密码，账号已锁定 {self.policy.lockout_minutes} 分钟"
 
     def wrong_login_message(self) -> str:
         """The one answer for an unknown user and a wrong password (it names no remaining count)."""
