@@ -10,7 +10,8 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from townapp import APP_TITLE, config, version
@@ -259,14 +260,29 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@contextmanager
+def _single_instance(path: Path) -> Iterator[None]:
+    """The app's one-window-per-database lock (the GUI's lock file), held for a command's whole run."""
+    from townapp.ui.lock import DatabaseLock  # QtCore only: no display needed
+
+    lock = DatabaseLock(path)
+    if not lock.acquire():
+        raise DomainError(lock.message.replace("请切换到已打开的窗口。", "请先关闭那个窗口，再运行这个命令。"))
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def cmd_restore(args: argparse.Namespace) -> int:
     """Acts as the recorded 命令行 user: whoever holds the shell can read the file anyway."""
     from townapp.db import open_database
     from townapp.db.backup import restore_database
 
     path, source = Path(args.db), Path(args.source)
-    result = restore_database(path, source)
-    open_database(path).dispose()  # an older backup is migrated (after its own backup) right away
+    with _single_instance(path):  # no window may have it open; its writes would be lost under the restore
+        result = restore_database(path, source)
+        open_database(path).dispose()  # an older backup is migrated (after its own backup) right away
     print(f"已恢复：{path}（来自 {source}）")
     if result.previous_state is not None:
         print(f"恢复前的数据已备份到：{result.previous_state}")

@@ -128,3 +128,61 @@ def test_cli_restore(db: Database, morning: Path, tmp_path: Path, capsys: pytest
     assert _names(path) == ["西关村", "东关村"]
     reopened = open_database(path)
     reopened.dispose()
+
+
+def test_a_write_during_a_restore_lands_in_the_safety_backup_or_the_restored_database(
+        db: Database, morning: Path) -> None:
+    """GIVEN a database open in the app, and a second writer (another program) working on it
+    WHEN a restore runs, and the other writer tries to save the moment the restore holds the lock
+    THEN that save is refused as DatabaseBusy (Chinese message) instead of slipping in between the
+    safety backup and the restore; a save committed just before the restore is in the safety backup;
+    the same save tried again after the restore lands in the restored database. Nothing is lost."""
+    from townapp.db.busy import DatabaseBusy
+
+    other = open_database(db.path, busy_timeout_ms=0)  # another writer that does not wait
+    try:
+        RegistryService(other).save_village(VillageInput(code="140821100204", name="北关村"))  # before the restore
+        attempts: list[str] = []
+
+        def save_while_locked() -> None:  # called by restore once it holds the write lock
+            try:
+                RegistryService(other).save_village(VillageInput(code="140821100205", name="中关村"))
+            except DatabaseBusy as exc:
+                attempts.append(exc.message)
+            else:
+                attempts.append("saved")
+
+        result = restore_database(db.path, morning, locked=save_while_locked)
+        assert len(attempts) == 1 and attempts[0] != "saved" and "数据库正忙" in attempts[0]
+        assert "恢复数据库" in attempts[0]  # the note says who holds it
+        # the save before the restore is in the safety backup; the restored file is the morning's
+        assert result.previous_state is not None and "北关村" in _names(result.previous_state)
+        assert _names(db.path) == ["西关村", "东关村"]
+        # the refused save, tried again, lands in the restored database
+        RegistryService(other).save_village(VillageInput(code="140821100205", name="中关村"))
+        assert _names(db.path) == ["西关村", "东关村", "中关村"]
+    finally:
+        other.dispose()
+
+
+def test_cli_restore_refuses_while_a_window_has_the_database_open(
+        db: Database, morning: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """GIVEN the database open in a window (the app's single-instance lock held by another process)
+    WHEN ``townapp restore`` runs THEN exit 1 with a Chinese message, nothing restored."""
+    import subprocess
+    import sys
+
+    from townapp.ui.lock import lock_path
+
+    code = ("import sys\nfrom PySide6.QtCore import QLockFile\n"
+            f"lock = QLockFile({str(lock_path(db.path))!r}); lock.setStaleLockTime(0)\n"
+            "assert lock.tryLock(0); print('held', flush=True); sys.stdin.read()")
+    holder = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        RegistryService(db).save_village(VillageInput(code="140821100203", name="南关村"))
+        assert main(["restore", "--db", str(db.path), "--from", str(morning)]) == 1
+        assert "另一个窗口" in capsys.readouterr().err
+        assert "南关村" in _names(db.path)
+    finally:
+        holder.communicate("", timeout=30)

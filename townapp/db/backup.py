@@ -334,25 +334,76 @@ def _replace_file(live: Path, source: Path) -> None:
     fsync_directory(live.parent)
 
 
-def _copy_into_live(live: Path, source: Path) -> None:
-    """Overwrite a healthy live database page by page, under SQLite's own locking."""
-    src = _connect_untrusted(source)
+def _copy_logically(con: sqlite3.Connection) -> None:
+    """Replace everything in ``main`` by the attached ``src``, inside ``con``'s open write transaction.
+
+    Not the backup API: it refuses a destination with an open transaction, and the
+    transaction is what keeps other writers out from the safety copy to the restore.
+    ``src`` passed untrusted_problems: tables and indexes only, no triggers or views.
+    """
+    for (name,) in con.execute("SELECT name FROM main.sqlite_master WHERE type='table' "
+                               "AND name NOT LIKE 'sqlite_%'").fetchall():
+        con.execute(f'DROP TABLE main."{name}"')
+    objects = con.execute("SELECT type, name, sql FROM src.sqlite_master WHERE sql IS NOT NULL "
+                          "AND name NOT LIKE 'sqlite_%' ORDER BY type = 'index', rowid").fetchall()
+    for kind, name, sql in objects:
+        con.execute(sql)  # unqualified: created in main
+        if kind == "table":
+            con.execute(f'INSERT INTO main."{name}" SELECT * FROM src."{name}"')
+    if con.execute("SELECT 1 FROM src.sqlite_master WHERE name='sqlite_sequence'").fetchone():
+        con.execute("DELETE FROM main.sqlite_sequence")
+        con.execute("INSERT INTO main.sqlite_sequence SELECT * FROM src.sqlite_sequence")
+    for pragma in ("application_id", "user_version"):
+        value = int(con.execute(f"PRAGMA src.{pragma}").fetchone()[0])
+        con.execute(f"PRAGMA main.{pragma}={value}")
+
+
+def _restore_under_lock(live: Path, source: Path, busy_timeout_ms: int,
+                        locked: Callable[[], None] | None) -> Path:
+    """Take the write lock on ``live``, then the safety backup, then restore: all in one transaction.
+
+    A write committed by anyone before the lock is in the safety backup; one tried after
+    waits for the lock and lands in the restored database. Nothing falls in between.
+    """
+    from townapp.db.busy import DatabaseBusy, is_locked_error
+
+    con = sqlite3.connect(live.resolve().as_uri(), uri=True, isolation_level=None,
+                          timeout=busy_timeout_ms / 1000, check_same_thread=False)
     try:
-        dst = sqlite3.connect(live, timeout=10)
+        con.execute("PRAGMA trusted_schema=OFF")
+        con.execute("ATTACH DATABASE ? AS src", (snapshot_uri(source),))
         try:
-            src.backup(dst)
-        finally:
-            dst.close()
+            con.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if is_locked_error(exc):
+                raise DatabaseBusy(live) from exc
+            raise
+        try:
+            if locked is not None:
+                locked()
+            # read by a connection of its own: the backup API cannot copy from one in a write transaction;
+            # in WAL it reads the last commit, and no one else can commit while we hold the lock
+            previous = backup_database(live, reason="before-restore")
+            _copy_logically(con)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
     finally:
-        src.close()
+        con.close()
+    return previous
 
 
-def restore_database(live: Path, source: Path) -> RestoreResult:
+def restore_database(live: Path, source: Path, *, busy_timeout_ms: int = 10_000,
+                     locked: Callable[[], None] | None = None) -> RestoreResult:
     """Replace the database at ``live`` by the backup ``source``.
 
-    ``source`` is checked as untrusted first; the current state is backed up
-    (or, if damaged, set aside); the restored database is checked after.
-    The caller opens it with ``open_database``, which migrates an older copy.
+    ``source`` is checked as untrusted first; then, for a healthy database, the write
+    lock is taken, the current state backed up and the restore done while it is held
+    (``locked`` is called once it is held); a damaged one is set aside and replaced.
+    The restored database is checked after. The caller opens it with ``open_database``,
+    which migrates an older copy. Another writer holding the lock longer than
+    ``busy_timeout_ms`` raises DatabaseBusy; nothing is changed then.
     """
     live, source = Path(live), Path(source)
     problems = untrusted_problems(source)
@@ -364,8 +415,10 @@ def restore_database(live: Path, source: Path) -> RestoreResult:
     healthy = live.exists() and not integrity_problems(live, quick=True)
     try:
         if healthy:
-            previous = backup_database(live, reason="before-restore")
-            _copy_into_live(live, source)
+            from townapp.db.busy import holding
+
+            with holding(live, f"正在用备份 {source.name} 恢复数据库", "—"):
+                previous = _restore_under_lock(live, source, busy_timeout_ms, locked)
         else:
             if live.exists():
                 previous = set_aside_damaged(live)
