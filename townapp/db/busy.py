@@ -67,16 +67,19 @@ def describe_holder(db_path: Path | str) -> str | None:
 
 @contextmanager
 def holding(db_path: Path | str, what: str, user: str) -> Iterator[None]:
-    """Leave the note for the duration of a long write; a note that cannot be written is not an error."""
+    """Leave the note for the duration of a long write; a note that cannot be written is not an error.
+
+    Written before the lock is taken, so a live writer's note is never overwritten by one that waits."""
     path = note_path(db_path)
     note = {"what": what, "user": user, "pid": os.getpid(),
             "started": dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S")}
-    try:
-        path.write_text(json.dumps(note, ensure_ascii=False), encoding="utf-8")
-        written = True
-    except OSError as exc:
-        log.warning("无法写入占用说明 %s：%s", path, exc)
-        written = False
+    written = False
+    if describe_holder(db_path) is None:  # another live writer's note stays: it is the one we will wait for
+        try:
+            path.write_text(json.dumps(note, ensure_ascii=False), encoding="utf-8")
+            written = True
+        except OSError as exc:
+            log.warning("无法写入占用说明 %s：%s", path, exc)
     try:
         yield
     finally:

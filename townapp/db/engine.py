@@ -42,12 +42,13 @@ def _pragmas(busy_timeout_ms: int) -> Callable[[sqlite3.Connection, Any], None]:
     return set_pragmas
 
 
-def make_engine(path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Engine:
-    """``busy_timeout_ms``: how long a write waits for another writer before DatabaseBusy."""
+def make_engine(path: Path, busy_timeout_ms: int | None = None) -> Engine:
+    """``busy_timeout_ms``: how long a write waits for another writer before DatabaseBusy
+    (default BUSY_TIMEOUT_MS, read when called)."""
     from townapp.db.safety import install_error_translation
 
     engine = create_engine(f"sqlite:///{path}", future=True)
-    event.listen(engine, "connect", _pragmas(busy_timeout_ms))
+    event.listen(engine, "connect", _pragmas(BUSY_TIMEOUT_MS if busy_timeout_ms is None else busy_timeout_ms))
     install_error_translation(engine)  # a full disk or a held lock reaches the user as a Chinese message
     return engine
 
@@ -163,7 +164,7 @@ def open_readonly(path: Path | str) -> Database:
 
 
 def open_database(path: Path | str, *, create: bool = False, backup_before_migration: bool = True,
-                  busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Database:
+                  busy_timeout_ms: int | None = None) -> Database:
     """Open (or create) a townapp database and bring its schema to the code's head.
 
     A database of another program is refused; one newer than this code is
@@ -193,7 +194,7 @@ def open_database(path: Path | str, *, create: bool = False, backup_before_migra
         raise DomainError(f"数据库文件不存在：{path}")
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
-        has_tables = False
+        has_tables, app_id = False, 0
 
     engine = make_engine(path, busy_timeout_ms)
     try:
@@ -203,8 +204,9 @@ def open_database(path: Path | str, *, create: bool = False, backup_before_migra
             if has_tables and backup_before_migration:
                 backup_database(path, reason="migration")
             migrate.upgrade(engine)
-        with engine.begin() as conn:
-            conn.exec_driver_sql(f"PRAGMA application_id={APPLICATION_ID}")
+        if app_id != APPLICATION_ID:  # a write: only once, so opening never waits for another writer
+            with engine.begin() as conn:
+                conn.exec_driver_sql(f"PRAGMA application_id={APPLICATION_ID}")
     except (sqlite3.DatabaseError, SADatabaseError) as exc:
         engine.dispose()
         if is_locked_error(exc):

@@ -32,6 +32,7 @@ from townapp.core.progress import CancelFn, ProgressFn, Reporter
 from townapp.db import Database
 from townapp.db.audit import AuditEntry
 from townapp.db.backup import backup_database
+from townapp.db.busy import holding
 from townapp.db.base import Base, utcnow
 from townapp.db.fast import insert_many, larger_page_cache
 from townapp.exchange import spec as s
@@ -190,7 +191,9 @@ def run_import(db: Database, path: Path | str, specs: Sequence[s.SheetSpec], *, 
                 return _finish_rejected(run)
             if not dry_run:
                 report.backup_path = backup_database(db.path, reason="import", quick_verify=True)
-            _transaction(run, plans)
+            # a save elsewhere that waits for the write lock is told who holds it (DatabaseBusy)
+            with holding(db.path, f"正在{'试' if dry_run else ''}导入 {path.name}", actor.username):
+                _transaction(run, plans)
     except FileRejected as exc:
         report.file_error(exc.code, exc.message)
     except Cancelled:
