@@ -386,7 +386,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("已中断", file=sys.stderr)
         return EXIT_UNEXPECTED
-    except Exception:
+    except Exception as exc:
+        from townapp.core.atomic import describe_write_error
+
+        refused = describe_write_error(exc)  # a full, read-only or forbidden disk is the user's to fix
+        if refused is not None:
+            log.warning("写入失败：%s", exc)
+            print(refused, file=sys.stderr)
+            return EXIT_REJECTED
         log.exception("命令执行失败：%s", " ".join(sys.argv))
         print(f"发生意外错误，详细信息已写入日志文件：{config.log_path()}", file=sys.stderr)
         return EXIT_UNEXPECTED

@@ -142,10 +142,49 @@ def test_backup_to_a_full_disk_leaves_nothing_and_says_so(township: Database, tm
     assert _content_digest(township.path) == before
 
 
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    return subprocess.run([sys.executable, "-m", "townapp", *args], capture_output=True, text=True,
+                          encoding="utf-8", env=env, timeout=300)
+
+
+def test_exports_to_a_full_or_read_only_stick_exit_1_with_a_chinese_message(
+        township: Database, tmp_path: Path) -> None:
+    """GIVEN a USB stick that is full (a small tmpfs), then the same stick write-protected
+    WHEN the template, the sync package and the quarterly return are exported to it from the command line
+    THEN each exits 1 (not 3 "发生意外错误") saying the disk is full / read-only, and no hidden
+    temporary file is left on the stick."""
+    township.dispose()
+    for disk in _tmpfs(tmp_path / "U盘", 64):
+        (disk / "别的文件.bin").write_bytes(os.urandom(40_000))
+        exports = {
+            "模板": ("export", "template", "--out", str(disk / "模板.xlsx")),
+            "数据包": ("export", "package", "--db", str(township.path), "--out", str(disk / "数据包.xlsx")),
+            "季度报表": ("export", "quarterly", "--db", str(township.path), "--year", "2026", "--quarter", "1",
+                     "--out", str(disk / "季度报表.xlsx")),
+        }
+        (disk / "填满").write_bytes(b"\0" * (64 * 1024 - 40_000 - 4096))  # what is left: a few KB
+        for name, args in exports.items():
+            result = _cli(*args)
+            OUTCOMES.setdefault(f"导出{name}（U盘已满）", []).append(
+                "told" if result.returncode == 1 and "磁盘空间不足" in result.stdout + result.stderr
+                else f"unhandled: exit {result.returncode} {result.stderr[-300:]}")
+        assert sorted(p.name for p in disk.iterdir()) == ["别的文件.bin", "填满"]
+        (disk / "填满").unlink()
+        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+        result = _cli(*exports["模板"])
+        OUTCOMES.setdefault("导出模板（U盘只读）", []).append(
+            "told" if result.returncode == 1 and "只读" in result.stdout + result.stderr
+            else f"unhandled: exit {result.returncode} {result.stderr[-300:]}")
+    for name in ("导出模板（U盘已满）", "导出数据包（U盘已满）", "导出季度报表（U盘已满）", "导出模板（U盘只读）"):
+        assert OUTCOMES[name] == ["told"], (name, OUTCOMES[name])
+
+
 def test_report_figures() -> None:
     unhandled = sum(o.startswith("unhandled") for outcomes in OUTCOMES.values() for o in outcomes)
     told = sum(o == "told" for outcomes in OUTCOMES.values() for o in outcomes)
     total = sum(len(o) for o in OUTCOMES.values())
-    record("磁盘已满：导入/备份 已提示用户 / 尝试次数（数据库均未改变）", f"{told}/{total}（{'、'.join(OUTCOMES)}）")
+    record("磁盘已满或只读：导入/备份/导出 已提示用户 / 尝试次数（数据库均未改变）", f"{told}/{total}（{'、'.join(OUTCOMES)}）")
     record("磁盘已满：未处理的异常", unhandled)
     assert unhandled == 0 and total >= 2
+

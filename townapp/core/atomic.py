@@ -3,15 +3,111 @@
 A USB stick pulled halfway, a full disk or a crash never leaves a truncated
 file under the final name: readers see the old file or the complete new one.
 Every writer of user-visible files (xlsx packages, templates, PDFs) uses this.
+
+Two more duties of the one place every file goes through: a write the disk
+refuses (full, read-only, no permission) becomes a DomainError with a Chinese
+message, whatever library was writing; and the hidden temporary files of
+earlier, killed runs (one held 105,095 full ID numbers on a USB stick) are
+removed the next time something is written to that folder — only names of our
+own pattern, only files older than this process.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import logging
 import os
+import re
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+
+from townapp.core.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+# tempfile.mkstemp(prefix=".{stem}-", suffix="{suffix}.part"): 8 random characters from [a-z0-9_];
+# SQLite adds -journal / -wal / -shm beside a database being written under that name
+LEFTOVER_NAME = re.compile(r"^\..+-[a-z0-9_]{8}(\.[^./\\]+)?\.part(-journal|-wal|-shm)?$")
+
+
+def _process_started() -> float:
+    """When this process started (Linux: from /proc), else when this module was imported."""
+    try:
+        ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+        boot = next(float(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
+                    if line.startswith("btime "))
+        return boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration, AttributeError):
+        return _IMPORTED
+
+
+_IMPORTED = time.time()
+PROCESS_STARTED = _process_started()
+
+
+def clean_leftovers(folder: Path | str, older_than: float | None = None) -> list[Path]:
+    """Remove our hidden temporary files left in ``folder`` by runs that were killed.
+
+    Only names of our own pattern (``.name-xxxxxxxx.ext.part`` and SQLite's -journal
+    beside it), only files last written before this process started (``older_than``)
+    — a file another running copy is writing right now is never touched.
+    """
+    cutoff = PROCESS_STARTED if older_than is None else older_than
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not LEFTOVER_NAME.match(entry.name):
+            continue
+        try:
+            if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError as exc:
+            log.warning("无法删除上次中断留下的临时文件 %s：%s", entry.path, exc)
+    if removed:
+        log.info("已删除上次中断留下的临时文件 %d 个：%s", len(removed), folder)
+    return removed
+
+
+_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+_READ_ONLY = {errno.EROFS}
+_DENIED = {errno.EACCES, errno.EPERM}
+
+
+def _os_error_in(exc: BaseException) -> OSError | None:
+    """The OSError behind ``exc`` (libraries such as xlsxwriter wrap it in their own exception)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno is not None:
+            return current
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def describe_write_error(exc: BaseException, target: Path | str | None = None) -> str | None:
+    """A Chinese sentence for a write the disk refused (full, read-only, no permission), else None."""
+    error = _os_error_in(exc)
+    if error is None:
+        return None
+    what = f"{Path(target).name} " if target is not None else "文件"
+    where = Path(target).parent if target is not None else Path(error.filename or ".").parent
+    if error.errno in _FULL:
+        return (f"磁盘空间不足（磁盘已满），{what}没有写出，原有的文件没有改变。"
+                f"请清理 {where} 所在磁盘的空间，或换一个有空间的位置后再试。")
+    if error.errno in _READ_ONLY:
+        return (f"U盘或磁盘是只读的（可能打开了写保护），{what}没有写出。"
+                "请关闭U盘的写保护，或换一个位置后再试。")
+    if error.errno in _DENIED:
+        return f"没有写入 {where} 的权限，{what}没有写出。请换一个有写入权限的文件夹后再试。"
+    return None
 
 
 def fsync_directory(folder: Path) -> None:
@@ -34,15 +130,18 @@ def atomic_output(target: Path | str, verify: Callable[[Path], None] | None = No
 
     The temp file lives in the same folder so ``os.replace`` is a rename on one
     file system. ``verify`` may raise to refuse the file; then nothing is renamed
-    and the temporary file is removed.
+    and the temporary file is removed. A full, read-only or forbidden disk raises
+    DomainError with a Chinese message.
     """
     target = Path(target)
     folder = target.parent if str(target.parent) else Path(".")
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix + ".part", dir=folder)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    tmp: Path | None = None
     try:
+        folder.mkdir(parents=True, exist_ok=True)
+        clean_leftovers(folder)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix + ".part", dir=folder)
+        os.close(fd)
+        tmp = Path(tmp_name)
         yield tmp
         with open(tmp, "rb+") as handle:
             handle.flush()
@@ -51,12 +150,22 @@ def atomic_output(target: Path | str, verify: Callable[[Path], None] | None = No
             verify(tmp)
         os.replace(tmp, target)
         fsync_directory(folder)
+    except DomainError:
+        raise
+    except Exception as exc:
+        message = describe_write_error(exc, target)
+        if message is None:
+            raise
+        raise DomainError(message) from exc
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        if tmp is not None:
+            for leftover in (tmp, Path(f"{tmp}-journal")):
+                with contextlib.suppress(OSError):
+                    leftover.unlink(missing_ok=True)
 
 
 def write_bytes_atomic(target: Path | str, data: bytes) -> None:
     """Small files (settings, JSON reports) written the same safe way."""
     with atomic_output(target) as tmp:
         tmp.write_bytes(data)
+

@@ -25,7 +25,7 @@ from functools import partial
 from pathlib import Path
 
 from townapp import config
-from townapp.core.atomic import atomic_output, fsync_directory
+from townapp.core.atomic import atomic_output, clean_leftovers, fsync_directory
 from townapp.core.errors import DomainError
 from townapp.core.policy import RotationPolicy, security_policy
 from townapp.db.engine import APPLICATION_ID, readonly_uri, snapshot_uri
@@ -200,27 +200,11 @@ def plan_rotation(backups: Iterable[BackupFile], policy: RotationPolicy,
     return keep
 
 
-STALE_PART_SECONDS = 3600
-
-
-def _remove_stale_parts(folder: Path, stem: str) -> None:
-    """A backup killed halfway leaves its hidden ``.part`` file; an hour later it is surely dead."""
-    if not folder.is_dir():
-        return
-    cutoff = dt.datetime.now().timestamp() - STALE_PART_SECONDS
-    for part in folder.glob(f".{stem}-*.db.part"):
-        try:
-            if part.stat().st_mtime < cutoff:
-                part.unlink()
-        except OSError:
-            continue
-
-
 def rotate_backups(folder: Path, stem: str, policy: RotationPolicy | None = None,
                    verify: Callable[[Path], list[str]] = integrity_problems) -> RotationResult:
     """Delete backups the policy does not keep — only after the newest one passes ``integrity_check``."""
     policy = policy or security_policy().rotation
-    _remove_stale_parts(Path(folder), stem)
+    clean_leftovers(folder)  # .part and -journal files of backups killed halfway, by earlier runs
     backups = list_backups(folder, stem)
     result = RotationResult(kept=[b.path for b in backups])
     if not backups:

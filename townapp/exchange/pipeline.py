@@ -32,8 +32,8 @@ from townapp.core.progress import CancelFn, ProgressFn, Reporter
 from townapp.db import Database
 from townapp.db.audit import AuditEntry
 from townapp.db.backup import backup_database
-from townapp.db.busy import holding
 from townapp.db.base import Base, utcnow
+from townapp.db.busy import holding
 from townapp.db.fast import insert_many, larger_page_cache
 from townapp.exchange import spec as s
 from townapp.exchange.models import CountyHolding, ImportBatch, ImportChange

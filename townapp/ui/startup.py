@@ -144,9 +144,15 @@ def check_while_importing(path: Path, modules: Sequence[str]) -> list[str]:
 
 
 def open_for_session(path: Path, progress: ProgressFn, preload: Sequence[str] = ()) -> Database:
-    """Open ``path`` (backing up and migrating an older one), then import what the pages need first."""
+    """Open ``path`` (backing up and migrating an older one), then import what the pages need first.
+
+    First the hidden temporary files that killed backups and exports of earlier runs left in the
+    database's folder, the data folder and the backups folder go (our own names only, older than us)."""
+    from townapp.core.atomic import clean_leftovers
     from townapp.db import migrate, open_database
 
+    for folder in dict.fromkeys((path.parent, config.data_dir(), config.backup_dir())):
+        clean_leftovers(folder)
     if migrate.needs_upgrade(path):
         progress(0, 0, "正在备份并升级数据库……")
     db = open_database(path)
