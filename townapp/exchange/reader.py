@@ -192,8 +192,11 @@ def _column_number(letters: bytes) -> int:
 _SCAN_BLOCK = 4 << 20
 MAX_FAULTS = 200_000
 _ROW_END = re.compile(rb"</(?:\w+:)?row>")
-_WIDE_CELL = re.compile(rb'<(?:\w+:)?c\s+r="([A-Z]{2,3})\d+"')  # beyond column Z: rare, found in C
-_FAULT_MARK = re.compile(rb't="e"|<(?:\w+:)?f[\s>/]')
+# a cell beyond column Z: rare in ledgers; a literal prefix, so the search runs in C at memory speed
+_WIDE_CELL = re.compile(rb' r="([A-Z]{2,3})\d')
+# an error value's type, a formula element (also with a namespace prefix): found with bytes.find
+_FAULT_MARKS = (b't="e"', b"<f")
+_PREFIXED_FORMULA_MARKS = (b":f>", b":f ")
 _VALUE_END = re.compile(rb"</(?:\w+:)?(?:v|is)>")
 _CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
 _ATTR_R = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
@@ -205,8 +208,9 @@ _HAS_VALUE = re.compile(rb"<(?:\w+:)?v>[^<]|<(?:\w+:)?is>")
 
 def _cell_at(data: bytes, pos: int) -> re.Match[bytes] | None:
     """The <c> element holding ``pos`` (its tag may carry a namespace prefix)."""
-    start = max(data.rfind(b"<c ", 0, pos), data.rfind(b"<c>", 0, pos))
-    prefixed = data.rfind(b":c ", 0, pos)
+    window = max(0, pos - 2048)  # the marks are in a cell's tag or its first element
+    start = max(data.rfind(b"<c ", window, pos), data.rfind(b"<c>", window, pos))
+    prefixed = data.rfind(b":c ", window, pos)
     if prefixed > start:
         start = data.rfind(b"<", 0, prefixed)
     return _CELL.match(data, start) if start >= 0 else None
@@ -264,16 +268,20 @@ def _scan_block(data: bytes, scan: _SheetScan, faults: dict[int, dict[int, CellF
     for wide in _WIDE_CELL.finditer(data):
         number = _column_number(wide.group(1))
         if number > scan.columns:
-            cell = _CELL.match(data, wide.start())
+            cell = _cell_at(data, wide.start() + 1)
             if cell is not None and _HAS_VALUE.search(cell.group(2) or b""):
                 scan.columns = number
-    if b't="e"' not in data and b"f>" not in data and b"<f " not in data and b":f " not in data:
-        return
+    marks: list[int] = []
+    for mark in _FAULT_MARKS + (_PREFIXED_FORMULA_MARKS if b":f" in data else ()):
+        pos = data.find(mark)
+        while pos >= 0:
+            marks.append(pos)
+            pos = data.find(mark, pos + 1)
     done = -1
-    for mark in _FAULT_MARK.finditer(data):
-        if mark.start() < done:
+    for pos in sorted(marks):
+        if pos < done:
             continue  # inside a cell already looked at
-        cell = _cell_at(data, mark.start())
+        cell = _cell_at(data, pos)
         if cell is None:
             continue
         done = cell.end()

@@ -121,16 +121,19 @@ class GridAdapter(_Adapter):
             if hit is not None and hit["village_id"] != vid:
                 ctx.error(row, "code", "conflict", f"网格编码 {code} 已属于另一个村的网格，编码在全乡镇唯一")
                 continue
-            in_file[code] = (vid, row.get("level"))
+            in_file[code] = (vid, row.get("level") or (hit["level"] if hit is not None else None))
             pending.append((row, vid, code, hit))
+        code_of = {record["id"]: code for code, record in existing.items()}
         groups: dict[tuple[int, str], int] = {}
         for bid, vid, name in conn.execute(select(m.PartyBranch.id, m.PartyBranch.village_id, m.PartyBranch.name)
                                            .where(m.PartyBranch.village_id.is_not(None))):
             groups[(vid, name)] = bid
         parents = structure().parents
         for row, vid, code, hit in pending:
-            level = row.get("level")
+            level = row.get("level") or (hit["level"] if hit is not None else None)
             parent_code = (row.get("parent_code") or "").upper() or None
+            if parent_code is None and hit is not None and not row.has("parent_code"):
+                parent_code = code_of.get(hit["parent_id"])  # an empty cell keeps the stored parent
             allowed = parents.get(level, ())
             parent_level = None
             if parent_code:
@@ -427,20 +430,30 @@ class AssessmentAdapter(_Adapter):
                 ctx.error(row, "id_number", "unknown_member",
                           f"此人{year}年{month}月不是该网格的在任成员" if not members else "此人在该网格有多个角色，请填写“角色”列")
                 continue
+            found = None
+            if known is not None:
+                found = conn.execute(select(g.GridAssessment).where(g.GridAssessment.month_id == known["id"],
+                                                                    g.GridAssessment.member_id == members[0].id)
+                                     ).mappings().first()
+            # an empty cell keeps the stored score (a new record has none)
+            stored = load_scores(found["scores"]) if found is not None else {}
             scores: dict[str, int | None] = {}
             for item in scheme.items:
+                key = f"item_{item.key}"
                 try:
-                    scores[item.key] = parse_points(row.get(f"item_{item.key}"))
+                    scores[item.key] = parse_points(row.get(key)) if row.has(key) else stored.get(item.key)
                 except PointsError as exc:
-                    ctx.error(row, f"item_{item.key}", "bad_number", exc.message)
+                    ctx.error(row, key, "bad_number", exc.message)
             try:
-                deduction = parse_points(row.get("deduction")) or 0
+                deduction = (parse_points(row.get("deduction")) or 0 if row.has("deduction")
+                             else found["deduction"] if found is not None else 0)
             except PointsError as exc:
                 ctx.error(row, "deduction", "bad_number", exc.message)
                 continue
             if row.failed:
                 continue
-            reason = row.get("deduction_reason")
+            reason = (row.get("deduction_reason") if row.has("deduction_reason") or found is None
+                      else found["deduction_reason"])
             for problem in check_scores(scheme, scores, deduction, reason):
                 key = f"item_{problem.field}" if problem.field in {i.key for i in scheme.items} else problem.field
                 ctx.error(row, key if key in ctx.present else None, "rule", problem.message)
@@ -450,14 +463,10 @@ class AssessmentAdapter(_Adapter):
             values = {"member_id": members[0].id, "scores": dump_scores(scores), "deduction": deduction,
                       "deduction_reason": reason, "total": total_tenths(scheme, scores, deduction)}
             hit = None
-            if known is not None:
-                found = conn.execute(select(g.GridAssessment).where(g.GridAssessment.month_id == known["id"],
-                                                                    g.GridAssessment.member_id == members[0].id)
-                                     ).mappings().first()
-                if found is not None:
-                    hit = dict(found)
-                    hit["scores"] = dump_scores(load_scores(hit["scores"]))
-                    values["month_id"] = known["id"]
+            if found is not None:
+                hit = dict(found)
+                hit["scores"] = dump_scores(load_scores(hit["scores"]))
+                values["month_id"] = known["id"]
             self._compare(row, hit, values)
 
     def apply(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:

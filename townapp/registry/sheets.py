@@ -611,10 +611,6 @@ class PersonAdapter(SheetAdapter):
                     ctx.error(row, "village_name" if "village_name" in ctx.present else "village_code", "required",
                               "填写了户编号，也请填写所属村（户编号只在村内唯一）")
                     continue
-                if not row.values.get("relation"):
-                    ctx.error(row, "relation" if "relation" in ctx.present else "household", "required",
-                              "填写了户编号，也请填写与户主关系")
-                    continue
                 wanted[vid].add(number)
             for vid, numbers in wanted.items():
                 for part in _chunks(sorted(numbers)):
@@ -646,7 +642,15 @@ class PersonAdapter(SheetAdapter):
                         ctx.error(row, "household", "unknown_household",
                                   f"{name}没有户编号为 {number} 的住户：请先在“住户”表中登记该户（可放在同一文件中）")
                         continue
-                    row.data["link"] = (hid, row.values["relation"])
+                    relation = row.values["relation"]
+                    stored = existing.get(row.values["id_number"])
+                    if relation is None and stored is not None and stored[7] == hid:
+                        relation = stored[8]  # an empty cell keeps the stored relation in the same household
+                    if relation is None:
+                        ctx.error(row, "relation" if "relation" in ctx.present else "household", "required",
+                                  "填写了户编号，也请填写与户主关系")
+                        continue
+                    row.data["link"] = (hid, relation)
             row.data["new"] = new
             hit = existing.get(row.values["id_number"])
             if hit is None:
