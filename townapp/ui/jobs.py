@@ -8,6 +8,7 @@ the core function checks; it then raises Cancelled and rolls back.
 from __future__ import annotations
 
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -16,6 +17,7 @@ from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from townapp.core.errors import Cancelled, DomainError
+from townapp.db.busy import DatabaseBusy
 
 Work = Callable[[Callable[[int, int, str], None], Callable[[], bool]], Any]
 
@@ -113,3 +115,34 @@ class Job(QObject):
     def _on_cancelled(self) -> None:
         self.was_cancelled = True
         self._finish()
+
+
+BUSY_WAIT_SECONDS = 60  # how long a save waits, visibly, for another writer (an import) before giving up
+
+
+def wait_while_busy(parent: QWidget, attempt: Callable[[], Any], busy: DatabaseBusy,
+                    on_success: Callable[[Any], None], on_failure: Callable[[str], None],
+                    seconds: float | None = None) -> Job:
+    """Retry ``attempt`` in the background while the database is busy, with a 正在等待… dialog naming the holder.
+
+    Each try waits in SQLite's own busy handler (the GUI's busy timeout), so the loop
+    never spins; the user may cancel. After ``seconds`` the last DatabaseBusy message
+    goes to ``on_failure``; a cancel reports that nothing was saved.
+    """
+
+    def work(progress: Callable[[int, int, str], None], cancel: Callable[[], bool]) -> Any:
+        deadline, last = time.monotonic() + (BUSY_WAIT_SECONDS if seconds is None else seconds), busy
+        while True:
+            if cancel():
+                raise Cancelled()
+            progress(0, 0, f"正在等待……\n{last.message}\n数据库空出来后会自动保存；也可以取消。")
+            try:
+                return attempt()
+            except DatabaseBusy as exc:
+                last = exc
+                if time.monotonic() >= deadline:
+                    raise
+
+    job = Job(parent, "正在等待数据库", work, on_success=on_success, on_failure=on_failure)
+    job.finished.connect(lambda: job.was_cancelled and on_failure("已取消保存，数据没有改变。"))
+    return job.start()

@@ -61,6 +61,9 @@ log = logging.getLogger(__name__)
 
 Yes, No = QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No
 EXIT_OK, EXIT_REFUSED, EXIT_UNEXPECTED = 0, 1, 3  # the codes of townapp.cli
+# a write waits this long on the GUI thread for another writer (an import elsewhere); then a save
+# goes on waiting in the background with a 正在等待… dialog (ui.jobs.wait_while_busy) instead of freezing
+GUI_BUSY_TIMEOUT_MS = 2_000
 STARTUP_BACKUP_LATEST_MS = 15_000  # the start-up backup waits for the first page's data, but no longer
 
 
@@ -155,7 +158,7 @@ def open_for_session(path: Path, progress: ProgressFn, preload: Sequence[str] = 
         clean_leftovers(folder)
     if migrate.needs_upgrade(path):
         progress(0, 0, "正在备份并升级数据库……")
-    db = open_database(path)
+    db = open_database(path, busy_timeout_ms=GUI_BUSY_TIMEOUT_MS)
     progress(0, 0, "正在准备页面……")
     for module in preload:
         _preload(module)  # here rather than on the GUI thread, where it would freeze the busy bar

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from townapp.core.errors import DomainError, FieldProblem, ValidationFailed
 from townapp.core.idcard import IdNumberError, parse_id_number
+from townapp.db.busy import DatabaseBusy
 from townapp.registry.dto import (
     HouseholdDTO,
     HouseholdInput,
@@ -56,6 +57,8 @@ class _FormDialog(QDialog):
         self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
+        self.busy_wait_seconds: float | None = None  # None: the default of ui.jobs (tests shorten it)
+        self.waiting = None  # the Job retrying a save while the database is busy
 
     def add_row(self, form: QFormLayout, label: str, field: str, widget: QWidget) -> None:
         error = ErrorLabel()
@@ -79,12 +82,17 @@ class _FormDialog(QDialog):
         self.general_error.show_problems(unplaced)
 
     def save(self) -> None:
+        """Check, then commit; every DomainError is shown in the dialog. While another writer (an
+        import) holds the database, the save waits visibly (正在等待…) and retries in the background."""
         try:
             problems = self.check()
             if any(p.severity == "error" for p in problems):
                 self.show_problems(problems)
                 return
             self.saved_id = self.commit()
+        except DatabaseBusy as exc:
+            self._wait_for_database(exc)
+            return
         except ValidationFailed as exc:
             self.show_problems(exc.problems)
             return
@@ -92,6 +100,21 @@ class _FormDialog(QDialog):
             self.show_problems([FieldProblem("", exc.message)])
             return
         self.accept()
+
+    def _wait_for_database(self, busy: DatabaseBusy) -> None:
+        from townapp.ui.jobs import wait_while_busy
+
+        self.buttons.setEnabled(False)
+
+        def saved(saved_id: int) -> None:
+            self.saved_id = saved_id
+            self.accept()
+
+        def failed(message: str) -> None:
+            self.buttons.setEnabled(True)
+            self.show_problems([FieldProblem("", message)])
+
+        self.waiting = wait_while_busy(self, self.commit, busy, saved, failed, self.busy_wait_seconds)
 
     def check(self) -> list[FieldProblem]:
         raise AssertionError("subclasses check their input")
