@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 
 from townapp.core.dates import age_on
 from townapp.core.errors import FieldProblem
 from townapp.core.idcard import IdInfo, IdNumberError, normalize_id_number, parse_id_number
-from townapp.core.text import clean_name, normalize_phone
+from townapp.core.text import clean_name, control_problem, normalize_phone
 from townapp.registry.dto import HouseholdInput, PartyInput, PersonInput
 from townapp.registry.vocab import vocab
 
@@ -21,9 +22,30 @@ PARTY_VOCABULARIES = {"member_type": "member_type", "status": "party_status", "m
 PHONE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8}|\d{7,8})$")
 
 
+_LABELS = {"name": "姓名", "id_number": "身份证号", "sex": "性别", "ethnicity": "民族", "education": "文化程度",
+           "phone": "联系电话", "note": "备注", "number": "户编号", "address": "地址", "destination": "流动去向",
+           "party_post": "党内职务", "duty_post": "设岗定责", "member_type": "党员类别", "status": "党籍状态",
+           "mobility": "流动情况", "points_category": "积分管理类别"}
+
+
+def text_problems(data: object, prefix: str = "") -> list[FieldProblem]:
+    """Control characters in any text field of an input (the rule of core.text.clean_text, for dialogs):
+    they make every later .xlsx export fail, so they are refused where they are typed."""
+    problems = []
+    for item in dataclasses.fields(data):  # type: ignore[arg-type]
+        value = getattr(data, item.name)
+        if isinstance(value, str):
+            problem = control_problem(value, _LABELS.get(item.name, ""))
+            if problem is not None:
+                problems.append(FieldProblem(prefix + item.name, problem))
+    return problems
+
+
 def check_person(data: PersonInput, today: dt.date | None = None) -> tuple[list[FieldProblem], IdInfo | None]:
     """Problems with one person's fields (no database look-ups) and the parsed ID."""
-    problems: list[FieldProblem] = []
+    problems = text_problems(data)
+    if problems:
+        return problems, None
     if not clean_name(data.name or ""):
         problems.append(FieldProblem("name", "姓名不能为空"))
     info: IdInfo | None = None
@@ -52,7 +74,9 @@ def check_person(data: PersonInput, today: dt.date | None = None) -> tuple[list[
 
 
 def check_party(party: PartyInput, info: IdInfo | None) -> list[FieldProblem]:
-    problems: list[FieldProblem] = []
+    problems = text_problems(party, "party.")
+    if problems:
+        return problems
     for name, vocabulary in PARTY_VOCABULARIES.items():
         value = getattr(party, name)
         if vocab(vocabulary).canonical(value) is None:
@@ -70,7 +94,7 @@ def check_party(party: PartyInput, info: IdInfo | None) -> list[FieldProblem]:
 
 def check_household(data: HouseholdInput) -> list[FieldProblem]:
     """Household-level rules: number, exactly one 户主, no person twice."""
-    problems: list[FieldProblem] = []
+    problems = text_problems(data)
     if not (data.number or "").strip():
         problems.append(FieldProblem("number", "户编号不能为空"))
     relations = [vocab("relation").canonical(m.relation) for m in data.members]
