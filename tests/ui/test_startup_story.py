@@ -352,3 +352,65 @@ def test_the_process_prints_shown_then_ready_and_nothing_heavy_is_imported_befor
     assert markers[0][2] == "visible=True"
     shown, ready = float(markers[0][1]), float(markers[1][1])
     assert 0 < ready - shown < 300
+
+
+# the damaged-database corpus of townapp check, at start-up (the variants a start-up must refuse)
+from tests.db.test_damaged_databases import VARIANTS  # noqa: E402
+
+REFUSED_AT_STARTUP = [name for name in VARIANTS if name not in ("多出的数据表", "有索引的值中翻转了一个字节")]
+
+
+@pytest.mark.parametrize("variant", REFUSED_AT_STARTUP)
+def test_a_damaged_or_foreign_database_is_reported_in_chinese_at_start_up(
+        app: QApplication, qtbot, township_file: Path, start, variant: str) -> None:  # noqa: ANN001
+    """GIVEN the database file damaged or foreign in one way (no backup to offer)
+    WHEN the app starts on it
+    THEN a Chinese message says what is wrong (never "发生意外错误", exit 3), the app does not open it,
+    and the file is left exactly as it was."""
+    damage, _expected = VARIANTS[variant]
+    damage(township_file)
+    before = township_file.read_bytes()
+    told: list[str] = []
+
+    def answer(box: QMessageBox) -> None:
+        told.append(box.text())
+        no = box.button(QMessageBox.StandardButton.No)
+        (no.click() if no is not None else box.accept())
+
+    when_dialog_opens(answer, timeout_ms=STEP_TIMEOUT_MS)
+    sequence = StartupSequence(township_file, demo=True)
+    start(sequence)
+    qtbot.waitUntil(lambda: sequence.exit_code is not None or sequence.is_open, timeout=STEP_TIMEOUT_MS)
+    assert not sequence.is_open and sequence.exit_code in (0, 1), told
+    assert told and "意外" not in told[0] and any("\u4e00" <= ch <= "\u9fff" for ch in told[0])
+    assert township_file.read_bytes() == before
+
+
+def test_after_an_unclean_shutdown_start_up_runs_the_full_check_and_finds_a_flipped_indexed_value(
+        app: QApplication, qtbot, township_file: Path, start) -> None:  # noqa: ANN001
+    """GIVEN a byte flipped inside an indexed value (a person's name), which quick_check cannot see,
+    and the -wal file a crash leaves behind WHEN the app starts
+    THEN the full integrity_check runs and the damage is reported (no backup: a Chinese message), not opened."""
+    _flipped_indexed_value_of(township_file, "王建国")
+    Path(str(township_file) + "-wal").write_bytes(b"")  # what a killed session leaves (an empty log is valid)
+    told: list[str] = []
+    when_dialog_opens(lambda box: (told.append(box.text()), box.accept()), timeout_ms=STEP_TIMEOUT_MS)
+    sequence = StartupSequence(township_file, demo=True)
+    start(sequence)
+    qtbot.waitUntil(lambda: sequence.exit_code is not None or sequence.is_open, timeout=STEP_TIMEOUT_MS)
+    assert not sequence.is_open and told and "数据库检查未通过" in told[0]
+
+
+def _flipped_indexed_value_of(path: Path, name: str) -> None:
+    """Flip the last byte of ``name`` inside the person-name index's page (the table row keeps it)."""
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    root = con.execute("SELECT rootpage FROM sqlite_master WHERE name='ix_person_name'").fetchone()[0]
+    con.close()
+    data = bytearray(path.read_bytes())
+    start = 4096 * (root - 1)
+    at = data.find(name.encode(), start, start + 4096)
+    assert at > 0
+    data[at + len(name.encode()) - 1] ^= 0x01
+    path.write_bytes(bytes(data))

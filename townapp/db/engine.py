@@ -132,10 +132,11 @@ def _has_tables(path: Path) -> bool:
         con.close()
 
 
-def _schema_objects(path: Path) -> set[str]:
+def _schema_objects(path: Path) -> dict[str, str]:
+    """Name → type of everything in the file's schema (tables, indexes, triggers, views)."""
     con = sqlite3.connect(readonly_uri(path), uri=True)
     try:
-        return {row[0] for row in con.execute("SELECT name FROM sqlite_master")}
+        return {name: kind for kind, name in con.execute("SELECT type, name FROM sqlite_master")}
     finally:
         con.close()
 
@@ -190,6 +191,12 @@ def open_database(path: Path | str, *, create: bool = False, backup_before_migra
         if has_tables and "alembic_version" not in objects:  # our id, but not our schema: never migrate it
             raise DomainError(f"{path} 没有 townapp 的数据库结构版本记录（可能是别的程序的文件，或已损坏），不能打开。"
                               "请运行 townapp check 查看，或从备份恢复。")
+        odd = sorted(name for name, kind in objects.items() if kind in ("trigger", "view"))
+        if odd:  # townapp creates none: one that, say, deletes audit entries must never run
+            raise DomainError(f"{path} 中含有 townapp 不会建立的触发器或视图（{'、'.join(odd[:5])}），"
+                              "数据库可能被改动过，不能打开。请运行 townapp check 查看，或从备份恢复。")
+        if has_tables:  # before the engine, whose first connection switches the file to WAL (a write)
+            migrate.refuse_if_newer(migrate.stored_revision(path))
     elif not create:
         raise DomainError(f"数据库文件不存在：{path}")
     else:

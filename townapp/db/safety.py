@@ -155,8 +155,19 @@ def copy_into_data_folder(path: Path | str) -> Path:
 
 # ----- health --------------------------------------------------------------------------
 def startup_problems(path: Path | str) -> list[str]:
-    """``quick_check`` at start-up: an empty list means the database may be opened."""
-    return integrity_problems(Path(path), quick=True)
+    """``quick_check`` at start-up: an empty list means the database may be opened.
+
+    After an unclean shutdown (a -wal file left beside the database: SQLite removes it when
+    the last connection closes normally, and the caller holds the one-window lock) the full
+    ``integrity_check`` runs instead: it also compares every index with its table, so a
+    byte flipped in an indexed value (a name, an ID number) is found — seconds more, only then.
+    A byte flipped inside a value no index holds is invisible to SQLite either way.
+    """
+    path = Path(path)
+    unclean = Path(str(path) + "-wal").exists()
+    if unclean:
+        log.warning("上次没有正常退出，启动时做完整的数据库检查：%s", path)
+    return integrity_problems(path, quick=not unclean)
 
 
 # ----- full disk ------------------------------------------------------------------------
