@@ -398,6 +398,39 @@ def test_huge_formatted_range_is_cheap(db: Database, villages: tuple[int, int], 
     assert time.perf_counter() - started < 10
 
 
+_CSV_ROWS = "身份证号,姓名,所属村\r\n140821197003150011,张三,东张村\r\n"
+FOREIGN = [
+    pytest.param("<html xmlns:x=\"urn:schemas-microsoft-com:office:excel\"><head><meta charset=\"utf-8\"></head>"
+                 "<body><table><tr><td>身份证号</td><td>姓名</td></tr></table></body></html>".encode(), "网页文件（HTML）",
+                 id="html-saved-as-xls"),
+    pytest.param((b"MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary=\"----=_NextPart\"\r\n\r\n"
+                  b"------=_NextPart\r\nContent-Type: text/html\r\n\r\n<html></html>"), "MHTML",
+                 id="mhtml-saved-as-xls"),
+    pytest.param(('<?xml version="1.0"?><?mso-application progid="Excel.Sheet"?><Workbook '
+                  'xmlns="urn:schemas-microsoft-com:office:spreadsheet"><Worksheet ss:Name="人员"><Table><Row>'
+                  '<Cell><Data ss:Type="String">姓名</Data></Cell></Row></Table></Worksheet></Workbook>').encode(),
+                 "XML 电子表格 2003", id="spreadsheetml-2003"),
+    pytest.param(_CSV_ROWS.encode("gbk"), "CSV，GBK 编码", id="gbk-csv"),
+    pytest.param(_CSV_ROWS.replace(",", "\t").encode("utf-16"), "TSV，UTF-16 编码", id="utf16-tsv"),
+    pytest.param(_CSV_ROWS.replace(",", "\t").encode("utf-16-le"), "TSV，UTF-16 编码", id="utf16-tsv-without-bom"),
+]
+
+
+@pytest.mark.parametrize(("data", "what"), FOREIGN)
+def test_a_file_that_is_no_workbook_is_told_what_it_is(db: Database, tmp_path: Path, data: bytes, what: str) -> None:
+    """GIVEN a file another system saved as .xls that is really HTML, MHTML, XML 2003 or a text table
+    WHEN it is imported THEN it is refused as not_spreadsheet with a message naming what it really is
+    and how to save it as a workbook (they all got the same "不是Excel或WPS表格文件")."""
+    path = tmp_path / "导出.xls"
+    path.write_bytes(data)
+    report = run_import(db, path, all_sheet_specs(), dry_run=True)
+    [error] = report.errors
+    assert error.code == "not_spreadsheet"
+    assert what in error.message and ".xlsx" in error.message, error.message
+    if "CSV" in what or "TSV" in what:
+        assert "文本" in error.message and "身份证号" in error.message
+
+
 def test_bytes_are_not_needed_for_a_bomb(tmp_path: Path) -> None:
     """The bomb is refused from the zip directory alone (64 MB declared, never inflated)."""
     from townapp.exchange.reader import FileRejected, detect_format

@@ -80,14 +80,69 @@ def detect_format(path: Path, limits: ImportLimits = DEFAULT_LIMITS) -> str:
     if size == 0:
         raise FileRejected("not_spreadsheet", f"{path.name} 是空文件（0字节），请重新拷贝")
     with open(path, "rb") as handle:
-        head = handle.read(8)
+        head = handle.read(_SNIFF_BYTES)
     if head.startswith(OLE_MAGIC):
         return _check_ole(path)
     if head.startswith(b"PK"):
         return _check_zip(path, limits)
-    hint = "（这是PDF文件）" if head.startswith(b"%PDF") else ""
-    raise FileRejected("not_spreadsheet",
-                       f"{path.name} 不是Excel或WPS表格文件{hint}。请用Excel/WPS打开后另存为 .xlsx 再导入")
+    raise FileRejected("not_spreadsheet", f"{path.name} {_what_it_is(head)}")
+
+
+_SNIFF_BYTES = 64 * 1024
+_SAVE_AS = "请用Excel/WPS打开后“另存为”Excel 工作簿(.xlsx)，再导入"
+_TEXT_TABLE = ("，不是Excel工作簿。请在Excel/WPS中用“数据 → 自文本/CSV”打开，把身份证号、电话等列设为“文本”"
+               "（直接双击打开会把身份证号变成数字、丢掉后几位），再“另存为”Excel 工作簿(.xlsx) 后导入")
+
+
+def _what_it_is(head: bytes) -> str:
+    """What a file that is no workbook really is, from its first bytes, and how to save it properly.
+
+    Other systems save HTML tables, MHTML, XML 2003 and text tables under .xls; telling the user what
+    they hold is more help than "not a spreadsheet". They are not read here: a text table's encoding
+    can only be guessed (a wrong guess garbles names without an error), and Excel/WPS convert them exactly.
+    """
+    if head.startswith(b"%PDF"):
+        return f"是PDF文件，不是表格。请找到原来的Excel表格导入；{_SAVE_AS}"
+    text, encoding = _decode_head(head)
+    if text is None:
+        return f"不是Excel或WPS表格文件。{_SAVE_AS}"
+    lowered = text[:4096].lstrip().lower()
+    if lowered.startswith("mime-version") or "multipart/related" in lowered[:1000]:
+        return f"是“单个文件网页”（MHTML，.mht），只是文件名为表格。{_SAVE_AS}"
+    if "urn:schemas-microsoft-com:office:spreadsheet" in lowered or (
+            lowered.startswith("<?xml") and "<workbook" in lowered):
+        return f"是“XML 电子表格 2003”文件，只是文件名为表格。{_SAVE_AS}"
+    if lowered.startswith(("<!doctype html", "<html", "<table", "<meta", "<head", "<body")) or "<html" in lowered[:1000]:
+        return f"是网页文件（HTML），只是文件名为表格（很多系统这样“导出Excel”）。{_SAVE_AS}"
+    if lowered.startswith("{\\rtf"):
+        return f"是RTF文档，不是表格。{_SAVE_AS}"
+    lines = [line for line in text.splitlines()[:20] if line.strip()]
+    if lines:
+        for separator, kind in (("\t", "制表符分隔的文本文件（TSV"), (",", "逗号分隔的文本文件（CSV"),
+                                ("，", "逗号分隔的文本文件（CSV")):
+            if sum(separator in line for line in lines) >= max(1, len(lines) // 2):
+                return f"是{kind}，{encoding} 编码）{_TEXT_TABLE}"
+        return f"是纯文本文件（{encoding} 编码），不是表格。{_SAVE_AS}"
+    return f"不是Excel或WPS表格文件。{_SAVE_AS}"
+
+
+def _decode_head(head: bytes) -> tuple[str | None, str]:
+    """The head as text and its encoding's name, or None for binary content."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return head[: len(head) // 2 * 2].decode("utf-16", "replace"), "UTF-16"
+    if head.startswith(b"\xef\xbb\xbf"):
+        return head[3:].decode("utf-8", "replace"), "UTF-8"
+    if b"\x00" in head[:4096]:
+        if head[1:4096:2].count(0) > len(head[:4096]) // 4:  # UTF-16 without a byte-order mark
+            return head[: len(head) // 2 * 2].decode("utf-16-le", "replace"), "UTF-16"
+        return None, ""
+    for encoding, name in (("utf-8", "UTF-8"), ("gb18030", "GBK")):
+        try:
+            return head.decode(encoding), name
+        except UnicodeDecodeError as exc:
+            if exc.start >= len(head) - 4:  # only the last character was cut by the 64 KB read
+                return head[:exc.start].decode(encoding, "replace"), name
+    return None, ""
 
 
 def _check_ole(path: Path) -> str:
