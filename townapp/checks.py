@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +16,8 @@ from townapp.db.checks import database_checks, file_problems
 from townapp.grids.checks import grid_checks
 from townapp.points.checks import points_checks
 from townapp.registry.checks import registry_checks
+
+log = logging.getLogger(__name__)
 
 Check = Callable[[Database, CheckReport, dict], None]
 CHECKS: tuple[Check, ...] = (database_checks, registry_checks, archive_checks, grid_checks, points_checks)
@@ -53,6 +56,9 @@ def check_database_file(path: Path | str) -> tuple[CheckReport, dict]:
     except (sqlite3.DatabaseError, DatabaseError) as exc:
         detail = str(getattr(exc, "orig", exc)).splitlines()[0]
         report.errors.append(f"读取数据时出错，数据库可能已损坏：{detail}")
+    except (ValueError, TypeError, UnicodeError) as exc:  # a damaged value (a date that is not one …)
+        log.exception("检查时读取到无法解析的值：%s", path)
+        report.errors.append(f"数据库中有无法读取的值，可能已损坏（{type(exc).__name__}：{str(exc)[:120]}）")
     finally:
         db.dispose()
     return report, facts

@@ -119,6 +119,8 @@ VARIANTS: dict[str, tuple[Callable[[Path], None], str]] = {
     "视图": (_sql("CREATE VIEW everyone AS SELECT * FROM person"), "触发器或视图"),
     "多出的数据表": (_sql("CREATE TABLE stolen (id_number TEXT)"), "不会建立的数据表"),
     "有索引的值中翻转了一个字节": (_flipped_indexed_value, "完整性"),
+    "日期值被改坏": (_sql("UPDATE person SET birth_date = '19x0-01-01' WHERE id = (SELECT min(id) FROM person)"),
+                "无法读取的值"),
     "更新版本的结构": (_sql("UPDATE alembic_version SET version_num='9999'"), "更新版本"),
     "扩展名为 .db 的文本文件": (lambda p: p.write_text("姓名,电话\n张三,13900000000\n", encoding="utf-8"), "文本文件"),
 }

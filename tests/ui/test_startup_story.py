@@ -357,7 +357,8 @@ def test_the_process_prints_shown_then_ready_and_nothing_heavy_is_imported_befor
 # the damaged-database corpus of townapp check, at start-up (the variants a start-up must refuse)
 from tests.db.test_damaged_databases import VARIANTS  # noqa: E402
 
-REFUSED_AT_STARTUP = [name for name in VARIANTS if name not in ("多出的数据表", "有索引的值中翻转了一个字节")]
+# opened at start-up: an extra table harms nothing; the other two pass quick_check (see the unclean-shutdown test)
+REFUSED_AT_STARTUP = [name for name in VARIANTS if name not in ("多出的数据表", "有索引的值中翻转了一个字节", "日期值被改坏")]
 
 
 @pytest.mark.parametrize("variant", REFUSED_AT_STARTUP)
