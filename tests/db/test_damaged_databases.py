@@ -172,3 +172,20 @@ def test_report_figure() -> None:
     ok = sum(RESULTS.values())
     record("损坏数据库检出", f"{ok}/{len(VARIANTS)}")
     assert len(RESULTS) == len(VARIANTS) and ok == len(VARIANTS)
+
+
+def test_check_of_a_live_database_with_an_audit_deleting_trigger(
+        db: Database, capsys: pytest.CaptureFixture[str]) -> None:
+    """GIVEN the database open in the app (its log not yet checkpointed) and a trigger slipped in that
+    deletes audit entries WHEN ``townapp check`` runs beside the running app
+    THEN it reports the trigger (exit 1) and the database file's bytes and mtime stay as they were."""
+    RegistryService(db).save_village(VillageInput(code="140821100201", name="西关村"))
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TRIGGER hide AFTER INSERT ON audit_entry BEGIN "
+                             "DELETE FROM audit_entry WHERE id = NEW.id; END")
+    assert Path(f"{db.path}-wal").exists()
+    before = (hashlib.sha256(db.path.read_bytes()).hexdigest(), db.path.stat().st_mtime_ns)
+    assert main(["check", "--db", str(db.path)]) == 1
+    output = capsys.readouterr()
+    assert "触发器" in output.out + output.err and "hide" in output.out + output.err
+    assert (hashlib.sha256(db.path.read_bytes()).hexdigest(), db.path.stat().st_mtime_ns) == before

@@ -107,11 +107,11 @@ def readonly_uri(path: Path) -> str:
 def snapshot_uri(path: Path) -> str:
     """A URI that reads ``path`` without writing anything, not even a -shm file beside it.
 
-    ``immutable=1`` when no -wal file is beside it (closed cleanly, no writer at
-    work: the file is all there is); otherwise plain ``mode=ro``, which must read
-    the log too and may need its -shm."""
+    ``immutable=1`` when no -wal or -journal file is beside it (closed cleanly, no
+    writer at work: the file is all there is); otherwise plain ``mode=ro``, which
+    must read the log too and may need its -shm."""
     path = Path(path)
-    if Path(str(path) + "-wal").exists():
+    if any(Path(f"{path}{side}").exists() for side in ("-wal", "-journal")):  # there is more than the file
         return readonly_uri(path)
     return readonly_uri(path) + "&immutable=1"
 
