@@ -71,7 +71,9 @@ def test_dry_run_errors_annotated_copy_then_fixed_file_imports(window, tmp_path:
         dialog.code_filter.setCurrentIndex(dialog.code_filter.findData("id_checksum"))
         seen["filtered"] = dialog.errors_table.rowCount()
         # WHEN the annotated copy is saved
-        seen["annotated"] = dialog.save_annotated(tmp_path / "标注副本.xlsx")
+        job = dialog.save_annotated(tmp_path / "标注副本.xlsx")  # built off the GUI thread
+        qtbot.waitUntil(lambda: job.done, timeout=15000)
+        seen["annotated"] = tmp_path / "标注副本.xlsx"
         # AND the clerk chooses the corrected file and checks again
         dialog.restart()
         dialog.set_file(fixed_file)

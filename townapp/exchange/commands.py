@@ -49,7 +49,11 @@ def import_command(args: argparse.Namespace) -> int:
         if report_path.suffix.lower() == ".json":
             report.write_json(report_path)
         else:
-            write_annotated(source, report, report_path)
+            try:
+                write_annotated(source, report, report_path)
+            except DomainError as exc:  # the file cannot be read for a copy (AnnotateFailed): say why
+                print(exc.message)
+                return EXIT_REJECTED
         print(f"报告已保存：{report_path}")
     return EXIT_OK if report.accepted else EXIT_REJECTED
 

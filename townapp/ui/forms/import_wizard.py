@@ -53,6 +53,7 @@ class ImportWizard(QDialog):
         self.path: Path | None = None
         self.report: ImportReport | None = None
         self.job: Job | None = None
+        self.annotate_job: Job | None = None
         self.stage = "choose"  # choose | checking | review | importing | done
 
         self.stack = QStackedWidget()
@@ -249,11 +250,33 @@ class ImportWizard(QDialog):
         if target is not None:
             self.save_annotated(target)
 
-    def save_annotated(self, target: Path) -> Path:
+    def save_annotated(self, target: Path) -> Job:
+        """Build the annotated copy off the GUI thread (a large file takes a while), with progress and cancel;
+        a file that cannot be read says why here instead of the button doing nothing."""
         assert self.path is not None and self.report is not None
-        saved = write_annotated(self.path, self.report, target)
+        source, report = self.path, self.report
+
+        def work(progress: ProgressFn, cancel: CancelFn) -> Path:
+            return write_annotated(source, report, target, progress=progress, cancel=cancel)
+
+        self.notice.setStyleSheet("")
+        self.notice.setText("正在生成标注副本……")
+        self.annotate_job = Job(self, "正在生成标注副本……", work, on_success=self._annotated,
+                                on_failure=self._annotate_failed)
+        self.annotate_job.finished.connect(self._annotate_ended)
+        return self.annotate_job.start()
+
+    def _annotated(self, saved: Path) -> None:
         self.notice.setText(f"标注副本已保存：{saved}（错误单元格已标红，最后一列为“错误原因”）")
-        return saved
+
+    def _annotate_failed(self, message: str) -> None:
+        self.notice.setStyleSheet(ERROR_STYLE)
+        self.notice.setText(message)
+        QMessageBox.warning(self, "无法生成标注副本", message)
+
+    def _annotate_ended(self) -> None:
+        if self.annotate_job is not None and self.annotate_job.was_cancelled:
+            self.notice.setText("已取消，没有保存标注副本。")
 
     def confirm_import(self) -> None:
         if self.report is None or not self.report.accepted:
