@@ -7,19 +7,22 @@ the core function checks; it then raises Cancelled and rolls back.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-import traceback
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
-from PySide6.QtWidgets import QProgressDialog, QWidget
+from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
+from townapp import config
 from townapp.core.errors import Cancelled, DomainError
 from townapp.db.busy import DatabaseBusy
 
 Work = Callable[[Callable[[int, int, str], None], Callable[[], bool]], Any]
+T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 SHOW_AFTER_MS = 500
 
@@ -43,8 +46,9 @@ class _Runnable(QRunnable):
             self._signals.cancelled.emit()
         except DomainError as exc:
             self._signals.failed.emit(exc.message)
-        except Exception:  # shown to the user and logged by the receiver
-            self._signals.failed.emit("发生意外错误：\n" + traceback.format_exc(limit=3))
+        except Exception:  # logged in full; the user gets a Chinese sentence naming the log, no English traceback
+            log.exception("后台任务发生意外错误")
+            self._signals.failed.emit(f"发生意外错误，已记入日志：{config.log_path()}")
         else:
             self._signals.succeeded.emit(result)
 
@@ -144,5 +148,50 @@ def wait_while_busy(parent: QWidget, attempt: Callable[[], Any], busy: DatabaseB
                     raise
 
     job = Job(parent, "正在等待数据库", work, on_success=on_success, on_failure=on_failure)
+    job._dialog.setMinimumDuration(0)  # the save already waited the GUI's busy timeout: show the wait at once
     job.finished.connect(lambda: job.was_cancelled and on_failure("已取消保存，数据没有改变。"))
     return job.start()
+
+
+def show_error(parent: QWidget | None, exc: DomainError, title: str = "无法完成") -> None:
+    """A domain error as the user sees it: its Chinese message in a message box over ``parent``."""
+    QMessageBox.warning(parent, title, exc.message)
+
+
+def call_service(parent: QWidget, attempt: Callable[[], T], on_success: Callable[[T], None] | None = None,
+                 on_error: Callable[[DomainError], None] | None = None, *, title: str = "无法保存",
+                 seconds: float | None = None) -> Job | None:
+    """Run one service write for a dialog or page, so that no DomainError is ever dropped.
+
+    Free database: ``attempt`` runs at once, then ``on_success(result)``. Another writer (an
+    import) holds it: the write goes on through ``wait_while_busy`` (正在等待…, cancellable) and
+    ``on_success`` follows when it is saved. Any other DomainError, also one raised while waiting
+    (or the wait running out, or a cancel), goes to ``on_error`` — by default a message box; the
+    dialog stays open with what was typed. ``attempt`` may run on a worker thread, so it must only
+    call the service: read the widgets before. Returns the waiting Job, else None.
+    """
+    report = on_error or (lambda exc: show_error(parent, exc, title))
+    try:
+        result = attempt()
+    except DatabaseBusy as busy:
+        raised: list[DomainError] = []
+
+        def keep_error() -> T:
+            try:
+                return attempt()
+            except DatabaseBusy:
+                raise
+            except DomainError as exc:  # kept whole (a ValidationFailed keeps its field problems)
+                raised.append(exc)
+                raise
+
+        def failed(message: str) -> None:
+            report(raised[-1] if raised else DomainError(message))
+
+        return wait_while_busy(parent, keep_error, busy, on_success or (lambda _result: None), failed, seconds)
+    except DomainError as exc:
+        report(exc)
+        return None
+    if on_success is not None:
+        on_success(result)
+    return None

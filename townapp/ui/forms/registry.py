@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
 
 from townapp.core.errors import DomainError, FieldProblem, ValidationFailed
 from townapp.core.idcard import IdNumberError, parse_id_number
-from townapp.db.busy import DatabaseBusy
 from townapp.registry.dto import (
     HouseholdDTO,
     HouseholdInput,
@@ -84,37 +83,26 @@ class _FormDialog(QDialog):
     def save(self) -> None:
         """Check, then commit; every DomainError is shown in the dialog. While another writer (an
         import) holds the database, the save waits visibly (正在等待…) and retries in the background."""
+        from townapp.ui.jobs import call_service
+
         try:
             problems = self.check()
-            if any(p.severity == "error" for p in problems):
-                self.show_problems(problems)
-                return
-            self.saved_id = self.commit()
-        except DatabaseBusy as exc:
-            self._wait_for_database(exc)
-            return
-        except ValidationFailed as exc:
-            self.show_problems(exc.problems)
-            return
         except DomainError as exc:
-            self.show_problems([FieldProblem("", exc.message)])
+            self._failed(exc)
             return
+        if any(p.severity == "error" for p in problems):
+            self.show_problems(problems)
+            return
+        self.buttons.setEnabled(False)
+        self.waiting = call_service(self, self.commit, self._saved, self._failed, seconds=self.busy_wait_seconds)
+
+    def _saved(self, saved_id: int) -> None:
+        self.saved_id = saved_id
         self.accept()
 
-    def _wait_for_database(self, busy: DatabaseBusy) -> None:
-        from townapp.ui.jobs import wait_while_busy
-
-        self.buttons.setEnabled(False)
-
-        def saved(saved_id: int) -> None:
-            self.saved_id = saved_id
-            self.accept()
-
-        def failed(message: str) -> None:
-            self.buttons.setEnabled(True)
-            self.show_problems([FieldProblem("", message)])
-
-        self.waiting = wait_while_busy(self, self.commit, busy, saved, failed, self.busy_wait_seconds)
+    def _failed(self, exc: DomainError) -> None:
+        self.buttons.setEnabled(True)
+        self.show_problems(exc.problems if isinstance(exc, ValidationFailed) else [FieldProblem("", exc.message)])
 
     def check(self) -> list[FieldProblem]:
         raise AssertionError("subclasses check their input")
