@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
 from townapp import config
-from townapp.core.errors import Cancelled, DomainError
+from townapp.core.errors import Cancelled, DomainError, FieldProblem, ValidationFailed
 from townapp.db.busy import DatabaseBusy
 
 Work = Callable[[Callable[[int, int, str], None], Callable[[], bool]], Any]
@@ -151,6 +151,11 @@ def wait_while_busy(parent: QWidget, attempt: Callable[[], Any], busy: DatabaseB
     job._dialog.setMinimumDuration(0)  # the save already waited the GUI's busy timeout: show the wait at once
     job.finished.connect(lambda: job.was_cancelled and on_failure("已取消保存，数据没有改变。"))
     return job.start()
+
+
+def problems_of(exc: DomainError, field: str = "") -> list[FieldProblem]:
+    """A DomainError as the field problems a dialog's error lines show: a ValidationFailed's own, else one."""
+    return exc.problems if isinstance(exc, ValidationFailed) else [FieldProblem(field, exc.message)]
 
 
 def show_error(parent: QWidget | None, exc: DomainError, title: str = "无法完成") -> None:

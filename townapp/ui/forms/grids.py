@@ -34,12 +34,13 @@ from PySide6.QtWidgets import (
 )
 
 from townapp.core.dates import DateParseError
-from townapp.core.errors import DomainError, FieldProblem, ValidationFailed
+from townapp.core.errors import FieldProblem
 from townapp.grids.dto import GridInput, GridNode, HouseholdChoice, MemberInput, ScoreEntry, SheetRow
 from townapp.grids.printable import yuan_text
 from townapp.grids.scheme import PointsError, Scheme, format_points, parse_points, structure, vocab
 from townapp.grids.service import GridService
 from townapp.grids.subsidy import check_scores, competition_ranks, subsidy_for, total_tenths
+from townapp.ui.jobs import call_service, problems_of
 from townapp.ui.widgets.fields import DateField, ErrorLabel, fill_combo, ok_cancel, select_data
 
 _ERROR = QBrush(QColor("#ffcdd2"))
@@ -132,14 +133,12 @@ class GridDialog(QDialog):
                          changed_on, self.node.id if self.node else None)
 
     def save(self) -> None:
-        try:
-            self.saved_id = self.service.save_grid(self.data())
-        except ValidationFailed as exc:
-            self._show(exc.problems)
-            return
-        except DomainError as exc:
-            self._show([FieldProblem("general", exc.message)])
-            return
+        data = self.data()
+        call_service(self, lambda: self.service.save_grid(data), self._saved,
+                     lambda exc: self._show(problems_of(exc, "general")))
+
+    def _saved(self, saved_id: int) -> None:
+        self.saved_id = saved_id
         self.accept()
 
     def _show(self, problems: list[FieldProblem]) -> None:
@@ -217,18 +216,16 @@ class MemberDialog(QDialog):
             return
         try:
             started = self.started_on.date()
-            self.saved_id = self.service.save_member(MemberInput(
-                self.node.id, self.choices[row].id, self.role.currentData(), self.duty.currentData(), started,
-                None, self.phone.text()))
         except DateParseError as exc:
             self.message.show_problems([FieldProblem("started_on", str(exc))])
             return
-        except ValidationFailed as exc:
-            self.message.show_problems(exc.problems)
-            return
-        except DomainError as exc:
-            self.message.show_problems([FieldProblem("general", exc.message)])
-            return
+        data = MemberInput(self.node.id, self.choices[row].id, self.role.currentData(), self.duty.currentData(),
+                           started, None, self.phone.text())
+        call_service(self, lambda: self.service.save_member(data), self._saved,
+                     lambda exc: self.message.show_problems(problems_of(exc, "general")))
+
+    def _saved(self, saved_id: int) -> None:
+        self.saved_id = saved_id
         self.accept()
 
 
@@ -333,15 +330,17 @@ class AssignDialog(QDialog):
     def save(self) -> None:
         try:
             on = self.on.date()
-            if self.target.currentData() is None:
-                raise DomainError("本村还没有微网格，请先新增微网格")
-            result = self.service.assign(self.checked_ids(), self.target.currentData(), on)
         except DateParseError as exc:
             self.message.show_problems([FieldProblem("on", str(exc))])
             return
-        except DomainError as exc:
-            self.message.show_problems([FieldProblem("general", exc.message)])
+        target, ids = self.target.currentData(), self.checked_ids()
+        if target is None:
+            self.message.show_problems([FieldProblem("general", "本村还没有微网格，请先新增微网格")])
             return
+        call_service(self, lambda: self.service.assign(ids, target, on), self._assigned,
+                     lambda exc: self.message.show_problems(problems_of(exc, "general")))
+
+    def _assigned(self, result) -> None:  # noqa: ANN001 (the service's AssignResult)
         self.result_text = result.describe()
         self.accept()
 
@@ -431,11 +430,11 @@ class StarDialog(QDialog):
         if not 0 <= row < len(self.rows):
             self.message.show_problems([FieldProblem("member", "请先选中一名候选人")])
             return
-        try:
-            self.service.choose_star(self.year, self.month, self.rows[row].member_id, self.deeds.toPlainText())
-        except DomainError as exc:
-            self.message.show_problems([FieldProblem("general", exc.message)])
-            return
+        member, deeds = self.rows[row].member_id, self.deeds.toPlainText()
+        call_service(self, lambda: self.service.choose_star(self.year, self.month, member, deeds), self._chosen,
+                     lambda exc: self.message.show_problems(problems_of(exc, "general")))
+
+    def _chosen(self, _result: object) -> None:
         self.message.show_problems([])
         self.deeds.clear()
         self.reload()

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from townapp.core.errors import DomainError, FieldProblem, ValidationFailed
+from townapp.core.errors import DomainError, FieldProblem
 from townapp.core.idcard import IdNumberError, parse_id_number
 from townapp.registry.dto import (
     HouseholdDTO,
@@ -101,8 +101,10 @@ class _FormDialog(QDialog):
         self.accept()
 
     def _failed(self, exc: DomainError) -> None:
+        from townapp.ui.jobs import problems_of
+
         self.buttons.setEnabled(True)
-        self.show_problems(exc.problems if isinstance(exc, ValidationFailed) else [FieldProblem("", exc.message)])
+        self.show_problems(problems_of(exc))
 
     def check(self) -> list[FieldProblem]:
         raise AssertionError("subclasses check their input")

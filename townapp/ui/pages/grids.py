@@ -47,6 +47,7 @@ from townapp.ui.forms.grids import (
     ReasonDialog,
     StarDialog,
 )
+from townapp.ui.jobs import call_service
 from townapp.ui.pages.base import Page
 from townapp.ui.widgets.fields import ErrorLabel
 
@@ -302,12 +303,9 @@ class GridTreePage(Page):
         dialog = ReasonDialog("撤销网格", f"撤销“{node.name}”：网格和它的历史会保留，在任成员同日离任。请填写原因：", self)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
-        try:
-            self.service.retire_grid(node.id, dt.date.today(), dialog.reason.text())
-        except DomainError as exc:
-            self.show_error(exc)
-            return
-        self._after_change(node.id, f"“{node.name}”已撤销")
+        reason = dialog.reason.text()
+        call_service(self, lambda: self.service.retire_grid(node.id, dt.date.today(), reason),
+                     lambda _r: self._after_change(node.id, f"“{node.name}”已撤销"), self.show_error)
 
     def show_history(self) -> None:
         node = self.current()
@@ -334,12 +332,8 @@ class GridTreePage(Page):
         member = self.roster_rows[row]
         if not self.confirm(f"{member.name} 自今日起不再担任{member.role}？（任职记录会保留）"):
             return
-        try:
-            self.service.end_member(member.id)
-        except DomainError as exc:
-            self.show_error(exc)
-            return
-        self._after_change(member.grid_id, f"{member.name} 已离任")
+        call_service(self, lambda: self.service.end_member(member.id),
+                     lambda _r: self._after_change(member.grid_id, f"{member.name} 已离任"), self.show_error)
 
     def assign(self) -> None:
         node = self.current()
@@ -354,12 +348,8 @@ class GridTreePage(Page):
         ids = [self.household_rows[r].id for r in rows if r < len(self.household_rows)]
         if not ids or not self.confirm(f"把选中的 {len(ids)} 户移出本微网格？（划入历史会保留）"):
             return
-        try:
-            self.service.unassign(ids)
-        except DomainError as exc:
-            self.show_error(exc)
-            return
-        self._after_change(self.current_id(), f"{len(ids)} 户已移出")
+        call_service(self, lambda: self.service.unassign(ids),
+                     lambda _r: self._after_change(self.current_id(), f"{len(ids)} 户已移出"), self.show_error)
 
 
 class GridCoveragePage(Page):
@@ -528,18 +518,22 @@ class GridMonthPage(Page):
         self.summary.setText(f"共 {rows} 人，已录完 {done} 人，补助合计 {yuan_text(money)} 元"
                              + ("" if rows == done else f"（另有 {rows - done} 人未录完）"))
 
-    def _run(self, action: Callable[[], object], done: str) -> bool:
-        try:
-            action()
-        except DomainError as exc:
-            self.show_error(exc)
-            return False
-        self.reload()
-        self.message.show_hint(done)
-        self.data_changed.emit()
-        return True
+    def _run(self, action: Callable[[], object], done: str, then: Callable[[], None] | None = None) -> None:
+        """One service write (waiting visibly while another writer holds the database), then reload and go on."""
+        def finished(_result: object) -> None:
+            self.reload()
+            self.message.show_hint(done)
+            self.data_changed.emit()
+            if then is not None:
+                then()
+
+        call_service(self, action, finished, self.show_error)
 
     def save(self) -> bool:
+        """False when the sheet has unreadable cells; else the scores are sent (the outcome is shown)."""
+        return self._save_scores(None)
+
+    def _save_scores(self, then: Callable[[], None] | None) -> bool:
         entries, problems = self.sheet.dirty_entries()
         if problems:
             self.message.show_problems([])
@@ -549,17 +543,23 @@ class GridMonthPage(Page):
             return False
         if not entries:
             self.message.show_hint("没有改动需要保存")
+            if then is not None:
+                then()
             return True
         year, month = self.year.value(), self.month.value()
-        return self._run(lambda: self.service.save_scores(year, month, entries), f"已保存 {len(entries)} 人的得分")
+        self._run(lambda: self.service.save_scores(year, month, entries), f"已保存 {len(entries)} 人的得分", then)
+        return True
 
-    def _saved_first(self) -> bool:
-        return not self.sheet.dirty or self.save()
+    def _saved_first(self, then: Callable[[], None]) -> None:
+        if self.sheet.dirty:
+            self._save_scores(then)
+        else:
+            then()
 
     def submit(self) -> None:
-        if self._saved_first():
-            self._run(lambda: self.service.submit_month(self.year.value(), self.month.value()),
-                      "已提交审批：请由另一人审批")
+        year, month = self.year.value(), self.month.value()
+        self._saved_first(lambda: self._run(lambda: self.service.submit_month(year, month),
+                                            "已提交审批：请由另一人审批"))
 
     def approve(self) -> None:
         year, month = self.year.value(), self.month.value()
@@ -569,16 +569,17 @@ class GridMonthPage(Page):
     def unlock(self) -> None:
         dialog = ReasonDialog("解锁考核", "解锁后可更正得分，须由另一人重新锁定。请填写解锁原因（记入操作日志）：", self)
         if dialog.exec() == QDialog.DialogCode.Accepted:
-            self._run(lambda: self.service.unlock_month(self.year.value(), self.month.value(),
-                                                        dialog.reason.text()), "已解锁")
+            year, month, reason = self.year.value(), self.month.value(), dialog.reason.text()
+            self._run(lambda: self.service.unlock_month(year, month, reason), "已解锁")
 
     def relock(self) -> None:
-        if not self._saved_first():
-            return
+        self._saved_first(self._ask_relock)
+
+    def _ask_relock(self) -> None:
         dialog = ReasonDialog("重新锁定", "请说明更正了什么（记入操作日志）：", self)
         if dialog.exec() == QDialog.DialogCode.Accepted:
-            self._run(lambda: self.service.relock_month(self.year.value(), self.month.value(),
-                                                        dialog.reason.text()), "已重新锁定")
+            year, month, reason = self.year.value(), self.month.value(), dialog.reason.text()
+            self._run(lambda: self.service.relock_month(year, month, reason), "已重新锁定")
 
     def stars(self) -> None:
         StarDialog(self.service, self.year.value(), self.month.value(), self).exec()
