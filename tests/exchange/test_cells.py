@@ -222,7 +222,7 @@ def test_a_far_cell_is_refused_before_it_is_parsed(db: Database, tmp_path: Path,
     outcome = json.loads(result.stdout.strip().splitlines()[-1])
     assert outcome["codes"] == ["too_large"], outcome
     assert "人员" in outcome["messages"][0] and ref in outcome["messages"][0] and "删除多余的行列" in outcome["messages"][0]
-    assert outcome["peak_mb"] < 400
+    assert outcome["peak_mb"] < 800  # the program itself; AZ1048576 alone cost calamine 1.8 GB
 
 
 def test_a_far_empty_formatted_cell_is_no_reason_to_refuse(db: Database, tmp_path: Path) -> None:
