@@ -153,6 +153,21 @@ def wait_while_busy(parent: QWidget, attempt: Callable[[], Any], busy: DatabaseB
     return job.start()
 
 
+def in_steps(*steps: Callable[[], Any]) -> Callable[[], list[Any]]:
+    """Several service writes as one attempt for ``call_service``; returns their results in order.
+
+    A retry after DatabaseBusy goes on at the step that was refused, so a step already
+    committed (a new record) is never written twice."""
+    results: list[Any] = []
+
+    def run() -> list[Any]:
+        for step in steps[len(results):]:
+            results.append(step())
+        return results
+
+    return run
+
+
 def problems_of(exc: DomainError, field: str = "") -> list[FieldProblem]:
     """A DomainError as the field problems a dialog's error lines show: a ValidationFailed's own, else one."""
     return exc.problems if isinstance(exc, ValidationFailed) else [FieldProblem(field, exc.message)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ from townapp.archives.vocab import clause_texts, fields, vocab
 from townapp.core.errors import DomainError, FieldProblem, ValidationFailed
 from townapp.ui.context import AppContext
 from townapp.ui.forms.archives import FiguresForm, GridColumn, GridEditor
+from townapp.ui.jobs import call_service, in_steps, problems_of
 from townapp.ui.pages.base import Page
 from townapp.ui.widgets.fields import ErrorLabel
 
@@ -152,8 +154,13 @@ class _Tab(QWidget):
     def load(self) -> None:
         """Re-read this tab's data."""
 
-    def save(self) -> None:
-        """Write this tab's data through the service."""
+    def writes(self) -> list[Callable[[], object]]:
+        """This tab's service writes, with what was typed read now (they may run on a worker thread while
+        the database is busy); raises DomainError for a cell that cannot be read."""
+        return []
+
+    def after_save(self, results: list[object]) -> None:
+        """What the tab shows once its writes are done (``results`` in the order of ``writes``)."""
 
     def show_problems(self, problems: list[FieldProblem]) -> None:
         self.message.show_problems(problems)
@@ -219,15 +226,19 @@ class EconomyTab(_Tab):
         self.show_problems(problems)
         return problems
 
-    def save(self) -> None:
+    def writes(self) -> list[Callable[[], object]]:
         try:
             data = self._data()
             coops = [d.CooperativeData(r["name"] or "", r["members"], r["income_to_collective"], r["id"])
                      for r in self.cooperatives.records()]
         except ValueError as exc:
             raise DomainError(str(exc)) from None
-        warnings = self.service.save_year(data)
-        self.service.save_cooperatives(self.village_id, self.year, coops)
+        village_id, year = self.village_id, self.year
+        return [lambda: self.service.save_year(data),
+                lambda: self.service.save_cooperatives(village_id, year, coops)]
+
+    def after_save(self, results: list[object]) -> None:
+        warnings = results[0]
         self.show_problems(warnings)
         self.form.mark_problems(warnings)
         self.redraw()
@@ -265,15 +276,15 @@ class ProfileTab(_Tab):
                                 "rooms": "、".join(c.rooms)})
         self.message.show_problems([])
 
-    def save(self) -> None:
+    def writes(self) -> list[Callable[[], object]]:
         try:
             values, centre = self.form.values(), self.centre.values()
         except ValueError as exc:
             raise DomainError(str(exc)) from None
-        self.service.save_profile(d.ProfileData(self.village_id, self.year, values))
+        profile = d.ProfileData(self.village_id, self.year, values)
         rooms = [x for x in (centre.get("rooms") or "").replace("，", "、").split("、") if x.strip()]
-        self.service.save_centre(self.village_id, d.CentreData(centre["address"], centre["area_m2"],
-                                                               centre["built_year"], rooms))
+        village_id, data = self.village_id, d.CentreData(centre["address"], centre["area_m2"], centre["built_year"], rooms)
+        return [lambda: self.service.save_profile(profile), lambda: self.service.save_centre(village_id, data)]
 
 
 class GridTab(_Tab):
@@ -323,7 +334,7 @@ class CadresTab(GridTab):
         self.first.set_records([vars(f) for f in self.service.first_secretaries(self.village_id)])
         self.show_problems(self.service.check_cadres(self.village_id, self.service.cadres(self.village_id)))
 
-    def save(self) -> None:
+    def writes(self) -> list[Callable[[], object]]:
         try:
             cadres = [d.CadreData(self.person_id(r["person"]), r["post"] or "", r["one_shoulder"], r["started_on"],
                                   r["ended_on"], r["term_no"], r["person"] or "", r["id"]) for r in self.cadres.records()]
@@ -333,9 +344,9 @@ class CadresTab(GridTab):
                      for r in self.first.records()]
         except ValueError as exc:
             raise DomainError(str(exc)) from None
-        self.service.save_cadres(self.village_id, cadres)
-        self.service.save_terms(self.village_id, terms)
-        self.service.save_first_secretaries(self.village_id, first)
+        village_id = self.village_id
+        return [lambda: self.service.save_cadres(village_id, cadres), lambda: self.service.save_terms(village_id, terms),
+                lambda: self.service.save_first_secretaries(village_id, first)]
 
 
 class TalentsTab(GridTab):
@@ -363,18 +374,20 @@ class TalentsTab(GridTab):
             grid.set_records([vars(t) for t in talents if t.kind == kind])
         self.message.show_problems([])
 
-    def save(self) -> None:
+    def writes(self) -> list[Callable[[], object]]:
         try:
             batches = {kind: grid.records() for kind, grid in self.grids.items()}
         except ValueError as exc:
             raise DomainError(str(exc)) from None
+        steps: list[Callable[[], object]] = []
         for kind, records in batches.items():
             items = []
             for rec in records:
                 old = self.loaded.get(rec["id"]) or d.TalentData(kind, "")
                 values = {k: v for k, v in rec.items() if k not in ("_row",)}
                 items.append(d.TalentData(**{**vars(old), **values, "kind": kind}))
-            self.service.save_talents(self.village_id, kind, items)
+            steps.append(partial(self.service.save_talents, self.village_id, kind, items))
+        return steps
 
 
 class PayTab(GridTab):
@@ -401,13 +414,13 @@ class PayTab(GridTab):
                                   ("basic", "assessment", "star", "creation", "total")}} for x in table.lines])
         self.message.show_hint(f"{table.basis}；合计 {format_yuan(table.total)} 元")
 
-    def save(self) -> None:
+    def writes(self) -> list[Callable[[], object]]:
         try:
             items = [d.PayData(self.person_id(r["person"]), r["post"] or "", r["months"] if r["months"] is not None else 12,
                                r["grade"], r["person"] or "", r["id"]) for r in self.inputs.records()]
         except ValueError as exc:
             raise DomainError(str(exc)) from None
-        self.service.save_pay_inputs(self.village_id, self.year, items)
+        return [partial(self.service.save_pay_inputs, self.village_id, self.year, items)]
 
     def _export(self, kind: str) -> None:
         name = self.page.village_name()
@@ -438,20 +451,25 @@ class RectificationTab(GridTab):
                                for x in self.service.rectifications(self.village_id)])
         self.message.show_problems([])
 
-    def save(self) -> None:
+    def writes(self) -> list[Callable[[], object]]:
         try:
             records = self.grid.records()
         except ValueError as exc:
             raise DomainError(str(exc)) from None
-        kept = set()
+        village_id, steps = self.village_id, []
         for r in records:
             clauses = [c for c in (r["clauses"] or "").replace("，", "、").replace(",", "、").split("、") if c.strip()]
             data = d.RectificationData(r["year"], clauses, r["measures"], r["leader"], r["accepted_on"], r["score"],
                                        r["result"], r["review_on"], r["review_note"], r["id"])
-            kept.add(self.service.save_rectification(self.village_id, data))
-        for old in self.service.rectifications(self.village_id):
-            if old.id not in kept:
-                self.service.delete_rectification(old.id)
+            steps.append(partial(self.service.save_rectification, village_id, data))
+
+        def delete_the_others(kept: list[object]) -> None:  # a retry lists again: a deleted one is gone
+            for old in self.service.rectifications(village_id):
+                if old.id not in kept:
+                    self.service.delete_rectification(old.id)
+
+        saved: list[object] = []
+        return [*(lambda step=step: saved.append(step()) for step in steps), lambda: delete_the_others(saved)]
 
 
 class CommitmentsTab(GridTab):
@@ -467,13 +485,16 @@ class CommitmentsTab(GridTab):
         self.grid.set_records([vars(c) for c in items])
         self.show_problems(self.service.check_commitments(self.year, items) if items else [])
 
-    def save(self) -> None:
+    def writes(self) -> list[Callable[[], object]]:
         try:
             items = [d.CommitmentData(self.year, r["title"] or "", r["owner"], r["deadline"], r["status"] or "未开始",
                                       r["completed_on"], r["id"]) for r in self.grid.records()]
         except ValueError as exc:
             raise DomainError(str(exc)) from None
-        self.show_problems(self.service.save_commitments(self.village_id, self.year, items))
+        return [partial(self.service.save_commitments, self.village_id, self.year, items)]
+
+    def after_save(self, results: list[object]) -> None:
+        self.show_problems(results[0])
 
 
 class MeetingsTab(GridTab):
@@ -522,12 +543,13 @@ class MeetingsTab(GridTab):
         self.attendance.set_records([{"name": c.name, "status": status.get(c.party_member_id, ("", ""))[0],
                                       "reason": status.get(c.party_member_id, ("", ""))[1]} for c in self.members])
 
-    def save(self) -> None:
+    def writes(self) -> list[Callable[[], object]]:
         self._keep_attendance()
         try:
             records = self.grid.records()
         except ValueError as exc:
             raise DomainError(str(exc)) from None
+        village_id, steps = self.village_id, []
         for r in records:
             row = r["_row"]
             if row in self.edited:
@@ -537,12 +559,11 @@ class MeetingsTab(GridTab):
             else:
                 old = next((x for x in self.meetings if x.id == r["id"]), None)
                 attendance = old.attendance if old else []
-            self.service.save_meeting(self.village_id, d.MeetingData(r["held_on"], r["kind"] or "", r["topic"] or "",
-                                                                     r["host"], attendance, r["id"]))
+            steps.append(partial(self.service.save_meeting, village_id, d.MeetingData(
+                r["held_on"], r["kind"] or "", r["topic"] or "", r["host"], attendance, r["id"])))
         kept = {r["id"] for r in records}
-        for old in self.meetings:
-            if old.id not in kept:
-                self.service.delete_meeting(old.id)
+        steps += [partial(self.service.delete_meeting, old.id) for old in self.meetings if old.id not in kept]
+        return steps
 
 
 class AttachmentsTab(_Tab):
@@ -576,9 +597,9 @@ class AttachmentsTab(_Tab):
 
     def add(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(self, "选择附件", "", "扫描件和照片 (*.pdf *.jpg *.jpeg *.png *.tif *.tiff);;所有文件 (*)")
-        for path in paths:
-            self.service.add_attachment(self.village_id, Path(path), year=self.year)
-        self.load()
+        if paths:
+            adds = [partial(self.service.add_attachment, self.village_id, Path(path), year=self.year) for path in paths]
+            call_service(self, in_steps(*adds), lambda _r: self.load(), self.page.show_error)
 
     def _selected(self) -> d.AttachmentData | None:
         row = self.table.currentRow()
@@ -592,8 +613,8 @@ class AttachmentsTab(_Tab):
     def remove_selected(self) -> None:
         item = self._selected()
         if item and self.page.confirm(f"确定删除附件“{item.title}”吗？"):
-            self.service.remove_attachment(item.id)
-            self.load()
+            call_service(self, lambda: self.service.remove_attachment(item.id), lambda _r: self.load(),
+                         self.page.show_error)
 
 
 class VillageArchivePage(Page):
@@ -677,17 +698,24 @@ class VillageArchivePage(Page):
             self._loading = False
 
     def save_current(self) -> None:
+        """Write the current tab; while another writer holds the database the save waits visibly (正在等待…)."""
         tab = self.current_tab()
         try:
-            tab.save()
-        except ValidationFailed as exc:
-            tab.show_problems(exc.problems)
-            if isinstance(tab, EconomyTab):
-                tab.form.mark_problems(exc.problems)
-            return
+            writes = tab.writes()
         except DomainError as exc:
-            tab.show_problems([FieldProblem("", exc.message)])
+            self._save_failed(tab, exc)
             return
+        call_service(self, in_steps(*writes), lambda results: self._saved(tab, results),
+                     lambda exc: self._save_failed(tab, exc))
+
+    def _save_failed(self, tab: _Tab, exc: DomainError) -> None:
+        """Shown where the user looks (the tab's message line, the cells marked); what was typed stays."""
+        tab.show_problems(problems_of(exc))
+        if isinstance(tab, EconomyTab) and isinstance(exc, ValidationFailed):
+            tab.form.mark_problems(exc.problems)
+
+    def _saved(self, tab: _Tab, results: list[object]) -> None:
+        tab.after_save(results)
         if not tab.message.isVisible() or "color: #c62828" in tab.message.styleSheet():
             tab.message.show_hint("已保存")
         self.load_current_after_save(tab)
