@@ -24,10 +24,11 @@ from PySide6.QtWidgets import (
 
 from townapp.archives.service import ArchiveService
 from townapp.core.dates import DateParseError
-from townapp.core.errors import DomainError, FieldProblem, ValidationFailed
+from townapp.core.errors import DomainError, FieldProblem
 from townapp.points.dto import MeetingProposal, RecordInput, RecordRow, StoreItemDTO, StoreItemInput
 from townapp.points.rules import format_points
 from townapp.points.service import PointsService
+from townapp.ui.jobs import call_service, problems_of
 from townapp.ui.widgets.fields import DateField, ErrorLabel, ok_cancel
 from townapp.ui.widgets.tables import checked_keys, fill_table
 
@@ -148,12 +149,12 @@ class MeetingDialog(QDialog):
     def generate(self) -> None:
         if self.proposal is None:
             return
-        try:
-            self.created = self.service.add_from_meeting(self.proposal.village_id, self.proposal.meeting_id,
-                                                         checked_keys(self.table))
-        except DomainError as exc:
-            self.error.show_problems([FieldProblem("", exc.message)])
-            return
+        village_id, meeting_id, keys = self.proposal.village_id, self.proposal.meeting_id, checked_keys(self.table)
+        call_service(self, lambda: self.service.add_from_meeting(village_id, meeting_id, keys), self._created,
+                     lambda exc: self.error.show_problems(problems_of(exc)))
+
+    def _created(self, created: object) -> None:
+        self.created = created
         self.accept()
 
 
@@ -191,18 +192,12 @@ class ResubmitDialog(QDialog):
     def accept(self) -> None:
         try:
             day = self.date.date()
-            self.service.resubmit(self.record.id, RecordInput(day, self.points.text(), self.note.text(),
-                                                              self.evidence.text()))
         except DateParseError as exc:
             self.error.show_problems([FieldProblem("occurred_on", str(exc))])
             return
-        except ValidationFailed as exc:
-            self.error.show_problems(exc.problems)
-            return
-        except DomainError as exc:
-            self.error.show_problems([FieldProblem("", exc.message)])
-            return
-        super().accept()
+        record_id, data = self.record.id, RecordInput(day, self.points.text(), self.note.text(), self.evidence.text())
+        call_service(self, lambda: self.service.resubmit(record_id, data), lambda _r: super(ResubmitDialog, self).accept(),
+                     lambda exc: self.error.show_problems(problems_of(exc)))
 
 
 class ItemDialog(QDialog):
@@ -236,17 +231,10 @@ class ItemDialog(QDialog):
         layout.addWidget(ok_cancel(self, "保存"))
 
     def accept(self) -> None:
-        try:
-            self.service.save_item(StoreItemInput(self.name.text(), self.points.text(), self.stock.value(),
-                                                  self.pickup.text(), self.active.isChecked(),
-                                                  self.item.id if self.item else None))
-        except ValidationFailed as exc:
-            self.error.show_problems(exc.problems)
-            return
-        except DomainError as exc:
-            self.error.show_problems([FieldProblem("", exc.message)])
-            return
-        super().accept()
+        data = StoreItemInput(self.name.text(), self.points.text(), self.stock.value(), self.pickup.text(),
+                              self.active.isChecked(), self.item.id if self.item else None)
+        call_service(self, lambda: self.service.save_item(data), lambda _r: super(ItemDialog, self).accept(),
+                     lambda exc: self.error.show_problems(problems_of(exc)))
 
 
 class RulesDialog(QDialog):
@@ -267,12 +255,9 @@ class RulesDialog(QDialog):
         self.resize(760, 600)
 
     def accept(self) -> None:
-        try:
-            self.service.save_rule_set(self.year, self.editor.toPlainText())
-        except DomainError as exc:
-            self.error.show_problems([FieldProblem("", exc.message)])
-            return
-        super().accept()
+        year, text = self.year, self.editor.toPlainText()
+        call_service(self, lambda: self.service.save_rule_set(year, text), lambda _r: super(RulesDialog, self).accept(),
+                     lambda exc: self.error.show_problems(problems_of(exc)))
 
 
 def today() -> dt.date:

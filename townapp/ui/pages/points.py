@@ -23,7 +23,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
@@ -89,7 +89,7 @@ from townapp.ui.forms.points import (
     ResubmitDialog,
     RulesDialog,
 )
-from townapp.ui.jobs import Job
+from townapp.ui.jobs import Job, call_service
 from townapp.ui.pages.base import Page
 from townapp.ui.widgets.fields import DateField, ErrorLabel
 from townapp.ui.widgets.tables import fill_table
@@ -566,14 +566,15 @@ class EntryTab(_Tab):
         points = None if r is not None and r.fixed_tenths is not None else self.points.text()
         data = EntryInput(self.rule.currentData() or "", day, self.checked(), points, self.note.text(),
                           self.evidence.text())
-        try:
-            ids = self.service.add_records(data)
-        except DomainError as exc:
-            self.error.show_problems(getattr(exc, "problems", None) or [])
-            if not getattr(exc, "problems", None):
-                self.error.setText(exc.message)
-                self.error.show()
-            return
+        call_service(self, lambda: self.service.add_records(data), lambda ids: self._submitted(ids, r), self._refused)
+
+    def _refused(self, exc: DomainError) -> None:
+        self.error.show_problems(getattr(exc, "problems", None) or [])
+        if not getattr(exc, "problems", None):
+            self.error.setText(exc.message)
+            self.error.show()
+
+    def _submitted(self, ids: list[int], r: RuleRow | None) -> None:
         self.error.show_problems([])
         self.done.setText(f"已提交 {len(ids)} 条“{r.name if r else ''}”记录，等待村审")
         self._check_all(False)
@@ -657,12 +658,15 @@ class ReviewTab(_Tab):
         if not ids:
             self.page.show_error("请先勾选要通过的记录")
             return
-        try:
-            self.service.approve(ids)
-        except DomainError as exc:
-            self.page.show_error(exc)
+        call_service(self, lambda: self.service.approve(ids), lambda _r: self._approved(), self._refused)
+
+    def _approved(self) -> None:
         self.refresh()
         self.page.data_changed.emit()
+
+    def _refused(self, exc: DomainError) -> None:
+        self.page.show_error(exc)
+        self.refresh()
 
     def reject(self) -> None:
         ids = self.rows.checked()
@@ -672,11 +676,8 @@ class ReviewTab(_Tab):
         dialog = ReasonDialog("驳回", f"驳回所选 {len(ids)} 条记录，录入人将看到理由并修改后重新提交：", self)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
-        try:
-            self.service.reject(ids, dialog.text())
-        except DomainError as exc:
-            self.page.show_error(exc)
-        self.refresh()
+        reason = dialog.text()
+        call_service(self, lambda: self.service.reject(ids, reason), lambda _r: self.refresh(), self._refused)
 
 
 # ----- 公示 -----------------------------------------------------------------------------------------
@@ -770,26 +771,23 @@ class PublicityTab(_Tab):
         try:
             starts = self.starts.date()
             ends = self.ends.date()
-            if starts is None:
-                raise DomainError("请填写公示开始日期")
-            self.service.publish(self.village.currentData(), starts, ends)
         except DateParseError as exc:
             self.page.show_error(str(exc))
             return
-        except DomainError as exc:
-            self.page.show_error(exc)
+        if starts is None:
+            self.page.show_error("请填写公示开始日期")
             return
-        self.refresh()
+        village = self.village.currentData()
+        call_service(self, lambda: self.service.publish(village, starts, ends), lambda _r: self.refresh(),
+                     self.page.show_error)
 
     def close_batch(self) -> None:
         batch = self._selected()
         if batch is None:
             return
-        try:
-            count = self.service.close_publicity(batch)
-        except DomainError as exc:
-            self.page.show_error(exc)
-            return
+        call_service(self, lambda: self.service.close_publicity(batch), self._closed, self.page.show_error)
+
+    def _closed(self, count: int) -> None:
         self.refresh()
         self.page.data_changed.emit()
         self.page.status(f"{count} 条记录已生效")
@@ -945,11 +943,9 @@ class CardTab(_Tab):
                               "生成一条相反的记录，原记录保留。", self)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
-        try:
-            self.service.reverse(record.id, dialog.text())
-        except DomainError as exc:
-            self.page.show_error(exc)
-        self.refresh()
+        reason = dialog.text()
+        call_service(self, lambda: self.service.reverse(record.id, reason), lambda _r: self.refresh(),
+                     lambda exc: (self.page.show_error(exc), self.refresh()))
 
     def resubmit(self) -> None:
         record = self._selected()
@@ -1192,10 +1188,13 @@ class SummaryTab(_Tab):
             created = counts.created if counts else 0
             if not self.page.confirm(f"检查通过：新增 {created} 条积分记录（进入村审），确定导入吗？"):
                 return
-            import_records(self.ctx.db, path, self.ctx.actor)
         except DomainError as exc:
             self.page.show_error(exc)
             return
+        call_service(self, lambda: import_records(self.ctx.db, path, self.ctx.actor), lambda _r: self._imported(created),
+                     self.page.show_error, title="未导入")
+
+    def _imported(self, created: int) -> None:
         self.page.status(f"已导入 {created} 条积分记录，等待村审")
         self.page.data_changed.emit()
 
@@ -1496,13 +1495,15 @@ class StorePage(Page):
             self.error.setText("请先刷卡或查找党员，并选择商品")
             self.error.show()
             return
-        try:
-            done = self.service.redeem(self.member_id, self.item.currentData(), self.quantity.value())
-        except DomainError as exc:
-            self.error.setText(exc.message)
-            self.error.setStyleSheet("color:#c62828")
-            self.error.show()
-            return
+        member, item, quantity = self.member_id, self.item.currentData(), self.quantity.value()
+        call_service(self, lambda: self.service.redeem(member, item, quantity), self._redeemed, self._refused)
+
+    def _refused(self, exc: DomainError) -> None:
+        self.error.setText(exc.message)
+        self.error.setStyleSheet("color:#c62828")
+        self.error.show()
+
+    def _redeemed(self, done: Any) -> None:  # the service's redemption
         self.error.hide()
         self.last = done
         self.refresh()
@@ -1519,11 +1520,8 @@ class StorePage(Page):
         rid = self._selected()
         if rid is None:
             return
-        try:
-            self.service.pick_up(rid)
-        except DomainError as exc:
-            self.show_error(exc)
-        self.refresh()
+        call_service(self, lambda: self.service.pick_up(rid), lambda _r: self.refresh(),
+                     lambda exc: (self.show_error(exc), self.refresh()))
 
     def cancel(self) -> None:
         rid = self._selected()
@@ -1532,11 +1530,9 @@ class StorePage(Page):
         dialog = ReasonDialog("取消兑换", "取消后积分和库存原数退回：", self)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
-        try:
-            self.service.cancel_redemption(rid, dialog.text())
-        except DomainError as exc:
-            self.show_error(exc)
-        self.refresh()
+        reason = dialog.text()
+        call_service(self, lambda: self.service.cancel_redemption(rid, reason), lambda _r: self.refresh(),
+                     lambda exc: (self.show_error(exc), self.refresh()))
 
     def receipt(self, path: Path | None = None) -> Path | None:
         rid = self._selected()
@@ -1574,10 +1570,8 @@ class StorePage(Page):
         row = self._selected_item()
         if row is None:
             return
-        try:
-            self.service.restock(self.items[row].id, self.restock_count.value())
-        except DomainError as exc:
-            self.show_error(exc)
-        self.refresh()
+        item, count = self.items[row].id, self.restock_count.value()
+        call_service(self, lambda: self.service.restock(item, count), lambda _r: self.refresh(),
+                     lambda exc: (self.show_error(exc), self.refresh()))
 
 
