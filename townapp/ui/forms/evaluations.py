@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
@@ -25,11 +26,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from townapp.core.errors import DomainError, FieldProblem, ValidationFailed
-from townapp.evaluations.dto import ObjectionInput, RoundDTO, RoundInput, StageSummary
+from townapp.core.errors import FieldProblem
+from townapp.evaluations.dto import ObjectionInput, RoundDTO, RoundInput, SchemeInfo, StageSummary
 from townapp.evaluations.publicity import distribution_figure
-from townapp.evaluations.schemes import SchemeError, period_label, target_label, vocabulary
+from townapp.evaluations.schemes import period_label, target_label, vocabulary
 from townapp.evaluations.service import PERIOD_COUNT, EvaluationService
+from townapp.ui.jobs import call_service, problems_of
 from townapp.ui.widgets.fields import DateField, ErrorLabel, close_button, ok_cancel
 from townapp.ui.widgets.tables import set_rows
 
@@ -121,14 +123,12 @@ class NewRoundDialog(QDialog):
                           self.name.text(), bodies if self.bodies.isVisible() else [])
 
     def create(self) -> None:
-        try:
-            self.round_id = self.service.create_round(self.data())
-        except ValidationFailed as exc:
-            self.error.show_problems(exc.problems)
-            return
-        except DomainError as exc:
-            self.error.show_problems([FieldProblem("", exc.message)])
-            return
+        data = self.data()
+        call_service(self, lambda: self.service.create_round(data), self._created,
+                     lambda exc: self.error.show_problems(problems_of(exc)))
+
+    def _created(self, round_id: int) -> None:
+        self.round_id = round_id
         self.accept()
 
 
@@ -254,23 +254,18 @@ class ObjectionsDialog(QDialog):
                                          o.outcome or "待处理", o.handling or "") for o in self.items])
         self.table.resizeColumnsToContents()
 
-    def _run(self, action) -> bool:  # noqa: ANN001
-        try:
-            action()
-        except ValidationFailed as exc:
-            self.error.show_problems(exc.problems)
-            return False
-        except DomainError as exc:
-            self.error.show_problems([FieldProblem("", exc.message)])
-            return False
+    def _run(self, action: Callable[[], object]) -> None:
+        """One service write (waits visibly while the database is busy); the list is re-read after it."""
+        call_service(self, action, lambda _r: self._done(), lambda exc: self.error.show_problems(problems_of(exc)))
+
+    def _done(self) -> None:
         self.error.show_problems([])
         self.reload()
-        return True
 
     def add(self) -> None:
         day = self.raised_on.date() or dt.date.today()
-        self._run(lambda: self.service.add_objection(ObjectionInput(
-            self.rnd.id, self.raised_by.text(), self.content.text(), day, self.target.currentData())))
+        data = ObjectionInput(self.rnd.id, self.raised_by.text(), self.content.text(), day, self.target.currentData())
+        self._run(lambda: self.service.add_objection(data))
 
     def handle(self) -> None:
         row = self.table.currentRow()
@@ -278,9 +273,9 @@ class ObjectionsDialog(QDialog):
             self.error.show_problems([FieldProblem("", "请先在上表选择一条异议")])
             return
         objection = self.items[row]
-        self._run(lambda: self.service.handle_objection(objection.id, self.handling.text(),
-                                                        self.outcome.currentData(),
-                                                        self.handled_on.date() or dt.date.today()))
+        handling, outcome = self.handling.text(), self.outcome.currentData()
+        day = self.handled_on.date() or dt.date.today()
+        self._run(lambda: self.service.handle_objection(objection.id, handling, outcome, day))
 
 
 class HistoryDialog(QDialog):
@@ -359,13 +354,10 @@ class SchemeDialog(QDialog):
             self.editor.setPlainText(self.service.scheme_text(scheme_id))
 
     def save(self) -> None:
-        try:
-            info = self.service.save_scheme(self.editor.toPlainText())
-        except SchemeError as exc:
-            self.status.show_problems([FieldProblem("", exc.message)])
-            return
-        except DomainError as exc:
-            self.status.show_problems([FieldProblem("", exc.message)])
-            return
+        text = self.editor.toPlainText()
+        call_service(self, lambda: self.service.save_scheme(text), self._saved,
+                     lambda exc: self.status.show_problems(problems_of(exc)))
+
+    def _saved(self, info: SchemeInfo) -> None:
         self._load(info.id)
         self.status.show_hint(f"已保存为“{info.name}”第{info.version}版；已有评定仍使用原来的版本。")

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from townapp.core.errors import DomainError, FieldProblem, ValidationFailed
+from townapp.core.errors import DomainError, ValidationFailed
 from townapp.evaluations.dto import EntryInput, RoundDTO, SheetRow
 from townapp.evaluations.publicity import write_publicity_pdf, write_publicity_xlsx
 from townapp.evaluations.schemes import Scheme, vocabulary
@@ -41,6 +41,7 @@ from townapp.ui.forms.evaluations import (
     ReasonDialog,
     SchemeDialog,
 )
+from townapp.ui.jobs import call_service, problems_of
 from townapp.ui.pages.base import Page
 
 Index = QModelIndex | QPersistentModelIndex
@@ -256,23 +257,28 @@ class ScoreModel(QAbstractTableModel):
         """Save the changed rows in one go; the rows come back with their new levels."""
         try:
             entries = [self.entry_for(self.rows[r], cells) for r, cells in sorted(changes.items())]
-            saved = self.service.save_entries(entries, publicity_change=self.publicity_change)
         except ValueError as exc:
             self.failed.emit(str(exc))
             return False
-        except ValidationFailed as exc:
-            self.failed.emit("\n".join(p.message for p in exc.problems))
-            return False
-        except DomainError as exc:
-            self.failed.emit(exc.message)
-            return False
+        outcome: list[bool] = []
+        change = self.publicity_change
+
+        def refused(exc: DomainError) -> None:
+            outcome.append(False)
+            self.failed.emit("\n".join(p.message for p in problems_of(exc)))
+
+        call_service(self.parent(), lambda: self.service.save_entries(entries, publicity_change=change),
+                     lambda saved: (outcome.append(True), self._take(saved)), refused)
+        return outcome[0] if outcome else True  # still waiting for the database: the rows change once saved
+
+    def _take(self, saved: list[SheetRow]) -> None:
+        """The saved rows, with their new levels, replace the shown ones."""
         fresh = {r.target_id: r for r in saved}
         for number, row in enumerate(self.rows):
             if row.target_id in fresh:
                 self.rows[number] = fresh[row.target_id]
                 self.dataChanged.emit(self.index(number, 0), self.index(number, len(self.columns) - 1))
         self.saved.emit()
-        return True
 
     def paste(self, top: int, left: int, text: str) -> bool:
         """Tab-separated cells copied from Excel, pasted from (top, left) over the editable columns."""
@@ -501,6 +507,27 @@ class EvaluationsPage(Page):
             return False
         return True
 
+    def _write(self, action: Callable[[], object], then: Callable[[Any], None]) -> None:
+        """One service write (waits visibly while another writer holds the database); a refusal is shown."""
+        call_service(self, action, then, lambda exc: self.show_error("\n".join(p.message for p in problems_of(exc))))
+
+    def _in_dialog(self, dialog: Any, prepare: Callable[[], Callable[[], object]], then: Callable[[], None]) -> None:
+        """Open ``dialog``; on OK read its fields (``prepare``) and write; a refusal is shown in the dialog,
+        which opens again with what was typed."""
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+
+        def refused(exc: DomainError) -> None:
+            dialog.error.show_problems(problems_of(exc))
+            self._in_dialog(dialog, prepare, then)
+
+        try:
+            action = prepare()
+        except ValueError as exc:
+            refused(DomainError(str(exc)))
+            return
+        call_service(self, action, lambda _r: then(), refused)
+
     # ----- actions ---------------------------------------------------------------------
     def new_round(self) -> None:
         villages = [(v.id, v.name) for v in self.ctx.registry.villages()]
@@ -515,10 +542,12 @@ class EvaluationsPage(Page):
     def copy_previous(self) -> None:
         if self.rnd is None:
             return
-        counted: list[int] = []
-        if self._try(lambda: counted.append(self.service.copy_previous_stage(self.rnd.id, self.village.currentData()))):
-            self.reload_sheet()
-            self.message.setText(f"已沿用上一环节的评分：{counted[0]} 个对象。" + self.message.text())
+        round_id, village = self.rnd.id, self.village.currentData()
+        self._write(lambda: self.service.copy_previous_stage(round_id, village), self._copied)
+
+    def _copied(self, counted: int) -> None:
+        self.reload_sheet()
+        self.message.setText(f"已沿用上一环节的评分：{counted} 个对象。" + self.message.text())
 
     def advance(self) -> None:
         if self.rnd is None:
@@ -528,18 +557,13 @@ class EvaluationsPage(Page):
         following = scheme.stages[index + 1] if index + 1 < len(scheme.stages) else None
         dialog = HandOverDialog(self.service.stage_summary(self.rnd.id),
                                 following.days if following and following.is_publicity else None, self)
-        while dialog.exec() == QDialog.DialogCode.Accepted:
-            try:
-                start, end = dialog.start.date(), dialog.end.date()
-                self.service.advance_stage(self.rnd.id, publicity_start=start, publicity_end=end)
-            except ValidationFailed as exc:
-                dialog.error.show_problems(exc.problems)
-                continue
-            except (DomainError, ValueError) as exc:
-                dialog.error.show_problems([FieldProblem("", getattr(exc, "message", str(exc)))])
-                continue
-            self.load_rounds(self.rnd.id)
-            return
+        round_id = self.rnd.id
+
+        def prepare() -> Callable[[], object]:
+            start, end = dialog.start.date(), dialog.end.date()
+            return lambda: self.service.advance_stage(round_id, publicity_start=start, publicity_end=end)
+
+        self._in_dialog(dialog, prepare, lambda: self.load_rounds(round_id))
 
     def open_objections(self) -> None:
         if self.rnd is None:
@@ -552,25 +576,21 @@ class EvaluationsPage(Page):
     def finalise(self, as_of: dt.date | None = None) -> None:
         if self.rnd is None or not self.confirm(f"定级后“{self.rnd.name}”将锁定，不能再修改。确定定级吗？"):
             return
-        if self._try(lambda: self.service.finalise(self.rnd.id, as_of)):
-            self.load_rounds(self.rnd.id)
-            self.data_changed.emit()
+        round_id = self.rnd.id
+        self._write(lambda: self.service.finalise(round_id, as_of),
+                    lambda _r: (self.load_rounds(round_id), self.data_changed.emit()))
 
     def unlock(self) -> None:
         if self.rnd is None:
             return
         dialog = ReasonDialog("解锁评定", f"解锁“{self.rnd.name}”需要填写理由，理由将记入操作日志。", self)
-        while dialog.exec() == QDialog.DialogCode.Accepted:
-            try:
-                self.service.unlock(self.rnd.id, dialog.reason.text())
-            except ValidationFailed as exc:
-                dialog.error.show_problems(exc.problems)
-                continue
-            except DomainError as exc:
-                dialog.error.show_problems([FieldProblem("", exc.message)])
-                continue
-            self.load_rounds(self.rnd.id)
-            return
+        round_id = self.rnd.id
+
+        def prepare() -> Callable[[], object]:
+            reason = dialog.reason.text()
+            return lambda: self.service.unlock(round_id, reason)
+
+        self._in_dialog(dialog, prepare, lambda: self.load_rounds(round_id))
 
     def revoke(self) -> None:
         row = self.selected_row()
@@ -579,17 +599,11 @@ class EvaluationsPage(Page):
             return
         dialog = ReasonDialog("撤销称号", f"撤销 {row.village}{row.label} 的“{row.level}”，理由将记入操作日志。", self,
                               with_date=True)
-        while dialog.exec() == QDialog.DialogCode.Accepted:
-            try:
-                self.service.revoke(row.target_id, dialog.reason.text(), dialog.date.date() or dt.date.today())
-            except ValidationFailed as exc:
-                dialog.error.show_problems(exc.problems)
-                continue
-            except (DomainError, ValueError) as exc:
-                dialog.error.show_problems([FieldProblem("", getattr(exc, "message", str(exc)))])
-                continue
-            self.reload_sheet()
-            return
+        def prepare() -> Callable[[], object]:
+            reason, day = dialog.reason.text(), dialog.date.date() or dt.date.today()
+            return lambda: self.service.revoke(row.target_id, reason, day)
+
+        self._in_dialog(dialog, prepare, self.reload_sheet)
 
     def show_history(self) -> None:
         row = self.selected_row()
@@ -630,15 +644,16 @@ class EvaluationsPage(Page):
         path = path or self._path("导入填报工作簿", "", "表格文件 (*.xlsx *.xlsm *.xls *.ods)", save=False)
         if not path:
             return
-        reports = []
-        if self._try(lambda: reports.append(import_stage_workbook(self.service, self.rnd.id, path))):
-            report = reports[0]
-            self.reload_sheet()
-            if report.accepted:
-                self.message.setText(f"已导入 {path.name}：" + report.summary_text(max_errors=0))
-                self.data_changed.emit()
-            else:
-                self.show_error(f"{path.name} 未导入（有错误，未做任何修改）：\n" + report.summary_text(max_errors=20))
+        round_id = self.rnd.id
+        self._write(lambda: import_stage_workbook(self.service, round_id, path), lambda report: self._imported(path, report))
+
+    def _imported(self, path: Path, report: Any) -> None:  # the exchange's import report
+        self.reload_sheet()
+        if report.accepted:
+            self.message.setText(f"已导入 {path.name}：" + report.summary_text(max_errors=0))
+            self.data_changed.emit()
+        else:
+            self.show_error(f"{path.name} 未导入（有错误，未做任何修改）：\n" + report.summary_text(max_errors=20))
 
     def export_pdf(self, path: Path | None = None) -> Path | None:
         if self.rnd is None:
