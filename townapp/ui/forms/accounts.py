@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QWidget
 
 from townapp.accounts.dto import UserDTO, UserInput
 from townapp.accounts.service import AccountService
 from townapp.core.actor import ROLE_VILLAGE, ROLES
-from townapp.core.errors import FieldProblem, ValidationFailed
+from townapp.core.errors import DomainError, FieldProblem, ValidationFailed
 from townapp.ui.context import AppContext
+from townapp.ui.jobs import call_service, problems_of
 from townapp.ui.login import FormDialog, _password_field
 from townapp.ui.widgets.fields import select_data
 
@@ -20,7 +23,30 @@ ROLE_HINTS = {
 }
 
 
-class UserDialog(FormDialog):
+class _ServiceDialog(FormDialog):
+    """A form whose OK writes through a service: the fields are read first (``prepare``), the write waits
+    visibly while another writer holds the database (ui.jobs.call_service); a refusal stays in the form."""
+
+    def submit(self) -> None:
+        try:
+            write = self.prepare()
+        except DomainError as exc:
+            self.error.show_problems(problems_of(exc))
+            return
+        call_service(self, write, self._written, lambda exc: self.error.show_problems(problems_of(exc)))
+
+    def _written(self, result: object) -> None:
+        self.written(result)
+        self.accept()
+
+    def prepare(self) -> Callable[[], object]:
+        raise AssertionError("subclasses read their fields and return the service call")
+
+    def written(self, result: object) -> None:
+        """What the dialog keeps of the service's answer."""
+
+
+class UserDialog(_ServiceDialog):
     """New user (with a first password) or an existing user's name, role, village and state."""
 
     def __init__(self, ctx: AppContext, accounts: AccountService, user: UserDTO | None = None,
@@ -66,16 +92,20 @@ class UserDialog(FormDialog):
         if not clerk:
             self.village.setCurrentIndex(0)
 
-    def attempt(self) -> None:
+    def prepare(self) -> Callable[[], object]:
         if self.user is None and self.password.text() != self.confirm.text():
             raise ValidationFailed([FieldProblem("confirm", "两次输入的密码不一致")])
-        self.saved_id = self.accounts.save_user(UserInput(
+        data = UserInput(
             username=self.username.text(), role=self.role.currentData(), display_name=self.display_name.text(),
             village_id=self.village.currentData(), password=self.password.text(),
-            id=self.user.id if self.user else None, active=self.active.isChecked()))
+            id=self.user.id if self.user else None, active=self.active.isChecked())
+        return lambda: self.accounts.save_user(data)
+
+    def written(self, result: object) -> None:
+        self.saved_id = result  # type: ignore[assignment]
 
 
-class ResetPasswordDialog(FormDialog):
+class ResetPasswordDialog(_ServiceDialog):
     def __init__(self, accounts: AccountService, user: UserDTO, parent: QWidget | None = None) -> None:
         super().__init__(f"重置密码：{user.username}", "重置后账号同时解除锁定。请把新密码当面告诉本人，"
                          "并请他登录后自己修改。", "重置", parent)
@@ -85,8 +115,9 @@ class ResetPasswordDialog(FormDialog):
         self.form.addRow("新密码", self.password)
         self.form.addRow("再输一次", self.confirm)
 
-    def attempt(self) -> None:
-        self.accounts.reset_password(self.user.id, self.password.text(), self.confirm.text())
+    def prepare(self) -> Callable[[], object]:
+        user_id, password, confirm = self.user.id, self.password.text(), self.confirm.text()
+        return lambda: self.accounts.reset_password(user_id, password, confirm)
 
 
 class ReasonDialog(FormDialog):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -28,6 +29,7 @@ from townapp.db.backup import backup_and_rotate, backup_database, list_backups, 
 from townapp.db.base import utcnow
 from townapp.ui.context import AppContext
 from townapp.ui.forms.accounts import ResetPasswordDialog, UserDialog
+from townapp.ui.jobs import call_service, in_steps
 from townapp.ui.login import ChangePasswordDialog
 from townapp.ui.pages.base import Page
 
@@ -209,12 +211,12 @@ class BackupPage(Page):
     def restore_from(self, source: Path) -> None:
         if not self.confirm(f"用这份备份替换当前的全部数据吗？\n{source.name}\n\n恢复前会先自动备份当前数据。"):
             return
-        try:
-            result = restore_database(self.ctx.db.path, source)
-            open_database(self.ctx.db.path).dispose()  # an older backup's schema is brought up to date
-        except DomainError as exc:
-            self.show_error(exc)
-            return
+        path = self.ctx.db.path
+        call_service(self, in_steps(lambda: restore_database(path, source),
+                                    lambda: open_database(path).dispose()),  # an older backup's schema is brought up to date
+                     lambda results: self._restored(source, results[0]), self.show_error, title="没有恢复")
+
+    def _restored(self, source: Path, result: Any) -> None:  # the restore's result
         self.refresh()
         self.data_changed.emit()
         QMessageBox.information(self, "已恢复", f"已从 {source.name} 恢复。\n恢复前的数据已备份到：\n"

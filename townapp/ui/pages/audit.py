@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -22,9 +23,9 @@ from PySide6.QtWidgets import (
 from townapp.accounts.audit import AuditService
 from townapp.accounts.dto import AuditFilter
 from townapp.core.actor import ROLE_ADMIN
-from townapp.core.errors import DomainError
 from townapp.ui.context import AppContext
 from townapp.ui.forms.accounts import ReasonDialog
+from townapp.ui.jobs import call_service
 from townapp.ui.pages.base import Page
 from townapp.ui.widgets.fields import DateField
 from townapp.ui.widgets.lazy_table import Column, LazyTableModel
@@ -148,11 +149,11 @@ class AuditPage(Page):
         dialog = ReasonDialog("查看这条记录的完整内容", self)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
-        try:
-            row = self.audit.full_row(entry_id, dialog.reason.text())
-        except DomainError as exc:
-            self.show_error(exc)
-            return
+        reason = dialog.reason.text()  # the reading is logged with it: a write, which may wait for the database
+        call_service(self, lambda: self.audit.full_row(entry_id, reason), self._show_full_row, self.show_error,
+                     title="无法完成")
+
+    def _show_full_row(self, row: Any) -> None:  # the audit service's full row
         QMessageBox.information(self, "完整内容", f"{row.entity} {row.entity_id or ''} {row.field}\n"
                                 f"原值：{row.old}\n新值：{row.new}")
         self.reload()
@@ -167,12 +168,10 @@ class AuditPage(Page):
         name, _filter = QFileDialog.getSaveFileName(self, "导出审计日志", "审计日志.xlsx", "Excel 工作簿 (*.xlsx)")
         if not name:
             return
-        try:
-            count = self.audit.export_xlsx(self.current_filter(), Path(name), reason=reason)
-        except DomainError as exc:
-            self.show_error(exc)
-            return
-        QMessageBox.information(self, "已导出", f"已导出 {count} 条到：\n{name}")
+        where = self.current_filter()  # an export is logged: a write, which may wait for the database
+        call_service(self, lambda: self.audit.export_xlsx(where, Path(name), reason=reason),
+                     lambda count: QMessageBox.information(self, "已导出", f"已导出 {count} 条到：\n{name}"),
+                     self.show_error, title="无法导出")
 
 
 class _Shown:

@@ -54,7 +54,7 @@ from townapp.outputs.figures import Period
 from townapp.outputs.quarterly import ExportResult, ReturnService
 from townapp.outputs.returns import QuarterlyReturn, display
 from townapp.ui.context import AppContext
-from townapp.ui.jobs import Job
+from townapp.ui.jobs import Job, call_service
 from townapp.ui.pages.base import Page
 from townapp.ui.widgets.files import choose_save_file
 
@@ -409,12 +409,15 @@ class CertificatesPage(Page):
             if self.last is None:  # the calibration page: nothing to log
                 self.status.setText("校准页已送打印。")
                 return
-            name = printer.outputFileName() or printer.printerName() or "打印机"
-            reprints = self.service.record_printed([c.id for c in self.last.certificates],
-                                                   overlay=self.last_overlay, channel=f"打印机 {name}")
         except DomainError as exc:
             self.show_error(exc)
             return
+        name = printer.outputFileName() or printer.printerName() or "打印机"
+        ids, overlay = [c.id for c in self.last.certificates], self.last_overlay
+        call_service(self, lambda: self.service.record_printed(ids, overlay=overlay, channel=f"打印机 {name}"),
+                     lambda reprints: self._printed(pages, reprints), self.show_error, title="打印记录未保存")
+
+    def _printed(self, pages: int, reprints: int) -> None:
         self.status.setText(f"已送打印 {pages} 页（其中补打 {reprints} 张）。")
         self.load_log()
 
