@@ -35,6 +35,12 @@ def control_problem(text: str, label: str = "") -> str | None:
             "多半是从其他软件复制来的，请删除后重新输入")
 
 
+def strip_control_characters(text: str) -> str:
+    """For writers only: text stored before control characters were refused at the door must not make
+    an export fail (openpyxl raises on them); they are invisible, so dropping them changes nothing seen."""
+    return _CONTROL.sub("", text)
+
+
 def clean_text(text: str, label: str = "") -> str:
     """Every text a user enters, at the door (dialogs and imports): invisible characters removed,
     control characters refused (UnsafeText). Nothing else changes: free text keeps its punctuation."""

@@ -20,6 +20,7 @@ from sqlalchemy import Index, String, Text, event, inspect, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from townapp.db.base import Base, utcnow
+from townapp.db.text_guard import refuse_control_characters
 
 _SKIPPED = {"created_at", "updated_at"}
 
@@ -149,7 +150,8 @@ def _after_flush(session: Session, flush_context: Any) -> None:
 
 
 class AuditedSession(Session):
-    """The one session class of the app: the audit hook is attached to this class once, at import.
+    """The one session class of the app: the audit hook (and the control-character guard of
+    db/text_guard.py) are attached to this class once, at import.
 
     Attaching it per sessionmaker (or per session) went wrong now and then: SQLAlchemy's event
     registry remembers targets by ``id()``, and a new sessionmaker's class can reuse the address of
@@ -158,6 +160,7 @@ class AuditedSession(Session):
 
 
 event.listen(AuditedSession, "after_flush", _after_flush)
+event.listen(AuditedSession, "before_flush", refuse_control_characters)
 
 
 def record_read(session: Session, entity: str, entity_id: int | None, reason: str, what: str,

@@ -25,6 +25,7 @@ from sqlalchemy import insert
 from townapp.core.actor import Actor
 from townapp.core.atomic import atomic_output
 from townapp.core.idcard import mask_id_number
+from townapp.core.text import strip_control_characters
 from townapp.db import Database
 from townapp.db.audit import record_read
 from townapp.exchange import spec as s
@@ -49,6 +50,8 @@ def set_cell(cell: Cell | WriteOnlyCell, value: Any, *, text: bool = False) -> C
         value = value.date()
     if text and value is not None and not isinstance(value, str):
         value = str(value)
+    if isinstance(value, str) and not value.isprintable():
+        value = strip_control_characters(value)  # only text stored before the door refused them
     cell.value = value
     if isinstance(value, str):
         cell.data_type = "s"  # openpyxl would otherwise store "=..." as a formula
