@@ -124,6 +124,12 @@ class Job(QObject):
 BUSY_WAIT_SECONDS = 60  # how long a save waits, visibly, for another writer (an import) before giving up
 
 
+def _waiting_text(busy: DatabaseBusy) -> str:
+    """Who holds the database, and that nothing needs typing again (not the final "没有保存" message)."""
+    who = busy.holder or "另一个程序或窗口正在写入这个数据库"
+    return f"正在等待……\n{who}\n数据库空出来后会自动保存，不必重新填写；也可以取消。"
+
+
 def wait_while_busy(parent: QWidget, attempt: Callable[[], Any], busy: DatabaseBusy,
                     on_success: Callable[[Any], None], on_failure: Callable[[str], None],
                     seconds: float | None = None) -> Job:
@@ -139,7 +145,7 @@ def wait_while_busy(parent: QWidget, attempt: Callable[[], Any], busy: DatabaseB
         while True:
             if cancel():
                 raise Cancelled()
-            progress(0, 0, f"正在等待……\n{last.message}\n数据库空出来后会自动保存；也可以取消。")
+            progress(0, 0, _waiting_text(last))
             try:
                 return attempt()
             except DatabaseBusy as exc:
@@ -149,6 +155,7 @@ def wait_while_busy(parent: QWidget, attempt: Callable[[], Any], busy: DatabaseB
 
     job = Job(parent, "正在等待数据库", work, on_success=on_success, on_failure=on_failure)
     job._dialog.setMinimumDuration(0)  # the save already waited the GUI's busy timeout: show the wait at once
+    job._dialog.setLabelText(_waiting_text(busy))
     job.finished.connect(lambda: job.was_cancelled and on_failure("已取消保存，数据没有改变。"))
     return job.start()
 
