@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
+from types import TracebackType
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QLibraryInfo, QLocale, QTimer, QTranslator
+from PySide6.QtCore import QLibraryInfo, QLocale, QObject, Qt, QTimer, QTranslator, Signal
 from PySide6.QtGui import QFont, QFontDatabase, QIcon
 from PySide6.QtWidgets import (
     QApplication,
@@ -24,6 +26,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QVBoxLayout,
     QWidget,
 )
@@ -77,6 +80,68 @@ def setup_application(argv: Sequence[str] | None = None) -> QApplication:
     else:
         log.warning("内置中文字体加载失败：%s", config.resource(*BUNDLED_FONT))
     return app
+
+
+def describe_uncaught(exc_type: type[BaseException], exc: BaseException,
+                      tb: TracebackType | None) -> tuple[str, str]:
+    """(title, Chinese message) for an exception nobody caught: a DomainError says what it says, a full or
+    read-only disk says so; anything else goes to the log (IDs masked) and the message names the log file."""
+    from townapp.core.atomic import describe_write_error
+    from townapp.core.errors import DomainError
+
+    if isinstance(exc, DomainError):
+        log.info("未捕获的提示：%s", exc.message)
+        return "无法完成", exc.message
+    refused = describe_write_error(exc) if isinstance(exc, Exception) else None
+    if refused is not None:
+        log.warning("写入失败：%s", exc)
+        return "无法完成", refused
+    log.error("未处理的异常", exc_info=(exc_type, exc, tb))
+    return "发生意外错误", f"发生意外错误，已记入日志：{config.log_path()}"
+
+
+class ErrorReporter(QObject):
+    """Shows uncaught exceptions of any thread on the GUI thread, one box at a time; the app keeps running."""
+
+    report = Signal(str, str)
+
+    def __init__(self, parent: QObject) -> None:
+        super().__init__(parent)
+        self.showing = False
+        self.shown: list[str] = []  # what was shown (tests read it)
+        self.report.connect(self._show, Qt.ConnectionType.QueuedConnection)
+
+    def hook(self, exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        """sys.excepthook: PySide6 hands an exception escaping a slot to it, and the event loop goes on."""
+        if issubclass(exc_type, KeyboardInterrupt):
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        try:
+            self.report.emit(*describe_uncaught(exc_type, exc, tb))
+        except Exception:  # the safety net itself must never raise: fall back to the plain traceback
+            sys.__excepthook__(exc_type, exc, tb)
+
+    def thread_hook(self, args: threading.ExceptHookArgs) -> None:
+        if args.exc_type is not SystemExit and args.exc_value is not None:
+            self.hook(args.exc_type, args.exc_value, args.exc_traceback)
+
+    def _show(self, title: str, message: str) -> None:
+        self.shown.append(message)
+        if self.showing:  # already a box on screen: this one is in the log (and in ``shown``)
+            return
+        self.showing = True
+        try:
+            QMessageBox.warning(QApplication.activeWindow(), title, message)
+        finally:
+            self.showing = False
+
+
+def install_exception_hooks(app: QApplication) -> ErrorReporter:
+    """The safety net: no exception escapes silently or in English, in a slot or in a worker thread."""
+    reporter = ErrorReporter(app)
+    sys.excepthook = reporter.hook
+    threading.excepthook = reporter.thread_hook
+    return reporter
 
 
 class NewDatabaseDialog(QDialog):
@@ -171,4 +236,5 @@ def run_gui(db_path: Path | None = None, demo: bool = False) -> int:
     from townapp.ui.startup import run_session
 
     app = setup_application()
+    install_exception_hooks(app)
     return run_session(app, db_path, demo)
