@@ -152,8 +152,9 @@ def test_exports_to_a_full_or_read_only_stick_exit_1_with_a_chinese_message(
         township: Database, tmp_path: Path) -> None:
     """GIVEN a USB stick that is full (a small tmpfs), then the same stick write-protected
     WHEN the template, the sync package and the quarterly return are exported to it from the command line
-    THEN each exits 1 (not 3 "发生意外错误") saying the disk is full / read-only, and no hidden
-    temporary file is left on the stick."""
+    THEN each exits 1 (not 3 "发生意外错误") saying the disk is full / read-only, no hidden
+    temporary file is left on the stick, and the package leaves nothing else on stderr (old main's
+    package writer left xlsxwriter's ZipFile open: "Exception ignored in: <function ZipFile.__del__>")."""
     township.dispose()
     for disk in _tmpfs(tmp_path / "U盘", 64):
         (disk / "别的文件.bin").write_bytes(os.urandom(40_000))
@@ -164,11 +165,17 @@ def test_exports_to_a_full_or_read_only_stick_exit_1_with_a_chinese_message(
                      "--out", str(disk / "季度报表.xlsx")),
         }
         (disk / "填满").write_bytes(b"\0" * (64 * 1024 - 40_000 - 4096))  # what is left: a few KB
+        noise = {}
         for name, args in exports.items():
             result = _cli(*args)
             OUTCOMES.setdefault(f"导出{name}（U盘已满）", []).append(
                 "told" if result.returncode == 1 and "磁盘空间不足" in result.stdout + result.stderr
                 else f"unhandled: exit {result.returncode} {result.stderr[-300:]}")
+            if "Exception ignored" in result.stderr or "Traceback" in result.stderr:
+                noise[name] = result.stderr[-600:]
+        # the package writer closes its ZipFile on every path; the template and the quarterly return
+        # (xlsxwriter/openpyxl in townapp/exchange and townapp/outputs) still leave theirs: checked once fixed
+        assert "数据包" not in noise, noise["数据包"]
         assert sorted(p.name for p in disk.iterdir()) == ["别的文件.bin", "填满"]
         (disk / "填满").unlink()
         subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
