@@ -118,13 +118,10 @@ class VillagesPage(Page):
         village = self._selected()
         if village is None or not self.confirm(f"确定删除 {village.name} 吗？"):
             return
-        try:
-            self.ctx.registry.delete_village(village.id)
-        except DomainError as exc:
-            self.show_error(exc)
-            return
-        self.refresh()
-        self.data_changed.emit()
+        from townapp.ui.jobs import call_service
+
+        call_service(self, lambda: self.ctx.registry.delete_village(village.id),
+                     lambda _r: (self.refresh(), self.data_changed.emit()), self.show_error, title="没有删除")
 
 
 class _SearchPage(Page):
@@ -234,12 +231,10 @@ class _SearchPage(Page):
         record_id = self.selected_id()
         if record_id is None or not self.confirm(self.delete_question):
             return
-        try:
-            self.delete_record(record_id)
-        except DomainError as exc:
-            self.show_error(exc)
-            return
-        self._after_save(None)
+        from townapp.ui.jobs import call_service
+
+        call_service(self, lambda: self.delete_record(record_id), lambda _r: self._after_save(None), self.show_error,
+                     title="没有删除")
 
     def _after_save(self, record_id: int | None) -> None:
         self.reload()
