@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor
@@ -87,6 +88,8 @@ class _FormDialog(QDialog):
 
         try:
             problems = self.check()
+            if not any(p.severity == "error" for p in problems):
+                write = self.commit()
         except DomainError as exc:
             self._failed(exc)
             return
@@ -94,7 +97,7 @@ class _FormDialog(QDialog):
             self.show_problems(problems)
             return
         self.buttons.setEnabled(False)
-        self.waiting = call_service(self, self.commit, self._saved, self._failed, seconds=self.busy_wait_seconds)
+        self.waiting = call_service(self, write, self._saved, self._failed, seconds=self.busy_wait_seconds)
 
     def _saved(self, saved_id: int) -> None:
         self.saved_id = saved_id
@@ -109,7 +112,8 @@ class _FormDialog(QDialog):
     def check(self) -> list[FieldProblem]:
         raise AssertionError("subclasses check their input")
 
-    def commit(self) -> int:
+    def commit(self) -> Callable[[], int]:
+        """The service call that saves what was typed, read now: it may run on a worker thread while busy."""
         raise AssertionError("subclasses save their input")
 
 
@@ -146,8 +150,9 @@ class VillageDialog(_FormDialog):
     def check(self) -> list[FieldProblem]:
         return self.ctx.registry.check_village(self.collect())
 
-    def commit(self) -> int:
-        return self.ctx.registry.save_village(self.collect())
+    def commit(self) -> Callable[[], int]:
+        data = self.collect()
+        return lambda: self.ctx.registry.save_village(data)
 
 
 class PersonDialog(_FormDialog):
@@ -307,8 +312,9 @@ class PersonDialog(_FormDialog):
         data, problems = self.collect()
         return problems + self.ctx.registry.check_person(data)
 
-    def commit(self) -> int:
-        return self.ctx.registry.save_person(self.collect()[0])
+    def commit(self) -> Callable[[], int]:
+        data = self.collect()[0]
+        return lambda: self.ctx.registry.save_person(data)
 
 
 class HouseholdDialog(_FormDialog):
@@ -461,5 +467,6 @@ class HouseholdDialog(_FormDialog):
                 placed.append(problem)
         super().show_problems(placed)
 
-    def commit(self) -> int:
-        return self.ctx.registry.save_household(self.collect())
+    def commit(self) -> Callable[[], int]:
+        data = self.collect()
+        return lambda: self.ctx.registry.save_household(data)
