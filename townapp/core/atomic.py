@@ -21,6 +21,7 @@ import os
 import re
 import tempfile
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -124,6 +125,28 @@ def fsync_directory(folder: Path) -> None:
         os.close(fd)
 
 
+def close_zip_files_left_open(exc: BaseException) -> None:
+    """Close, quietly, any ZipFile a failed write left open in the frames of ``exc``.
+
+    xlsxwriter and openpyxl open their ZipFile inside ``close()``/``save()`` and do not close it when
+    a write fails (a full USB stick): its ``__del__`` later tried again and printed "Exception ignored
+    in ZipFile.__del__ … No space left on device" on stderr. Only the exception's frames still reach
+    it; the error itself goes on to the user as it was.
+    """
+    seen: set[int] = set()
+    error: BaseException | None = exc
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        tb = error.__traceback__
+        while tb is not None:
+            for value in list(tb.tb_frame.f_locals.values()):
+                if isinstance(value, zipfile.ZipFile) and value.fp is not None:
+                    with contextlib.suppress(OSError, ValueError):  # the same full disk: already reported
+                        value.close()  # writes what it can, then always releases the file (fp = None)
+            tb = tb.tb_next
+        error = error.__cause__ or error.__context__
+
+
 @contextlib.contextmanager
 def atomic_output(target: Path | str, verify: Callable[[Path], None] | None = None) -> Iterator[Path]:
     """Yield a temporary path in the target's folder; on success fsync, ``verify`` it, rename it.
@@ -150,9 +173,11 @@ def atomic_output(target: Path | str, verify: Callable[[Path], None] | None = No
             verify(tmp)
         os.replace(tmp, target)
         fsync_directory(folder)
-    except DomainError:
+    except DomainError as exc:
+        close_zip_files_left_open(exc)
         raise
     except Exception as exc:
+        close_zip_files_left_open(exc)
         message = describe_write_error(exc, target)
         if message is None:
             raise

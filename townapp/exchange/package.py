@@ -331,36 +331,8 @@ def _stream_package(db: Database, specs: Sequence[s.SheetSpec], manifest: Manife
             if hasher.plain:
                 plain.add(title)
     _write_manifest(manifest_sheet, manifest)
-    try:
-        workbook.close()
-    except BaseException as exc:
-        _close_zip_files_left_open(exc)
-        raise
+    workbook.close()  # on a full disk atomic_output closes the ZipFile xlsxwriter leaves open
     return plain
-
-
-def _close_zip_files_left_open(exc: BaseException) -> None:
-    """Close, quietly, the ZipFile a failed write left open, so it is closed on every path.
-
-    xlsxwriter opens its ZipFile inside ``close()`` and does not close it when a write
-    fails (a full USB stick): its ``__del__`` later tried again and printed "Exception
-    ignored in ZipFile.__del__ … No space left on device" on stderr. It is reachable only
-    through the frames of the exception; the error itself still goes up to atomic_output.
-    """
-    seen: set[int] = set()
-    error: BaseException | None = exc
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        tb = error.__traceback__
-        while tb is not None:
-            for value in list(tb.tb_frame.f_locals.values()):
-                if isinstance(value, zipfile.ZipFile) and value.fp is not None:
-                    try:
-                        value.close()  # writes what it can, then always releases the file (fp = None)
-                    except (OSError, ValueError):
-                        pass  # the same full disk: the error that matters is already on its way
-            tb = tb.tb_next
-        error = error.__cause__ or error.__context__
 
 
 def _write_manifest(sheet: SheetWriter, manifest: Manifest) -> None:
