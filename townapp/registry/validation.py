@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import re
 
 from townapp.core.dates import age_on
@@ -32,13 +33,19 @@ def text_problems(data: object, prefix: str = "") -> list[FieldProblem]:
     """Control characters in any text field of an input (the rule of core.text.clean_text, for dialogs):
     they make every later .xlsx export fail, so they are refused where they are typed."""
     problems = []
-    for item in dataclasses.fields(data):  # type: ignore[arg-type]
-        value = getattr(data, item.name)
-        if isinstance(value, str):
-            problem = control_problem(value, _LABELS.get(item.name, ""))
+    for name in _field_names(type(data)):
+        value = getattr(data, name)
+        if value.__class__ is str and not value.isprintable():
+            problem = control_problem(value, _LABELS.get(name, ""))
             if problem is not None:
-                problems.append(FieldProblem(prefix + item.name, problem))
+                problems.append(FieldProblem(prefix + name, problem))
     return problems
+
+
+@functools.cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    """An input class's field names, looked up once (imports check thousands of rows)."""
+    return tuple(item.name for item in dataclasses.fields(kind))
 
 
 def check_person(data: PersonInput, today: dt.date | None = None) -> tuple[list[FieldProblem], IdInfo | None]:
