@@ -9,10 +9,11 @@ from pathlib import Path
 
 from sqlalchemy.exc import DatabaseError
 
+from townapp import config
 from townapp.archives.checks import archive_checks
 from townapp.core.errors import CheckReport
 from townapp.db import Database
-from townapp.db.checks import database_checks, file_problems
+from townapp.db.checks import database_checks, file_problems, stored_value_problems
 from townapp.grids.checks import grid_checks
 from townapp.points.checks import points_checks
 from townapp.registry.checks import registry_checks
@@ -20,24 +21,52 @@ from townapp.registry.checks import registry_checks
 log = logging.getLogger(__name__)
 
 Check = Callable[[Database, CheckReport, dict], None]
-CHECKS: tuple[Check, ...] = (database_checks, registry_checks, archive_checks, grid_checks, points_checks)
+
+
+def stored_value_checks(db: Database, report: CheckReport, facts: dict) -> None:
+    """Every stored value against its model column's type (a flipped byte no index holds, a date that is
+    not one, text where a number belongs, bytes that are not UTF-8): table, row id, column, what."""
+    from townapp.schema import metadata
+
+    connection = db.engine.raw_connection()
+    try:
+        problems = stored_value_problems(connection.driver_connection, metadata.sorted_tables)
+    finally:
+        connection.close()
+    facts["damaged_values"] = len(problems)
+    report.errors.extend(f"数据已损坏：{p}" for p in problems)
+
+
+CHECKS: tuple[Check, ...] = (database_checks, stored_value_checks, registry_checks, archive_checks, grid_checks,
+                             points_checks)
+
+
+def _run(db: Database, report: CheckReport, facts: dict, checks: tuple[Check, ...] = ()) -> None:
+    """The checks in order; once damaged values are found the domain checks, which read them, are skipped."""
+    for check in checks or CHECKS:
+        check(db, report, facts)
+        if facts.get("damaged_values"):
+            report.errors.append("存储的数据已损坏，其余的一致性检查没有进行。请从备份恢复（townapp restore），"
+                                 "或请技术人员按上面列出的位置修复")
+            return
 
 
 def run_checks(db: Database) -> tuple[CheckReport, dict]:
     """Run every check; returns the report and facts (integrity, revision, counts)."""
     report, facts = CheckReport(), {}
-    for check in CHECKS:
-        check(db, report, facts)
+    _run(db, report, facts)
     return report, facts
 
 
-def check_database_file(path: Path | str) -> tuple[CheckReport, dict]:
+def check_database_file(path: Path | str, *, quick: bool = False) -> tuple[CheckReport, dict]:
     """``townapp check``: the file as it is — damaged, foreign, empty or healthy — without changing a byte.
 
     The file's own problems (empty, not SQLite, cut short, damaged pages, foreign
     schema, triggers or views we never create, a newer revision) come first; only
     a file that passes them is opened (read-only, never migrated) for the
     consistency checks. A read that fails on damage is reported, never raised.
+    ``quick``: the file, SQLite's checks and the stored values only, not the domain's consistency
+    (what the command line runs after an unexpected error, to tell damage from a fault of its own).
     """
     from townapp.db.engine import open_readonly
     from townapp.schema import metadata
@@ -51,14 +80,15 @@ def check_database_file(path: Path | str) -> tuple[CheckReport, dict]:
     facts["integrity"] = "ok"
     db = open_readonly(path)
     try:
-        for check in CHECKS:
-            check(db, report, facts)
-    except (sqlite3.DatabaseError, DatabaseError) as exc:
-        detail = str(getattr(exc, "orig", exc)).splitlines()[0]
-        report.errors.append(f"读取数据时出错，数据库可能已损坏：{detail}")
-    except (ValueError, TypeError, UnicodeError) as exc:  # a damaged value (a date that is not one …)
+        _run(db, report, facts, CHECKS[:2] if quick else CHECKS)
+    except (sqlite3.DatabaseError, DatabaseError):
+        log.exception("检查时读取数据出错：%s", path)
+        report.errors.append(f"读取数据时出错，数据库已损坏（SQLite 的原文已记入日志 {config.log_path()}）。"
+                             "请从备份恢复（townapp restore）")
+    except (ValueError, TypeError, UnicodeError):  # a damaged value the value scan did not foresee
         log.exception("检查时读取到无法解析的值：%s", path)
-        report.errors.append(f"数据库中有无法读取的值，可能已损坏（{type(exc).__name__}：{str(exc)[:120]}）")
+        report.errors.append(f"数据库中有无法读取的值，数据已损坏（详见日志 {config.log_path()}）。"
+                             "请从备份恢复（townapp restore）")
     finally:
         db.dispose()
     return report, facts

@@ -58,8 +58,26 @@ def _connect_untrusted(path: Path) -> sqlite3.Connection:
     return con
 
 
+def sqlite_findings(rows: list[str], what: str = "SQLite 完整性检查") -> str:
+    """SQLite's own English findings go to the log; the user gets one Chinese sentence."""
+    log.warning("%s 的原文：%s", what, "\n".join(rows[:100]))
+    count = f"{len(rows)} 处问题" if len(rows) < 100 else "至少 100 处问题"
+    return f"{what}发现 {count}（原文已记入日志 {config.log_path()}）"
+
+
+def unreadable(exc: BaseException, path: Path | str | None = None) -> str:
+    """A file SQLite refused to read ("malformed", "not a database"), in Chinese; the original is logged."""
+    log.warning("无法读取数据库 %s：%s", path or "", exc)
+    text = str(exc)
+    if "not a database" in text or "file is not a database" in text:
+        return "无法读取：文件已损坏，或不是数据库"
+    return "无法读取：数据库文件已损坏"
+
+
 def integrity_problems(path: Path, *, quick: bool = False) -> list[str]:
-    """``integrity_check`` (or ``quick_check``) of a file; an empty list means it passed."""
+    """``integrity_check`` (or ``quick_check``) of a file; an empty list means it passed.
+
+    Problems come back as Chinese sentences; SQLite's own findings are in the log."""
     path = Path(path)
     try:
         with open(path, "rb") as handle:
@@ -75,9 +93,11 @@ def integrity_problems(path: Path, *, quick: bool = False) -> list[str]:
             con.close()
     except UnicodeDecodeError:  # SQLite's own message quoted damaged bytes
         return ["无法读取：文件内容已损坏"]
-    except (OSError, sqlite3.DatabaseError) as exc:
-        return [f"无法读取：{exc}"]
-    return [] if rows == ["ok"] else rows[:20]
+    except sqlite3.DatabaseError as exc:
+        return [unreadable(exc, path)]
+    except OSError as exc:
+        return [f"无法读取：{exc.strerror or exc}"]
+    return [] if rows == ["ok"] else [sqlite_findings(rows)]
 
 
 def _verify_copy(path: Path, *, quick: bool = False) -> None:
@@ -99,6 +119,31 @@ def _copy_with_backup_api(source: Path, target: Path) -> None:
         src.close()
 
 
+def _refuse_foreign_source(source: Path) -> None:
+    """Only a townapp database is backed up: an empty, foreign or unreadable file would give a
+    "backup" that restores nothing (cheap: the file header and one look at sqlite_master)."""
+    with open(source, "rb") as handle:
+        head = handle.read(100)
+    what = f"{source} "
+    if not head:
+        raise DomainError(f"{what}是空文件（0字节），不是数据库，没有备份。请检查路径，或从以前的备份恢复。")
+    if head[:16] != SQLITE_HEADER or len(head) < 100:
+        raise DomainError(f"{what}不是 SQLite 数据库（文件已损坏，或是别的文件），没有备份。"
+                          "请运行 townapp check 查看详情，或从以前的备份恢复。")
+    try:
+        con = _connect_untrusted(source)
+        try:
+            app_id = con.execute("PRAGMA application_id").fetchone()[0]
+            names = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        raise DomainError(f"{what}已损坏，没有备份（{unreadable(exc, source)}）。"
+                          "请运行 townapp check 查看详情，或从以前的备份恢复。") from exc
+    if names and (app_id != APPLICATION_ID or "alembic_version" not in names):
+        raise DomainError(f"{what}不是 townapp 的数据库（别的程序的文件，或已被改动），没有备份。")
+
+
 def backup_database(source: Path, out_dir: Path | None = None, reason: str = "manual", *,
                     now: dt.datetime | None = None, quick_verify: bool = False) -> Path:
     """Write a consistent copy to ``out_dir`` atomically (temp file, fsync, integrity check, rename).
@@ -113,6 +158,7 @@ def backup_database(source: Path, out_dir: Path | None = None, reason: str = "ma
     source = Path(source)
     if not source.is_file():
         raise DomainError(f"数据库文件不存在：{source}")
+    _refuse_foreign_source(source)
     out_dir = Path(out_dir) if out_dir is not None else config.backup_dir()
     stamp = (now or dt.datetime.now()).strftime("%Y%m%d-%H%M%S-%f")
     target = out_dir / f"{source.stem}-{stamp}-{reason}.db"
@@ -124,6 +170,9 @@ def backup_database(source: Path, out_dir: Path | None = None, reason: str = "ma
     except (OSError, sqlite3.Error) as exc:
         if is_disk_full(exc):
             raise DomainError(DISK_FULL_MESSAGE.format(what="备份")) from exc
+        if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError):
+            raise DomainError(f"{source} 已损坏，没有备份（{unreadable(exc, source)}）。"
+                              "请运行 townapp check 查看详情，或从以前的备份恢复。") from exc
         raise
     log.info("已备份 %s → %s", source.name, target)
     return target
@@ -278,7 +327,7 @@ def untrusted_problems(path: Path, *, foreign_keys: bool = True) -> list[str]:
         finally:
             con.close()
     except sqlite3.DatabaseError as exc:
-        return [f"无法读取：{exc}"]
+        return [unreadable(exc, path)]
     if revision is None:
         return ["文件中没有数据库结构版本，不是完整的 townapp 数据库"]
     if revision[0] not in migrate.known_revisions():

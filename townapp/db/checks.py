@@ -7,15 +7,25 @@ no log is beside it) so that the check itself changes no byte and no mtime.
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Table, text
+from sqlalchemy.exc import DatabaseError as SADatabaseError
+from sqlalchemy.sql import sqltypes
 
-from townapp.core.errors import CheckReport
+from townapp.core.errors import CheckReport, DomainError
 from townapp.db import migrate
-from townapp.db.backup import SQLITE_HEADER, _connect_untrusted, untrusted_problems
+from townapp.db.backup import (
+    SQLITE_HEADER,
+    _connect_untrusted,
+    sqlite_findings,
+    unreadable,
+    untrusted_problems,
+)
 from townapp.db.engine import Database
 
 # SQLite's own tables, which no schema of ours declares
@@ -97,7 +107,7 @@ def _schema_problems(path: Path, expected: set[str]) -> list[str]:
         finally:
             con.close()
     except sqlite3.DatabaseError as exc:
-        return [f"数据库已损坏，无法读取：{exc}"]
+        return ["数据库已损坏，" + unreadable(exc, path)]
     if revision is None or revision[0] != migrate.head_revision():
         return []  # an older revision: database_checks says it needs upgrading
     tables = {t for t in tables if not t.startswith(_SQLITE_INTERNAL)} - {migrate.VERSION_TABLE}
@@ -117,6 +127,8 @@ def database_checks(db: Database, report: CheckReport, facts: dict) -> None:
         else:
             integrity = [row[0] for row in conn.execute(text("PRAGMA integrity_check"))]
         violations = conn.execute(text("PRAGMA foreign_key_check")).fetchall()
+    if integrity != ["ok"] and not any("完整性检查发现" in line for line in integrity):
+        integrity = [sqlite_findings(integrity)]  # SQLite's English findings go to the log
     facts["integrity"] = "ok" if integrity == ["ok"] else integrity[:20]
     facts["foreign_key_violations"] = len(violations)
     if integrity != ["ok"]:
@@ -129,3 +141,180 @@ def database_checks(db: Database, report: CheckReport, facts: dict) -> None:
     facts["schema_revision"], facts["head_revision"] = current, head
     if current != head:
         report.errors.append(f"数据库结构版本为 {current}，程序要求 {head}")
+
+
+# ----- stored values against the models' column types ------------------------------------
+# A byte flipped inside a value no index holds passes integrity_check (the page is well formed),
+# and so do values written by other tools: text where a number belongs, a date that is not one,
+# bytes that are not UTF-8. SQLAlchemy fails on them later (ValueError, UnicodeDecodeError) in
+# the middle of an export. Each table is scanned in SQL for type mismatches (one pass), and its
+# text columns are read as bytes and decoded in batches (a second pass) for invalid UTF-8.
+_DATETIME_PATTERNS = ("[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9]",
+                      "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9]"
+                      ".[0-9][0-9][0-9][0-9][0-9][0-9]")
+_UTF8_BATCH = 5000
+MAX_VALUE_PROBLEMS = 50
+
+
+def _kind(column_type: Any) -> str | None:
+    """'integer', 'numeric', 'date', 'datetime' or 'text' for a SQLAlchemy type; None: not checked."""
+    if isinstance(column_type, (sqltypes.Integer, sqltypes.Boolean)):
+        return "integer"
+    if isinstance(column_type, sqltypes.Numeric):
+        return "numeric"
+    if isinstance(column_type, sqltypes.DateTime):
+        return "datetime"
+    if isinstance(column_type, sqltypes.Date):
+        return "date"
+    if isinstance(column_type, sqltypes.String):
+        return "text"
+    return None
+
+
+def _suspect_sql(name: str, kind: str) -> str | None:
+    """An SQL condition true for a value that may not be of ``kind`` (NULL is always fine)."""
+    c = f'"{name}"'
+    if kind == "integer":
+        return f"typeof({c}) NOT IN ('integer', 'null')"
+    if kind == "numeric":
+        return f"typeof({c}) NOT IN ('integer', 'real', 'null')"
+    if kind == "text":
+        return f"typeof({c}) = 'blob'"
+    if kind == "date":
+        return f"({c} IS NOT NULL AND NOT (typeof({c}) = 'text' AND date({c}) IS {c}))"
+    if kind == "datetime":  # the strict pattern SQLAlchemy writes, with a real calendar date and time
+        shapes = " OR ".join(f"{c} GLOB '{p}'" for p in _DATETIME_PATTERNS)
+        return (f"({c} IS NOT NULL AND NOT (typeof({c}) = 'text' AND ({shapes}) "
+                f"AND substr(datetime({c}), 1, 19) IS substr({c}, 1, 19)))")
+    return None
+
+
+def _shown(value: Any) -> str:
+    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+    return f"“{text[:30]}”"
+
+
+def _value_problem(value: Any, stored_type: str, kind: str) -> str | None:
+    """What is wrong with one flagged value (None: SQLAlchemy reads it fine after all)."""
+    if stored_type == "null":
+        return None
+    stored = {"blob": "二进制数据", "integer": f"整数 {value}", "real": f"小数 {value}"}.get(stored_type)
+    if kind in ("integer", "numeric"):
+        return f"应为{'整数' if kind == 'integer' else '数字'}，实际存的是{stored or '文字' + _shown(value)}"
+    if kind == "text":
+        return "应为文字，实际存的是二进制数据"
+    label = "日期" if kind == "date" else "日期时间"
+    if stored_type != "text":
+        return f"应为{label}，实际存的是{stored}"
+    try:  # other ISO spellings SQLAlchemy also reads (the strict SQL pattern only narrows the rows)
+        (dt.date.fromisoformat if kind == "date" else dt.datetime.fromisoformat)(value.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return f"不是有效的{label}（{_shown(value)}）"
+    return None
+
+
+def _table_value_problems(con: sqlite3.Connection, table: Table, limit: int) -> list[str]:
+    present = {row[1].decode() if isinstance(row[1], bytes) else row[1]
+               for row in con.execute(f'PRAGMA table_info("{table.name}")')}
+    kinds: dict[str, str] = {}
+    for column in table.columns:
+        kind = _kind(column.type)
+        if kind is None or column.name not in present or _is_rowid(table, column):
+            continue
+        kinds[column.name] = kind
+    problems: list[str] = []
+    suspects = {name: sql for name, kind in kinds.items() if (sql := _suspect_sql(name, kind)) is not None}
+    if suspects:
+        names = list(suspects)
+        select_list = ", ".join(f'({sql}), typeof("{n}"), "{n}"' for n, sql in suspects.items())
+        where = " OR ".join(suspects.values())
+        for row in con.execute(f'SELECT rowid, {select_list} FROM "{table.name}" WHERE {where} LIMIT {limit}'):
+            for number, name in enumerate(names):
+                flagged, stored_type, value = row[1 + 3 * number:4 + 3 * number]
+                what = _value_problem(value, stored_type.decode(), kinds[name]) if flagged else None
+                if what:
+                    problems.append(f"表 {table.name} 第 {row[0]} 行的 {name} {what}")
+    text_columns = [n for n, k in kinds.items() if k == "text"]
+    if text_columns and len(problems) < limit:
+        problems += _invalid_utf8(con, table.name, text_columns, limit - len(problems))
+    return problems[:limit]
+
+
+def _is_rowid(table: Table, column: Any) -> bool:
+    """An INTEGER PRIMARY KEY is SQLite's rowid: always an integer, never worth a scan."""
+    return column.primary_key and len(table.primary_key.columns) == 1 and isinstance(column.type, sqltypes.Integer)
+
+
+def _invalid_utf8(con: sqlite3.Connection, table: str, columns: list[str], limit: int) -> list[str]:
+    """Rows whose text is not valid UTF-8: each row's text columns joined in SQL, decoded per batch."""
+    joined = " || char(0) || ".join(f"""ifnull(CASE WHEN typeof("{c}") = 'text' THEN "{c}" END, '')"""
+                                    for c in columns)
+    cursor = con.execute(f'SELECT rowid, {joined} FROM "{table}"')
+    problems: list[str] = []
+    while len(problems) < limit:
+        batch = cursor.fetchmany(_UTF8_BATCH)
+        if not batch:
+            break
+        try:
+            b"\x00".join(row[1] for row in batch).decode("utf-8")
+            continue
+        except UnicodeDecodeError:
+            pass
+        for rowid, data in batch:
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError:
+                values = data.split(b"\x00")
+                bad = [c for c, v in zip(columns, values, strict=False) if not _decodes(v)]
+                problems.append(f"表 {table} 第 {rowid} 行的 {'、'.join(bad) or columns[0]} "
+                                "含有无效的文字编码（不是 UTF-8，数据已损坏）")
+    cursor.close()
+    return problems[:limit]
+
+
+def _decodes(value: bytes) -> bool:
+    try:
+        value.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def stored_value_problems(con: sqlite3.Connection, tables: Iterable[Table],
+                          limit: int = MAX_VALUE_PROBLEMS) -> list[str]:
+    """Stored values the models' column types cannot hold, in Chinese (table, row id, column, what).
+
+    ``con`` is read with a bytes text factory for the scan (restored after). Read-only.
+    """
+    previous = con.text_factory
+    con.text_factory = bytes
+    try:
+        problems: list[str] = []
+        for table in tables:
+            if len(problems) >= limit:
+                break
+            problems += _table_value_problems(con, table, limit - len(problems))
+        return problems
+    finally:
+        con.text_factory = previous
+
+
+def refuse_damaged_for_export(db: Database, what: str) -> None:
+    """Before an export that must hold every row (the sync package): ``quick_check`` (damaged pages or
+    indexes) and ``foreign_key_check`` (a person whose village is gone would silently drop out of the joins).
+
+    Raises DomainError naming the tables and counts; SQLite's own findings go to the log.
+    """
+    advice = "请运行 townapp check 查看详情，或从备份恢复（townapp restore）。"
+    try:
+        with db.engine.connect() as conn:
+            rows = [r[0] for r in conn.exec_driver_sql("PRAGMA quick_check")]
+            if rows != ["ok"]:
+                raise DomainError(f"数据库已损坏，没有导出{what}：{sqlite_findings(rows, 'SQLite 快速检查')}。{advice}")
+            broken = conn.exec_driver_sql('SELECT "table", "parent", count(*) FROM pragma_foreign_key_check '
+                                          'GROUP BY 1, 2 ORDER BY 1, 2').all()
+    except SADatabaseError as exc:
+        raise DomainError(f"数据库已损坏，没有导出{what}：{unreadable(exc.orig or exc, db.path)}。{advice}") from exc
+    if broken:
+        where = "；".join(f"表 {table} 有 {count} 行引用的 {parent} 记录不存在" for table, parent, count in broken[:10])
+        raise DomainError(f"数据库的引用关系已损坏，没有导出{what}（这些行会从{what}中漏掉）：{where}。{advice}")

@@ -141,6 +141,13 @@ def _schema_objects(path: Path) -> dict[str, str]:
         con.close()
 
 
+def _missing_tables(objects: dict[str, str]) -> list[str]:
+    """Tables of the code's schema absent from a file at the head revision."""
+    from townapp.schema import metadata  # the composition root (alembic's env.py reads it too)
+
+    return sorted(name for name in metadata.tables if objects.get(name) != "table")
+
+
 DAMAGED_MESSAGE = "{path} 已损坏，无法读取（{detail}）。请运行 townapp check 查看，或从备份恢复。"
 
 
@@ -196,7 +203,15 @@ def open_database(path: Path | str, *, create: bool = False, backup_before_migra
             raise DomainError(f"{path} 中含有 townapp 不会建立的触发器或视图（{'、'.join(odd[:5])}），"
                               "数据库可能被改动过，不能打开。请运行 townapp check 查看，或从备份恢复。")
         if has_tables:  # before the engine, whose first connection switches the file to WAL (a write)
-            migrate.refuse_if_newer(migrate.stored_revision(path))
+            revision = migrate.stored_revision(path)
+            if revision is None:  # tables but no revision: migrating "from scratch" would collide with them
+                raise DomainError(f"{path} 的数据库结构版本记录是空的（数据库已损坏或被改动过），不能打开。"
+                                  "请运行 townapp check 查看，或从备份恢复。")
+            migrate.refuse_if_newer(revision)
+            missing = _missing_tables(objects) if revision == migrate.head_revision() else []
+            if missing:  # one look at sqlite_master, instead of a "no such table" in the middle of an export
+                raise DomainError(f"{path} 缺少 townapp 的数据表：{'、'.join(missing[:10])}（数据库不完整或被改动过），"
+                                  "不能打开。请运行 townapp check 查看，或从备份恢复。")
     elif not create:
         raise DomainError(f"数据库文件不存在：{path}")
     else:

@@ -40,6 +40,7 @@ from townapp.core.errors import DomainError
 from townapp.core.progress import CancelFn, ProgressFn, Reporter
 from townapp.db import Database
 from townapp.db.audit import record_read
+from townapp.db.checks import refuse_damaged_for_export
 from townapp.db.migrate import current_revision
 from townapp.exchange import spec as s
 from townapp.exchange.fastwriter import CellWriter, SheetWriter
@@ -228,6 +229,7 @@ def write_package(db: Database, specs: Sequence[s.SheetSpec], out: Path | str, *
     Only township roles may: the package holds every village's people with full ID numbers.
     """
     permissions.require_township_export(actor, "同步数据包")
+    refuse_damaged_for_export(db, "同步数据包")  # every row or none: a broken reference would drop rows silently
     reporter = Reporter(progress, cancel)
     out = Path(out)
     mode = db.meta("mode")
