@@ -30,6 +30,7 @@ from townapp.evaluations.service import EvaluationService
 from townapp.evaluations.sheets import write_stage_workbook
 from townapp.exchange.package import write_package
 from townapp.exchange.template import write_template
+from townapp.exchange.writer import export_sheets
 from townapp.figures import figure_registry, unit_source
 from townapp.grids.printable import write_subsidy_pdf, write_subsidy_xlsx
 from townapp.grids.service import GridService
@@ -96,6 +97,9 @@ EXPORTS: dict[str, Export] = {
     "季度报表": lambda db, a, d: ReturnService(db, figure_registry(db), unit_source(), a).export(
         ReturnService(db, figure_registry(db), unit_source(), a).build(Period(YEAR, 1)), d / "季报.xlsx"),
     "导入模板": lambda db, a, d: write_template(all_sheet_specs(), d / "模板.xlsx"),
+    "全部表格（脱敏）": lambda db, a, d: export_sheets(db, all_sheet_specs(), d / "表格.xlsx", a),
+    "全部表格（含完整身份证号）": lambda db, a, d: export_sheets(db, all_sheet_specs(), d / "表格全.xlsx", a,
+                                                     reason="核对"),
 }
 
 
@@ -182,3 +186,78 @@ def test_clerk_points_export_holds_only_their_village(open_demo: Callable[..., D
     ids, names = _outsiders(db, own)
     assert _leaks(_text(tmp_path / "村.xlsx"), ids, names) == []
     assert _leaks(_text(tmp_path / "镇.xlsx"), ids, names) != []
+
+
+def _full_ids(path: Path, ids: set[str]) -> set[str]:
+    return {n for n in ID_PATTERN.findall(_text(path)) if n in ids}
+
+
+@pytest.mark.parametrize("reason", [None, "核对"])
+def test_export_sheets_as_a_clerk_holds_only_their_village(open_demo: Callable[..., Database], tmp_path: Path,
+                                                            reason: str | None) -> None:
+    """GIVEN a 村录入员 of the first village (issue 16: export_sheets wrote all 20 villages for a clerk)
+    WHEN they export every sheet, masked and with a reason
+    THEN every sheet holds only their village's rows (no other village's name, no outsider's full ID),
+    fewer rows than a township cadre's export, and with a reason their own people's IDs are in full."""
+    db = open_demo("small", 5)
+    own, _ = _villages(db)
+    clerk = export_sheets(db, all_sheet_specs(), tmp_path / "村.xlsx", Actor("文书", ROLE_VILLAGE, own), reason=reason)
+    cadre = export_sheets(db, all_sheet_specs(), tmp_path / "镇.xlsx", Actor("干部", ROLE_TOWNSHIP), reason=reason)
+    assert 0 < clerk < cadre
+    ids, names = _outsiders(db, own)
+    assert _leaks(_text(tmp_path / "村.xlsx"), ids, names) == []
+    with db.reader() as s:
+        own_ids = set(s.scalars(select(m.Person.id_number).where(m.Person.village_id == own)))
+    assert bool(_full_ids(tmp_path / "村.xlsx", own_ids)) == bool(reason)
+    assert bool(_full_ids(tmp_path / "镇.xlsx", ids)) == bool(reason)  # township roles unchanged
+
+
+def test_export_sheets_read_only_gets_masked_ids_only(open_demo: Callable[..., Database], tmp_path: Path) -> None:
+    """GIVEN a 只读 account WHEN it exports every sheet without and then with a reason
+    THEN the masked workbook covers every village with no full ID at all; the reason is refused in Chinese
+    and leaves no file."""
+    db = open_demo("small", 5)
+    reader = Actor("查看", ROLE_READONLY)
+    assert export_sheets(db, all_sheet_specs(), tmp_path / "脱敏.xlsx", reader) > 0
+    with db.reader() as s:
+        everyone = set(s.scalars(select(m.Person.id_number)))
+    assert _full_ids(tmp_path / "脱敏.xlsx", everyone) == set()
+    with pytest.raises(PermissionDenied, match="只读账号.*不能导出完整身份证号"):
+        export_sheets(db, all_sheet_specs(), tmp_path / "全.xlsx", reader, reason="核对")
+    assert not (tmp_path / "全.xlsx").exists()
+
+
+def test_export_sheets_leaves_out_a_sheet_that_cannot_be_limited_to_a_village(
+        open_demo: Callable[..., Database], tmp_path: Path) -> None:
+    """GIVEN a sheet whose adapter cannot limit its rows to one village (village_scoped False)
+    WHEN a clerk exports it together with the 人员 sheet, and alone
+    THEN with 人员 the sheet is left out and named on the 导出说明 sheet; alone it is refused in Chinese."""
+    from townapp.exchange.spec import SheetAdapter
+
+    class Everyone(SheetAdapter):
+        def match(self, conn, rows, ctx):  # type: ignore[no-untyped-def]
+            return None
+
+        def apply(self, conn, rows, ctx):  # type: ignore[no-untyped-def]
+            return None
+
+        def delete(self, conn, ids):  # type: ignore[no-untyped-def]
+            return None
+
+        def export_rows(self, conn, township_code):  # type: ignore[no-untyped-def]
+            for number in conn.scalars(select(m.Person.id_number)):
+                yield {"id_number": number}
+
+    person = next(s for s in all_sheet_specs() if s.key == "person")
+    unscoped = type(person)(key="everyone", title="全乡镇名单", adapter=Everyone(), columns=person.columns[:1],
+                            key_columns=("id_number",))
+    db = open_demo("small", 5)
+    own, _ = _villages(db)
+    clerk = Actor("文书", ROLE_VILLAGE, own)
+    export_sheets(db, [person, unscoped], tmp_path / "村.xlsx", clerk, reason="核对")
+    book = load_workbook(tmp_path / "村.xlsx", read_only=True)
+    assert book.sheetnames == [person.title, "导出说明"]
+    assert "全乡镇名单" in _text(tmp_path / "村.xlsx")
+    with pytest.raises(PermissionDenied, match="全乡镇名单.*村录入员账号不能导出"):
+        export_sheets(db, [unscoped], tmp_path / "只有.xlsx", clerk)
+    assert not (tmp_path / "只有.xlsx").exists()

@@ -213,10 +213,14 @@ class ArchiveAdapter(SheetAdapter):
                 extra = {"updated_at": ctx.now} if self.synced else {}
                 conn.execute(update(table).where(table.c.id == row.entity_id).values(**row.data["changes"], **extra))
 
-    def _export_query(self, township_code: str | None) -> Any:
+    village_scoped = True
+
+    def _export_query(self, township_code: str | None, village_id: int | None = None) -> Any:
         table = self.model.__table__
         query = (select(table, m.Village.code.label("_vcode"), m.Village.name.label("_vname"))
                  .join(m.Village, m.Village.id == table.c.village_id))
+        if village_id is not None:
+            query = query.where(m.Village.id == village_id)
         if township_code is not None:
             query = query.join(m.Township, m.Township.id == m.Village.township_id).where(m.Township.code == township_code)
         return query.order_by(m.Village.code, *[table.c[k] for k in self.keys], table.c.id)
@@ -237,11 +241,12 @@ class ArchiveAdapter(SheetAdapter):
         named = or_(*[key.in_(select(table.c[c.attr])) for c in self.cols if c.kind == kind])
         return {pid: (number, name) for pid, number, name in conn.execute(query.where(named))}
 
-    def export_rows(self, conn: Connection, township_code: str | None) -> Iterator[dict[str, Any]]:
+    def export_rows(self, conn: Connection, township_code: str | None,
+                    village_id: int | None = None) -> Iterator[dict[str, Any]]:
         people = self._people_by_id(conn)
         numbers = {pid: number for pid, (number, _name) in people.items()}
         linked = next((c for c in self.cols if c.kind in ("person", "member")), None)
-        for rec in conn.execute(self._export_query(township_code)).mappings():
+        for rec in conn.execute(self._export_query(township_code, village_id)).mappings():
             out = {"village_code": rec["_vcode"], "village_name": rec["_vname"]}
             for col in self.cols:
                 out[col.key] = self._export(col, rec[col.attr], numbers)
@@ -292,12 +297,14 @@ class AttendanceAdapter(ArchiveAdapter):
                 row.data["values"].pop("village_id", None)
         super().apply(conn, rows, ctx)
 
-    def _export_query(self, township_code: str | None) -> Any:
+    def _export_query(self, township_code: str | None, village_id: int | None = None) -> Any:
         query = (select(a.ArchiveAttendance.party_member_id, a.ArchiveAttendance.status, a.ArchiveAttendance.reason,
                         a.ArchiveMeeting.held_on, a.ArchiveMeeting.kind, m.Village.code.label("_vcode"),
                         m.Village.name.label("_vname"))
                  .join(a.ArchiveMeeting, a.ArchiveMeeting.id == a.ArchiveAttendance.meeting_id)
                  .join(m.Village, m.Village.id == a.ArchiveMeeting.village_id))
+        if village_id is not None:
+            query = query.where(m.Village.id == village_id)
         if township_code is not None:
             query = query.join(m.Township, m.Township.id == m.Village.township_id).where(m.Township.code == township_code)
         return query.order_by(m.Village.code, a.ArchiveMeeting.held_on, a.ArchiveMeeting.kind,

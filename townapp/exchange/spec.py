@@ -210,6 +210,10 @@ class SheetAdapter(ABC):
         """
         return True
 
+    # True when ``export_rows`` takes ``village_id=`` and then yields only that village's rows
+    # (filtered in its query): a 村录入员's export_sheets leaves out every sheet that can't.
+    village_scoped: bool = False
+
     @abstractmethod
     def export_rows(self, conn: Connection, township_code: str | None) -> Iterator[dict[str, Any]]:
         """Every record (of one township, or all when None) as {column key: value}.

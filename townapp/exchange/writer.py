@@ -20,10 +20,12 @@ from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
-from sqlalchemy import insert
+from sqlalchemy import Connection, insert, select
 
-from townapp.core.actor import Actor
+from townapp.core import permissions
+from townapp.core.actor import ROLE_READONLY, Actor
 from townapp.core.atomic import atomic_output
+from townapp.core.errors import PermissionDenied
 from townapp.core.idcard import mask_id_number
 from townapp.core.text import strip_control_characters
 from townapp.db import Database
@@ -31,6 +33,7 @@ from townapp.db.audit import record_read
 from townapp.exchange import spec as s
 from townapp.exchange.models import ExportRecord
 from townapp.exchange.reader import file_sha256
+from townapp.registry import models as m
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 TEXT_FORMAT = "@"
@@ -88,15 +91,33 @@ def write_header(ws: Worksheet, columns: Sequence[s.ColumnSpec], row: int = 1) -
     ws.freeze_panes = ws.cell(row=row + 1, column=1)
 
 
-def export_value(column: s.ColumnSpec, value: Any, full_ids: bool) -> Any:
-    """What a cell shows in an export: lists joined with 、, IDs masked unless full IDs were asked for."""
+def export_value(column: s.ColumnSpec, value: Any, full_ids: bool | frozenset[str]) -> Any:
+    """What a cell shows in an export: lists joined with 、, IDs masked unless full IDs were asked for.
+
+    ``full_ids`` may be the set of ID numbers that may be shown in full (a clerk's own village's people).
+    """
     if value is None:
         return None
     if isinstance(value, (tuple, list)):
         return "、".join(str(v) for v in value)
-    if column.kind == s.ID_NUMBER and not full_ids:
+    if column.kind == s.ID_NUMBER and (not full_ids or (isinstance(full_ids, frozenset) and value not in full_ids)):
         return mask_id_number(str(value))
     return value
+
+
+NOTE_TITLE = "导出说明"
+
+
+def _own_id_numbers(conn: Connection, village_id: int) -> frozenset[str]:
+    """ID numbers a clerk may see in full: the people living in their village."""
+    return frozenset(conn.scalars(select(m.Person.id_number).where(m.Person.village_id == village_id)))
+
+
+def _check_export(actor: Actor, full_ids: bool) -> None:
+    """只读 reads every village but never full ID numbers, whatever reason it gives."""
+    if full_ids and actor.role == ROLE_READONLY:
+        raise PermissionDenied("只读账号只能导出隐藏身份证号中间位的表格，不能导出完整身份证号；"
+                               "请不填写导出原因再导出，或请乡镇干部导出")
 
 
 def export_sheets(db: Database, specs: Iterable[s.SheetSpec], out: Path | str, actor: Actor, *,
@@ -105,13 +126,25 @@ def export_sheets(db: Database, specs: Iterable[s.SheetSpec], out: Path | str, a
 
     A full-ID export is logged as a read in the audit log with the reason,
     and every export is listed in the export log. Returns the number of rows.
+    Scoped by ``actor`` (DESIGN §7): a 村录入员 gets only their village's rows (sheets that can't be
+    limited to one village are left out and named on a 导出说明 sheet) and full IDs only of their
+    village's people; 只读 gets masked IDs only; township roles get everything.
     """
     full_ids = bool(reason and reason.strip())
+    _check_export(actor, full_ids)
+    village = permissions.visible_village(actor)  # a 村录入员's village; None for roles that see every village
     out = Path(out)
     specs = list(specs)
+    left_out = [spec.title for spec in specs if village is not None and not spec.adapter.village_scoped]
+    specs = [spec for spec in specs if spec.title not in left_out]
+    if not specs:
+        raise PermissionDenied(f"{'、'.join(left_out)}含其他村的数据，村录入员账号不能导出；请联系乡镇干部")
     total = 0
     workbook = Workbook(write_only=True)
     with db.engine.connect() as conn:
+        shown: bool | frozenset[str] = full_ids
+        if full_ids and village is not None:
+            shown = _own_id_numbers(conn, village)
         for spec in specs:
             ws = workbook.create_sheet(spec.title)
             ws.freeze_panes = "A2"
@@ -119,10 +152,16 @@ def export_sheets(db: Database, specs: Iterable[s.SheetSpec], out: Path | str, a
                 ws.column_dimensions[_letter(index)].width = column.width
             ws.append(safe_row(ws, [c.header for c in spec.columns]))
             text_columns = [c.text_format for c in spec.columns]
-            for record in spec.adapter.export_rows(conn, township_code):
-                values = [export_value(c, record.get(c.key), full_ids) for c in spec.columns]
+            rows = (spec.adapter.export_rows(conn, township_code) if village is None
+                    else spec.adapter.export_rows(conn, township_code, village_id=village))  # type: ignore[call-arg]
+            for record in rows:
+                values = [export_value(c, record.get(c.key), shown) for c in spec.columns]
                 ws.append(safe_row(ws, values, text_columns))
                 total += 1
+    if left_out:
+        note = workbook.create_sheet(NOTE_TITLE)
+        note.append(safe_row(note, ["本表格由村录入员账号导出，只含本村的数据；其他村的人员身份证号已隐藏中间位。"]))
+        note.append(safe_row(note, [f"以下表格不能按村区分，未导出：{'、'.join(left_out)}。需要时请联系乡镇干部。"]))
     with atomic_output(out) as tmp:
         workbook.save(tmp)
     with db.unit_of_work(actor, reason=reason) as session:

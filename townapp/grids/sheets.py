@@ -37,7 +37,10 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
         yield items[start:start + size]
 
 
-def _township_filter(query: Any, township_code: str | None) -> Any:
+def _township_filter(query: Any, township_code: str | None, village_id: int | None = None) -> Any:
+    """One township's rows (all when None), and only ``village_id``'s when given (a clerk's export)."""
+    if village_id is not None:
+        query = query.where(m.Village.id == village_id)
     if township_code is None:
         return query
     return query.join(m.Township, m.Township.id == m.Village.township_id).where(m.Township.code == township_code)
@@ -66,6 +69,7 @@ class _Adapter(SheetAdapter):
     """Shared apply: insert created rows' ``values``, update changed ones, delete by id."""
 
     model: type
+    village_scoped = True
 
     def apply(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
         table = self.model.__table__
@@ -206,14 +210,15 @@ class GridAdapter(_Adapter):
                                                              kind=kind, detail="Excel导入", username="导入",
                                                              at=ctx.now))
 
-    def export_rows(self, conn: Connection, township_code: str | None) -> Iterator[dict[str, Any]]:
+    def export_rows(self, conn: Connection, township_code: str | None,
+                    village_id: int | None = None) -> Iterator[dict[str, Any]]:
         parent = g.Grid.__table__.alias("parent")
         query = (select(g.Grid, m.Village.code.label("vcode"), m.Village.name.label("vname"),
                         parent.c.code.label("pcode"), m.PartyBranch.name.label("group"))
                  .join(m.Village, m.Village.id == g.Grid.village_id)
                  .outerjoin(parent, parent.c.id == g.Grid.parent_id)
                  .outerjoin(m.PartyBranch, m.PartyBranch.id == g.Grid.party_group_id))
-        for r in conn.execute(_township_filter(query, township_code).order_by(m.Village.code, g.Grid.code)).mappings():
+        for r in conn.execute(_township_filter(query, township_code, village_id).order_by(m.Village.code, g.Grid.code)).mappings():
             yield {"village_code": r["vcode"], "village_name": r["vname"], "code": r["code"], "name": r["name"],
                    "level": r["level"], "parent_code": r["pcode"], "scope": r["scope"], "party_group": r["group"],
                    "state": "在用" if r["active"] else "已撤销", "retired_on": r["retired_on"]}
@@ -283,12 +288,13 @@ class MemberAdapter(_Adapter):
                 values.setdefault("duty", "兼职")
             self._compare(row, hit, values)
 
-    def export_rows(self, conn: Connection, township_code: str | None) -> Iterator[dict[str, Any]]:
+    def export_rows(self, conn: Connection, township_code: str | None,
+                    village_id: int | None = None) -> Iterator[dict[str, Any]]:
         query = (select(g.GridMember, g.Grid.code.label("gcode"), m.Person.id_number, m.Person.name)
                  .join(g.Grid, g.Grid.id == g.GridMember.grid_id)
                  .join(m.Village, m.Village.id == g.Grid.village_id)
                  .join(m.Person, m.Person.id == g.GridMember.person_id))
-        query = _township_filter(query, township_code).order_by(g.Grid.code, g.GridMember.role, m.Person.id_number,
+        query = _township_filter(query, township_code, village_id).order_by(g.Grid.code, g.GridMember.role, m.Person.id_number,
                                                                  g.GridMember.started_on)
         for r in conn.execute(query).mappings():
             yield {"grid_code": r["gcode"], "id_number": r["id_number"], "name": r["name"], "role": r["role"],
@@ -371,13 +377,14 @@ class AssignmentAdapter(_Adapter):
             for hid in counts:
                 ctx.error(by_household[hid], "ended_on", "rule", "同一户同一时间只能在一个微网格：请为较早的一行填写迁出日期")
 
-    def export_rows(self, conn: Connection, township_code: str | None) -> Iterator[dict[str, Any]]:
+    def export_rows(self, conn: Connection, township_code: str | None,
+                    village_id: int | None = None) -> Iterator[dict[str, Any]]:
         query = (select(g.GridAssignment, m.Village.code.label("vcode"), m.Village.name.label("vname"),
                         m.Household.number, g.Grid.code.label("gcode"))
                  .join(m.Household, m.Household.id == g.GridAssignment.household_id)
                  .join(m.Village, m.Village.id == m.Household.village_id)
                  .join(g.Grid, g.Grid.id == g.GridAssignment.grid_id))
-        query = _township_filter(query, township_code).order_by(m.Village.code, m.Household.number,
+        query = _township_filter(query, township_code, village_id).order_by(m.Village.code, m.Household.number,
                                                                  g.GridAssignment.started_on)
         for r in conn.execute(query).mappings():
             yield {"village_code": r["vcode"], "village_name": r["vname"], "household_number": r["number"],
@@ -483,7 +490,8 @@ class AssessmentAdapter(_Adapter):
             row.data["values"]["month_id"] = months[key]["id"]
         super().apply(conn, rows, ctx)
 
-    def export_rows(self, conn: Connection, township_code: str | None) -> Iterator[dict[str, Any]]:
+    def export_rows(self, conn: Connection, township_code: str | None,
+                    village_id: int | None = None) -> Iterator[dict[str, Any]]:
         scheme = current_scheme()
         query = (select(g.GridAssessment, g.GridMonth.year, g.GridMonth.month, g.Grid.code.label("gcode"),
                         g.GridMember.role, m.Person.id_number, m.Person.name)
@@ -492,7 +500,7 @@ class AssessmentAdapter(_Adapter):
                  .join(g.Grid, g.Grid.id == g.GridMember.grid_id)
                  .join(m.Village, m.Village.id == g.Grid.village_id)
                  .join(m.Person, m.Person.id == g.GridMember.person_id))
-        query = _township_filter(query, township_code).order_by(g.GridMonth.year, g.GridMonth.month, g.Grid.code,
+        query = _township_filter(query, township_code, village_id).order_by(g.GridMonth.year, g.GridMonth.month, g.Grid.code,
                                                                  m.Person.id_number, g.GridMember.role)
         for r in conn.execute(query).mappings():
             scores = json.loads(r["scores"] or "{}")

@@ -68,18 +68,21 @@ def _store_rule_set(conn: Connection, year: int, rules: RuleSet, now: dt.datetim
     return rule_set_id
 
 
-def _own_village_only(query: Select, actor: Actor, village_column: Any) -> Select:
-    """A clerk's export holds only their village's rows: the row's village and the person's present one."""
-    village = permissions.visible_village(actor)
-    if village is None:
-        return query
-    return query.where(village_column == village, m.Person.village_id == village)
+def _own_village_only(query: Select, actor: Actor, village_column: Any, village_id: int | None = None) -> Select:
+    """A clerk's export holds only their village's rows: the row's village and the person's present one.
+
+    ``village_id`` (export_sheets for a clerk) limits the rows the same way whatever the adapter's actor.
+    """
+    for village in {permissions.visible_village(actor), village_id} - {None}:
+        query = query.where(village_column == village, m.Person.village_id == village)
+    return query
 
 
 class RecordAdapter(SheetAdapter):
     """积分记录 rows become 待村审 records; a row already recorded is 不变."""
 
     entity = "point_record"
+    village_scoped = True
 
     def __init__(self, actor: Actor = SYSTEM_ACTOR) -> None:
         self.actor = actor
@@ -171,7 +174,8 @@ class RecordAdapter(SheetAdapter):
             conn.execute(insert(p.PointEvent).values(record_id=row.entity_id, at=ctx.now, username=user,
                                                      action="录入", detail="Excel导入"))
 
-    def export_rows(self, conn: Connection, township_code: str | None) -> Iterator[dict[str, Any]]:
+    def export_rows(self, conn: Connection, township_code: str | None,
+                    village_id: int | None = None) -> Iterator[dict[str, Any]]:
         query = (select(p.PointRecord, m.Person.id_number, m.Person.name, m.Village.code.label("vcode"),
                         m.Village.name.label("vname"))
                  .join(m.PartyMember, m.PartyMember.id == p.PointRecord.party_member_id)
@@ -179,7 +183,7 @@ class RecordAdapter(SheetAdapter):
                  .outerjoin(m.Village, m.Village.id == p.PointRecord.village_id)
                  .order_by(m.Village.code, m.Person.id_number, p.PointRecord.occurred_on, p.PointRecord.rule_code,
                            p.PointRecord.uuid))
-        for r in conn.execute(_own_village_only(query, self.actor, p.PointRecord.village_id)).mappings():
+        for r in conn.execute(_own_village_only(query, self.actor, p.PointRecord.village_id, village_id)).mappings():
             yield {"village_name": r["vname"], "id_number": r["id_number"], "name": r["name"],
                    "rule_code": r["rule_code"], "rule_name": r["rule_name"], "occurred_on": r["occurred_on"],
                    "points": format_points(abs(r["points_tenths"])), "direction": r["direction"], "note": r["note"],
@@ -194,6 +198,7 @@ class ItemAdapter(SheetAdapter):
     """积分超市商品 by name: new goods are added, changed price/stock/pickup/active updated."""
 
     entity = "point_store_item"
+    village_scoped = True
 
     def match(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
         existing = {r.name: dict(r._mapping) for r in conn.execute(select(p.StoreItem))}
@@ -240,7 +245,9 @@ class ItemAdapter(SheetAdapter):
                 conn.execute(update(p.StoreItem).where(p.StoreItem.id == row.entity_id)
                              .values(**row.data["changes"], updated_at=ctx.now))
 
-    def export_rows(self, conn: Connection, township_code: str | None) -> Iterator[dict[str, Any]]:
+    def export_rows(self, conn: Connection, township_code: str | None,
+                    village_id: int | None = None) -> Iterator[dict[str, Any]]:
+        """Goods are township-wide and hold no one's data: the same for every village."""
         for r in conn.execute(select(p.StoreItem).order_by(p.StoreItem.name)).mappings():
             yield {"name": r["name"], "points": format_points(r["points_tenths"]), "stock": r["stock"],
                    "pickup_point": r["pickup_point"], "active": "在售" if r["active"] else "下架"}
@@ -279,10 +286,13 @@ class _ReadOnlyAdapter(SheetAdapter):
 
 class RuleAdapter(_ReadOnlyAdapter):
     entity = "point_rule"
+    village_scoped = True
     what = "积分规则（规则按版本保存）"
     key_fields = ("year", "code")
 
-    def export_rows(self, conn: Connection, township_code: str | None) -> Iterator[dict[str, Any]]:
+    def export_rows(self, conn: Connection, township_code: str | None,
+                    village_id: int | None = None) -> Iterator[dict[str, Any]]:
+        """Rules are township-wide and hold no one's data: the same for every village."""
         latest: dict[int, tuple[int, str]] = {}
         for year, version, definition in conn.execute(select(p.PointRuleSet.year, p.PointRuleSet.version,
                                                              p.PointRuleSet.definition)):
@@ -299,17 +309,19 @@ class RuleAdapter(_ReadOnlyAdapter):
 
 class RedemptionAdapter(_ReadOnlyAdapter):
     entity = "point_redemption"
+    village_scoped = True
     what = "积分兑换记录（兑换会改变余额和库存）"
     key_fields = ("number",)
 
     def __init__(self, actor: Actor = SYSTEM_ACTOR) -> None:
         self.actor = actor
 
-    def export_rows(self, conn: Connection, township_code: str | None) -> Iterator[dict[str, Any]]:
+    def export_rows(self, conn: Connection, township_code: str | None,
+                    village_id: int | None = None) -> Iterator[dict[str, Any]]:
         query = (select(p.Redemption, m.Person.id_number, m.Person.name)
                  .join(m.PartyMember, m.PartyMember.id == p.Redemption.party_member_id)
                  .join(m.Person, m.Person.id == m.PartyMember.person_id).order_by(p.Redemption.number))
-        for r in conn.execute(_own_village_only(query, self.actor, p.Redemption.village_id)).mappings():
+        for r in conn.execute(_own_village_only(query, self.actor, p.Redemption.village_id, village_id)).mappings():
             yield {"number": r["number"], "id_number": r["id_number"], "name": r["name"], "item": r["item_name"],
                    "quantity": r["quantity"], "points": format_points(r["points_tenths"]), "status": r["status"],
                    "redeemed_on": r["redeemed_at"].date(), "cancel_reason": r["cancel_reason"]}

@@ -144,8 +144,12 @@ class VillageLookup:
         return None
 
 
-def _village_export(conn: Connection, township_code: str | None) -> dict[int, tuple[str, str]]:
+def _village_export(conn: Connection, township_code: str | None,
+                    village_id: int | None = None) -> dict[int, tuple[str, str]]:
+    """id → (code, name) of the villages an export covers (one township's, or only ``village_id``)."""
     query = select(m.Village.id, m.Village.code, m.Village.name)
+    if village_id is not None:
+        query = query.where(m.Village.id == village_id)
     if township_code is not None:
         query = query.join(m.Township, m.Township.id == m.Village.township_id).where(m.Township.code == township_code)
     return {vid: (code, name) for vid, code, name in conn.execute(query)}
@@ -226,13 +230,18 @@ class VillageAdapter(SheetAdapter):
         if group_rows:
             conn.execute(insert(m.VillageGroup), group_rows)
 
-    def export_rows(self, conn: Connection, township_code: str | None) -> Iterator[dict[str, Any]]:
-        villages = _village_export(conn, township_code)
+    village_scoped = True
+
+    def export_rows(self, conn: Connection, township_code: str | None,
+                    village_id: int | None = None) -> Iterator[dict[str, Any]]:
+        villages = _village_export(conn, township_code, village_id)
         groups: dict[int, list[str]] = defaultdict(list)
         for vid, name in conn.execute(select(m.VillageGroup.village_id, m.VillageGroup.name)
                                       .order_by(m.VillageGroup.name)):
             groups[vid].append(name)
         query = select(m.Village.id, m.Village.code, m.Village.name, m.Village.kind).order_by(m.Village.code)
+        if village_id is not None:
+            query = query.where(m.Village.id == village_id)
         for vid, code, name, kind in conn.execute(query):
             if vid in villages:
                 yield {"code": code, "name": name, "kind": kind, "groups": tuple(groups.get(vid, ()))}
@@ -355,8 +364,11 @@ class BranchAdapter(SheetAdapter):
             ctx.error(row, "parent", "unknown_branch", f"有多个叫“{name}”的党组织，无法确定上级组织")
         return None
 
-    def export_rows(self, conn: Connection, township_code: str | None) -> Iterator[dict[str, Any]]:
-        villages = _village_export(conn, township_code)
+    village_scoped = True
+
+    def export_rows(self, conn: Connection, township_code: str | None,
+                    village_id: int | None = None) -> Iterator[dict[str, Any]]:
+        villages = _village_export(conn, township_code, village_id)
         branches = {bid: (name, kind, parent, vid) for bid, name, kind, parent, vid in conn.execute(
             select(m.PartyBranch.id, m.PartyBranch.name, m.PartyBranch.kind, m.PartyBranch.parent_id,
                    m.PartyBranch.village_id))}
@@ -504,11 +516,16 @@ class HouseholdAdapter(SheetAdapter):
             conn.execute(update(table).where(table.c.id == bindparam("b_id")).values(
                 {k: bindparam(k) for k in (*present, "updated_at")}), updates)
 
-    def export_rows(self, conn: Connection, township_code: str | None) -> Iterator[dict[str, Any]]:
-        villages = _village_export(conn, township_code)
+    village_scoped = True
+
+    def export_rows(self, conn: Connection, township_code: str | None,
+                    village_id: int | None = None) -> Iterator[dict[str, Any]]:
+        villages = _village_export(conn, township_code, village_id)
         query = (select(m.Household.village_id, m.Household.number, m.VillageGroup.name, m.Household.address,
                         m.Household.phone, m.Household.note)
                  .outerjoin(m.VillageGroup, m.VillageGroup.id == m.Household.group_id))
+        if village_id is not None:
+            query = query.where(m.Household.village_id == village_id)
         records = []
         for vid, number, group, address, phone, note in conn.execute(query):
             if vid not in villages:
@@ -792,8 +809,11 @@ class PersonAdapter(SheetAdapter):
             for row in culprits:
                 ctx.error(row, "relation" if "relation" in ctx.present else "household", "household_head", message)
 
-    def export_rows(self, conn: Connection, township_code: str | None) -> Iterator[dict[str, Any]]:
-        villages = _village_export(conn, township_code)
+    village_scoped = True
+
+    def export_rows(self, conn: Connection, township_code: str | None,
+                    village_id: int | None = None) -> Iterator[dict[str, Any]]:
+        villages = _village_export(conn, township_code, village_id)
         person = m.Person.__table__
         link = m.HouseholdMember.__table__
         query = (select(person.c.id_number, person.c.name, person.c.sex, person.c.birth_date, person.c.ethnicity,
@@ -802,6 +822,8 @@ class PersonAdapter(SheetAdapter):
                  .outerjoin(link, link.c.person_id == person.c.id)
                  .outerjoin(m.Household, m.Household.id == link.c.household_id)
                  .order_by(person.c.id_number))
+        if village_id is not None:
+            query = query.where(person.c.village_id == village_id)
         for (id_number, name, sex, birth, ethnicity, education, phone, vid, number, relation,
              note) in conn.execute(query):
             if township_code is not None and vid not in villages:
@@ -969,12 +991,17 @@ class PartyMemberAdapter(SheetAdapter):
             conn.execute(update(party).where(party.c.id == bindparam("b_id")).values(
                 {k: bindparam(k) for k in (*_PARTY_KEYS, "updated_at")}), updates)
 
-    def export_rows(self, conn: Connection, township_code: str | None) -> Iterator[dict[str, Any]]:
-        villages = _village_export(conn, township_code)
+    village_scoped = True
+
+    def export_rows(self, conn: Connection, township_code: str | None,
+                    village_id: int | None = None) -> Iterator[dict[str, Any]]:
+        villages = _village_export(conn, township_code, village_id)
         branch_names = dict(conn.execute(select(m.PartyBranch.id, m.PartyBranch.name)).all())
         party = m.PartyMember.__table__
         query = (select(m.Person.id_number, m.Person.name, m.Person.village_id, *[party.c[k] for k in _PARTY_KEYS])
                  .join(m.Person, m.Person.id == party.c.person_id).order_by(m.Person.id_number))
+        if village_id is not None:
+            query = query.where(m.Person.village_id == village_id)
         for record in conn.execute(query):
             if township_code is not None and record[2] not in villages:
                 continue
