@@ -255,3 +255,30 @@ def test_every_region_code_and_year_of_stdnums_table_gives_no_exception() -> Non
         assert info is not None and not info.region_known
         assert [p.severity for p in problems] == ["warning"]
     assert checked > 60000
+
+
+def _invisible_characters() -> list[str]:
+    """Every character core.text calls invisible (the class expanded), and the line/paragraph separators."""
+    import re
+
+    from townapp.core.text import INVISIBLE_CHARACTERS
+    pattern = re.compile(f"[{INVISIBLE_CHARACTERS}]")
+    found = [chr(c) for c in range(0x10000) if pattern.match(chr(c))]
+    assert len(found) >= 25 and "\u200e" in found and "\u202d" in found and "\u2066" in found
+    return [*found, "\u2028", "\u2029"]
+
+
+@pytest.mark.parametrize("mark", _invisible_characters(), ids=lambda ch: f"U+{ord(ch):04X}")
+def test_invisible_characters_never_count_in_an_id_phone_or_code(mark: str) -> None:
+    """GIVEN an ID, a phone and a code pasted from a web page with an invisible mark around them
+    (U+200E, or U+202D … U+202C made the user's 18 digits count as 20: "现在是20位")
+    WHEN they are normalised where dialogs and imports both do it
+    THEN the mark is gone before any check and the ID parses as the 18 digits the user sees."""
+    from townapp.core.text import normalize_phone, remove_spaces
+
+    number = make_id_number("140821", dt.date(1990, 8, 25), 163)
+    wrapped = f"{mark}{number[:6]}{mark}{number[6:]}{mark}"
+    assert normalize_id_number(wrapped) == number
+    assert parse_id_number(wrapped).number == number
+    assert normalize_phone(f"{mark}138{mark}1234 5678{mark}") == "13812345678"
+    assert remove_spaces(f"{mark}1408211002{mark}03") == "140821100203"

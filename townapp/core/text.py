@@ -10,15 +10,19 @@ from townapp.core.errors import DomainError
 _SPACES = re.compile(r"[\s\u3000\u00a0\u200b\ufeff]+")
 _PLAIN_CJK = re.compile(r"[\u4e00-\u9fff]+")  # unified ideographs only: NFC leaves them as they are
 # Invisible characters that come with text pasted from web pages, WeChat or Word: zero-width spaces and
-# joiners, direction marks and overrides, word joiner, soft hyphen, byte-order mark. They cannot be seen,
-# so no one can have meant them; they only make equal names differ. Removed.
-INVISIBLE_CHARACTERS = "\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u206a-\u206f\ufeff"
+# joiners, direction marks, embeddings, overrides and isolates (U+2066–2069), word joiner, soft hyphen,
+# Arabic letter mark, Mongolian vowel separator, byte-order mark. They cannot be seen, so no one can have
+# meant them; they only make equal names differ. Removed.
+INVISIBLE_CHARACTERS = "\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
 _INVISIBLE = re.compile(f"[{INVISIBLE_CHARACTERS}]")
 # Control characters (C0 but tab, line feed, carriage return; DEL and C1; the non-characters U+FFFE/FFFF):
 # never typed on purpose, they come from damaged or binary sources and make every .xlsx export fail
 # (openpyxl refuses them). Refused with a message: removing them silently could hide a damaged value.
 CONTROL_CHARACTERS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff"
 _CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
+# for IDs, phone numbers and codes: white space (incl. U+2028/U+2029) and invisible characters all go —
+# a direction mark around an ID copied from a web page made 18 visible digits count as 20
+_SPACES_AND_INVISIBLE = re.compile(f"[\\s\u3000\u00a0{INVISIBLE_CHARACTERS}]+")
 
 
 class UnsafeText(DomainError):
@@ -74,8 +78,9 @@ def squeeze_spaces(text: str) -> str:
 
 
 def remove_spaces(text: str) -> str:
-    """Drop every kind of white space: for IDs and phone numbers."""
-    return _SPACES.sub("", text)
+    """Drop every kind of white space and every invisible character: for IDs, phone numbers and codes,
+    where none of them can belong (what the user sees is what gets checked)."""
+    return _SPACES_AND_INVISIBLE.sub("", text)
 
 
 def clean_name(text: str) -> str:
