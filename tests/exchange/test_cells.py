@@ -9,6 +9,7 @@ calamine ask for 512 GiB and killed the window.
 from __future__ import annotations
 
 import collections
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from tests.figures import record
 from townapp.core.actor import CLI_ACTOR
 from townapp.db import Database
 from townapp.exchange import spec as s
+from townapp.exchange.normalize import CellError, normalize_cell
 from townapp.exchange.pipeline import run_import
 from townapp.exchange.writer import export_value
 from townapp.points.sheets import sheet_specs as point_sheet_specs
@@ -266,3 +268,57 @@ def test_scanning_a_sheet_stays_cheap(tmp_path: Path) -> None:
     elapsed = time.perf_counter() - started
     assert (scan.rows, scan.faults) == (30_000, None)
     assert elapsed < 0.6, elapsed
+
+
+_BAD_TYPE_CELLS = [
+    (s.NAME, True), (s.NAME, dt.date(2020, 1, 1)), (s.NAME, dt.datetime(2020, 1, 1, 8, 30)), (s.NAME, dt.time(8)),
+    (s.TEXT, False), (s.TEXT, dt.date(2020, 1, 1)), (s.CODE, True), (s.CODE, dt.date(2014, 8, 21)),
+    (s.ID_NUMBER, True), (s.ID_NUMBER, dt.date(1990, 8, 25)), (s.PHONE, False), (s.PHONE, dt.date(2020, 1, 1)),
+    (s.LIST, True), (s.LIST, dt.date(2020, 1, 1)), (s.INT, True), (s.INT, dt.date(2020, 1, 1)),
+    (s.DATE, True), (s.DATE, dt.time(8, 30)), (s.DATE, dt.timedelta(hours=1)),
+    (s.ENUM, dt.date(2020, 1, 1)),
+]
+
+
+@pytest.mark.parametrize(("kind", "value"), _BAD_TYPE_CELLS, ids=lambda v: repr(v)[:24])
+def test_a_cell_of_the_wrong_type_is_an_error_never_converted(kind: str, value: Any) -> None:
+    """GIVEN a cell Excel turned into TRUE/FALSE or a date in a column that can never hold one
+    WHEN it is normalised THEN it is a bad_type error naming the column and what was found
+    (TRUE in 姓名 was stored as "是", a date as "2020-01-01")."""
+    column = s.ColumnSpec("k", "某列", kind, choices=("汉族", "回族") if kind == s.ENUM else ())
+    with pytest.raises(CellError) as caught:
+        normalize_cell(column, value)
+    assert caught.value.code == "bad_type"
+    assert "“某列”列" in caught.value.message and ("逻辑值" in caught.value.message or "日期" in caught.value.message
+                                                 or "时间" in caught.value.message)
+
+
+def test_true_false_stay_allowed_where_the_column_takes_yes_or_no() -> None:
+    """GIVEN an enum of 是/否 and a date column WHEN TRUE or a date cell arrives THEN they are what the column holds."""
+    assert normalize_cell(s.ColumnSpec("k", "是否", s.ENUM, choices=("是", "否")), True) == "是"
+    assert normalize_cell(s.ColumnSpec("k", "日期", s.DATE), dt.datetime(2020, 1, 1, 0, 0)) == dt.date(2020, 1, 1)
+
+
+@pytest.mark.parametrize("cell", [True, dt.date(2020, 1, 1)], ids=["TRUE", "date"])
+def test_true_or_a_date_in_name_keeps_the_stored_name(db: Database, built: dict, tmp_path: Path, cell: Any) -> None:
+    """GIVEN 张大山's row whose 姓名 cell is TRUE or a date (the hostile run stored "是" / "2020-01-01", 更新 1, exit 0)
+    WHEN the roster is imported THEN it is rejected at that cell with bad_type and the name is unchanged."""
+    number = built["people"]["head_a"]
+    path = write_xlsx(tmp_path / "in.xlsx", {"人员": [PHONE_HEADER, [number, cell, "13812345678"]]})
+    report = run_import(db, path, all_sheet_specs(), actor=CLI_ACTOR)
+    assert not report.accepted
+    assert [(e.sheet, e.row, e.column, e.code) for e in report.errors] == [("人员", 2, "姓名", "bad_type")]
+    with db.engine.connect() as conn:
+        assert conn.execute(select(m.Person.name).where(m.Person.id_number == number)).scalar() == "张大山"
+
+
+def test_direction_marks_around_an_id_and_phone_are_removed(db: Database, built: dict, tmp_path: Path) -> None:
+    """GIVEN 张大山's ID wrapped in U+202D…U+202C and a phone with U+200E (pasted from a web page)
+    WHEN the roster is imported THEN the ID matches him (it was "应为18位，现在是20位") and the phone is stored clean."""
+    number = built["people"]["head_a"]
+    path = write_xlsx(tmp_path / "in.xlsx", {"人员": [PHONE_HEADER,
+                                                       [f"\u202d{number}\u202c", "张大山", "\u200e13900001111\u200e"]]})
+    report = run_import(db, path, all_sheet_specs(), actor=CLI_ACTOR)
+    assert report.accepted, report.summary_text()
+    assert (report.sheets["人员"].created, report.sheets["人员"].updated) == (0, 1)
+    assert _phone(db, number) == "13900001111"

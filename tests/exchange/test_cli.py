@@ -141,3 +141,20 @@ def test_through_python_m_townapp(db: Database, villages: tuple[int, int], tmp_p
     assert run_cli("export", "template", "--out", str(tmp_path / "t.xlsx")).returncode == 0
     assert run_cli("export", "package", "--db", str(db.path), "--out", str(tmp_path / "p.xlsx")).returncode == 0
     assert (tmp_path / "p.xlsx").exists()
+
+
+def test_a_folder_named_like_a_workbook_is_reported_not_missing(db: Database, villages: tuple[int, int],
+                                                                tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """GIVEN a folder called 人员.xlsx (a mistyped path, an unpacked workbook)
+    WHEN ``townapp import --dry-run --report r.json`` is given it
+    THEN it exits 1 saying it is a folder, with the JSON report's file-level not_spreadsheet error
+    (it exited 2 "找不到要导入的文件" and wrote no report)."""
+    folder = tmp_path / "人员.xlsx"
+    folder.mkdir()
+    assert import_command(args(db, folder, dry_run=True, report=tmp_path / "r.json")) == 1
+    assert "是文件夹，不是表格文件" in capsys.readouterr().out
+    data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert data["status"] == "rejected" and data["sheets"] == {}
+    assert [(e["sheet"], e["row"], e["code"]) for e in data["errors"]] == [("", 0, "not_spreadsheet")]
+    assert "是文件夹" in data["errors"][0]["message"]

@@ -227,6 +227,12 @@ def _party_roster(date_cell: Any, column: str = "流动日期") -> Builder:
     return xlsx({"人员": [HEADER, ROWS[0]], "党员": [party, [ZHANG, "张三", "正式党员", "流动", date_cell]]})
 
 
+def _folder(tmp: Path) -> Path:
+    folder = tmp / "人员.xlsx"
+    folder.mkdir()
+    return folder
+
+
 def _id_number_cells_xls(tmp: Path) -> Path:
     return write_xls(tmp / "in.xls", people([float(ZHANG), "张三", "男", None, None, "东张村", None]))
 
@@ -262,6 +268,9 @@ CASES: list[Any] = [
     pytest.param(_party_roster(2021.7), None, {"人员": 1, "党员": 1}, id="year-month-number-in-mobility-date"),
     pytest.param(xlsx(people([ZHANG, "张\u200b三\ufeff", *ROWS[0][2:]])), None, {"人员": 1},
                  id="zero-width-characters-stripped"),
+    pytest.param(xlsx(people([f"\u202d{ZHANG}\u202c", "张三", "男", None, None, "东张村", "\u200e13812345678\u200f"],
+                             [f"\u200e{LI}\u2028", "李四", None, None, None, "东张村", "\u2066138\u20291234\u20695678"])),
+                 None, {"人员": 2}, id="direction-marks-around-id-and-phone-removed"),
     pytest.param(_households_then([[ZHANG, "张三", "东张村", "0001", "户主"], [LI, "李四", "东张村", "0001", "妻"],
                                    [pid(1975, 5), "孙五", "东张村", "0002", "本人"]]), None, {"人员": 3, "住户": 2},
                  id="households-and-members"),
@@ -298,6 +307,18 @@ CASES: list[Any] = [
     pytest.param(xlsx(people([ZHANG, "张_x0001_三", *ROWS[0][2:]])), {"control_char"}, None, id="control-char-in-name"),
     pytest.param(lambda tmp: write_ods(tmp / "in.ods", people([ZHANG, "张\x0b三", *ROWS[0][2:]])), {"control_char"},
                  None, id="vertical-tab-in-name-ods"),
+    pytest.param(xlsx(people([ZHANG, True, *ROWS[0][2:]])), {"bad_type"}, None, id="true-in-name"),
+    pytest.param(xlsx(people([ZHANG, dt.date(2020, 1, 1), *ROWS[0][2:]])), {"bad_type"}, None, id="date-in-name"),
+    pytest.param(xlsx(people([dt.date(2020, 1, 1), *ROWS[0][1:]])), {"bad_type"}, None, id="date-in-id"),
+    pytest.param(xlsx(people([*ROWS[0][:6], False])), {"bad_type"}, None, id="false-in-phone"),
+    pytest.param(xlsx(people([*ROWS[0][:3], True, *ROWS[0][4:]])), {"bad_type"}, None, id="true-in-date"),
+    pytest.param(xlsx(people([*ROWS[0][:5], dt.datetime(2020, 1, 1, 8, 30), None])), {"bad_type"}, None,
+                 id="date-in-village-name"),
+    pytest.param(lambda tmp: write_xls(tmp / "in.xls", people([ZHANG, True, *ROWS[0][2:]])), {"bad_type"}, None,
+                 id="xls-true-in-name"),
+    pytest.param(xlsx({"村社区": [["区划代码", "名称"], [dt.date(2014, 8, 21), "南张村"]]}), {"bad_type"}, None,
+                 id="date-in-village-code"),
+    pytest.param(_folder, {"not_spreadsheet"}, None, id="folder-named-xlsx"),
     pytest.param(xlsx(people([*ROWS[0][:3], 1970.3, *ROWS[0][4:]])), {"bad_date"}, None,
                  id="year-month-number-in-day-date-column"),
     pytest.param(_party_roster(2021.1), {"bad_date"}, None, id="year-month-number-january-or-october"),

@@ -29,7 +29,7 @@ def import_command(args: argparse.Namespace) -> int:
         print(f"报告文件应以 .json 或 .xlsx 结尾：{report_path}")
         return EXIT_USAGE
     source = Path(args.file)
-    if not source.is_file():
+    if not source.exists():  # a folder goes on: run_import rejects it with a report (not_spreadsheet)
         print(f"找不到要导入的文件：{source}")
         return EXIT_USAGE
     try:

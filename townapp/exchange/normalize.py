@@ -125,15 +125,20 @@ def filled_cell_normaliser(column: s.ColumnSpec) -> Callable[[Any], Any]:
     max_length = column.max_length
     code = "bad_phone" if column.kind == s.PHONE else "bad_code" if column.kind == s.CODE else "bad_format"
     zero_ok = column.kind == s.INT  # a formula's saved 0 is a plausible count; as a name or date it is not
+    refused = refused_types(column)
 
     def normalise(value: Any) -> Any:
-        if value.__class__ is CellFault:
+        cls = value.__class__
+        if cls is str:
+            if value in EXCEL_ERRORS:
+                raise CellError("error_value", f"{column.header}是Excel错误值“{value}”（公式出错或引用失效），"
+                                               "请改成正确的值或清空")
+        elif cls is CellFault:
             if zero_ok and value.kind == "formula_zero":
                 return 0
             raise fault_error(column, value)
-        if value.__class__ is str and value in EXCEL_ERRORS:
-            raise CellError("error_value", f"{column.header}是Excel错误值“{value}”（公式出错或引用失效），"
-                                           "请改成正确的值或清空")
+        elif cls in refused:
+            raise type_error(column, value)
         try:
             result = kind_fn(column, value)
         except UnsafeText as exc:
@@ -148,6 +153,46 @@ def filled_cell_normaliser(column: s.ColumnSpec) -> Callable[[Any], Any]:
         return result
 
     return normalise
+
+
+_TEMPORAL = frozenset({dt.date, dt.datetime, dt.time, dt.timedelta})
+_BOOL_AND_TEMPORAL = _TEMPORAL | {bool}
+# cell types (as calamine returns them) a column of each kind can never hold: Excel turned what was
+# typed into a true/false value or a date, so the text the user meant is gone; converting it back
+# ("是", "2020-01-01") would store something nobody typed. Numbers are judged by each kind's function.
+_REFUSED_TYPES: dict[str, frozenset[type]] = {
+    s.TEXT: _BOOL_AND_TEMPORAL,
+    s.NAME: _BOOL_AND_TEMPORAL,
+    s.CODE: _BOOL_AND_TEMPORAL,
+    s.ID_NUMBER: _BOOL_AND_TEMPORAL,
+    s.PHONE: _BOOL_AND_TEMPORAL,
+    s.LIST: _BOOL_AND_TEMPORAL,
+    s.INT: _BOOL_AND_TEMPORAL,
+    s.DATE: frozenset({bool, dt.time, dt.timedelta}),
+    s.ENUM: _BOOL_AND_TEMPORAL,
+}
+_HOLDS = {s.TEXT: "文字", s.NAME: "姓名或名称", s.CODE: "编码", s.ID_NUMBER: "身份证号", s.PHONE: "电话号码",
+          s.LIST: "名称", s.INT: "整数", s.DATE: "日期", s.ENUM: "规定的选项"}
+
+
+def refused_types(column: s.ColumnSpec) -> frozenset[type]:
+    """The cell types ``column`` refuses (one set look-up per cell). An enum of 是/否 takes TRUE/FALSE."""
+    refused = _REFUSED_TYPES[column.kind]
+    if column.kind == s.ENUM and "是" in column.choices and "否" in column.choices:
+        refused = refused - {bool}
+    return refused
+
+
+def type_error(column: s.ColumnSpec, value: Any) -> CellError:
+    """A cell whose type the column can never hold: say what Excel made of it and how to type it."""
+    if isinstance(value, bool):
+        found = f"逻辑值 {'TRUE' if value else 'FALSE'}（Excel把输入的内容当成了“真/假”）"
+    elif isinstance(value, (dt.time, dt.timedelta)):
+        found = f"时间 {as_text(value)}（Excel把输入的内容当成了时刻或时长）"
+    else:
+        found = f"日期 {as_text(value)}（Excel把输入的内容自动转成了日期）"
+    return CellError("bad_type", f"“{column.header}”列应填{_HOLDS[column.kind]}，这一格却是{found}，"
+                                 "无法知道原来输入的是什么。请把该单元格设为“文本”格式后重新输入正确内容")
 
 
 def fault_error(column: s.ColumnSpec, fault: CellFault) -> CellError:

@@ -206,6 +206,8 @@ def run_import(db: Database, path: Path | str, specs: Sequence[s.SheetSpec], *, 
 
 
 def _sha_or_reject(path: Path, limits: ImportLimits) -> str:
+    if path.is_dir():  # a folder named like a workbook (some.xlsx/): say so, in the report too
+        raise FileRejected("not_spreadsheet", f"{path.name} 是文件夹，不是表格文件：请选择文件夹里的Excel表格导入")
     if not path.is_file():
         raise FileRejected("not_found", f"找不到文件：{path}")
     if path.stat().st_size > limits.max_file_bytes:

@@ -73,7 +73,7 @@ def detect_format(path: Path, limits: ImportLimits = DEFAULT_LIMITS) -> str:
     if not path.exists():
         raise FileRejected("not_found", f"找不到文件：{path}")
     if path.is_dir():
-        raise FileRejected("not_spreadsheet", f"{path.name} 是文件夹，不是表格文件")
+        raise FileRejected("not_spreadsheet", f"{path.name} 是文件夹，不是表格文件：请选择文件夹里的Excel表格导入")
     size = path.stat().st_size
     if size > limits.max_file_bytes:
         raise FileRejected("too_large", f"文件有 {_mb(size)}，超过了 {_mb(limits.max_file_bytes)} 的上限；请按村拆分后分别导入")
