@@ -9,7 +9,11 @@ refuses (full, read-only, no permission) becomes a DomainError with a Chinese
 message, whatever library was writing; and the hidden temporary files of
 earlier, killed runs (one held 105,095 full ID numbers on a USB stick) are
 removed the next time something is written to that folder — only names of our
-own pattern, only files older than this process.
+own pattern, only files no living writer holds. A writer holds an exclusive
+``flock`` on its temporary file until it is renamed or removed (SIGKILL releases
+it), so a file another running copy is writing is never touched, however old,
+and one a killed run left is removed at once, however recent. (Where there is
+no flock, on Windows, a file is removed only if it is older than this process.)
 """
 
 from __future__ import annotations
@@ -26,6 +30,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from townapp.core.errors import DomainError
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; an open file there cannot be deleted anyway
+    fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +58,49 @@ _IMPORTED = time.time()
 PROCESS_STARTED = _process_started()
 
 
+# mkstemp creates the file a moment before its writer locks it: a file younger than this is never taken
+_LOCK_GRACE_S = 1.0
+
+
+def _held_by_a_writer(path: str) -> bool:
+    """True if a living process holds the flock ``atomic_output`` takes on its temporary file."""
+    if fcntl is None:
+        return False
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return True  # cannot tell: leave it
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # releases the probe's lock
+    return False
+
+
+def _abandoned(entry: os.DirEntry, cutoff: float, now: float) -> bool:
+    """A leftover of a run that is gone: no writer holds it (or its database, for SQLite's side files)."""
+    if not entry.is_file(follow_symlinks=False):
+        return False
+    mtime = entry.stat(follow_symlinks=False).st_mtime
+    owner = re.sub(r"-(journal|wal|shm)$", "", entry.path)
+    if fcntl is None:
+        return mtime < cutoff
+    if owner != entry.path and os.path.exists(owner):
+        return not _held_by_a_writer(owner) and mtime < now - _LOCK_GRACE_S
+    return (mtime < cutoff or mtime < now - _LOCK_GRACE_S) and not _held_by_a_writer(entry.path)
+
+
 def clean_leftovers(folder: Path | str, older_than: float | None = None) -> list[Path]:
     """Remove our hidden temporary files left in ``folder`` by runs that were killed.
 
     Only names of our own pattern (``.name-xxxxxxxx.ext.part`` and SQLite's -journal
-    beside it), only files last written before this process started (``older_than``)
-    — a file another running copy is writing right now is never touched.
+    beside it) that no living writer holds (its flock); without flock (Windows), only
+    files last written before this process started (``older_than``).
     """
     cutoff = PROCESS_STARTED if older_than is None else older_than
+    now = time.time()
     removed: list[Path] = []
     try:
         entries = list(os.scandir(folder))
@@ -66,7 +110,7 @@ def clean_leftovers(folder: Path | str, older_than: float | None = None) -> list
         if not LEFTOVER_NAME.match(entry.name):
             continue
         try:
-            if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mtime < cutoff:
+            if _abandoned(entry, cutoff, now):
                 os.unlink(entry.path)
                 removed.append(Path(entry.path))
         except OSError as exc:
@@ -159,11 +203,16 @@ def atomic_output(target: Path | str, verify: Callable[[Path], None] | None = No
     target = Path(target)
     folder = target.parent if str(target.parent) else Path(".")
     tmp: Path | None = None
+    held: int | None = None  # the temporary file's flock, held until it is renamed or removed
     try:
         folder.mkdir(parents=True, exist_ok=True)
         clean_leftovers(folder)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix + ".part", dir=folder)
-        os.close(fd)
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # says "being written" to clean_leftovers of other processes
+            held = fd
+        else:
+            os.close(fd)
         tmp = Path(tmp_name)
         yield tmp
         with open(tmp, "rb+") as handle:
@@ -187,6 +236,8 @@ def atomic_output(target: Path | str, verify: Callable[[Path], None] | None = No
             for leftover in (tmp, Path(f"{tmp}-journal")):
                 with contextlib.suppress(OSError):
                     leftover.unlink(missing_ok=True)
+        if held is not None:
+            os.close(held)
 
 
 def write_bytes_atomic(target: Path | str, data: bytes) -> None:
