@@ -43,9 +43,10 @@ CHECKS: tuple[Check, ...] = (database_checks, stored_value_checks, registry_chec
 
 def _run(db: Database, report: CheckReport, facts: dict, checks: tuple[Check, ...] = ()) -> None:
     """The checks in order; once damaged values are found the domain checks, which read them, are skipped."""
-    for check in checks or CHECKS:
+    checks = checks or CHECKS
+    for number, check in enumerate(checks, 1):
         check(db, report, facts)
-        if facts.get("damaged_values"):
+        if facts.get("damaged_values") and number < len(checks):
             report.errors.append("存储的数据已损坏，其余的一致性检查没有进行。请从备份恢复（townapp restore），"
                                  "或请技术人员按上面列出的位置修复")
             return

@@ -103,7 +103,8 @@ def integrity_problems(path: Path, *, quick: bool = False) -> list[str]:
 def _verify_copy(path: Path, *, quick: bool = False) -> None:
     problems = integrity_problems(path, quick=quick)
     if problems:
-        raise DomainError("备份写出后校验未通过（" + "；".join(problems[:3]) + "），已放弃这份备份")
+        raise DomainError("备份写出后校验未通过（" + "；".join(problems[:3]) + "），已放弃这份备份。"
+                          "数据库可能已损坏：请运行 townapp check 查看详情，或从以前的备份恢复")
 
 
 def _copy_with_backup_api(source: Path, target: Path) -> None:
