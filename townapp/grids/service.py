@@ -94,6 +94,11 @@ class GridService:
     def _require_read(self, village_id: int) -> None:
         permissions.require_read(self.actor, village_id, "网格数据")
 
+    def _own_grids(self) -> tuple:
+        """Conditions (on g.Grid) that keep a clerk's query to their village's grids; none for other roles."""
+        visible = permissions.visible_village(self.actor)
+        return () if visible is None else (g.Grid.village_id == visible,)
+
     @staticmethod
     def _grid(s: Session, grid_id: int) -> g.Grid:
         grid = s.get(g.Grid, grid_id)
@@ -367,7 +372,8 @@ class GridService:
             rows = s.execute(select(g.GridMember, g.Grid.code, m.Person.name)
                              .join(g.Grid, g.Grid.id == g.GridMember.grid_id)
                              .join(m.Person, m.Person.id == g.GridMember.person_id)
-                             .where(g.GridMember.person_id == person_id).order_by(g.GridMember.started_on)).all()
+                             .where(g.GridMember.person_id == person_id, *self._own_grids())
+                             .order_by(g.GridMember.started_on)).all()
             return [MemberRow(x.id, x.grid_id, code, x.person_id, name, x.role, x.duty, x.started_on, x.ended_on,
                               x.phone) for x, code, name in rows]
 
@@ -723,6 +729,8 @@ class GridService:
 
     def month_sheet(self, year: int, month: int, village_id: int | None = None) -> MonthSheet:
         """The month's rows (every assessed member), with live totals, township ranks and subsidies."""
+        if village_id is not None:
+            self._require_read(village_id)
         with self.db.reader() as s:
             row = self._month(s, year, month)
             scheme = scheme_from_json(row.scheme_json) if row is not None and row.scheme_json else self.scheme
@@ -870,6 +878,8 @@ class GridService:
     # ----- subsidy list -----------------------------------------------------------------------
     def subsidy_list(self, year: int, month: int, village_id: int | None = None) -> SubsidyList:
         """补助发放表 of an approved month (amounts as fixed at approval)."""
+        if village_id is not None:
+            self._require_read(village_id)
         with self.db.reader() as s:
             row = self._month(s, year, month)
             if row is None or not row.locked:
@@ -920,7 +930,8 @@ class GridService:
                               .join(m.Village, m.Village.id == g.GridStar.village_id)
                               .outerjoin(g.GridAssessment, and_(g.GridAssessment.month_id == row.id,
                                                                 g.GridAssessment.member_id == g.GridStar.member_id))
-                              .where(g.GridStar.month_id == row.id).order_by(g.GridStar.id)).all()
+                              .where(g.GridStar.month_id == row.id, *self._own_grids())
+                              .order_by(g.GridStar.id)).all()
             found = [(st.member_id, st.village_id, st.deeds, st.chosen_by, pname, code, gname, vname, total)
                      for st, pname, code, gname, vname, total in found]
         ranks = {r.member_id: r.rank for r in self.month_sheet(year, month).rows}
