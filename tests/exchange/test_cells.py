@@ -11,6 +11,7 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import json
+import struct
 import subprocess
 import sys
 import zipfile
@@ -28,6 +29,7 @@ from townapp.db import Database
 from townapp.exchange import spec as s
 from townapp.exchange.normalize import CellError, normalize_cell
 from townapp.exchange.pipeline import run_import
+from townapp.exchange.reader import scan_xls_sheet
 from townapp.exchange.writer import export_value
 from townapp.points.sheets import sheet_specs as point_sheet_specs
 from townapp.registry import models as m
@@ -322,3 +324,53 @@ def test_direction_marks_around_an_id_and_phone_are_removed(db: Database, built:
     assert report.accepted, report.summary_text()
     assert (report.sheets["人员"].created, report.sheets["人员"].updated) == (0, 1)
     assert _phone(db, number) == "13900001111"
+
+
+def _biff(*records: tuple[int, bytes]) -> bytes:
+    return b"".join(struct.pack("<HH", typ, len(body)) + body for typ, body in records)
+
+
+def _formula(row: int, col: int, result: bytes) -> tuple[int, bytes]:
+    return 0x0006, struct.pack("<HHH", row, col, 15) + result + b"\x00" * 6 + b"\x02\x00\x1c\x00"
+
+
+def test_xls_formula_results_calamine_reads_as_blank_are_cell_faults() -> None:
+    """GIVEN an .xls sheet's BIFF8 records: formulas whose saved result is #N/A, empty, "" (STRING with no
+    characters) or 0, a formula with a real value, and an #DIV/0! error cell (python-calamine reads all but
+    the real value as a blank, so an import took them for empty cells: "不变", nothing said)
+    WHEN the sheet is scanned THEN each is a CellFault at its Excel address, like the .xlsx scan finds them."""
+    sheet = _biff((0x0809, b"\x00\x06\x10\x00" + b"\x00" * 12),
+                  _formula(1, 2, b"\x02\x00\x2a\x00\x00\x00\xff\xff"),  # =NA(): error result #N/A
+                  _formula(1, 3, b"\x03\x00\x00\x00\x00\x00\xff\xff"),  # saved without a value (xlwt)
+                  _formula(2, 1, b"\x00\x00\x00\x00\x00\x00\xff\xff"), (0x0207, b"\x00\x00\x00"),  # "" string
+                  _formula(2, 2, struct.pack("<d", 0.0)),  # 0: never calculated?
+                  _formula(3, 2, struct.pack("<d", 13800000001.0)),  # a calculated value: calamine has it
+                  _formula(3, 1, b"\x00\x00\x00\x00\x00\x00\xff\xff"), (0x0207, b"\x02\x00\x00\xe0\x5f\x09\x4e"),
+                  (0x0205, struct.pack("<HHHBB", 4, 0, 15, 0x07, 1)),  # error cell #DIV/0!
+                  (0x0205, struct.pack("<HHHBB", 4, 1, 15, 1, 0)),  # TRUE: a value, not an error
+                  (0x000A, b""), _formula(9, 9, b"\x02\x00\x2a\x00\x00\x00\xff\xff"))  # after EOF: another sheet
+    scan = scan_xls_sheet(b"\x00" * 7 + sheet, 7)
+    found = {(r, c): (f.kind, f.text, f.ref) for r, cols in (scan.faults or {}).items() for c, f in cols.items()}
+    assert found == {(1, 2): ("error", "#N/A", "C2"), (1, 3): ("formula", "", "D2"), (2, 1): ("formula", "", "B3"),
+                     (2, 2): ("formula_zero", "", "C3"), (4, 0): ("error", "#DIV/0!", "A5")}
+    with pytest.raises(CellError) as caught:
+        normalize_cell(s.ColumnSpec("phone", "联系电话", s.PHONE), scan.faults[1][3])
+    assert caught.value.code == "formula" and "单元格 D2（联系电话）是公式，没有保存计算结果" in caught.value.message
+
+
+def test_xls_na_formula_keeps_the_stored_phone(db: Database, built: dict, tmp_path: Path) -> None:
+    """GIVEN an .xls (xlwt) roster of 张大山 whose 联系电话 is =NA()
+    WHEN it is imported THEN the file is rejected at C2 (it was "不变", the formula silently ignored)."""
+    xlwt = pytest.importorskip("xlwt")
+    number = built["people"]["head_a"]
+    book = xlwt.Workbook(encoding="utf-8")
+    ws = book.add_sheet("人员")
+    for c, label in enumerate(PHONE_HEADER):
+        ws.write(0, c, label)
+    ws.write(1, 0, number)
+    ws.write(1, 1, "张大山")
+    ws.write(1, 2, xlwt.Formula("NA()"))
+    book.save(str(tmp_path / "in.xls"))
+    report = run_import(db, tmp_path / "in.xls", all_sheet_specs(), actor=CLI_ACTOR)
+    assert [(e.row, e.column, e.code) for e in report.errors] == [(2, "联系电话", "formula")]
+    assert "C2" in report.errors[0].message and _phone(db, number) == "13812345678"

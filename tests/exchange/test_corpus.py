@@ -227,6 +227,28 @@ def _party_roster(date_cell: Any, column: str = "流动日期") -> Builder:
     return xlsx({"人员": [HEADER, ROWS[0]], "党员": [party, [ZHANG, "张三", "正式党员", "流动", date_cell]]})
 
 
+def _xls_cells(*cells: tuple[int, Any]) -> Builder:
+    """An .xls (xlwt) of ROWS[0] where column ``c`` holds ``value``: an xlwt.Formula (saved without a result,
+    like xlwt always does) or an error code set with set_cell_error."""
+    def build(tmp: Path) -> Path:
+        xlwt = pytest.importorskip("xlwt")
+        book = xlwt.Workbook(encoding="utf-8")
+        ws = book.add_sheet("人员")
+        for c, label in enumerate(HEADER):
+            ws.write(0, c, label)
+        for c, value in enumerate(ROWS[0]):
+            if c not in dict(cells) and value is not None:
+                ws.write(1, c, value.isoformat() if isinstance(value, dt.date) else value)
+        for c, value in cells:
+            if isinstance(value, int):
+                ws.row(1).set_cell_error(c, value)
+            else:
+                ws.write(1, c, xlwt.Formula(value))
+        book.save(str(tmp / "in.xls"))
+        return tmp / "in.xls"
+    return build
+
+
 def _folder(tmp: Path) -> Path:
     folder = tmp / "人员.xlsx"
     folder.mkdir()
@@ -319,6 +341,11 @@ CASES: list[Any] = [
     pytest.param(xlsx({"村社区": [["区划代码", "名称"], [dt.date(2014, 8, 21), "南张村"]]}), {"bad_type"}, None,
                  id="date-in-village-code"),
     pytest.param(_folder, {"not_spreadsheet"}, None, id="folder-named-xlsx"),
+    pytest.param(_xls_cells((6, "13800000000+1")), {"formula"}, None, id="xls-formula-phone-without-value"),
+    pytest.param(_xls_cells((1, '"张"&"三"')), {"formula"}, None, id="xls-formula-name-without-value"),
+    pytest.param(_xls_cells((6, "NA()")), {"formula"}, None, id="xls-na-formula"),
+    pytest.param(_xls_cells((6, 0x2A)), {"error_value"}, None, id="xls-error-cell-na"),
+    pytest.param(_xls_cells((3, 0x07)), {"error_value"}, None, id="xls-error-cell-in-date"),
     pytest.param(xlsx(people([*ROWS[0][:3], 1970.3, *ROWS[0][4:]])), {"bad_date"}, None,
                  id="year-month-number-in-day-date-column"),
     pytest.param(_party_roster(2021.1), {"bad_date"}, None, id="year-month-number-january-or-october"),

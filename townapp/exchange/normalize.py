@@ -202,7 +202,8 @@ def fault_error(column: s.ColumnSpec, fault: CellFault) -> CellError:
     if fault.kind == "error":
         return CellError("error_value", f"{where}是Excel错误值“{fault.text}”（公式出错或引用失效），请改成正确的值或清空")
     saved = "没有保存计算结果" if fault.kind == "formula" else "保存的结果是 0，可能从未计算过"
-    return CellError("formula", f"{where}是公式“={fault.text[:60]}”，{saved}，无法知道它的值。请在Excel/WPS中打开、"
+    formula = f"公式“={fault.text[:60]}”" if fault.text else "公式"  # .xls keeps no formula text
+    return CellError("formula", f"{where}是{formula}，{saved}，无法知道它的值。请在Excel/WPS中打开、"
                                 "按 F9 重新计算后保存，或把这一列复制后“选择性粘贴 → 数值”，再导入")
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import re
+import struct
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -373,6 +374,99 @@ def scan_xlsx_sheet(archive: zipfile.ZipFile, member: str) -> _SheetScan:
     return scan
 
 
+# ----- .xls (BIFF8): calamine reads a formula's error result, or a formula without a value, as "" --------
+_BIFF_BOF, _BIFF_EOF, _BIFF_BOUNDSHEET = 0x0809, 0x000A, 0x0085
+_BIFF_FORMULA, _BIFF_STRING, _BIFF_BOOLERR = 0x0006, 0x0207, 0x0205
+_BIFF_ERRORS = {0x00: "#NULL!", 0x07: "#DIV/0!", 0x0F: "#VALUE!", 0x17: "#REF!", 0x1D: "#NAME?", 0x24: "#NUM!",
+                0x2A: "#N/A", 0x2B: "#GETTING_DATA"}
+_XLS_FORMULA = ""  # BIFF keeps a formula as tokens: the message then says "是公式" without its text
+_U16X2 = struct.Struct("<HH")
+_DOUBLE = struct.Struct("<d")
+
+
+def _read_workbook_stream(path: Path) -> bytes | None:
+    """The BIFF "Workbook" stream of an .xls, or None when it cannot be read (calamine then reports it)."""
+    import olefile  # here: only .xls imports need it
+
+    try:
+        with olefile.OleFileIO(str(path)) as ole:
+            for name in ("Workbook", "Book"):
+                if ole.exists(name):
+                    return ole.openstream(name).read()
+    except (OSError, ValueError, IndexError, struct.error):
+        return None
+    return None
+
+
+def _biff_sheet_offsets(data: bytes) -> list[int]:
+    """Each sheet's BOF offset in the stream, in BOUNDSHEET order — the order calamine numbers sheets."""
+    offsets: list[int] = []
+    pos, end = 0, len(data)
+    while pos + 4 <= end:
+        typ, length = _U16X2.unpack_from(data, pos)
+        if typ == _BIFF_BOUNDSHEET and length >= 4:
+            offsets.append(int.from_bytes(data[pos + 4:pos + 8], "little"))
+        elif typ == _BIFF_EOF:  # end of the workbook globals
+            break
+        pos += 4 + length
+    return offsets
+
+
+def scan_xls_sheet(data: bytes, offset: int) -> _SheetScan:
+    """One pass over one sheet's BIFF8 records: formulas whose saved result is an error, empty or 0,
+    and error cells (BOOLERR), as CellFaults like ``scan_xlsx_sheet`` finds them in .xlsx."""
+    scan = _SheetScan()
+    faults: dict[int, dict[int, CellFault]] = {}
+    pending: tuple[int, int] | None = None  # a formula whose string result follows in a STRING record
+    pos, end, depth = offset, len(data), 0
+    while pos + 4 <= end:
+        typ, length = _U16X2.unpack_from(data, pos)
+        body = pos + 4
+        pos = body + length
+        if typ == _BIFF_BOF:
+            depth += 1
+            continue
+        if typ == _BIFF_EOF:
+            depth -= 1
+            if depth <= 0:
+                break
+            continue
+        if depth != 1:
+            continue  # an embedded chart's records
+        fault: CellFault | None = None
+        if typ == _BIFF_FORMULA and length >= 14:
+            row, col = _U16X2.unpack_from(data, body)
+            result = data[body + 6:body + 14]
+            pending = None
+            if result[6:8] == b"\xff\xff":
+                kind = result[0]
+                if kind == 0:
+                    pending = (row, col)  # the value is in the next STRING record
+                elif kind == 2:
+                    fault = CellFault("error", _BIFF_ERRORS.get(result[2], "#N/A"), "")
+                elif kind == 3:
+                    fault = CellFault("formula", _XLS_FORMULA, "")
+            elif _DOUBLE.unpack(result)[0] == 0:
+                fault = CellFault("formula_zero", _XLS_FORMULA, "")
+        elif typ == _BIFF_STRING and pending is not None:
+            row, col = pending
+            pending = None
+            if length < 2 or data[body] == 0 == data[body + 1]:  # no characters: nothing was saved
+                fault = CellFault("formula", _XLS_FORMULA, "")
+        elif typ == _BIFF_BOOLERR and length >= 8 and data[body + 7] == 1:
+            row, col = _U16X2.unpack_from(data, body)
+            fault = CellFault("error", _BIFF_ERRORS.get(data[body + 6], "#N/A"), "")
+        if fault is not None:
+            fault.ref = f"{column_letters(col + 1)}{row + 1}"
+            faults.setdefault(row, {})[col] = fault
+            scan.fault_count += 1
+            if scan.fault_count > MAX_FAULTS:
+                break
+    if faults:
+        scan.faults = faults
+    return scan
+
+
 class Workbook:
     """A spreadsheet opened with python-calamine; rows are produced lazily per sheet."""
 
@@ -383,6 +477,7 @@ class Workbook:
         self._handle: BinaryIO | None = None
         self._scans: dict[int, _SheetScan] = {}
         self._members: dict[int, str] | None = None
+        self._biff: tuple[bytes, list[int]] | None = None
         try:
             if _SUFFIX_FORMATS.get(path.suffix.lower(), self.format) == self.format:
                 # calamine reads the parts it is asked for from the file; a county package is ~200 MB
@@ -405,6 +500,8 @@ class Workbook:
     def scan(self, sheet: SheetInfo) -> _SheetScan | None:
         """The sheet's extent and faulty cells from its XML (.xlsx/.xlsm; None for other formats),
         read once; raises FileRejected for a sheet too large to hold."""
+        if self.format == "xls":
+            return self._scan_xls(sheet)
         if self.format != "xlsx":
             return None
         if sheet.index not in self._scans:
@@ -416,6 +513,20 @@ class Workbook:
                     scan = scan_xlsx_sheet(archive, member)
             except (OSError, zipfile.BadZipFile, zlib_error) as exc:
                 raise _broken(self.path, exc) from None
+            self._check_extent(sheet, scan)
+            self._scans[sheet.index] = scan
+        return self._scans[sheet.index]
+
+    def _scan_xls(self, sheet: SheetInfo) -> _SheetScan | None:
+        """The faulty cells of an .xls sheet, from its BIFF8 records (only sheets that are read)."""
+        if sheet.index not in self._scans:
+            if self._biff is None:
+                data = _read_workbook_stream(self.path) or b""
+                self._biff = data, _biff_sheet_offsets(data)
+            data, offsets = self._biff
+            if sheet.index >= len(offsets) or offsets[sheet.index] >= len(data):
+                return None
+            scan = scan_xls_sheet(data, offsets[sheet.index])
             self._check_extent(sheet, scan)
             self._scans[sheet.index] = scan
         return self._scans[sheet.index]
