@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from townapp.core import permissions
@@ -373,17 +373,29 @@ class EvaluationService:
     def _event(self, s: Session, round_id: int, action: str, detail: str) -> None:
         s.add(e.EvalEvent(round_id=round_id, username=self.actor.username, action=action, detail=detail[:400]))
 
+    def _require_round(self, s: Session, round_id: int) -> list[int]:
+        """The round's villages a user may see: a clerk only their own, and only in a round it takes part in."""
+        self._round(s, round_id)
+        villages = list(s.scalars(select(e.EvalRoundVillage.village_id).where(e.EvalRoundVillage.round_id == round_id)))
+        visible = permissions.visible_village(self.actor)
+        if visible is None:
+            return villages
+        if visible not in villages:
+            raise permissions.PermissionDenied("村录入员只能查看本村参加的评定")
+        return [visible]
+
     def events(self, round_id: int) -> list[EventRow]:
+        """The round's log; a clerk sees it only for a round their village takes part in."""
         with self.db.reader() as s:
+            self._require_round(s, round_id)
             return [EventRow(x.at, x.username, x.action, x.detail) for x in s.scalars(
                 select(e.EvalEvent).where(e.EvalEvent.round_id == round_id).order_by(e.EvalEvent.id))]
 
     # ----- targets -----------------------------------------------------------
     def candidates(self, round_id: int) -> list[tuple[int, int, str, str]]:
         with self.db.reader() as s:
-            rnd = self._round(s, round_id)
-            villages = list(s.scalars(select(e.EvalRoundVillage.village_id).where(e.EvalRoundVillage.round_id == round_id)))
-            return candidates_in(s, self._scheme_of(s, rnd), villages)
+            villages = self._require_round(s, round_id)
+            return candidates_in(s, self._scheme_of(s, self._round(s, round_id)), villages)
 
     def add_targets(self, round_id: int, ref_ids: Iterable[int] | None = None) -> int:
         """Add the scheme's targets of the round's villages (all, or the given ids); returns how many were new."""
@@ -707,6 +719,8 @@ class EvaluationService:
     def sheet(self, round_id: int, stage: str | None = None, village_id: int | None = None,
               target_ids: Sequence[int] | None = None) -> list[SheetRow]:
         """Rows of the score sheet for a stage (default: the current one), by village and code."""
+        if village_id is not None:
+            permissions.require_read(self.actor, village_id, "评定")
         visible = permissions.visible_village(self.actor)
         with self.db.reader() as s:
             rnd = self._round(s, round_id)
@@ -873,10 +887,16 @@ class EvaluationService:
         return next(st.key for st in reversed(rnd.scheme.stages[:index]) if not st.is_publicity)
 
     def objections(self, round_id: int) -> list[ObjectionDTO]:
+        """The round's objections; a clerk sees those about their village's targets and about the round as a whole."""
         with self.db.reader() as s:
-            rows = s.execute(select(e.EvalObjection, e.EvalTarget.label)
-                             .outerjoin(e.EvalTarget, e.EvalTarget.id == e.EvalObjection.target_id)
-                             .where(e.EvalObjection.round_id == round_id).order_by(e.EvalObjection.id)).all()
+            self._require_round(s, round_id)
+            query = (select(e.EvalObjection, e.EvalTarget.label)
+                     .outerjoin(e.EvalTarget, e.EvalTarget.id == e.EvalObjection.target_id)
+                     .where(e.EvalObjection.round_id == round_id).order_by(e.EvalObjection.id))
+            visible = permissions.visible_village(self.actor)
+            if visible is not None:
+                query = query.where(or_(e.EvalObjection.target_id.is_(None), e.EvalTarget.village_id == visible))
+            rows = s.execute(query).all()
             return [ObjectionDTO(o.id, o.target_id, label or "", o.raised_on, o.raised_by, o.content, o.handled_on,
                                  o.handling, o.outcome) for o, label in rows]
 
@@ -1041,6 +1061,9 @@ class EvaluationService:
                      .order_by(e.EvalRound.id))
             if final_only:
                 query = query.where(e.EvalRound.locked.is_(True))
+            visible = permissions.visible_village(self.actor)
+            if visible is not None:
+                query = query.where(e.EvalTarget.village_id == visible)
             out: dict[int, VillageResult] = {}
             for target, rnd in s.execute(query):
                 rank = 0 if target.revoked_on else target.rank
@@ -1051,4 +1074,5 @@ class EvaluationService:
             return out
 
     def village_result(self, scheme_key: str, village_id: int, year: int) -> VillageResult | None:
+        permissions.require_read(self.actor, village_id, "评定结果")
         return self.village_results(scheme_key, year).get(village_id)
