@@ -132,10 +132,10 @@ def test_a_failed_backup_leaves_no_part_file(tmp_path: Path) -> None:
     broken = tmp_path / "broken.db"
     broken.write_bytes(b"this is not an SQLite database" * 100)
     out = tmp_path / "out"
-    # WHEN a backup of it is attempted THEN it fails, and no half-written .part file is left behind
-    with pytest.raises(sqlite3.DatabaseError):
+    # WHEN a backup of it is attempted THEN it is refused in Chinese, and nothing (no .part file) is left behind
+    with pytest.raises(DomainError, match="不是 SQLite 数据库"):
         backup_database(broken, out)
-    assert list(out.iterdir()) == []
+    assert not out.exists() or list(out.iterdir()) == []
 
 
 def _count_checks(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bool]]:

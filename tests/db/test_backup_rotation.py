@@ -7,7 +7,7 @@ evening for 400 days; each start and exit takes a backup and rotates.
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
+import shutil
 from pathlib import Path
 
 import pytest
@@ -116,10 +116,9 @@ def test_nothing_is_deleted_while_the_newest_copy_does_not_verify(db: Database, 
 
 def test_backups_of_other_databases_in_the_folder_are_left_alone(db: Database, tmp_path: Path) -> None:
     folder = tmp_path / "backups"
-    other = tmp_path / "demo.db"
-    con = sqlite3.connect(other)
-    con.execute("CREATE TABLE t (x)")
-    con.close()
+    other = tmp_path / "demo.db"  # another townapp database (only townapp databases are backed up)
+    db.dispose()
+    shutil.copyfile(db.path, other)
     for n in range(12):
         backup_database(other, folder, "exit", now=dt.datetime(2025, 1, 1) + dt.timedelta(days=n))
     backup_database(db.path, folder, "exit", now=dt.datetime(2025, 2, 1))
