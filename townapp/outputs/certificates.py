@@ -35,6 +35,7 @@ from townapp.core.progress import CancelFn, ProgressFn, Reporter
 from townapp.db import Database
 from townapp.outputs.models import Certificate, CertificatePrint
 from townapp.outputs.pdf import missing_glyphs, register_cjk_font, require_glyphs, write_pdf
+from townapp.registry import models as m
 
 MM = 72 / 25.4
 MODE_DESIGN = "完整版式"
@@ -530,6 +531,7 @@ class CertificateService:
                      .order_by(CertificatePrint.id.desc()).limit(limit))
             if kind:
                 query = query.where(Certificate.kind == kind)
+            query = query.where(*self._own_certificates())
             return [PrintRow(c.number, c.recipient, c.village, c.honour, p.at, p.username, p.mode, p.channel,
                              p.reprint) for p, c in s.execute(query)]
 
@@ -537,7 +539,15 @@ class CertificateService:
         """(number, recipient, honour, print count) of every certificate of a kind, by number."""
         with self.db.reader() as s:
             return [(c.number, c.recipient, c.honour, c.print_count) for c in s.scalars(
-                select(Certificate).where(Certificate.kind == kind).order_by(Certificate.year, Certificate.serial))]
+                select(Certificate).where(Certificate.kind == kind, *self._own_certificates())
+                .order_by(Certificate.year, Certificate.serial))]
+
+    def _own_certificates(self) -> tuple:
+        """A clerk sees only certificates issued to their village (a certificate keeps the village's name as printed)."""
+        visible = permissions.visible_village(self.actor)
+        if visible is None:
+            return ()
+        return (Certificate.village == select(m.Village.name).where(m.Village.id == visible).scalar_subquery(),)
 
 
 # ----- sources --------------------------------------------------------------------

@@ -58,6 +58,14 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _visible_units(units: UnitSource, actor: Actor) -> UnitSource:
+    """A clerk's return and 首页 cover only their own village (figures are computed for the units given)."""
+    visible = permissions.visible_village(actor)
+    if visible is None:
+        return units
+    return UnitSource(lambda s: [u for u in units.units(s) if u.id == visible], units.root)
+
+
 class ReturnService:
     """季度报表: what the CLI and the 季度报表 page call."""
 
@@ -65,7 +73,7 @@ class ReturnService:
                  actor: Actor = SYSTEM_ACTOR) -> None:
         self.db = db
         self.figures = figures
-        self.units = units
+        self.units = _visible_units(units, actor)
         self.actor = actor
 
     def build(self, period: Period, *, filler: str = "", phone: str = "", filled_on: dt.date | None = None,
