@@ -93,3 +93,45 @@ def check_database_file(path: Path | str, *, quick: bool = False) -> tuple[Check
     finally:
         db.dispose()
     return report, facts
+
+
+# ----- an unexpected error: was it the database? (the CLI's error handler and the GUI's safety net) -----
+_DAMAGE_WORDS = ("malformed", "not a database", "file is encrypted", "disk image")
+
+
+def _is_damage_error(exc: BaseException) -> bool:
+    """SQLite saying the file is damaged ("database disk image is malformed", "file is not a database")."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        original = getattr(current, "orig", None) if isinstance(current, DatabaseError) else current
+        if isinstance(original, sqlite3.DatabaseError) and any(w in str(original) for w in _DAMAGE_WORDS):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+CLI_ADVICE = "请运行 townapp check 查看详情，或从备份恢复（townapp restore）。"
+GUI_ADVICE = "请在“备份与恢复”页用最近的完好备份恢复，或请技术人员运行 townapp check 查看详情。"
+
+
+def damage_behind(exc: BaseException, db: Path | str | None, advice: str = CLI_ADVICE,
+                  what: str = "命令") -> str | None:
+    """A Chinese refusal when an unexpected error came from a damaged database, else None.
+
+    SQLite's "malformed"/"not a database" says so itself; for anything else (a date that is not one,
+    a table gone) the read-only check ``townapp check`` uses, in its quick form, looks at the file."""
+    if not db or not Path(db).is_file():
+        return None
+    if _is_damage_error(exc):
+        return f"数据库文件已损坏：{db}，无法继续，没有做任何改动。{advice}"
+    try:
+        report, _facts = check_database_file(Path(db), quick=True)
+    except Exception:  # noqa: BLE001 — the check itself failed: the first error stands as unexpected
+        log.exception("出错后检查数据库时又出错：%s", db)
+        return None
+    if report.ok:
+        return None
+    found = "；".join(report.errors[:3]) + (f"（共 {len(report.errors)} 处）" if len(report.errors) > 3 else "")
+    return f"数据库 {db} 已损坏或不完整，{what}没有完成：{found}。{advice}"

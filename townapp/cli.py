@@ -395,52 +395,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(refused, file=sys.stderr)
             return EXIT_REJECTED
         log.exception("命令执行失败：%s", " ".join(sys.argv))
-        damage = _damage_behind(exc, getattr(args, "db", None))
+        from townapp.checks import damage_behind
+
+        damage = damage_behind(exc, getattr(args, "db", None))
         if damage is not None:  # the database is damaged: the user's to restore, not a fault of the program
             print(damage, file=sys.stderr)
             return EXIT_REJECTED
         print(f"发生意外错误，详细信息已写入日志文件：{config.log_path()}", file=sys.stderr)
         return EXIT_UNEXPECTED
-
-
-_DAMAGE_WORDS = ("malformed", "not a database", "file is encrypted", "disk image")
-
-
-def _is_damage_error(exc: BaseException) -> bool:
-    """SQLite saying the file is damaged ("database disk image is malformed", "file is not a database")."""
-    import sqlite3
-
-    from sqlalchemy.exc import DatabaseError
-
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        original = getattr(current, "orig", None) if isinstance(current, DatabaseError) else current
-        if isinstance(original, sqlite3.DatabaseError) and any(w in str(original) for w in _DAMAGE_WORDS):
-            return True
-        current = current.__cause__ or current.__context__
-    return False
-
-
-def _damage_behind(exc: BaseException, db: str | None) -> str | None:
-    """A Chinese refusal when an unexpected error came from a damaged database, else None.
-
-    SQLite's "malformed"/"not a database" says so itself; for anything else (a date that is not one,
-    a table gone) the read-only check ``townapp check`` uses, in its quick form, looks at the file."""
-    if not db or not Path(db).is_file():
-        return None
-    advice = "请运行 townapp check 查看详情，或从备份恢复（townapp restore）。"
-    if _is_damage_error(exc):
-        return f"数据库文件已损坏：{db}，无法继续，没有做任何改动。{advice}"
-    from townapp.checks import check_database_file
-
-    try:
-        report, _facts = check_database_file(Path(db), quick=True)
-    except Exception:  # noqa: BLE001 — the check itself failed: the first error stands as unexpected
-        log.exception("出错后检查数据库时又出错：%s", db)
-        return None
-    if report.ok:
-        return None
-    found = "；".join(report.errors[:3]) + (f"（共 {len(report.errors)} 处）" if len(report.errors) > 3 else "")
-    return f"数据库 {db} 已损坏或不完整，命令没有完成：{found}。{advice}"

@@ -104,3 +104,29 @@ def test_a_full_disk_is_named_as_such(net, qtbot) -> None:  # noqa: ANN001
     sys.excepthook(OSError, OSError(28, "No space left on device"), None)
     qtbot.waitUntil(lambda: bool(boxes), timeout=5000)
     assert "磁盘空间不足" in boxes[0][1]
+
+
+@pytest.mark.qt_no_exception_capture
+def test_an_error_from_a_damaged_database_says_the_database_is_damaged(net, qtbot, db, tmp_path) -> None:  # noqa: ANN001
+    """GIVEN the open database has a value a page cannot read (a date damaged on disk), which start-up's
+    quick_check does not see WHEN a page trips over it (an unexpected ValueError reaches the net)
+    THEN the box says the database is damaged and how to restore it, not just "发生意外错误"."""
+    import sqlite3
+
+    from townapp.registry.dto import PersonInput, VillageInput
+    from townapp.registry.service import RegistryService
+
+    reporter, boxes = net
+    registry = RegistryService(db)
+    village = registry.save_village(VillageInput(code="140821100201", name="西关村"))
+    registry.save_person(PersonInput("140821199003071232", "王建国", village_id=village))
+    db.dispose()
+    con = sqlite3.connect(db.path)
+    con.execute("UPDATE person SET birth_date = '19x0-01-01'")
+    con.commit()
+    con.close()
+    reporter.database = db.path
+    sys.excepthook(ValueError, ValueError("Invalid isoformat string: '19x0-01-01'"), None)
+    qtbot.waitUntil(lambda: bool(boxes), timeout=30_000)
+    title, text = boxes[0]
+    assert title == "数据库已损坏" and "birth_date" in text and "备份与恢复" in text

@@ -357,8 +357,12 @@ def test_the_process_prints_shown_then_ready_and_nothing_heavy_is_imported_befor
 # the damaged-database corpus of townapp check, at start-up (the variants a start-up must refuse)
 from tests.db.test_damaged_databases import VARIANTS  # noqa: E402
 
-# opened at start-up: an extra table harms nothing; the other two pass quick_check (see the unclean-shutdown test)
-REFUSED_AT_STARTUP = [name for name in VARIANTS if name not in ("多出的数据表", "有索引的值中翻转了一个字节", "日期值被改坏")]
+# opened at start-up: an extra table harms nothing; the next two pass quick_check (see the unclean-shutdown test);
+# damaged stored values are found by `townapp check`, which reads every value (minutes on a county database:
+# too long for every start; the README says so)
+STORED_VALUE_DAMAGE = ("姓名中的无效 UTF-8", "时间戳中翻转的字节", "整数列中的文字", "文字列中的二进制数据")
+REFUSED_AT_STARTUP = [name for name in VARIANTS
+                      if name not in ("多出的数据表", "有索引的值中翻转了一个字节", "日期值被改坏", *STORED_VALUE_DAMAGE)]
 
 
 @pytest.mark.parametrize("variant", REFUSED_AT_STARTUP)

@@ -83,9 +83,10 @@ def setup_application(argv: Sequence[str] | None = None) -> QApplication:
 
 
 def describe_uncaught(exc_type: type[BaseException], exc: BaseException,
-                      tb: TracebackType | None) -> tuple[str, str]:
+                      tb: TracebackType | None, database: Path | None = None) -> tuple[str, str]:
     """(title, Chinese message) for an exception nobody caught: a DomainError says what it says, a full or
-    read-only disk says so; anything else goes to the log (IDs masked) and the message names the log file."""
+    read-only disk says so, a damaged database says so (the read-only check of ``townapp check`` looks at
+    the file); anything else goes to the log (IDs masked) and the message names the log file."""
     from townapp.core.atomic import describe_write_error
     from townapp.core.errors import DomainError
 
@@ -97,6 +98,12 @@ def describe_uncaught(exc_type: type[BaseException], exc: BaseException,
         log.warning("写入失败：%s", exc)
         return "无法完成", refused
     log.error("未处理的异常", exc_info=(exc_type, exc, tb))
+    if isinstance(exc, Exception) and database is not None:
+        from townapp.checks import GUI_ADVICE, damage_behind
+
+        damage = damage_behind(exc, database, GUI_ADVICE, "操作")
+        if damage is not None:
+            return "数据库已损坏", damage
     return "发生意外错误", f"发生意外错误，已记入日志：{config.log_path()}"
 
 
@@ -109,17 +116,23 @@ class ErrorReporter(QObject):
         super().__init__(parent)
         self.showing = False
         self.shown: list[str] = []  # what was shown (tests read it)
+        self.database: Path | None = None  # the open database, looked at when an unexpected error happens
         self.report.connect(self._show, Qt.ConnectionType.QueuedConnection)
 
     def hook(self, exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
-        """sys.excepthook: PySide6 hands an exception escaping a slot to it, and the event loop goes on."""
+        """sys.excepthook: PySide6 hands an exception escaping a slot to it, and the event loop goes on.
+        The message is worked out on a thread of its own: looking at a damaged database takes seconds."""
         if issubclass(exc_type, KeyboardInterrupt):
             sys.__excepthook__(exc_type, exc, tb)
             return
-        try:
-            self.report.emit(*describe_uncaught(exc_type, exc, tb))
-        except Exception:  # the safety net itself must never raise: fall back to the plain traceback
-            sys.__excepthook__(exc_type, exc, tb)
+
+        def describe() -> None:
+            try:
+                self.report.emit(*describe_uncaught(exc_type, exc, tb, self.database))
+            except Exception:  # the safety net itself must never raise: fall back to the plain traceback
+                sys.__excepthook__(exc_type, exc, tb)
+
+        threading.Thread(target=describe, name="describe-uncaught", daemon=True).start()
 
     def thread_hook(self, args: threading.ExceptHookArgs) -> None:
         if args.exc_type is not SystemExit and args.exc_value is not None:
@@ -236,5 +249,5 @@ def run_gui(db_path: Path | None = None, demo: bool = False) -> int:
     from townapp.ui.startup import run_session
 
     app = setup_application()
-    install_exception_hooks(app)
-    return run_session(app, db_path, demo)
+    reporter = install_exception_hooks(app)
+    return run_session(app, db_path, demo, database_known=lambda path: setattr(reporter, "database", path))

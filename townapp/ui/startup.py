@@ -534,8 +534,11 @@ class StartupSequence(QObject):
         return self.exit_code if self.exit_code is not None else code
 
 
-def run_session(app: QApplication, db_path: Path | None, demo: bool) -> int:
+def run_session(app: QApplication, db_path: Path | None, demo: bool,
+                database_known: Callable[[Path], None] | None = None) -> int:
     sequence = StartupSequence(db_path, demo)
+    if database_known is not None:  # the safety net looks at this file when an unexpected error happens
+        database_known(sequence.path)
     sequence.abandoned.connect(app.exit)
     sequence.start()
     return sequence.shut_down(app.exec())
