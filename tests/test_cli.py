@@ -171,3 +171,35 @@ def test_every_command_of_the_contract_parses(argv: list[str]) -> None:
     # WHEN each documented command line is parsed THEN it is accepted as written
     args = build_parser().parse_args(argv)
     assert args.command == argv[0]
+
+
+def test_a_folder_or_a_file_where_a_path_should_be_is_exit_1_in_chinese(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 16 (second outside test): an output path that is a folder, or whose parent is a file, ended in
+    exit 3 "发生意外错误" (IsADirectoryError from the final rename, NotADirectoryError, FileExistsError)."""
+    db = tmp_path / "临晋镇.db"
+    assert main(["init", "--db", str(db), "--township", "临晋镇", "--code", "140821100"]) == 0
+    folder = tmp_path / "像文件的文件夹.xlsx"
+    folder.mkdir()
+    plain = tmp_path / "文件夹"
+    plain.mkdir()
+    capsys.readouterr()
+    commands = [
+        ["export", "template", "--out", str(folder)],
+        ["export", "package", "--db", str(db), "--out", str(folder)],
+        ["export", "quarterly", "--db", str(db), "--year", "2026", "--quarter", "1", "--out", str(folder)],
+        ["export", "template", "--out", str(db / "t.xlsx")],
+        ["backup", "--db", str(db), "--out", str(db / "sub")],
+        ["backup", "--db", str(db), "--out", str(db)],
+        ["restore", "--db", str(plain), "--from", str(db)],
+        ["restore", "--db", str(db / "x.db"), "--from", str(db)],
+    ]
+    for argv in commands:
+        # WHEN the command is given such a path THEN exit 1, a Chinese message, and nothing unexpected
+        code = main(argv)
+        printed = capsys.readouterr()
+        said = printed.out + printed.err
+        assert code == 1, (argv, code, said)
+        assert "意外" not in said and any("\u4e00" <= ch <= "\u9fff" for ch in said), (argv, said)
+    # AND no hidden temporary file is left behind
+    assert not [p.name for p in tmp_path.rglob("*.part")]

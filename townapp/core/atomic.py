@@ -152,6 +152,13 @@ def describe_write_error(exc: BaseException, target: Path | str | None = None) -
                 "请关闭U盘的写保护，或换一个位置后再试。")
     if error.errno in _DENIED:
         return f"没有写入 {where} 的权限，{what}没有写出。请换一个有写入权限的文件夹后再试。"
+    # a rename names its source (our hidden temporary file) first: the user knows only the target
+    named = target if target is not None else (error.filename2 or error.filename or "这个位置")
+    if error.errno == errno.EISDIR:
+        return f"{named} 是一个文件夹，不能写成文件，没有写出任何内容。请在文件夹路径后面加上文件名再试。"
+    if error.errno in (errno.ENOTDIR, errno.EEXIST):
+        return (f"{named} 的路径中有一段是文件而不是文件夹（或同名文件已存在），{what}没有写出。"
+                "请检查路径，换一个文件夹后再试。")
     return None
 
 
