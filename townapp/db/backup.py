@@ -28,7 +28,7 @@ from townapp import config
 from townapp.core.atomic import atomic_output, clean_leftovers, fsync_directory
 from townapp.core.errors import DomainError
 from townapp.core.policy import RotationPolicy, security_policy
-from townapp.db.engine import APPLICATION_ID, readonly_uri, snapshot_uri
+from townapp.db.sqlitefile import APPLICATION_ID, readonly_uri, snapshot_uri
 
 log = logging.getLogger(__name__)
 

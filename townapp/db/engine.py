@@ -20,12 +20,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from townapp.core.actor import SYSTEM_ACTOR, Actor
 from townapp.core.errors import DomainError
+from townapp.db import migrate
 from townapp.db.audit import AuditedSession
+from townapp.db.backup import backup_database
 from townapp.db.busy import DatabaseBusy, is_locked_error
+from townapp.db.safety import install_error_translation
+from townapp.db.sqlitefile import APPLICATION_ID, read_application_id, readonly_uri, snapshot_uri
 
 log = logging.getLogger(__name__)
 
-APPLICATION_ID = 0x544F574E  # "TOWN"
 BUSY_TIMEOUT_MS = 10_000
 
 
@@ -45,8 +48,6 @@ def _pragmas(busy_timeout_ms: int) -> Callable[[sqlite3.Connection, Any], None]:
 def make_engine(path: Path, busy_timeout_ms: int | None = None) -> Engine:
     """``busy_timeout_ms``: how long a write waits for another writer before DatabaseBusy
     (default BUSY_TIMEOUT_MS, read when called)."""
-    from townapp.db.safety import install_error_translation
-
     engine = create_engine(f"sqlite:///{path}", future=True)
     event.listen(engine, "connect", _pragmas(BUSY_TIMEOUT_MS if busy_timeout_ms is None else busy_timeout_ms))
     install_error_translation(engine)  # a full disk or a held lock reaches the user as a Chinese message
@@ -96,32 +97,6 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
-
-
-def readonly_uri(path: Path) -> str:
-    """A read-only SQLite URI for ``path``, percent-encoded: a '#' or '?' in a folder
-    name would otherwise end the path, and SQLite would open (and create) another file."""
-    return Path(path).resolve().as_uri() + "?mode=ro"
-
-
-def snapshot_uri(path: Path) -> str:
-    """A URI that reads ``path`` without writing anything, not even a -shm file beside it.
-
-    ``immutable=1`` when no -wal or -journal file is beside it (closed cleanly, no
-    writer at work: the file is all there is); otherwise plain ``mode=ro``, which
-    must read the log too and may need its -shm."""
-    path = Path(path)
-    if any(Path(f"{path}{side}").exists() for side in ("-wal", "-journal")):  # there is more than the file
-        return readonly_uri(path)
-    return readonly_uri(path) + "&immutable=1"
-
-
-def read_application_id(path: Path) -> int:
-    con = sqlite3.connect(readonly_uri(path), uri=True)
-    try:
-        return con.execute("PRAGMA application_id").fetchone()[0]
-    finally:
-        con.close()
 
 
 def _has_tables(path: Path) -> bool:
@@ -178,9 +153,6 @@ def open_database(path: Path | str, *, create: bool = False, backup_before_migra
     A database of another program is refused; one newer than this code is
     refused; an older one is backed up with the SQLite backup API, then migrated.
     """
-    from townapp.db import migrate
-    from townapp.db.backup import backup_database
-
     path = Path(path)
     if path.exists():
         if path.is_dir():

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from townapp.core.errors import DomainError
+from townapp.db.sqlitefile import readonly_uri
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -75,8 +76,6 @@ def current_revision(engine: Engine) -> str | None:
 
 def stored_revision(path: Path) -> str | None:
     """The revision in a database file, read with sqlite3 alone (read-only), before anything opens it."""
-    from townapp.db.engine import readonly_uri
-
     con = sqlite3.connect(readonly_uri(path), uri=True)
     try:
         exists = con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (VERSION_TABLE,)).fetchone()
