@@ -42,10 +42,10 @@ def _broken(tmp_path: Path, mutate) -> Path:  # noqa: ANN001
      "categories 第2项（班子队伍） → indicators 第1项 → max", "应为数字"),
     (lambda d: d["negatives"][4].update(cap="六星"), "negatives 第5项 → cap", "不在 levels 中"),
     (lambda d: d["levels"][2].update(min=95), "levels 第3项 → min", "逐级降低"),
-    (lambda d: d.update(target="village"), "target", "应为 household / party_secretary"),
+    (lambda d: d.update(target="village"), "target", "应为以下之一：household / party_secretary"),
     (lambda d: d["stages"].insert(0, {"key": "pub", "name": "公示", "actor": "乡镇", "kind": "publicity"}),
      "stages 第1项", "第一个环节不能是公示"),
-    (lambda d: d.update(treshold=3), "treshold", "不认识的项"),
+    (lambda d: d.update(treshold=3), "treshold", "不认识的字段"),
     (lambda d: d["categories"][0]["indicators"].append({"code": "A1", "name": "重复", "max": 1}),
      "categories 第1项（组织体系） → indicators 第6项 → code", "编码“A1”重复"),
 ])
@@ -76,7 +76,7 @@ def test_a_refused_file_does_not_stop_the_others(db: Database, tmp_path: Path) -
     report = EvaluationService(db, scheme_folder=folder).sync_schemes()
     # THEN the eight good ones are there and the broken one is reported with what is missing
     assert len(report.added) == 8 and len(report.refused) == 1
-    assert "broken.json" in report.refused[0].message and "name：缺少此项" in report.refused[0].message
+    assert "broken.json" in report.refused[0].message and "name：缺少必填项" in report.refused[0].message
 
 
 def test_the_engine_gives_the_same_result_for_the_same_inputs() -> None:

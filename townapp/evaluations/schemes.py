@@ -10,35 +10,62 @@ naming the file, the place in it and the problem, all problems at once.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    model_validator,
+)
 
 from townapp import config
 from townapp.core.errors import DomainError
+from townapp.core.resources import (
+    Place,
+    Problems,
+    Resource,
+    ResourceError,
+    canonical_json,
+    load,
+    parse_json,
+    read_json,
+    show,
+    source_name,
+    validate,
+)
 
-TARGETS = ("household", "party_secretary", "village_org", "party_member", "grid_member")
-PERIODS = ("month", "quarter", "half_year", "year")
-MEASURES = ("stars", "score", "checks")
-EFFECTS = ("veto", "cap")
-RULE_EFFECTS = ("veto", "cap", "raise")
-INPUT_KINDS = ("choice", "int", "percent", "number")
-STAGE_LEVELS = ("village", "township")
-STAGE_KINDS = ("score", "publicity")
-ROLLUP_METHODS = ("mean", "sum", "min", "max")
 _KEY = re.compile(r"^[a-z][a-z0-9_]{1,47}$")
-_TOP_KEYS = {"key", "name", "description", "target", "period", "measure", "categories", "negatives", "inputs",
-             "input_rules", "levels", "unrated", "stages", "flags", "rollup", "revocation", "joint_bodies", "assess"}
+
+
+class VocabularyFile(Resource):
+    """resources/evaluations/vocabulary.json: the names the screens and lists show."""
+
+    label: ClassVar[str] = "评定用语"
+    targets: dict[str, str]
+    periods: dict[str, str]
+    measures: dict[str, str]
+    stage_levels: dict[str, str]
+    secretary_posts: list[str]
+    star_values: dict[str, str]
+    check_values: dict[str, str]
+    yes_no: dict[str, str]
+    objection_outcomes: list[str]
+    history_changes: dict[str, str]
 
 
 @lru_cache(maxsize=1)
 def vocabulary() -> dict[str, Any]:
     """Labels of targets, periods, stage levels … (resources/evaluations/vocabulary.json)."""
-    return json.loads(config.resource("evaluations", "vocabulary.json").read_text(encoding="utf-8"))
+    return load(VocabularyFile, "evaluations", "vocabulary.json").model_dump()
 
 
 def target_label(kind: str) -> str:
@@ -49,15 +76,11 @@ def period_label(kind: str) -> str:
     return vocabulary()["periods"].get(kind, kind)
 
 
-class SchemeError(DomainError):
+class SchemeError(ResourceError):
     """A scheme file (or edited definition) that cannot be used; ``problems`` are (place, problem)."""
 
-    def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:
-        self.source = source
-        self.problems = problems
-        lines = [f"{place}：{problem}" if place else problem for place, problem in problems[:12]]
-        more = f"（另有{len(problems) - 12}处问题）" if len(problems) > 12 else ""
-        super().__init__(f"评定方案“{source}”有误，未能载入：\n" + "\n".join(lines) + more)
+    def __init__(self, source: str, problems: list[tuple[str, str]], label: str = "评定方案") -> None:
+        super().__init__(source, problems, label)
 
 
 @dataclass(frozen=True)
@@ -199,367 +222,299 @@ class Scheme:
         return next((i for i in self.inputs if i.key == key), None)
 
 
+# ----- the file, declared --------------------------------------------------------------------------
+def _key(value: str) -> str:
+    if not _KEY.match(value):
+        raise ValueError(f"应为小写英文字母开头的英文、数字或下划线（如 civilized_household），现为 {show(value)}")
+    return value
+
+
+def _distinct(values: list[str]) -> list[str]:
+    if len(set(values)) != len(values):
+        raise ValueError("列表中有重复项")
+    return values
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Key = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_key)]
+Texts = Annotated[list[Text], AfterValidator(_distinct)]
+Number = Annotated[Decimal, Field(decimal_places=1, allow_inf_nan=False)]
+Count = Annotated[StrictInt, Field(ge=0)]
+
+
+class LevelFile(Resource):
+    name: Text
+    min: Annotated[Number, Field(ge=0)] | None = None
+
+
+class IndicatorFile(Resource):
+    code: Text
+    name: Text
+    note: str = ""
+    max: Annotated[Number, Field(gt=0)] | None = None
+    stars: Annotated[StrictInt, Field(ge=1)] = 1
+    level: Text | None = None
+
+
+class CategoryFile(Resource):
+    name: Text
+    indicators: list[IndicatorFile]
+
+
+class NegativeFile(Resource):
+    code: Text
+    name: Text
+    effect: Literal["veto", "cap"]
+    cap: Text | None = None
+
+
+class InputFile(Resource):
+    key: Key
+    name: Text
+    kind: Literal["choice", "int", "percent", "number"]
+    choices: Texts = []
+    min: Number | None = None
+    max: Number | None = None
+
+
+class InputRuleFile(Resource):
+    model_config = ConfigDict(populate_by_name=True)
+    input: Text
+    in_: Texts | None = Field(None, alias="in")
+    below: Number | None = None
+    above: Number | None = None
+    effect: Literal["veto", "cap", "raise"]
+    cap: Text | None = None
+    steps: Annotated[StrictInt, Field(ge=1)] = 1
+    reason: str = ""
+
+
+class StageFile(Resource):
+    key: Text
+    name: Text
+    actor: Text
+    level: Literal["village", "township"] = "township"
+    kind: Literal["score", "publicity"] = "score"
+    days: Count | None = None
+    bodies: StrictBool = False
+
+
+class FlagFile(Resource):
+    name: Text
+    below: Number | None = None
+    vetoed: StrictBool = False
+
+
+class RollupFile(Resource):
+    source: Text = Field(alias="from")
+    method: Literal["mean", "sum", "min", "max"] = "mean"
+    label_text: str = Field("", alias="label")
+
+
+class RevocationFile(Resource):
+    ban_years: Count = 0
+
+
+class AssessFile(Resource):
+    order: Literal["weakest_first", "listed"] = "listed"
+    order_stage: str | None = None
+    applied_input: str | None = None
+
+
+class SchemeFile(Resource):
+    """resources/schemes/*.json, and any scheme file a township adds."""
+
+    label: ClassVar[str] = "评定方案"
+    error: ClassVar[type[ResourceError]] = SchemeError
+
+    key: Key
+    name: Text
+    description: str = ""
+    target: Literal["household", "party_secretary", "village_org", "party_member", "grid_member"]
+    period: Literal["month", "quarter", "half_year", "year"]
+    measure: Literal["stars", "score", "checks"]
+    categories: list[CategoryFile]
+    negatives: list[NegativeFile] = []
+    inputs: list[InputFile] = []
+    input_rules: list[InputRuleFile] = []
+    levels: Annotated[list[LevelFile], Field(min_length=1)]
+    unrated: Text
+    stages: list[StageFile]
+    flags: list[FlagFile] = []
+    rollup: RollupFile | None = None
+    revocation: RevocationFile | None = None
+    joint_bodies: Texts = []
+    assess: AssessFile | None = None
+
+    @model_validator(mode="after")
+    def _agrees_with_itself(self) -> SchemeFile:
+        """What one part says about another: levels named by caps, codes unique, stages in order …"""
+        p = Problems()
+        level_names = self._check_levels(p)
+        self._check_indicators(p, level_names)
+        inputs = self._check_inputs(p)
+        self._check_rules(p, inputs, level_names)
+        self._check_stages(p)
+        self._check_rest(p, inputs, level_names)
+        p.raise_if_any()
+        return self
+
+    def _check_levels(self, p: Problems) -> list[str]:
+        previous: Decimal | None = None
+        names: list[str] = []
+        for index, level in enumerate(self.levels):
+            if self.measure == "checks":
+                if level.min is not None:
+                    p.add(("levels", index, "min"), "按达标项评定的方案不设分数线，请删除此项")
+            elif level.min is None:
+                p.add(("levels", index, "min"), "缺少必填项（应为数字）")
+            else:
+                if previous is not None and level.min >= previous:
+                    p.add(("levels", index, "min"),
+                          f"等级应从高到低排列，分数线应逐级降低（上一级为 {previous}，此处为 {level.min}）")
+                previous = level.min
+            if level.name in names:
+                p.add(("levels", index, "name"), f"等级“{level.name}”重复")
+            names.append(level.name)
+        if self.unrated in names:
+            p.add(("unrated",), f"“{self.unrated}”与某个等级同名，未达到任何等级时的名称应与等级不同")
+        return names
+
+    def _check_indicators(self, p: Problems, level_names: list[str]) -> None:
+        codes: set[str] = set()
+
+        def unique(code: str, place: Place) -> None:
+            if code in codes:
+                p.add(place, f"编码“{code}”重复（指标和否定项的编码都不能重复）")
+            codes.add(code)
+
+        shown = "、".join(level_names)
+        for ci, category in enumerate(self.categories):
+            for ii, item in enumerate(category.indicators):
+                place: Place = ("categories", ci, "indicators", ii)
+                unique(item.code, (*place, "code"))
+                if self.measure == "score" and item.max is None:
+                    p.add((*place, "max"), "缺少必填项（应为数字）")
+                if self.measure == "checks" and item.level is None:
+                    p.add((*place, "level"), "缺少必填项")
+                elif self.measure == "checks" and item.level not in level_names:
+                    p.add((*place, "level"), f"等级“{item.level}”不在 levels 中（{shown}）")
+        for ni, negative in enumerate(self.negatives):
+            unique(negative.code, ("negatives", ni, "code"))
+            if negative.effect == "cap" and negative.cap is None:
+                p.add(("negatives", ni, "cap"), "缺少必填项")
+            elif negative.effect == "cap" and negative.cap not in level_names:
+                p.add(("negatives", ni, "cap"), f"限定的等级“{negative.cap}”不在 levels 中（{shown}）")
+        if not any(c.indicators for c in self.categories) and self.rollup is None:
+            p.add(("categories",), "至少要有一个指标（或用 rollup 由其他方案汇总）")
+
+    def _check_inputs(self, p: Problems) -> dict[str, InputFile]:
+        inputs: dict[str, InputFile] = {}
+        for index, item in enumerate(self.inputs):
+            if item.key in inputs:
+                p.add(("inputs", index, "key"), f"输入项“{item.key}”重复")
+            if item.kind == "choice" and not item.choices:
+                p.add(("inputs", index, "choices"), "选择类输入项至少要有一个选项")
+            inputs.setdefault(item.key, item)
+        return inputs
+
+    def _check_rules(self, p: Problems, inputs: dict[str, InputFile], level_names: list[str]) -> None:
+        for index, rule in enumerate(self.input_rules):
+            place: Place = ("input_rules", index)
+            spec = inputs.get(rule.input)
+            if spec is None:
+                p.add((*place, "input"), f"输入项“{rule.input}”不在 inputs 中")
+            if [rule.in_, rule.below, rule.above].count(None) != 2:
+                p.add(place, "应有且只有一个条件：in（取值之一）、below（低于）或 above（高于）")
+            if spec is not None and spec.kind == "choice":
+                for value in rule.in_ or ():
+                    if value not in spec.choices:
+                        p.add((*place, "in"), f"“{value}”不是输入项“{spec.name}”的选项")
+            if rule.effect == "cap" and rule.cap not in level_names:
+                p.add((*place, "cap"), f"限定的等级“{rule.cap}”不在 levels 中" if rule.cap else "缺少必填项")
+
+    def _check_stages(self, p: Problems) -> None:
+        keys: set[str] = set()
+        for index, stage in enumerate(self.stages):
+            if stage.key in keys:
+                p.add(("stages", index, "key"), f"环节“{stage.key}”重复")
+            keys.add(stage.key)
+            if stage.kind == "publicity" and stage.days is not None and stage.days < 1:
+                p.add(("stages", index, "days"), "公示天数至少为1天")
+        if self.stages and self.stages[0].kind == "publicity":
+            p.add(("stages", 0), "第一个环节不能是公示：公示前应先有评分环节")
+        if not any(s.kind == "score" for s in self.stages):
+            p.add(("stages",), "至少要有一个评分环节")
+
+    def _check_rest(self, p: Problems, inputs: dict[str, InputFile], level_names: list[str]) -> None:
+        for index, flag in enumerate(self.flags):
+            if flag.below is None and not flag.vetoed:
+                p.add(("flags", index), "应至少有 below（低于某分数）或 vetoed（被一票否决）之一")
+        if self.rollup is not None:
+            if self.rollup.source == self.key:
+                p.add(("rollup", "from"), "不能由本方案自身汇总")
+            if self.measure != "score":
+                p.add(("rollup",), "只有按得分评定（measure 为 score）的方案可以由其他方案汇总")
+        if self.assess is None:
+            return
+        if self.measure != "checks":
+            p.add(("assess",), "只有按达标项评定（measure 为 checks）的方案可以设置考核顺序")
+        if self.assess.order_stage is not None and self.assess.order_stage not in {s.key for s in self.stages}:
+            p.add(("assess", "order_stage"), f"环节“{self.assess.order_stage}”不在 stages 中")
+        applied = self.assess.applied_input
+        spec = inputs.get(applied) if applied else None
+        if applied is not None and (spec is None or spec.kind != "choice" or not set(spec.choices) <= set(level_names)):
+            p.add(("assess", "applied_input"), "应为 inputs 中的选择类输入项，且选项都是等级名称")
+
+
 # ----- reading ---------------------------------------------------------------
-def canonical_json(data: Any) -> str:
-    """Sorted keys, no spaces: two files that say the same thing hash the same."""
-    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
-                      default=lambda d: float(d) if isinstance(d, Decimal) else str(d))
-
-
 def parse_text(text: str, source: str) -> Scheme:
     """A scheme from JSON text; raises SchemeError naming ``source``, the place and the problem."""
-    try:
-        data = json.loads(text, parse_float=Decimal)
-    except json.JSONDecodeError as exc:
-        raise SchemeError(source, [(f"第{exc.lineno}行第{exc.colno}列", f"不是有效的JSON（{_json_problem(exc.msg)}）")]) \
-            from None
-    return build_scheme(data, source)
+    return build_scheme(parse_json(text, source, SchemeFile), source)
 
 
 def load_file(path: Path) -> Scheme:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise SchemeError(path.name, [("", "文件不是UTF-8编码的文本，请用记事本“另存为 UTF-8”后再放入")]) from None
-    except OSError as exc:
-        raise SchemeError(path.name, [("", f"无法读取文件（{exc.strerror or exc}）")]) from None
-    return parse_text(text, path.name)
+    return build_scheme(read_json(path, SchemeFile), source_name(path))
 
 
 def scheme_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.glob("*.json") if p.is_file() and not p.name.startswith((".", "_")))
 
 
-def _json_problem(message: str) -> str:
-    known = {
-        "Expecting ',' delimiter": "缺少逗号",
-        "Expecting ':' delimiter": "缺少冒号",
-        "Expecting value": "此处应有一个值",
-        "Expecting property name enclosed in double quotes": "键名应使用英文双引号，或多了一个逗号",
-        "Unterminated string starting at": "引号没有闭合",
-        "Extra data": "文件末尾有多余内容",
-        "Invalid control character at": "字符串中有换行等控制字符",
-    }
-    return next((v for k, v in known.items() if message.startswith(k)), message)
-
-
-# ----- validating --------------------------------------------------------------
-class _Checker:
-    """Walks the definition collecting (place, problem) pairs; places read like 类别第2项 → 指标第1项 → max."""
-
-    def __init__(self) -> None:
-        self.problems: list[tuple[str, str]] = []
-
-    def bad(self, place: str, problem: str) -> None:
-        self.problems.append((place, problem))
-
-    def text(self, obj: dict, key: str, place: str, *, required: bool = True, default: str = "") -> str:
-        value = obj.get(key)
-        if value is None:
-            if required:
-                self.bad(_join(place, key), "缺少此项")
-            return default
-        if not isinstance(value, str) or (required and not value.strip()):
-            self.bad(_join(place, key), f"应为非空文字，现为 {_show(value)}")
-            return default
-        return value.strip()
-
-    def number(self, obj: dict, key: str, place: str, *, required: bool, minimum: Decimal | None = None,
-               positive: bool = False) -> Decimal | None:
-        value = obj.get(key)
-        if value is None:
-            if required:
-                self.bad(_join(place, key), "缺少此项（应为数字）")
-            return None
-        if isinstance(value, bool) or not isinstance(value, (int, Decimal, float)):
-            self.bad(_join(place, key), f"应为数字，现为 {_show(value)}")
-            return None
-        try:
-            number = Decimal(str(value))
-        except InvalidOperation:
-            self.bad(_join(place, key), f"应为数字，现为 {_show(value)}")
-            return None
-        if positive and number <= 0:
-            self.bad(_join(place, key), f"应大于0，现为 {number}")
-        elif minimum is not None and number < minimum:
-            self.bad(_join(place, key), f"不能小于{minimum}，现为 {number}")
-        if number != number.quantize(Decimal("0.1")):
-            self.bad(_join(place, key), f"最多保留一位小数，现为 {number}")
-        return number
-
-    def integer(self, obj: dict, key: str, place: str, *, default: int, minimum: int = 0) -> int:
-        value = obj.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            self.bad(_join(place, key), f"应为不小于{minimum}的整数，现为 {_show(value)}")
-            return default
-        return value
-
-    def choice(self, obj: dict, key: str, place: str, allowed: tuple[str, ...], *, default: str | None = None) -> str:
-        value = obj.get(key, default)
-        if value not in allowed:
-            shown = "缺少此项" if value is None else f"现为 {_show(value)}"
-            self.bad(_join(place, key), f"应为 {' / '.join(allowed)} 之一，{shown}")
-            return allowed[0]
-        return value
-
-    def items(self, obj: dict, key: str, place: str, *, required: bool = True) -> list[dict]:
-        value = obj.get(key)
-        if value is None:
-            if required:
-                self.bad(_join(place, key), "缺少此项（应为列表）")
-            return []
-        if not isinstance(value, list):
-            self.bad(_join(place, key), f"应为列表 [...]，现为 {_show(value)}")
-            return []
-        good = []
-        for index, item in enumerate(value, start=1):
-            if isinstance(item, dict):
-                good.append(item)
-            else:
-                self.bad(f"{_join(place, key)} 第{index}项", f"应为对象 {{...}}，现为 {_show(item)}")
-        return good
-
-    def strings(self, obj: dict, key: str, place: str) -> tuple[str, ...]:
-        value = obj.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-            self.bad(_join(place, key), f"应为文字列表，如 [\"甲\", \"乙\"]，现为 {_show(value)}")
-            return ()
-        if len(set(value)) != len(value):
-            self.bad(_join(place, key), "列表中有重复项")
-        return tuple(v.strip() for v in value)
-
-
-def _join(place: str, key: str) -> str:
-    return f"{place} → {key}" if place else key
-
-
-def _show(value: Any) -> str:
-    text = canonical_json(value)
-    return f"“{text[:40]}{'…' if len(text) > 40 else ''}”"
-
-
 def build_scheme(data: Any, source: str) -> Scheme:
-    """Validate a parsed definition and build the typed scheme; every problem is reported at once."""
-    c = _Checker()
-    if not isinstance(data, dict):
-        raise SchemeError(source, [("", "文件内容应为一个对象 {...}")])
-    for key in data:
-        if key not in _TOP_KEYS and not str(key).startswith("_"):
-            c.bad(key, f"不认识的项（可用的项：{'、'.join(sorted(_TOP_KEYS))}；说明文字请以“_”开头）")
-    key = c.text(data, "key", "")
-    if key and not _KEY.match(key):
-        c.bad("key", f"应为小写英文字母开头的英文、数字或下划线（如 civilized_household），现为 {_show(key)}")
-    name = c.text(data, "name", "")
-    description = c.text(data, "description", "", required=False)
-    target = c.choice(data, "target", "", TARGETS)
-    period = c.choice(data, "period", "", PERIODS)
-    measure = c.choice(data, "measure", "", MEASURES)
-    unrated = c.text(data, "unrated", "")
-
-    # levels first: caps and check indicators refer to them
-    levels: list[Level] = []
-    level_items = c.items(data, "levels", "")
-    if not level_items and "levels" in data:
-        c.bad("levels", "至少要有一个等级")
-    previous_min: Decimal | None = None
-    for index, item in enumerate(level_items, start=1):
-        place = f"levels 第{index}项"
-        level_name = c.text(item, "name", place)
-        minimum = None
-        if measure == "checks":
-            if "min" in item:
-                c.bad(_join(place, "min"), "按达标项评定的方案不设分数线，请删除此项")
-        else:
-            minimum = c.number(item, "min", place, required=True, minimum=Decimal(0))
-            if minimum is not None and previous_min is not None and minimum >= previous_min:
-                c.bad(_join(place, "min"), f"等级应从高到低排列，分数线应逐级降低（上一级为 {previous_min}，此处为 {minimum}）")
-            previous_min = minimum if minimum is not None else previous_min
-        if level_name and any(lv.name == level_name for lv in levels):
-            c.bad(_join(place, "name"), f"等级“{level_name}”重复")
-        levels.append(Level(level_name, minimum, len(level_items) - index + 1))
-    level_names = tuple(lv.name for lv in levels)
-    if unrated and unrated in level_names:
-        c.bad("unrated", f"“{unrated}”与某个等级同名，未达到任何等级时的名称应与等级不同")
-
-    codes: set[str] = set()
-
-    def code_of(item: dict, place: str) -> str:
-        code = c.text(item, "code", place)
-        if code and code in codes:
-            c.bad(_join(place, "code"), f"编码“{code}”重复（指标和否定项的编码都不能重复）")
-        codes.add(code)
-        return code
-
-    categories: list[tuple[str, tuple[Indicator, ...]]] = []
-    for ci, category in enumerate(c.items(data, "categories", ""), start=1):
-        place = f"categories 第{ci}项"
-        category_name = c.text(category, "name", place)
-        indicators = []
-        for ii, item in enumerate(c.items(category, "indicators", place), start=1):
-            iplace = f"{place}（{category_name}） → indicators 第{ii}项"
-            code = code_of(item, iplace)
-            ind_name = c.text(item, "name", iplace)
-            note = c.text(item, "note", iplace, required=False)
-            maximum, stars, level = None, 1, None
-            if measure == "score":
-                maximum = c.number(item, "max", iplace, required=True, positive=True)
-            elif measure == "stars":
-                stars = c.integer(item, "stars", iplace, default=1, minimum=1)
-            else:
-                level = c.text(item, "level", iplace)
-                if level and level not in level_names:
-                    c.bad(_join(iplace, "level"), f"等级“{level}”不在 levels 中（{'、'.join(level_names)}）")
-            indicators.append(Indicator(code, ind_name, category_name, maximum, stars, level, note))
-        categories.append((category_name, tuple(indicators)))
-
-    negatives = []
-    for ni, item in enumerate(c.items(data, "negatives", "", required=False), start=1):
-        place = f"negatives 第{ni}项"
-        code = code_of(item, place)
-        neg_name = c.text(item, "name", place)
-        effect = c.choice(item, "effect", place, EFFECTS)
-        cap = None
-        if effect == "cap":
-            cap = c.text(item, "cap", place)
-            if cap and cap not in level_names:
-                c.bad(_join(place, "cap"), f"限定的等级“{cap}”不在 levels 中（{'、'.join(level_names)}）")
-        negatives.append(NegativeItem(code, neg_name, effect, cap))
-
-    inputs = []
-    for ii, item in enumerate(c.items(data, "inputs", "", required=False), start=1):
-        place = f"inputs 第{ii}项"
-        input_key = c.text(item, "key", place)
-        if input_key and not _KEY.match(input_key):
-            c.bad(_join(place, "key"), f"应为小写英文、数字或下划线，现为 {_show(input_key)}")
-        if any(i.key == input_key for i in inputs):
-            c.bad(_join(place, "key"), f"输入项“{input_key}”重复")
-        kind = c.choice(item, "kind", place, INPUT_KINDS)
-        choices = c.strings(item, "choices", place) if kind == "choice" else ()
-        if kind == "choice" and not choices:
-            c.bad(_join(place, "choices"), "选择类输入项至少要有一个选项")
-        low = c.number(item, "min", place, required=False)
-        high = c.number(item, "max", place, required=False)
-        if kind == "percent":
-            low = Decimal(0) if low is None else low
-            high = Decimal(100) if high is None else high
-        inputs.append(InputSpec(input_key, c.text(item, "name", place), kind, choices, low, high))
-
-    rules = []
-    for ri, item in enumerate(c.items(data, "input_rules", "", required=False), start=1):
-        place = f"input_rules 第{ri}项"
-        ref = c.text(item, "input", place)
-        spec = next((i for i in inputs if i.key == ref), None)
-        if ref and spec is None:
-            c.bad(_join(place, "input"), f"输入项“{ref}”不在 inputs 中")
-        conditions = [k for k in ("in", "below", "above") if k in item]
-        if len(conditions) != 1:
-            c.bad(place, "应有且只有一个条件：in（取值之一）、below（低于）或 above（高于）")
-            condition = "in"
-        else:
-            condition = conditions[0]
-        values: tuple[str, ...] = ()
-        threshold = None
-        if condition == "in":
-            values = c.strings(item, "in", place)
-            if spec is not None and spec.kind == "choice":
-                for v in values:
-                    if v not in spec.choices:
-                        c.bad(_join(place, "in"), f"“{v}”不是输入项“{spec.name}”的选项")
-        else:
-            threshold = c.number(item, condition, place, required=True)
-        effect = c.choice(item, "effect", place, RULE_EFFECTS)
-        cap = None
-        steps = 0
-        if effect == "cap":
-            cap = c.text(item, "cap", place)
-            if cap and cap not in level_names:
-                c.bad(_join(place, "cap"), f"限定的等级“{cap}”不在 levels 中")
-        if effect == "raise":
-            steps = c.integer(item, "steps", place, default=1, minimum=1)
-        reason = c.text(item, "reason", place, required=False) or f"{spec.name if spec else ref}触发规则"
-        rules.append(InputRule(ref, condition, values, threshold, effect, cap, steps, reason))
-
-    stages = []
-    for si, item in enumerate(c.items(data, "stages", ""), start=1):
-        place = f"stages 第{si}项"
-        stage_key = c.text(item, "key", place)
-        if any(s.key == stage_key for s in stages):
-            c.bad(_join(place, "key"), f"环节“{stage_key}”重复")
-        kind = c.choice(item, "kind", place, STAGE_KINDS, default="score")
-        days = c.integer(item, "days", place, default=7 if kind == "publicity" else 0, minimum=0)
-        if kind == "publicity" and days < 1:
-            c.bad(_join(place, "days"), "公示天数至少为1天")
-        bodies = item.get("bodies", False)
-        if not isinstance(bodies, bool):
-            c.bad(_join(place, "bodies"), "应为 true 或 false")
-            bodies = False
-        stages.append(Stage(stage_key, c.text(item, "name", place), c.text(item, "actor", place),
-                            c.choice(item, "level", place, STAGE_LEVELS, default="township"), kind, days, bodies))
-    if stages and stages[0].is_publicity:
-        c.bad("stages 第1项", "第一个环节不能是公示：公示前应先有评分环节")
-    if "stages" in data and not any(not s.is_publicity for s in stages):
-        c.bad("stages", "至少要有一个评分环节")
-
-    flags = []
-    for fi, item in enumerate(c.items(data, "flags", "", required=False), start=1):
-        place = f"flags 第{fi}项"
-        below = c.number(item, "below", place, required=False)
-        vetoed = item.get("vetoed", False)
-        if not isinstance(vetoed, bool):
-            c.bad(_join(place, "vetoed"), "应为 true 或 false")
-            vetoed = False
-        if below is None and not vetoed:
-            c.bad(place, "应至少有 below（低于某分数）或 vetoed（被一票否决）之一")
-        flags.append(Flag(c.text(item, "name", place), below, vetoed))
-
-    rollup = None
-    if data.get("rollup") is not None:
-        item = data["rollup"]
-        if not isinstance(item, dict):
-            c.bad("rollup", f"应为对象 {{...}}，现为 {_show(item)}")
-        else:
-            source_key = c.text(item, "from", "rollup")
-            if source_key and source_key == key:
-                c.bad("rollup → from", "不能由本方案自身汇总")
-            rollup = Rollup(source_key, c.choice(item, "method", "rollup", ROLLUP_METHODS, default="mean"),
-                            c.text(item, "label", "rollup", required=False) or "汇总得分")
-            if measure != "score":
-                c.bad("rollup", "只有按得分评定（measure 为 score）的方案可以由其他方案汇总")
-    if not any(items for _n, items in categories) and rollup is None and "categories" in data:
-        c.bad("categories", "至少要有一个指标（或用 rollup 由其他方案汇总）")
-
-    revocation = data.get("revocation") or {}
-    ban_years = 0
-    if not isinstance(revocation, dict):
-        c.bad("revocation", f"应为对象 {{\"ban_years\": 2}}，现为 {_show(revocation)}")
-    else:
-        ban_years = c.integer(revocation, "ban_years", "revocation", default=0)
-    joint_bodies = c.strings(data, "joint_bodies", "")
-
-    assess_order, order_stage, applied_input = "listed", None, None
-    if data.get("assess") is not None:
-        item = data["assess"]
-        if measure != "checks" or not isinstance(item, dict):
-            c.bad("assess", "只有按达标项评定（measure 为 checks）的方案可以设置考核顺序，且应为对象")
-        else:
-            assess_order = c.choice(item, "order", "assess", ("weakest_first", "listed"), default="listed")
-            order_stage = item.get("order_stage")
-            if order_stage is not None and order_stage not in [s.key for s in stages]:
-                c.bad("assess → order_stage", f"环节“{order_stage}”不在 stages 中")
-            applied_input = item.get("applied_input")
-            spec = next((i for i in inputs if i.key == applied_input), None) if applied_input else None
-            if applied_input is not None and (spec is None or spec.kind != "choice"
-                                              or not set(spec.choices) <= set(level_names)):
-                c.bad("assess → applied_input", "应为 inputs 中的选择类输入项，且选项都是等级名称")
-
-    if c.problems:
-        raise SchemeError(source, c.problems)
-    return Scheme(key=key, name=name, description=description, target=target, period=period, measure=measure,
-                  categories=tuple(categories), negatives=tuple(negatives), inputs=tuple(inputs),
-                  input_rules=tuple(rules), levels=tuple(levels), unrated=unrated, stages=tuple(stages),
-                  flags=tuple(flags), rollup=rollup, ban_years=ban_years, joint_bodies=joint_bodies,
-                  assess_order=assess_order, order_stage=order_stage, applied_input=applied_input,
+    """Validate a parsed definition and build the typed scheme the engine uses; every problem at once."""
+    f = validate(SchemeFile, data, source)
+    levels = tuple(Level(lv.name, lv.min, len(f.levels) - i) for i, lv in enumerate(f.levels))
+    categories = tuple(
+        (c.name, tuple(Indicator(i.code, i.name, c.name, i.max if f.measure == "score" else None,
+                                 i.stars if f.measure == "stars" else 1, i.level if f.measure == "checks" else None,
+                                 i.note.strip()) for i in c.indicators))
+        for c in f.categories)
+    inputs = tuple(InputSpec(i.key, i.name, i.kind, tuple(i.choices) if i.kind == "choice" else (),
+                             Decimal(0) if i.min is None and i.kind == "percent" else i.min,
+                             Decimal(100) if i.max is None and i.kind == "percent" else i.max) for i in f.inputs)
+    names = {i.key: i.name for i in f.inputs}
+    rules = tuple(InputRule(r.input, _condition(r), tuple(r.in_ or ()), r.below if r.below is not None else r.above,
+                            r.effect, r.cap if r.effect == "cap" else None, r.steps if r.effect == "raise" else 0,
+                            r.reason.strip() or f"{names.get(r.input, r.input)}触发规则") for r in f.input_rules)
+    stages = tuple(Stage(s.key, s.name, s.actor, s.level, s.kind,
+                         s.days if s.days is not None else (7 if s.kind == "publicity" else 0), s.bodies)
+                   for s in f.stages)
+    rollup = Rollup(f.rollup.source, f.rollup.method, f.rollup.label_text.strip() or "汇总得分") if f.rollup else None
+    assess = f.assess or AssessFile()
+    return Scheme(key=f.key, name=f.name, description=f.description.strip(), target=f.target, period=f.period,
+                  measure=f.measure, categories=categories,
+                  negatives=tuple(NegativeItem(n.code, n.name, n.effect, n.cap if n.effect == "cap" else None)
+                                  for n in f.negatives),
+                  inputs=inputs, input_rules=rules, levels=levels, unrated=f.unrated, stages=stages,
+                  flags=tuple(Flag(x.name, x.below, x.vetoed) for x in f.flags), rollup=rollup,
+                  ban_years=f.revocation.ban_years if f.revocation else 0, joint_bodies=tuple(f.joint_bodies),
+                  assess_order=assess.order, order_stage=assess.order_stage, applied_input=assess.applied_input,
                   definition=canonical_json(data))
+
+
+def _condition(rule: InputRuleFile) -> str:
+    return "in" if rule.in_ is not None else ("below" if rule.below is not None else "above")
 
 
 def shipped_folder() -> Path:
