@@ -17,6 +17,7 @@ from townapp.archives import rules as r
 from townapp.archives.dto import CadreData, CommitmentData, RectificationData, YearData
 from townapp.archives.service import ArchiveService
 from townapp.core.errors import ValidationFailed
+from townapp.core.resources import ResourceError
 
 from .conftest import Village
 
@@ -131,7 +132,7 @@ def test_a_malformed_rule_file_fails_at_load(tmp_path: Path) -> None:
     path = tmp_path / "rules.json"
     path.write_text(json.dumps({"rules": [{"id": "x", "kind": "formula", "entity": "year", "severity": "error",
                                            "left": "a +* b", "op": "==", "right": "c", "message": ""}]}), "utf-8")
-    with pytest.raises(ValueError):
+    with pytest.raises(ResourceError, match=r"rules\.json(.|\n)*rules 第1项 → left：规则表达式无法识别"):
         r.load_rules(path)
 
 

@@ -147,8 +147,18 @@ def test_rule_set_problems_are_listed_in_chinese(points: PointsService) -> None:
     with pytest.raises(RuleSetError) as caught:
         points.save_rule_set(YEAR, text)
     message = caught.value.message
-    for expected in ("规则 X", "只能放加分规则", "最多保留一位小数", "缺少名称", "所属类别“无此类别”不存在",
-                     "封顶周期“week”", "从高到低"):
+    for expected in ("rules 第1项 → points：分值“1.25”最多保留一位小数", "rules 第2项 → name：不能为空",
+                     "rules 第2项 → caps → week：不认识的字段"):
+        assert expected in message
+    # AND once each entry is well-formed, how the entries fit together is checked (every such problem at once)
+    text = rule_set([{"code": "X", "name": "错误", "category": "A", "direction": "扣分", "points": "1.5"},
+                     {"code": "Y", "name": "无类别", "category": "无此类别", "direction": "加分", "points": "1"}],
+                    grades=[{"name": "优秀", "min": "60"}, {"name": "合格", "min": "80"}, {"name": "不合格"}])
+    with pytest.raises(RuleSetError) as caught:
+        points.save_rule_set(YEAR, text)
+    message = caught.value.message
+    for expected in ("rules 第1项 → direction：类别“加分”是加分类，只能放加分规则",
+                     "rules 第2项 → category：所属类别“无此类别”不存在", "grades：等级应按最低分从高到低排列"):
         assert expected in message
     # AND nothing was stored
     assert points.rule_sets() == []

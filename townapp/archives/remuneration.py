@@ -9,44 +9,38 @@ in post and rounded half up to the 分.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, ClassVar
+
+from pydantic import Field, StrictInt
 
 from townapp import config
+from townapp.core.resources import Resource, load
+
+Fen = Annotated[StrictInt, Field(ge=0)]  # money in 分, never float
+Star = Annotated[int, Field(ge=1, le=9)]
 
 
-@dataclass(frozen=True)
-class PayRules:
-    basic_monthly: dict[str, int]
-    basic_monthly_default: int
-    designated_monthly_supplement: int
-    assessment: dict[str, int]
-    secretary_star: dict[int, int]
-    secretary_star_posts: tuple[str, ...]
-    org_star: dict[int, int]
-    creation: dict[str, int]
+class PayRules(Resource):
+    """resources/archives/remuneration.json (or a township's own file): the pay table in 分."""
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> PayRules:
-        return cls(
-            basic_monthly={k: int(v) for k, v in data["basic_monthly"].items()},
-            basic_monthly_default=int(data["basic_monthly_default"]),
-            designated_monthly_supplement=int(data.get("designated_monthly_supplement", 0)),
-            assessment={k: int(v) for k, v in data["assessment"].items()},
-            secretary_star={int(k): int(v) for k, v in data["secretary_star"].items()},
-            secretary_star_posts=tuple(data.get("secretary_star_posts", ["书记"])),
-            org_star={int(k): int(v) for k, v in data["org_star"].items()},
-            creation={k: int(v) for k, v in data["creation"].items()},
-        )
+    resource_label: ClassVar[str] = "村干部报酬规则"
+
+    basic_monthly: dict[str, Fen]
+    basic_monthly_default: Fen
+    designated_monthly_supplement: Fen = 0
+    assessment: dict[str, Fen]
+    secretary_star: dict[Star, Fen]
+    secretary_star_posts: tuple[str, ...] = ("书记",)
+    org_star: dict[Star, Fen]
+    creation: dict[str, Fen]
 
 
 def load_pay_rules(path: Path | None = None) -> PayRules:
-    source = path or config.resource("archives", "remuneration.json")
-    return PayRules.from_dict(json.loads(source.read_text(encoding="utf-8")))
+    return load(PayRules, path or config.resource("archives", "remuneration.json"))
 
 
 @lru_cache(maxsize=1)

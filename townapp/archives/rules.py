@@ -10,7 +10,6 @@ that ``townapp check`` reports.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -18,11 +17,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import AfterValidator, Field, StrictInt, StringConstraints
 
 from townapp import config
 from townapp.archives.money import format_yuan
 from townapp.archives.vocab import label
+from townapp.core.resources import Resource, load
 
 ERROR, WARNING = "error", "warning"
 _OPS: dict[str, Callable[[int, int], bool]] = {"==": operator.eq, "<=": operator.le, ">=": operator.ge,
@@ -103,23 +105,82 @@ class Expression:
         return total
 
 
-def _rule(entry: Mapping[str, Any]) -> Rule:
-    if entry["severity"] not in (ERROR, WARNING):
-        raise ValueError(f"规则 {entry['id']} 的 severity 应为 error 或 warning")
-    params = {k: v for k, v in entry.items() if k not in ("id", "kind", "entity", "severity", "message")}
-    if entry["kind"] == "formula":
-        params["left_expr"] = Expression(params["left"])
-        params["right_expr"] = Expression(params["right"])
-        if params["op"] not in _OPS:
-            raise ValueError(f"规则 {entry['id']} 的比较符 {params['op']} 不支持")
-    return Rule(entry["id"], entry["kind"], entry["entity"], entry["severity"], entry["message"], params)
+def _expression(text: str) -> str:
+    Expression(text)  # raises ValueError with the Chinese reason
+    return text
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Formula = Annotated[str, AfterValidator(_expression)]
+
+
+class _Entry(Resource):
+    id: Text
+    severity: Literal["error", "warning"]
+    message: Text
+
+
+class FormulaEntry(_Entry):
+    kind: Literal["formula"]
+    entity: Literal["year"]
+    left: Formula
+    op: Literal["==", "<=", ">=", "<", ">"]
+    right: Formula
+    fields: list[Text] = []
+
+
+class NonNegativeEntry(_Entry):
+    kind: Literal["non_negative"]
+    entity: Literal["year"]
+    fields: Annotated[list[Text], Field(min_length=1)]
+
+
+class SingleHolderEntry(_Entry):
+    kind: Literal["single_holder"]
+    entity: Literal["cadre"]
+    post: Text
+
+
+class OneShoulderEntry(_Entry):
+    kind: Literal["one_shoulder"]
+    entity: Literal["cadre"]
+    posts: tuple[Text, Text]
+
+
+class CountRangeEntry(_Entry):
+    kind: Literal["count_range"]
+    entity: Literal["commitment"]
+    min: Annotated[StrictInt, Field(ge=0)]
+    max: Annotated[StrictInt, Field(ge=0)]
+
+
+class PassMarkEntry(_Entry):
+    kind: Literal["pass_mark"]
+    entity: Literal["rectification"]
+
+
+RuleEntry = Annotated[FormulaEntry | NonNegativeEntry | SingleHolderEntry | OneShoulderEntry | CountRangeEntry
+                      | PassMarkEntry, Field(discriminator="kind")]
+
+
+class RulesFile(Resource):
+    """resources/archives/rules.json (or a township's own rules file)."""
+
+    resource_label: ClassVar[str] = "档案校验规则"
+    rules: list[RuleEntry]
+
+
+def _rule(entry: _Entry) -> Rule:
+    params = entry.model_dump(exclude={"id", "kind", "entity", "severity", "message"})
+    if isinstance(entry, FormulaEntry):
+        params["left_expr"] = Expression(entry.left)
+        params["right_expr"] = Expression(entry.right)
+    return Rule(entry.id, entry.kind, entry.entity, entry.severity, entry.message, params)
 
 
 def load_rules(path: Path | None = None) -> tuple[Rule, ...]:
-    """Parse a rules file; a malformed file fails at start-up, not in the middle of a check."""
-    source = path or config.resource("archives", "rules.json")
-    data = json.loads(source.read_text(encoding="utf-8"))
-    return tuple(_rule(entry) for entry in data["rules"])
+    """Parse a rules file; a malformed file fails at start-up (a Chinese ResourceError), not in a check."""
+    return tuple(_rule(entry) for entry in load(RulesFile, path or config.resource("archives", "rules.json")).rules)
 
 
 @lru_cache(maxsize=1)

@@ -2,24 +2,57 @@
 
 from __future__ import annotations
 
-import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Annotated, ClassVar
 
-from townapp import config
-from townapp.registry.vocab import Vocabulary
+from pydantic import AfterValidator, Field, RootModel, StrictInt, StringConstraints
+
+from townapp.core.resources import Resource, load
+from townapp.registry.vocab import Vocabulary, load_vocabularies
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+_KIND = re.compile(r"^(money|int|decimal|text|date|bool|enum:[a-z_]+)$")
 
 
-def _load(name: str) -> Any:
-    return json.loads(config.resource("archives", name).read_text(encoding="utf-8"))
+def _kind(value: str) -> str:
+    if not _KIND.match(value):
+        raise ValueError(f"字段类型“{value}”应为 money、int、decimal、text、date、bool 或 enum:取值表名 之一")
+    return value
+
+
+FieldEntry = tuple[Text, Text, Annotated[str, AfterValidator(_kind)]]
+
+
+class FieldsFile(RootModel[dict[str, list[FieldEntry]]]):
+    """resources/archives/fields.json: group → [key, 中文名, kind] per field."""
+
+    resource_label: ClassVar[str] = "档案字段表"
+
+
+class Clause(Resource):
+    code: Text
+    text: Text
+
+
+class RectificationFile(Resource):
+    """resources/archives/rectification.json: the 软弱涣散 clauses and the acceptance pass mark."""
+
+    resource_label: ClassVar[str] = "整顿认定条款"
+    pass_mark: Annotated[StrictInt, Field(ge=0, le=100)]
+    clauses: Annotated[list[Clause], Field(min_length=1)]
+
+
+class CreationStandardsFile(RootModel[dict[str, list[Text]]]):
+    """resources/archives/creation_standards.json: level → the standards printed in the archive."""
+
+    resource_label: ClassVar[str] = "创建标准"
 
 
 @lru_cache(maxsize=1)
 def vocabularies() -> dict[str, Vocabulary]:
-    data = _load("vocabularies.json")
-    return {name: Vocabulary(name, spec["label"], tuple(spec["values"]), dict(spec.get("synonyms", {})))
-            for name, spec in data.items() if not name.startswith("_")}
+    return load_vocabularies("archives", "vocabularies.json")
 
 
 def vocab(name: str) -> Vocabulary:
@@ -41,9 +74,8 @@ class FieldDef:
 
 @lru_cache(maxsize=1)
 def field_groups() -> dict[str, tuple[FieldDef, ...]]:
-    data = _load("fields.json")
-    return {group: tuple(FieldDef(*entry) for entry in entries)
-            for group, entries in data.items() if not group.startswith("_")}
+    groups = load(FieldsFile, "archives", "fields.json").root
+    return {group: tuple(FieldDef(*entry) for entry in entries) for group, entries in groups.items()}
 
 
 def fields(group: str) -> tuple[FieldDef, ...]:
@@ -68,18 +100,18 @@ def year_fields() -> tuple[FieldDef, ...]:
 
 
 @lru_cache(maxsize=1)
-def rectification_config() -> dict[str, Any]:
-    return _load("rectification.json")
+def rectification_config() -> RectificationFile:
+    return load(RectificationFile, "archives", "rectification.json")
 
 
 def clause_texts() -> dict[str, str]:
-    return {c["code"]: c["text"] for c in rectification_config()["clauses"]}
+    return {c.code: c.text for c in rectification_config().clauses}
 
 
 def pass_mark() -> int:
-    return int(rectification_config()["pass_mark"])
+    return rectification_config().pass_mark
 
 
 @lru_cache(maxsize=1)
 def creation_standards() -> dict[str, list[str]]:
-    return {k: v for k, v in _load("creation_standards.json").items() if not k.startswith("_")}
+    return load(CreationStandardsFile, "archives", "creation_standards.json").root

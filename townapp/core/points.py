@@ -64,7 +64,3 @@ def format_points(tenths: int | None, *, signed: bool = False) -> str:
     sign = "-" if tenths < 0 else ("+" if signed and tenths > 0 else "")
     whole, tenth = divmod(abs(tenths), 10)
     return f"{sign}{whole}" + (f".{tenth}" if tenth else "")
-
-
-def to_decimal(tenths: int) -> Decimal:
-    return Decimal(tenths) / 10

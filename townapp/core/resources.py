@@ -51,13 +51,13 @@ class Resource(BaseModel):
     """Base of the models of our own files: unknown keys are refused, instances never change."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    label: ClassVar[str] = "资源文件"  # how the file is named in a message: 评定方案, 积分规则 …
+    resource_label: ClassVar[str] = "资源文件"  # how the file is named in a message: 评定方案, 积分规则 …
     error: ClassVar[type[ResourceError]] = ResourceError  # a subclass callers already catch (SchemeError …)
 
 
 def _refuse(model: type[BaseModel], source: str, problems: list[tuple[str, str]]) -> ResourceError:
     error = getattr(model, "error", ResourceError)
-    return error(source, problems, getattr(model, "label", "资源文件"))
+    return error(source, problems, getattr(model, "resource_label", "资源文件"))
 
 
 class Problems(ValueError):
@@ -202,7 +202,7 @@ def place_text(place: Place, data: Any = None) -> str:
 
 def _problems(model: type[BaseModel], exc: ValidationError, data: Any) -> Iterable[tuple[str, str]]:
     for error in exc.errors(include_url=False):
-        place = tuple(p for p in error["loc"] if not _is_union_tag(p))
+        place = _in_file(error["loc"], data)
         cause = (error.get("ctx") or {}).get("error")
         if isinstance(cause, Problems):
             for sub, message in cause.items:
@@ -211,9 +211,24 @@ def _problems(model: type[BaseModel], exc: ValidationError, data: Any) -> Iterab
         yield place_text(place, data), _translate(model, error, place)
 
 
-def _is_union_tag(part: str | int) -> bool:
-    return isinstance(part, str) and ("[" in part or part in {"str", "int", "decimal", "float", "bool", "list",
-                                                              "dict", "date", "none"})
+def _in_file(loc: tuple[str | int, ...], data: Any) -> Place:
+    """The error's location as it stands in the file: drop the tags pydantic adds for a union's member."""
+    place: list[str | int] = []
+    node = data
+    for index, part in enumerate(loc):
+        last = index == len(loc) - 1
+        if isinstance(part, str) and isinstance(node, dict) and part not in node and not last:
+            continue  # "formula", "function-after[…]": which member of a union, not a key of the file
+        if isinstance(part, int) and not isinstance(node, list) and not last:
+            continue
+        place.append(part)
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            node = None
+    return tuple(place)
 
 
 _TYPES = {

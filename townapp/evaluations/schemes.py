@@ -49,7 +49,7 @@ _KEY = re.compile(r"^[a-z][a-z0-9_]{1,47}$")
 class VocabularyFile(Resource):
     """resources/evaluations/vocabulary.json: the names the screens and lists show."""
 
-    label: ClassVar[str] = "评定用语"
+    resource_label: ClassVar[str] = "评定用语"
     targets: dict[str, str]
     periods: dict[str, str]
     measures: dict[str, str]
@@ -308,7 +308,7 @@ class FlagFile(Resource):
 class RollupFile(Resource):
     source: Text = Field(alias="from")
     method: Literal["mean", "sum", "min", "max"] = "mean"
-    label_text: str = Field("", alias="label")
+    label: str = ""
 
 
 class RevocationFile(Resource):
@@ -324,7 +324,7 @@ class AssessFile(Resource):
 class SchemeFile(Resource):
     """resources/schemes/*.json, and any scheme file a township adds."""
 
-    label: ClassVar[str] = "评定方案"
+    resource_label: ClassVar[str] = "评定方案"
     error: ClassVar[type[ResourceError]] = SchemeError
 
     key: Key
@@ -500,7 +500,7 @@ def build_scheme(data: Any, source: str) -> Scheme:
     stages = tuple(Stage(s.key, s.name, s.actor, s.level, s.kind,
                          s.days if s.days is not None else (7 if s.kind == "publicity" else 0), s.bodies)
                    for s in f.stages)
-    rollup = Rollup(f.rollup.source, f.rollup.method, f.rollup.label_text.strip() or "汇总得分") if f.rollup else None
+    rollup = Rollup(f.rollup.source, f.rollup.method, f.rollup.label.strip() or "汇总得分") if f.rollup else None
     assess = f.assess or AssessFile()
     return Scheme(key=f.key, name=f.name, description=f.description.strip(), target=f.target, period=f.period,
                   measure=f.measure, categories=categories,

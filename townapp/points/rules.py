@@ -13,75 +13,38 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal
 from functools import cached_property, lru_cache
 from operator import attrgetter
-from typing import Any, NamedTuple
+from typing import Annotated, Any, ClassVar, Literal, NamedTuple
+
+from pydantic import BeforeValidator, Field, StrictInt, StringConstraints, model_validator
 
 from townapp import config
-from townapp.core.errors import DomainError
+from townapp.core.points import PointsError, format_points, parse_points
+from townapp.core.resources import (
+    Place,
+    Problems,
+    Resource,
+    ResourceError,
+    canonical_json,
+    load,
+    parse_json,
+    strip_notes,
+    validate,
+)
 
-KINDS = {"base": "基础分（只扣不加）", "add": "加分类", "deduct": "扣分类"}
-DIRECTIONS = ("加分", "扣分")
-REVIEW_LEVELS = ("村", "乡镇")
 PERIODS = (("month", "月"), ("quarter", "季度"), ("year", "年"))
 
 
-class PointsError(DomainError):
-    """A points value a user typed cannot be used (too many decimals, not a number …)."""
+class RuleSetError(ResourceError):
+    """A rule set file or text has problems; ``problems`` are (place, problem) pairs in Chinese."""
 
-
-class RuleSetError(DomainError):
-    """A rule set file or text has problems; ``problems`` lists each one in Chinese."""
-
-    def __init__(self, source: str, problems: list[str]) -> None:
-        shown = "\n".join(f"· {p}" for p in problems[:20])
-        more = f"\n……共 {len(problems)} 处问题" if len(problems) > 20 else ""
-        super().__init__(f"积分规则“{source}”有问题，未采用：\n{shown}{more}")
-        self.problems = problems
-
-
-# ----- points as integer tenths ------------------------------------------------------------
-def parse_points(value: Any, *, allow_negative: bool = False) -> int:
-    """'2', '0.5', 2, Decimal('1.5') → tenths; more than one decimal place is refused, never rounded."""
-    if isinstance(value, bool) or value is None:
-        raise PointsError("请填写分值")
-    if isinstance(value, float):
-        value = repr(value)
-    text = str(value).strip().replace("＋", "+").replace("－", "-").replace("．", ".")
-    if text.endswith("分"):
-        text = text[:-1].strip()
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        raise PointsError(f"“{value}”不是分值，应填如 2 或 0.5 的数字") from None
-    if not number.is_finite():
-        raise PointsError(f"“{value}”不是分值")
-    tenths = number * 10
-    if tenths != tenths.to_integral_value():
-        raise PointsError(f"分值“{value}”最多保留一位小数")
-    if number < 0 and not allow_negative:
-        raise PointsError(f"分值“{value}”不能为负数（加分、扣分由规则决定）")
-    if abs(number) > 10000:
-        raise PointsError(f"分值“{value}”过大")
-    return int(tenths)
-
-
-def format_points(tenths: int | None, *, signed: bool = False) -> str:
-    """125 → '12.5', 120 → '12'; ``signed`` adds + for positive values."""
-    if tenths is None:
-        return ""
-    sign = "-" if tenths < 0 else ("+" if signed and tenths > 0 else "")
-    whole, tenth = divmod(abs(tenths), 10)
-    return f"{sign}{whole}" + (f".{tenth}" if tenth else "")
-
-
-def to_decimal(tenths: int) -> Decimal:
-    return Decimal(tenths) / 10
+    def __init__(self, source: str, problems: list[tuple[str, str]], label: str = "积分规则") -> None:
+        super().__init__(source, problems, label)
 
 
 # ----- the rule set --------------------------------------------------------------------------
@@ -233,249 +196,189 @@ def _index(items: Sequence[Any]) -> dict[str, Any]:
     return {item.code: item for item in items}
 
 
-# ----- parsing with Chinese problems -----------------------------------------------------------
-def canonical_json(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+# ----- the file, declared ------------------------------------------------------------------------
+def _tenths(value: Any) -> int:
+    """A points value in the file ("12", "0.5", 2) → tenths; the same parser a user's entry goes through."""
+    try:
+        return parse_points(value)
+    except PointsError as exc:
+        raise ValueError(exc.message) from None
 
 
-def _strip_notes(data: Any) -> Any:
-    """Keys starting with _ are comments for the person editing the file."""
-    if isinstance(data, dict):
-        return {k: _strip_notes(v) for k, v in data.items() if not str(k).startswith("_")}
-    if isinstance(data, list):
-        return [_strip_notes(v) for v in data]
-    return data
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Points = Annotated[int, BeforeValidator(_tenths)]
+MEMBER_KINDS = ("有职", "无职", "流动")
+
+
+class CategoryEntry(Resource):
+    code: Text
+    name: Text
+    kind: Literal["base", "add", "deduct"]
+    parent: Text | None = None
+    cap: Points | None = None  # per year, for the category and its children
+    base: Points | None = None
+    note: str = ""
+
+
+class PointsRange(Resource):
+    min: Points
+    max: Points
+
+
+def _as_range(value: Any) -> Any:
+    """``"points": "2"`` is a fixed value, ``{"min": "1", "max": "3"}`` a range."""
+    if isinstance(value, dict):
+        return value
+    tenths = _tenths(value)
+    return PointsRange.model_construct(min=tenths, max=tenths)
+
+
+class Caps(Resource):
+    month: Points | None = None
+    quarter: Points | None = None
+    year: Points | None = None
+
+
+class Meeting(Resource):
+    kinds: Annotated[list[Text], Field(min_length=1)]
+    attendance: Literal["出席", "缺席"]
+
+
+class RuleEntry(Resource):
+    code: Text
+    name: Text
+    category: Text
+    direction: Literal["加分", "扣分"]
+    points: Annotated[PointsRange, BeforeValidator(_as_range)]
+    caps: Caps = Caps()
+    evidence: bool = False
+    review: Literal["村", "乡镇"] = "村"
+    applies_to: Annotated[list[Literal["有职", "无职", "流动"]], Field(min_length=1)] = list(MEMBER_KINDS)
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+    meeting: Meeting | None = None
+
+
+class GradeEntry(Resource):
+    name: Text
+    min: Points | None = None
+
+
+class Balance(Resource):
+    categories: list[Text] = []
+    ratio: Annotated[Decimal, Field(gt=0, decimal_places=1, allow_inf_nan=False)] = Decimal(1)
+
+
+class RuleSetFile(Resource):
+    """resources/points/default_rules.json, a rule set edited in the program, or one stored in the database."""
+
+    resource_label: ClassVar[str] = "积分规则"
+    error: ClassVar[type[ResourceError]] = RuleSetError
+
+    name: Text
+    categories: Annotated[list[CategoryEntry], Field(min_length=1)]
+    rules: Annotated[list[RuleEntry], Field(min_length=1)]
+    grades: Annotated[list[GradeEntry], Field(min_length=2)]
+    balance: Balance = Balance()
+    publicity_days: Annotated[StrictInt, Field(ge=1, le=30)] = 5
+
+    @model_validator(mode="after")
+    def _agrees_with_itself(self) -> RuleSetFile:
+        p = Problems()
+        known = self._check_categories(p)
+        self._check_rules(p, known)
+        self._check_grades(p)
+        for code in self.balance.categories:
+            if code not in known:
+                p.add(("balance", "categories"), f"类别编码 {code} 不存在")
+            elif known[code].kind != "add":
+                p.add(("balance", "categories"), f"类别 {code} 不是加分类，不能转入可兑换积分")
+        p.raise_if_any()
+        return self
+
+    def _check_categories(self, p: Problems) -> dict[str, CategoryEntry]:
+        known: dict[str, CategoryEntry] = {}
+        for index, category in enumerate(self.categories):
+            place: Place = ("categories", index)
+            if category.code in known:
+                p.add((*place, "code"), f"编码“{category.code}”重复")
+            known.setdefault(category.code, category)
+            if category.kind == "base" and category.base is None:
+                p.add((*place, "base"), "基础分类别（kind 为 base）缺少基础分")
+            if category.kind == "base" and category.parent:
+                p.add((*place, "parent"), "基础分类别不能有上级类别")
+            if category.kind != "base" and category.base is not None:
+                p.add((*place, "base"), "只有基础分类别（kind 为 base）才能设置基础分")
+        for index, category in enumerate(self.categories):
+            parent = known.get(category.parent) if category.parent else None
+            if category.parent and parent is None:
+                p.add(("categories", index, "parent"), f"上级类别 {category.parent} 不存在")
+            elif parent is not None and parent.kind != category.kind:
+                p.add(("categories", index, "parent"), f"与上级类别 {parent.code} 的种类不同")
+            seen = {category.code}
+            while parent is not None and parent.parent:
+                if parent.code in seen:
+                    p.add(("categories", index, "parent"), "上级类别形成了循环")
+                    break
+                seen.add(parent.code)
+                parent = known.get(parent.parent)
+        return known
+
+    def _check_rules(self, p: Problems, known: dict[str, CategoryEntry]) -> None:
+        codes: set[str] = set()
+        names = dict(PERIODS)
+        for index, rule in enumerate(self.rules):
+            place: Place = ("rules", index)
+            if rule.code in codes:
+                p.add((*place, "code"), f"编码“{rule.code}”重复")
+            codes.add(rule.code)
+            category = known.get(rule.category)
+            if category is None:
+                p.add((*place, "category"), f"所属类别“{rule.category}”不存在")
+            elif category.kind == "add" and rule.direction != "加分":
+                p.add((*place, "direction"), f"类别“{category.name}”是加分类，只能放加分规则")
+            elif category.kind in ("deduct", "base") and rule.direction != "扣分":
+                which = "只扣不加" if category.kind == "base" else "是扣分类"
+                p.add((*place, "direction"), f"类别“{category.name}”{which}，只能放扣分规则")
+            low, high = rule.points.min, rule.points.max
+            if low > high:
+                p.add((*place, "points"), "最低分不能大于最高分")
+            if high == 0:
+                p.add((*place, "points"), "分值不能为0")
+            for period, cap in rule.caps:
+                if cap is not None and cap < low:
+                    p.add((*place, "caps", period), f"每{names[period]}封顶 {format_points(cap)} 小于一次的最低分")
+            if rule.valid_from and rule.valid_to and rule.valid_from > rule.valid_to:
+                p.add((*place, "valid_to"), "生效日期晚于失效日期")
+            if rule.meeting and (rule.meeting.attendance == "出席") != (rule.direction == "加分"):
+                p.add((*place, "meeting", "attendance"), "出席对应加分规则，缺席对应扣分规则")
+
+    def _check_grades(self, p: Problems) -> None:
+        mins = [g.min for g in self.grades]
+        if mins[-1] is not None or any(m is None for m in mins[:-1]):
+            p.add(("grades",), "除最后一个等级外都要写最低分（min），最后一个等级不写")
+        given = [m for m in mins if m is not None]
+        if given != sorted(given, reverse=True) or len(set(given)) != len(given):
+            p.add(("grades",), "等级应按最低分从高到低排列，且最低分不能相同")
 
 
 def parse_text(text: str, source: str) -> RuleSet:
-    try:
-        data = json.loads(text, parse_float=Decimal)
-    except json.JSONDecodeError as exc:
-        raise RuleSetError(source, [f"第{exc.lineno}行第{exc.colno}列附近格式有误（JSON）：请检查逗号、引号和括号是否成对"]) from None
-    return build_rule_set(data, source)
-
-
-class _Problems:
-    def __init__(self) -> None:
-        self.items: list[str] = []
-
-    def bad(self, place: str, message: str) -> None:
-        self.items.append(f"{place}：{message}" if place else message)
-
-    def points(self, value: Any, place: str, label: str, *, required: bool = True) -> int | None:
-        if value is None or value == "":
-            if required:
-                self.bad(place, f"缺少{label}")
-            return None
-        try:
-            tenths = parse_points(value)
-        except PointsError as exc:
-            self.bad(place, f"{label}：{exc.message}")
-            return None
-        return tenths
-
-    def date(self, value: Any, place: str, label: str) -> dt.date | None:
-        if value in (None, ""):
-            return None
-        try:
-            return dt.date.fromisoformat(str(value))
-        except ValueError:
-            self.bad(place, f"{label}“{value}”应写成 2026-01-01 的格式")
-            return None
+    return build_rule_set(parse_json(text, source, RuleSetFile), source)
 
 
 def build_rule_set(data: Any, source: str) -> RuleSet:
     """Check and build a rule set; raise RuleSetError listing every problem found."""
-    p = _Problems()
-    if not isinstance(data, dict):
-        raise RuleSetError(source, ["文件内容应是一个对象（以 { 开头）"])
-    clean = _strip_notes(data)
-    name = str(clean.get("name") or "").strip()
-    if not name:
-        p.bad("", "缺少规则集名称（name）")
-    categories = _categories(clean.get("categories"), p)
-    known = {c.code: c for c in categories}
-    rules = _rules(clean.get("rules"), known, p)
-    grades = _grades(clean.get("grades"), p)
-    balance = clean.get("balance") or {}
-    balance_categories = tuple(str(c) for c in balance.get("categories", []))
-    for code in balance_categories:
-        if code not in known:
-            p.bad("可兑换积分（balance）", f"类别编码 {code} 不存在")
-        elif known[code].kind != "add":
-            p.bad("可兑换积分（balance）", f"类别 {code} 不是加分类，不能转入可兑换积分")
-    ratio = Decimal(1)
-    try:
-        ratio = Decimal(str(balance.get("ratio", "1")))
-        if ratio <= 0 or (ratio * 10) != (ratio * 10).to_integral_value():
-            p.bad("可兑换积分（balance）", "比例（ratio）应为大于0、最多一位小数的数")
-    except InvalidOperation:
-        p.bad("可兑换积分（balance）", "比例（ratio）不是数字")
-    days = clean.get("publicity_days", 5)
-    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 30:
-        p.bad("", "公示天数（publicity_days）应为1至30的整数")
-        days = 5
-    if p.items:
-        raise RuleSetError(source, p.items)
-    return RuleSet(name, tuple(categories), tuple(rules), tuple(grades), balance_categories, ratio, days,
-                   canonical=canonical_json(clean))
-
-
-def _coded(raw: Any, p: _Problems, *, missing: str, nth: str, label: str) -> Iterator[tuple[str, str, str, dict]]:
-    """The entries of a list of coded objects (categories, rules) as (place, code, name, entry).
-
-    Shape, code (present, unique) and name are checked here, once for both lists; an entry without
-    an object or a code is reported and skipped. ``nth`` names an entry by position ("第{}个类别").
-    """
-    if not isinstance(raw, list) or not raw:
-        p.bad("", missing)
-        return
-    seen: set[str] = set()
-    for index, item in enumerate(raw, start=1):
-        if not isinstance(item, dict):
-            p.bad(nth.format(index), "应是一个对象")
-            continue
-        code = str(item.get("code") or "").strip()
-        place = f"{label} {code or index}"
-        if not code:
-            p.bad(place, "缺少编码（code）")
-            continue
-        if code in seen:
-            p.bad(place, "编码重复")
-        seen.add(code)
-        name = str(item.get("name") or "").strip()
-        if not name:
-            p.bad(place, "缺少名称（name）")
-        yield place, code, name, item
-
-
-def _categories(raw: Any, p: _Problems) -> list[Category]:
-    out: list[Category] = []
-    for place, code, name, item in _coded(raw, p, missing="缺少积分类别（categories）", nth="第{}个类别", label="类别"):
-        kind = item.get("kind")
-        if kind not in KINDS:
-            p.bad(place, f"种类（kind）应为 {'、'.join(KINDS)}（{'、'.join(KINDS.values())}）")
-            kind = "add"
-        cap = p.points(item.get("cap"), place, "类别封顶（cap）", required=False)
-        base = 0
-        if kind == "base":
-            base = p.points(item.get("base"), place, "基础分（base）") or 0
-            if item.get("parent"):
-                p.bad(place, "基础分类别不能有上级类别")
-        elif item.get("base") not in (None, ""):
-            p.bad(place, "只有基础分类别（kind 为 base）才能设置基础分")
-        parent = str(item["parent"]).strip() if item.get("parent") else None
-        out.append(Category(code, name, kind, parent, cap, base, str(item.get("note") or "")))
-    codes = {c.code: c for c in out}
-    for category in out:
-        if category.parent is None:
-            continue
-        parent = codes.get(category.parent)
-        if parent is None:
-            p.bad(f"类别 {category.code}", f"上级类别 {category.parent} 不存在")
-        elif parent.kind != category.kind:
-            p.bad(f"类别 {category.code}", f"与上级类别 {parent.code} 的种类不同")
-        seen_chain = {category.code}
-        current = parent
-        while current is not None and current.parent:
-            if current.code in seen_chain:
-                p.bad(f"类别 {category.code}", "上级类别形成了循环")
-                break
-            seen_chain.add(current.code)
-            current = codes.get(current.parent)
-    return out
-
-
-def _rules(raw: Any, categories: dict[str, Category], p: _Problems) -> list[Rule]:
-    out: list[Rule] = []
-    for place, code, name, item in _coded(raw, p, missing="缺少积分规则（rules）", nth="第{}条规则", label="规则"):
-        category = categories.get(str(item.get("category") or ""))
-        if category is None:
-            p.bad(place, f"所属类别“{item.get('category')}”不存在")
-        direction = item.get("direction")
-        if direction not in DIRECTIONS:
-            p.bad(place, "方向（direction）应为 加分 或 扣分")
-            direction = "加分"
-        if category is not None:
-            if category.kind == "add" and direction != "加分":
-                p.bad(place, f"类别“{category.name}”是加分类，只能放加分规则")
-            if category.kind in ("deduct", "base") and direction != "扣分":
-                p.bad(place, f"类别“{category.name}”{'只扣不加' if category.kind == 'base' else '是扣分类'}，只能放扣分规则")
-        points = item.get("points")
-        if isinstance(points, dict):
-            low = p.points(points.get("min"), place, "最低分（points.min）")
-            high = p.points(points.get("max"), place, "最高分（points.max）")
-            if low is not None and high is not None and low > high:
-                p.bad(place, "最低分不能大于最高分")
-        else:
-            low = high = p.points(points, place, "分值（points）")
-        if high == 0:
-            p.bad(place, "分值不能为0")
-        caps = []
-        raw_caps = item.get("caps") or {}
-        if not isinstance(raw_caps, dict):
-            p.bad(place, "封顶（caps）应写成 {\"year\": \"12\"} 的形式")
-            raw_caps = {}
-        names = dict(PERIODS)
-        for key in raw_caps:
-            if key not in names:
-                p.bad(place, f"封顶周期“{key}”应为 month（月）、quarter（季度）或 year（年）")
-        for period, label in PERIODS:
-            if period in raw_caps:
-                value = p.points(raw_caps[period], place, f"每{label}封顶")
-                if value is not None:
-                    if high is not None and value < (low or 0):
-                        p.bad(place, f"每{label}封顶 {format_points(value)} 小于一次的最低分")
-                    caps.append((period, value))
-        review = item.get("review", "村")
-        if review not in REVIEW_LEVELS:
-            p.bad(place, "审核层级（review）应为 村 或 乡镇")
-            review = "村"
-        applies = item.get("applies_to", ["有职", "无职", "流动"])
-        if not isinstance(applies, list) or not applies or any(a not in ("有职", "无职", "流动") for a in applies):
-            p.bad(place, "适用类别（applies_to）应从 有职、无职、流动 中选择（免考党员不参加积分）")
-            applies = ["有职", "无职", "流动"]
-        valid_from = p.date(item.get("valid_from"), place, "生效日期")
-        valid_to = p.date(item.get("valid_to"), place, "失效日期")
-        if valid_from and valid_to and valid_from > valid_to:
-            p.bad(place, "生效日期晚于失效日期")
-        meeting = item.get("meeting") or {}
-        kinds: tuple[str, ...] = ()
-        attendance = None
-        if meeting:
-            kinds = tuple(str(k) for k in meeting.get("kinds", []))
-            attendance = meeting.get("attendance")
-            if not kinds:
-                p.bad(place, "会议（meeting）须列出会议类型（kinds）")
-            if attendance not in ("出席", "缺席"):
-                p.bad(place, "会议（meeting）的出席情况（attendance）应为 出席 或 缺席")
-            elif (attendance == "出席") != (direction == "加分"):
-                p.bad(place, "出席对应加分规则，缺席对应扣分规则")
-        out.append(Rule(code, name, category.code if category else "", direction, low or 0, high or 0, tuple(caps),
-                        bool(item.get("evidence", False)), review, tuple(applies), valid_from, valid_to, kinds,
-                        attendance))
-    return out
-
-
-def _grades(raw: Any, p: _Problems) -> list[Grade]:
-    if not isinstance(raw, list) or len(raw) < 2:
-        p.bad("", "缺少等级（grades），至少两个等级")
-        return [Grade("合格", None)]
-    out: list[Grade] = []
-    for index, item in enumerate(raw, start=1):
-        place = f"第{index}个等级"
-        if not isinstance(item, dict) or not str(item.get("name") or "").strip():
-            p.bad(place, "缺少等级名称（name）")
-            continue
-        minimum = p.points(item.get("min"), f"等级 {item['name']}", "最低分（min）", required=False)
-        out.append(Grade(str(item["name"]).strip(), minimum))
-    mins = [g.min for g in out]
-    if mins and (mins[-1] is not None or any(m is None for m in mins[:-1])):
-        p.bad("等级（grades）", "除最后一个等级外都要写最低分（min），最后一个等级不写")
-    given = [m for m in mins if m is not None]
-    if given != sorted(given, reverse=True) or len(set(given)) != len(given):
-        p.bad("等级（grades）", "等级应按最低分从高到低排列，且最低分不能相同")
-    return out
+    f = validate(RuleSetFile, data, source)
+    categories = tuple(Category(c.code, c.name, c.kind, c.parent, c.cap, c.base or 0, c.note) for c in f.categories)
+    rules = tuple(
+        Rule(r.code, r.name, r.category, r.direction, r.points.min, r.points.max,
+             tuple((period, cap) for period, cap in r.caps if cap is not None), r.evidence, r.review,
+             tuple(r.applies_to), r.valid_from, r.valid_to, tuple(r.meeting.kinds) if r.meeting else (),
+             r.meeting.attendance if r.meeting else None)
+        for r in f.rules)
+    grades = tuple(Grade(g.name, g.min) for g in f.grades)
+    return RuleSet(f.name, categories, rules, grades, tuple(f.balance.categories), f.balance.ratio, f.publicity_days,
+                   canonical=canonical_json(strip_notes(data), decimals_as_text=True))
 
 
 @lru_cache(maxsize=1)
@@ -487,10 +390,36 @@ def default_rule_set() -> RuleSet:
     return parse_text(default_rule_text(), "resources/points/default_rules.json")
 
 
+class StoreGood(Resource):
+    name: Text
+    points: Annotated[str, BeforeValidator(lambda v: format_points(_tenths(v)))]
+    stock: Annotated[StrictInt, Field(ge=0)]
+
+
+class StoreDefaults(Resource):
+    pickup_point: Text
+    goods: list[StoreGood]
+
+
+class SettingsFile(Resource):
+    """resources/points/settings.json: the module's vocabularies and defaults."""
+
+    resource_label: ClassVar[str] = "积分设置"
+    statuses: list[Text]
+    directions: list[Literal["加分", "扣分"]]
+    review_levels: list[Literal["村", "乡镇"]]
+    managed_categories: list[Text]
+    excluded_category: Text
+    redemption_statuses: list[Text]
+    receipt_prefix: Text
+    ranking_default: bool
+    store_defaults: StoreDefaults
+
+
 @lru_cache(maxsize=1)
 def settings() -> dict[str, Any]:
     """Vocabularies and defaults of the module (resources/points/settings.json)."""
-    return json.loads(config.resource("points", "settings.json").read_text(encoding="utf-8"), parse_float=Decimal)
+    return load(SettingsFile, "points", "settings.json").model_dump()
 
 
 def from_canonical(text: str) -> RuleSet:

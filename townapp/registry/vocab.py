@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Annotated, ClassVar
 
-from townapp import config
+from pydantic import Field, RootModel, StringConstraints
+
+from townapp.core.resources import Resource, load
 from townapp.core.text import remove_spaces, to_halfwidth
 
 
@@ -33,14 +35,30 @@ class Vocabulary:
         return self.synonyms.get(text) or self.synonyms.get(text.upper())
 
 
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class VocabularySpec(Resource):
+    label: Text
+    values: Annotated[list[Text], Field(min_length=1)]
+    synonyms: dict[str, Text] = {}
+
+
+class VocabularyFile(RootModel[dict[str, VocabularySpec]]):
+    """A vocabularies.json (registry, archives, grids): name → label, standard values, accepted synonyms."""
+
+    resource_label: ClassVar[str] = "取值表"
+
+
+def load_vocabularies(*parts: str) -> dict[str, Vocabulary]:
+    """The vocabularies of one file under resources/, e.g. ``load_vocabularies("grids", "vocabularies.json")``."""
+    specs = load(VocabularyFile, *parts).root
+    return {name: Vocabulary(name, spec.label, tuple(spec.values), dict(spec.synonyms)) for name, spec in specs.items()}
+
+
 @lru_cache(maxsize=1)
 def vocabularies() -> dict[str, Vocabulary]:
-    data = json.loads(config.resource("registry", "vocabularies.json").read_text(encoding="utf-8"))
-    return {
-        name: Vocabulary(name, spec["label"], tuple(spec["values"]), dict(spec.get("synonyms", {})))
-        for name, spec in data.items()
-        if not name.startswith("_")
-    }
+    return load_vocabularies("registry", "vocabularies.json")
 
 
 def vocab(name: str) -> Vocabulary:
