@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator
 
 from townapp.core.errors import DomainError
 from townapp.core.text import remove_spaces, to_halfwidth
@@ -64,3 +66,14 @@ def format_points(tenths: int | None, *, signed: bool = False) -> str:
     sign = "-" if tenths < 0 else ("+" if signed and tenths > 0 else "")
     whole, tenth = divmod(abs(tenths), 10)
     return f"{sign}{whole}" + (f".{tenth}" if tenth else "")
+
+
+def tenths_in_file(value: Any) -> int:
+    """A points value in a resource file ("12", "0.5", 2) → tenths, through the same parser as a user's entry."""
+    try:
+        return parse_points(value)
+    except PointsError as exc:
+        raise ValueError(exc.message) from None  # the loader reports it at its place in the file
+
+
+FilePoints = Annotated[int, BeforeValidator(tenths_in_file)]  # a model field holding tenths

@@ -9,95 +9,68 @@ with (``scheme_to_json``), so editing the file never changes a paid month.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BeforeValidator, Field, StrictInt, StringConstraints, model_validator
 
 from townapp import config
-from townapp.core.errors import DomainError
-from townapp.core.text import remove_spaces, to_halfwidth
-from townapp.registry.vocab import Vocabulary
+from townapp.core.points import FilePoints, parse_optional_points
+from townapp.core.points import PointsError as PointsError  # the grid modules import them from here
+from townapp.core.points import format_points as format_points
+from townapp.core.resources import Problems, Resource, load, parse_json, read_json, source_name, validate
+from townapp.registry.vocab import Vocabulary, load_vocabularies
 
-_POINTS = re.compile(r"^\d{1,3}(\.\d)?$")
-
-
-def _load(name: str) -> Any:
-    return json.loads(config.resource("grids", name).read_text(encoding="utf-8"))
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Fen = Annotated[StrictInt, Field(ge=0)]  # money in 分
+parse_points = parse_optional_points  # a grid score may be blank (not entered yet): None, not an error
 
 
 @lru_cache(maxsize=1)
 def vocabularies() -> dict[str, Vocabulary]:
-    data = _load("vocabularies.json")
-    return {name: Vocabulary(name, spec["label"], tuple(spec["values"]), dict(spec.get("synonyms", {})))
-            for name, spec in data.items() if not name.startswith("_")}
+    return load_vocabularies("grids", "vocabularies.json")
 
 
 def vocab(name: str) -> Vocabulary:
     return vocabularies()[name]
 
 
-@dataclass(frozen=True)
-class Structure:
-    """Which level may sit under which, where households go, which role heads a grid."""
+class Structure(Resource):
+    """resources/grids/structure.json: which level may sit under which, where households go, who heads a grid."""
 
-    parents: dict[str, tuple[str, ...]]
-    household_level: str
-    head_role: str
-    head_required_levels: tuple[str, ...]
-    roles_by_level: dict[str, tuple[str, ...]]
-    coverage_listed: int
+    resource_label: ClassVar[str] = "网格结构"
+    parents: dict[str, tuple[Text, ...]]
+    household_level: Text
+    head_role: Text
+    head_required_levels: tuple[Text, ...]
+    roles_by_level: dict[str, tuple[Text, ...]]
+    coverage_listed: Annotated[StrictInt, Field(ge=1)]
+
+    @model_validator(mode="after")
+    def _levels_are_known(self) -> Structure:
+        p = Problems()
+        known = set(self.parents)
+        for level, parents in self.parents.items():
+            for parent in parents:
+                if parent not in known:
+                    p.add(("parents", level), f"上级层级“{parent}”不在 parents 中")
+        if self.household_level not in known:
+            p.add(("household_level",), f"层级“{self.household_level}”不在 parents 中")
+        for level in self.head_required_levels:
+            if level not in known:
+                p.add(("head_required_levels",), f"层级“{level}”不在 parents 中")
+        for level in self.roles_by_level:
+            if level not in known:
+                p.add(("roles_by_level", level), f"层级“{level}”不在 parents 中")
+        p.raise_if_any()
+        return self
 
 
 @lru_cache(maxsize=1)
 def structure() -> Structure:
-    data = _load("structure.json")
-    return Structure(parents={k: tuple(v) for k, v in data["parents"].items()},
-                     household_level=data["household_level"], head_role=data["head_role"],
-                     head_required_levels=tuple(data["head_required_levels"]),
-                     roles_by_level={k: tuple(v) for k, v in data["roles_by_level"].items()},
-                     coverage_listed=int(data["coverage_listed"]))
-
-
-# ----- points: integer tenths ------------------------------------------------------------
-class PointsError(DomainError):
-    """Text that is not a score with at most one decimal."""
-
-
-def parse_points(value: object) -> int | None:
-    """'87.5' → 875 (tenths); empty → None; more than one decimal or a negative number is refused."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise PointsError("分数应为数字")
-    if isinstance(value, int):
-        return value * 10
-    if isinstance(value, (float, Decimal)):
-        value = format(Decimal(repr(value) if isinstance(value, float) else value).normalize(), "f")
-    text = remove_spaces(to_halfwidth(str(value))).removesuffix("分")
-    if not text:
-        return None
-    if text.endswith(".0"):
-        text = text[:-2]
-    if not _POINTS.match(text):
-        raise PointsError(f"“{value}”不是有效分数：请填写不小于0的数字，最多一位小数，如 18.5")
-    return int((Decimal(text) * 10).to_integral_exact())
-
-
-def format_points(tenths: int | None) -> str:
-    """875 → '87.5', 900 → '90'; None → ''."""
-    if tenths is None:
-        return ""
-    whole, tenth = divmod(tenths, 10)
-    return f"{whole}.{tenth}" if tenth else str(whole)
-
-
-def _tenths(text: str) -> int:
-    try:
-        return int((Decimal(str(text)) * 10).to_integral_exact())
-    except InvalidOperation:
-        raise DomainError(f"考核方案中的分值“{text}”不是数字") from None
+    return load(Structure, "grids", "structure.json")
 
 
 # ----- the assessment scheme -------------------------------------------------------------
@@ -153,48 +126,89 @@ class Scheme:
         return self.base_fen_by_role.get(role, self.base_fen)
 
 
-def scheme_from_dict(data: dict[str, Any]) -> Scheme:
-    """Build and check a scheme; a broken file is refused with a message naming what is wrong."""
-    try:
-        subsidy = data["subsidy"]
-        best = data["best_member"]
-        bands = sorted((Band(_tenths(b["min_score"]), Decimal(str(b["factor"])), b.get("label", ""))
-                        for b in subsidy["bands"]), key=lambda b: b.min_tenths, reverse=True)
-        scheme = Scheme(
-            name=data["name"], version=str(data["version"]),
-            items=tuple(Item(i["key"], i["label"], _tenths(i["max"])) for i in data["items"]),
-            deductions=tuple(Deduction(d["reason"], _tenths(d["points"])) for d in data.get("deduction_reasons", [])),
-            assessed_roles=tuple(data["assessed_roles"]),
-            base_fen=int(subsidy["base_fen"]),
-            base_fen_by_role={k: int(v) for k, v in subsidy.get("base_fen_by_role", {}).items()},
-            bands=tuple(bands),
-            phone_allowance_fen=int(subsidy.get("phone_allowance_fen", 0)),
-            phone_allowance_min_tenths=_tenths(subsidy.get("phone_allowance_min_score", "0")),
-            best_count=int(best["count"]), best_scope=best["scope"], best_candidates=int(best["candidates_from_top"]),
-            list_title=data.get("list_title", "网格员补助发放表"),
-            signature_header=data.get("signature_header", "领取人签字"),
-            raw=data,
-        )
-    except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
-        raise DomainError(f"网格考核方案文件格式有误：{exc}") from None
-    if not scheme.items or not scheme.bands or scheme.bands[-1].min_tenths != 0:
-        raise DomainError("网格考核方案有误：至少要有一个考核项目，且补助档次必须包含最低分 0 的一档")
-    if scheme.best_scope not in ("township", "village"):
-        raise DomainError("网格考核方案有误：最美网格员的评选范围应为 township 或 village")
-    if any(b.factor < 0 or b.factor > 1 for b in scheme.bands):
-        raise DomainError("网格考核方案有误：绩效系数应在 0 与 1 之间（差额发放）")
-    return scheme
+class ItemEntry(Resource):
+    key: Text
+    label: Text
+    max: FilePoints
+
+
+class DeductionEntry(Resource):
+    reason: Text
+    points: FilePoints
+
+
+class BandEntry(Resource):
+    min_score: FilePoints
+    factor: Annotated[Decimal, Field(ge=0, le=1, allow_inf_nan=False)]  # 差额发放: never more than the base
+    label: str = ""
+
+
+class SubsidyEntry(Resource):
+    base_fen: Fen
+    base_fen_by_role: dict[str, Fen] = {}
+    bands: Annotated[list[BandEntry], Field(min_length=1)]
+    phone_allowance_fen: Fen = 0
+    phone_allowance_min_score: FilePoints = 0
+
+
+class BestMemberEntry(Resource):
+    count: Annotated[StrictInt, Field(ge=0)]
+    scope: Literal["township", "village"]
+    candidates_from_top: Annotated[StrictInt, Field(ge=0)]
+
+
+class AssessmentFile(Resource):
+    """resources/grids/assessment.json, or the copy an approved month keeps."""
+
+    resource_label: ClassVar[str] = "网格考核方案"
+    name: Text
+    version: Annotated[str, BeforeValidator(lambda v: v if isinstance(v, str) else str(v))]
+    items: Annotated[list[ItemEntry], Field(min_length=1)]
+    deduction_reasons: list[DeductionEntry] = []
+    assessed_roles: list[Text]
+    subsidy: SubsidyEntry
+    best_member: BestMemberEntry
+    list_title: str = "网格员补助发放表"
+    signature_header: str = "领取人签字"
+
+    @model_validator(mode="after")
+    def _has_a_zero_band(self) -> AssessmentFile:
+        if not any(b.min_score == 0 for b in self.subsidy.bands):
+            p = Problems()
+            p.add(("subsidy", "bands"), "补助档次必须包含最低分 0 的一档")
+            p.raise_if_any()
+        return self
+
+
+def scheme_from_dict(data: dict[str, Any], source: str = "网格考核方案") -> Scheme:
+    """Build and check a scheme; a broken one is refused naming the place and what is wrong."""
+    f = validate(AssessmentFile, data, source)
+    bands = sorted((Band(b.min_score, b.factor, b.label) for b in f.subsidy.bands), key=lambda b: b.min_tenths,
+                   reverse=True)
+    return Scheme(
+        name=f.name, version=f.version, items=tuple(Item(i.key, i.label, i.max) for i in f.items),
+        deductions=tuple(Deduction(d.reason, d.points) for d in f.deduction_reasons),
+        assessed_roles=tuple(f.assessed_roles), base_fen=f.subsidy.base_fen,
+        base_fen_by_role=dict(f.subsidy.base_fen_by_role), bands=tuple(bands),
+        phone_allowance_fen=f.subsidy.phone_allowance_fen,
+        phone_allowance_min_tenths=f.subsidy.phone_allowance_min_score,
+        best_count=f.best_member.count, best_scope=f.best_member.scope,
+        best_candidates=f.best_member.candidates_from_top, list_title=f.list_title,
+        signature_header=f.signature_header, raw=data,
+    )
 
 
 @lru_cache(maxsize=1)
 def current_scheme() -> Scheme:
     """The scheme shipped under resources/grids/assessment.json."""
-    return scheme_from_dict(_load("assessment.json"))
+    path = config.resource("grids", "assessment.json")
+    return scheme_from_dict(read_json(path, AssessmentFile), source_name(path))
 
 
 def scheme_to_json(scheme: Scheme) -> str:
-    return json.dumps(scheme.raw, ensure_ascii=False, sort_keys=True)
+    return json.dumps(scheme.raw, ensure_ascii=False, sort_keys=True, default=str)
 
 
 def scheme_from_json(text: str | None) -> Scheme:
-    return current_scheme() if not text else scheme_from_dict(json.loads(text))
+    return current_scheme() if not text else scheme_from_dict(parse_json(text, "月份保存的考核方案", AssessmentFile),
+                                                              "月份保存的考核方案")

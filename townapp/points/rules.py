@@ -24,7 +24,9 @@ from typing import Annotated, Any, ClassVar, Literal, NamedTuple
 from pydantic import BeforeValidator, Field, StrictInt, StringConstraints, model_validator
 
 from townapp import config
-from townapp.core.points import PointsError, format_points, parse_points
+from townapp.core.points import FilePoints, format_points, tenths_in_file
+from townapp.core.points import PointsError as PointsError  # the points modules import them from here
+from townapp.core.points import parse_points as parse_points
 from townapp.core.resources import (
     Place,
     Problems,
@@ -197,16 +199,8 @@ def _index(items: Sequence[Any]) -> dict[str, Any]:
 
 
 # ----- the file, declared ------------------------------------------------------------------------
-def _tenths(value: Any) -> int:
-    """A points value in the file ("12", "0.5", 2) → tenths; the same parser a user's entry goes through."""
-    try:
-        return parse_points(value)
-    except PointsError as exc:
-        raise ValueError(exc.message) from None
-
-
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-Points = Annotated[int, BeforeValidator(_tenths)]
+Points = FilePoints
 MEMBER_KINDS = ("有职", "无职", "流动")
 
 
@@ -229,7 +223,7 @@ def _as_range(value: Any) -> Any:
     """``"points": "2"`` is a fixed value, ``{"min": "1", "max": "3"}`` a range."""
     if isinstance(value, dict):
         return value
-    tenths = _tenths(value)
+    tenths = tenths_in_file(value)
     return PointsRange.model_construct(min=tenths, max=tenths)
 
 
@@ -392,7 +386,7 @@ def default_rule_set() -> RuleSet:
 
 class StoreGood(Resource):
     name: Text
-    points: Annotated[str, BeforeValidator(lambda v: format_points(_tenths(v)))]
+    points: Annotated[str, BeforeValidator(lambda v: format_points(tenths_in_file(v)))]
     stock: Annotated[StrictInt, Field(ge=0)]
 
 
