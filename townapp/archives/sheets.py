@@ -257,7 +257,7 @@ class ArchiveAdapter(SheetAdapter):
     def _extra_export(self, conn: Connection, rec: Any, out: dict[str, Any]) -> dict[str, Any]:
         return out
 
-    def delete(self, conn: Connection, ids: list[int]) -> None:
+    def delete(self, conn: Connection, ids: list[int], ctx: ImportContext) -> None:
         table = self.model.__table__
         for part in _chunks(ids):
             conn.execute(delete(table).where(table.c.id.in_(part)))

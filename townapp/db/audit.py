@@ -41,6 +41,7 @@ class AuditEntry(Base):
     new: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(String(400))
     village_id: Mapped[int | None] = mapped_column(index=True)  # no FK: history outlives the village
+    batch_id: Mapped[int | None]  # the import_batch a change came with (no FK: history outlives the batch)
 
 
 REDACTED = "（已隐藏）"
@@ -62,12 +63,24 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(_plain(value))
 
 
+def _json_default(value: Any) -> Any:
+    plain = _plain(value)
+    if plain is value:
+        raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+    return plain
+
+
+def snapshot_json(values: dict[str, Any]) -> str:
+    """A record's values as the audit stores them (dates ISO, Decimals as text, keys sorted)."""
+    return json.dumps(values, ensure_ascii=False, sort_keys=True, default=_json_default)
+
+
 def _snapshot(obj: Any) -> str:
     mapper = inspect(obj).mapper
     hidden = _redacted(obj)
     values = {a.key: REDACTED if a.key in hidden else _plain(getattr(obj, a.key))
               for a in mapper.column_attrs if a.key not in _SKIPPED}
-    return json.dumps(values, ensure_ascii=False, sort_keys=True)
+    return snapshot_json(values)
 
 
 def _entity_id(obj: Any) -> int | None:
@@ -108,6 +121,7 @@ def _after_flush(session: Session, flush_context: Any) -> None:
     actor = session.info.get("actor")
     username = getattr(actor, "username", None) or "系统"
     reason = session.info.get("reason")
+    batch_id = session.info.get("batch_id")
     now = utcnow()
     rows: list[dict[str, Any]] = []
     villages: dict[tuple[str, Any], int | None] = {}
@@ -116,7 +130,7 @@ def _after_flush(session: Session, flush_context: Any) -> None:
         rows.append(
             dict(at=now, username=username, action=action, entity=type(obj).__tablename__,
                  entity_id=_entity_id(obj), field=field, old=old, new=new, reason=reason,
-                 village_id=_village_of(session, obj, villages))
+                 village_id=_village_of(session, obj, villages), batch_id=batch_id)
         )
 
     for obj in session.new:

@@ -187,7 +187,7 @@ class StageAdapter(x.SheetAdapter):
     def export_rows(self, conn: Connection, township_code: str | None) -> Iterator[dict[str, Any]]:
         return iter(sheet_values(self.service, self.round_id, self.stage))
 
-    def delete(self, conn: Connection, ids: list[int]) -> None:
+    def delete(self, conn: Connection, ids: list[int], ctx: x.ImportContext) -> None:
         raise DomainError("评分工作簿不参与县级数据包，不能按数据包删除")
 
 

@@ -102,6 +102,10 @@ class _SheetContext:
     reporter: Reporter
     holdings: dict[str, set[int]] | None
     touched: dict[str, set[int]]
+    actor: Actor
+    db: Database
+    batch_id: int | None
+    reason: str | None
     sheet_errors: int = 0
 
     def _issue(self, row: s.Row | None, key: str | None, code: str, message: str) -> Issue:
@@ -158,6 +162,7 @@ class _Run:
     seen_keys: dict[str, dict[tuple[Any, ...], tuple[str, int]]] = field(default_factory=dict)
     touched: dict[str, set[int]] = field(default_factory=dict)
     changes: list[tuple[str, int, str]] = field(default_factory=list)  # (entity, entity_id, action)
+    batch_id: int | None = None
     sheet_counts: list[tuple[s.SheetSpec, str, SheetCounts]] = field(default_factory=list)
 
 
@@ -381,7 +386,7 @@ def _transaction(run: _Run, plans: list[_SheetPlan]) -> None:
         try:
             batch_id = None
             if not run.dry_run:
-                batch_id = _insert_batch(conn, run, "running")
+                batch_id = run.batch_id = _insert_batch(conn, run, "running")
             for number, plan in enumerate(plans, start=1):
                 _process_sheet(conn, run, plan, last=number == len(plans))
             if not report.errors and run.holdings is not None:
@@ -400,13 +405,18 @@ def _transaction(run: _Run, plans: list[_SheetPlan]) -> None:
             raise
 
 
+def _sheet_context(run: _Run, spec: s.SheetSpec, name: str, header: _Header | None) -> _SheetContext:
+    return _SheetContext(spec, run.mode, run.township_code, run.township_name, utcnow(), frozenset(),
+                         run.shared, run.report, name, header, run.reporter, run.holdings, run.touched,
+                         run.actor, run.db, run.batch_id, f"导入文件 {run.path.name}"[:400])
+
+
 def _process_sheet(conn: Connection, run: _Run, plan: _SheetPlan, last: bool = False) -> None:
     report, spec = run.report, plan.spec
     name = plan.info.name
     counts = report.sheets.setdefault(name, SheetCounts())
     header = _find_header(spec, plan.head)
-    ctx = _SheetContext(spec, run.mode, run.township_code, run.township_name, utcnow(), frozenset(),
-                        run.shared, report, name, header, run.reporter, run.holdings, run.touched)
+    ctx = _sheet_context(run, spec, name, header)
     if header is None:
         required = "、".join(c.header for c in spec.columns if c.required)
         ctx.error(None, None, "missing_column",
@@ -576,8 +586,7 @@ def _refuse_other_villages(conn: Connection, adapter: s.SheetAdapter, rows: list
     for row in changed:
         now = villages.get(row.entity_id) if row.entity_id else None
         if now != village or was.get(id(row), village) != village or row.entity_id in foreign:
-            ctx.error(row, None, NOT_PERMITTED, "村录入员只能导入本村的数据：这一行要新增或修改其他村或全乡镇的记录。"
-                                               "请删去这一行，或请乡镇干部导入")
+            ctx.error(row, None, NOT_PERMITTED, s.NOT_PERMITTED_MESSAGE)
 
 
 def _parse_rows(run: _Run, plan: _SheetPlan, header: _Header, ctx: _SheetContext) -> list[s.Row]:
@@ -699,7 +708,7 @@ def _replace_county_rows(conn: Connection, run: _Run, plans: list[_SheetPlan], b
         plan = by_entity[entity]
         gone = sorted(run.holdings.get(entity, set()) - run.touched.get(entity, set()))
         if gone:
-            plan.spec.adapter.delete(conn, gone)
+            plan.spec.adapter.delete(conn, gone, _sheet_context(run, plan.spec, plan.info.name, None))
             run.changes.extend((entity, i, "deleted") for i in gone)
             run.report.warnings.append(Issue(plan.info.name, 0, "", "warning",
                                              f"{run.township_name}上次导入的 {len(gone)} 条记录不在本数据包中，已删除"))

@@ -12,9 +12,14 @@ import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Connection
+
+from townapp.core.actor import Actor
+
+if TYPE_CHECKING:
+    from townapp.db import Database
 
 # value kinds a column can have; normalize.py has one function per kind
 TEXT = "text"  # free text: spaces squeezed, punctuation kept as typed
@@ -147,6 +152,10 @@ class Row:
         return default if value is None else value
 
 
+# a 村录入员's row that would create or change another village's (or the township's) records
+NOT_PERMITTED_MESSAGE = "村录入员只能导入本村的数据：这一行要新增或修改其他村或全乡镇的记录。请删去这一行，或请乡镇干部导入"
+
+
 class ImportContext(Protocol):
     """What the pipeline offers an adapter while one sheet is imported."""
 
@@ -157,6 +166,10 @@ class ImportContext(Protocol):
     now: dt.datetime
     present: frozenset[str]  # column keys found in the user's sheet
     shared: dict[str, Any]  # adapters' cache for the whole import (e.g. resolved township id)
+    actor: Actor  # who imports: the module's service checks what they may write
+    db: Database  # to build that service; the writes go to the import's connection
+    batch_id: int | None  # the import_batch the audit rows name (None for a dry run)
+    reason: str | None  # the audit's reason ("导入文件 …")
 
     def error(self, row: Row | None, key: str | None, code: str, message: str) -> None:
         """Record an error at a row (and column); the row is then skipped and the file rejected."""
@@ -223,5 +236,5 @@ class SheetAdapter(ABC):
         """
 
     @abstractmethod
-    def delete(self, conn: Connection, ids: list[int]) -> None:
-        """County mode: remove records a township's new package no longer has."""
+    def delete(self, conn: Connection, ids: list[int], ctx: ImportContext) -> None:
+        """County mode: remove records a township's new package no longer has (through the module's service)."""

@@ -83,7 +83,7 @@ class _Adapter(SheetAdapter):
                 conn.execute(update(table).where(table.c.id == row.entity_id)
                              .values(**row.data["changes"], updated_at=ctx.now))
 
-    def delete(self, conn: Connection, ids: list[int]) -> None:
+    def delete(self, conn: Connection, ids: list[int], ctx: ImportContext) -> None:
         table = self.model.__table__
         for part in _chunks(ids):
             conn.execute(delete(table).where(table.c.id.in_(part)))
@@ -223,11 +223,11 @@ class GridAdapter(_Adapter):
                    "level": r["level"], "parent_code": r["pcode"], "scope": r["scope"], "party_group": r["group"],
                    "state": "在用" if r["active"] else "已撤销", "retired_on": r["retired_on"]}
 
-    def delete(self, conn: Connection, ids: list[int]) -> None:
+    def delete(self, conn: Connection, ids: list[int], ctx: ImportContext) -> None:
         for part in _chunks(ids):
             conn.execute(update(g.Grid).where(g.Grid.parent_id.in_(part)).values(parent_id=None))
             conn.execute(delete(g.GridChange).where(g.GridChange.grid_id.in_(part)))
-        super().delete(conn, ids)
+        super().delete(conn, ids, ctx)
 
 
 # ----- 网格成员 ------------------------------------------------------------------------------------

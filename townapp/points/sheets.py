@@ -189,7 +189,7 @@ class RecordAdapter(SheetAdapter):
                    "points": format_points(abs(r["points_tenths"])), "direction": r["direction"], "note": r["note"],
                    "evidence": r["evidence"], "status": r["status"]}
 
-    def delete(self, conn: Connection, ids: list[int]) -> None:
+    def delete(self, conn: Connection, ids: list[int], ctx: ImportContext) -> None:
         """Records are never deleted (corrections are reversals); county replacement does not apply to them."""
         return None
 
@@ -252,7 +252,7 @@ class ItemAdapter(SheetAdapter):
             yield {"name": r["name"], "points": format_points(r["points_tenths"]), "stock": r["stock"],
                    "pickup_point": r["pickup_point"], "active": "在售" if r["active"] else "下架"}
 
-    def delete(self, conn: Connection, ids: list[int]) -> None:
+    def delete(self, conn: Connection, ids: list[int], ctx: ImportContext) -> None:
         return None
 
 
@@ -280,7 +280,7 @@ class _ReadOnlyAdapter(SheetAdapter):
     def apply(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
         return None
 
-    def delete(self, conn: Connection, ids: list[int]) -> None:
+    def delete(self, conn: Connection, ids: list[int], ctx: ImportContext) -> None:
         return None
 
 

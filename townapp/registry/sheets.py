@@ -15,17 +15,17 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, case, delete, func, insert, select, update
+from sqlalchemy import Connection, case, func, select
 
 from townapp.core.errors import FieldProblem
 from townapp.core.idcard import IdInfo, IdNumberError, mask_id_number, parse_id_number
 from townapp.core.pinyin import initials
 from townapp.db.base import new_uuid, new_uuids
-from townapp.db.fast import insert_many
 from townapp.exchange import spec as s
 from townapp.exchange.spec import ColumnSpec, ImportContext, Row, SheetAdapter, SheetSpec
 from townapp.registry import models as m
 from townapp.registry.dto import PartyInput, PersonInput
+from townapp.registry.service import RegistryBatch, RegistryService
 from townapp.registry.validation import PHONE, check_party, check_person
 from townapp.registry.vocab import vocab
 
@@ -56,8 +56,16 @@ def _village_columns(required_note: str) -> tuple[ColumnSpec, ColumnSpec]:
     )
 
 
-def _next_id(conn: Connection, table: Any) -> int:
-    return int(conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()) + 1
+def _door(conn: Connection, ctx: ImportContext) -> RegistryBatch:
+    """The registry service's set-based writer for this import: the adapters never write themselves."""
+    return RegistryService(ctx.db, ctx.actor).batch_writer(conn, batch_id=ctx.batch_id, reason=ctx.reason,
+                                                           now=ctx.now)
+
+
+def _refuse(rows: Sequence[Row], refused: set[int], ctx: ImportContext) -> None:
+    """Rows the service would not write for this account (another village's records)."""
+    for index in sorted(refused):
+        ctx.error(rows[index], None, "not_permitted", s.NOT_PERMITTED_MESSAGE)
 
 
 def _strip_suffix(name: str) -> str:
@@ -79,9 +87,8 @@ def township_id(conn: Connection, ctx: ImportContext) -> int | None:
             result = None
         else:
             now = ctx.now
-            result = int(conn.execute(insert(m.Township).values(
-                code=ctx.township_code, name=ctx.township_name, uuid=new_uuid(), created_at=now, updated_at=now)
-            ).inserted_primary_key[0])
+            result = _door(conn, ctx).add_one(m.Township, dict(
+                code=ctx.township_code, name=ctx.township_name, uuid=new_uuid(), created_at=now, updated_at=now))
     else:
         result = row[0]
         if ctx.mode == "county" and row[1] != ctx.township_name:
@@ -199,9 +206,11 @@ class VillageAdapter(SheetAdapter):
             row.action = "updated" if changes else "unchanged"
 
     def apply(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
-        table = m.Village.__table__
-        next_id = _next_id(conn, table)
-        creates, group_rows = [], []
+        door = _door(conn, ctx)
+        next_id = door.next_id(m.Village)
+        creates, group_rows, updates = [], [], []
+        created_rows: list[Row] = []
+        updated_rows: list[Row] = []
         for row in rows:
             if row.failed:
                 continue
@@ -211,6 +220,7 @@ class VillageAdapter(SheetAdapter):
                     continue
                 row.entity_id = next_id
                 next_id += 1
+                created_rows.append(row)
                 creates.append(dict(id=row.entity_id, township_id=row.data["township_id"], code=row.values["code"],
                                     name=row.values["name"], kind=row.get("kind", "村"),
                                     name_initials=initials(row.values["name"]), uuid=new_uuid(),
@@ -223,12 +233,14 @@ class VillageAdapter(SheetAdapter):
                     old = row.data["groups_old"]
                     group_rows += [dict(village_id=row.entity_id, name=g, uuid=new_uuid(), created_at=ctx.now,
                                         updated_at=ctx.now) for g in row.values.get("groups") or () if g not in old]
-                conn.execute(update(m.Village).where(m.Village.id == row.entity_id)
-                             .values(updated_at=ctx.now, **changes))
-        if creates:
-            conn.execute(insert(m.Village), creates)
-        if group_rows:
-            conn.execute(insert(m.VillageGroup), group_rows)
+                updated_rows.append(row)
+                updates.append(dict(id=row.entity_id, updated_at=ctx.now, **changes))
+        refused = door.add(m.Village, creates)
+        _refuse(created_rows, refused, ctx)
+        gone = {created_rows[i].entity_id for i in refused}
+        refused = door.change(m.Village, updates)
+        _refuse(updated_rows, {i for i, r in enumerate(updated_rows) if r.entity_id in refused}, ctx)
+        door.add(m.VillageGroup, [g for g in group_rows if g["village_id"] not in gone])
 
     village_scoped = True
 
@@ -246,10 +258,8 @@ class VillageAdapter(SheetAdapter):
             if vid in villages:
                 yield {"code": code, "name": name, "kind": kind, "groups": tuple(groups.get(vid, ()))}
 
-    def delete(self, conn: Connection, ids: list[int]) -> None:
-        for part in _chunks(ids):
-            conn.execute(update(m.PartyBranch).where(m.PartyBranch.village_id.in_(part)).values(village_id=None))
-            conn.execute(delete(m.Village).where(m.Village.id.in_(part)))
+    def delete(self, conn: Connection, ids: list[int], ctx: ImportContext) -> None:
+        _door(conn, ctx).delete_villages(ids)
 
 
 VILLAGE_SHEET = SheetSpec(
@@ -310,6 +320,7 @@ class BranchAdapter(SheetAdapter):
                 row.entity_id = hit[0]
 
     def apply(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
+        door = _door(conn, ctx)
         existing = self._load(conn, ctx)
         by_name: dict[str, list[tuple[int, int | None]]] = defaultdict(list)
         for (vid, name), (bid, _kind, _parent) in existing.items():
@@ -327,7 +338,11 @@ class BranchAdapter(SheetAdapter):
             if hit is None:
                 values = dict(name=row.values["name"], kind=row.values["kind"], parent_id=parent_id, village_id=vid,
                               uuid=new_uuid(), created_at=ctx.now, updated_at=ctx.now)
-                row.entity_id = int(conn.execute(insert(m.PartyBranch).values(**values)).inserted_primary_key[0])
+                new_id = door.add_one(m.PartyBranch, values)
+                if new_id is None:
+                    _refuse([row], {0}, ctx)
+                    continue
+                row.entity_id = new_id
                 row.action = "created"
                 existing[(vid, row.values["name"])] = (row.entity_id, row.values["kind"], parent_id)
                 by_name[row.values["name"]].append((row.entity_id, vid))
@@ -343,8 +358,8 @@ class BranchAdapter(SheetAdapter):
                 changes["parent_id"] = parent_id
             row.entity_id = bid
             row.action = "updated" if changes else "unchanged"
-            if changes:
-                conn.execute(update(m.PartyBranch).where(m.PartyBranch.id == bid).values(updated_at=ctx.now, **changes))
+            if changes and door.change(m.PartyBranch, [dict(id=bid, updated_at=ctx.now, **changes)]):
+                _refuse([row], {0}, ctx)
 
     @staticmethod
     def _parent(row: Row, vid: int | None, by_name: dict[str, list[tuple[int, int | None]]],
@@ -392,12 +407,8 @@ class BranchAdapter(SheetAdapter):
         for _key, record in sorted(keyed, key=lambda t: t[0]):
             yield record
 
-    def delete(self, conn: Connection, ids: list[int]) -> None:
-        for part in _chunks(ids):
-            conn.execute(update(m.PartyMember).where(m.PartyMember.branch_id.in_(part)).values(branch_id=None))
-            conn.execute(update(m.PartyMember).where(m.PartyMember.group_id.in_(part)).values(group_id=None))
-            conn.execute(update(m.PartyBranch).where(m.PartyBranch.parent_id.in_(part)).values(parent_id=None))
-            conn.execute(delete(m.PartyBranch).where(m.PartyBranch.id.in_(part)))
+    def delete(self, conn: Connection, ids: list[int], ctx: ImportContext) -> None:
+        _door(conn, ctx).delete_branches(ids)
 
 
 BRANCH_SHEET = SheetSpec(
@@ -483,11 +494,16 @@ class HouseholdAdapter(SheetAdapter):
         return result
 
     def apply(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
+        door = _door(conn, ctx)
         valid = [r for r in rows if not r.failed and r.action in ("created", "updated")]
         new_groups = sorted({(r.data["village_id"], r.data["new_group"]) for r in valid if "new_group" in r.data})
         if new_groups:
-            conn.execute(insert(m.VillageGroup), [dict(village_id=v, name=n, uuid=new_uuid(), created_at=ctx.now,
-                                                       updated_at=ctx.now) for v, n in new_groups])
+            refused = door.add(m.VillageGroup, [dict(village_id=v, name=n, uuid=new_uuid(), created_at=ctx.now,
+                                                     updated_at=ctx.now) for v, n in new_groups])
+            gone = {new_groups[i][0] for i in refused}
+            _refuse(valid, {i for i, r in enumerate(valid) if r.data["village_id"] in gone}, ctx)
+            valid = [r for r in valid if not r.failed]
+            new_groups = [g for g in new_groups if g[0] not in gone]
             ids = self._groups(conn, sorted({v for v, _ in new_groups}))
             for row in valid:
                 if "new_group" in row.data:
@@ -495,8 +511,8 @@ class HouseholdAdapter(SheetAdapter):
             for vid, name in new_groups:
                 first = next(r for r in valid if r.data["village_id"] == vid and r.data.get("new_group") == name)
                 ctx.warn(first, "group", f"村民小组“{name}”原来没有登记，已自动添加到该村")
-        next_id = _next_id(conn, m.Household.__table__)
-        creates, updates = [], []
+        next_id = door.next_id(m.Household)
+        creates, updates, created_rows, updated_rows = [], [], [], []
         present = [k for k in ("group_id", "address", "phone", "note")
                    if (k == "group_id" and "group" in ctx.present) or k in ctx.present]
         for row in valid:
@@ -504,17 +520,16 @@ class HouseholdAdapter(SheetAdapter):
             if row.action == "created":
                 row.entity_id = next_id
                 next_id += 1
+                created_rows.append(row)
                 creates.append(dict(id=row.entity_id, village_id=row.data["village_id"], number=row.values["number"],
                                     group_id=new.get("group_id"), address=new.get("address"), phone=new.get("phone"),
                                     note=new.get("note"), uuid=new_uuid(), created_at=ctx.now, updated_at=ctx.now))
             else:
-                updates.append(dict(b_id=row.entity_id, updated_at=ctx.now, **{k: new[k] for k in present}))
-        if creates:
-            conn.execute(insert(m.Household), creates)
-        if updates:
-            table = m.Household.__table__
-            conn.execute(update(table).where(table.c.id == bindparam("b_id")).values(
-                {k: bindparam(k) for k in (*present, "updated_at")}), updates)
+                updated_rows.append(row)
+                updates.append(dict(id=row.entity_id, updated_at=ctx.now, **{k: new[k] for k in present}))
+        _refuse(created_rows, door.add(m.Household, creates), ctx)
+        refused = door.change(m.Household, updates)
+        _refuse(updated_rows, {i for i, r in enumerate(updated_rows) if r.entity_id in refused}, ctx)
 
     village_scoped = True
 
@@ -536,9 +551,8 @@ class HouseholdAdapter(SheetAdapter):
         for _key, record in sorted(records, key=lambda t: t[0]):
             yield record
 
-    def delete(self, conn: Connection, ids: list[int]) -> None:
-        for part in _chunks(ids):
-            conn.execute(delete(m.Household).where(m.Household.id.in_(part)))
+    def delete(self, conn: Connection, ids: list[int], ctx: ImportContext) -> None:
+        _door(conn, ctx).delete_households(ids)
 
 
 HOUSEHOLD_SHEET = SheetSpec(
@@ -707,10 +721,10 @@ class PersonAdapter(SheetAdapter):
         return new
 
     def apply(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
-        person = m.Person.__table__
+        door = _door(conn, ctx)
         link = m.HouseholdMember.__table__
-        next_id = _next_id(conn, person)
-        creates, updates = [], []
+        next_id = door.next_id(m.Person)
+        creates, updates, created_rows, updated_rows = [], [], [], []
         fields = [k for k in _PERSON_FIELDS if k in self._new_fields(ctx)]
         link_inserts, link_updates, link_deletes = [], [], []
         uuids = iter(new_uuids(sum(1 for row in rows if not row.failed and row.action == "created")))
@@ -722,6 +736,7 @@ class PersonAdapter(SheetAdapter):
             if row.action == "created":
                 row.entity_id = next_id
                 next_id += 1
+                created_rows.append(row)
                 creates.append((
                     row.entity_id, info.number, info.number[::-1], new["name"], initials(new["name"])[:32], info.sex,
                     info.birth_date, new.get("ethnicity") or "汉族", new.get("education"), new.get("phone"),
@@ -731,9 +746,10 @@ class PersonAdapter(SheetAdapter):
                 continue
             params = {k: new[k] for k in fields}
             params["name_initials"] = initials(new["name"])[:32]
-            params["b_id"] = row.entity_id
+            params["id"] = row.entity_id
             params["updated_at"] = ctx.now
             updates.append(params)
+            updated_rows.append(row)
             if row.data.get("link_changed"):
                 target, old = row.data["link"], row.data["old_link"]
                 if target is None:
@@ -742,14 +758,14 @@ class PersonAdapter(SheetAdapter):
                     link_inserts.append((row, target))
                 else:
                     link_updates.append((row, target, old))
-        insert_many(conn, person, _PERSON_INSERT, creates)
-        if updates:
-            columns = [*fields, "name_initials", "updated_at"]
-            conn.execute(update(person).where(person.c.id == bindparam("b_id")).values(
-                {k: bindparam(k) for k in columns}), updates)
-        if link_deletes:
-            for part in _chunks(link_deletes):
-                conn.execute(delete(link).where(link.c.person_id.in_(part)))
+        _refuse(created_rows, door.add_rows(m.Person, _PERSON_INSERT, creates), ctx)
+        refused = door.change(m.Person, updates)
+        _refuse(updated_rows, {i for i, r in enumerate(updated_rows) if r.entity_id in refused}, ctx)
+        if any(r.failed for r in created_rows) or refused:
+            link_inserts = [(r, t) for r, t in link_inserts if not r.failed]
+            link_updates = [(r, t, old) for r, t, old in link_updates if not r.failed]
+            link_deletes = [i for i in link_deletes if i not in refused]
+        door.remove_household_links(link_deletes)
         targets = sorted({t[0] for _, t in link_inserts} | {t[0] for _, t, old in link_updates if t[0] != old[0]})
         positions: dict[int, int] = {}
         for part in _chunks(targets):
@@ -763,13 +779,13 @@ class PersonAdapter(SheetAdapter):
             return positions[hid]
 
         if link_updates:
-            conn.execute(update(link).where(link.c.person_id == bindparam("b_person")).values(
-                household_id=bindparam("b_household"), relation=bindparam("b_relation"), position=bindparam("b_position")),
-                [dict(b_person=row.entity_id, b_household=t[0], b_relation=t[1], b_position=position(t[0], t[1]))
-                 for row, t, _old in link_updates])
+            door.set_household_links([dict(person_id=row.entity_id, household_id=t[0], relation=t[1],
+                                           position=position(t[0], t[1])) for row, t, _old in link_updates])
         if link_inserts:
-            conn.execute(insert(link), [dict(household_id=t[0], person_id=row.entity_id, relation=t[1],
-                                             position=position(t[0], t[1])) for row, t in link_inserts])
+            next_link = door.next_id(m.HouseholdMember)
+            door.add(m.HouseholdMember, [dict(id=next_link + n, household_id=t[0], person_id=row.entity_id,
+                                              relation=t[1], position=position(t[0], t[1]))
+                                         for n, (row, t) in enumerate(link_inserts)])
 
     def report_needs_writes(self, rows: list[Row], ctx: ImportContext) -> bool:
         """``match`` decides every action; only the 户主 check in ``finish`` reads the written links."""
@@ -833,11 +849,8 @@ class PersonAdapter(SheetAdapter):
                    "education": education, "phone": phone, "village_code": code, "village_name": village,
                    "household": number, "relation": relation, "note": note}
 
-    def delete(self, conn: Connection, ids: list[int]) -> None:
-        for part in _chunks(ids):
-            conn.execute(delete(m.PartyMember).where(m.PartyMember.person_id.in_(part)))
-            conn.execute(delete(m.HouseholdMember).where(m.HouseholdMember.person_id.in_(part)))
-            conn.execute(delete(m.Person).where(m.Person.id.in_(part)))
+    def delete(self, conn: Connection, ids: list[int], ctx: ImportContext) -> None:
+        _door(conn, ctx).delete_people(ids)
 
 
 _ID_COLUMN = ColumnSpec("id_number", "身份证号", s.ID_NUMBER,
@@ -971,9 +984,9 @@ class PartyMemberAdapter(SheetAdapter):
         return None
 
     def apply(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
-        party = m.PartyMember.__table__
-        next_id = _next_id(conn, party)
-        creates, updates = [], []
+        door = _door(conn, ctx)
+        next_id = door.next_id(m.PartyMember)
+        creates, updates, created_rows, updated_rows = [], [], [], []
         for row in rows:
             if row.failed or row.action not in ("created", "updated"):
                 continue
@@ -981,15 +994,15 @@ class PartyMemberAdapter(SheetAdapter):
             if row.action == "created":
                 row.entity_id = next_id
                 next_id += 1
+                created_rows.append(row)
                 creates.append(dict(id=row.entity_id, person_id=row.data["person_id"], uuid=new_uuid(),
                                     created_at=ctx.now, updated_at=ctx.now, **merged))
             else:
-                updates.append(dict(b_id=row.entity_id, updated_at=ctx.now, **merged))
-        if creates:
-            conn.execute(insert(party), creates)
-        if updates:
-            conn.execute(update(party).where(party.c.id == bindparam("b_id")).values(
-                {k: bindparam(k) for k in (*_PARTY_KEYS, "updated_at")}), updates)
+                updated_rows.append(row)
+                updates.append(dict(id=row.entity_id, updated_at=ctx.now, **merged))
+        _refuse(created_rows, door.add(m.PartyMember, creates), ctx)
+        refused = door.change(m.PartyMember, updates)
+        _refuse(updated_rows, {i for i, r in enumerate(updated_rows) if r.entity_id in refused}, ctx)
 
     village_scoped = True
 
@@ -1010,9 +1023,8 @@ class PartyMemberAdapter(SheetAdapter):
                                                                   if k not in ("branch_id", "group_id")},
                    "branch": branch_names.get(values["branch_id"]), "group": branch_names.get(values["group_id"])}
 
-    def delete(self, conn: Connection, ids: list[int]) -> None:
-        for part in _chunks(ids):
-            conn.execute(delete(m.PartyMember).where(m.PartyMember.id.in_(part)))
+    def delete(self, conn: Connection, ids: list[int], ctx: ImportContext) -> None:
+        _door(conn, ctx).delete_party_members(ids)
 
 
 PARTY_MEMBER_SHEET = SheetSpec(

@@ -1,0 +1,246 @@
+"""Set-based writes with a per-record audit: how a service writes many records at once.
+
+A dialog's change goes through an ORM session and the audit hook of
+``db/audit.py`` logs it. An import sheet or a county package writes thousands
+of rows with Core statements instead (the ORM costs ~10× more), and used to be
+logged only as one summary per sheet, so "who changed this person's 党籍状态,
+and from which file" had no answer. A service's batch method hands its rows to
+a ``BatchWrite`` inside the caller's transaction: each created, updated or
+deleted record gets the same audit rows the hook writes (a snapshot for a
+create or delete, one row per changed field for an update, the record's
+village), plus the import batch it came with — all in one executemany.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Table, bindparam, delete, select, update
+
+from townapp.core import permissions
+from townapp.core.actor import Actor
+from townapp.db.audit import _SKIPPED, REDACTED, AuditEntry, _text, snapshot_json
+from townapp.db.base import Base, utcnow
+from townapp.db.fast import insert_many
+
+CHUNK = 500
+AUDIT_COLUMNS = ("at", "username", "action", "entity", "entity_id", "field", "old", "new", "reason",
+                 "village_id", "batch_id")
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _model_of(table: Table) -> Any:
+    for mapper in Base.registry.mappers:
+        if mapper.local_table is table:
+            return mapper.class_
+    return None
+
+
+def _audit_settings(table: Table) -> tuple[bool, frozenset[str]]:
+    model = _model_of(table)
+    if model is None:
+        return False, frozenset()
+    return bool(getattr(model, "__audited__", False)), frozenset(getattr(model, "__audit_redacted__", ()))
+
+
+@dataclass
+class BatchWrite:
+    """The writes of one action (an import, a package) in ``conn``'s transaction, audited per record."""
+
+    conn: Connection
+    actor: Actor
+    batch_id: int | None = None
+    reason: str | None = None
+    now: dt.datetime = field(default_factory=utcnow)
+    # the one village the actor may change (a 村录入员's), or None when every record may be written;
+    # a record of another village is not written and its position/id is returned as refused
+    only_village: int | None = None
+
+    @classmethod
+    def for_actor(cls, conn: Connection, actor: Actor, *, batch_id: int | None = None, reason: str | None = None,
+                  now: dt.datetime | None = None, what: str = "数据") -> BatchWrite:
+        """The writes ``actor`` may make: 只读 none at all (refused here), a 村录入员 their own village's only."""
+        permissions.require_write(actor, permissions.visible_village(actor), what)
+        only = None if permissions.is_township_level(actor) else permissions.visible_village(actor)
+        return cls(conn, actor, batch_id, reason, now or utcnow(), only)
+
+    # ----- audit -------------------------------------------------------
+    def _log(self, entries: list[tuple[Any, ...]]) -> None:
+        if entries:
+            insert_many(self.conn, AuditEntry.__table__, AUDIT_COLUMNS, entries)
+
+    def _entry(self, action: str, entity: str, entity_id: Any, village_id: Any, name: str | None,
+               old: str | None, new: str | None) -> tuple[Any, ...]:
+        return (self.now, self.actor.username, action, entity, entity_id if isinstance(entity_id, int) else None,
+                name, old, new, self.reason, village_id if isinstance(village_id, int) else None, self.batch_id)
+
+    def _villages(self, table: Table, records: Sequence[Mapping[str, Any]]) -> list[int | None]:
+        """Each record's village: itself (a village), its ``village_id``, or its parent's through a foreign key."""
+        if table.name == "village":
+            return [r.get("id") for r in records]
+        if "village_id" in table.c:
+            return [r.get("village_id") for r in records]
+        result: list[int | None] = [None] * len(records)
+        for fk in sorted(table.foreign_keys, key=lambda f: f.parent.name):  # the order of the audit hook
+            parent = fk.column.table
+            if parent.name != "village" and "village_id" not in parent.c:
+                continue
+            open_ = [i for i, v in enumerate(result) if v is None and records[i].get(fk.parent.name) is not None]
+            if not open_:
+                continue
+            if parent.name == "village":
+                for i in open_:
+                    result[i] = records[i][fk.parent.name]
+                continue
+            known: dict[Any, int | None] = {}
+            wanted = sorted({records[i][fk.parent.name] for i in open_})
+            for part in _chunks(wanted):
+                known.update(self.conn.execute(select(fk.column, parent.c.village_id).where(fk.column.in_(part))).all())
+            for i in open_:
+                result[i] = known.get(records[i][fk.parent.name])
+        return result
+
+    def _village_columns(self, table: Table) -> list[str]:
+        if table.name == "village" or "village_id" in table.c:
+            return ["village_id"] if "village_id" in table.c else []
+        return sorted(fk.parent.name for fk in table.foreign_keys)
+
+    # ----- writes --------------------------------------------------------
+    def insert(self, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> set[int]:
+        """INSERT ``rows`` (tuples in ``columns`` order, ids included) and log each as created.
+
+        Returns the positions of rows refused because they belong to another village than ``only_village``.
+        """
+        if not rows:
+            return set()
+        audited, hidden = _audit_settings(table)
+        refused: set[int] = set()
+        villages: list[int | None] = []
+        if audited or self.only_village is not None:
+            records = [dict(zip(columns, row, strict=True)) for row in rows]
+            villages = self._villages(table, records)
+            if self.only_village is not None:
+                refused = {i for i, v in enumerate(villages) if v != self.only_village}
+                if refused:
+                    rows = [r for i, r in enumerate(rows) if i not in refused]
+                    villages = [v for i, v in enumerate(villages) if i not in refused]
+        insert_many(self.conn, table, columns, rows)
+        if not audited:
+            return refused
+        kept = [(i, c) for i, c in enumerate(columns) if c not in _SKIPPED]
+        key = columns.index("id") if "id" in columns else None
+        entries = []
+        for row, village in zip(rows, villages, strict=True):
+            values = {c: REDACTED if c in hidden else row[i] for i, c in kept}
+            entries.append(self._entry("create", table.name, row[key] if key is not None else None, village,
+                                       None, None, snapshot_json(values)))
+        self._log(entries)
+        return refused
+
+    def insert_dicts(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> set[int]:
+        """``insert`` for rows given as dicts (all with the same keys)."""
+        if not rows:
+            return set()
+        columns = list(rows[0])
+        return self.insert(table, columns, [tuple(r[c] for c in columns) for r in rows])
+
+    def update(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> set[int]:
+        """UPDATE each ``{"id": …, column: new value …}``; log every field whose stored value changes.
+
+        The stored values are read set-based first, so the log holds what was
+        really replaced, whatever the caller believed. Rows may name different
+        columns. Returns the ids refused: records of another village than
+        ``only_village``, before or after the change.
+        """
+        if not rows:
+            return set()
+        audited, hidden = _audit_settings(table)
+        refused: set[int] = set()
+        groups: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
+        for row in rows:
+            groups.setdefault(tuple(k for k in row if k != "id"), []).append(row)
+        for columns, members in groups.items():
+            if audited or self.only_village is not None:
+                entries, refused_here = self._update_entries(table, columns, members, hidden)
+                if refused_here:
+                    refused |= refused_here
+                    members = [r for r in members if r["id"] not in refused_here]
+                if audited:
+                    self._log([e for e in entries if e[4] not in refused_here])
+            if not members:
+                continue
+            statement = (update(table).where(table.c.id == bindparam("b_id"))
+                         .values({c: bindparam(f"b_{c}") for c in columns}))
+            self.conn.execute(statement, [{f"b_{k}": v for k, v in r.items()} for r in members])
+        return refused
+
+    def _update_entries(self, table: Table, columns: Sequence[str], rows: Sequence[Mapping[str, Any]],
+                        hidden: frozenset[str]) -> tuple[list[tuple[Any, ...]], set[int]]:
+        logged = [c for c in columns if c not in _SKIPPED]
+        extra = [c for c in self._village_columns(table) if c not in logged]
+        read = logged + extra
+        stored: dict[int, dict[str, Any]] = {}
+        ids = [r["id"] for r in rows]
+        for part in _chunks(ids):
+            query = select(table.c.id, *[table.c[c] for c in read]).where(table.c.id.in_(part))
+            for record in self.conn.execute(query):
+                stored[record[0]] = dict(zip(read, record[1:], strict=True))
+        olds = [stored.get(r["id"], {}) for r in rows]
+        villages = self._villages(table, [{**old, "id": r["id"]} for r, old in zip(rows, olds, strict=True)])
+        refused: set[int] = set()
+        if self.only_village is not None:
+            after = self._villages(table, [{**old, **r} for r, old in zip(rows, olds, strict=True)])
+            refused = {r["id"] for r, v, w in zip(rows, villages, after, strict=True)
+                       if v != self.only_village or w != self.only_village}
+        entries = []
+        for row, old, village in zip(rows, olds, villages, strict=True):
+            for name in logged:
+                before, after_value = old.get(name), row[name]
+                if before == after_value or _text(before) == _text(after_value):
+                    continue
+                if name in hidden:
+                    entries.append(self._entry("update", table.name, row["id"], village, name, REDACTED, REDACTED))
+                else:
+                    entries.append(self._entry("update", table.name, row["id"], village, name,
+                                               _text(before), _text(after_value)))
+        return entries, refused
+
+    def delete(self, table: Table, ids: Sequence[int]) -> set[int]:
+        """DELETE the records with these ids; log each with its last values. Returns the ids refused."""
+        audited, hidden = _audit_settings(table)
+        refused: set[int] = set()
+        for part in _chunks(list(ids)):
+            if audited or self.only_village is not None:
+                records = [dict(r._mapping) for r in self.conn.execute(select(table).where(table.c.id.in_(part)))]
+                villages = self._villages(table, records)
+                if self.only_village is not None:
+                    gone = {r["id"] for r, v in zip(records, villages, strict=True) if v != self.only_village}
+                    if gone:
+                        refused |= gone
+                        kept = [(r, v) for r, v in zip(records, villages, strict=True) if r["id"] not in gone]
+                        records, villages = [r for r, _ in kept], [v for _, v in kept]
+                        part = [i for i in part if i not in gone]
+            if audited:
+                self._log([self._entry("delete", table.name, r["id"], v, None,
+                                       snapshot_json({k: REDACTED if k in hidden else x for k, x in r.items()
+                                                      if k not in _SKIPPED}), None)
+                           for r, v in zip(records, villages, strict=True)])
+            if part:
+                self.conn.execute(delete(table).where(table.c.id.in_(part)))
+        return refused
+
+    def update_where(self, table: Table, condition: Any, values: Mapping[str, Any]) -> set[int]:
+        """``update`` of every record matching ``condition`` (e.g. links cleared before a delete)."""
+        ids = [row[0] for row in self.conn.execute(select(table.c.id).where(condition))]
+        return self.update(table, [{"id": i, **values} for i in ids])
+
+    def delete_where(self, table: Table, condition: Any) -> set[int]:
+        """``delete`` of every record matching ``condition``."""
+        return self.delete(table, [row[0] for row in self.conn.execute(select(table.c.id).where(condition))])
