@@ -8,21 +8,21 @@ full view or full export is itself written to the log as a read.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import ClassVar
 
 from openpyxl import Workbook
 from sqlalchemy import ColumnElement, and_, select
 
-from townapp import config
 from townapp.accounts.dto import AuditFilter, AuditRow
 from townapp.core import permissions
 from townapp.core.actor import SYSTEM_ACTOR, Actor
 from townapp.core.atomic import atomic_output
 from townapp.core.errors import DomainError, FieldProblem, ValidationFailed
 from townapp.core.logs import mask_sensitive
+from townapp.core.resources import Resource, load
 from townapp.db import Database
 from townapp.db.audit import AuditEntry, record_read
 from townapp.db.fast import fetch_first_column
@@ -33,9 +33,17 @@ EXPORT_HEADERS = ("时间", "用户", "操作", "对象", "编号", "村/社区"
 EXPORT_LIMIT = 1_000_000
 
 
+class AuditLabelsFile(Resource):
+    """resources/accounts/audit_labels.json: Chinese names of actions and tables in the audit viewer."""
+
+    resource_label: ClassVar[str] = "审计日志名称表"
+    actions: dict[str, str]
+    entities: dict[str, str]
+
+
 @lru_cache(maxsize=1)
 def audit_labels() -> dict[str, dict[str, str]]:
-    return json.loads(config.resource("accounts", "audit_labels.json").read_text(encoding="utf-8"))
+    return load(AuditLabelsFile, "accounts", "audit_labels.json").model_dump()
 
 
 def action_label(action: str) -> str:

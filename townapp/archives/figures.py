@@ -7,7 +7,6 @@ filed before the new year's accounts exist. Money is integer 分.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from functools import lru_cache
@@ -16,16 +15,16 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from townapp import config
 from townapp.archives import models as a
 from townapp.outputs.figures import Figure, FigureValue, Period, read_once
+from townapp.outputs.parameters import figure_parameters
 
 Compute = Callable[[Session, Period, Sequence[int]], dict[int, FigureValue]]
 
 
 @lru_cache(maxsize=1)
 def parameters() -> dict[str, Any]:
-    return json.loads(config.resource("returns", "figures.json").read_text(encoding="utf-8"))
+    return figure_parameters()
 
 
 def _years(s: Session, period: Period) -> dict[int, a.ArchiveYear]:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Annotated, ClassVar
 
-from townapp import config
+from pydantic import Field, StrictInt
+
+from townapp.core.resources import Resource, load
+
+Count = Annotated[StrictInt, Field(ge=1)]
 
 
 @dataclass(frozen=True)
@@ -44,17 +48,50 @@ class SecurityPolicy:
     backup_interval_minutes: int
 
 
+class _Scrypt(Resource):
+    log2_n: Count
+    r: Count
+    p: Count
+    salt_bytes: Annotated[StrictInt, Field(ge=16)]
+    key_bytes: Annotated[StrictInt, Field(ge=16)]
+
+
+class _Password(Resource):
+    min_length: Annotated[StrictInt, Field(ge=6)]
+    scrypt: _Scrypt
+
+
+class _Lockout(Resource):
+    failures: Annotated[StrictInt, Field(ge=1)]
+    minutes: Annotated[StrictInt, Field(ge=1)]
+
+
+class _Backup(Resource):
+    daily: Count
+    weekly: Count
+    monthly: Count
+    before_change_keep_last: Count = 20
+    before_change_keep_days: Count = 30
+    interval_minutes: Annotated[StrictInt, Field(ge=1)]
+
+
+class PolicyFile(Resource):
+    """resources/safety/policy.json."""
+
+    resource_label: ClassVar[str] = "安全策略"
+    password: _Password
+    lockout: _Lockout
+    backup: _Backup
+
+
 @lru_cache(maxsize=1)
 def security_policy() -> SecurityPolicy:
-    data = json.loads(config.resource("safety", "policy.json").read_text(encoding="utf-8"))
-    backup = data["backup"]
+    data = load(PolicyFile, "safety", "policy.json")
     return SecurityPolicy(
-        min_password_length=int(data["password"]["min_length"]),
-        scrypt=ScryptParams(**{k: int(v) for k, v in data["password"]["scrypt"].items()}),
-        lockout_failures=int(data["lockout"]["failures"]),
-        lockout_minutes=int(data["lockout"]["minutes"]),
-        rotation=RotationPolicy(int(backup["daily"]), int(backup["weekly"]), int(backup["monthly"]),
-                                int(backup.get("before_change_keep_last", 20)),
-                                int(backup.get("before_change_keep_days", 30))),
-        backup_interval_minutes=int(backup["interval_minutes"]),
+        min_password_length=data.password.min_length,
+        scrypt=ScryptParams(**data.password.scrypt.model_dump()),
+        lockout_failures=data.lockout.failures,
+        lockout_minutes=data.lockout.minutes,
+        rotation=RotationPolicy(**data.backup.model_dump(exclude={"interval_minutes"})),
+        backup_interval_minutes=data.backup.interval_minutes,
     )

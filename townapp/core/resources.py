@@ -178,7 +178,7 @@ def place_text(place: Place, data: Any = None) -> str:
     """('categories', 1, 'indicators', 0, 'max') → 'categories 第2项（班子队伍） → indicators 第1项 → max'.
 
     A list entry the path goes through on its way into a deeper list is named by its
-    ``name`` (a category, a group) so a person finds it without counting.
+    ``name`` or ``group`` (a category, a column group) so a person finds it without counting.
     """
     parts: list[str] = []
     node = data
@@ -187,8 +187,9 @@ def place_text(place: Place, data: Any = None) -> str:
             text = f"第{part + 1}项"
             item = node[part] if isinstance(node, list) and 0 <= part < len(node) else None
             deeper = any(isinstance(p, int) for p in place[index + 1:])
-            if deeper and isinstance(item, dict) and isinstance(item.get("name"), str):
-                text += f"（{item['name']}）"
+            name = next((item[k] for k in ("name", "group") if isinstance(item, dict) and k in item), None)
+            if deeper and isinstance(name, str):
+                text += f"（{name}）"
             if parts:
                 parts[-1] += " " + text
             else:

@@ -9,7 +9,6 @@ come from resources/returns/figures.json.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any
@@ -17,15 +16,15 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from townapp import config
 from townapp.db.fast import fetch_rows
 from townapp.evaluations import models as e
 from townapp.outputs.figures import Figure, FigureValue, Period, read_once
+from townapp.outputs.parameters import figure_parameters
 
 
 @lru_cache(maxsize=1)
 def parameters() -> dict[str, Any]:
-    return json.loads(config.resource("returns", "figures.json").read_text(encoding="utf-8"))
+    return figure_parameters()
 
 
 def _final_rounds(s: Session, scheme_key: str, end: dt.date) -> dict[int, int]:

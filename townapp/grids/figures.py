@@ -8,7 +8,6 @@ then, households assigned to a micro-grid then. Subsidies count approved
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any
@@ -16,9 +15,9 @@ from typing import Any
 from sqlalchemy import and_, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
-from townapp import config
 from townapp.grids import models as g
 from townapp.outputs.figures import Figure, FigureValue, Period, read_once
+from townapp.outputs.parameters import figure_parameters
 from townapp.registry import models as m
 
 Compute = Callable[[Session, Period, Sequence[int]], dict[int, FigureValue]]
@@ -26,7 +25,7 @@ Compute = Callable[[Session, Period, Sequence[int]], dict[int, FigureValue]]
 
 @lru_cache(maxsize=1)
 def parameters() -> dict[str, Any]:
-    return json.loads(config.resource("returns", "figures.json").read_text(encoding="utf-8"))
+    return figure_parameters()
 
 
 def _zeroed(village_ids: Sequence[int], rows: Any) -> dict[int, FigureValue]:

@@ -16,27 +16,26 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, ClassVar, Literal
 from xml.sax.saxutils import escape
 
+from pydantic import Discriminator, Field, StrictInt, StringConstraints, Tag, model_validator
 from sqlalchemy.orm import Session
 
 from townapp import config
 from townapp.core.atomic import atomic_output
 from townapp.core.errors import DomainError
 from townapp.core.progress import CancelFn, ProgressFn, Reporter
+from townapp.core.resources import Resource, load, read_json, source_name, validate
 from townapp.outputs.figures import FigureRegistry, FigureValue, Period, Unit, UnitSource, as_number
 from townapp.outputs.pdf import register_cjk_font, require_glyphs, write_pdf
 
 CellValue = int | Decimal | str | None
-TOTALS = ("sum", "ratio", "max", "min", "count", "none")
-FORMATS = ("int", "yuan", "decimal1", "decimal2", "percent", "text")
 NUMBER_FORMATS = {"int": "0", "yuan": "#,##0.00", "decimal1": "0.0", "decimal2": "0.00", "percent": "0.00%"}
 _QUANTA = {"yuan": Decimal("0.01"), "decimal1": Decimal("0.1"), "decimal2": Decimal("0.01"),
            "percent": Decimal("0.0001")}
@@ -95,27 +94,77 @@ class ReturnSettings:
     charts_in_pdf: bool
 
 
-def _column(raw: dict[str, Any], group: str | None, source: str) -> Column:
-    ratio = tuple(raw["ratio"]) if raw.get("ratio") else None
-    total = raw.get("total", "ratio" if ratio else "sum")
-    fmt = raw.get("format", "int")
-    if total not in TOTALS or fmt not in FORMATS or not raw.get("header") or not (ratio or raw.get("figure")):
-        raise DomainError(f"报表版式 {source} 中的列“{raw.get('header', '')}”写法有误"
-                          f"（total 应为 {'/'.join(TOTALS)}，format 应为 {'/'.join(FORMATS)}，并须有 figure 或 ratio）")
-    if ratio is not None and len(ratio) != 2:
-        raise DomainError(f"报表版式 {source} 中的列“{raw['header']}”：ratio 应为[分子, 分母]")
-    return Column(raw["header"], group, raw.get("figure"), ratio, total, fmt, raw.get("count_value", "是"))
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class ColumnEntry(Resource):
+    header: Text
+    figure: Text | None = None
+    ratio: tuple[Text, Text] | None = None  # [numerator, denominator]
+    total: Literal["sum", "ratio", "max", "min", "count", "none"] | None = None  # default: ratio or sum
+    format: Literal["int", "yuan", "decimal1", "decimal2", "percent", "text"] = "int"
+    count_value: str = "是"
+
+    @model_validator(mode="after")
+    def _has_a_source(self) -> ColumnEntry:
+        if self.figure is None and self.ratio is None:
+            raise ValueError("列须有 figure（数字名称）或 ratio（[分子, 分母]）")
+        return self
+
+    def column(self, group: str | None) -> Column:
+        total = self.total or ("ratio" if self.ratio else "sum")
+        return Column(self.header, group, self.figure, self.ratio, total, self.format, self.count_value)
+
+
+class GroupEntry(Resource):
+    group: Text
+    columns: Annotated[list[ColumnEntry], Field(min_length=1)]
+
+
+def _column_kind(value: Any) -> str:
+    return "column-group" if isinstance(value, dict) and "group" in value else "single-column"
+
+
+class LayoutFile(Resource):
+    """One table of the return: resources/returns/01_….json, or a county's own file in a layout folder."""
+
+    resource_label: ClassVar[str] = "报表版式"
+    key: Text
+    order: StrictInt = 0
+    sheet: Text
+    title: Text
+    row_header: Text = "村（社区）"
+    county_row_header: Text = "乡镇"
+    columns: Annotated[list[Annotated[Annotated[GroupEntry, Tag("column-group")]
+                                      | Annotated[ColumnEntry, Tag("single-column")],
+                                      Discriminator(_column_kind)]], Field(min_length=1)]
+
+
+class ReturnsFile(Resource):
+    """returns.json: the return's name, file name, header and footer lines."""
+
+    resource_label: ClassVar[str] = "报表设置"
+    name: Text
+    file_name: Text
+    subtitle: str
+    info_line: list[str]
+    footer_line: list[str]
+    total_label: Text
+    county_total_label: Text
+    paper: Literal["A4"] = "A4"
+    orientation: Literal["landscape"] = "landscape"
+    charts_in_pdf: bool = True
 
 
 def parse_layout(data: dict[str, Any], source: str = "") -> TableLayout:
+    f = validate(LayoutFile, data, source)
     columns: list[Column] = []
-    for item in data["columns"]:
-        if "group" in item:
-            columns += [_column(c, item["group"], source) for c in item["columns"]]
+    for item in f.columns:
+        if isinstance(item, GroupEntry):
+            columns += [c.column(item.group) for c in item.columns]
         else:
-            columns.append(_column(item, None, source))
-    return TableLayout(data["key"], int(data.get("order", 0)), data["sheet"], data["title"],
-                       data.get("row_header", "村（社区）"), data.get("county_row_header", "乡镇"), tuple(columns))
+            columns.append(item.column(None))
+    return TableLayout(f.key, f.order, f.sheet, f.title, f.row_header, f.county_row_header, tuple(columns))
 
 
 def layouts_folder() -> Path:
@@ -125,18 +174,14 @@ def layouts_folder() -> Path:
 @lru_cache(maxsize=4)
 def _load(folder: str) -> tuple[ReturnSettings, tuple[TableLayout, ...]]:
     path = Path(folder)
-    raw = json.loads((path / "returns.json").read_text(encoding="utf-8"))
-    settings = ReturnSettings(raw["name"], raw["file_name"], raw["subtitle"], tuple(raw["info_line"]),
-                              tuple(raw["footer_line"]), raw["total_label"], raw["county_total_label"],
-                              bool(raw.get("charts_in_pdf", True)))
+    raw = load(ReturnsFile, path / "returns.json")
+    settings = ReturnSettings(raw.name, raw.file_name, raw.subtitle, tuple(raw.info_line), tuple(raw.footer_line),
+                              raw.total_label, raw.county_total_label, raw.charts_in_pdf)
     tables = []
     for file in sorted(path.glob("*.json")):
         if file.name in ("returns.json", "figures.json"):
             continue
-        try:
-            tables.append(parse_layout(json.loads(file.read_text(encoding="utf-8")), file.name))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise DomainError(f"报表版式文件 {file.name} 无法读取：{exc}") from None
+        tables.append(parse_layout(read_json(file, LayoutFile), source_name(file)))
     return settings, tuple(sorted(tables, key=lambda t: (t.order, t.key)))
 
 

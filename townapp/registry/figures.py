@@ -8,7 +8,6 @@ resources/returns/figures.json.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -17,16 +16,16 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from townapp import config
 from townapp.core.dates import age_on
 from townapp.db.fast import fetch_rows
 from townapp.outputs.figures import Figure, FigureValue, Period, read_once
+from townapp.outputs.parameters import figure_parameters
 from townapp.registry import models as m
 
 
 @lru_cache(maxsize=1)
 def parameters() -> dict[str, Any]:
-    return json.loads(config.resource("returns", "figures.json").read_text(encoding="utf-8"))
+    return figure_parameters()
 
 
 @dataclass(frozen=True)
