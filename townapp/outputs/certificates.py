@@ -15,7 +15,6 @@ certificate keeps its number; printing it again is logged as 补打.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -32,7 +31,9 @@ from townapp.core.actor import SYSTEM_ACTOR, Actor
 from townapp.core.dates import chinese_date
 from townapp.core.errors import DomainError
 from townapp.core.progress import CancelFn, ProgressFn, Reporter
+from townapp.core.resources import load, validate
 from townapp.db import Database
+from townapp.outputs.layouts import CertificateLayoutFile, TextField
 from townapp.outputs.models import Certificate, CertificatePrint
 from townapp.outputs.pdf import missing_glyphs, register_cjk_font, require_glyphs, write_pdf
 from townapp.registry import models as m
@@ -46,23 +47,6 @@ CN_STARS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7
 
 # ----- layouts ------------------------------------------------------------------
 @dataclass(frozen=True)
-class TextField:
-    key: str
-    text: str
-    x_mm: float
-    y_mm: float
-    size: float
-    align: str = "left"  # left | center | right
-    max_width_mm: float | None = None
-    min_size: float | None = None
-    wrap: bool = False
-    indent_chars: int = 0
-    leading_mm: float | None = None
-    max_lines: int = 1
-    color: str = "#000000"
-
-
-@dataclass(frozen=True)
 class CertificateLayout:
     kind: str
     name: str
@@ -75,28 +59,20 @@ class CertificateLayout:
     fields: tuple[TextField, ...]
 
 
-def _field(raw: dict[str, Any]) -> TextField:
-    known = set(TextField.__dataclass_fields__)
-    return TextField(**{k: v for k, v in raw.items() if k in known})
+def parse_layout(data: dict[str, Any], source: str = "证书版式") -> CertificateLayout:
+    return _layout(validate(CertificateLayoutFile, data, source))
 
 
-def parse_layout(data: dict[str, Any]) -> CertificateLayout:
-    page = data["page"]
-    return CertificateLayout(data["kind"], data["name"], data["number_prefix"], tuple(data.get("schemes", ())),
-                             float(page["width_mm"]), float(page["height_mm"]), data.get("font", ""),
-                             data.get("design", {}), tuple(_field(f) for f in data["fields"]))
+def _layout(f: CertificateLayoutFile) -> CertificateLayout:
+    return CertificateLayout(f.kind, f.name, f.number_prefix, f.schemes, f.page.width_mm, f.page.height_mm, f.font,
+                             f.design, f.fields)
 
 
 @lru_cache(maxsize=4)
 def _layouts(folder: str) -> dict[str, CertificateLayout]:
-    found = []
-    for file in sorted(Path(folder).glob("*.json")):
-        try:
-            data = json.loads(file.read_text(encoding="utf-8"))
-            found.append((int(data.get("order", 99)), parse_layout(data)))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise DomainError(f"证书版式文件 {file.name} 无法读取：{exc}") from None
-    return {lay.kind: lay for _order, lay in sorted(found, key=lambda x: (x[0], x[1].kind))}
+    files = sorted((load(CertificateLayoutFile, file) for file in sorted(Path(folder).glob("*.json"))),
+                   key=lambda f: (f.order, f.kind))
+    return {f.kind: _layout(f) for f in files}
 
 
 def layouts(folder: Path | None = None) -> dict[str, CertificateLayout]:

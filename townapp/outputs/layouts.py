@@ -1,0 +1,65 @@
+"""Certificate layout files (resources/certificates/*.json, or a folder a township points to), declared.
+
+Positions and sizes are millimetres and points as floats (JSON decimals are
+read exactly, then turned into the floats the PDF drawing works in).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BeforeValidator, Field, StrictInt, StringConstraints
+
+from townapp.core.resources import Resource
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Millimetres = Annotated[float, Field(ge=0)]
+Size = Annotated[float, Field(gt=0)]
+
+
+def _floats(value: Any) -> Any:
+    """The free-form ``design`` part with every decimal as a float (the drawing code does float arithmetic)."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: _floats(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_floats(v) for v in value]
+    return value
+
+
+class TextField(Resource):
+    """One line of text on the certificate: where, how large, how it fits."""
+
+    key: Text
+    text: str
+    x_mm: Millimetres
+    y_mm: Millimetres
+    size: Size
+    align: Literal["left", "center", "right"] = "left"
+    max_width_mm: Annotated[float, Field(gt=0)] | None = None
+    min_size: Size | None = None
+    wrap: bool = False
+    indent_chars: Annotated[StrictInt, Field(ge=0)] = 0
+    leading_mm: Annotated[float, Field(gt=0)] | None = None
+    max_lines: Annotated[StrictInt, Field(ge=1)] = 1
+    color: Annotated[str, StringConstraints(pattern=r"^#[0-9A-Fa-f]{6}$")] = "#000000"
+
+
+class Page(Resource):
+    width_mm: Annotated[float, Field(gt=0)]
+    height_mm: Annotated[float, Field(gt=0)]
+
+
+class CertificateLayoutFile(Resource):
+    resource_label: ClassVar[str] = "证书版式"
+    kind: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*$")]
+    name: Text
+    order: StrictInt = 99
+    number_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{1,8}$")]
+    schemes: tuple[Text, ...] = ()
+    page: Page
+    font: str = ""
+    design: Annotated[dict[str, Any], BeforeValidator(_floats)] = {}
+    fields: Annotated[tuple[TextField, ...], Field(min_length=1)]
