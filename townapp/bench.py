@@ -28,9 +28,12 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
+
+from pydantic import PositiveFloat, PositiveInt
 
 from townapp import config
+from townapp.core.resources import Resource, load
 
 FIGURES = ("import_dry_run", "import", "export_package", "quarterly_return", "certificates_1000",
            "search_name", "search_pinyin", "search_id_tail", "startup")
@@ -55,8 +58,24 @@ class Figure:
     details: dict[str, float] = field(default_factory=dict)  # extra figures behind this one (an extension)
 
 
+class _Goal(Resource):
+    ratio: PositiveFloat | None = None  # at most this many times the floor measured in the same run
+    seconds: PositiveFloat | None = None
+
+
+class BenchTargets(Resource):
+    """resources/bench/targets.json: the goals ``townapp bench`` compares against."""
+
+    resource_label: ClassVar[str] = "性能目标"
+    rss_mb: PositiveFloat
+    figures: dict[str, _Goal]
+    import_rows: dict[str, PositiveInt]
+    search_repeats: PositiveInt
+    startup_repeats: PositiveInt
+
+
 def targets() -> dict[str, Any]:
-    return json.loads(config.resource("bench", "targets.json").read_text(encoding="utf-8"))
+    return load(BenchTargets, "bench", "targets.json").model_dump(exclude_none=True)
 
 
 # ----- the bench database and its inputs --------------------------------------------------
