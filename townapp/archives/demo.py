@@ -12,15 +12,14 @@ creation levels rising, a few 软弱涣散 villages accepted a year later,
 from __future__ import annotations
 
 import datetime as dt
-import json
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select
 
-from townapp import config
 from townapp.archives import models as a
 from townapp.archives.vocab import clause_texts, pass_mark
+from townapp.core.resources import load_data
 from townapp.registry import demo as registry_demo
 from townapp.registry import models as m
 
@@ -33,7 +32,7 @@ WAN = 1_000_000  # 分 in 1 万元
 
 @lru_cache(maxsize=1)
 def material() -> dict[str, Any]:
-    return json.loads(config.resource("archives", "demo.json").read_text(encoding="utf-8"))
+    return load_data("archives", "demo.json")
 
 
 def build_township(job: TownshipJob) -> dict[str, int]:

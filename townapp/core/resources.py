@@ -24,9 +24,9 @@ import typing
 from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, RootModel, ValidationError
 
 from townapp import config
 from townapp.core.errors import DomainError
@@ -74,6 +74,28 @@ class Problems(ValueError):
         if self.items:
             self.args = ("；".join(m for _p, m in self.items),)
             raise self
+
+
+def decimals_to_floats(value: Any) -> Any:
+    """For free-form parts read by float arithmetic (a certificate's design, demo material)."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: decimals_to_floats(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [decimals_to_floats(v) for v in value]
+    return value
+
+
+class DataFile(RootModel[Annotated[dict[str, Any], BeforeValidator(decimals_to_floats)]]):
+    """Free-form material (the demo's names, places, sample data): read the one way, not declared field by field."""
+
+    resource_label: ClassVar[str] = "演示数据"
+
+
+def load_data(*parts: str) -> dict[str, Any]:
+    """``load_data("grids", "demo.json")``: a material file under resources/ as a dict (notes dropped)."""
+    return load(DataFile, *parts).root
 
 
 # ----- reading ----------------------------------------------------------------------------------

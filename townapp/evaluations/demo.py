@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from townapp import config
+from townapp.core.resources import load_data
 from townapp.evaluations import models as e
 from townapp.evaluations.engine import EntryData, evaluate, roll_up
 from townapp.evaluations.schemes import Scheme, load_file, scheme_files, shipped_folder
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 @lru_cache(maxsize=1)
 def material() -> dict[str, Any]:
-    return json.loads(config.resource("evaluations", "demo.json").read_text(encoding="utf-8"))
+    return load_data("evaluations", "demo.json")
 
 
 def build_township(job: TownshipJob) -> dict[str, int]:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select
 
-from townapp import config
+from townapp.core.resources import load_data
 from townapp.grids import models as g
 from townapp.grids.scheme import current_scheme, scheme_to_json
 from townapp.grids.subsidy import competition_ranks, subsidy_for, total_tenths
@@ -33,7 +33,7 @@ _CN = "一二三四五六七八九十"
 
 @lru_cache(maxsize=1)
 def material() -> dict[str, Any]:
-    return json.loads(config.resource("grids", "demo.json").read_text(encoding="utf-8"))
+    return load_data("grids", "demo.json")
 
 
 def build_township(job: TownshipJob) -> dict[str, int]:

@@ -6,27 +6,15 @@ read exactly, then turned into the floats the PDF drawing works in).
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BeforeValidator, Field, StrictInt, StringConstraints
 
-from townapp.core.resources import Resource
+from townapp.core.resources import Resource, decimals_to_floats
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Millimetres = Annotated[float, Field(ge=0)]
 Size = Annotated[float, Field(gt=0)]
-
-
-def _floats(value: Any) -> Any:
-    """The free-form ``design`` part with every decimal as a float (the drawing code does float arithmetic)."""
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, dict):
-        return {k: _floats(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_floats(v) for v in value]
-    return value
 
 
 class TextField(Resource):
@@ -61,5 +49,5 @@ class CertificateLayoutFile(Resource):
     schemes: tuple[Text, ...] = ()
     page: Page
     font: str = ""
-    design: Annotated[dict[str, Any], BeforeValidator(_floats)] = {}
+    design: Annotated[dict[str, Any], BeforeValidator(decimals_to_floats)] = {}
     fields: Annotated[tuple[TextField, ...], Field(min_length=1)]
