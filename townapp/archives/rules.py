@@ -19,12 +19,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, Field, StrictInt, StringConstraints
+from pydantic import AfterValidator, Field, StrictInt
 
 from townapp import config
 from townapp.archives.money import format_yuan
 from townapp.archives.vocab import label
-from townapp.core.resources import Resource, load
+from townapp.core.resources import Resource, Text, load
 
 ERROR, WARNING = "error", "warning"
 _OPS: dict[str, Callable[[int, int], bool]] = {"==": operator.eq, "<=": operator.le, ">=": operator.ge,
@@ -110,7 +110,6 @@ def _expression(text: str) -> str:
     return text
 
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Formula = Annotated[str, AfterValidator(_expression)]
 
 

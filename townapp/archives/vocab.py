@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated, ClassVar
 
-from pydantic import AfterValidator, Field, RootModel, StrictInt, StringConstraints
+from pydantic import AfterValidator, Field, RootModel, StrictInt
 
-from townapp.core.resources import Resource, load
+from townapp.core.resources import Resource, Text, load
 from townapp.registry.vocab import Vocabulary, load_vocabularies
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 _KIND = re.compile(r"^(money|int|decimal|text|date|bool|enum:[a-z_]+)$")
 
 

@@ -26,12 +26,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, RootModel, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, RootModel, StringConstraints, ValidationError
 
 from townapp import config
 from townapp.core.errors import DomainError
 
 M = TypeVar("M", bound=BaseModel)
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]  # required, not blank
 Place = tuple[str | int, ...]
 _MAX_SHOWN = 12
 

@@ -34,6 +34,7 @@ from townapp.core.resources import (
     Problems,
     Resource,
     ResourceError,
+    Text,
     canonical_json,
     load,
     parse_json,
@@ -235,7 +236,6 @@ def _distinct(values: list[str]) -> list[str]:
     return values
 
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Key = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_key)]
 Texts = Annotated[list[Text], AfterValidator(_distinct)]
 Number = Annotated[Decimal, Field(decimal_places=1, allow_inf_nan=False)]

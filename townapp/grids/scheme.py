@@ -14,16 +14,24 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BeforeValidator, Field, StrictInt, StringConstraints, model_validator
+from pydantic import BeforeValidator, Field, StrictInt, model_validator
 
 from townapp import config
 from townapp.core.points import FilePoints, parse_optional_points
 from townapp.core.points import PointsError as PointsError  # the grid modules import them from here
 from townapp.core.points import format_points as format_points
-from townapp.core.resources import Problems, Resource, load, parse_json, read_json, source_name, validate
+from townapp.core.resources import (
+    Problems,
+    Resource,
+    Text,
+    load,
+    parse_json,
+    read_json,
+    source_name,
+    validate,
+)
 from townapp.registry.vocab import Vocabulary, load_vocabularies
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Fen = Annotated[StrictInt, Field(ge=0)]  # money in 分
 parse_points = parse_optional_points  # a grid score may be blank (not entered yet): None, not an error
 

@@ -10,9 +10,8 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BeforeValidator, Field, StrictInt, StringConstraints
 
-from townapp.core.resources import Resource, decimals_to_floats
+from townapp.core.resources import Resource, Text, decimals_to_floats
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Millimetres = Annotated[float, Field(ge=0)]
 Size = Annotated[float, Field(gt=0)]
 

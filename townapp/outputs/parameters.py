@@ -5,11 +5,9 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Annotated, Any, ClassVar
 
-from pydantic import Field, StrictInt, StringConstraints, model_validator
+from pydantic import Field, StrictInt, model_validator
 
-from townapp.core.resources import Resource, load
-
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+from townapp.core.resources import Resource, Text, load
 
 
 class AgeBands(Resource):

@@ -24,14 +24,14 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 from xml.sax.saxutils import escape
 
-from pydantic import Discriminator, Field, StrictInt, StringConstraints, Tag, model_validator
+from pydantic import Discriminator, Field, StrictInt, Tag, model_validator
 from sqlalchemy.orm import Session
 
 from townapp import config
 from townapp.core.atomic import atomic_output
 from townapp.core.errors import DomainError
 from townapp.core.progress import CancelFn, ProgressFn, Reporter
-from townapp.core.resources import Resource, load, read_json, source_name, validate
+from townapp.core.resources import Resource, Text, load, read_json, source_name, validate
 from townapp.outputs.figures import FigureRegistry, FigureValue, Period, Unit, UnitSource, as_number
 from townapp.outputs.pdf import register_cjk_font, require_glyphs, write_pdf
 
@@ -94,7 +94,6 @@ class ReturnSettings:
     charts_in_pdf: bool
 
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
 class ColumnEntry(Resource):

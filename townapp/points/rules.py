@@ -21,7 +21,7 @@ from functools import cached_property, lru_cache
 from operator import attrgetter
 from typing import Annotated, Any, ClassVar, Literal, NamedTuple
 
-from pydantic import BeforeValidator, Field, StrictInt, StringConstraints, model_validator
+from pydantic import BeforeValidator, Field, StrictInt, model_validator
 
 from townapp import config
 from townapp.core.points import FilePoints, format_points, tenths_in_file
@@ -32,6 +32,7 @@ from townapp.core.resources import (
     Problems,
     Resource,
     ResourceError,
+    Text,
     canonical_json,
     load,
     parse_json,
@@ -199,7 +200,6 @@ def _index(items: Sequence[Any]) -> dict[str, Any]:
 
 
 # ----- the file, declared ------------------------------------------------------------------------
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Points = FilePoints
 MEMBER_KINDS = ("有职", "无职", "流动")
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Annotated, ClassVar
 
-from pydantic import Field, RootModel, StringConstraints
+from pydantic import Field, RootModel
 
-from townapp.core.resources import Resource, load
+from townapp.core.resources import Resource, Text, load
 from townapp.core.text import remove_spaces, to_halfwidth
 
 
@@ -35,7 +35,6 @@ class Vocabulary:
         return self.synonyms.get(text) or self.synonyms.get(text.upper())
 
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
 class VocabularySpec(Resource):
