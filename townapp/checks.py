@@ -1,26 +1,21 @@
-"""All consistency checks in one list (composition root, like schema.py)."""
+"""All consistency checks in one list (composition root, like schema.py): the database's own, then each
+module's as registered in townapp/modules.py."""
 
 from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy.exc import DatabaseError
 
 from townapp import config
-from townapp.archives.checks import archive_checks
 from townapp.core.errors import CheckReport
 from townapp.db import Database
 from townapp.db.checks import database_checks, file_problems, stored_value_problems
-from townapp.grids.checks import grid_checks
-from townapp.points.checks import points_checks
-from townapp.registry.checks import registry_checks
+from townapp.modules import Check, module_checks
 
 log = logging.getLogger(__name__)
-
-Check = Callable[[Database, CheckReport, dict], None]
 
 
 def stored_value_checks(db: Database, report: CheckReport, facts: dict) -> None:
@@ -37,8 +32,7 @@ def stored_value_checks(db: Database, report: CheckReport, facts: dict) -> None:
     report.errors.extend(f"数据已损坏：{p}" for p in problems)
 
 
-CHECKS: tuple[Check, ...] = (database_checks, stored_value_checks, registry_checks, archive_checks, grid_checks,
-                             points_checks)
+CHECKS: tuple[Check, ...] = (database_checks, stored_value_checks, *module_checks())
 
 
 def _run(db: Database, report: CheckReport, facts: dict, checks: tuple[Check, ...] = ()) -> None:

@@ -5,8 +5,8 @@ builder steps per township, one transaction per township. Each step gets a
 ``TownshipJob``: the open connection, its own random generator (derived from
 the seed, the township code and the step name, so adding a step never changes
 what earlier steps produce), fixed dates, a primary-key allocator and a
-progress callback. Later modules (archives, grids, points …) append their
-builders to ``STEPS``.
+progress callback (townapp/demokit.py). Each module registers its builder in
+townapp/modules.py; ``STEPS`` runs them in that order.
 
 Builders write with SQLAlchemy Core bulk inserts, which bypass the ORM audit
 hook on purpose: demo data is not anybody's change, and a million audit rows
@@ -15,38 +15,41 @@ would only slow the build and bury real entries.
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import logging
 import random
 import time
-import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, select, update
+from sqlalchemy import update
 
-from townapp import config
-from townapp.archives import demo as archives_demo
 from townapp.core.actor import DEMO_ACTOR
 from townapp.core.errors import DomainError
 from townapp.core.progress import CancelFn, ProgressFn, Reporter, no_progress
 from townapp.db import Database
 from townapp.db.base import Base
-from townapp.evaluations import demo as evaluations_demo
-from townapp.grids import demo as grids_demo
-from townapp.points import demo as points_demo
-from townapp.registry import demo as registry_demo
+from townapp.demokit import (
+    DEMO_DATE,
+    DEMO_NOW,
+    DemoBuild,
+    KeyAllocator,
+    Step,
+    TownshipJob,
+    TownshipPlan,
+    demo_resource,
+    new_uuid,
+)
+from townapp.modules import demo_steps
 from townapp.registry import models as m
 from townapp.registry.service import RegistryService
 
+__all__ = ["DEMO_DATE", "SCALES", "STEPS", "DemoSummary", "TownshipJob", "build_demo"]
+
 log = logging.getLogger(__name__)
 
-# The demo world stands still on this day: ages, dates and timestamps derive from it, never from now().
-DEMO_DATE = dt.date(2026, 7, 1)
-DEMO_NOW = dt.datetime(2026, 7, 1, 9, 0, 0)
+# Each module's builder, in module order (townapp/modules.py lists them).
+STEPS: tuple[tuple[str, Step], ...] = demo_steps()
 
 SCALES = ("township", "county", "small")
 SCALE_LABELS = {"township": "乡镇", "county": "县", "small": "小规模（测试用）"}
@@ -56,89 +59,6 @@ _TOWNSHIP_VILLAGES = {"township": 20, "small": 3}
 _COUNTY_HOUSEHOLDS = 150_000
 _HOUSEHOLDS_PER_VILLAGE = 400
 _PROGRESS_SLICE = 1000  # progress units per (township, step)
-
-
-@lru_cache(maxsize=8)
-def demo_resource(name: str) -> dict[str, Any]:
-    """One JSON file of resources/demo/ (names, places, population), read once."""
-    return json.loads(config.resource("demo", name).read_text(encoding="utf-8"))
-
-
-def new_uuid(rng: random.Random) -> str:
-    """A version-4 UUID drawn from ``rng`` (uuid4() would break same seed → same data)."""
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
-
-
-class KeyAllocator:
-    """Integer primary keys handed out in advance, so rows can reference each other without round trips."""
-
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-        self._next: dict[str, int] = {}
-
-    def take(self, table: Table, count: int = 1) -> int:
-        """The first of ``count`` consecutive fresh ids of ``table``."""
-        if table.name not in self._next:
-            self._next[table.name] = (self._conn.execute(select(func.max(table.c.id))).scalar() or 0) + 1
-        first = self._next[table.name]
-        self._next[table.name] = first + count
-        return first
-
-
-@dataclass
-class DemoBuild:
-    """Build-wide state: what must stay unique across townships (ID numbers, village names)."""
-
-    scale: str
-    seed: int
-    used: dict[str, set[str]] = field(default_factory=dict)
-
-    def claim(self, namespace: str, value: str) -> bool:
-        """Reserve ``value``; False if another township (or row) already has it."""
-        taken = self.used.setdefault(namespace, set())
-        if value in taken:
-            return False
-        taken.add(value)
-        return True
-
-
-@dataclass
-class TownshipPlan:
-    id: int
-    code: str
-    name: str
-    households: int
-    villages: int
-
-
-@dataclass
-class TownshipJob:
-    """What one builder step gets for one township."""
-
-    conn: Connection
-    rng: random.Random
-    build: DemoBuild
-    township: TownshipPlan
-    keys: KeyAllocator
-    report: Callable[[float, str], None]  # (fraction of this step done, Chinese text); raises Cancelled
-    facts: dict[str, Any]  # what earlier steps of this township learned, by step name
-    as_of: dt.date = DEMO_DATE
-    now: dt.datetime = DEMO_NOW
-
-    def synced(self) -> dict[str, Any]:
-        """The SyncedMixin columns a bulk insert must set itself."""
-        return {"uuid": new_uuid(self.rng), "created_at": self.now, "updated_at": self.now}
-
-
-# A step fills its tables for one township and returns row counts by table name.
-Step = Callable[[TownshipJob], dict[str, int]]
-STEPS: tuple[tuple[str, Step], ...] = (
-    ("registry", registry_demo.build_township),
-    ("archives", archives_demo.build_township),
-    ("evaluations", evaluations_demo.build_township),
-    ("grids", grids_demo.build_township),
-    ("points", points_demo.build_township),
-)
 
 
 @dataclass

@@ -75,7 +75,7 @@ def test_malformed_file_with_report_copy_exits_1(db: Database, tmp_path: Path, b
     """GIVEN a malformed file WHEN `townapp import FILE --dry-run --report x.xlsx` runs
     THEN it exits 1 (not 3) and says in Chinese what is wrong."""
     out = tmp_path / "标注.xlsx"
-    assert import_command(_args(db, build(tmp_path), out)) == 1
+    assert import_command(_args(db, build(tmp_path), out), sheet_specs=all_sheet_specs) == 1
     printed = capsys.readouterr().out
     assert any("\u4e00" <= ch <= "\u9fff" for ch in printed)
     assert "Traceback" not in printed

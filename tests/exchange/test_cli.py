@@ -12,17 +12,23 @@ import argparse
 import json
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
 from townapp.db import Database
-from townapp.exchange.commands import export_package_command, export_template_command, import_command
+from townapp.exchange import commands
+from townapp.sheets import all_sheet_specs
 
 from .conftest import dump_business, pid, write_xls, write_xlsx
 
 REPO = Path(__file__).resolve().parents[2]
+# the commands as cli.py wires them: handed the sheets by the composition root
+import_command = partial(commands.import_command, sheet_specs=all_sheet_specs)
+export_template_command = partial(commands.export_template_command, sheet_specs=all_sheet_specs)
+export_package_command = partial(commands.export_package_command, sheet_specs=all_sheet_specs)
 HEADER = ["身份证号", "姓名", "性别", "所属村", "联系电话"]
 GOOD = [[pid(1970, 11), "张三", "男", "东张村", "13812345678"], [pid(1980, 22), "李四", "女", "西张社区", None]]
 BAD = [[1.4082119700315e17, "张三", "男", "东张村", None], [pid(1980, 22), "李四", "女", "北张村", None]]

@@ -36,6 +36,7 @@ from townapp.outputs.certificates import (
     write_calibration_page,
 )
 from townapp.outputs.models import Certificate, CertificatePrint
+from townapp.sources import GridMonthSource, GridYearSource, RoundSource
 
 from .town import Town, build_town
 
@@ -48,7 +49,7 @@ def town(db: Database) -> Town:
 
 
 def _household_batch(db: Database, town: Town) -> CertificateBatch:
-    return certificate_batch(db, "household-star", f"round:{town.household_round}")
+    return certificate_batch(db, "household-star", RoundSource(town.household_round))
 
 
 def _fonts(reader: PdfReader) -> list[dict]:
@@ -73,8 +74,12 @@ def _text_positions(path: Path, wanted: str) -> list[tuple[float, float]]:
 
 def test_sources_are_finalised_rounds_and_months(db: Database, town: Town) -> None:
     choices = certificate_choices(db, "household-star")
-    assert [c.key for c in choices] == [f"round:{town.household_round}"]
-    assert [c.key for c in certificate_choices(db, "grid-star", 2026)] == ["grid_year:2026", "grid_month:2026-05"]
+    assert [c.key for c in choices] == [RoundSource(town.household_round)]
+    grid_keys = [c.key for c in certificate_choices(db, "grid-star", 2026)]
+    assert grid_keys == [GridYearSource(2026), GridMonthSource(2026, 5)]
+    # AND each typed key keeps the text the certificate table always stored
+    assert [k.stored for k in [choices[0].key, *grid_keys]] == [
+        f"round:{town.household_round}", "grid_year:2026", "grid_month:2026-05"]
     batch = _household_batch(db, town)
     # the unrated household and the revoked title get no certificate
     assert [(i.recipient, i.village, i.honour) for i in batch.items] == [
@@ -117,7 +122,7 @@ def test_numbers_are_unique_kept_on_reprint_and_reprints_are_logged(db: Database
     assert [(p.number, p.reprint, p.mode) for p in log[:3]] == [(n, True, "套打") for n in reversed(numbers)]
     assert [(p.reprint, p.mode) for p in log[3:]] == [(False, "完整版式")] * 3
     # AND another kind has its own series; every number in the registry is unique
-    grid = certificate_batch(db, "grid-star", "grid_month:2026-05")
+    grid = certificate_batch(db, "grid-star", GridMonthSource(2026, 5))
     assert [c.number for c in service.write_batch(grid, tmp_path / "g.pdf").certificates] == ["WGY20260001"]
     with db.reader() as s:
         assert s.scalar(select(func.count(func.distinct(Certificate.number)))) == s.scalar(

@@ -24,7 +24,7 @@ from townapp.registry import demo as registry_demo
 from townapp.registry import models as m
 
 if TYPE_CHECKING:
-    from townapp.demo import TownshipJob
+    from townapp.demokit import TownshipJob
 
 YEARS = 5
 WAN = 1_000_000  # 分 in 1 万元

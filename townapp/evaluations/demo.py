@@ -25,7 +25,7 @@ from townapp.evaluations.schemes import Scheme, load_file, scheme_files, shipped
 from townapp.evaluations.service import candidates_in, period_text
 
 if TYPE_CHECKING:
-    from townapp.demo import TownshipJob
+    from townapp.demokit import TownshipJob
 
 
 @lru_cache(maxsize=1)

@@ -3,11 +3,14 @@
 cli.py parses the arguments and returns what these functions return as the
 exit code: 0 accepted/done, 1 data rejected or a domain error, 2 usage error.
 Anything unexpected propagates so cli.py can answer 3 and name the log file.
+The sheets come from the caller (cli.py passes ``townapp.sheets.all_sheet_specs``):
+the exchange never imports a module, nor the list of them.
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from townapp.core.actor import CLI_ACTOR
@@ -16,13 +19,15 @@ from townapp.db import open_database
 from townapp.exchange.annotate import write_annotated
 from townapp.exchange.package import write_package
 from townapp.exchange.pipeline import run_import
+from townapp.exchange.spec import SheetSpec
 from townapp.exchange.template import write_template
-from townapp.sheets import all_sheet_specs
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
+Specs = Callable[[], Sequence[SheetSpec]]  # every sheet, in import order; asked for only when needed
 
-def import_command(args: argparse.Namespace) -> int:
+
+def import_command(args: argparse.Namespace, *, sheet_specs: Specs) -> int:
     """``townapp import --db PATH FILE [--dry-run] [--report OUT.(xlsx|json)]``."""
     report_path = Path(args.report) if getattr(args, "report", None) else None
     if report_path is not None and report_path.suffix.lower() not in (".json", ".xlsx"):
@@ -38,7 +43,7 @@ def import_command(args: argparse.Namespace) -> int:
         print(exc.message)
         return EXIT_REJECTED
     try:
-        report = run_import(db, source, all_sheet_specs(), dry_run=bool(args.dry_run), actor=CLI_ACTOR)
+        report = run_import(db, source, list(sheet_specs()), dry_run=bool(args.dry_run), actor=CLI_ACTOR)
     except DomainError as exc:
         print(exc.message)
         return EXIT_REJECTED
@@ -58,19 +63,19 @@ def import_command(args: argparse.Namespace) -> int:
     return EXIT_OK if report.accepted else EXIT_REJECTED
 
 
-def export_template_command(args: argparse.Namespace) -> int:
+def export_template_command(args: argparse.Namespace, *, sheet_specs: Specs) -> int:
     """``townapp export template --out FILE.xlsx``."""
     out = Path(args.out)
     if out.suffix.lower() != ".xlsx":
         print(f"模板文件应以 .xlsx 结尾：{out}")
         return EXIT_USAGE
-    specs = all_sheet_specs()
+    specs = list(sheet_specs())
     write_template(specs, out)
     print(f"已生成导入模板：{out}（{len(specs)} 个工作表：{'、'.join(s.title for s in specs)}）")
     return EXIT_OK
 
 
-def export_package_command(args: argparse.Namespace) -> int:
+def export_package_command(args: argparse.Namespace, *, sheet_specs: Specs) -> int:
     """``townapp export package --db PATH --out FILE.xlsx``."""
     out = Path(args.out)
     if out.suffix.lower() != ".xlsx":
@@ -82,7 +87,7 @@ def export_package_command(args: argparse.Namespace) -> int:
         print(exc.message)
         return EXIT_REJECTED
     try:
-        result = write_package(db, all_sheet_specs(), out, actor=CLI_ACTOR)
+        result = write_package(db, list(sheet_specs()), out, actor=CLI_ACTOR)
     except DomainError as exc:
         print(exc.message)
         return EXIT_REJECTED

@@ -25,7 +25,7 @@ from townapp.grids.subsidy import competition_ranks, subsidy_for, total_tenths
 from townapp.registry import models as m
 
 if TYPE_CHECKING:
-    from townapp.demo import TownshipJob
+    from townapp.demokit import TownshipJob
 
 MONTHS = 12
 _CN = "一二三四五六七八九十"

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -527,9 +527,18 @@ class CertificateService:
 
 
 # ----- sources --------------------------------------------------------------------
+class SourceKey(Protocol):
+    """Which finalised result a batch is printed from. The composition root (townapp/sources.py) has one
+    frozen class per kind (a round, a month's 最美网格员 …); the outputs only keep its text."""
+
+    @property
+    def stored(self) -> str:  # as kept in certificate.source_key, e.g. "round:12"
+        ...
+
+
 @dataclass(frozen=True)
 class SourceChoice:
-    key: str
+    key: SourceKey
     label: str
     year: int
 
@@ -539,7 +548,7 @@ class CertificateSources:
     """What the composition root hands the outputs: choices per kind and year, and a batch per choice."""
 
     choices: Callable[[Database, str, int | None], list[SourceChoice]]
-    batch: Callable[[Database, str, str], CertificateBatch]
+    batch: Callable[[Database, str, SourceKey], CertificateBatch]
 
 
 def printer_offset(settings: Any, printer: str) -> tuple[float, float]:

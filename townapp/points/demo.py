@@ -37,7 +37,7 @@ from townapp.points.rules import (
 from townapp.registry import models as m
 
 if TYPE_CHECKING:
-    from townapp.demo import TownshipJob
+    from townapp.demokit import TownshipJob
 
 LAST_FULL_YEAR = 2025
 CURRENT_YEAR = 2026

@@ -29,7 +29,7 @@ from townapp.core.pinyin import initials
 from townapp.registry import models as m
 
 if TYPE_CHECKING:
-    from townapp.demo import TownshipJob
+    from townapp.demokit import TownshipJob
 
 _CN_NUMBERS = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十"]
 _ORDINALS = ["第一", "第二", "第三", "第四", "第五", "第六", "第七", "第八", "第九", "第十"]
@@ -82,7 +82,7 @@ class _Material:
 
 @lru_cache(maxsize=1)
 def material() -> _Material:
-    from townapp.demo import demo_resource
+    from townapp.demokit import demo_resource
 
     names = demo_resource("names.json")
     places = demo_resource("places.json")
