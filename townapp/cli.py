@@ -130,13 +130,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _exchange(name: str) -> Callable[[argparse.Namespace], int]:
-    """A handler from townapp.exchange.commands, imported only when that command runs
-    (the exchange pulls in every module's sheet specs: seconds the GUI start should not pay)."""
+    """A handler from townapp.exchange.commands, imported only when that command runs (the exchange pulls
+    in every module's sheet specs: seconds the GUI start should not pay). cli.py is the composition root
+    that hands the exchange the sheets (townapp.sheets); the exchange never imports a module."""
 
     def handler(args: argparse.Namespace) -> int:
         from townapp.exchange import commands
+        from townapp.sheets import all_sheet_specs
 
-        return getattr(commands, name)(args)
+        command: Callable[..., int] = {"import_command": commands.import_command,
+                                       "export_template_command": commands.export_template_command,
+                                       "export_package_command": commands.export_package_command}[name]
+        return command(args, sheet_specs=all_sheet_specs)
 
     return handler
 
@@ -172,26 +177,17 @@ def _add_exchange_commands(sub: argparse._SubParsersAction) -> None:
 # ----- handlers ---------------------------------------------------------------
 def cmd_init(args: argparse.Namespace) -> int:
     from townapp.core.actor import CLI_ACTOR
-    from townapp.db import open_database
-    from townapp.registry.service import RegistryService
+    from townapp.create import create_database
 
     path = Path(args.db)
-    if path.exists():
-        raise DomainError(f"文件已存在：{path}。为免覆盖数据，请换一个文件名。")
     mode, name = ("county", args.county) if args.county else ("township", args.township)
-    db = open_database(path, create=True)
-    try:
-        RegistryService(db, CLI_ACTOR).initialise(mode, name, args.code)
-    except BaseException:
-        db.dispose()
-        path.unlink(missing_ok=True)
-        raise
-    db.dispose()
+    create_database(path, mode, name, args.code, CLI_ACTOR).dispose()
     print(f"已新建{'县级' if mode == 'county' else '乡镇'}数据库：{path}（{name}，{args.code}）")
     return EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from townapp.create import remove_database_files
     from townapp.db import open_database
     from townapp.demo import build_demo
 
@@ -212,8 +208,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         summary = build_demo(db, scale=args.scale, seed=args.seed, progress=progress)
     except BaseException:
         db.dispose()
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(path) + suffix).unlink(missing_ok=True)
+        remove_database_files(path)
         raise
     db.dispose()
     elapsed = time.perf_counter() - started

@@ -21,21 +21,13 @@ from PySide6.QtCore import QLibraryInfo, QLocale, QObject, Qt, QTimer, QTranslat
 from PySide6.QtGui import QFont, QFontDatabase, QIcon
 from PySide6.QtWidgets import (
     QApplication,
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
-    QLabel,
-    QLineEdit,
     QMessageBox,
-    QVBoxLayout,
-    QWidget,
 )
 
 from townapp import APP_TITLE, config
-from townapp.core.actor import SYSTEM_ACTOR, Actor
-from townapp.core.progress import CancelFn, ProgressFn
-from townapp.ui.main_window import DeferredPages, MainWindow, ModulePages, PageFactory
-from townapp.ui.widgets.fields import ErrorLabel
+from townapp.core.actor import Actor
+from townapp.ui.main_window import MainWindow, PageFactory
+from townapp.ui.pages.table import PAGE_FACTORIES
 
 if TYPE_CHECKING:
     from townapp.db import Database
@@ -43,21 +35,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BUNDLED_FONT = ("fonts", "wqy-microhei.ttc")
-# Pages in navigation order; a module's pages appear only once the module exists.
-PAGE_FACTORIES: tuple[PageFactory, ...] = (
-    DeferredPages("townapp.ui.pages.dashboard"),
-    ModulePages("townapp.ui.pages.registry"),  # light: built at once when the database opens, the others after
-    DeferredPages("townapp.ui.pages.archives"),
-    DeferredPages("townapp.ui.pages.evaluations"),
-    DeferredPages("townapp.ui.pages.grids"),
-    DeferredPages("townapp.ui.pages.points"),
-    DeferredPages("townapp.ui.pages.outputs"),
-    DeferredPages("townapp.ui.pages.exchange"),
-    DeferredPages("townapp.ui.pages.accounts"),
-    DeferredPages("townapp.ui.pages.audit"),
-)
-
-
 def setup_application(argv: Sequence[str] | None = None) -> QApplication:
     """One QApplication, speaking Chinese (Qt's own dialogs too), with a CJK font that always exists."""
     app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
@@ -155,76 +132,6 @@ def install_exception_hooks(app: QApplication) -> ErrorReporter:
     sys.excepthook = reporter.hook
     threading.excepthook = reporter.thread_hook
     return reporter
-
-
-class NewDatabaseDialog(QDialog):
-    """First run: what township this database is for."""
-
-    def __init__(self, path: Path, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("新建数据库")
-        self.name = QLineEdit()
-        self.name.setPlaceholderText("如：临晋镇")
-        self.code = QLineEdit()
-        self.code.setPlaceholderText("9位或12位区划代码，如 140821100")
-        self.error = ErrorLabel()
-        form = QFormLayout()
-        form.addRow("乡镇名称", self.name)
-        form.addRow("区划代码", self.code)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("新建")
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        intro = QLabel(f"还没有数据库。将在数据文件夹中新建：\n{path}")
-        intro.setWordWrap(True)
-        layout.addWidget(intro)
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(buttons)
-
-
-def remove_database_files(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(path) + suffix).unlink(missing_ok=True)
-
-
-def create_township_database(path: Path, name: str, code: str) -> Database:
-    """A new, migrated township database (runs in the pool); on a refusal no file is left behind."""
-    from townapp.db import open_database
-    from townapp.registry.service import RegistryService
-
-    db = open_database(path, create=True)
-    try:
-        RegistryService(db, SYSTEM_ACTOR).initialise("township", name, code)
-    except BaseException:
-        db.dispose()
-        remove_database_files(path)
-        raise
-    return db
-
-
-def build_demo_database(path: Path, progress: ProgressFn, cancel: CancelFn) -> None:
-    """First ``--demo`` start: generate the demo township at ``path`` (runs in the pool).
-
-    Built under a temporary name and renamed when complete, so a cancel or a
-    crash never leaves a half-built database where the next start would open it.
-    """
-    from townapp.db import open_database
-    from townapp.demo import build_demo
-
-    tmp = path.with_suffix(".building.db")
-    remove_database_files(tmp)
-    db = open_database(tmp, create=True)
-    try:
-        build_demo(db, scale="township", seed=1, progress=progress, cancel=cancel)
-    except BaseException:
-        db.dispose()
-        remove_database_files(tmp)
-        raise
-    db.dispose()
-    tmp.replace(path)
 
 
 def open_main_window(db: Database, actor: Actor,

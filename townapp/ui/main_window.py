@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Sequence
-from importlib import import_module
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,20 +45,24 @@ GEOMETRY_KEY = "main_window_geometry"
 DEFERRED_DELAY_MS = 30
 
 
+@dataclass(frozen=True)
 class ModulePages:
-    """A module's pages, built with the window; the module is imported only then.
+    """A module's pages, built with the window; the page module is imported only then.
 
     So importing the window (and showing it in its opening state) never loads a
-    module's services. ``module`` must define ``create_pages(ctx)``.
+    module's services. ``load`` imports the page module with a plain import inside
+    a function (townapp/ui/pages/table.py) and returns its ``create_pages``; ``name``
+    says which module it is (logs, tests).
     """
 
-    def __init__(self, module: str) -> None:
-        self.module = module
+    name: str
+    load: Callable[[], PageFactory]
 
     def __call__(self, ctx: AppContext) -> Sequence[Page]:
-        return import_module(self.module).create_pages(ctx)
+        return self.load()(ctx)
 
 
+@dataclass(frozen=True)
 class DeferredPages(ModulePages):
     """A module's pages, imported and built only after the window is on screen.
 

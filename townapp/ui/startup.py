@@ -31,26 +31,31 @@ import logging
 import threading
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from townapp import config
-from townapp.core.actor import DEMO_ACTOR, Actor
+from townapp.core.actor import DEMO_ACTOR, SYSTEM_ACTOR, Actor
 from townapp.core.errors import Cancelled, DomainError, FieldProblem, ValidationFailed
 from townapp.core.progress import CancelFn, ProgressFn
 from townapp.ui import startup_timing
-from townapp.ui.app import (
-    PAGE_FACTORIES,
-    NewDatabaseDialog,
-    build_demo_database,
-    create_township_database,
-)
 from townapp.ui.lock import DatabaseLock
 from townapp.ui.main_window import DeferredPages, MainWindow, ModulePages, PageFactory
+from townapp.ui.pages.table import PAGE_FACTORIES, preload_context
+from townapp.ui.widgets.fields import ErrorLabel
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -115,15 +120,18 @@ def health_problems(path: Path) -> list[str]:
     return startup_problems(path)
 
 
-def _preload(module: str) -> None:
-    """Import ``module`` now, off the GUI thread; a module that fails is left for its page to report."""
+Loader = Callable[[], object]  # imports what a page needs (townapp/ui/pages/table.py), off the GUI thread
+
+
+def _preload(load: Loader) -> None:
+    """Run one loader now, off the GUI thread; a module that fails is left for its page to report."""
     try:
-        import_module(module)
+        load()
     except Exception:
-        log.exception("预先导入 %s 失败", module)
+        log.exception("预先导入 %s 失败", getattr(load, "__name__", load))
 
 
-def check_while_importing(path: Path, modules: Sequence[str]) -> list[str]:
+def check_while_importing(path: Path, modules: Sequence[Loader]) -> list[str]:
     """``quick_check`` (seconds on a county database) in a helper thread — SQLite lets go of the GIL —
     while this thread imports, in order, the modules the pages will need, until the check is done."""
     outcome: dict[str, Any] = {}
@@ -146,7 +154,7 @@ def check_while_importing(path: Path, modules: Sequence[str]) -> list[str]:
     return outcome["problems"]
 
 
-def open_for_session(path: Path, progress: ProgressFn, preload: Sequence[str] = ()) -> Database:
+def open_for_session(path: Path, progress: ProgressFn, preload: Sequence[Loader] = ()) -> Database:
     """Open ``path`` (backing up and migrating an older one), then import what the pages need first.
 
     First the hidden temporary files that killed backups and exports of earlier runs left in the
@@ -165,7 +173,66 @@ def open_for_session(path: Path, progress: ProgressFn, preload: Sequence[str] = 
     return db
 
 
+def create_township_database(path: Path, name: str, code: str) -> Database:
+    """The first run's new township database (runs in the pool): the one creation the CLI's ``init`` uses,
+    with its clean-up — on any failure no file is left behind."""
+    from townapp.create import create_database
+
+    return create_database(path, "township", name, code, SYSTEM_ACTOR)
+
+
+def build_demo_database(path: Path, progress: ProgressFn, cancel: CancelFn) -> None:
+    """First ``--demo`` start: generate the demo township at ``path`` (runs in the pool).
+
+    Built under a temporary name and renamed when complete, so a cancel or a
+    crash never leaves a half-built database where the next start would open it.
+    """
+    from townapp.create import remove_database_files
+    from townapp.db import open_database
+    from townapp.demo import build_demo
+
+    tmp = path.with_suffix(".building.db")
+    remove_database_files(tmp)
+    db = open_database(tmp, create=True)
+    try:
+        build_demo(db, scale="township", seed=1, progress=progress, cancel=cancel)
+    except BaseException:
+        db.dispose()
+        remove_database_files(tmp)
+        raise
+    db.dispose()
+    tmp.replace(path)
+
+
 # ----- dialogs and the flows that need them (GUI thread) -----------------------------------------
+class NewDatabaseDialog(QDialog):
+    """First run: what township this database is for."""
+
+    def __init__(self, path: Path, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("新建数据库")
+        self.name = QLineEdit()
+        self.name.setPlaceholderText("如：临晋镇")
+        self.code = QLineEdit()
+        self.code.setPlaceholderText("9位或12位区划代码，如 140821100")
+        self.error = ErrorLabel()
+        form = QFormLayout()
+        form.addRow("乡镇名称", self.name)
+        form.addRow("区划代码", self.code)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("新建")
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        intro = QLabel(f"还没有数据库。将在数据文件夹中新建：\n{path}")
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+
+
 def safe_location_steps(path: Path, parent: QWidget | None) -> Generator[Background, Any, Path | None]:
     """The path to open: ``path`` itself, a copy in the data folder the user agreed to, or None."""
     problem = yield Background("正在检查数据库位置……", lambda _p, _c: location_problem(path))
@@ -426,9 +493,9 @@ class StartupSequence(QObject):
             QMessageBox.warning(window, "数据库已打开", self.lock.message)
             return EXIT_REFUSED
         # 3–4. healthy, then open; or made for the first time
-        first = ["townapp.ui.context", "townapp.accounts.service",
-                 *(f.module for f in self.factories if isinstance(f, ModulePages) and not isinstance(f, DeferredPages))]
-        later = [f.module for f in self.factories if isinstance(f, DeferredPages)]
+        first: list[Loader] = [preload_context, *(f.load for f in self.factories
+                                                  if isinstance(f, ModulePages) and not isinstance(f, DeferredPages))]
+        later: list[Loader] = [f.load for f in self.factories if isinstance(f, DeferredPages)]
         if path.exists():
             problems = yield Background("正在检查数据库……", lambda _p, _c: check_while_importing(path, first + later))
             if problems and not (yield from recovery_steps(path, problems, window)):
