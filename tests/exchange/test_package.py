@@ -23,7 +23,7 @@ from townapp.core.atomic import atomic_output
 from townapp.db import Database
 from townapp.db.audit import AuditEntry
 from townapp.db.migrate import head_revision
-from townapp.exchange.models import ExportRecord, ImportBatch, ImportChange
+from townapp.exchange.models import ExportRecord, ImportBatch
 from townapp.exchange.package import MANIFEST_SHEET, PERSONAL_INFO, read_manifest, write_package
 from townapp.exchange.pipeline import run_import
 from townapp.exchange.reader import Workbook
@@ -158,11 +158,13 @@ def test_import_is_logged_and_changes_point_to_their_batch(db: Database, built: 
     report = run_import(other_db, path, all_sheet_specs(), actor=CLI_ACTOR)
     with other_db.engine.connect() as conn:
         batch = conn.execute(select(ImportBatch)).one()
-        changes = conn.execute(select(ImportChange.entity, ImportChange.action)).all()
+        changes = conn.execute(select(AuditEntry.entity, AuditEntry.action).where(
+            AuditEntry.batch_id == batch.id,
+            AuditEntry.entity.in_(("village", "party_branch", "household", "person", "party_member")))).all()
         audits = conn.execute(select(AuditEntry.entity, AuditEntry.entity_id).where(AuditEntry.action == "import")).all()
     assert batch.id == report.batch_id and batch.status == "accepted" and batch.username == CLI_ACTOR.username
     assert batch.file_sha256 == report.file_sha256 and batch.file_name == "p.xlsx" and batch.created == 17
-    assert len(changes) == 17 and {a for _, a in changes} == {"created"}
+    assert len(changes) == 17 and {a for _, a in changes} == {"create"}
     assert {"village", "branch", "household", "person", "party_member"} <= {e for e, _ in audits}
     assert report.backup_path is not None and report.backup_path.exists()
 

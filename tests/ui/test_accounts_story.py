@@ -157,6 +157,15 @@ def test_audit_page_filters_and_needs_a_reason_for_full_content(app, qtbot, db: 
     page.village.setCurrentIndex(0)
     page.reload()
     assert page.model.rowCount() == 1 and page.model.record_at(0).reason == "核对户籍"
+    # one person's history by 身份证号: the person and their household link, nothing of anyone else
+    page.action.setCurrentIndex(0)
+    page.person.setText(make_id_number("140821", dt.date(1971, 3, 3), 101))
+    page.reload()
+    entities = {page.model.record_at(r).entity for r in range(page.model.rowCount())}
+    assert page.model.rowCount() >= 2 and entities <= {"人员", "住户成员"} and "人员" in entities
+    page.person.setText("140821199901010000")  # no one has it
+    page.reload()
+    assert page.model.rowCount() == 0
     window.close()
 
 

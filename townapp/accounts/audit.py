@@ -14,22 +14,23 @@ from pathlib import Path
 from typing import ClassVar
 
 from openpyxl import Workbook
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 
 from townapp.accounts.dto import AuditFilter, AuditRow
 from townapp.core import permissions
 from townapp.core.actor import SYSTEM_ACTOR, Actor
 from townapp.core.atomic import atomic_output
 from townapp.core.errors import DomainError, FieldProblem, ValidationFailed
+from townapp.core.idcard import normalize_id_number
 from townapp.core.logs import mask_sensitive
 from townapp.core.resources import Resource, load
 from townapp.db import Database
 from townapp.db.audit import AuditEntry, record_read
 from townapp.db.fast import fetch_first_column
 from townapp.exchange.writer import safe_row
-from townapp.registry.models import Village
+from townapp.registry.models import HouseholdMember, PartyMember, Person, Village
 
-EXPORT_HEADERS = ("时间", "用户", "操作", "对象", "编号", "村/社区", "字段", "原值", "新值", "原因")
+EXPORT_HEADERS = ("时间", "用户", "操作", "对象", "编号", "村/社区", "字段", "原值", "新值", "原因", "导入批次")
 EXPORT_LIMIT = 1_000_000
 
 
@@ -83,7 +84,32 @@ class AuditService:
             parts.append(a.at >= dt.datetime.combine(f.date_from, dt.time()) - self._utc_offset())
         if f.date_to:
             parts.append(a.at < dt.datetime.combine(f.date_to + dt.timedelta(days=1), dt.time()) - self._utc_offset())
+        if f.entity_id is not None:
+            parts.append(a.entity_id == f.entity_id)
+        if f.batch_id is not None:
+            parts.append(a.batch_id == f.batch_id)
+        if f.records:
+            by_entity: dict[str, list[int]] = {}
+            for entity, entity_id in f.records:
+                by_entity.setdefault(entity, []).append(entity_id)
+            parts.append(or_(*[and_(a.entity == e, a.entity_id.in_(ids)) for e, ids in by_entity.items()]))
         return and_(True, *parts)
+
+    def person_records(self, id_number: str) -> tuple[tuple[str, int], ...]:
+        """A person's records whose changes make up their history: the person, their 党员 record and
+        household link — found by 身份证号 (empty when no one has it)."""
+        permissions.require_admin(self.actor, "查看审计日志")
+        number = normalize_id_number(id_number)
+        with self.db.engine.connect() as conn:
+            person = conn.execute(select(Person.id).where(Person.id_number == number)).scalar()
+            if person is None:
+                return ()
+            records = [("person", person)]
+            records += [("party_member", i) for i in
+                        conn.execute(select(PartyMember.id).where(PartyMember.person_id == person)).scalars()]
+            records += [("household_member", i) for i in
+                        conn.execute(select(HouseholdMember.id).where(HouseholdMember.person_id == person)).scalars()]
+        return tuple(records)
 
     @staticmethod
     def _utc_offset() -> dt.timedelta:
@@ -116,13 +142,13 @@ class AuditService:
             return {}
         a = AuditEntry
         query = (select(a.id, a.at, a.username, a.action, a.entity, a.entity_id, Village.name, a.field, a.old,
-                        a.new, a.reason)
+                        a.new, a.reason, a.batch_id)
                  .outerjoin(Village, Village.id == a.village_id).where(a.id.in_(list(ids))))
         show = (lambda v: v or "") if full else (lambda v: mask_sensitive(v) if v else "")
         offset = self._utc_offset()
         with self.db.engine.connect() as conn:
             return {r[0]: AuditRow(r[0], r[1] + offset, r[2], action_label(r[3]), entity_label(r[4]), r[5],
-                                   r[6] or "", r[7] or "", show(r[8]), show(r[9]), r[10] or "")
+                                   r[6] or "", r[7] or "", show(r[8]), show(r[9]), r[10] or "", r[11])
                     for r in conn.execute(query)}
 
     def usernames(self) -> list[str]:
@@ -138,6 +164,7 @@ class AuditService:
             return [(n, entity_label(n)) for n in names]
 
     def actions(self) -> list[tuple[str, str]]:
+        permissions.require_admin(self.actor, "查看审计日志")
         return list(audit_labels()["actions"].items())
 
     def export_xlsx(self, f: AuditFilter, out: Path | str, *, reason: str | None = None) -> int:
@@ -150,7 +177,7 @@ class AuditService:
         ids = self.ids(f)[:EXPORT_LIMIT]
         workbook = Workbook(write_only=True)
         ws = workbook.create_sheet("审计日志")
-        for letter, width in zip("ABCDEFGHIJ", (20, 12, 12, 12, 8, 14, 16, 40, 40, 20), strict=True):
+        for letter, width in zip("ABCDEFGHIJK", (20, 12, 12, 12, 8, 14, 16, 40, 40, 20, 10), strict=True):
             ws.column_dimensions[letter].width = width
         ws.append(safe_row(ws, list(EXPORT_HEADERS)))
         for start in range(0, len(ids), 500):
@@ -159,8 +186,8 @@ class AuditService:
             for entry_id in chunk:
                 r = rows[entry_id]
                 ws.append(safe_row(ws, [r.at.replace(microsecond=0), r.username, r.action, r.entity, r.entity_id,
-                                        r.village_name, r.field, r.old, r.new, r.reason],
-                                   [False, True, True, True, False, True, True, True, True, True]))
+                                        r.village_name, r.field, r.old, r.new, r.reason, r.batch_id],
+                                   [False, True, True, True, False, True, True, True, True, True, False]))
         with atomic_output(out) as tmp:
             workbook.save(tmp)
         if full:

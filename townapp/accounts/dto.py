@@ -40,6 +40,9 @@ class AuditFilter:
     action: str | None = None
     date_from: dt.date | None = None
     date_to: dt.date | None = None  # inclusive
+    entity_id: int | None = None  # with ``entity``: one record's history
+    batch_id: int | None = None  # what one import brought
+    records: tuple[tuple[str, int], ...] = ()  # (entity, id) pairs, any of them: a person's whole history
 
 
 @dataclass(frozen=True)
@@ -55,3 +58,4 @@ class AuditRow:
     old: str
     new: str
     reason: str
+    batch_id: int | None = None  # the import batch the change came with

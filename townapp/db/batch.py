@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Table, bindparam, delete, select, update
 
 from townapp.core import permissions
 from townapp.core.actor import Actor
-from townapp.db.audit import _SKIPPED, REDACTED, AuditEntry, _text, snapshot_json
+from townapp.db.audit import _SKIPPED, REDACTED, AuditEntry, _text, snapshot_json, snapshot_rows
 from townapp.db.base import Base, utcnow
 from townapp.db.fast import insert_many
 
@@ -124,8 +124,11 @@ class BatchWrite:
         refused: set[int] = set()
         villages: list[int | None] = []
         if audited or self.only_village is not None:
-            records = [dict(zip(columns, row, strict=True)) for row in rows]
-            villages = self._villages(table, records)
+            if "village_id" in table.c and "village_id" in columns:
+                at = columns.index("village_id")
+                villages = [row[at] for row in rows]
+            else:
+                villages = self._villages(table, [dict(zip(columns, row, strict=True)) for row in rows])
             if self.only_village is not None:
                 refused = {i for i, v in enumerate(villages) if v != self.only_village}
                 if refused:
@@ -134,13 +137,10 @@ class BatchWrite:
         insert_many(self.conn, table, columns, rows)
         if not audited:
             return refused
-        kept = [(i, c) for i, c in enumerate(columns) if c not in _SKIPPED]
         key = columns.index("id") if "id" in columns else None
-        entries = []
-        for row, village in zip(rows, villages, strict=True):
-            values = {c: REDACTED if c in hidden else row[i] for i, c in kept}
-            entries.append(self._entry("create", table.name, row[key] if key is not None else None, village,
-                                       None, None, snapshot_json(values)))
+        snapshots = snapshot_rows(columns, rows, hidden)
+        entries = [self._entry("create", table.name, row[key] if key is not None else None, village, None, None, text)
+                   for row, village, text in zip(rows, villages, snapshots, strict=True)]
         self._log(entries)
         return refused
 

@@ -35,9 +35,9 @@ from townapp.db.audit import AuditEntry
 from townapp.db.backup import backup_database
 from townapp.db.base import Base, utcnow
 from townapp.db.busy import holding
-from townapp.db.fast import insert_many, larger_page_cache
+from townapp.db.fast import larger_page_cache
 from townapp.exchange import spec as s
-from townapp.exchange.models import CountyHolding, ImportBatch, ImportChange
+from townapp.exchange.models import CountyHolding, ImportBatch
 from townapp.exchange.normalize import CellError, as_text, filled_cell_normaliser, is_empty, norm_label
 from townapp.exchange.package import Manifest, is_manifest, read_manifest, verify_package
 from townapp.exchange.reader import (
@@ -161,7 +161,6 @@ class _Run:
     shared: dict[str, Any] = field(default_factory=dict)
     seen_keys: dict[str, dict[tuple[Any, ...], tuple[str, int]]] = field(default_factory=dict)
     touched: dict[str, set[int]] = field(default_factory=dict)
-    changes: list[tuple[str, int, str]] = field(default_factory=list)  # (entity, entity_id, action)
     batch_id: int | None = None
     sheet_counts: list[tuple[s.SheetSpec, str, SheetCounts]] = field(default_factory=list)
 
@@ -470,8 +469,6 @@ def _process_sheet(conn: Connection, run: _Run, plan: _SheetPlan, last: bool = F
         setattr(counts, action, getattr(counts, action) + 1)
         if row.entity_id is not None:
             touched.add(row.entity_id)
-            if action in ("created", "updated"):
-                run.changes.append((adapter.entity, row.entity_id, action))
     counts.errors += ctx.sheet_errors
     run.sheet_counts.append((spec, name, counts))
 
@@ -709,7 +706,6 @@ def _replace_county_rows(conn: Connection, run: _Run, plans: list[_SheetPlan], b
         gone = sorted(run.holdings.get(entity, set()) - run.touched.get(entity, set()))
         if gone:
             plan.spec.adapter.delete(conn, gone, _sheet_context(run, plan.spec, plan.info.name, None))
-            run.changes.extend((entity, i, "deleted") for i in gone)
             run.report.warnings.append(Issue(plan.info.name, 0, "", "warning",
                                              f"{run.township_name}上次导入的 {len(gone)} 条记录不在本数据包中，已删除"))
     conn.execute(delete(CountyHolding).where(CountyHolding.township_code == run.township_code,
@@ -750,8 +746,7 @@ def _record_batch(run: _Run, status: str) -> None:
 
 def _write_log(conn: Connection, run: _Run, batch_id: int) -> None:
     conn.execute(update(ImportBatch).where(ImportBatch.id == batch_id).values(**_batch_values(run, "accepted")))
-    insert_many(conn, ImportChange.__table__, ("batch_id", "entity", "entity_id", "action"),
-                [(batch_id, *change) for change in run.changes])
+    # each changed record is in the audit log with this batch's id (written by the module's service)
     now = utcnow()
     entries = []
     for spec, name, counts in run.sheet_counts:

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QMessageBox,
     QPushButton,
     QTableView,
@@ -41,7 +42,8 @@ class AuditPage(Page):
                Column("action", "操作", sortable=False, width=90), Column("entity", "对象", sortable=False, width=80),
                Column("entity_id", "编号", sortable=False, width=60), Column("village_name", "村/社区", sortable=False),
                Column("field", "字段", sortable=False), Column("old", "原值", sortable=False, width=220),
-               Column("new", "新值", sortable=False, width=220), Column("reason", "原因", sortable=False))
+               Column("new", "新值", sortable=False, width=220), Column("reason", "原因", sortable=False),
+               Column("batch_id", "导入批次", sortable=False, width=70))
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
@@ -62,9 +64,20 @@ class AuditPage(Page):
         for field in (self.date_from, self.date_to):
             field.setPlaceholderText("不限")
             field.setMaximumWidth(110)
+        self.person = QLineEdit()
+        self.person.setObjectName("person")
+        self.person.setPlaceholderText("身份证号：此人的全部修改记录")
+        self.person.setMinimumWidth(190)
+        self.batch = QLineEdit()
+        self.batch.setObjectName("batch")
+        self.batch.setPlaceholderText("批次号")
+        self.batch.setMaximumWidth(70)
+        for box in (self.person, self.batch):
+            box.returnPressed.connect(self.reload)
         filters = QHBoxLayout()
         for label, widget in (("用户", self.user), ("对象", self.entity), ("村/社区", self.village),
-                              ("操作", self.action), ("从", self.date_from), ("到", self.date_to)):
+                              ("操作", self.action), ("从", self.date_from), ("到", self.date_to),
+                              ("人员", self.person), ("导入批次", self.batch)):
             filters.addWidget(QLabel(label))
             filters.addWidget(widget)
         search = QPushButton("查询")
@@ -124,9 +137,15 @@ class AuditPage(Page):
         self._filled = True
 
     def current_filter(self) -> AuditFilter:
+        records: tuple[tuple[str, int], ...] = ()
+        if self.person.text().strip():
+            # nobody with that number: a record that cannot exist, so the list is empty rather than everything
+            records = self.audit.person_records(self.person.text()) or (("person", -1),)
+        batch = self.batch.text().strip()
         return AuditFilter(username=self.user.currentData(), entity=self.entity.currentData(),
                            village_id=self.village.currentData(), action=self.action.currentData(),
-                           date_from=self.date_from.date(), date_to=self.date_to.date())
+                           date_from=self.date_from.date(), date_to=self.date_to.date(),
+                           batch_id=int(batch) if batch.isdigit() else None, records=records)
 
     def refresh(self) -> None:
         self._fill_filters()
@@ -137,6 +156,9 @@ class AuditPage(Page):
             if field.text().strip() and field.date() is None:
                 self.show_error(f"“{field.text()}”不是可识别的日期，请写成 2026-03-01")
                 return
+        if self.batch.text().strip() and not self.batch.text().strip().isdigit():
+            self.show_error(f"“{self.batch.text()}”不是导入批次号：请填数字（见“数据交换”页的导入记录）")
+            return
         self.model.refresh()
         self.count_label.setText(f"共 {self.model.rowCount()} 条")
 
@@ -181,6 +203,7 @@ class _Shown:
         self._row = row
         self.at = row.at.strftime("%Y-%m-%d %H:%M:%S")
         self.entity_id = "" if row.entity_id is None else str(row.entity_id)
+        self.batch_id = "" if row.batch_id is None else str(row.batch_id)
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._row, name)
