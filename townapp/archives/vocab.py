@@ -43,7 +43,7 @@ class RectificationFile(Resource):
     clauses: Annotated[list[Clause], Field(min_length=1)]
 
 
-class CreationStandardsFile(RootModel[dict[str, list[Text]]]):
+class CreationStandardsFile(RootModel[dict[str, Annotated[list[Text], Field(min_length=1)]]]):
     """resources/archives/creation_standards.json: level → the standards printed in the archive."""
 
     resource_label: ClassVar[str] = "创建标准"

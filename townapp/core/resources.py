@@ -243,8 +243,8 @@ def _in_file(loc: tuple[str | int, ...], data: Any) -> Place:
         last = index == len(loc) - 1
         if isinstance(part, str) and isinstance(node, dict) and part not in node and not last:
             continue  # "formula", "function-after[…]": which member of a union, not a key of the file
-        if isinstance(part, int) and not isinstance(node, list) and not last:
-            continue
+        if isinstance(part, int) and not isinstance(node, list) and not last or part == "[key]":
+            continue  # "[key]": the error is in a mapping's key, which the place already names
         place.append(part)
         if isinstance(node, dict):
             node = node.get(part)
