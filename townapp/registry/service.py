@@ -19,7 +19,7 @@ from townapp.core.pinyin import initials
 from townapp.core.text import clean_name, normalize_phone, remove_spaces, to_halfwidth
 from townapp.db import Database
 from townapp.db.base import MetaEntry
-from townapp.db.batch import BatchWrite
+from townapp.db.batch import BatchWrite, ModuleBatch
 from townapp.db.fast import fetch_first_column
 from townapp.registry import models as m
 from townapp.registry.dto import (
@@ -614,83 +614,54 @@ class RegistryService:
 
 
 
-class RegistryBatch:
+class RegistryBatch(ModuleBatch):
     """Set-based writes of the registry's tables, each audited per record (see ``db/batch.py``).
 
     Only ``RegistryService.batch_writer`` makes one, after its role check; the import
     adapters turn rows into records and hand them here.
     """
 
-    def __init__(self, writer: BatchWrite) -> None:
-        self.writer = writer
-
-    def next_id(self, model: type) -> int:
-        table = model.__table__  # type: ignore[attr-defined]
-        return int(self.writer.conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()) + 1
-
-    def add(self, model: type, rows: Sequence[Mapping[str, Any]]) -> set[int]:
-        """New records (dicts with their ids); returns the positions refused."""
-        return self.writer.insert_dicts(model.__table__, rows)  # type: ignore[attr-defined]
-
-    def add_rows(self, model: type, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> set[int]:
-        """New records as tuples in ``columns`` order (the fast path for 100,000 people)."""
-        return self.writer.insert(model.__table__, columns, rows)  # type: ignore[attr-defined]
-
-    def add_one(self, model: type, values: Mapping[str, Any]) -> int | None:
-        """One new record whose id the database chooses; None when refused."""
-        table = model.__table__  # type: ignore[attr-defined]
-        values = {"id": self.next_id(model), **values}
-        return None if self.writer.insert_dicts(table, [values]) else values["id"]
-
-    def change(self, model: type, rows: Sequence[Mapping[str, Any]]) -> set[int]:
-        """``{"id": …, column: value}`` updates; returns the ids refused."""
-        return self.writer.update(model.__table__, rows)  # type: ignore[attr-defined]
+    models = (m.Township, m.Village, m.VillageGroup, m.PartyBranch, m.Household, m.HouseholdMember, m.Person,
+              m.PartyMember)
 
     def set_household_links(self, rows: Sequence[Mapping[str, Any]]) -> set[int]:
         """Move people between households: ``{"person_id", "household_id", "relation", "position"}``."""
         table = m.HouseholdMember.__table__
         ids: dict[int, int] = {}
-        people = [r["person_id"] for r in rows]
-        for start in range(0, len(people), 500):
+        for part in self.parts([r["person_id"] for r in rows]):
             ids.update(self.writer.conn.execute(select(table.c.person_id, table.c.id)
-                                                .where(table.c.person_id.in_(people[start:start + 500]))).all())
-        return self.writer.update(table, [{"id": ids[r["person_id"]], "household_id": r["household_id"],
-                                           "relation": r["relation"], "position": r["position"]}
-                                          for r in rows if r["person_id"] in ids])
-
-    def _each_part(self, ids: Sequence[int]) -> list[list[int]]:
-        ids = list(ids)
-        return [ids[start:start + 500] for start in range(0, len(ids), 500)]
+                                                .where(table.c.person_id.in_(part))).all())
+        return self.change(m.HouseholdMember, [{"id": ids[r["person_id"]], "household_id": r["household_id"],
+                                                "relation": r["relation"], "position": r["position"]}
+                                               for r in rows if r["person_id"] in ids])
 
     def remove_household_links(self, person_ids: Sequence[int]) -> set[int]:
-        table = m.HouseholdMember.__table__
         refused: set[int] = set()
-        for part in self._each_part(person_ids):
-            refused |= self.writer.delete_where(table, table.c.person_id.in_(part))
+        for part in self.parts(person_ids):
+            refused |= self.remove_where(m.HouseholdMember, m.HouseholdMember.person_id.in_(part))
         return refused
 
     # county mode: a township's new package no longer has these records
     def delete_villages(self, ids: Sequence[int]) -> None:
-        for part in self._each_part(ids):
-            self.writer.update_where(m.PartyBranch.__table__, m.PartyBranch.village_id.in_(part), {"village_id": None})
-            self.writer.delete(m.Village.__table__, part)
+        for part in self.parts(ids):
+            self.change_where(m.PartyBranch, m.PartyBranch.village_id.in_(part), {"village_id": None})
+            self.remove(m.Village, part)
 
     def delete_branches(self, ids: Sequence[int]) -> None:
-        member, branch = m.PartyMember.__table__, m.PartyBranch.__table__
-        for part in self._each_part(ids):
-            self.writer.update_where(member, member.c.branch_id.in_(part), {"branch_id": None})
-            self.writer.update_where(member, member.c.group_id.in_(part), {"group_id": None})
-            self.writer.update_where(branch, branch.c.parent_id.in_(part), {"parent_id": None})
-            self.writer.delete(branch, part)
+        for part in self.parts(ids):
+            self.change_where(m.PartyMember, m.PartyMember.branch_id.in_(part), {"branch_id": None})
+            self.change_where(m.PartyMember, m.PartyMember.group_id.in_(part), {"group_id": None})
+            self.change_where(m.PartyBranch, m.PartyBranch.parent_id.in_(part), {"parent_id": None})
+            self.remove(m.PartyBranch, part)
 
     def delete_households(self, ids: Sequence[int]) -> None:
-        self.writer.delete(m.Household.__table__, ids)
+        self.remove(m.Household, ids)
 
     def delete_people(self, ids: Sequence[int]) -> None:
-        for part in self._each_part(ids):
-            self.writer.delete_where(m.PartyMember.__table__, m.PartyMember.person_id.in_(part))
-            self.writer.delete_where(m.HouseholdMember.__table__, m.HouseholdMember.person_id.in_(part))
-            self.writer.delete(m.Person.__table__, part)
+        for part in self.parts(ids):
+            self.remove_where(m.PartyMember, m.PartyMember.person_id.in_(part))
+            self.remove_where(m.HouseholdMember, m.HouseholdMember.person_id.in_(part))
+            self.remove(m.Person, part)
 
     def delete_party_members(self, ids: Sequence[int]) -> None:
-        self.writer.delete(m.PartyMember.__table__, ids)
+        self.remove(m.PartyMember, ids)
