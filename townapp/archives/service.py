@@ -60,6 +60,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 YOUNG_AGE = 35
 MAX_ATTACHMENT_BYTES = 200 * 1024 * 1024
+ARCHIVE = "村级档案"  # what a refusal names: every read and write names its village first (core/permissions)
 
 
 def attachments_dir() -> Path:
@@ -84,14 +85,6 @@ class ArchiveService:
         self.db = db
         self.actor = actor
 
-    # ----- permissions ---------------------------------------------------
-    def _require_write(self, village_id: int) -> None:
-        permissions.require_write(self.actor, village_id, "村级档案")
-
-    def _require_read(self, village_id: int | None) -> None:
-        """Every read names its village first: a clerk sees their own village's archive only."""
-        permissions.require_read(self.actor, village_id, "村级档案")
-
     @staticmethod
     def _village(s: Session, village_id: int) -> m.Village:
         village = s.get(m.Village, village_id)
@@ -113,11 +106,11 @@ class ArchiveService:
             vid = s.scalar(select(m.Village.id).where(m.Village.code == code.strip()))
         if vid is None:
             raise NotFound(f"没有区划代码为 {code} 的村/社区")
-        self._require_read(vid)
+        permissions.require_read(self.actor, vid, ARCHIVE)
         return vid
 
     def village_name(self, village_id: int) -> tuple[str, str]:
-        self._require_read(village_id)
+        permissions.require_read(self.actor, village_id, ARCHIVE)
         with self.db.reader() as s:
             village = self._village(s, village_id)
             return village.code, village.name
@@ -125,7 +118,7 @@ class ArchiveService:
     # ----- registry-derived -------------------------------------------------
     def party_counts(self, village_id: int, as_of: dt.date | None = None) -> PartyCounts:
         """Party members of the village (党籍正常) as the registry has them today."""
-        self._require_read(village_id)
+        permissions.require_read(self.actor, village_id, ARCHIVE)
         as_of = as_of or dt.date.today()
         with self.db.reader() as s:
             rows = s.execute(select(m.PartyMember.member_type, m.PartyMember.mobility, m.Person.sex,
@@ -143,7 +136,7 @@ class ArchiveService:
 
     def party_members(self, village_id: int) -> list[PartyMemberChoice]:
         """The village's party members (党籍正常), for attendance and post pickers."""
-        self._require_read(village_id)
+        permissions.require_read(self.actor, village_id, ARCHIVE)
         with self.db.reader() as s:
             rows = s.execute(select(m.PartyMember.id, m.Person.id, m.Person.name)
                              .join(m.Person, m.Person.id == m.PartyMember.person_id)
@@ -158,7 +151,7 @@ class ArchiveService:
         another village gets the very answer of an unregistered one: the archive
         never tells a clerk who lives elsewhere in the township.
         """
-        self._require_read(village_id)
+        permissions.require_read(self.actor, village_id, ARCHIVE)
         text = (text or "").strip()
         if not text:
             raise ValidationFailed([FieldProblem("person", "请填写姓名或身份证号")])
@@ -190,7 +183,7 @@ class ArchiveService:
 
     # ----- 村情概况 ------------------------------------------------------------
     def profile(self, village_id: int, year: int) -> ProfileData:
-        self._require_read(village_id)
+        permissions.require_read(self.actor, village_id, ARCHIVE)
         with self.db.reader() as s:
             self._village(s, village_id)
             row = s.scalar(select(a.ArchiveProfile).where(a.ArchiveProfile.village_id == village_id,
@@ -199,7 +192,7 @@ class ArchiveService:
         return ProfileData(village_id, year, values, self.party_counts(village_id, dt.date(year, 12, 31)))
 
     def save_profile(self, data: ProfileData) -> None:
-        self._require_write(data.village_id)
+        permissions.require_write(self.actor, data.village_id, ARCHIVE)
         problems = []
         for f in fields("profile"):
             value = data.values.get(f.key)
@@ -220,13 +213,13 @@ class ArchiveService:
 
     # ----- yearly figures --------------------------------------------------
     def years(self, village_id: int) -> list[int]:
-        self._require_read(village_id)
+        permissions.require_read(self.actor, village_id, ARCHIVE)
         with self.db.reader() as s:
             return list(s.scalars(select(a.ArchiveYear.year).where(a.ArchiveYear.village_id == village_id)
                                   .order_by(a.ArchiveYear.year)))
 
     def year(self, village_id: int, year: int) -> YearData:
-        self._require_read(village_id)
+        permissions.require_read(self.actor, village_id, ARCHIVE)
         with self.db.reader() as s:
             self._village(s, village_id)
             row = s.scalar(select(a.ArchiveYear).where(a.ArchiveYear.village_id == village_id,
@@ -251,7 +244,7 @@ class ArchiveService:
 
     def save_year(self, data: YearData) -> list[FieldProblem]:
         """Save a year's figures if no rule error is broken; returns the warnings that remain."""
-        self._require_write(data.village_id)
+        permissions.require_write(self.actor, data.village_id, ARCHIVE)
         problems = self.check_year(data)
         if any(p.severity == "error" for p in problems):
             raise ValidationFailed(problems)
@@ -268,7 +261,7 @@ class ArchiveService:
         return [p for p in problems if p.severity == "warning"]
 
     def chart_points(self, village_id: int) -> list[YearPoint]:
-        self._require_read(village_id)
+        permissions.require_read(self.actor, village_id, ARCHIVE)
         with self.db.reader() as s:
             rows = s.execute(select(a.ArchiveYear.year, a.ArchiveYear.total_income, a.ArchiveYear.business_income,
                                     a.ArchiveYear.debt_closing)
@@ -301,7 +294,7 @@ class ArchiveService:
 
     # ----- 两委班子 and 换届 ------------------------------------------------------
     def cadres(self, village_id: int) -> list[CadreData]:
-        self._require_read(village_id)
+        permissions.require_read(self.actor, village_id, ARCHIVE)
         with self.db.reader() as s:
             rows = list(s.scalars(select(a.ArchiveCadre).where(a.ArchiveCadre.village_id == village_id)
                                   .order_by(a.ArchiveCadre.ended_on.is_not(None), a.ArchiveCadre.started_on.desc(),
@@ -311,7 +304,7 @@ class ArchiveService:
                               names.get(c.person_id, ""), c.id) for c in rows]
 
     def check_cadres(self, village_id: int, items: Sequence[CadreData]) -> list[FieldProblem]:
-        self._require_write(village_id)
+        permissions.require_write(self.actor, village_id, ARCHIVE)
         problems: list[FieldProblem] = []
         for index, item in enumerate(items):
             if item.person_id is None:
@@ -329,7 +322,7 @@ class ArchiveService:
         return [FieldProblem("cadres", v.message, v.severity) for v in r.check_cadres(facts)]
 
     def save_cadres(self, village_id: int, items: Sequence[CadreData]) -> None:
-        self._require_write(village_id)
+        permissions.require_write(self.actor, village_id, ARCHIVE)
         problems = self.check_cadres(village_id, items)
         if any(p.severity == "error" for p in problems):
             raise ValidationFailed(problems)
@@ -340,14 +333,14 @@ class ArchiveService:
                 started_on=c.started_on, ended_on=c.ended_on, term_no=c.term_no))
 
     def terms(self, village_id: int) -> list[TermData]:
-        self._require_read(village_id)
+        permissions.require_read(self.actor, village_id, ARCHIVE)
         with self.db.reader() as s:
             return [TermData(t.term_no, t.starts_on, t.ends_on, t.completed, t.note, t.id)
                     for t in s.scalars(select(a.ArchiveTerm).where(a.ArchiveTerm.village_id == village_id)
                                        .order_by(a.ArchiveTerm.term_no))]
 
     def save_terms(self, village_id: int, items: Sequence[TermData]) -> None:
-        self._require_write(village_id)
+        permissions.require_write(self.actor, village_id, ARCHIVE)
         numbers = [t.term_no for t in items]
         problems = [FieldProblem("terms", "届次不能为空")] if any(n is None for n in numbers) else []
         if len(set(numbers)) != len(numbers):
@@ -361,7 +354,7 @@ class ArchiveService:
                                                                      "note"))
 
     def first_secretaries(self, village_id: int) -> list[FirstSecretaryData]:
-        self._require_read(village_id)
+        permissions.require_read(self.actor, village_id, ARCHIVE)
         with self.db.reader() as s:
             return [FirstSecretaryData(f.name, f.unit, f.started_on, f.ended_on, f.phone, f.id)
                     for f in s.scalars(select(a.ArchiveFirstSecretary)
@@ -369,7 +362,7 @@ class ArchiveService:
                                        .order_by(a.ArchiveFirstSecretary.started_on, a.ArchiveFirstSecretary.id))]
 
     def save_first_secretaries(self, village_id: int, items: Sequence[FirstSecretaryData]) -> None:
-        self._require_write(village_id)
+        permissions.require_write(self.actor, village_id, ARCHIVE)
         if any(not clean_name(f.name or "") for f in items):
             raise ValidationFailed([FieldProblem("first_secretaries", "第一书记姓名不能为空")])
         with self.db.unit_of_work(self.actor) as s:
@@ -378,7 +371,7 @@ class ArchiveService:
 
     # ----- 人才 ----------------------------------------------------------------
     def talents(self, village_id: int, kind: str | None = None) -> list[TalentData]:
-        self._require_read(village_id)
+        permissions.require_read(self.actor, village_id, ARCHIVE)
         with self.db.reader() as s:
             query = select(a.ArchiveTalent).where(a.ArchiveTalent.village_id == village_id)
             if kind:
@@ -389,7 +382,7 @@ class ArchiveService:
 
     def save_talents(self, village_id: int, kind: str, items: Sequence[TalentData]) -> None:
         """Replace the talents of one kind (后备干部 / 振兴专员 / 在外人才)."""
-        self._require_write(village_id)
+        permissions.require_write(self.actor, village_id, ARCHIVE)
         kind = vocab("talent_kind").canonical(kind) or ""
         if not kind:
             raise DomainError("人才类别不在取值表中")
@@ -406,7 +399,7 @@ class ArchiveService:
 
     # ----- 报酬 ----------------------------------------------------------------
     def pay_inputs(self, village_id: int, year: int) -> list[PayData]:
-        self._require_read(village_id)
+        permissions.require_read(self.actor, village_id, ARCHIVE)
         with self.db.reader() as s:
             rows = list(s.scalars(select(a.ArchivePay).where(a.ArchivePay.village_id == village_id,
                                                              a.ArchivePay.year == year).order_by(a.ArchivePay.id)))
@@ -414,7 +407,7 @@ class ArchiveService:
             return [PayData(p.person_id, p.post, p.months, p.grade, names.get(p.person_id, ""), p.id) for p in rows]
 
     def save_pay_inputs(self, village_id: int, year: int, items: Sequence[PayData]) -> None:
-        self._require_write(village_id)
+        permissions.require_write(self.actor, village_id, ARCHIVE)
         problems = []
         for i, p in enumerate(items):
             if p.person_id is None:
@@ -436,7 +429,7 @@ class ArchiveService:
 
     def pay_table(self, village_id: int, year: int) -> PayTable:
         """报酬发放表: each cadre's basic, 考核, 星级 and 创建 amounts from the rules (分)."""
-        self._require_read(village_id)
+        permissions.require_read(self.actor, village_id, ARCHIVE)
         code, name = self.village_name(village_id)
         figures = self.year(village_id, year).values
         lines = []
@@ -454,7 +447,7 @@ class ArchiveService:
 
     # ----- 党群服务中心 ----------------------------------------------------------
     def centre(self, village_id: int) -> CentreData:
-        self._require_read(village_id)
+        permissions.require_read(self.actor, village_id, ARCHIVE)
         with self.db.reader() as s:
             row = s.scalar(select(a.ArchiveCentre).where(a.ArchiveCentre.village_id == village_id))
             if row is None:
@@ -463,7 +456,7 @@ class ArchiveService:
                               [x for x in (row.rooms or "").split("、") if x])
 
     def save_centre(self, village_id: int, data: CentreData) -> None:
-        self._require_write(village_id)
+        permissions.require_write(self.actor, village_id, ARCHIVE)
         problems = []
         if data.area_m2 is not None and data.area_m2 < 0:
             problems.append(FieldProblem("area_m2", "面积不能为负数"))
@@ -479,7 +472,7 @@ class ArchiveService:
 
     # ----- 合作社 ----------------------------------------------------------------
     def cooperatives(self, village_id: int, year: int) -> list[CooperativeData]:
-        self._require_read(village_id)
+        permissions.require_read(self.actor, village_id, ARCHIVE)
         with self.db.reader() as s:
             return [CooperativeData(c.name, c.members, c.income_to_collective, c.id)
                     for c in s.scalars(select(a.ArchiveCooperative)
@@ -487,7 +480,7 @@ class ArchiveService:
                                               a.ArchiveCooperative.year == year).order_by(a.ArchiveCooperative.id))]
 
     def save_cooperatives(self, village_id: int, year: int, items: Sequence[CooperativeData]) -> None:
-        self._require_write(village_id)
+        permissions.require_write(self.actor, village_id, ARCHIVE)
         problems = [FieldProblem("cooperatives", f"第{i + 1}行：合作社名称不能为空") for i, c in enumerate(items)
                     if not (c.name or "").strip()]
         problems += [FieldProblem("cooperatives", f"第{i + 1}行：成员数和收入不能为负数") for i, c in enumerate(items)
@@ -500,7 +493,7 @@ class ArchiveService:
 
     # ----- 软弱涣散 ----------------------------------------------------------------
     def rectifications(self, village_id: int) -> list[RectificationData]:
-        self._require_read(village_id)
+        permissions.require_read(self.actor, village_id, ARCHIVE)
         with self.db.reader() as s:
             return [self._rectification_dto(x) for x in s.scalars(
                 select(a.ArchiveRectification).where(a.ArchiveRectification.village_id == village_id)
@@ -534,7 +527,7 @@ class ArchiveService:
 
     def save_rectification(self, village_id: int, data: RectificationData) -> int:
         """Add or update one 软弱涣散 case; a result left empty is derived from the score and the pass mark."""
-        self._require_write(village_id)
+        permissions.require_write(self.actor, village_id, ARCHIVE)
         if data.score is not None and not data.result:
             data.result = r.expected_result(data.score, pass_mark())
         problems = self.check_rectification(data)
@@ -562,7 +555,7 @@ class ArchiveService:
 
     # ----- 承诺事项 ----------------------------------------------------------------
     def commitments(self, village_id: int, year: int | None = None) -> list[CommitmentData]:
-        self._require_read(village_id)
+        permissions.require_read(self.actor, village_id, ARCHIVE)
         with self.db.reader() as s:
             query = select(a.ArchiveCommitment).where(a.ArchiveCommitment.village_id == village_id)
             if year is not None:
@@ -588,7 +581,7 @@ class ArchiveService:
 
     def save_commitments(self, village_id: int, year: int, items: Sequence[CommitmentData]) -> list[FieldProblem]:
         """Replace the year's commitments; returns the warnings (e.g. fewer than 3 items)."""
-        self._require_write(village_id)
+        permissions.require_write(self.actor, village_id, ARCHIVE)
         problems = self.check_commitments(year, items)
         if any(p.severity == "error" for p in problems):
             raise ValidationFailed(problems)
@@ -603,7 +596,7 @@ class ArchiveService:
             row = s.get(a.ArchiveCommitment, commitment_id)
             if row is None:
                 raise NotFound("这条承诺事项已不存在")
-            self._require_write(row.village_id)
+            permissions.require_write(self.actor, row.village_id, ARCHIVE)
             item = CommitmentData(row.year, row.title, row.owner, row.deadline, status, completed_on, row.id)
             errors = [p for p in self.check_commitments(row.year, [item]) if p.severity == "error"]
             if errors:
@@ -612,7 +605,7 @@ class ArchiveService:
 
     # ----- 会议记录 ----------------------------------------------------------------
     def meetings(self, village_id: int, year: int | None = None) -> list[MeetingData]:
-        self._require_read(village_id)
+        permissions.require_read(self.actor, village_id, ARCHIVE)
         with self.db.reader() as s:
             query = select(a.ArchiveMeeting).where(a.ArchiveMeeting.village_id == village_id)
             if year is not None:
@@ -636,7 +629,7 @@ class ArchiveService:
 
     def save_meeting(self, village_id: int, data: MeetingData) -> int:
         """Add or update a meeting and its attendance list (出席 / 请假 with reason / 缺席)."""
-        self._require_write(village_id)
+        permissions.require_write(self.actor, village_id, ARCHIVE)
         problems: list[FieldProblem] = []
         if not data.held_on:
             problems.append(FieldProblem("held_on", "请填写会议日期"))
@@ -687,7 +680,7 @@ class ArchiveService:
 
     # ----- 附件 ----------------------------------------------------------------
     def attachments(self, village_id: int) -> list[AttachmentData]:
-        self._require_read(village_id)
+        permissions.require_read(self.actor, village_id, ARCHIVE)
         with self.db.reader() as s:
             rows = s.execute(select(a.ArchiveAttachment, a.ArchiveFile.size, a.ArchiveFile.suffix)
                              .join(a.ArchiveFile, a.ArchiveFile.sha256 == a.ArchiveAttachment.sha256)
@@ -700,7 +693,7 @@ class ArchiveService:
                        year: int | None = None, meeting_id: int | None = None,
                        rectification_id: int | None = None) -> AttachmentData:
         """Store the file once under its SHA-256 (a second copy only adds a reference)."""
-        self._require_write(village_id)
+        permissions.require_write(self.actor, village_id, ARCHIVE)
         source = Path(source)
         if not source.is_file():
             raise DomainError(f"找不到文件：{source}")
@@ -741,7 +734,7 @@ class ArchiveService:
                             .where(a.ArchiveAttachment.id == attachment_id)).first()
         if row is None:
             raise NotFound("这个附件已不存在")
-        self._require_read(row[2])
+        permissions.require_read(self.actor, row[2], ARCHIVE)
         path = attachment_file(row[0], row[1])
         if not path.exists():
             raise DomainError(f"附件文件丢失：{path.name}（可从备份中恢复数据文件夹的 attachments 目录）")
@@ -753,7 +746,7 @@ class ArchiveService:
             row = s.get(a.ArchiveAttachment, attachment_id)
             if row is None:
                 return
-            self._require_write(row.village_id)
+            permissions.require_write(self.actor, row.village_id, ARCHIVE)
             released = self._drop_attachments(s, a.ArchiveAttachment.id == attachment_id)
         self._remove_files(released)
 
@@ -764,7 +757,7 @@ class ArchiveService:
             row = s.get(model, row_id)
             if row is None:
                 return
-            self._require_write(row.village_id)
+            permissions.require_write(self.actor, row.village_id, ARCHIVE)
             released = self._drop_attachments(s, attached)
             s.delete(row)
         self._remove_files(released)
@@ -802,7 +795,7 @@ class ArchiveService:
         if village_id is None:
             village_id = permissions.visible_village(self.actor)
         else:
-            self._require_read(village_id)
+            permissions.require_read(self.actor, village_id, ARCHIVE)
         found: list[RuleViolation] = []
         with self.db.reader() as s:
             vquery = select(m.Village.id, m.Village.code, m.Village.name).order_by(m.Village.code)

@@ -56,6 +56,13 @@ def require_write(actor: Actor, village_id: int | None, what: str = "数据") ->
         raise PermissionDenied(f"村录入员只能修改本村的{what}")
 
 
+def require_writer(actor: Actor) -> None:
+    """Before a change (or its check) whose villages are checked one by one later: 只读 changes nothing."""
+    _known(actor)
+    if actor.role == ROLE_READONLY:
+        raise PermissionDenied("当前账号为只读，不能修改数据")
+
+
 def require_township(actor: Actor, action: str = "此操作") -> None:
     """Township-wide changes (new villages, settings): 管理员 and 乡镇干部 only."""
     _known(actor)

@@ -271,6 +271,7 @@ class EvaluationService:
 
     # ----- rounds ------------------------------------------------------------
     def check_round(self, data: RoundInput) -> list[FieldProblem]:
+        self._require_township("新建评定")
         problems = []
         try:
             scheme = self.scheme(data.scheme_id)
@@ -683,6 +684,8 @@ class EvaluationService:
 
     def copy_previous_stage(self, round_id: int, village_id: int | None = None) -> int:
         """Start the current stage from the previous stage's entries, for targets not yet entered here."""
+        permissions.require_write(self.actor, village_id if village_id is not None
+                                  else permissions.visible_village(self.actor), "评定")
         with self.db.unit_of_work(self.actor) as s:
             rnd = self._round(s, round_id)
             self._unlocked(rnd)

@@ -292,6 +292,7 @@ class PointsService:
 
     def check_entry(self, data: EntryInput) -> list[FieldProblem]:
         """Every problem of a bulk entry, for the form to show before saving."""
+        permissions.require_writer(self.actor)
         with self.db.reader() as s:
             return self._check_entry(s, data)[1]
 
