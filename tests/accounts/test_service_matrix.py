@@ -42,7 +42,14 @@ from tests.points import test_read_scope as point_reads
 from townapp.accounts.audit import AuditFilter
 from townapp.accounts.dto import UserInput
 from townapp.archives import models as a
-from townapp.archives.dto import CommitmentData, RectificationData, YearData
+from townapp.archives.dto import (
+    AttendanceData,
+    CadreData,
+    CommitmentData,
+    MeetingData,
+    RectificationData,
+    YearData,
+)
 from townapp.archives.service import ArchiveService
 from townapp.archives.vocab import clause_texts
 from townapp.core.actor import ROLE_VILLAGE, SYSTEM_ACTOR
@@ -116,6 +123,11 @@ def _commitment(w: World, side: str) -> int:
     return found
 
 
+def _party_member(w: World, side: str) -> int:
+    return _one(w.db, select(m.PartyMember.id).join(m.Person, m.Person.id == m.PartyMember.person_id)
+                .where(m.Person.village_id == _v(w, side)))
+
+
 def _talent_kind(w: World, side: str) -> str:
     return _one(w.db, select(a.ArchiveTalent.kind).where(a.ArchiveTalent.village_id == _v(w, side))) or "后备干部"
 
@@ -131,7 +143,12 @@ def _archive_resave(method: str, read: str, *args: Any) -> Callable[[Any, World,
 
 
 ARCHIVES: dict[str, Case | list[Case]] = {
-    "add_attachment": Case("write", lambda s, w, side: s.add_attachment(_v(w, side), _file(w, side)).id > 0),
+    "add_attachment": [
+        Case("write", lambda s, w, side: s.add_attachment(_v(w, side), _file(w, side)).id > 0),
+        Case("write", lambda s, w, side: s.add_attachment(_v(w, "own"), _file(w, side),
+                                                          meeting_id=_meeting(w, side)).id > 0,
+             label="本村附件挂到他村会议", by_rule=True),
+    ],
     "check_cadres": Case("write", lambda s, w, side: s.check_cadres(_v(w, side), []) is not None),
     "check_commitments": Case("open", lambda s, w, side: s.check_commitments(2025, []) is not None),
     "check_rectification": Case("open", lambda s, w, side: s.check_rectification(RectificationData(2025)) != []),
@@ -139,13 +156,22 @@ ARCHIVES: dict[str, Case | list[Case]] = {
     "delete_meeting": Case("write", lambda s, w, side: s.delete_meeting(_meeting(w, side)) is None),
     "delete_rectification": Case("write", lambda s, w, side: s.delete_rectification(_rectification(w, side)) is None),
     "remove_attachment": Case("write", lambda s, w, side: s.remove_attachment(_attachment(w, side)) is None),
-    "save_cadres": Case("write", _archive_resave("save_cadres", "cadres")),
+    "save_cadres": [
+        Case("write", _archive_resave("save_cadres", "cadres")),
+        Case("write", lambda s, w, side: s.save_cadres(_v(w, "own"), [CadreData(_person(w, side), "委员")]) is None,
+             label="本村两委引用他村的人", by_rule=True),
+    ],
     "save_centre": Case("write", _archive_resave("save_centre", "centre")),
     "save_commitments": Case("write", _archive_resave("save_commitments", "commitments", 2025)),
     "save_cooperatives": Case("write", _archive_resave("save_cooperatives", "cooperatives", 2025)),
     "save_first_secretaries": Case("write", _archive_resave("save_first_secretaries", "first_secretaries")),
-    "save_meeting": Case("write", lambda s, w, side: s.save_meeting(
-        _v(w, side), _admin(ArchiveService, w).meetings(_v(w, side))[0]) > 0),
+    "save_meeting": [
+        Case("write", lambda s, w, side: s.save_meeting(
+            _v(w, side), _admin(ArchiveService, w).meetings(_v(w, side))[0]) > 0),
+        Case("write", lambda s, w, side: s.save_meeting(_v(w, "own"), MeetingData(
+            dt.date(2025, 5, 1), _admin(ArchiveService, w).meetings(_v(w, "own"))[0].kind, "测试",
+            attendance=[AttendanceData(_party_member(w, side), "出席")])) > 0, label="本村会议记他村党员出席", by_rule=True),
+    ],
     "save_pay_inputs": Case("write", _archive_resave("save_pay_inputs", "pay_inputs", 2025)),
     "save_profile": Case("write", lambda s, w, side: s.save_profile(
         _admin(ArchiveService, w).profile(_v(w, side), 2025)) is None),
@@ -198,7 +224,11 @@ def _star_month(w: World) -> tuple[int, int]:
 
 GRIDS: dict[str, Case | list[Case]] = {
     "approve_month": Case("township", lambda s, w, side: s.approve_month(2031, 1) is not None),
-    "assign": Case("write", lambda s, w, side: s.assign([_household(w, side)], _grid(w, side)) is not None),
+    "assign": [
+        Case("write", lambda s, w, side: s.assign([_household(w, side)], _grid(w, side)) is not None),
+        Case("write", lambda s, w, side: s.assign([_household(w, side)], _grid(w, "own")) is not None,
+             label="他村的户分到本村网格", by_rule=True),
+    ],
     "check_grid": Case("write", lambda s, w, side: s.check_grid(GridInput(_v(w, side), "网格", "T9", "测试网格"))
                        is not None),
     "check_member": Case("write", lambda s, w, side: s.check_member(MemberInput(
@@ -219,14 +249,23 @@ GRIDS: dict[str, Case | list[Case]] = {
              label="新增"),
         Case("write", lambda s, w, side: s.save_grid(_grid_input(w, side)) > 0, label="修改"),
     ],
-    "save_member": Case("write", lambda s, w, side: s.save_member(MemberInput(
-        _grid(w, side), _person(w, side), "网格员")) > 0),
+    "save_member": [
+        Case("write", lambda s, w, side: s.save_member(MemberInput(_grid(w, side), _person(w, side), "网格员")) > 0),
+        Case("write", lambda s, w, side: s.save_member(MemberInput(_grid(w, "own"), _person(w, side), _micro_role(w),
+                                                          started_on=dt.date(2025, 1, 1))) > 0,
+             label="本村网格引用他村的人", by_rule=True),
+    ],
     "save_scores": Case("write", lambda s, w, side: s.save_scores(2031, 1, [ScoreEntry(_grid_member(w, side), {})])
                         is not None),
     "submit_month": Case("township", lambda s, w, side: s.submit_month(2031, 1) is None),
     "unassign": Case("write", lambda s, w, side: s.unassign([_household(w, side)]) is not None),
     "unlock_month": Case("township", lambda s, w, side: s.unlock_month(*_locked(w), "测试") is None),
 }
+
+
+def _micro_role(w: World) -> str:
+    return _one(w.db, select(g.GridMember.role).join(g.Grid, g.Grid.id == g.GridMember.grid_id)
+                .where(g.Grid.id == _grid(w, "own")))
 
 
 def _grid_input(w: World, side: str) -> GridInput:

@@ -317,6 +317,9 @@ class ArchiveService:
             return problems
         with self.db.reader() as s:
             names = self._names(s, [c.person_id for c in items])
+            homes = set(s.scalars(select(m.Person.village_id).where(m.Person.id.in_([c.person_id for c in items]))))
+        for home in homes:  # a clerk's 两委 are people the clerk may see: their own village's
+            permissions.require_read(self.actor, home, "人员")
         facts = [r.CadreFact(c.person_id or 0, names.get(c.person_id or 0, c.name), vocab("cadre_post").canonical(c.post)
                              or c.post, c.one_shoulder, c.started_on, c.ended_on) for c in items]
         return [FieldProblem("cadres", v.message, v.severity) for v in r.check_cadres(facts)]
@@ -709,6 +712,10 @@ class ArchiveService:
         target = attachment_file(sha, suffix)
         with self.db.unit_of_work(self.actor) as s:
             self._village(s, village_id)
+            for model, row_id in ((a.ArchiveMeeting, meeting_id), (a.ArchiveRectification, rectification_id)):
+                owner = s.get(model, row_id) if row_id is not None else None
+                if row_id is not None and (owner is None or owner.village_id != village_id):
+                    raise DomainError("附件只能挂在本村的会议或软弱涣散记录上，请刷新后重新选择")
             stored = s.get(a.ArchiveFile, sha)
             if stored is None:
                 s.add(a.ArchiveFile(sha256=sha, size=size, suffix=suffix))

@@ -419,8 +419,11 @@ class GridService:
             self._require_write(grid.village_id)
             if not grid.active and data.id is None:
                 problems.append(FieldProblem("grid_id", f"“{grid.name}”已撤销，不能再配备成员"))
-            if s.get(m.Person, data.person_id) is None:
+            person = s.get(m.Person, data.person_id)
+            if person is None:
                 problems.append(FieldProblem("person_id", "人员不存在，请先在“人员/党员”中登记"))
+            else:  # a clerk's grids are staffed with people the clerk may see: their own village's
+                permissions.require_read(self.actor, person.village_id, "人员")
             allowed = structure().roles_by_level.get(grid.level, ())
             if role is not None and allowed and role not in allowed:
                 problems.append(FieldProblem("role", f"{grid.level}的成员角色应为 {'、'.join(allowed)}"))
