@@ -19,7 +19,7 @@ import importlib
 import inspect
 import pkgutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,6 @@ class World:
     village: dict[str, int]
     folder: Path
     extra: Any = None  # what a service's own seeding handed over (the registry's Seed)
-    cache: dict[str, Any] = field(default_factory=dict)
 
 
 # call(service, world, side) → what the role reached on that side's village: truthy = it got through.

@@ -524,15 +524,28 @@ def _registry() -> dict[str, list[Case]]:
         name, _, variant = key.partition("(")
         out.setdefault(f"RegistryService.{name}", []).append(Case(
             kind, lambda s, w, side, call=call: call(s, w.extra, side), listing=True, label=variant.rstrip(")")))
-    out["RegistryService.batch_writer"] = [Case("write", _registry_batch, listing=True)]
     return out
 
 
-def _registry_batch(s: Any, w: World, side: str) -> bool:
-    """The import adapters' door: a record of another village is refused (returned), not written."""
-    with w.db.engine.begin() as conn:
-        refused = s.batch_writer(conn).change(m.Person, [{"id": w.extra.person[side], "name": "批量改名"}])
-    return not refused
+# Each module's door for set-based writes (``batch_writer``, what import adapters call): one record of the
+# side's village to change through it — (model, its id in the seed, a column, a new value).
+BATCH_DOORS: dict[str, tuple[type, Callable[[World, str], int], str, Any]] = {
+    "RegistryService": (m.Person, lambda w, side: w.extra.person[side], "name", "批量改名"),
+    "ArchiveService": (a.ArchiveCommitment, lambda w, side: _commitment(w, side), "title", "批量改过的事项"),
+    "GridService": (g.Grid, lambda w, side: _grid(w, side), "name", "批量改名网格"),
+    "PointsService": (p.PointRecord, lambda w, side: _record_in(w, side, "待村审"), "note", "批量改过的说明"),
+}
+
+
+def _batch_door(service: str) -> Case:
+    """The door refuses 只读 outright; a record of another village is refused (returned), not written."""
+    model, pick, column, value = BATCH_DOORS[service]
+
+    def call(s: Any, w: World, side: str) -> bool:
+        with w.db.engine.begin() as conn:
+            refused = s.batch_writer(conn).change(model, [{"id": pick(w, side), column: value}])
+        return not refused
+    return Case("write", call, listing=True)
 
 
 def _named(service: str, table: dict[str, Case | list[Case]]) -> dict[str, list[Case]]:
@@ -554,6 +567,8 @@ for _part in (
 
 SERVICES = service_classes()
 METHODS = [f"{name}.{method}" for name, cls in sorted(SERVICES.items()) for method in public_methods(cls)]
+TABLE.update({f"{name}.batch_writer": [_batch_door(name)] for name in BATCH_DOORS
+              if f"{name}.batch_writer" in METHODS})
 OUTCOMES: dict[tuple[str, str], tuple[int, int]] = {}  # (method, role) → (clerk's tries on the other village, successes)
 
 
