@@ -47,6 +47,13 @@ from townapp.core.resources import (
 _KEY = re.compile(r"^[a-z][a-z0-9_]{1,47}$")
 
 
+class CellAnswers(Resource):
+    """What a yes/no cell of the score sheet or stage workbook may hold (evaluations/validation.py reads it)."""
+
+    yes: list[Text]
+    no: list[Text]
+
+
 class VocabularyFile(Resource):
     """resources/evaluations/vocabulary.json: the names the screens and lists show."""
 
@@ -61,6 +68,7 @@ class VocabularyFile(Resource):
     yes_no: dict[str, str]
     objection_outcomes: list[str]
     history_changes: dict[str, str]
+    cell_answers: CellAnswers
 
 
 @lru_cache(maxsize=1)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from townapp.core.idcard import mask_id_number
 from townapp.core.text import squeeze_spaces
 from townapp.db import Database
 from townapp.evaluations import models as e
+from townapp.evaluations import validation as cells
 from townapp.evaluations.dto import (
     EntryInput,
     EventRow,
@@ -83,12 +84,6 @@ def period_months(period: str, number: int) -> tuple[int, int]:
 
 def period_start(period: str, year: int, number: int) -> dt.date:
     return dt.date(year, period_months(period, number)[0], 1)
-
-
-def _dec(text: Any) -> Decimal | None:
-    if text is None or text == "":
-        return None
-    return text if isinstance(text, Decimal) else Decimal(str(text))
 
 
 def _plain(value: Any) -> Any:
@@ -555,6 +550,7 @@ class EvaluationService:
         self._apply(target, scheme, outcome, decided)
 
     def _clean_entry(self, scheme: Scheme, data: EntryInput, label: str) -> tuple[dict, dict, dict | None]:
+        """The entry's values as stored, through the cell rules of evaluations/validation.py."""
         problems: list[FieldProblem] = []
         scores: dict[str, Decimal | None] = {}
         indicators = {i.code: i for i in scheme.indicators}
@@ -564,33 +560,15 @@ class EvaluationService:
                 problems.append(FieldProblem(code, f"{label}：方案中没有编码为“{code}”的指标"))
                 continue
             try:
-                value = _dec(raw)
-            except InvalidOperation:
-                problems.append(FieldProblem(code, f"{label}：“{indicator.name}”应填数字，现为“{raw}”"))
-                continue
-            if value is not None:
-                if scheme.measure in ("stars", "checks"):
-                    if value not in (0, 1):
-                        what = "星" if scheme.measure == "stars" else "达标"
-                        problems.append(FieldProblem(code, f"{label}：“{indicator.name}”应为1（{what}）或0，现为{value}"))
-                        continue
-                    value = Decimal(int(value))
-                else:
-                    assert indicator.max is not None
-                    if not Decimal(0) <= value <= indicator.max:
-                        problems.append(FieldProblem(code, f"{label}：“{indicator.name}”应在0至{indicator.max}分之间，"
-                                                           f"现为{value}"))
-                        continue
-                    if value != value.quantize(Decimal("0.1")):
-                        problems.append(FieldProblem(code, f"{label}：“{indicator.name}”最多一位小数，现为{value}"))
-                        continue
-            scores[code] = value
+                scores[code] = cells.check_score(scheme, indicator, raw)
+            except cells.CellError as exc:
+                problems.append(FieldProblem(code, f"{label}：{exc.message}"))
         negatives: dict[str, str] | None = None if data.negatives is None else {}
         for code, note in (data.negatives or {}).items():
             if scheme.negative(code) is None:
                 problems.append(FieldProblem(code, f"{label}：方案中没有编码为“{code}”的否定项"))
             elif negatives is not None:
-                negatives[code] = squeeze_spaces(note or "")[:200]
+                negatives[code] = cells.clean_note(note)
         inputs = None
         if data.inputs is not None:
             inputs = {}
@@ -599,29 +577,10 @@ class EvaluationService:
                 if spec is None:
                     problems.append(FieldProblem(key, f"{label}：方案中没有“{key}”这一输入项"))
                     continue
-                if raw is None or raw == "":
-                    inputs[key] = None
-                    continue
-                if spec.kind == "choice":
-                    if str(raw) not in spec.choices:
-                        problems.append(FieldProblem(key, f"{label}：{spec.name}应为{'、'.join(spec.choices)}之一，现为“{raw}”"))
-                        continue
-                    inputs[key] = str(raw)
-                    continue
                 try:
-                    number = _dec(raw)
-                except InvalidOperation:
-                    problems.append(FieldProblem(key, f"{label}：{spec.name}应填数字，现为“{raw}”"))
-                    continue
-                assert number is not None
-                if spec.kind == "int" and number != number.to_integral_value():
-                    problems.append(FieldProblem(key, f"{label}：{spec.name}应为整数，现为{number}"))
-                    continue
-                if (spec.min is not None and number < spec.min) or (spec.max is not None and number > spec.max):
-                    problems.append(FieldProblem(key, f"{label}：{spec.name}应在{spec.min if spec.min is not None else '-'}"
-                                                      f"至{spec.max if spec.max is not None else '-'}之间，现为{number}"))
-                    continue
-                inputs[key] = number
+                    inputs[key] = cells.check_input(spec, raw)
+                except cells.CellError as exc:
+                    problems.append(FieldProblem(key, f"{label}：{exc.message}"))
         if problems:
             raise ValidationFailed(problems)
         return scores, negatives, inputs
@@ -673,7 +632,7 @@ class EvaluationService:
             if negatives is not None:
                 entry.negatives = _dumps(negatives)
             if data.comment is not None:
-                entry.comment = squeeze_spaces(data.comment)[:400] or None
+                entry.comment = cells.clean_comment(data.comment)
             entry.entered_by = self.actor.username
             if inputs is not None:
                 current = {**_loads(target.inputs), **inputs}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -23,16 +23,14 @@ from townapp.core.atomic import atomic_output
 from townapp.core.errors import DomainError, ValidationFailed
 from townapp.db.audit import AuditedSession
 from townapp.evaluations import models as e
+from townapp.evaluations import validation as cells
 from townapp.evaluations.dto import EntryInput, RoundDTO
-from townapp.evaluations.schemes import Scheme, vocabulary
+from townapp.evaluations.schemes import Scheme
 from townapp.evaluations.service import EvaluationService
 from townapp.exchange import spec as x
 from townapp.exchange.pipeline import run_import
 from townapp.exchange.report import ImportReport
 from townapp.exchange.writer import set_cell, write_header
-
-_NO = ("", "否", "无", "0", "×", "N", "n", "no", "No")
-_YES = ("是", "有", "1", "√", "✓", "Y", "y", "yes", "Yes")
 
 
 def _negative_header(scheme: Scheme, code: str) -> str:
@@ -45,19 +43,13 @@ def _negative_header(scheme: Scheme, code: str) -> str:
 def _indicator_column(scheme: Scheme, code: str) -> x.ColumnSpec:
     indicator = next(i for i in scheme.indicators if i.code == code)
     header = f"{indicator.name}"
-    if scheme.measure == "stars":
-        values = vocabulary()["star_values"]
-        return x.ColumnSpec(f"score:{code}", header, x.ENUM, aliases=(code,), choices=(values["earned"], values["not_earned"]),
-                            synonyms={"是": values["earned"], "1": values["earned"], "√": values["earned"],
-                                      "否": values["not_earned"], "0": values["not_earned"], "×": values["not_earned"]},
-                            note=f"得星填 {values['earned']}（或 1、是），未得星填 {values['not_earned']}（或 0、否）",
-                            width=9)
-    if scheme.measure == "checks":
-        values = vocabulary()["check_values"]
-        return x.ColumnSpec(f"score:{code}", header, x.ENUM, aliases=(code,), choices=(values["passed"], values["failed"]),
-                            synonyms={"是": values["passed"], "1": values["passed"], "√": values["passed"],
-                                      "否": values["failed"], "0": values["failed"], "×": values["failed"]},
-                            note=f"{indicator.level}级标准：填 {values['passed']} 或 {values['failed']}", width=12)
+    if scheme.measure in cells.CHECKABLE:  # the accepted spellings are the score grid's (evaluations/validation.py)
+        yes, no = cells.earned_label(scheme.measure), cells.not_earned_label(scheme.measure)
+        note = (f"得星填 {yes}（或 1、是），未得星填 {no}（或 0、否）" if scheme.measure == "stars" else
+                f"{indicator.level}级标准：填 {yes} 或 {no}")
+        return x.ColumnSpec(f"score:{code}", header, x.ENUM, aliases=(code,), choices=(yes, no),
+                            synonyms=cells.score_synonyms(scheme.measure), note=note,
+                            width=9 if scheme.measure == "stars" else 12)
     return x.ColumnSpec(f"score:{code}", f"{header}（{indicator.max}分）", x.TEXT, aliases=(header, code),
                         note=f"0至{indicator.max}分，最多一位小数", width=10)
 
@@ -134,31 +126,25 @@ class StageAdapter(x.SheetAdapter):
             row.data["entry"] = data
 
     def _entry(self, scheme: Scheme, row: x.Row, ctx: x.ImportContext) -> EntryInput | None:
+        """The row as the score grid would save it: each cell read by evaluations/validation.py."""
         ok = True
         scores: dict[str, Decimal | None] = {}
-        earned = {vocabulary()["star_values"]["earned"], vocabulary()["check_values"]["passed"]}
         for indicator in scheme.indicators:
             key = f"score:{indicator.code}"
             if not row.has(key):
                 continue
-            raw = row.get(key)
-            if raw is None:
-                scores[indicator.code] = None
-            elif scheme.measure in ("stars", "checks"):
-                scores[indicator.code] = Decimal(1 if raw in earned else 0)
-            else:
-                try:
-                    scores[indicator.code] = Decimal(str(raw).strip())
-                except InvalidOperation:
-                    ctx.error(row, key, "bad_number", f"“{indicator.name}”应填数字，现为“{raw}”")
-                    ok = False
+            try:
+                scores[indicator.code] = cells.parse_score(scheme.measure, indicator.name, row.get(key))
+            except cells.CellError as exc:
+                ctx.error(row, key, "bad_number", exc.message)
+                ok = False
         negatives = None
         if any(row.has(f"negative:{n.code}") for n in scheme.negatives):
             negatives = {}
             for item in scheme.negatives:
-                raw = str(row.get(f"negative:{item.code}") or "").strip()
-                if raw not in _NO:
-                    negatives[item.code] = "" if raw in _YES else raw
+                note = cells.parse_negative(row.get(f"negative:{item.code}"))
+                if note is not None:
+                    negatives[item.code] = note
         inputs = {spec.key: row.get(f"input:{spec.key}") for spec in scheme.inputs if row.has(f"input:{spec.key}")}
         return EntryInput(row.get("target_id"), self.stage, scores, negatives,
                           row.get("comment") if row.has("comment") else None, inputs or None) if ok else None
@@ -170,6 +156,8 @@ class StageAdapter(x.SheetAdapter):
         # the pipeline owns the transaction: any error recorded here rolls the whole file back
         session = AuditedSession(bind=conn, join_transaction_mode="rollback_only")
         session.info["actor"] = self.service.actor
+        session.info["batch_id"] = ctx.batch_id  # each changed entry is audited with the import batch
+        session.info["reason"] = ctx.reason
         try:
             for row in good:  # one by one, so a refused row is reported where it is
                 try:
@@ -219,7 +207,6 @@ def sheet_values(service: EvaluationService, round_id: int, stage: str, village_
                  ) -> list[dict[str, Any]]:
     rnd = service.round(round_id)
     scheme = rnd.scheme
-    stars, checks = vocabulary()["star_values"], vocabulary()["check_values"]
     out = []
     rows = service.sheet(round_id, stage, village_id)
     earlier = _previous_rows(service, rnd, stage, village_id)
@@ -233,14 +220,9 @@ def sheet_values(service: EvaluationService, round_id: int, stage: str, village_
             value = scores.get(indicator.code)
             if value is None:
                 continue
-            if scheme.measure == "stars":
-                values[f"score:{indicator.code}"] = stars["earned"] if value else stars["not_earned"]
-            elif scheme.measure == "checks":
-                values[f"score:{indicator.code}"] = checks["passed"] if value else checks["failed"]
-            else:
-                values[f"score:{indicator.code}"] = str(value)
+            values[f"score:{indicator.code}"] = cells.score_text(scheme.measure, value)
         for code, note in row.negatives.items():
-            values[f"negative:{code}"] = note or "是"
+            values[f"negative:{code}"] = cells.negative_text(note)
         out.append(values)
     return out
 

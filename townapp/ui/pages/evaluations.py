@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +26,10 @@ from PySide6.QtWidgets import (
 )
 
 from townapp.core.errors import DomainError, ValidationFailed
+from townapp.evaluations import validation as cells
 from townapp.evaluations.dto import EntryInput, RoundDTO, SheetRow
 from townapp.evaluations.publicity import write_publicity_pdf, write_publicity_xlsx
-from townapp.evaluations.schemes import Scheme, vocabulary
+from townapp.evaluations.schemes import Scheme
 from townapp.evaluations.service import EvaluationService
 from townapp.evaluations.sheets import import_stage_workbook, write_stage_workbook
 from townapp.ui.context import AppContext
@@ -163,12 +164,8 @@ class ScoreModel(QAbstractTableModel):
             value = row.scores.get(column.key)
             if value is None:
                 return ""
-            if self.scheme.measure == "stars":
-                stars = vocabulary()["star_values"]
-                return stars["earned"] if value else stars["not_earned"]
-            if self.scheme.measure == "checks":
-                checks = vocabulary()["check_values"]
-                return checks["passed"] if value else checks["failed"]
+            if self.scheme.measure in cells.CHECKABLE:
+                return cells.score_text(self.scheme.measure, value) or ""
             return f"{value:f}"
         if column.kind == "negative":
             return row.negatives.get(column.key, "")
@@ -199,29 +196,17 @@ class ScoreModel(QAbstractTableModel):
 
     # ----- editing ---------------------------------------------------------------------
     def _parse(self, column: _Column, value: Any) -> tuple[str, Any]:
-        """(what changes, the new value) for a typed or pasted cell; raises ValueError with a Chinese message."""
-        text = str(value if value is not None else "").strip()
+        """(what changes, the new value) for a typed or pasted cell; raises ValueError with a Chinese message.
+
+        The cell rules are evaluations/validation.py's, the same a returned workbook is read with.
+        """
         if column.kind == "score":
-            if self.scheme.measure in ("stars", "checks"):
-                earned = {"1", "★", "√", "是", "达标", "✓"}
-                if text == "":
-                    return "score", None
-                if text in earned or text == str(Qt.CheckState.Checked.value):
-                    return "score", Decimal(1)
-                if text in {"0", "☆", "×", "否", "未达标"}:
-                    return "score", Decimal(0)
-                raise ValueError(f"“{column.header.splitlines()[0]}”请填 1（得星/达标）或 0")
-            if text == "":
-                return "score", None
-            try:
-                return "score", Decimal(text)
-            except InvalidOperation:
-                raise ValueError(f"“{column.header.splitlines()[0]}”应填数字，现为“{text}”") from None
+            return "score", cells.parse_score(self.scheme.measure, column.header.splitlines()[0], value)
         if column.kind == "negative":
-            return "negative", None if text in ("", "0", "否", "无") else ("" if text in ("1", "是", "√") else text)
+            return "negative", cells.parse_negative(value)
         if column.kind == "input":
-            return "input", text or None
-        return "comment", text
+            return "input", cells.parse_text(value)
+        return "comment", cells.parse_text(value) or ""
 
     def entry_for(self, row: SheetRow, changes: list[tuple[_Column, Any]]) -> EntryInput:
         scores: dict[str, Decimal | None] = dict(row.scores)
