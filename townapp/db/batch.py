@@ -18,12 +18,26 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, delete, func, select, update
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    Integer,
+    String,
+    Table,
+    bindparam,
+    case,
+    delete,
+    func,
+    literal,
+    select,
+    true,
+    update,
+)
 
 from townapp.core import permissions
 from townapp.core.actor import Actor
 from townapp.db.audit import _SKIPPED, REDACTED, AuditEntry, _text, snapshot_json, snapshot_rows
-from townapp.db.base import Base, utcnow
+from townapp.db.base import Base, new_uuid, utcnow
 from townapp.db.fast import insert_many
 
 CHUNK = 500
@@ -123,26 +137,68 @@ class BatchWrite:
         audited, hidden = _audit_settings(table)
         refused: set[int] = set()
         villages: list[int | None] = []
-        if audited or self.only_village is not None:
+        if self.only_village is not None:
             if "village_id" in table.c and "village_id" in columns:
                 at = columns.index("village_id")
                 villages = [row[at] for row in rows]
             else:
                 villages = self._villages(table, [dict(zip(columns, row, strict=True)) for row in rows])
-            if self.only_village is not None:
-                refused = {i for i, v in enumerate(villages) if v != self.only_village}
-                if refused:
-                    rows = [r for i, r in enumerate(rows) if i not in refused]
-                    villages = [v for i, v in enumerate(villages) if i not in refused]
+            refused = {i for i, v in enumerate(villages) if v != self.only_village}
+            if refused:
+                rows = [r for i, r in enumerate(rows) if i not in refused]
+                villages = [v for i, v in enumerate(villages) if i not in refused]
         insert_many(self.conn, table, columns, rows)
         if not audited:
             return refused
         key = columns.index("id") if "id" in columns else None
+        if key is not None and not hidden and self.conn.dialect.name == "sqlite":
+            self._log_created_in_sql(table, [row[key] for row in rows])
+            return refused
+        if not villages:
+            villages = self._villages(table, [dict(zip(columns, row, strict=True)) for row in rows])
         snapshots = snapshot_rows(columns, rows, hidden)
         entries = [self._entry("create", table.name, row[key] if key is not None else None, village, None, None, text)
                    for row, village, text in zip(rows, villages, snapshots, strict=True)]
         self._log(entries)
         return refused
+
+    def _village_expression(self, table: Table) -> Any:
+        """The record's village in SQL, as ``_villages`` finds it: itself, its column, or its parents' in order."""
+        if table.name == "village":
+            return table.c.id
+        if "village_id" in table.c:
+            return table.c.village_id
+        options = []
+        for fk in sorted(table.foreign_keys, key=lambda f: f.parent.name):
+            parent = fk.column.table
+            if parent.name == "village":
+                options.append(fk.parent)
+            elif "village_id" in parent.c:
+                options.append(select(parent.c.village_id).where(fk.column == fk.parent).scalar_subquery())
+        return func.coalesce(*options, None) if options else literal(None)
+
+    def _log_created_in_sql(self, table: Table, ids: Sequence[int]) -> None:
+        """The create rows of records just inserted, their snapshots built by SQLite (json_object) from the
+        stored rows: no Python encoding or binding per value, a third of the cost for 100,000 people."""
+        logged = sorted(c.name for c in table.c if c.name not in _SKIPPED)
+        values = []
+        for name in logged:
+            column = table.c[name]
+            if isinstance(column.type, Boolean):
+                values += [literal(name), case((column.is_(None), None), (column == true(), func.json("true")),
+                                               else_=func.json("false"))]
+            else:
+                values += [literal(name), column]
+        source = select(literal(self.now, AuditEntry.__table__.c.at.type), literal(self.actor.username),
+                        literal("create"), literal(table.name), table.c.id, literal(None, String),
+                        literal(None, String), func.json_object(*values), literal(self.reason, String),
+                        self._village_expression(table), literal(self.batch_id, Integer))
+        first, last = min(ids), max(ids)
+        contiguous = last - first + 1 == len(ids)
+        parts = [None] if contiguous else [list(part) for part in _chunks(list(ids))]
+        for part in parts:
+            where = table.c.id.between(first, last) if part is None else table.c.id.in_(part)
+            self.conn.execute(AuditEntry.__table__.insert().from_select(list(AUDIT_COLUMNS), source.where(where)))
 
     def insert_dicts(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> set[int]:
         """``insert`` for rows given as dicts (all with the same keys)."""
@@ -300,3 +356,41 @@ class ModuleBatch:
         """``ids`` in chunks small enough for one IN list."""
         ids = list(ids)
         return [ids[start:start + size] for start in range(0, len(ids), size)]
+
+    def update(self, model: type, rows: Sequence[Mapping[str, Any]]) -> set[int]:
+        """``change``, stamped with the batch's time where the table keeps an ``updated_at``."""
+        if "updated_at" in self._table(model).c:
+            rows = [{**row, "updated_at": self.writer.now} for row in rows]
+        return self.change(model, rows)
+
+    def create(self, model: type, records: Sequence[Mapping[str, Any]]) -> tuple[list[int | None], set[int]]:
+        """New records that each name only some columns: the next free ids, a uuid and the batch's time
+        where the table keeps them, the model's defaults for the rest, all in one insert.
+
+        Returns each record's id (None where refused) and the refused positions.
+        """
+        table = self._table(model)
+        if not records:
+            return [], set()
+        first = self.next_id(model)
+        stamps = {"created_at": self.writer.now, "updated_at": self.writer.now}
+        columns = [c for c in table.columns if c.name != "id"]
+        rows = []
+        for offset, record in enumerate(records):
+            values: dict[str, Any] = {"id": first + offset}
+            for column in columns:
+                if column.name in record:
+                    values[column.name] = record[column.name]
+                elif column.name == "uuid":
+                    values["uuid"] = new_uuid()
+                elif column.name in stamps:
+                    values[column.name] = stamps[column.name]
+                elif column.default is not None and getattr(column.default, "is_scalar", False):
+                    values[column.name] = column.default.arg
+                elif column.default is not None and callable(column.default.arg):
+                    values[column.name] = column.default.arg(None)
+                else:
+                    values[column.name] = None
+            rows.append(values)
+        refused = self.writer.insert_dicts(table, rows)
+        return [None if i in refused else row["id"] for i, row in enumerate(rows)], refused
