@@ -8,7 +8,6 @@ imports the module demos through ``townapp/modules.py``; never the other way rou
 from __future__ import annotations
 
 import datetime as dt
-import json
 import random
 import uuid
 from collections.abc import Callable
@@ -18,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, func, select
 
-from townapp import config
+from townapp.core.resources import load_data
 
 # The demo world stands still on this day: ages, dates and timestamps derive from it, never from now().
 DEMO_DATE = dt.date(2026, 7, 1)
@@ -28,7 +27,7 @@ DEMO_NOW = dt.datetime(2026, 7, 1, 9, 0, 0)
 @lru_cache(maxsize=8)
 def demo_resource(name: str) -> dict[str, Any]:
     """One JSON file of resources/demo/ (names, places, population), read once."""
-    return json.loads(config.resource("demo", name).read_text(encoding="utf-8"))
+    return load_data("demo", name)
 
 
 def new_uuid(rng: random.Random) -> str:
