@@ -338,10 +338,10 @@ def cmd_certificates(args: argparse.Namespace) -> int:
 
     db = open_database(args.db)
     try:
-        choices = certificate_choices(db, args.kind, args.year)
+        choices = certificate_choices(db, args.kind, args.year, actor=CLI_ACTOR)
         if not choices:
             raise DomainError(f"{args.year}年没有可以打印这种证书的已定级评定或评选结果")
-        batch = certificate_batch(db, args.kind, choices[0].key)
+        batch = certificate_batch(db, args.kind, choices[0].key, actor=CLI_ACTOR)
         offset = printer_offset(Settings(), args.printer) if args.overlay else (0.0, 0.0)
         result = CertificateService(db, CLI_ACTOR).write_batch(batch, args.out, overlay=args.overlay,
                                                                offset_mm=offset, channel=f"PDF文件 {args.out}")

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from townapp.core.actor import Actor
 from townapp.core.errors import DomainError
 from townapp.db import Database
 from townapp.db.base import MetaEntry
@@ -23,7 +24,6 @@ from townapp.modules import figure_providers
 from townapp.outputs.certificates import (
     CertificateBatch,
     CertificateLayout,
-    CertificateSources,
     SourceChoice,
     SourceKey,
     layout,
@@ -74,22 +74,20 @@ def unit_source() -> UnitSource:
 
 
 # ----- certificate sources ------------------------------------------------------
-def certificate_choices(db: Database, kind: str, year: int | None = None) -> list[SourceChoice]:
-    """What a kind's certificates can be printed from, newest first (each module's sources in module order)."""
+def certificate_choices(db: Database, kind: str, year: int | None = None, *, actor: Actor) -> list[SourceChoice]:
+    """What a kind's certificates can be printed from, newest first (each module's sources in module order).
+
+    Read through the modules' services as ``actor``: a 村录入员 sees only their village's results."""
     layout(kind)  # an unknown kind is refused, whoever offers sources
-    return [choice for source in module_sources() for choice in source.choices(db, kind, year)]
+    return [choice for source in module_sources() for choice in source.choices(db, kind, year, actor)]
 
 
-def certificate_batch(db: Database, kind: str, source_key: SourceKey) -> CertificateBatch:
+def certificate_batch(db: Database, kind: str, source_key: SourceKey, *, actor: Actor) -> CertificateBatch:
     """The recipients of one source: a finalised round's rated targets, a month's (or year's) 最美网格员 …"""
     for source in module_sources():
         if isinstance(source_key, source.keys):
-            return source.batch(db, kind, source_key)
+            return source.batch(db, kind, source_key, actor)
     raise DomainError(f"无法识别的证书来源：{source_key}")
-
-
-def certificate_sources() -> CertificateSources:
-    return CertificateSources(certificate_choices, certificate_batch)
 
 
 def certificate_layout(kind: str) -> CertificateLayout:

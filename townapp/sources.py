@@ -17,7 +17,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from townapp.core.actor import SYSTEM_ACTOR
+from townapp.core.actor import SYSTEM_ACTOR, Actor
 from townapp.core.errors import DomainError
 from townapp.db import Database
 from townapp.evaluations.service import EvaluationService
@@ -145,8 +145,8 @@ class CertificateSource:
     """One module's offer to the certificates: its choices for a kind and year, and the batch of one of its keys."""
 
     keys: tuple[type, ...]  # the key classes this source builds batches for
-    choices: Callable[[Database, str, int | None], list[SourceChoice]]
-    batch: Callable[[Database, str, SourceKey], CertificateBatch]
+    choices: Callable[[Database, str, int | None, Actor], list[SourceChoice]]
+    batch: Callable[[Database, str, SourceKey, Actor], CertificateBatch]
 
 
 def _recent_years(year: int | None) -> list[int]:
@@ -158,18 +158,18 @@ def _township_name(db: Database) -> str:
     return db.meta("root_name") or ""
 
 
-def _round_choices(db: Database, kind: str, year: int | None) -> list[SourceChoice]:
+def _round_choices(db: Database, kind: str, year: int | None, actor: Actor) -> list[SourceChoice]:
     schemes = set(layout(kind).schemes)
     if not schemes:
         return []
     return [SourceChoice(RoundSource(r.id), f"{r.name}（{r.period_text}，已定级）", r.year)
-            for r in EvaluationService(db).rounds()
+            for r in EvaluationService(db, actor).rounds()
             if r.scheme_key in schemes and r.locked and (year is None or r.year == year)]
 
 
-def _round_batch(db: Database, kind: str, key: SourceKey) -> CertificateBatch:
+def _round_batch(db: Database, kind: str, key: SourceKey, actor: Actor) -> CertificateBatch:
     assert isinstance(key, RoundSource)
-    service = EvaluationService(db)
+    service = EvaluationService(db, actor)
     rnd = service.round(key.round_id)
     if not rnd.locked:
         raise DomainError(f"“{rnd.name}”尚未定级，不能发证书")
@@ -178,10 +178,10 @@ def _round_batch(db: Database, kind: str, key: SourceKey) -> CertificateBatch:
     return CertificateBatch(kind, key.stored, rnd.name, rnd.year, _township_name(db), items)
 
 
-def _grid_choices(db: Database, kind: str, year: int | None) -> list[SourceChoice]:
+def _grid_choices(db: Database, kind: str, year: int | None, actor: Actor) -> list[SourceChoice]:
     if kind != GRID_STAR:
         return []
-    service = GridService(db)
+    service = GridService(db, actor)
     out: list[SourceChoice] = []
     for y in _recent_years(year):
         months = [s.month for s in service.months(y) if s.locked and service.stars(y, s.month)]
@@ -191,9 +191,9 @@ def _grid_choices(db: Database, kind: str, year: int | None) -> list[SourceChoic
     return out
 
 
-def _grid_batch(db: Database, kind: str, key: SourceKey) -> CertificateBatch:
+def _grid_batch(db: Database, kind: str, key: SourceKey, actor: Actor) -> CertificateBatch:
     assert isinstance(key, (GridMonthSource, GridYearSource))
-    service = GridService(db)
+    service = GridService(db, actor)
     year = key.year
     months = [key.month] if isinstance(key, GridMonthSource) else [s.month for s in service.months(year) if s.locked]
     items = tuple(CertificateItem(f"grid_star:{year}-{mo:02d}:{star.member_id}", star.name, star.village,
@@ -203,28 +203,28 @@ def _grid_batch(db: Database, kind: str, key: SourceKey) -> CertificateBatch:
     return CertificateBatch(kind, key.stored, label, year, _township_name(db), items)
 
 
-def _excellent_members(db: Database, year: int) -> list:
+def _excellent_members(db: Database, year: int, actor: Actor) -> list:
     """The year's members graded 优秀 by the points module (its rules, its grades); none without rules."""
     try:
-        rows = points_service.PointsService(db, SYSTEM_ACTOR).totals(year, as_of=dt.date(year, 12, 31))
+        rows = points_service.PointsService(db, actor).totals(year, as_of=dt.date(year, 12, 31))
     except DomainError:
         return []  # no rule set for that year
     return [r for r in rows if r.grade == EXCELLENT_GRADE]
 
 
-def _points_choices(db: Database, kind: str, year: int | None) -> list[SourceChoice]:
+def _points_choices(db: Database, kind: str, year: int | None, actor: Actor) -> list[SourceChoice]:
     if kind != EXCELLENT_MEMBER:
         return []
     return [SourceChoice(PointsYearSource(y), f"{y}年度党员积分{EXCELLENT_GRADE}（{len(found)}人）", y)
-            for y in _recent_years(year) if (found := _excellent_members(db, y))]
+            for y in _recent_years(year) if (found := _excellent_members(db, y, actor))]
 
 
-def _points_batch(db: Database, kind: str, key: SourceKey) -> CertificateBatch:
+def _points_batch(db: Database, kind: str, key: SourceKey, actor: Actor) -> CertificateBatch:
     assert isinstance(key, PointsYearSource)
     year = key.year
     items = tuple(CertificateItem(f"points:{year}:{r.party_member_id}", r.name, r.village,
                                   f"{EXCELLENT_GRADE}党员", f"{year}年")
-                  for r in _excellent_members(db, year))
+                  for r in _excellent_members(db, year, actor))
     return CertificateBatch(kind, key.stored, f"{year}年度党员积分{EXCELLENT_GRADE}", year, _township_name(db), items)
 
 

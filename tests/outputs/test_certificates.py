@@ -21,6 +21,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from townapp import cli
+from townapp.core.actor import SYSTEM_ACTOR
 from townapp.core.errors import Cancelled, DomainError
 from townapp.db import Database
 from townapp.figures import certificate_batch, certificate_choices
@@ -49,7 +50,7 @@ def town(db: Database) -> Town:
 
 
 def _household_batch(db: Database, town: Town) -> CertificateBatch:
-    return certificate_batch(db, "household-star", RoundSource(town.household_round))
+    return certificate_batch(db, "household-star", RoundSource(town.household_round), actor=SYSTEM_ACTOR)
 
 
 def _fonts(reader: PdfReader) -> list[dict]:
@@ -73,9 +74,9 @@ def _text_positions(path: Path, wanted: str) -> list[tuple[float, float]]:
 
 
 def test_sources_are_finalised_rounds_and_months(db: Database, town: Town) -> None:
-    choices = certificate_choices(db, "household-star")
+    choices = certificate_choices(db, "household-star", actor=SYSTEM_ACTOR)
     assert [c.key for c in choices] == [RoundSource(town.household_round)]
-    grid_keys = [c.key for c in certificate_choices(db, "grid-star", 2026)]
+    grid_keys = [c.key for c in certificate_choices(db, "grid-star", 2026, actor=SYSTEM_ACTOR)]
     assert grid_keys == [GridYearSource(2026), GridMonthSource(2026, 5)]
     # AND each typed key keeps the text the certificate table always stored
     assert [k.stored for k in [choices[0].key, *grid_keys]] == [
@@ -122,14 +123,14 @@ def test_numbers_are_unique_kept_on_reprint_and_reprints_are_logged(db: Database
     assert [(p.number, p.reprint, p.mode) for p in log[:3]] == [(n, True, "套打") for n in reversed(numbers)]
     assert [(p.reprint, p.mode) for p in log[3:]] == [(False, "完整版式")] * 3
     # AND another kind has its own series; every number in the registry is unique
-    grid = certificate_batch(db, "grid-star", GridMonthSource(2026, 5))
+    grid = certificate_batch(db, "grid-star", GridMonthSource(2026, 5), actor=SYSTEM_ACTOR)
     assert [c.number for c in service.write_batch(grid, tmp_path / "g.pdf").certificates] == ["WGY20260001"]
     with db.reader() as s:
         assert s.scalar(select(func.count(func.distinct(Certificate.number)))) == s.scalar(
             select(func.count()).select_from(Certificate)) == 4
     # AND a preview numbers certificates but logs no print
     preview = service.write_batch(certificate_batch(db, "organization-star", certificate_choices(
-        db, "organization-star")[0].key), tmp_path / "p.pdf", record=False)
+        db, "organization-star", actor=SYSTEM_ACTOR)[0].key, actor=SYSTEM_ACTOR), tmp_path / "p.pdf", record=False)
     assert [c.number for c in preview.certificates] == ["DZZ20250001"]
     assert service.prints("organization-star") == []
 
@@ -253,3 +254,20 @@ def test_cli_prints_a_years_certificates(db: Database, town: Town, tmp_path: Pat
     assert cli.main(["certificates", "--db", path, "--kind", "excellent-member", "--year", "2025",
                      "--out", str(tmp_path / "none.pdf")]) == 1
     assert not (tmp_path / "none.pdf").exists()
+
+
+def test_a_clerk_sees_only_their_villages_recipients(db: Database, town: Town) -> None:
+    """GIVEN last year's 星级文明户 round, rated in 甲村 and 乙村
+    WHEN 甲村's clerk lists the sources and the recipients of that round (the certificates page's preview)
+    THEN the round is offered, but its batch names only 甲村's households — read as the clerk, not as the system."""
+    from townapp.core.actor import ROLE_VILLAGE, Actor
+
+    clerk = Actor("甲村文书", ROLE_VILLAGE, town.village_a)
+    everyone = certificate_batch(db, "household-star", RoundSource(town.household_round), actor=SYSTEM_ACTOR)
+    assert {item.village for item in everyone.items} == {"甲村", "乙村"}
+
+    choices = certificate_choices(db, "household-star", actor=clerk)
+    mine = certificate_batch(db, "household-star", choices[0].key, actor=clerk)
+
+    assert [c.key for c in choices] == [RoundSource(town.household_round)]
+    assert mine.items and {item.village for item in mine.items} == {"甲村"}

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -541,14 +541,6 @@ class SourceChoice:
     key: SourceKey
     label: str
     year: int
-
-
-@dataclass(frozen=True)
-class CertificateSources:
-    """What the composition root hands the outputs: choices per kind and year, and a batch per choice."""
-
-    choices: Callable[[Database, str, int | None], list[SourceChoice]]
-    batch: Callable[[Database, str, SourceKey], CertificateBatch]
 
 
 def printer_offset(settings: Any, printer: str) -> tuple[float, float]:

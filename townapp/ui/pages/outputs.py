@@ -324,7 +324,7 @@ class CertificatesPage(Page):
         self.year.setEnabled(not self.all_years.isChecked())
         self.source.clear()
         try:
-            choices = certificate_choices(self.ctx.db, kind, year)
+            choices = certificate_choices(self.ctx.db, kind, year, actor=self.ctx.actor)
         except DomainError as exc:
             self.status.setText(exc.message)
             return
@@ -359,7 +359,7 @@ class CertificatesPage(Page):
         overlay, offset = self.overlay.isChecked(), self.offset()
 
         def work(progress, cancel):  # noqa: ANN001, ANN202 (runs in the pool)
-            batch = certificate_batch(self.ctx.db, kind, key)
+            batch = certificate_batch(self.ctx.db, kind, key, actor=self.ctx.actor)
             return self.service.write_batch(batch, out, overlay=overlay, offset_mm=offset, record=record,
                                             channel=channel, progress=progress, cancel=cancel), overlay
 
