@@ -22,6 +22,7 @@ from sqlalchemy import (
     Boolean,
     Connection,
     Integer,
+    LargeBinary,
     String,
     Table,
     bindparam,
@@ -184,7 +185,9 @@ class BatchWrite:
         values = []
         for name in logged:
             column = table.c[name]
-            if isinstance(column.type, Boolean):
+            if isinstance(column.type, LargeBinary):  # JSON cannot hold bytes: their size, as text
+                values += [literal(name), func.printf("%d 字节", func.length(column))]
+            elif isinstance(column.type, Boolean):
                 values += [literal(name), case((column.is_(None), None), (column == true(), func.json("true")),
                                                else_=func.json("false"))]
             else:
