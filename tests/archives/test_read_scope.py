@@ -60,7 +60,8 @@ READS: dict[str, Read] = {
 }
 LISTINGS = {"overview"}  # lists every visible village: the other one simply is not in it
 # pure field checks of data with no village in it; check_cadres is a write's check (refused like the write)
-NOT_READS = {"check_year", "check_commitments", "check_rectification", "check_cadres"}
+# check_* are a write's checks; batch_writer is the import's write door (tests/archives/test_import_door.py)
+NOT_READS = {"check_year", "check_commitments", "check_rectification", "check_cadres", "batch_writer"}
 
 
 def _code(service: ArchiveService, village_id: int) -> str:

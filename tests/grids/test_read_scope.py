@@ -78,7 +78,8 @@ READS: dict[str, Read] = {
 LISTINGS = {"person_grids", "find_people", "coverage", "warnings", "month_sheet", "subsidy_list", "star_candidates",
             "stars"}
 WRITES = {"save_grid", "retire_grid", "restore_grid", "delete_grid", "save_member", "end_member", "assign", "unassign",
-          "save_scores", "submit_month", "approve_month", "unlock_month", "relock_month", "choose_star", "remove_star"}
+          "save_scores", "submit_month", "approve_month", "unlock_month", "relock_month", "choose_star", "remove_star",
+          "batch_writer"}
 # the month's state and scheme hold no village's data; check_* are a write's checks (refused like the write)
 NOT_READS = {"month_state", "month_scheme", "months", "scheme", "check_grid", "check_member"}
 

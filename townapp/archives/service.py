@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from townapp import config
@@ -54,6 +54,7 @@ from townapp.core.errors import DomainError, FieldProblem, NotFound, ValidationF
 from townapp.core.idcard import normalize_id_number
 from townapp.core.text import clean_name
 from townapp.db import Database
+from townapp.db.batch import BatchWrite, ModuleBatch
 from townapp.registry import models as m
 
 log = logging.getLogger(__name__)
@@ -850,6 +851,17 @@ class ArchiveService:
                           for v in r.check_rectification(row.year, row.score, row.result, mark)]
         return found
 
+    # ----- set-based writes (imports, packages) -------------------------------
+    def batch_writer(self, conn: Connection, *, batch_id: int | None = None, reason: str | None = None,
+                     now: dt.datetime | None = None) -> ArchiveBatch:
+        """The archive's door for set-based writes in ``conn``'s transaction (an import sheet, a package).
+
+        Refused here for 只读; a 村录入员's records of other villages are not written (each write
+        returns what it refused). Every record is audited with the batch it came with.
+        """
+        return ArchiveBatch(BatchWrite.for_actor(conn, self.actor, batch_id=batch_id, reason=reason, now=now,
+                                                 what=ARCHIVE))
+
     # ----- township overview ---------------------------------------------------
     def overview(self) -> list[OverviewRow]:
         """Villages with their latest year's key figures and how many rules they break."""
@@ -876,3 +888,15 @@ class ArchiveService:
             rows.append(OverviewRow(vid, code, name, year, total, business, debt, level, vid in open_cases,
                                     errors, warnings))
         return rows
+
+
+class ArchiveBatch(ModuleBatch):
+    """Set-based writes of the archive's tables, each audited per record (see ``db/batch.py``).
+
+    Only ``ArchiveService.batch_writer`` makes one, after its role check; the import
+    adapters turn rows into records and hand them here.
+    """
+
+    models = (a.ArchiveProfile, a.ArchiveYear, a.ArchiveCooperative, a.ArchiveTerm, a.ArchiveCadre,
+              a.ArchiveFirstSecretary, a.ArchiveTalent, a.ArchivePay, a.ArchiveCentre, a.ArchiveRectification,
+              a.ArchiveCommitment, a.ArchiveMeeting, a.ArchiveAttendance)

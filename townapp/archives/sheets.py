@@ -14,19 +14,18 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, or_, select, update
+from sqlalchemy import Connection, or_, select
 
 from townapp.archives import models as a
 from townapp.archives import rules as r
 from townapp.archives.money import MoneyError, parse_yuan
-from townapp.archives.service import year_values
+from townapp.archives.service import ArchiveBatch, ArchiveService, year_values
 from townapp.archives.vocab import clause_texts, pass_mark, vocab
-from townapp.db.base import new_uuid
 from townapp.exchange import spec as s
 from townapp.exchange.normalize import CellError, normalize_cell
 from townapp.exchange.spec import ColumnSpec, ImportContext, Row, SheetAdapter, SheetSpec
 from townapp.registry import models as m
-from townapp.registry.sheets import VillageLookup, township_id
+from townapp.registry.sheets import VillageLookup, township_id, write_rows
 
 CHUNK = 500
 MONEY_PATTERN = r"-?\d+(\.\d{1,2})?"
@@ -54,6 +53,12 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
         yield items[start:start + size]
 
 
+def _door(conn: Connection, ctx: ImportContext) -> ArchiveBatch:
+    """The archive service's set-based writer for this import: the adapters never write themselves."""
+    return ArchiveService(ctx.db, ctx.actor).batch_writer(conn, batch_id=ctx.batch_id, reason=ctx.reason,
+                                                          now=ctx.now)
+
+
 class ArchiveAdapter(SheetAdapter):
     """Rows of one archive table, matched by village and ``keys`` (model attributes)."""
 
@@ -64,7 +69,6 @@ class ArchiveAdapter(SheetAdapter):
         self.keys = keys
         self.cols = cols
         self.validate = validate
-        self.synced = hasattr(model, "uuid")
 
     # ----- conversion ----------------------------------------------------------
     def _convert(self, col: Col, value: Any, row: Row, ctx: ImportContext, people: dict[str, int]) -> Any:
@@ -196,22 +200,7 @@ class ArchiveAdapter(SheetAdapter):
             return value
 
     def apply(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
-        table = self.model.__table__
-        for row in rows:
-            if row.failed:
-                continue
-            if row.action == "created":
-                values = dict(row.data["values"])
-                for column in table.columns:
-                    if column.name not in values and column.default is not None and column.name != "id":
-                        arg = column.default.arg
-                        values[column.name] = arg(None) if callable(arg) else arg
-                if self.synced:
-                    values.update(uuid=new_uuid(), created_at=ctx.now, updated_at=ctx.now)
-                row.entity_id = int(conn.execute(insert(table).values(**values)).inserted_primary_key[0])
-            elif row.action == "updated":
-                extra = {"updated_at": ctx.now} if self.synced else {}
-                conn.execute(update(table).where(table.c.id == row.entity_id).values(**row.data["changes"], **extra))
+        write_rows(_door(conn, ctx), self.model, rows, ctx)
 
     village_scoped = True
 
@@ -258,9 +247,7 @@ class ArchiveAdapter(SheetAdapter):
         return out
 
     def delete(self, conn: Connection, ids: list[int], ctx: ImportContext) -> None:
-        table = self.model.__table__
-        for part in _chunks(ids):
-            conn.execute(delete(table).where(table.c.id.in_(part)))
+        _door(conn, ctx).remove(self.model, ids)
 
 
 class AttendanceAdapter(ArchiveAdapter):

@@ -10,13 +10,14 @@ with a reason, which the audit log keeps.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
 
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import Connection, and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from townapp.core import permissions
@@ -26,6 +27,7 @@ from townapp.core.idcard import mask_id_number
 from townapp.core.text import clean_name, normalize_phone, remove_spaces, squeeze_spaces, to_halfwidth
 from townapp.db import Database
 from townapp.db.base import utcnow
+from townapp.db.batch import BatchWrite, ModuleBatch
 from townapp.grids import models as g
 from townapp.grids.dto import (
     AssignmentRow,
@@ -49,16 +51,21 @@ from townapp.grids.dto import (
 )
 from townapp.grids.scheme import Scheme, current_scheme, scheme_from_json, scheme_to_json, structure, vocab
 from townapp.grids.subsidy import check_scores, competition_ranks, subsidy_for, total_tenths
+from townapp.grids.validation import (
+    GridFacts,
+    check_grid_fields,
+    check_household_grid,
+    check_level_change,
+    check_member,
+    check_parent,
+    grid_code,
+    head_clash,
+    locked_month,
+    month_bounds,
+)
 from townapp.registry import models as m
 
 DRAFT, SUBMITTED, APPROVED, UNLOCKED = "草稿", "待审批", "已审批", "已解锁"
-CODE_MAX = 32
-
-
-def month_bounds(year: int, month: int) -> tuple[dt.date, dt.date]:
-    if not 1 <= month <= 12 or not 2000 <= year <= 2100:
-        raise DomainError(f"{year}年{month}月不是有效的考核月份")
-    return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
 
 
 def serving_in(start: dt.date, end: dt.date):  # noqa: ANN201 (SQL expression)
@@ -196,18 +203,10 @@ class GridService:
                 .order_by(m.PartyBranch.id))]
 
     def check_grid(self, data: GridInput) -> list[FieldProblem]:
+        """The tree's rules (``grids/validation.py``, as an import applies them) against the stored grids."""
         self._require_write(data.village_id)
-        problems: list[FieldProblem] = []
-        code = remove_spaces(to_halfwidth(data.code or "")).upper()
-        level = vocab("level").canonical(data.level)
-        if not code:
-            problems.append(FieldProblem("code", "网格编码不能为空"))
-        elif len(code) > CODE_MAX:
-            problems.append(FieldProblem("code", f"网格编码最长 {CODE_MAX} 个字符"))
-        if not clean_name(data.name or ""):
-            problems.append(FieldProblem("name", "网格名称不能为空"))
-        if level is None:
-            problems.append(FieldProblem("level", f"层级应为 {'、'.join(vocab('level').values)}"))
+        code = grid_code(data.code)
+        level, problems = check_grid_fields(data.code, data.name, data.level)
         with self.db.reader() as s:
             village = s.get(m.Village, data.village_id)
             if village is None:
@@ -217,28 +216,21 @@ class GridService:
                                  .where(g.Grid.code == code, m.Village.township_id == village.township_id))
                 if other is not None and other.id != data.id:
                     problems.append(FieldProblem("code", f"网格编码 {code} 已被“{other.name}”使用（编码在全乡镇唯一）"))
+            current = s.get(g.Grid, data.id) if data.id is not None else None
             if level is not None:
-                allowed = structure().parents.get(level, ())
-                if data.parent_id is None and allowed:
-                    problems.append(FieldProblem("parent_id", f"{level}须选择上级（{'或'.join(allowed)}）"))
-                if data.parent_id is not None:
-                    parent = s.get(g.Grid, data.parent_id)
-                    if parent is None or parent.village_id != data.village_id:
-                        problems.append(FieldProblem("parent_id", "上级网格须是本村的网格"))
-                    elif parent.level not in allowed:
-                        problems.append(FieldProblem("parent_id", f"{level}不能挂在{parent.level}之下"
-                                                     + (f"，只能挂在{'或'.join(allowed)}之下" if allowed else "")))
-                    elif not parent.active:
-                        problems.append(FieldProblem("parent_id", f"上级网格“{parent.name}”已撤销"))
-                    elif data.id is not None and self._is_descendant(s, data.parent_id, data.id):
-                        problems.append(FieldProblem("parent_id", "不能把网格挂到它自己或它的下级之下"))
-            if data.id is not None and level is not None:
-                current = s.get(g.Grid, data.id)
-                if current is not None and current.level != level:
-                    has_children = s.scalar(select(func.count()).where(g.Grid.parent_id == data.id))
-                    has_households = s.scalar(select(func.count()).where(g.GridAssignment.grid_id == data.id))
-                    if has_children or has_households:
-                        problems.append(FieldProblem("level", "已有下级网格或住户的网格不能改变层级"))
+                parent = s.get(g.Grid, data.parent_id) if data.parent_id is not None else None
+                facts = None if data.parent_id is None else (
+                    GridFacts(parent.id, parent.village_id, parent.level, parent.name, parent.active)
+                    if parent is not None else GridFacts(data.parent_id, 0, ""))  # gone: not this village's
+                loops = data.id is not None and data.parent_id is not None and self._is_descendant(
+                    s, data.parent_id, data.id)
+                problems += check_parent(level, data.village_id, facts,
+                                         current_parent=current.parent_id if current is not None else None,
+                                         loops=loops)
+            if current is not None and level is not None and current.level != level:
+                in_use = bool(s.scalar(select(func.count()).where(g.Grid.parent_id == data.id))
+                              or s.scalar(select(func.count()).where(g.GridAssignment.grid_id == data.id)))
+                problems += check_level_change(current.level, level, in_use=in_use)
             if data.party_group_id is not None:
                 branch = s.get(m.PartyBranch, data.party_group_id)
                 if branch is None or branch.village_id != data.village_id:
@@ -274,7 +266,7 @@ class GridService:
                 if grid.village_id != data.village_id:
                     raise DomainError("网格不能移到另一个村")
                 old_parent = grid.parent_id
-            grid.code = remove_spaces(to_halfwidth(data.code)).upper()
+            grid.code = grid_code(data.code)
             grid.name = clean_name(data.name)
             grid.level = vocab("level").canonical(data.level) or data.level
             grid.parent_id = data.parent_id
@@ -410,8 +402,6 @@ class GridService:
             problems.append(FieldProblem("duty", "专兼职应为 专职 或 兼职"))
         if data.started_on is None:
             problems.append(FieldProblem("started_on", "任职日期不能为空"))
-        if data.started_on and data.ended_on and data.ended_on < data.started_on:
-            problems.append(FieldProblem("ended_on", "离任日期不能早于任职日期"))
         with self.db.reader() as s:
             grid = s.get(g.Grid, data.grid_id)
             if grid is None:
@@ -424,9 +414,7 @@ class GridService:
                 problems.append(FieldProblem("person_id", "人员不存在，请先在“人员/党员”中登记"))
             else:  # a clerk's grids are staffed with people the clerk may see: their own village's
                 permissions.require_read(self.actor, person.village_id, "人员")
-            allowed = structure().roles_by_level.get(grid.level, ())
-            if role is not None and allowed and role not in allowed:
-                problems.append(FieldProblem("role", f"{grid.level}的成员角色应为 {'、'.join(allowed)}"))
+            problems += check_member(role, grid.level, data.started_on, data.ended_on)
             if role is not None and data.started_on is not None and not problems:
                 far = dt.date(9999, 12, 31)
                 end = data.ended_on or far
@@ -441,8 +429,7 @@ class GridService:
                     other = next((x for x in overlapping if x.role == head and x.person_id != data.person_id), None)
                     if other is not None:
                         name = s.scalar(select(m.Person.name).where(m.Person.id == other.person_id))
-                        problems.append(FieldProblem("role", f"本网格同一时间只能有一名{head}：{name} 自 "
-                                                     f"{other.started_on:%Y-%m-%d} 起任{head}，请先为其填写离任日期"))
+                        problems.append(head_clash(name or "", other.started_on))
         return problems
 
     def save_member(self, data: MemberInput) -> int:
@@ -527,9 +514,9 @@ class GridService:
         with self.db.unit_of_work(self.actor) as s:
             grid = self._grid(s, grid_id)
             self._require_write(grid.village_id)
-            level = structure().household_level
-            if grid.level != level:
-                raise DomainError(f"住户只能划入{level}，“{grid.name}”是{grid.level}")
+            wrong = check_household_grid(grid.level, grid.name)
+            if wrong:
+                raise DomainError(wrong[0].message)
             if not grid.active:
                 raise DomainError(f"“{grid.name}”已撤销，不能再划入住户")
             villages = dict(s.execute(select(m.Household.id, m.Household.village_id)
@@ -746,8 +733,7 @@ class GridService:
     @staticmethod
     def _refuse_locked(row: g.GridMonth | None, year: int, month: int) -> None:
         if row is not None and row.locked:
-            raise DomainError(f"{year}年{month}月的考核已审批锁定，不能修改。"
-                              "如确需更正，请由乡镇干部或管理员“解锁”（须填写原因，记入操作日志）后再改。")
+            raise DomainError(locked_month(year, month))
 
     def save_scores(self, year: int, month: int, entries: Iterable[ScoreEntry]) -> int:
         """Save rows of the month sheet; a locked month refuses, a submitted one goes back to 草稿."""
@@ -978,6 +964,17 @@ class GridService:
                 raise NotFound("没有这条最美网格员记录")
             s.delete(star)
 
+    # ----- set-based writes (imports, packages) --------------------------------------------------
+    def batch_writer(self, conn: Connection, *, batch_id: int | None = None, reason: str | None = None,
+                     now: dt.datetime | None = None) -> GridBatch:
+        """The grids' door for set-based writes in ``conn``'s transaction (an import sheet, a package).
+
+        Refused here for 只读; a 村录入员's records of other villages are not written (each write
+        returns what it refused). Every record is audited with the batch it came with.
+        """
+        return GridBatch(BatchWrite.for_actor(conn, self.actor, batch_id=batch_id, reason=reason, now=now,
+                                              what="网格数据"))
+
     # ----- small helpers for the pages -----------------------------------------------------------
     def micro_grids(self, village_id: int) -> list[GridNode]:
         level = structure().household_level
@@ -989,3 +986,113 @@ class GridService:
             return [(r[0], r[1]) for r in s.execute(select(m.VillageGroup.id, m.VillageGroup.name)
                                                     .where(m.VillageGroup.village_id == village_id)
                                                     .order_by(m.VillageGroup.id))]
+
+
+class GridBatch(ModuleBatch):
+    """Set-based writes of the grids' tables, each audited per record (see ``db/batch.py``).
+
+    Only ``GridService.batch_writer`` makes one, after its role check; the import
+    adapters turn rows into records and hand them here, with the module's compound
+    writes below (parents and their history, households leaving their old micro-grid).
+    """
+
+    models = (g.Grid, g.GridChange, g.GridMember, g.GridAssignment, g.GridMonth, g.GridAssessment, g.GridStar)
+
+    @property
+    def _conn(self) -> Connection:
+        return self.writer.conn
+
+    def _unchecked(self) -> GridBatch:
+        """The same writes without the writer's one-hop village check, for what this class checked itself."""
+        return GridBatch(replace(self.writer, only_village=None))
+
+    # ----- the tree ---------------------------------------------------------------------------
+    def set_parents(self, parents: Mapping[int, int | None]) -> tuple[dict[int, int | None], set[int]]:
+        """Hang grids under new parents; returns each grid's parent before and the ids refused."""
+        before: dict[int, int | None] = {}
+        for part in self.parts(sorted(parents)):
+            before.update(self._conn.execute(select(g.Grid.id, g.Grid.parent_id).where(g.Grid.id.in_(part))).all())
+        moved = [{"id": i, "parent_id": p} for i, p in parents.items() if i in before and before[i] != p]
+        return before, self.update(g.Grid, moved)
+
+    def log_changes(self, changes: Sequence[tuple[int, str, str]], username: str) -> set[int]:
+        """The grids' history (新建, 调整上级 …) on the batch's day: ``(grid id, kind, detail)``."""
+        now = self.writer.now
+        return self.create(g.GridChange, [dict(grid_id=i, changed_on=now.date(), kind=kind, detail=detail,
+                                               username=username, at=now) for i, kind, detail in changes])[1]
+
+    def delete_grids(self, ids: Sequence[int]) -> None:
+        """County mode: grids a township's new package no longer has (children unhooked, history gone)."""
+        for part in self.parts(ids):
+            self.change_where(g.Grid, g.Grid.parent_id.in_(part), {"parent_id": None})
+            self.remove_where(g.GridChange, g.GridChange.grid_id.in_(part))
+            self.remove(g.Grid, part)
+
+    # ----- households ---------------------------------------------------------------------------
+    def close_assignments(self, arrivals: Sequence[tuple[int, dt.date]]) -> set[int]:
+        """Households arriving in a micro-grid on a day leave the one they were in since earlier, that day.
+
+        ``arrivals`` are (household id, day) in the order given; returns the households refused.
+        """
+        open_rows: dict[int, list[tuple[int, dt.date]]] = defaultdict(list)
+        for part in self.parts(sorted({h for h, _ in arrivals})):
+            for rid, hid, started in self._conn.execute(
+                    select(g.GridAssignment.id, g.GridAssignment.household_id, g.GridAssignment.started_on)
+                    .where(g.GridAssignment.household_id.in_(part), g.GridAssignment.ended_on.is_(None))):
+                open_rows[hid].append((rid, started))
+        ended: dict[int, dt.date] = {}
+        household_of: dict[int, int] = {}
+        for hid, day in arrivals:
+            left = [(rid, started) for rid, started in open_rows[hid] if started < day]
+            for rid, _started in left:
+                ended[rid], household_of[rid] = day, hid
+            open_rows[hid] = [x for x in open_rows[hid] if x not in left]
+        refused = self.update(g.GridAssignment, [{"id": rid, "ended_on": day} for rid, day in ended.items()])
+        return {household_of[rid] for rid in refused}
+
+    # ----- the monthly assessment ------------------------------------------------------------------
+    def ensure_months(self, township: int, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], int]:
+        """Draft months for (year, month) keys that have none yet; returns their ids.
+
+        A month belongs to the township, not to a village: a clerk's scores open it as their
+        month sheet does (``GridService.save_scores``).
+        """
+        wanted = list(dict.fromkeys(keys))
+        ids, _refused = self._unchecked().create(g.GridMonth, [dict(township_id=township, year=y, month=mo,
+                                                                    status=DRAFT, locked=False) for y, mo in wanted])
+        return {key: i for key, i in zip(wanted, ids, strict=True) if i is not None}
+
+    def _members_outside(self, member_ids: Iterable[int]) -> set[int]:
+        """Members whose grid is not in the one village this writer may change (none for township roles)."""
+        village = self.writer.only_village
+        if village is None:
+            return set()
+        outside: set[int] = set()
+        for part in self.parts(sorted(set(member_ids))):
+            outside.update(self._conn.scalars(select(g.GridMember.id).join(g.Grid, g.Grid.id == g.GridMember.grid_id)
+                                              .where(g.GridMember.id.in_(part), g.Grid.village_id != village)))
+        return outside
+
+    def create(self, model: type, records: Sequence[Mapping[str, Any]]) -> tuple[list[int | None], set[int]]:
+        """``ModuleBatch.create``; an assessment's village is its member's grid's, two steps away."""
+        if model is not g.GridAssessment or self.writer.only_village is None:
+            return super().create(model, records)
+        outside = self._members_outside(r["member_id"] for r in records)
+        refused = {i for i, r in enumerate(records) if r["member_id"] in outside}
+        kept = [r for i, r in enumerate(records) if i not in refused]
+        made = iter(ModuleBatch.create(self._unchecked(), model, kept)[0])
+        return [None if i in refused else next(made) for i in range(len(records))], refused
+
+    def update(self, model: type, rows: Sequence[Mapping[str, Any]]) -> set[int]:
+        """``ModuleBatch.update``; an assessment is checked by its member's grid, before and after."""
+        if model is not g.GridAssessment or self.writer.only_village is None:
+            return super().update(model, rows)
+        stored: dict[int, int] = {}
+        for part in self.parts([r["id"] for r in rows]):
+            stored.update(self._conn.execute(select(g.GridAssessment.id, g.GridAssessment.member_id)
+                                             .where(g.GridAssessment.id.in_(part))).all())
+        outside = self._members_outside([*stored.values(), *(r["member_id"] for r in rows if "member_id" in r)])
+        refused = {r["id"] for r in rows if stored.get(r["id"]) in outside or r.get("member_id") in outside
+                   or r["id"] not in stored}
+        ModuleBatch.update(self._unchecked(), model, [r for r in rows if r["id"] not in refused])
+        return refused

@@ -16,17 +16,29 @@ from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, func, or_, select
 
-from townapp.db.base import new_uuid
+from townapp.core.errors import DomainError
 from townapp.exchange import spec as s
 from townapp.exchange.spec import ColumnSpec, ImportContext, Row, SheetAdapter, SheetSpec
 from townapp.grids import models as g
-from townapp.grids.scheme import PointsError, current_scheme, format_points, parse_points, structure, vocab
-from townapp.grids.service import dump_scores, load_scores, month_bounds
-from townapp.grids.subsidy import check_scores, total_tenths
+from townapp.grids.scheme import current_scheme, format_points, structure, vocab
+from townapp.grids.service import GridBatch, GridService, dump_scores, load_scores
+from townapp.grids.subsidy import total_tenths
+from townapp.grids.validation import (
+    GridFacts,
+    check_grid_fields,
+    check_household_grid,
+    check_level_change,
+    check_member,
+    check_parent,
+    head_clash,
+    locked_month,
+    month_bounds,
+    read_scores,
+)
 from townapp.registry import models as m
-from townapp.registry.sheets import VillageLookup, township_id
+from townapp.registry.sheets import VillageLookup, _refuse, township_id, write_rows
 
 CHUNK = 500
 POINTS_PATTERN = r"\d{1,3}(\.\d)?"
@@ -54,6 +66,24 @@ def _grid_codes(conn: Connection, township: int | None) -> dict[str, dict[str, A
     return {r.code: dict(r._mapping) for r in conn.execute(query)}
 
 
+# the grid rules' fields (grids/validation.py) as the 网格 sheet's columns
+_GRID_COLUMNS = {"parent_id": "parent_code", "party_group_id": "party_group"}
+
+
+def _facts(record: dict[str, Any]) -> GridFacts:
+    return GridFacts(record["id"], record["village_id"], record["level"], record["name"], record["active"])
+
+
+def _up_from(code: str, existing: dict[str, dict[str, Any]], code_of: dict[int, str]) -> set[str]:
+    """``code`` and the codes of its stored ancestors (a grid may not hang below itself)."""
+    seen: set[str] = set()
+    while code and code not in seen:
+        seen.add(code)
+        parent = existing.get(code, {}).get("parent_id")
+        code = code_of.get(parent, "") if parent is not None else ""
+    return seen
+
+
 def _people(conn: Connection, numbers: set[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for part in _chunks(sorted(numbers)):
@@ -61,32 +91,22 @@ def _people(conn: Connection, numbers: set[str]) -> dict[str, int]:
     return found
 
 
-def _stamp(ctx: ImportContext) -> dict[str, Any]:
-    return {"uuid": new_uuid(), "created_at": ctx.now, "updated_at": ctx.now}
+def _door(conn: Connection, ctx: ImportContext) -> GridBatch:
+    """The grid service's set-based writer for this import: the adapters never write themselves."""
+    return GridService(ctx.db, ctx.actor).batch_writer(conn, batch_id=ctx.batch_id, reason=ctx.reason, now=ctx.now)
 
 
 class _Adapter(SheetAdapter):
-    """Shared apply: insert created rows' ``values``, update changed ones, delete by id."""
+    """Shared apply: created rows' ``values`` and updated rows' ``changes`` through the service's door."""
 
     model: type
     village_scoped = True
 
     def apply(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
-        table = self.model.__table__
-        for row in rows:
-            if row.failed:
-                continue
-            if row.action == "created":
-                row.entity_id = int(conn.execute(insert(table).values(**row.data["values"], **_stamp(ctx)))
-                                    .inserted_primary_key[0])
-            elif row.action == "updated":
-                conn.execute(update(table).where(table.c.id == row.entity_id)
-                             .values(**row.data["changes"], updated_at=ctx.now))
+        write_rows(_door(conn, ctx), self.model, rows, ctx)
 
     def delete(self, conn: Connection, ids: list[int], ctx: ImportContext) -> None:
-        table = self.model.__table__
-        for part in _chunks(ids):
-            conn.execute(delete(table).where(table.c.id.in_(part)))
+        _door(conn, ctx).remove(self.model, ids)
 
     @staticmethod
     def _compare(row: Row, hit: dict[str, Any] | None, values: dict[str, Any]) -> None:
@@ -112,7 +132,7 @@ class GridAdapter(_Adapter):
         villages = VillageLookup(conn, township)
         existing = {code: dict(r._mapping) for code, r in (
             (r.code, r) for r in conn.execute(select(g.Grid).where(g.Grid.township_id == township)))}
-        in_file: dict[str, tuple[int, str]] = {}  # code → (village id, level) of the file's rows
+        in_file: dict[str, GridFacts] = {}  # code → the file's grid (its stored id, if any)
         pending = []
         for row in rows:
             if row.failed:
@@ -125,41 +145,43 @@ class GridAdapter(_Adapter):
             if hit is not None and hit["village_id"] != vid:
                 ctx.error(row, "code", "conflict", f"网格编码 {code} 已属于另一个村的网格，编码在全乡镇唯一")
                 continue
-            in_file[code] = (vid, row.get("level") or (hit["level"] if hit is not None else None))
+            stored = hit or {}
+            in_file[code] = GridFacts(stored.get("id"), vid, row.get("level") or stored.get("level"),
+                                      row.get("name") or stored.get("name", ""),
+                                      row.get("state") != "已撤销" if row.has("state") else stored.get("active", True))
             pending.append((row, vid, code, hit))
         code_of = {record["id"]: code for code, record in existing.items()}
+        in_use = self._in_use(conn, [hit["id"] for row, _v, code, hit in pending
+                                     if hit is not None and in_file[code].level != hit["level"]])
         groups: dict[tuple[int, str], int] = {}
         for bid, vid, name in conn.execute(select(m.PartyBranch.id, m.PartyBranch.village_id, m.PartyBranch.name)
                                            .where(m.PartyBranch.village_id.is_not(None))):
             groups[(vid, name)] = bid
-        parents = structure().parents
         for row, vid, code, hit in pending:
-            level = row.get("level") or (hit["level"] if hit is not None else None)
+            stored = hit or {}
+            level, problems = check_grid_fields(code, in_file[code].name, in_file[code].level)
             parent_code = (row.get("parent_code") or "").upper() or None
             if parent_code is None and hit is not None and not row.has("parent_code"):
                 parent_code = code_of.get(hit["parent_id"])  # an empty cell keeps the stored parent
-            allowed = parents.get(level, ())
-            parent_level = None
+            parent = None
             if parent_code:
-                if parent_code in in_file:
-                    parent_vid, parent_level = in_file[parent_code]
-                elif parent_code in existing:
-                    parent_vid, parent_level = existing[parent_code]["village_id"], existing[parent_code]["level"]
-                else:
+                parent = in_file.get(parent_code) or (_facts(existing[parent_code]) if parent_code in existing else None)
+                if parent is None:
                     ctx.error(row, "parent_code", "unknown_grid", f"上级网格编码 {parent_code} 不存在：请先登记上级网格，"
                               "或把它放在本表中")
                     continue
-                if parent_vid != vid:
-                    ctx.error(row, "parent_code", "rule", "上级网格须是本村的网格")
-                    continue
-            if parent_code == code:
-                ctx.error(row, "parent_code", "rule", "上级网格不能是它自己")
-                continue
-            if parent_level is None and allowed:
-                ctx.error(row, "parent_code", "required", f"{level}须填写上级网格编码（{'或'.join(allowed)}）")
-                continue
-            if parent_level is not None and parent_level not in allowed:
-                ctx.error(row, "parent_code", "rule", f"{level}不能挂在{parent_level}之下")
+            if level is not None:
+                problems += check_parent(level, vid, parent, current_parent=stored.get("parent_id"),
+                                         loops=parent_code is not None and code in _up_from(parent_code, existing, code_of))
+                if hit is not None:
+                    problems += check_level_change(hit["level"], level, in_use=hit["id"] in in_use)
+            for problem in problems:
+                column = _GRID_COLUMNS.get(problem.field, problem.field)
+                missing = ((problem.field == "name" and not in_file[code].name)
+                           or (problem.field == "level" and not in_file[code].level)
+                           or (problem.field == "parent_id" and parent is None))
+                ctx.error(row, column, "required" if missing else "rule", problem.message)
+            if row.failed:
                 continue
             values: dict[str, Any] = {"village_id": vid, "township_id": township, "code": code}
             for key in ("name", "level", "scope"):
@@ -177,38 +199,42 @@ class GridAdapter(_Adapter):
                     continue
             if hit is None:
                 values.setdefault("active", True)
-                for key, label in (("name", "网格名称"), ("level", "层级")):
-                    if not values.get(key):
-                        ctx.error(row, key, "required", f"新网格须填写{label}")
-            elif values.get("level") and values["level"] != hit["level"]:
-                ctx.error(row, "level", "rule", "已有网格的层级不能通过导入改变，请在程序中调整")
-            if row.failed:
-                continue
             row.data["parent_code"] = parent_code
             if hit is not None and row.has("parent_code"):
                 row.data["old_parent"] = hit["parent_id"]
             self._compare(row, hit, values)
 
+    @staticmethod
+    def _in_use(conn: Connection, ids: list[int]) -> set[int]:
+        """Grids with children or households (their level may not change)."""
+        used: set[int] = set()
+        for part in _chunks(ids):
+            used.update(conn.scalars(select(g.Grid.parent_id).where(g.Grid.parent_id.in_(part))))
+            used.update(conn.scalars(select(g.GridAssignment.grid_id).where(g.GridAssignment.grid_id.in_(part))))
+        return used
+
     def apply(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
         super().apply(conn, rows, ctx)
-        township = township_id(conn, ctx)
-        codes = _grid_codes(conn, township)
-        for row in rows:
-            if row.failed or not row.has("parent_code"):  # an empty cell keeps the stored parent
+        door = _door(conn, ctx)
+        codes = _grid_codes(conn, township_id(conn, ctx))
+        # an empty cell keeps the stored parent; a parent the door refused leaves its child refused too
+        placed = [row for row in rows if not row.failed and row.has("parent_code")
+                  and (not row.data.get("parent_code") or row.data["parent_code"] in codes)]
+        wanted = {row.entity_id: codes[row.data["parent_code"]]["id"] if row.data.get("parent_code") else None
+                  for row in placed}
+        before, refused = door.set_parents(wanted)
+        _refuse(placed, {i for i, row in enumerate(placed) if row.entity_id in refused}, ctx)
+        changes = []
+        for row in placed:
+            if row.failed:
                 continue
-            parent = codes[row.data["parent_code"]]["id"] if row.data.get("parent_code") else None
-            current = conn.execute(select(g.Grid.parent_id).where(g.Grid.id == row.entity_id)).scalar()
-            if current != parent:
-                conn.execute(update(g.Grid).where(g.Grid.id == row.entity_id).values(parent_id=parent,
-                                                                                    updated_at=ctx.now))
-                if row.action == "unchanged":
-                    row.action = "updated"
-            if row.action in ("created", "updated"):
-                kind = "新建" if row.action == "created" else "调整上级" if current != parent else None
-                if kind:
-                    conn.execute(insert(g.GridChange).values(grid_id=row.entity_id, changed_on=ctx.now.date(),
-                                                             kind=kind, detail="Excel导入", username="导入",
-                                                             at=ctx.now))
+            moved = before.get(row.entity_id) != wanted[row.entity_id]
+            if moved and row.action == "unchanged":
+                row.action = "updated"
+            kind = "新建" if row.action == "created" else "调整上级" if moved else None
+            if kind:
+                changes.append((row.entity_id, kind, "Excel导入"))
+        door.log_changes(changes, "导入")
 
     def export_rows(self, conn: Connection, township_code: str | None,
                     village_id: int | None = None) -> Iterator[dict[str, Any]]:
@@ -224,10 +250,7 @@ class GridAdapter(_Adapter):
                    "state": "在用" if r["active"] else "已撤销", "retired_on": r["retired_on"]}
 
     def delete(self, conn: Connection, ids: list[int], ctx: ImportContext) -> None:
-        for part in _chunks(ids):
-            conn.execute(update(g.Grid).where(g.Grid.parent_id.in_(part)).values(parent_id=None))
-            conn.execute(delete(g.GridChange).where(g.GridChange.grid_id.in_(part)))
-        super().delete(conn, ids, ctx)
+        _door(conn, ctx).delete_grids(ids)
 
 
 # ----- 网格成员 ------------------------------------------------------------------------------------
@@ -246,7 +269,6 @@ class MemberAdapter(_Adapter):
         for part in _chunks(ids):
             for r in conn.execute(select(g.GridMember).where(g.GridMember.grid_id.in_(part))).mappings():
                 existing[(r["grid_id"], r["person_id"], r["role"], r["started_on"])] = dict(r)
-        roles = structure().roles_by_level
         head = structure().head_role
         heads: dict[int, list[tuple[dt.date, dt.date, int, int]]] = defaultdict(list)  # grid → (start, end, person, row)
         for r in existing.values():
@@ -264,11 +286,10 @@ class MemberAdapter(_Adapter):
                 ctx.error(row, "id_number", "unknown_person", "身份证号未在人员信息中登记，请先在“人员”表中登记")
                 continue
             role, start, end = row.get("role"), row.get("started_on"), row.get("ended_on")
-            if role not in roles.get(grid["level"], (role,)):
-                ctx.error(row, "role", "rule", f"{grid['level']}的成员角色应为 {'、'.join(roles[grid['level']])}")
-                continue
-            if end is not None and end < start:
-                ctx.error(row, "ended_on", "rule", "离任日期不能早于任职日期")
+            problems = check_member(role, grid["level"], start, end)
+            for problem in problems:
+                ctx.error(row, problem.field, "rule", problem.message)
+            if problems:
                 continue
             key = (grid["id"], person, role, start)
             hit = existing.get(key)
@@ -276,8 +297,9 @@ class MemberAdapter(_Adapter):
                 clash = next((h for h in heads[grid["id"]] if h[2] != person and h[0] <= (end or dt.date.max)
                               and h[1] >= start), None)
                 if clash is not None:
-                    where = f"与第{clash[3]}行" if clash[3] else "与已登记的网格长"
-                    ctx.error(row, "role", "rule", f"同一网格同一时间只能有一名网格长：{where}任期重叠")
+                    holder = f"第{clash[3]}行" if clash[3] else conn.scalar(
+                        select(m.Person.name).where(m.Person.id == clash[2])) or ""
+                    ctx.error(row, "role", "rule", head_clash(holder, clash[0]).message)
                     continue
                 heads[grid["id"]].append((start, end or dt.date.max, person, row.number))
             values = {"grid_id": grid["id"], "person_id": person, "role": role, "started_on": start}
@@ -312,7 +334,6 @@ class AssignmentAdapter(_Adapter):
             return
         villages = VillageLookup(conn, township)
         grids = _grid_codes(conn, township)
-        level = structure().household_level
         wanted: set[tuple[int, str]] = set()
         resolved = []
         for row in rows:
@@ -343,8 +364,9 @@ class AssignmentAdapter(_Adapter):
             if grid is None or grid["village_id"] != vid:
                 ctx.error(row, "grid_code", "unknown_grid", f"本村没有编码为 {row.get('grid_code')} 的网格")
                 continue
-            if grid["level"] != level:
-                ctx.error(row, "grid_code", "rule", f"住户只能划入{level}，{row.get('grid_code')} 是{grid['level']}")
+            wrong = check_household_grid(grid["level"], str(row.get("grid_code")))
+            if wrong:
+                ctx.error(row, "grid_code", "rule", wrong[0].message)
                 continue
             start, end = row.get("started_on"), row.get("ended_on")
             if end is not None and end < start:
@@ -357,14 +379,11 @@ class AssignmentAdapter(_Adapter):
 
     def apply(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
         # a household moving to a new micro-grid leaves its current one on the day it arrives
-        for row in rows:
-            if row.failed or row.action != "created" or row.data["values"].get("ended_on") is not None:
-                continue
-            values = row.data["values"]
-            conn.execute(update(g.GridAssignment).where(
-                g.GridAssignment.household_id == values["household_id"], g.GridAssignment.ended_on.is_(None),
-                g.GridAssignment.started_on < values["started_on"]).values(ended_on=values["started_on"],
-                                                                          updated_at=ctx.now))
+        arriving = [row for row in rows if not row.failed and row.action == "created"
+                    and row.data["values"].get("ended_on") is None]
+        refused = _door(conn, ctx).close_assignments([(row.data["values"]["household_id"],
+                                                       row.data["values"]["started_on"]) for row in arriving])
+        _refuse(arriving, {i for i, row in enumerate(arriving) if row.data["values"]["household_id"] in refused}, ctx)
         super().apply(conn, rows, ctx)
 
     def finish(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
@@ -414,12 +433,12 @@ class AssessmentAdapter(_Adapter):
             year, month = row.get("year"), row.get("month")
             try:
                 start, end = month_bounds(year, month)
-            except Exception:  # noqa: BLE001 (any bad year/month is one message)
-                ctx.error(row, "month", "bad_date", f"{year}年{month}月不是有效的考核月份")
+            except DomainError as exc:
+                ctx.error(row, "month", "bad_date", exc.message)
                 continue
             known = months.get((year, month))
             if known is not None and known["locked"]:
-                ctx.error(row, "month", "locked", f"{year}年{month}月的考核已审批锁定，不能导入修改；如需更正请先在程序中解锁")
+                ctx.error(row, "month", "locked", locked_month(year, month))
                 continue
             grid = grids.get(str(row.get("grid_code", "")).upper())
             person = people.get(row.get("id_number"))
@@ -444,24 +463,14 @@ class AssessmentAdapter(_Adapter):
                                      ).mappings().first()
             # an empty cell keeps the stored score (a new record has none)
             stored = load_scores(found["scores"]) if found is not None else {}
-            scores: dict[str, int | None] = {}
-            for item in scheme.items:
-                key = f"item_{item.key}"
-                try:
-                    scores[item.key] = parse_points(row.get(key)) if row.has(key) else stored.get(item.key)
-                except PointsError as exc:
-                    ctx.error(row, key, "bad_number", exc.message)
-            try:
-                deduction = (parse_points(row.get("deduction")) or 0 if row.has("deduction")
-                             else found["deduction"] if found is not None else 0)
-            except PointsError as exc:
-                ctx.error(row, "deduction", "bad_number", exc.message)
-                continue
-            if row.failed:
-                continue
+            cells = {item.key: row.get(f"item_{item.key}") for item in scheme.items if row.has(f"item_{item.key}")}
+            if row.has("deduction"):
+                cells["deduction"] = row.get("deduction")
             reason = (row.get("deduction_reason") if row.has("deduction_reason") or found is None
                       else found["deduction_reason"])
-            for problem in check_scores(scheme, scores, deduction, reason):
+            scores, deduction, problems = read_scores(scheme, cells, reason, stored,
+                                                      found["deduction"] if found is not None else 0)
+            for problem in problems:  # the score grid's rules, cell by cell (grids/validation.py)
                 key = f"item_{problem.field}" if problem.field in {i.key for i in scheme.items} else problem.field
                 ctx.error(row, key if key in ctx.present else None, "rule", problem.message)
             if row.failed:
@@ -478,16 +487,13 @@ class AssessmentAdapter(_Adapter):
 
     def apply(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
         months = ctx.shared.get("grid_months", {})
-        for row in rows:
-            if row.failed or row.action != "created":
-                continue
-            key = row.data["month_key"]
-            if key not in months:
-                month_id = int(conn.execute(insert(g.GridMonth).values(
-                    township_id=ctx.shared["grid_township"], year=key[0], month=key[1], status="草稿", locked=False,
-                    **_stamp(ctx))).inserted_primary_key[0])
-                months[key] = {"id": month_id, "locked": False}
-            row.data["values"]["month_id"] = months[key]["id"]
+        created = [row for row in rows if not row.failed and row.action == "created"]
+        new = [row.data["month_key"] for row in created if row.data["month_key"] not in months]
+        if new:
+            opened = _door(conn, ctx).ensure_months(ctx.shared["grid_township"], new)
+            months.update({key: {"id": month_id, "locked": False} for key, month_id in opened.items()})
+        for row in created:
+            row.data["values"]["month_id"] = months[row.data["month_key"]]["id"]
         super().apply(conn, rows, ctx)
 
     def export_rows(self, conn: Connection, township_code: str | None,

@@ -21,6 +21,7 @@ from townapp.core.errors import FieldProblem
 from townapp.core.idcard import IdInfo, IdNumberError, mask_id_number, parse_id_number
 from townapp.core.pinyin import initials
 from townapp.db.base import new_uuid, new_uuids
+from townapp.db.batch import ModuleBatch
 from townapp.exchange import spec as s
 from townapp.exchange.spec import ColumnSpec, ImportContext, Row, SheetAdapter, SheetSpec
 from townapp.registry import models as m
@@ -66,6 +67,19 @@ def _refuse(rows: Sequence[Row], refused: set[int], ctx: ImportContext) -> None:
     """Rows the service would not write for this account (another village's records)."""
     for index in sorted(refused):
         ctx.error(rows[index], None, "not_permitted", s.NOT_PERMITTED_MESSAGE)
+
+
+def write_rows(door: ModuleBatch, model: type, rows: Sequence[Row], ctx: ImportContext) -> None:
+    """Hand a sheet's matched rows to a module's door: ``data["values"]`` of created rows (which get
+    their ids), ``data["changes"]`` of updated ones; rows the door refuses become errors."""
+    created = [row for row in rows if not row.failed and row.action == "created"]
+    ids, refused = door.create(model, [row.data["values"] for row in created])
+    for row, new_id in zip(created, ids, strict=True):
+        row.entity_id = new_id
+    _refuse(created, refused, ctx)
+    updated = [row for row in rows if not row.failed and row.action == "updated"]
+    refused = door.update(model, [{"id": row.entity_id, **row.data["changes"]} for row in updated])
+    _refuse(updated, {i for i, row in enumerate(updated) if row.entity_id in refused}, ctx)
 
 
 def _strip_suffix(name: str) -> str:

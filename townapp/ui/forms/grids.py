@@ -37,9 +37,10 @@ from townapp.core.dates import DateParseError
 from townapp.core.errors import FieldProblem
 from townapp.grids.dto import GridInput, GridNode, HouseholdChoice, MemberInput, ScoreEntry, SheetRow
 from townapp.grids.printable import yuan_text
-from townapp.grids.scheme import PointsError, Scheme, format_points, parse_points, structure, vocab
+from townapp.grids.scheme import Scheme, format_points, structure, vocab
 from townapp.grids.service import GridService
-from townapp.grids.subsidy import check_scores, competition_ranks, subsidy_for, total_tenths
+from townapp.grids.subsidy import competition_ranks, subsidy_for, total_tenths
+from townapp.grids.validation import read_scores
 from townapp.ui.jobs import call_service, problems_of
 from townapp.ui.widgets.fields import DateField, ErrorLabel, fill_combo, ok_cancel, select_data
 
@@ -497,22 +498,10 @@ class SheetModel(QAbstractTableModel):
     def entry(self, r: int) -> tuple[ScoreEntry, list[FieldProblem]]:
         """The row as the service takes it, and what is wrong with what was typed."""
         assert self.scheme is not None
-        problems: list[FieldProblem] = []
-        scores: dict[str, int | None] = {}
         cells = self.cells[r]
-        for k, item in enumerate(self.scheme.items):
-            try:
-                scores[item.key] = parse_points(cells[k])
-            except PointsError as exc:
-                scores[item.key] = None
-                problems.append(FieldProblem(item.key, exc.message))
-        try:
-            deduction = parse_points(cells[-2]) or 0
-        except PointsError as exc:
-            deduction = 0
-            problems.append(FieldProblem("deduction", exc.message))
+        typed = {item.key: cells[k] for k, item in enumerate(self.scheme.items)} | {"deduction": cells[-2]}
         reason = cells[-1].strip() or None
-        problems += check_scores(self.scheme, scores, deduction, reason)
+        scores, deduction, problems = read_scores(self.scheme, typed, reason)  # as an import reads the cells
         return ScoreEntry(self.rows[r].member_id, scores, deduction, reason, self.rows[r].note), problems
 
     def _compute_all(self) -> None:
