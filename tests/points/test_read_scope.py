@@ -95,7 +95,8 @@ READS: dict[str, Read] = {
 LISTINGS = {"members", "find_member", "queue", "publicities", "totals", "member_summaries", "detail", "ranking",
             "village_summaries", "branch_summaries", "distribution", "redemptions"}
 WRITES = {"save_rule_set", "add_records", "add_from_meeting", "approve", "reject", "resubmit", "publish",
-          "close_publicity", "reverse", "save_item", "restock", "redeem", "pick_up", "cancel_redemption"}
+          "close_publicity", "reverse", "save_item", "restock", "redeem", "pick_up", "cancel_redemption",
+          "batch_writer"}
 # the rules and the store's goods are township-wide and hold no one's data; check_entry is a write's check
 NOT_READS = {"rule_set", "rule_sets", "rule_set_text", "rules", "grade_names", "items", "check_entry"}
 

@@ -17,10 +17,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Connection, Select, func, select, update
 from sqlalchemy.orm import Session
 
 from townapp.archives.service import ArchiveService
@@ -29,11 +31,12 @@ from townapp.core.actor import SYSTEM_ACTOR, Actor
 from townapp.core.collector import collector_paused
 from townapp.core.errors import DomainError, FieldProblem, NotFound, ValidationFailed
 from townapp.core.idcard import mask_id_number
-from townapp.core.text import clean_name
 from townapp.db import Database
-from townapp.db.base import utcnow
+from townapp.db.base import new_uuid, utcnow
+from townapp.db.batch import BatchWrite, ModuleBatch
 from townapp.db.fast import fetch_rows
 from townapp.points import models as p
+from townapp.points import validation as rules_check
 from townapp.points.dto import (
     EntryInput,
     EventRow,
@@ -56,7 +59,6 @@ from townapp.points.dto import (
 )
 from townapp.points.rules import (
     Occurrence,
-    PointsError,
     Rule,
     RuleSet,
     Tally,
@@ -65,11 +67,11 @@ from townapp.points.rules import (
     default_rule_text,
     format_points,
     from_canonical,
-    parse_points,
     parse_text,
     settings,
     tally,
 )
+from townapp.points.validation import excluded_category
 from townapp.registry import models as m
 from townapp.registry.service import search_condition
 
@@ -80,10 +82,35 @@ WAITING_TOWNSHIP = "待乡镇审"
 WAITING_PUBLICITY = "待公示"
 IN_PUBLICITY = "公示中"
 QUEUES = {"村审": WAITING_VILLAGE, "乡镇审": WAITING_TOWNSHIP, "公示": WAITING_PUBLICITY}
+ENTERED = "录入"  # the first event of every record
+DEFAULT_SOURCE = "resources/points/default_rules.json"
+DEFAULT_NOTE = "首次使用时由默认规则生成"
 
 
-def excluded_category() -> str:
-    return str(settings()["excluded_category"])
+# ----- a stored rule set and a new record, as the service and its batch door both write them -----------------
+def rule_set_values(year: int, version: int, rules: RuleSet, source: str, note: str) -> dict[str, Any]:
+    return dict(year=year, version=version, name=rules.name, definition=rules.canonical, digest=rules.digest,
+                source=source, note=note)
+
+
+def rule_values(rule_set_id: int, rules: RuleSet) -> list[dict[str, Any]]:
+    """The queryable copy of a rule set's rules."""
+    return [dict(rule_set_id=rule_set_id, code=r.code, name=r.name, category=r.category, direction=r.direction,
+                 min_tenths=r.min_points, max_tenths=r.max_points, review=r.review, evidence=r.evidence)
+            for r in rules.rules]
+
+
+def record_values(rules: RuleSet, rule: Rule, rule_set_id: int, rule_id: int | None, member_id: int,
+                  village_id: int | None, occurred_on: dt.date, signed: int, note: str | None, evidence: str | None,
+                  meeting_id: int | None, entered_by: str) -> dict[str, Any]:
+    """A new 待村审 record with its rule snapshot (``signed``: tenths, negative for a deduction)."""
+    category = rules.category(rule.category)
+    return dict(party_member_id=member_id, village_id=village_id, year=occurred_on.year, occurred_on=occurred_on,
+                rule_set_id=rule_set_id, rule_id=rule_id, rule_code=rule.code, rule_name=rule.name,
+                category=rule.category, category_name=category.name if category else "", direction=rule.direction,
+                rule_points=rule.points_text, review_level=rule.review, points_tenths=signed,
+                note=(note or "").strip() or None, evidence=(evidence or "").strip() or None, meeting_id=meeting_id,
+                status=WAITING_VILLAGE, entered_by=entered_by, resubmissions=0)
 
 
 def points_decimal(tenths: int) -> Decimal:
@@ -129,18 +156,14 @@ class PointsService:
         rules = default_rule_set()
         if not create:
             return None, rules
-        row = self._store(s, year, 1, rules, "resources/points/default_rules.json", "首次使用时由默认规则生成")
+        row = self._store(s, year, 1, rules, DEFAULT_SOURCE, DEFAULT_NOTE)
         return row, rules
 
     def _store(self, s: Session, year: int, version: int, rules: RuleSet, source: str, note: str) -> p.PointRuleSet:
-        row = p.PointRuleSet(year=year, version=version, name=rules.name, definition=rules.canonical,
-                             digest=rules.digest, source=source, note=note)
+        row = p.PointRuleSet(**rule_set_values(year, version, rules, source, note))
         s.add(row)
         s.flush()
-        for rule in rules.rules:
-            s.add(p.PointRule(rule_set_id=row.id, code=rule.code, name=rule.name, category=rule.category,
-                              direction=rule.direction, min_tenths=rule.min_points, max_tenths=rule.max_points,
-                              review=rule.review, evidence=rule.evidence))
+        s.add_all(p.PointRule(**values) for values in rule_values(row.id, rules))
         s.flush()
         return row
 
@@ -244,51 +267,12 @@ class PointsService:
                 out[r[0]] = tuple(r)
         return out
 
-    def _check_points(self, rule: Rule, raw: str | None) -> tuple[int | None, list[FieldProblem]]:
-        if raw is None or str(raw).strip() == "":
-            if rule.fixed:
-                return rule.max_points, []
-            return None, [FieldProblem("points", f"“{rule.name}”按{rule.points_text}分幅度计分，请填写分值")]
-        try:
-            tenths = parse_points(raw)
-        except PointsError as exc:
-            return None, [FieldProblem("points", exc.message)]
-        if not rule.min_points <= tenths <= rule.max_points:
-            return None, [FieldProblem("points", f"“{rule.name}”每次计{rule.points_text}分，"
-                                                 f"{format_points(tenths)}分超出范围")]
-        return tenths, []
-
-    def _check_common(self, rule: Rule | None, rule_code: str, occurred_on: dt.date | None, evidence: str | None,
-                      points: str | None) -> tuple[int | None, list[FieldProblem]]:
-        problems: list[FieldProblem] = []
-        if rule is None:
-            return None, [FieldProblem("rule_code", f"本年度积分规则中没有编码为“{rule_code}”的规则")]
-        if occurred_on is None:
-            problems.append(FieldProblem("occurred_on", "请填写发生日期"))
-        elif not rule.valid_on(occurred_on):
-            problems.append(FieldProblem("occurred_on", f"“{rule.name}”在 {occurred_on:%Y-%m-%d} 不适用（规则有效期外）"))
-        elif occurred_on > dt.date.today() + dt.timedelta(days=1):
-            problems.append(FieldProblem("occurred_on", "发生日期不能晚于今天"))
-        if rule.evidence and not (evidence or "").strip():
-            problems.append(FieldProblem("evidence", f"“{rule.name}”须注明佐证材料（如照片、文件、证明人）"))
-        tenths, point_problems = self._check_points(rule, points)
-        return tenths, problems + point_problems
-
     def _check_member(self, rule: Rule, member: tuple | None, member_id: int) -> list[FieldProblem]:
         if member is None:
             return [FieldProblem("member_ids", f"党员（编号 {member_id}）不存在或已删除")]
         _id, name, village_id, category, status = member
-        if status != "正常":
-            return [FieldProblem("member_ids", f"{name} 党籍状态为“{status}”，不参加积分")]
-        if category == excluded_category():
-            return [FieldProblem("member_ids", f"{name} 为免考党员，不参加积分")]
-        if category not in rule.applies_to:
-            return [FieldProblem("member_ids", f"“{rule.name}”只适用于{'、'.join(rule.applies_to)}党员，"
-                                               f"{name} 是{category}党员")]
-        if not permissions.may_read(self.actor, village_id) or (
-                self.actor.role == "村录入员" and village_id != self.actor.village_id):
-            return [FieldProblem("member_ids", f"村录入员只能录入本村党员的积分（{name} 不是本村党员）")]
-        return []
+        return (rules_check.check_member(rule, name, category, status)
+                or rules_check.check_member_scope(name, village_id, self.actor))
 
     def check_entry(self, data: EntryInput) -> list[FieldProblem]:
         """Every problem of a bulk entry, for the form to show before saving."""
@@ -300,7 +284,8 @@ class PointsService:
         year = data.occurred_on.year if data.occurred_on else dt.date.today().year
         _row, rules = self._rule_set(s, year, create=False)
         rule = rules.rule((data.rule_code or "").strip().upper())
-        tenths, problems = self._check_common(rule, data.rule_code, data.occurred_on, data.evidence, data.points)
+        tenths, problems = rules_check.check_occurrence(rule, data.rule_code, data.occurred_on, data.evidence,
+                                                        data.points)
         if not data.member_ids:
             problems.append(FieldProblem("member_ids", "请至少选择一名党员"))
         if rule is not None:
@@ -342,20 +327,13 @@ class PointsService:
     def _new_record(self, s: Session, row: p.PointRuleSet, rules: RuleSet, rule: Rule, member_id: int,
                     village_id: int | None, occurred_on: dt.date, signed: int, note: str | None,
                     evidence: str | None, meeting_id: int | None) -> p.PointRecord:
-        category = rules.category(rule.category)
         rule_id = s.scalar(select(p.PointRule.id).where(p.PointRule.rule_set_id == row.id,
                                                         p.PointRule.code == rule.code))
-        record = p.PointRecord(party_member_id=member_id, village_id=village_id, year=occurred_on.year,
-                               occurred_on=occurred_on, rule_set_id=row.id, rule_id=rule_id, rule_code=rule.code,
-                               rule_name=rule.name, category=rule.category,
-                               category_name=category.name if category else "", direction=rule.direction,
-                               rule_points=rule.points_text, review_level=rule.review, points_tenths=signed,
-                               note=(note or "").strip() or None, evidence=(evidence or "").strip() or None,
-                               meeting_id=meeting_id, status=WAITING_VILLAGE, entered_by=self.actor.username,
-                               resubmissions=0)
+        record = p.PointRecord(**record_values(rules, rule, row.id, rule_id, member_id, village_id, occurred_on,
+                                               signed, note, evidence, meeting_id, self.actor.username))
         s.add(record)
         s.flush()
-        self._event(s, record.id, "录入", f"{rule.code} {rule.name} {format_points(signed, signed=True)}分")
+        self._event(s, record.id, ENTERED, f"{rule.code} {rule.name} {format_points(signed, signed=True)}分")
         return record
 
     def _event(self, s: Session, record_id: int, action: str, detail: str | None = None) -> None:
@@ -496,7 +474,8 @@ class PointsService:
             row, rules = self._rule_set(s, (data.occurred_on or record.occurred_on).year, create=True)
             assert row is not None
             rule = rules.rule(record.rule_code)
-            tenths, problems = self._check_common(rule, record.rule_code, data.occurred_on, data.evidence, data.points)
+            tenths, problems = rules_check.check_occurrence(rule, record.rule_code, data.occurred_on, data.evidence,
+                                                            data.points)
             if problems:
                 raise ValidationFailed(problems)
             assert rule is not None and tenths is not None and data.occurred_on is not None
@@ -886,6 +865,17 @@ class PointsService:
             account = s.get(p.PointAccount, member_id)
             return account.balance_tenths if account else 0
 
+    # ----- set-based writes (imports) -------------------------------------------------------------------
+    def batch_writer(self, conn: Connection, *, batch_id: int | None = None, reason: str | None = None,
+                     now: dt.datetime | None = None) -> PointsBatch:
+        """The points module's door for set-based writes in ``conn``'s transaction (a 积分记录 or 商品 sheet).
+
+        Refused here for 只读; a 村录入员's records of other villages are not written (each write
+        returns what it refused). Every record is audited with the batch it came with.
+        """
+        return PointsBatch(BatchWrite.for_actor(conn, self.actor, batch_id=batch_id, reason=reason, now=now,
+                                                what="党员积分"))
+
     # ----- the points store --------------------------------------------------------------------------
     def items(self, *, active_only: bool = False) -> list[StoreItemDTO]:
         with self.db.reader() as s:
@@ -897,19 +887,7 @@ class PointsService:
 
     def save_item(self, data: StoreItemInput) -> int:
         permissions.require_township(self.actor, "维护积分超市商品")
-        problems = []
-        name = clean_name(data.name or "")
-        if not name:
-            problems.append(FieldProblem("name", "请填写商品名称"))
-        tenths = 0
-        try:
-            tenths = parse_points(data.points)
-            if tenths <= 0:
-                problems.append(FieldProblem("points", "兑换所需积分应大于0"))
-        except PointsError as exc:
-            problems.append(FieldProblem("points", exc.message))
-        if not isinstance(data.stock, int) or data.stock < 0:
-            problems.append(FieldProblem("stock", "库存应为不小于0的整数"))
+        name, tenths, problems = rules_check.check_item(data.name, data.points, data.stock)
         if problems:
             raise ValidationFailed(problems)
         with self.db.unit_of_work(self.actor) as s:
@@ -1094,3 +1072,50 @@ def rule_rows(rules: RuleSet) -> list[RuleRow]:
                            rule.max_points if rule.fixed else None))
     return out
 
+
+class PointsBatch(ModuleBatch):
+    """Set-based writes of the points tables, each audited per record (see ``db/batch.py``).
+
+    Only ``PointsService.batch_writer`` makes one, after its role check; the import adapters of
+    points/sheets.py check rows with points/validation.py and hand the records here.
+    """
+
+    models = (p.PointRuleSet, p.PointRule, p.PointRecord, p.PointEvent, p.StoreItem)
+
+    def _new(self, model: type, records: Sequence[Mapping[str, Any]]) -> tuple[list[int | None], set[int]]:
+        """New records with the next free ids (and a uuid and the batch's time where the table keeps them);
+        returns each one's id (None where refused) and the refused positions."""
+        if not records:
+            return [], set()
+        first = self.next_id(model)
+        synced = "uuid" in self._table(model).c
+        now = self.writer.now
+        rows = [{"id": first + n, **record, **({"uuid": new_uuid(), "created_at": now, "updated_at": now}
+                                               if synced else {})} for n, record in enumerate(records)]
+        refused = self.add(model, rows)
+        return [None if n in refused else row["id"] for n, row in enumerate(rows)], refused
+
+    def store_default_rule_set(self, year: int, rules: RuleSet, note: str = DEFAULT_NOTE) -> int:
+        """Version 1 of ``year``: the shipped default, stored the first time the year is used, as the entry
+        form does, also when a 村录入员's file is the first (it is the township's default, not a change to it)."""
+        township = PointsBatch(replace(self.writer, only_village=None))
+        ids, _ = township._new(p.PointRuleSet, [rule_set_values(year, 1, rules, DEFAULT_SOURCE, note)])
+        rule_set_id = ids[0]
+        assert rule_set_id is not None
+        township._new(p.PointRule, rule_values(rule_set_id, rules))
+        return rule_set_id
+
+    def add_records(self, records: Sequence[Mapping[str, Any]], detail: str) -> tuple[list[int | None], set[int]]:
+        """New 待村审 records (``record_values``), each with its 录入 event; returns ids and refused positions."""
+        ids, refused = self._new(p.PointRecord, records)
+        self._new(p.PointEvent, [dict(record_id=i, at=self.writer.now, username=self.writer.actor.username,
+                                      action=ENTERED, detail=detail) for i in ids if i is not None])
+        return ids, refused
+
+    def add_items(self, items: Sequence[Mapping[str, Any]]) -> tuple[list[int | None], set[int]]:
+        """New 积分超市 goods (name, points_tenths, stock, pickup_point, active)."""
+        return self._new(p.StoreItem, items)
+
+    def change_items(self, rows: Sequence[Mapping[str, Any]]) -> set[int]:
+        """``{"id": …, column: value}`` changes of goods; returns the ids refused."""
+        return self.change(p.StoreItem, [{**row, "updated_at": self.writer.now} for row in rows])

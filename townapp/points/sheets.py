@@ -13,17 +13,17 @@ county sync package.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Select, insert, select, update
+from sqlalchemy import Connection, Select, select
 
 from townapp.core import permissions
 from townapp.core.actor import SYSTEM_ACTOR, Actor
 from townapp.core.errors import PermissionDenied
+from townapp.core.text import clean_name
 from townapp.db import Database
-from townapp.db.base import new_uuid
 from townapp.exchange import spec as s
 from townapp.exchange.pipeline import run_import
 from townapp.exchange.report import ImportReport
@@ -32,14 +32,13 @@ from townapp.exchange.template import write_template
 from townapp.exchange.writer import export_sheets
 from townapp.points import models as p
 from townapp.points.rules import (
-    PointsError,
     RuleSet,
     default_rule_set,
     format_points,
     from_canonical,
-    parse_points,
 )
-from townapp.points.service import excluded_category, rule_rows
+from townapp.points.service import DEFAULT_NOTE, PointsBatch, PointsService, record_values, rule_rows
+from townapp.points.validation import check_item, check_member, check_member_scope, check_occurrence
 from townapp.registry import models as m
 
 POINTS_PATTERN = r"[+-]?\d{1,5}(\.\d)?"
@@ -56,16 +55,21 @@ def _rule_set(conn: Connection, year: int, cache: dict[int, tuple[int | None, Ru
     return cache[year]
 
 
-def _store_rule_set(conn: Connection, year: int, rules: RuleSet, now: dt.datetime) -> int:
-    """The year's first use through an import stores the shipped default as version 1 (as the service does)."""
-    rule_set_id = int(conn.execute(insert(p.PointRuleSet).values(
-        year=year, version=1, name=rules.name, definition=rules.canonical, digest=rules.digest,
-        source="resources/points/default_rules.json", note="首次使用时由默认规则生成（Excel导入）",
-        uuid=new_uuid(), created_at=now, updated_at=now)).inserted_primary_key[0])
-    conn.execute(insert(p.PointRule), [dict(rule_set_id=rule_set_id, code=r.code, name=r.name, category=r.category,
-                                            direction=r.direction, min_tenths=r.min_points, max_tenths=r.max_points,
-                                            review=r.review, evidence=r.evidence) for r in rules.rules])
-    return rule_set_id
+def _door(conn: Connection, ctx: ImportContext) -> PointsBatch:
+    """The points service's set-based writer for this import: the adapters never write themselves."""
+    return PointsService(ctx.db, ctx.actor).batch_writer(conn, batch_id=ctx.batch_id, reason=ctx.reason, now=ctx.now)
+
+
+def _refuse(rows: Sequence[Row], refused: set[int], ctx: ImportContext) -> None:
+    """Rows the service would not write for this account (another village's records, the township's goods)."""
+    for index in sorted(refused):
+        ctx.error(rows[index], None, "not_permitted", s.NOT_PERMITTED_MESSAGE)
+
+
+# a problem of points/validation.py → the column of the 积分记录 sheet it is about, and the error code
+_RECORD_COLUMNS = {"member_ids": ("id_number", "rule"), "rule_code": ("rule_code", "unknown_rule"),
+                   "occurred_on": ("occurred_on", "rule"), "points": ("points", "bad_number"),
+                   "evidence": ("evidence", "required")}
 
 
 def _own_village_only(query: Select, actor: Actor, village_column: Any, village_id: int | None = None) -> Select:
@@ -105,38 +109,24 @@ class RecordAdapter(SheetAdapter):
                 ctx.error(row, "id_number", "unknown_person", "身份证号不是已登记的党员：请先在“人员/党员”中登记")
                 continue
             member_id, village_id, category, status, name = member
-            if not permissions.may_read(self.actor, village_id) or not permissions.can_write(self.actor):
-                ctx.error(row, "id_number", "permission", f"{name} 不是本村党员，当前账号不能录入其积分")
+            scope = check_member_scope(name, village_id, self.actor)
+            if scope or not permissions.can_write(self.actor):
+                ctx.error(row, "id_number", "permission", scope[0].message if scope else "当前账号为只读，不能录入积分")
                 continue
             on: dt.date = row.get("occurred_on")
             _rid, rules = _rule_set(conn, on.year, cache)
             code = str(row.get("rule_code") or "").upper()
             rule = rules.rule(code)
-            if rule is None:
-                ctx.error(row, "rule_code", "unknown_rule", f"{on.year}年积分规则中没有编码 {code}")
+            problems = [] if rule is None else check_member(rule, name, category, status)
+            raw = row.get("points")  # the sign comes from the rule (加分/扣分): "-2" means 2 points off
+            tenths, more = check_occurrence(rule, code, on, row.get("evidence"),
+                                            None if raw in (None, "") else str(raw).lstrip("+-"))
+            problems += more
+            if problems:
+                column, code_ = _RECORD_COLUMNS.get(problems[0].field, (None, "rule"))
+                ctx.error(row, column, code_, problems[0].message)
                 continue
-            if status != "正常" or category == excluded_category():
-                ctx.error(row, "id_number", "rule", f"{name} 为{category if status == '正常' else status}党员，不参加积分")
-                continue
-            if category not in rule.applies_to:
-                ctx.error(row, "rule_code", "rule", f"“{rule.name}”只适用于{'、'.join(rule.applies_to)}党员，{name} 是{category}党员")
-                continue
-            if not rule.valid_on(on):
-                ctx.error(row, "occurred_on", "rule", f"“{rule.name}”在 {on:%Y-%m-%d} 不适用")
-                continue
-            raw = row.get("points")
-            try:
-                tenths = rule.max_points if raw in (None, "") and rule.fixed else parse_points(str(raw).lstrip("+-"))
-            except PointsError as exc:
-                ctx.error(row, "points", "bad_number", exc.message if raw not in (None, "") else
-                          f"“{rule.name}”按{rule.points_text}分幅度计分，请填写分值")
-                continue
-            if not rule.min_points <= tenths <= rule.max_points:
-                ctx.error(row, "points", "rule", f"“{rule.name}”每次计{rule.points_text}分，{format_points(tenths)}分超出范围")
-                continue
-            if rule.evidence and not row.get("evidence"):
-                ctx.error(row, "evidence", "required", f"“{rule.name}”须注明佐证材料")
-                continue
+            assert rule is not None and tenths is not None
             note = row.get("note") or None
             existing = conn.execute(select(p.PointRecord.id).where(
                 p.PointRecord.party_member_id == member_id, p.PointRecord.rule_code == code,
@@ -151,28 +141,29 @@ class RecordAdapter(SheetAdapter):
 
     def apply(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
         cache: dict[int, tuple[int | None, RuleSet]] = ctx.shared.setdefault("point_rule_sets", {})
-        user = getattr(self.actor, "username", "导入")
-        for row in rows:
-            if row.failed or row.action != "created":
-                continue
+        created = [row for row in rows if not row.failed and row.action == "created"]
+        if not created:
+            return
+        door = _door(conn, ctx)
+        rule_ids: dict[int, dict[str, int]] = {}
+        records = []
+        for row in created:
             year, rule, rules = row.data["year"], row.data["rule"], row.data["rules"]
             rule_set_id, _ = _rule_set(conn, year, cache)
             if rule_set_id is None:
-                rule_set_id = _store_rule_set(conn, year, rules, ctx.now)
+                rule_set_id = door.store_default_rule_set(year, rules, f"{DEFAULT_NOTE}（Excel导入）")
                 cache[year] = (rule_set_id, rules)
-            rule_id = conn.execute(select(p.PointRule.id).where(p.PointRule.rule_set_id == rule_set_id,
-                                                                p.PointRule.code == rule.code)).scalar()
-            category = rules.category(rule.category)
-            row.entity_id = int(conn.execute(insert(p.PointRecord).values(
-                party_member_id=row.data["member_id"], village_id=row.data["village_id"], year=year,
-                occurred_on=row.get("occurred_on"), rule_set_id=rule_set_id, rule_id=rule_id, rule_code=rule.code,
-                rule_name=rule.name, category=rule.category, category_name=category.name if category else "",
-                direction=rule.direction, rule_points=rule.points_text, review_level=rule.review,
-                points_tenths=row.data["tenths"], note=row.data["note"], evidence=row.data["evidence"],
-                status="待村审", entered_by=user, resubmissions=0, uuid=new_uuid(), created_at=ctx.now,
-                updated_at=ctx.now)).inserted_primary_key[0])
-            conn.execute(insert(p.PointEvent).values(record_id=row.entity_id, at=ctx.now, username=user,
-                                                     action="录入", detail="Excel导入"))
+            if rule_set_id not in rule_ids:
+                rule_ids[rule_set_id] = dict(conn.execute(select(p.PointRule.code, p.PointRule.id)
+                                                          .where(p.PointRule.rule_set_id == rule_set_id)).all())
+            records.append(record_values(rules, rule, rule_set_id, rule_ids[rule_set_id].get(rule.code),
+                                         row.data["member_id"], row.data["village_id"], row.get("occurred_on"),
+                                         row.data["tenths"], row.data["note"], row.data["evidence"], None,
+                                         ctx.actor.username))
+        ids, refused = door.add_records(records, "Excel导入")
+        for row, record_id in zip(created, ids, strict=True):
+            row.entity_id = record_id
+        _refuse(created, refused, ctx)
 
     def export_rows(self, conn: Connection, township_code: str | None,
                     village_id: int | None = None) -> Iterator[dict[str, Any]]:
@@ -201,29 +192,29 @@ class ItemAdapter(SheetAdapter):
     village_scoped = True
 
     def match(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
-        existing = {r.name: dict(r._mapping) for r in conn.execute(select(p.StoreItem))}
+        # matched by the name as the dialog cleans it, whatever spelling is stored (the demo's or an older import's)
+        existing = {clean_name(r.name): dict(r._mapping) for r in conn.execute(select(p.StoreItem))}
+        try:  # the 积分超市 dialog's rule: goods are the township's
+            permissions.require_township(ctx.actor, "维护积分超市商品")
+        except PermissionDenied as exc:
+            for row in rows:
+                ctx.error(row, None, "not_permitted", exc.message)
+            return
         for row in rows:
             if row.failed:
                 continue
-            try:
-                tenths = parse_points(row.get("points"))
-            except PointsError as exc:
-                ctx.error(row, "points", "bad_number", exc.message)
+            name, tenths, problems = check_item(row.get("name"), row.get("points"), row.get("stock") or 0)
+            if problems:  # the rules of the 积分超市 dialog (points/validation.py)
+                ctx.error(row, problems[0].field, "rule", problems[0].message)
                 continue
-            if tenths <= 0:
-                ctx.error(row, "points", "rule", "兑换所需积分应大于0")
-                continue
-            values = {"name": row.get("name"), "points_tenths": tenths}
+            values = {"name": name, "points_tenths": tenths}
             if row.has("stock"):
                 values["stock"] = row.get("stock") or 0
-                if values["stock"] < 0:
-                    ctx.error(row, "stock", "rule", "库存不能为负数")
-                    continue
             if row.has("pickup_point"):
                 values["pickup_point"] = row.get("pickup_point")
             if row.has("active"):
                 values["active"] = row.get("active") != "下架"
-            hit = existing.get(row.get("name"))
+            hit = existing.get(name)
             row.data["values"] = values
             if hit is None:
                 values.setdefault("stock", 0)
@@ -231,19 +222,23 @@ class ItemAdapter(SheetAdapter):
                 row.action = "created"
                 continue
             row.entity_id = hit["id"]
-            row.data["changes"] = {k: v for k, v in values.items() if hit.get(k) != v}
+            row.data["changes"] = {k: v for k, v in values.items() if k != "name" and hit.get(k) != v}
             row.action = "updated" if row.data["changes"] else "unchanged"
 
     def apply(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
-        for row in rows:
-            if row.failed:
-                continue
-            if row.action == "created":
-                row.entity_id = int(conn.execute(insert(p.StoreItem).values(
-                    **row.data["values"], uuid=new_uuid(), created_at=ctx.now, updated_at=ctx.now)).inserted_primary_key[0])
-            elif row.action == "updated":
-                conn.execute(update(p.StoreItem).where(p.StoreItem.id == row.entity_id)
-                             .values(**row.data["changes"], updated_at=ctx.now))
+        """Goods are the township's: a 村录入员's rows are refused by the door, row by row."""
+        created = [row for row in rows if not row.failed and row.action == "created"]
+        updated = [row for row in rows if not row.failed and row.action == "updated"]
+        if not created and not updated:
+            return
+        door = _door(conn, ctx)
+        fields = ("name", "points_tenths", "stock", "pickup_point", "active")
+        ids, refused = door.add_items([{k: row.data["values"].get(k) for k in fields} for row in created])
+        for row, item_id in zip(created, ids, strict=True):
+            row.entity_id = item_id
+        _refuse(created, refused, ctx)
+        refused = door.change_items([{"id": row.entity_id, **row.data["changes"]} for row in updated])
+        _refuse(updated, {i for i, row in enumerate(updated) if row.entity_id in refused}, ctx)
 
     def export_rows(self, conn: Connection, township_code: str | None,
                     village_id: int | None = None) -> Iterator[dict[str, Any]]:

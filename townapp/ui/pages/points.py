@@ -81,6 +81,7 @@ from townapp.points.printable import (
 from townapp.points.rules import format_points, settings
 from townapp.points.service import PointsService, rule_rows
 from townapp.points.sheets import import_records, write_record_template
+from townapp.points.validation import excluded_category
 from townapp.ui.context import AppContext
 from townapp.ui.forms.points import (
     ItemDialog,
@@ -912,7 +913,7 @@ class CardTab(_Tab):
         card = self.card = self.service.card(member_id, self.year.currentData())
         m, t = card.member, card.totals
         self.header.setText(f"{m.name}　{m.village}　{m.branch}　{m.category}党员")
-        excluded = "（免考党员，不参加积分）" if m.category == settings()["excluded_category"] else ""
+        excluded = "（免考党员，不参加积分）" if m.category == excluded_category() else ""
         self.summary.setText(
             f"{card.year}年总分 <b>{format_points(t.total)}</b> 分，等级 <b>{t.grade}</b>{excluded}　"
             f"（基础分 {format_points(t.base)}，季度计入 {' / '.join(format_points(q) for q in t.quarters)}）　"
