@@ -12,7 +12,6 @@ import logging
 import shutil
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,6 +21,7 @@ from sqlalchemy.orm import Session
 from townapp import config
 from townapp.archives import models as a
 from townapp.archives import rules as r
+from townapp.archives import validation
 from townapp.archives.dto import (
     AttachmentData,
     AttendanceData,
@@ -46,7 +46,7 @@ from townapp.archives.dto import (
     YearPoint,
 )
 from townapp.archives.remuneration import PayInputs, compute_pay
-from townapp.archives.vocab import clause_texts, fields, pass_mark, vocab, year_fields
+from townapp.archives.vocab import fields, pass_mark, vocab, year_fields
 from townapp.core import permissions
 from townapp.core.actor import SYSTEM_ACTOR, Actor
 from townapp.core.dates import age_on
@@ -230,18 +230,7 @@ class ArchiveService:
     @staticmethod
     def check_year(data: YearData) -> list[FieldProblem]:
         """Field and rule problems of a year's figures (errors block saving, warnings do not)."""
-        problems: list[FieldProblem] = []
-        values = data.values
-        for f in year_fields():
-            value = values.get(f.key)
-            if f.vocabulary and value and vocab(f.vocabulary).canonical(value) is None:
-                problems.append(FieldProblem(f.key, f"{f.label}“{value}”不在取值表中"))
-            if f.key in ("org_star", "secretary_star") and value is not None and not 0 <= value <= 5:
-                problems.append(FieldProblem(f.key, f"{f.label}应为0至5星"))
-        for violation in r.check_year(values):
-            for key in violation.fields or ("",):
-                problems.append(FieldProblem(key, violation.message, violation.severity))
-        return problems
+        return validation.check_year(data.values)
 
     def save_year(self, data: YearData) -> list[FieldProblem]:
         """Save a year's figures if no rule error is broken; returns the warnings that remain."""
@@ -509,25 +498,8 @@ class ArchiveService:
                                  x.accepted_on, x.score, x.result, x.review_on, x.review_note, x.id)
 
     def check_rectification(self, data: RectificationData) -> list[FieldProblem]:
-        problems: list[FieldProblem] = []
-        known = clause_texts()
-        if not data.clauses:
-            problems.append(FieldProblem("clauses", "请至少选择一条认定条款"))
-        problems += [FieldProblem("clauses", f"认定条款“{c}”不在条款清单中") for c in data.clauses if c not in known]
-        if data.score is not None and not Decimal(0) <= data.score <= Decimal(100):
-            problems.append(FieldProblem("score", "验收得分应在0至100之间"))
-        if data.result and vocab("rectification_result").canonical(data.result) is None:
-            problems.append(FieldProblem("result", f"验收结果“{data.result}”不在取值表中"))
-        if (data.score is not None or data.result) and not data.accepted_on:
-            problems.append(FieldProblem("accepted_on", "填写验收得分或结果时请填写验收日期"))
-        if data.review_on and data.result != "通过":
-            problems.append(FieldProblem("review_on", "验收通过后才能进行回头看"))
-        if data.accepted_on and data.accepted_on.year < data.year:
-            problems.append(FieldProblem("accepted_on", "验收日期早于认定年度"))
-        if data.score is not None and data.result:
-            problems += [FieldProblem(f, v.message, v.severity) for v in
-                         r.check_rectification(data.year, data.score, data.result, pass_mark()) for f in v.fields]
-        return problems
+        return validation.check_rectification(data.year, data.clauses, data.score, data.result, data.accepted_on,
+                                         data.review_on)
 
     def save_rectification(self, village_id: int, data: RectificationData) -> int:
         """Add or update one 软弱涣散 case; a result left empty is derived from the score and the pass mark."""
@@ -572,13 +544,8 @@ class ArchiveService:
         for i, c in enumerate(items):
             if not (c.title or "").strip():
                 problems.append(FieldProblem("commitments", f"第{i + 1}行：承诺事项不能为空"))
-            status = vocab("commitment_status").canonical(c.status)
-            if status is None:
-                problems.append(FieldProblem("commitments", f"第{i + 1}行：状态“{c.status}”不在取值表中"))
-            elif status == "已完成" and not c.completed_on:
-                problems.append(FieldProblem("commitments", f"第{i + 1}行：已完成的事项请填写完成日期"))
-            elif status != "已完成" and c.completed_on:
-                problems.append(FieldProblem("commitments", f"第{i + 1}行：未完成的事项不应有完成日期"))
+            problems += [FieldProblem("commitments", f"第{i + 1}行：{p.message}")
+                         for p in validation.check_commitment(c.status, c.completed_on)]
         problems += [FieldProblem("commitments", v.message, v.severity)
                      for v in r.check_commitment_counts({year: len(items)})]
         return problems
@@ -649,11 +616,8 @@ class ArchiveService:
             if item.party_member_id in seen:
                 problems.append(FieldProblem("attendance", f"{item.name} 在出席名单中出现了两次"))
             seen.add(item.party_member_id)
-            status = vocab("attendance").canonical(item.status)
-            if status is None:
-                problems.append(FieldProblem("attendance", f"出席情况“{item.status}”应为 出席、请假 或 缺席"))
-            elif status == "请假" and not (item.reason or "").strip():
-                problems.append(FieldProblem("attendance", f"{item.name} 请假，请填写请假原因"))
+            problems += [FieldProblem("attendance", p.message)
+                         for p in validation.check_attendance(item.status, item.reason, item.name)]
         if problems:
             raise ValidationFailed(problems)
         with self.db.unit_of_work(self.actor) as s:

@@ -17,10 +17,11 @@ from typing import Any
 from sqlalchemy import Connection, or_, select
 
 from townapp.archives import models as a
-from townapp.archives import rules as r
+from townapp.archives import validation
 from townapp.archives.money import MoneyError, parse_yuan
-from townapp.archives.service import ArchiveBatch, ArchiveService, year_values
-from townapp.archives.vocab import clause_texts, pass_mark, vocab
+from townapp.archives.service import ArchiveBatch, ArchiveService
+from townapp.archives.vocab import vocab
+from townapp.core.errors import FieldProblem
 from townapp.exchange import spec as s
 from townapp.exchange.normalize import CellError, normalize_cell
 from townapp.exchange.spec import ColumnSpec, ImportContext, Row, SheetAdapter, SheetSpec
@@ -263,8 +264,8 @@ class AttendanceAdapter(ArchiveAdapter):
         if cache[key] is None:
             ctx.error(row, "held_on", "unknown_meeting",
                       f"{key[1]} 的{key[2]}不在会议记录中：请先在“会议记录”表中登记这次会议")
-        if attrs.get("status") == "请假" and not attrs.get("reason"):
-            ctx.error(row, "reason", "required", "请假请填写原因")
+        for problem in validation.check_attendance(attrs.get("status"), attrs.get("reason"), row.get("name")):
+            ctx.error(row, problem.field, "required" if problem.field == "reason" else "rule", problem.message)
         return {"village_id": vid, "meeting_id": cache[key]}
 
     def _existing(self, conn: Connection, scope_ids: list[int]) -> dict[tuple, dict[str, Any]]:
@@ -302,34 +303,25 @@ class AttendanceAdapter(ArchiveAdapter):
         return out
 
 
-# ----- rules applied on import (the same rules.json as the GUI) ----------------------
+# ----- rules applied on import: the service's own (archives/validation.py) -------------------------
+def _errors(problems: list[FieldProblem]) -> list[tuple[str, str]]:
+    return [(p.field, p.message) for p in problems if p.severity == "error"]
+
+
 def _year_rules(merged: dict[str, Any]) -> list[tuple[str, str]]:
-    values = {k: merged.get(k) for k in year_values(None)}
-    problems = [(f, v.message) for v in r.check_year(values) if v.severity == "error" for f in v.fields]
-    for key in ("org_star", "secretary_star"):
-        if merged.get(key) is not None and not 0 <= merged[key] <= 5:
-            problems.append((key, "星级应为0至5"))
-    return problems
+    return _errors(validation.check_year(merged))
 
 
 def _rectification_rules(merged: dict[str, Any]) -> list[tuple[str, str]]:
-    known = clause_texts()
-    problems = [("clauses", f"认定条款“{c}”不在条款清单中（可填：{'、'.join(known)}）")
-                for c in (merged.get("clauses") or "").split("、") if c and c not in known]
     score = merged.get("score")
-    if score is not None and not 0 <= score <= 100:
-        problems.append(("score", "验收得分应在0至100之间"))
-    if score is not None and merged.get("result"):
-        problems += [(f, v.message) for v in r.check_rectification(merged.get("year") or 0, Decimal(score),
-                                                                   merged["result"], pass_mark())
-                     if v.severity == "error" for f in v.fields]
-    return problems
+    return _errors(validation.check_rectification(
+        merged.get("year") or 0, [c for c in (merged.get("clauses") or "").split("、") if c],
+        None if score is None else Decimal(score), merged.get("result"), merged.get("accepted_on"),
+        merged.get("review_on")))
 
 
 def _commitment_rules(merged: dict[str, Any]) -> list[tuple[str, str]]:
-    if merged.get("status") == "已完成" and not merged.get("completed_on"):
-        return [("completed_on", "已完成的事项请填写完成日期")]
-    return []
+    return _errors(validation.check_commitment(merged.get("status"), merged.get("completed_on")))
 
 
 # ----- specs -------------------------------------------------------------------------

@@ -1,0 +1,124 @@
+"""The archive's one door: imports write through ArchiveService.batch_writer with the service's own rules.
+
+A record typed in a dialog and the same record in a workbook meet one rule set
+(archives/validation.py) and one writer, which audits each record with its import
+batch and refuses a 村录入员's rows of another village.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from tests.archives.conftest import Village
+from tests.exchange.conftest import write_xlsx
+from townapp.accounts.audit import AuditService
+from townapp.accounts.dto import AuditFilter
+from townapp.archives import models as a
+from townapp.archives.dto import CommitmentData, RectificationData, YearData
+from townapp.archives.service import ArchiveService
+from townapp.core.actor import ROLE_ADMIN, ROLE_READONLY, ROLE_TOWNSHIP, ROLE_VILLAGE, Actor
+from townapp.core.errors import PermissionDenied, ValidationFailed
+from townapp.db import Database
+from townapp.db.audit import AuditEntry
+from townapp.exchange.pipeline import run_import
+from townapp.registry.dto import VillageInput
+from townapp.registry.service import RegistryService
+from townapp.sheets import all_sheet_specs
+
+ADMIN = Actor("zhang", ROLE_ADMIN)
+CADRE = Actor("li", ROLE_TOWNSHIP)
+
+
+def both_ways(db: Database, tmp_path: Path, dialog: Callable[[ArchiveService], object],
+              sheet: str, rows: list[list[object]]) -> tuple[list[str], list[str]]:
+    """The error messages of one bad record saved through the service (as its dialog does) and imported."""
+    with pytest.raises(ValidationFailed) as caught:
+        dialog(ArchiveService(db, CADRE))
+    saved = [p.message for p in caught.value.problems if p.severity == "error"]
+    report = run_import(db, write_xlsx(tmp_path / "档案.xlsx", {sheet: rows}), all_sheet_specs(), actor=CADRE)
+    assert report.status == "rejected"
+    return saved, [e.message for e in report.errors]
+
+
+CASES = {
+    "星级超出": (lambda s, v: s.save_year(YearData(v, 2025, {"org_star": 6})),
+             "村级年度数据", [["所属村", "年度", "村党组织星级"], ["东张村", 2025, 6]], "村党组织星级应为0至5星"),
+    "未知条款": (lambda s, v: s.save_rectification(v, RectificationData(2025, ["99"])),
+             "软弱涣散整顿", [["所属村", "认定年度", "认定条款"], ["东张村", 2025, "99"]], "认定条款“99”不在条款清单中"),
+    "完成无日期": (lambda s, v: s.save_commitments(v, 2025, [CommitmentData(2025, "修通村道", status="已完成")]),
+              "承诺事项", [["所属村", "年度", "承诺事项", "状态"], ["东张村", 2025, "修通村道", "已完成"]],
+              "已完成的事项请填写完成日期"),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_the_same_bad_record_gets_the_same_message_from_a_dialog_and_an_import(
+        db: Database, village: Village, tmp_path: Path, case: str) -> None:
+    """GIVEN 东张村
+    WHEN one bad record (a 6-star rating, an unknown 认定条款, a finished commitment without its date) is saved
+    through the service, as the archive dialogs do, and imported in a workbook
+    THEN both are refused with the same Chinese message (the dialog's list form adds only its row number)."""
+    dialog, sheet, rows, expected = CASES[case]
+    saved, imported = both_ways(db, tmp_path, lambda s: dialog(s, village.id), sheet, rows)
+    assert len(saved) == len(imported) == 1
+    assert expected in imported[0]
+    assert saved[0] == imported[0] or saved[0] == f"第1行：{imported[0]}"
+
+
+def test_an_imported_archive_change_is_audited_with_its_batch(db: Database, village: Village, tmp_path: Path) -> None:
+    """GIVEN a commitment of 东张村 typed in the dialog as 推进中
+    WHEN a cadre imports the 承诺事项 sheet that marks it 已完成 on 2025-10-01
+    THEN the record's audit history holds the dialog's create and the import's two field changes, old and new,
+    by the importing user with the import batch; the batch filter lists exactly those changes."""
+    ArchiveService(db, ADMIN).save_commitments(village.id, 2025, [CommitmentData(2025, "修通村道", status="推进中")])
+    with db.engine.connect() as conn:
+        record = conn.execute(select(a.ArchiveCommitment.id)).scalar_one()
+    book = write_xlsx(tmp_path / "承诺.xlsx", {"承诺事项": [["所属村", "年度", "承诺事项", "状态", "完成日期"],
+                                                    ["东张村", 2025, "修通村道", "已完成", "2025-10-01"]]})
+
+    report = run_import(db, book, all_sheet_specs(), actor=CADRE)
+
+    assert report.accepted and report.sheets["承诺事项"].updated == 1, report.summary_text()
+    audit = AuditService(db, ADMIN)
+    history = audit.rows(audit.ids(AuditFilter(entity="archive_commitment", entity_id=record))).values()
+    changes = {(r.field, r.old, r.new, r.username, r.batch_id) for r in history if r.action == "修改"}
+    assert ("status", "推进中", "已完成", "li", report.batch_id) in changes
+    assert ("completed_on", "", "2025-10-01", "li", report.batch_id) in changes
+    assert any(r.action == "新增" and r.batch_id is None for r in history)
+    by_batch = audit.rows(audit.ids(AuditFilter(batch_id=report.batch_id))).values()
+    assert {r.field for r in by_batch if r.action == "修改" and r.entity == "archive_commitment"} == {
+        "status", "completed_on"}
+
+
+def test_a_clerks_archive_door_writes_only_their_village(db: Database) -> None:
+    """GIVEN 西关村 and 东关村
+    WHEN 西关村's clerk hands the archive door a year of each village, then a change of 东关村's year, and 只读 asks
+    for the door at all
+    THEN only 西关村's year is written and audited (with the batch), 东关村's create and change come back refused,
+    and 只读 is refused before anything is written."""
+    registry = RegistryService(db)
+    west = registry.save_village(VillageInput(code="140821100201", name="西关村"))
+    east = registry.save_village(VillageInput(code="140821100202", name="东关村"))
+    ArchiveService(db).save_year(YearData(east, 2024, {"org_star": 3}))
+    clerk = ArchiveService(db, Actor("wangwen", ROLE_VILLAGE, west))
+    with db.engine.begin() as conn:
+        door = clerk.batch_writer(conn, batch_id=9, reason="导入文件 档案.xlsx", now=dt.datetime(2026, 12, 6))
+        ids, refused = door.create(a.ArchiveYear, [dict(village_id=west, year=2025, org_star=4),
+                                                   dict(village_id=east, year=2025, org_star=5)])
+        stored_east = conn.execute(select(a.ArchiveYear.id).where(a.ArchiveYear.village_id == east)).scalar_one()
+        changed = door.update(a.ArchiveYear, [dict(id=stored_east, org_star=1)])
+    assert refused == {1} and ids[1] is None and changed == {stored_east}
+    with db.engine.connect() as conn:
+        years = conn.execute(select(a.ArchiveYear.village_id, a.ArchiveYear.year, a.ArchiveYear.org_star)
+                             .order_by(a.ArchiveYear.id)).all()
+        logged = conn.execute(select(AuditEntry.entity_id, AuditEntry.village_id, AuditEntry.batch_id)
+                              .where(AuditEntry.entity == "archive_year", AuditEntry.username == "wangwen")).all()
+    assert years == [(east, 2024, 3), (west, 2025, 4)]
+    assert logged == [(ids[0], west, 9)]
+    with db.engine.begin() as conn, pytest.raises(PermissionDenied):
+        ArchiveService(db, Actor("guest", ROLE_READONLY)).batch_writer(conn)

@@ -1,0 +1,85 @@
+"""The archive's record rules, written once: the service (behind the dialogs) and the importer call these.
+
+Plain functions over a record's values, in the manner of ``registry/validation.py``;
+the cross-field rules that are data (rules.json) stay in ``rules.py`` and are applied
+here. Each returns ``FieldProblem``s (errors block a save or an import row, warnings
+do not) with Chinese messages; field names are the model's attributes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from townapp.archives import rules as r
+from townapp.archives.vocab import clause_texts, pass_mark, vocab, year_fields
+from townapp.core.errors import FieldProblem
+
+STARS = ("org_star", "secretary_star")
+DONE = "已完成"
+LEAVE = "请假"
+
+
+def check_year(values: Mapping[str, Any]) -> list[FieldProblem]:
+    """A village-year's figures: vocabularies, star ratings and the rules of rules.json."""
+    problems: list[FieldProblem] = []
+    for f in year_fields():
+        value = values.get(f.key)
+        if f.vocabulary and value and vocab(f.vocabulary).canonical(value) is None:
+            problems.append(FieldProblem(f.key, f"{f.label}“{value}”不在取值表中"))
+        if f.key in STARS and value is not None and not 0 <= value <= 5:
+            problems.append(FieldProblem(f.key, f"{f.label}应为0至5星"))
+    for violation in r.check_year({f.key: values.get(f.key) for f in year_fields()}):
+        for key in violation.fields or ("",):
+            problems.append(FieldProblem(key, violation.message, violation.severity))
+    return problems
+
+
+def check_rectification(year: int, clauses: Sequence[str], score: Decimal | None, result: str | None,
+                        accepted_on: dt.date | None, review_on: dt.date | None) -> list[FieldProblem]:
+    """A 软弱涣散 case: known clauses, a score and result that agree with the pass mark, dates in order."""
+    problems: list[FieldProblem] = []
+    known = clause_texts()
+    if not clauses:
+        problems.append(FieldProblem("clauses", "请至少选择一条认定条款"))
+    problems += [FieldProblem("clauses", f"认定条款“{c}”不在条款清单中（可填：{'、'.join(known)}）")
+                 for c in clauses if c not in known]
+    if score is not None and not Decimal(0) <= score <= Decimal(100):
+        problems.append(FieldProblem("score", "验收得分应在0至100之间"))
+    if result and vocab("rectification_result").canonical(result) is None:
+        problems.append(FieldProblem("result", f"验收结果“{result}”不在取值表中"))
+    if (score is not None or result) and not accepted_on:
+        problems.append(FieldProblem("accepted_on", "填写验收得分或结果时请填写验收日期"))
+    if review_on and result != "通过":
+        problems.append(FieldProblem("review_on", "验收通过后才能进行回头看"))
+    if accepted_on and accepted_on.year < year:
+        problems.append(FieldProblem("accepted_on", "验收日期早于认定年度"))
+    if score is not None and result:
+        problems += [FieldProblem(f, v.message, v.severity)
+                     for v in r.check_rectification(year, Decimal(score), result, pass_mark()) for f in v.fields]
+    return problems
+
+
+def check_commitment(status: str | None, completed_on: dt.date | None) -> list[FieldProblem]:
+    """A commitment's state: a known status, a completion date exactly when it is done."""
+    canonical = vocab("commitment_status").canonical(status)
+    if canonical is None:
+        return [FieldProblem("status", f"状态“{status}”不在取值表中")]
+    if canonical == DONE and not completed_on:
+        return [FieldProblem("completed_on", "已完成的事项请填写完成日期")]
+    if canonical != DONE and completed_on:
+        return [FieldProblem("completed_on", "未完成的事项不应有完成日期")]
+    return []
+
+
+def check_attendance(status: str | None, reason: str | None, name: str | None = None) -> list[FieldProblem]:
+    """One party member at a meeting: 出席, 请假 with a reason, or 缺席."""
+    canonical = vocab("attendance").canonical(status)
+    who = f"{name} " if name else ""
+    if canonical is None:
+        return [FieldProblem("status", f"{who}出席情况“{status}”应为 出席、请假 或 缺席")]
+    if canonical == LEAVE and not (reason or "").strip():
+        return [FieldProblem("reason", f"{who}请假，请填写请假原因")]
+    return []
