@@ -8,13 +8,13 @@ batch and refuses a 村录入员's rows of another village.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from tests.archives.conftest import Village
+from tests.both_ways import both_ways
 from tests.exchange.conftest import write_xlsx
 from townapp.accounts.audit import AuditService
 from townapp.accounts.dto import AuditFilter
@@ -22,7 +22,7 @@ from townapp.archives import models as a
 from townapp.archives.dto import CommitmentData, RectificationData, YearData
 from townapp.archives.service import ArchiveService
 from townapp.core.actor import ROLE_ADMIN, ROLE_READONLY, ROLE_TOWNSHIP, ROLE_VILLAGE, Actor
-from townapp.core.errors import PermissionDenied, ValidationFailed
+from townapp.core.errors import PermissionDenied
 from townapp.db import Database
 from townapp.db.audit import AuditEntry
 from townapp.exchange.pipeline import run_import
@@ -32,17 +32,6 @@ from townapp.sheets import all_sheet_specs
 
 ADMIN = Actor("zhang", ROLE_ADMIN)
 CADRE = Actor("li", ROLE_TOWNSHIP)
-
-
-def both_ways(db: Database, tmp_path: Path, dialog: Callable[[ArchiveService], object],
-              sheet: str, rows: list[list[object]]) -> tuple[list[str], list[str]]:
-    """The error messages of one bad record saved through the service (as its dialog does) and imported."""
-    with pytest.raises(ValidationFailed) as caught:
-        dialog(ArchiveService(db, CADRE))
-    saved = [p.message for p in caught.value.problems if p.severity == "error"]
-    report = run_import(db, write_xlsx(tmp_path / "档案.xlsx", {sheet: rows}), all_sheet_specs(), actor=CADRE)
-    assert report.status == "rejected"
-    return saved, [e.message for e in report.errors]
 
 
 CASES = {
@@ -64,7 +53,8 @@ def test_the_same_bad_record_gets_the_same_message_from_a_dialog_and_an_import(
     through the service, as the archive dialogs do, and imported in a workbook
     THEN both are refused with the same Chinese message (the dialog's list form adds only its row number)."""
     dialog, sheet, rows, expected = CASES[case]
-    saved, imported = both_ways(db, tmp_path, lambda s: dialog(s, village.id), sheet, rows)
+    saved, imported = both_ways(db, CADRE, tmp_path, lambda: dialog(ArchiveService(db, CADRE), village.id),
+                                sheet, rows)
     assert len(saved) == len(imported) == 1
     assert expected in imported[0]
     assert saved[0] == imported[0] or saved[0] == f"第1行：{imported[0]}"

@@ -8,17 +8,17 @@ batch and refuses a 村录入员's rows of another village.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from tests.both_ways import both_ways
 from tests.exchange.conftest import write_xlsx
 from townapp.accounts.audit import AuditService
 from townapp.accounts.dto import AuditFilter
 from townapp.core.actor import ROLE_ADMIN, ROLE_READONLY, ROLE_TOWNSHIP, ROLE_VILLAGE, Actor
-from townapp.core.errors import PermissionDenied, ValidationFailed
+from townapp.core.errors import PermissionDenied
 from townapp.db import Database
 from townapp.db.audit import AuditEntry
 from townapp.exchange.pipeline import run_import
@@ -35,32 +35,23 @@ ADMIN = Actor("zhang", ROLE_ADMIN)
 CADRE = Actor("li", ROLE_TOWNSHIP)
 
 
-def both_ways(db: Database, tmp_path: Path, dialog: Callable[[GridService], object],
-              sheet: str, rows: list[list[object]]) -> tuple[list[str], list[str]]:
-    """The error messages of one bad record saved through the service (as its dialog does) and imported."""
-    with pytest.raises(ValidationFailed) as caught:
-        dialog(GridService(db, CADRE))
-    report = run_import(db, write_xlsx(tmp_path / "网格.xlsx", {sheet: rows}), all_sheet_specs(), actor=CADRE)
-    assert report.status == "rejected"
-    return [p.message for p in caught.value.problems], [e.message for e in report.errors]
-
-
 def test_the_same_bad_grid_or_post_gets_the_same_message_from_a_dialog_and_an_import(
         db: Database, village: GridVillage, tmp_path: Path) -> None:
     """GIVEN 东张村's tree (网格 WG01 → 辅助网格 FZ01 → 微网格 WW01)
     WHEN a new 辅助网格 is hung under the 微网格 WW01, and 网格长 is given as the role of a post on WW01,
     each through the service (as the grid and member dialogs do) and in an imported sheet
     THEN each is refused with the same Chinese message both ways."""
+    service = GridService(db, CADRE)
     saved, imported = both_ways(
-        db, tmp_path, lambda s: s.save_grid(GridInput(village.id, "辅助网格", "FZ09", "第九辅助网格",
-                                                      village.grids["WW01"])),
+        db, CADRE, tmp_path, lambda: service.save_grid(GridInput(village.id, "辅助网格", "FZ09", "第九辅助网格",
+                                                                 village.grids["WW01"])),
         "网格", [["所属村", "网格编码", "网格名称", "层级", "上级网格编码"], ["东张村", "FZ09", "第九辅助网格", "辅助网格", "WW01"]])
     assert saved == imported == ["辅助网格不能挂在微网格之下，只能挂在网格之下"]
     with db.reader() as s:
         number = s.scalar(select(m.Person.id_number).where(m.Person.id == village.people[4]))
     saved, imported = both_ways(
-        db, tmp_path, lambda s: s.save_member(MemberInput(village.grids["WW01"], village.people[4], "网格长", "兼职",
-                                                          START)),
+        db, CADRE, tmp_path, lambda: service.save_member(MemberInput(village.grids["WW01"], village.people[4],
+                                                                     "网格长", "兼职", START)),
         "网格成员", [["网格编码", "身份证号", "网格角色", "任职日期"], ["WW01", number, "网格长", "2026-01-01"]])
     assert saved == imported == ["微网格的成员角色应为 微网格员"]
 
