@@ -26,7 +26,7 @@ from townapp.exchange import spec as s
 from townapp.exchange.normalize import CellError, normalize_cell
 from townapp.exchange.spec import ColumnSpec, ImportContext, Row, SheetAdapter, SheetSpec
 from townapp.registry import models as m
-from townapp.registry.sheets import VillageLookup, township_id, write_rows
+from townapp.registry.sheets import VillageLookup, township_id, village_reference_columns, write_rows
 
 CHUNK = 500
 MONEY_PATTERN = r"-?\d+(\.\d{1,2})?"
@@ -335,16 +335,6 @@ def _money(key: str, header: str, **kw: Any) -> ColumnSpec:
                       pattern_message=f"{header}应为金额（元），最多两位小数，如 125000.50", note="单位：元", **kw)
 
 
-def _village() -> tuple[ColumnSpec, ColumnSpec]:
-    return (
-        ColumnSpec("village_code", "村区划代码", s.CODE, aliases=("村代码", "区划代码"), pattern=r"\d{12}",
-                   pattern_message="村区划代码应为12位数字", example="140821100201", width=16,
-                   note="12位区划代码；与“所属村”填一个即可"),
-        ColumnSpec("village_name", "所属村", s.NAME, aliases=("村名称", "村/社区", "村（社区）", "村"), example="东张村",
-                   width=12),
-    )
-
-
 _YEAR = ColumnSpec("year", "年度", s.INT, aliases=("年份", "所属年度"), required=True, example=2025, width=8)
 _ID = ColumnSpec("id_number", "身份证号", s.ID_NUMBER, aliases=("身份证号码", "公民身份号码"), required=True,
                  example="140821198506010123", width=20)
@@ -354,7 +344,7 @@ _NAME = ColumnSpec("name", "姓名", s.NAME, aliases=("名字",), example="张�
 def _spec(key: str, title: str, adapter: ArchiveAdapter, columns: tuple[ColumnSpec, ...], description: str,
           aliases: tuple[str, ...] = ()) -> SheetSpec:
     return SheetSpec(key=key, title=title, aliases=aliases, description=description, adapter=adapter,
-                     columns=(*_village(), *columns), required_any=(("village_code", "village_name"),))
+                     columns=(*village_reference_columns(), *columns), required_any=(("village_code", "village_name"),))
 
 
 def sheet_specs() -> list[SheetSpec]:

@@ -38,7 +38,7 @@ from townapp.grids.validation import (
     read_scores,
 )
 from townapp.registry import models as m
-from townapp.registry.sheets import VillageLookup, _refuse, township_id, write_rows
+from townapp.registry.sheets import VillageLookup, _refuse, township_id, village_reference_columns, write_rows
 
 CHUNK = 500
 POINTS_PATTERN = r"\d{1,3}(\.\d)?"
@@ -530,16 +530,6 @@ def _enum(key: str, header: str, vocabulary: str, **kw: Any) -> ColumnSpec:
     return ColumnSpec(key, header, s.ENUM, choices=v.values, synonyms=dict(v.synonyms), **kw)
 
 
-def _village() -> tuple[ColumnSpec, ColumnSpec]:
-    return (
-        ColumnSpec("village_code", "村区划代码", s.CODE, aliases=("村代码", "区划代码"), pattern=r"\d{12}",
-                   pattern_message="村区划代码应为12位数字", example="140821100201", width=16,
-                   note="12位区划代码；与“所属村”填一个即可"),
-        ColumnSpec("village_name", "所属村", s.NAME, aliases=("村名称", "村/社区", "村（社区）", "村"), example="东张村",
-                   width=12),
-    )
-
-
 _GRID_CODE = ColumnSpec("grid_code", "网格编码", s.CODE, aliases=("网格代码", "所属网格编码"), required=True,
                         example="DZ-WG01-FZ1-W01", width=18, max_length=32)
 _ID = ColumnSpec("id_number", "身份证号", s.ID_NUMBER, aliases=("身份证号码", "公民身份号码"), required=True,
@@ -557,7 +547,7 @@ def sheet_specs() -> list[SheetSpec]:
         SheetSpec(
             key="grid", title="网格", aliases=("网格信息", "网格划分"), adapter=GridAdapter(),
             description="网格、辅助网格、微网格，每个一行；上级网格先于下级登记或写在同一张表里。编码在全乡镇唯一。",
-            columns=(*_village(),
+            columns=(*village_reference_columns(),
                      ColumnSpec("code", "网格编码", s.CODE, aliases=("网格代码",), required=True, example="DZ-WG01",
                                 width=18, max_length=32, signature=True),
                      ColumnSpec("name", "网格名称", s.TEXT, aliases=("名称",), example="东张村第一网格", width=18,
@@ -585,7 +575,7 @@ def sheet_specs() -> list[SheetSpec]:
         SheetSpec(
             key="grid_assignment", title="住户网格", aliases=("住户划分", "网格住户"), adapter=AssignmentAdapter(),
             description="住户划入微网格的记录，每户每段一行；同一户同一时间只能在一个微网格。新的一行会结束该户原来所在的微网格。",
-            columns=(*_village(),
+            columns=(*village_reference_columns(),
                      ColumnSpec("household_number", "户编号", s.CODE, aliases=("户号",), required=True, example="0001",
                                 width=10, signature=True),
                      ColumnSpec("grid_code", "微网格编码", s.CODE, aliases=("网格编码",), required=True,

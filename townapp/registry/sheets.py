@@ -113,6 +113,17 @@ def township_id(conn: Connection, ctx: ImportContext) -> int | None:
     return result
 
 
+def village_reference_columns() -> tuple[ColumnSpec, ColumnSpec]:
+    """The two columns by which another module's sheet names a row's village (resolved by ``VillageLookup``)."""
+    return (
+        ColumnSpec("village_code", "村区划代码", s.CODE, aliases=("村代码", "区划代码"), pattern=r"\d{12}",
+                   pattern_message="村区划代码应为12位数字", example="140821100201", width=16,
+                   note="12位区划代码；与“所属村”填一个即可"),
+        ColumnSpec("village_name", "所属村", s.NAME, aliases=("村名称", "村/社区", "村（社区）", "村"), example="东张村",
+                   width=12),
+    )
+
+
 class VillageLookup:
     """Villages of the township by code and by name (with or without 村委会), loaded once per sheet."""
 
