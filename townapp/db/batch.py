@@ -148,6 +148,8 @@ class BatchWrite:
             if refused:
                 rows = [r for i, r in enumerate(rows) if i not in refused]
                 villages = [v for i, v in enumerate(villages) if i not in refused]
+        if not rows:
+            return refused
         insert_many(self.conn, table, columns, rows)
         if not audited:
             return refused
