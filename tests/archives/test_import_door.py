@@ -112,3 +112,22 @@ def test_a_clerks_archive_door_writes_only_their_village(db: Database) -> None:
     assert logged == [(ids[0], west, 9)]
     with db.engine.begin() as conn, pytest.raises(PermissionDenied):
         ArchiveService(db, Actor("guest", ROLE_READONLY)).batch_writer(conn)
+
+
+def test_a_clerks_import_of_another_villages_archive_rows_is_refused(db: Database, village: Village,
+                                                                    registry: RegistryService, tmp_path: Path) -> None:
+    """GIVEN 东张村 and 西关村
+    WHEN 东张村's clerk imports a 承诺事项 sheet with a commitment of each village
+    THEN the file is rejected: 西关村's row is refused as not permitted, and nothing is written."""
+    registry.save_village(VillageInput(code="140821100202", name="西关村"))
+    clerk = Actor("wangwen", ROLE_VILLAGE, village.id)
+    book = write_xlsx(tmp_path / "承诺.xlsx", {"承诺事项": [["所属村", "年度", "承诺事项", "状态"],
+                                                    ["东张村", 2025, "修通村道", "推进中"],
+                                                    ["西关村", 2025, "修缮桥梁", "推进中"]]})
+
+    report = run_import(db, book, all_sheet_specs(), actor=clerk)
+
+    assert report.status == "rejected"
+    assert [(e.row, e.code) for e in report.errors] == [(3, "not_permitted")]
+    with db.engine.connect() as conn:
+        assert conn.execute(select(a.ArchiveCommitment.id)).all() == []

@@ -116,3 +116,22 @@ def test_a_clerks_grid_door_writes_only_their_village(db: Database, registry: Re
                                      ("grid_assessment", score_ids[0], 11)])
     with db.engine.begin() as conn, pytest.raises(PermissionDenied):
         GridService(db, Actor("guest", ROLE_READONLY)).batch_writer(conn)
+
+
+def test_a_clerks_import_of_another_villages_grid_rows_is_refused(db: Database, registry: RegistryService,
+                                                                 village: GridVillage, tmp_path: Path) -> None:
+    """GIVEN 东张村 with its tree and 西张村 without grids
+    WHEN 东张村's clerk imports a 网格 sheet with a new 网格 in each village
+    THEN the file is rejected: 西张村's row is refused as not permitted, and no grid is added."""
+    make_village(registry, "140821100202", "西张村", count=2, region_seq=1)
+    clerk = Actor("wangwen", ROLE_VILLAGE, village.id)
+    book = write_xlsx(tmp_path / "网格.xlsx", {"网格": [["所属村", "网格编码", "网格名称", "层级"],
+                                                   ["东张村", "WG02", "东张村第二网格", "网格"],
+                                                   ["西张村", "XZ01", "西张村第一网格", "网格"]]})
+
+    report = run_import(db, book, all_sheet_specs(), actor=clerk)
+
+    assert report.status == "rejected"
+    assert [(e.row, e.code) for e in report.errors] == [(3, "not_permitted")]
+    with db.engine.connect() as conn:
+        assert conn.execute(select(g.Grid.code).where(g.Grid.code.in_(["WG02", "XZ01"]))).all() == []
