@@ -32,7 +32,7 @@ from townapp.core.collector import collector_paused
 from townapp.core.errors import DomainError, FieldProblem, NotFound, ValidationFailed
 from townapp.core.idcard import mask_id_number
 from townapp.db import Database
-from townapp.db.base import new_uuid, utcnow
+from townapp.db.base import utcnow
 from townapp.db.batch import BatchWrite, ModuleBatch
 from townapp.db.fast import fetch_rows
 from townapp.points import models as p
@@ -1082,40 +1082,27 @@ class PointsBatch(ModuleBatch):
 
     models = (p.PointRuleSet, p.PointRule, p.PointRecord, p.PointEvent, p.StoreItem)
 
-    def _new(self, model: type, records: Sequence[Mapping[str, Any]]) -> tuple[list[int | None], set[int]]:
-        """New records with the next free ids (and a uuid and the batch's time where the table keeps them);
-        returns each one's id (None where refused) and the refused positions."""
-        if not records:
-            return [], set()
-        first = self.next_id(model)
-        synced = "uuid" in self._table(model).c
-        now = self.writer.now
-        rows = [{"id": first + n, **record, **({"uuid": new_uuid(), "created_at": now, "updated_at": now}
-                                               if synced else {})} for n, record in enumerate(records)]
-        refused = self.add(model, rows)
-        return [None if n in refused else row["id"] for n, row in enumerate(rows)], refused
-
     def store_default_rule_set(self, year: int, rules: RuleSet, note: str = DEFAULT_NOTE) -> int:
         """Version 1 of ``year``: the shipped default, stored the first time the year is used, as the entry
         form does, also when a 村录入员's file is the first (it is the township's default, not a change to it)."""
         township = PointsBatch(replace(self.writer, only_village=None))
-        ids, _ = township._new(p.PointRuleSet, [rule_set_values(year, 1, rules, DEFAULT_SOURCE, note)])
+        ids, _ = township.create(p.PointRuleSet, [rule_set_values(year, 1, rules, DEFAULT_SOURCE, note)])
         rule_set_id = ids[0]
         assert rule_set_id is not None
-        township._new(p.PointRule, rule_values(rule_set_id, rules))
+        township.create(p.PointRule, rule_values(rule_set_id, rules))
         return rule_set_id
 
     def add_records(self, records: Sequence[Mapping[str, Any]], detail: str) -> tuple[list[int | None], set[int]]:
         """New 待村审 records (``record_values``), each with its 录入 event; returns ids and refused positions."""
-        ids, refused = self._new(p.PointRecord, records)
-        self._new(p.PointEvent, [dict(record_id=i, at=self.writer.now, username=self.writer.actor.username,
+        ids, refused = self.create(p.PointRecord, records)
+        self.create(p.PointEvent, [dict(record_id=i, at=self.writer.now, username=self.writer.actor.username,
                                       action=ENTERED, detail=detail) for i in ids if i is not None])
         return ids, refused
 
     def add_items(self, items: Sequence[Mapping[str, Any]]) -> tuple[list[int | None], set[int]]:
         """New 积分超市 goods (name, points_tenths, stock, pickup_point, active)."""
-        return self._new(p.StoreItem, items)
+        return self.create(p.StoreItem, items)
 
     def change_items(self, rows: Sequence[Mapping[str, Any]]) -> set[int]:
         """``{"id": …, column: value}`` changes of goods; returns the ids refused."""
-        return self.change(p.StoreItem, [{**row, "updated_at": self.writer.now} for row in rows])
+        return self.update(p.StoreItem, rows)
