@@ -19,7 +19,7 @@ from tests.exchange.conftest import write_xlsx
 from townapp.accounts.audit import AuditService
 from townapp.accounts.dto import AuditFilter
 from townapp.archives import models as a
-from townapp.archives.dto import CommitmentData, RectificationData, YearData
+from townapp.archives.dto import CommitmentData, RectificationData, TermData, YearData
 from townapp.archives.service import ArchiveService
 from townapp.core.actor import ROLE_ADMIN, ROLE_READONLY, ROLE_TOWNSHIP, ROLE_VILLAGE, Actor
 from townapp.core.errors import PermissionDenied
@@ -42,6 +42,9 @@ CASES = {
     "完成无日期": (lambda s, v: s.save_commitments(v, 2025, [CommitmentData(2025, "修通村道", status="已完成")]),
               "承诺事项", [["所属村", "年度", "承诺事项", "状态"], ["东张村", 2025, "修通村道", "已完成"]],
               "已完成的事项请填写完成日期"),
+    "届满早于开始": (lambda s, v: s.save_terms(v, [TermData(11, dt.date(2024, 1, 1), dt.date(2021, 1, 1))]),
+               "换届", [["所属村", "届次", "本届开始", "本届届满"], ["东张村", 11, "2024-01-01", "2021-01-01"]],
+               "届满日期早于开始日期"),
 }
 
 
@@ -49,15 +52,16 @@ CASES = {
 def test_the_same_bad_record_gets_the_same_message_from_a_dialog_and_an_import(
         db: Database, village: Village, tmp_path: Path, case: str) -> None:
     """GIVEN 东张村
-    WHEN one bad record (a 6-star rating, an unknown 认定条款, a finished commitment without its date) is saved
+    WHEN one bad record (a 6-star rating, an unknown 认定条款, a finished commitment without its date, a term
+    that ends before it starts) is saved
     through the service, as the archive dialogs do, and imported in a workbook
-    THEN both are refused with the same Chinese message (the dialog's list form adds only its row number)."""
+    THEN both are refused with the same Chinese message (the dialog's list form adds only which row or term)."""
     dialog, sheet, rows, expected = CASES[case]
     saved, imported = both_ways(db, CADRE, tmp_path, lambda: dialog(ArchiveService(db, CADRE), village.id),
                                 sheet, rows)
     assert len(saved) == len(imported) == 1
     assert expected in imported[0]
-    assert saved[0] == imported[0] or saved[0] == f"第1行：{imported[0]}"
+    assert saved[0] == imported[0] or saved[0] in (f"第1行：{imported[0]}", f"第11届：{imported[0]}")
 
 
 def test_an_imported_archive_change_is_audited_with_its_batch(db: Database, village: Village, tmp_path: Path) -> None:

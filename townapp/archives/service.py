@@ -194,13 +194,7 @@ class ArchiveService:
 
     def save_profile(self, data: ProfileData) -> None:
         permissions.require_write(self.actor, data.village_id, ARCHIVE)
-        problems = []
-        for f in fields("profile"):
-            value = data.values.get(f.key)
-            if f.kind in ("int", "decimal") and value is not None and value < 0:
-                problems.append(FieldProblem(f.key, f"{f.label}不能为负数"))
-            if f.vocabulary and value and vocab(f.vocabulary).canonical(value) is None:
-                problems.append(FieldProblem(f.key, f"{f.label}“{value}”不在取值表中"))
+        problems = validation.check_profile(data.values)
         if problems:
             raise ValidationFailed(problems)
         with self.db.unit_of_work(self.actor) as s:
@@ -297,12 +291,9 @@ class ArchiveService:
         permissions.require_write(self.actor, village_id, ARCHIVE)
         problems: list[FieldProblem] = []
         for index, item in enumerate(items):
-            if item.person_id is None:
-                problems.append(FieldProblem(f"cadres[{index}].person", f"第{index + 1}行：请选择任职人员"))
-            if vocab("cadre_post").canonical(item.post) is None:
-                problems.append(FieldProblem(f"cadres[{index}].post", f"第{index + 1}行：职务“{item.post}”不在取值表中"))
-            if item.started_on and item.ended_on and item.ended_on < item.started_on:
-                problems.append(FieldProblem(f"cadres[{index}].ended_on", f"第{index + 1}行：离任日期早于任职日期"))
+            problems += [FieldProblem(f"cadres[{index}].{'person' if p.field == 'person_id' else p.field}",
+                                      f"第{index + 1}行：{p.message}")
+                         for p in validation.check_cadre(item.person_id, item.post, item.started_on, item.ended_on)]
         if problems:
             return problems
         with self.db.reader() as s:
@@ -338,8 +329,8 @@ class ArchiveService:
         problems = [FieldProblem("terms", "届次不能为空")] if any(n is None for n in numbers) else []
         if len(set(numbers)) != len(numbers):
             problems.append(FieldProblem("terms", "届次重复"))
-        problems += [FieldProblem("terms", f"第{t.term_no}届：届满日期早于开始日期") for t in items
-                     if t.starts_on and t.ends_on and t.ends_on < t.starts_on]
+        problems += [FieldProblem("terms", f"第{t.term_no}届：{p.message}") for t in items
+                     for p in validation.check_term(t.starts_on, t.ends_on)]
         if problems:
             raise ValidationFailed(problems)
         with self.db.unit_of_work(self.actor) as s:
@@ -403,14 +394,8 @@ class ArchiveService:
         permissions.require_write(self.actor, village_id, ARCHIVE)
         problems = []
         for i, p in enumerate(items):
-            if p.person_id is None:
-                problems.append(FieldProblem("pay", f"第{i + 1}行：请选择人员"))
-            if vocab("cadre_post").canonical(p.post) is None:
-                problems.append(FieldProblem("pay", f"第{i + 1}行：职务“{p.post}”不在取值表中"))
-            if not 0 <= (p.months or 0) <= 12:
-                problems.append(FieldProblem("pay", f"第{i + 1}行：任职月数应为0至12"))
-            if p.grade and vocab("pay_grade").canonical(p.grade) is None:
-                problems.append(FieldProblem("pay", f"第{i + 1}行：考核等级“{p.grade}”不在取值表中"))
+            problems += [FieldProblem("pay", f"第{i + 1}行：{x.message}")
+                         for x in validation.check_pay(p.person_id, p.post, p.months, p.grade)]
         if len({p.person_id for p in items}) != len(items):
             problems.append(FieldProblem("pay", "同一人在报酬表中出现了两次"))
         if problems:
@@ -450,11 +435,7 @@ class ArchiveService:
 
     def save_centre(self, village_id: int, data: CentreData) -> None:
         permissions.require_write(self.actor, village_id, ARCHIVE)
-        problems = []
-        if data.area_m2 is not None and data.area_m2 < 0:
-            problems.append(FieldProblem("area_m2", "面积不能为负数"))
-        if data.built_year is not None and not 1949 <= data.built_year <= dt.date.today().year + 1:
-            problems.append(FieldProblem("built_year", "建成年份不合理"))
+        problems = validation.check_centre(data.area_m2, data.built_year)
         if problems:
             raise ValidationFailed(problems)
         with self.db.unit_of_work(self.actor) as s:
@@ -474,10 +455,8 @@ class ArchiveService:
 
     def save_cooperatives(self, village_id: int, year: int, items: Sequence[CooperativeData]) -> None:
         permissions.require_write(self.actor, village_id, ARCHIVE)
-        problems = [FieldProblem("cooperatives", f"第{i + 1}行：合作社名称不能为空") for i, c in enumerate(items)
-                    if not (c.name or "").strip()]
-        problems += [FieldProblem("cooperatives", f"第{i + 1}行：成员数和收入不能为负数") for i, c in enumerate(items)
-                     if (c.members or 0) < 0 or (c.income_to_collective or 0) < 0]
+        problems = [FieldProblem("cooperatives", f"第{i + 1}行：{p.message}") for i, c in enumerate(items)
+                    for p in validation.check_cooperative(c.name, c.members, c.income_to_collective)]
         if problems:
             raise ValidationFailed(problems)
         with self.db.unit_of_work(self.actor) as s:

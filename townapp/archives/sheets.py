@@ -324,6 +324,34 @@ def _commitment_rules(merged: dict[str, Any]) -> list[tuple[str, str]]:
     return _errors(validation.check_commitment(merged.get("status"), merged.get("completed_on")))
 
 
+def _profile_rules(merged: dict[str, Any]) -> list[tuple[str, str]]:
+    return _errors(validation.check_profile(merged))
+
+
+def _cooperative_rules(merged: dict[str, Any]) -> list[tuple[str, str]]:
+    return _errors(validation.check_cooperative(merged.get("name"), merged.get("members"),
+                                                merged.get("income_to_collective")))
+
+
+def _term_rules(merged: dict[str, Any]) -> list[tuple[str, str]]:
+    return _errors(validation.check_term(merged.get("starts_on"), merged.get("ends_on")))
+
+
+def _cadre_rules(merged: dict[str, Any]) -> list[tuple[str, str]]:
+    return _errors(validation.check_cadre(merged.get("person_id"), merged.get("post"), merged.get("started_on"),
+                                          merged.get("ended_on")))
+
+
+def _pay_rules(merged: dict[str, Any]) -> list[tuple[str, str]]:
+    return _errors(validation.check_pay(merged.get("person_id"), merged.get("post"), merged.get("months"),
+                                        merged.get("grade")))
+
+
+def _centre_rules(merged: dict[str, Any]) -> list[tuple[str, str]]:
+    area = merged.get("area_m2")
+    return _errors(validation.check_centre(None if area is None else Decimal(area), merged.get("built_year")))
+
+
 # ----- specs -------------------------------------------------------------------------
 def _enum(key: str, header: str, vocabulary: str, **kw: Any) -> ColumnSpec:
     v = vocab(vocabulary)
@@ -361,7 +389,7 @@ def sheet_specs() -> list[SheetSpec]:
     return [
         _spec("archive_profile", "村情概况", ArchiveAdapter("archive_profile", a.ArchiveProfile, ("year",), (
             Col("year", "year"), *[Col(k, k) for k, _h in profile_ints], Col("farmland_mu", "farmland_mu", "decimal"),
-            Col("party_org_name", "party_org_name"), Col("party_org_kind", "party_org_kind"))),
+            Col("party_org_name", "party_org_name"), Col("party_org_kind", "party_org_kind")), _profile_rules),
             (_YEAR, *[ColumnSpec(k, h, s.INT, example=5) for k, h in profile_ints],
              ColumnSpec("farmland_mu", "耕地面积（亩）", s.TEXT, aliases=("耕地面积",), pattern=r"\d+(\.\d{1,2})?",
                         pattern_message="耕地面积应为数字（亩）", example="3200.5"),
@@ -383,20 +411,20 @@ def sheet_specs() -> list[SheetSpec]:
         _spec("archive_cooperative", "领办合作社", ArchiveAdapter("archive_cooperative", a.ArchiveCooperative,
                                                                ("year", "name"), (
             Col("year", "year"), Col("name", "name"), Col("members", "members"),
-            Col("income", "income_to_collective", "money"))),
+            Col("income", "income_to_collective", "money")), _cooperative_rules),
             (_YEAR, ColumnSpec("name", "合作社名称", s.TEXT, required=True, max_length=100, width=26),
              ColumnSpec("members", "成员数", s.INT, example=60), _money("income", "为集体增收")),
             "村党组织领办合作社，每年每社一行。", ("村党组织领办合作社",)),
         _spec("archive_term", "换届", ArchiveAdapter("archive_term", a.ArchiveTerm, ("term_no",), (
             Col("term_no", "term_no"), Col("starts_on", "starts_on"), Col("ends_on", "ends_on"),
-            Col("completed", "completed", "bool"), Col("note", "note"))),
+            Col("completed", "completed", "bool"), Col("note", "note")), _term_rules),
             (ColumnSpec("term_no", "届次", s.INT, required=True, example=11), ColumnSpec("starts_on", "本届开始", s.DATE),
              ColumnSpec("ends_on", "本届届满", s.DATE), _enum("completed", "是否完成", "yes_no", example="是"),
              ColumnSpec("note", "备注", s.TEXT, max_length=200)),
             "村“两委”换届，每届一行。", ("换届情况",)),
         _spec("archive_cadre", "两委班子", ArchiveAdapter("archive_cadre", a.ArchiveCadre, ("person_id", "post", "started_on"), (
             Col("id_number", "person_id", "person"), Col("post", "post"), Col("one_shoulder", "one_shoulder", "bool"),
-            Col("started_on", "started_on"), Col("ended_on", "ended_on"), Col("term_no", "term_no"))),
+            Col("started_on", "started_on"), Col("ended_on", "ended_on"), Col("term_no", "term_no")), _cadre_rules),
             (_ID, _NAME, _enum("post", "职务", "cadre_post", required=True, example="书记"),
              _enum("one_shoulder", "一肩挑", "yes_no", example="是"), ColumnSpec("started_on", "任职日期", s.DATE),
              ColumnSpec("ended_on", "离任日期", s.DATE, note="现任不填"), ColumnSpec("term_no", "届次", s.INT)),
@@ -426,13 +454,13 @@ def sheet_specs() -> list[SheetSpec]:
             "后备干部、乡村振兴专员、在外优秀人才，每人一行。", ("人才", "后备干部", "在外人才")),
         _spec("archive_pay", "村干部报酬", ArchiveAdapter("archive_pay", a.ArchivePay, ("year", "person_id"), (
             Col("year", "year"), Col("id_number", "person_id", "person"), Col("post", "post"), Col("months", "months"),
-            Col("grade", "grade"))),
+            Col("grade", "grade")), _pay_rules),
             (_YEAR, _ID, _NAME, _enum("post", "职务", "cadre_post", required=True, example="书记"),
              ColumnSpec("months", "任职月数", s.INT, example=12), _enum("grade", "考核等级", "pay_grade", example="称职")),
             "村干部报酬的计算依据（职务、月数、考核等级），金额按报酬规则自动计算。", ("报酬", "报酬发放")),
         _spec("archive_centre", "党群服务中心", ArchiveAdapter("archive_centre", a.ArchiveCentre, (), (
             Col("address", "address"), Col("area", "area_m2", "decimal"), Col("built_year", "built_year"),
-            Col("rooms", "rooms", "list"))),
+            Col("rooms", "rooms", "list")), _centre_rules),
             (ColumnSpec("address", "地址", s.TEXT, max_length=200, width=24),
              ColumnSpec("area", "面积（㎡）", s.TEXT, aliases=("面积", "建筑面积"), pattern=r"\d+(\.\d{1,2})?",
                         pattern_message="面积应为数字（平方米）", example="320"),

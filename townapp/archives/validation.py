@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from townapp.archives import rules as r
-from townapp.archives.vocab import clause_texts, pass_mark, vocab, year_fields
+from townapp.archives.vocab import clause_texts, fields, pass_mark, vocab, year_fields
 from townapp.core.errors import FieldProblem
 
 STARS = ("org_star", "secretary_star")
@@ -83,3 +83,70 @@ def check_attendance(status: str | None, reason: str | None, name: str | None = 
     if canonical == LEAVE and not (reason or "").strip():
         return [FieldProblem("reason", f"{who}请假，请填写请假原因")]
     return []
+
+
+def check_profile(values: Mapping[str, Any]) -> list[FieldProblem]:
+    """A village-year's profile: no negative counts or areas, vocabularies as listed."""
+    problems: list[FieldProblem] = []
+    for f in fields("profile"):
+        value = values.get(f.key)
+        if f.kind in ("int", "decimal") and value is not None and value < 0:
+            problems.append(FieldProblem(f.key, f"{f.label}不能为负数"))
+        if f.vocabulary and value and vocab(f.vocabulary).canonical(value) is None:
+            problems.append(FieldProblem(f.key, f"{f.label}“{value}”不在取值表中"))
+    return problems
+
+
+def check_centre(area_m2: Decimal | None, built_year: int | None) -> list[FieldProblem]:
+    """The 党群服务中心: a real area and a plausible year."""
+    problems: list[FieldProblem] = []
+    if area_m2 is not None and area_m2 < 0:
+        problems.append(FieldProblem("area_m2", "面积不能为负数"))
+    if built_year is not None and not 1949 <= built_year <= dt.date.today().year + 1:
+        problems.append(FieldProblem("built_year", "建成年份不合理"))
+    return problems
+
+
+def check_cooperative(name: str | None, members: int | None, income: int | None) -> list[FieldProblem]:
+    """A 领办合作社: named, no negative members or income."""
+    problems: list[FieldProblem] = []
+    if not (name or "").strip():
+        problems.append(FieldProblem("name", "合作社名称不能为空"))
+    if (members or 0) < 0 or (income or 0) < 0:
+        problems.append(FieldProblem("members" if (members or 0) < 0 else "income_to_collective",
+                                     "成员数和收入不能为负数"))
+    return problems
+
+
+def check_pay(person_id: int | None, post: str | None, months: int | None, grade: str | None) -> list[FieldProblem]:
+    """One cadre's pay basis: a person, a listed post and grade, 0 to 12 months."""
+    problems: list[FieldProblem] = []
+    if person_id is None:
+        problems.append(FieldProblem("person_id", "请选择人员"))
+    if vocab("cadre_post").canonical(post) is None:
+        problems.append(FieldProblem("post", f"职务“{post}”不在取值表中"))
+    if not 0 <= (months or 0) <= 12:
+        problems.append(FieldProblem("months", "任职月数应为0至12"))
+    if grade and vocab("pay_grade").canonical(grade) is None:
+        problems.append(FieldProblem("grade", f"考核等级“{grade}”不在取值表中"))
+    return problems
+
+
+def check_term(starts_on: dt.date | None, ends_on: dt.date | None) -> list[FieldProblem]:
+    """A 换届 term ends after it starts."""
+    if starts_on and ends_on and ends_on < starts_on:
+        return [FieldProblem("ends_on", "届满日期早于开始日期")]
+    return []
+
+
+def check_cadre(person_id: int | None, post: str | None, started_on: dt.date | None,
+                ended_on: dt.date | None) -> list[FieldProblem]:
+    """One 两委 post: a person, a listed post, a term that ends after it starts."""
+    problems: list[FieldProblem] = []
+    if person_id is None:
+        problems.append(FieldProblem("person_id", "请选择任职人员"))
+    if vocab("cadre_post").canonical(post) is None:
+        problems.append(FieldProblem("post", f"职务“{post}”不在取值表中"))
+    if started_on and ended_on and ended_on < started_on:
+        problems.append(FieldProblem("ended_on", "离任日期早于任职日期"))
+    return problems
