@@ -60,7 +60,7 @@ def test_an_imported_grid_change_is_audited_with_its_batch(db: Database, village
     """GIVEN 东张村's tree made in the grid dialog, 微网格 WW03 straight under 网格 WG01
     WHEN a cadre imports a 网格 sheet that renames WG01 and moves WW03 under 辅助网格 FZ01
     THEN the audit history of each grid holds the import's changes field by field, old and new, by the importing
-    user with the import batch (besides the dialog's create); the move is in the grid's own history too."""
+    user with the import batch (besides the dialog's create); the move is in the grid's own history too, by that user."""
     book = write_xlsx(tmp_path / "网格.xlsx", {"网格": [
         ["所属村", "网格编码", "网格名称", "层级", "上级网格编码"],
         ["东张村", "WG01", "东张村第一网格", "网格", None],
@@ -79,7 +79,8 @@ def test_an_imported_grid_change_is_audited_with_its_batch(db: Database, village
         ("parent_id", str(village.grids["WG01"]), str(village.grids["FZ01"]), report.batch_id)}
     by_batch = audit.rows(audit.ids(AuditFilter(batch_id=report.batch_id))).values()
     assert {(r.entity, r.action) for r in by_batch} >= {("grid", "修改"), ("grid_change", "新增")}
-    assert [h.kind for h in GridService(db, ADMIN).history(village.grids["WW03"])][-1] == "调整上级"
+    last = GridService(db, ADMIN).history(village.grids["WW03"])[-1]
+    assert (last.kind, last.username) == ("调整上级", "li")
 
 
 def test_a_clerks_grid_door_writes_only_their_village(db: Database, registry: RegistryService,

@@ -1015,9 +1015,9 @@ class GridBatch(ModuleBatch):
         moved = [{"id": i, "parent_id": p} for i, p in parents.items() if i in before and before[i] != p]
         return before, self.update(g.Grid, moved)
 
-    def log_changes(self, changes: Sequence[tuple[int, str, str]], username: str) -> set[int]:
-        """The grids' history (新建, 调整上级 …) on the batch's day: ``(grid id, kind, detail)``."""
-        now = self.writer.now
+    def log_changes(self, changes: Sequence[tuple[int, str, str]]) -> set[int]:
+        """The grids' history (新建, 调整上级 …) on the batch's day, by its user: ``(grid id, kind, detail)``."""
+        now, username = self.writer.now, self.writer.actor.username
         return self.create(g.GridChange, [dict(grid_id=i, changed_on=now.date(), kind=kind, detail=detail,
                                                username=username, at=now) for i, kind, detail in changes])[1]
 

@@ -234,7 +234,7 @@ class GridAdapter(_Adapter):
             kind = "新建" if row.action == "created" else "调整上级" if moved else None
             if kind:
                 changes.append((row.entity_id, kind, "Excel导入"))
-        door.log_changes(changes, "导入")
+        door.log_changes(changes)
 
     def export_rows(self, conn: Connection, township_code: str | None,
                     village_id: int | None = None) -> Iterator[dict[str, Any]]:
