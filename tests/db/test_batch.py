@@ -45,3 +45,29 @@ def test_sql_built_snapshots_equal_the_python_ones_and_the_hooks(db: Database) -
     assert hook.keys() == batch.keys()
     assert {k: type(v) for k, v in hook.items() if v is not None} == \
         {k: type(v) for k, v in batch.items() if v is not None and hook[k] is not None}
+
+
+def test_a_record_two_steps_from_its_village_is_logged_with_that_village(open_demo) -> None:  # noqa: ANN001
+    """GIVEN the demo township's grid scores (a score → its grid member → the grid → the village)
+    WHEN the audit's one village rule looks them up, as values (a batch) and in SQL (the creates it logs)
+    THEN both give each score its grid's village, and a 党员 record is its person's village, not its branch's."""
+    from townapp.db.audit import village_sql, villages_of
+    from townapp.grids import models as g
+
+    db = open_demo("township", 1)
+    score = g.GridAssessment.__table__
+    with db.engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(select(score).order_by(score.c.id).limit(50))]
+        expected = dict(conn.execute(
+            select(score.c.id, g.Grid.village_id).join(g.GridMember, g.GridMember.id == score.c.member_id)
+            .join(g.Grid, g.Grid.id == g.GridMember.grid_id).where(score.c.id.in_([r["id"] for r in rows]))).all())
+        by_values = villages_of(conn, score, rows)
+        by_sql = dict(conn.execute(select(score.c.id, village_sql(score)).where(
+            score.c.id.in_([r["id"] for r in rows]))).all())
+        party = m.PartyMember.__table__
+        member = dict(conn.execute(select(party).limit(1)).one()._mapping)
+        person_village = conn.execute(select(m.Person.village_id).where(m.Person.id == member["person_id"])).scalar()
+        assert villages_of(conn, party, [member]) == [person_village]
+    assert rows and None not in expected.values()
+    assert by_values == [expected[r["id"]] for r in rows]
+    assert by_sql == expected

@@ -15,10 +15,22 @@ import datetime as dt
 import decimal
 import json
 import json.encoder
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Index, String, Text, event, inspect, text
+from sqlalchemy import (
+    Alias,
+    ColumnElement,
+    Connection,
+    Index,
+    String,
+    Table,
+    Text,
+    event,
+    func,
+    inspect,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from townapp.db.base import Base, utcnow
@@ -127,33 +139,83 @@ def _entity_id(obj: Any) -> int | None:
     return key[0] if len(key) == 1 and isinstance(key[0], int) else None
 
 
-def _village_of(session: Session, obj: Any, cache: dict[tuple[str, Any], int | None]) -> int | None:
-    """The village a row belongs to: itself, its ``village_id``, or its parent's (person, household …)."""
-    table = type(obj).__table__
-    if table.name == "village":
-        return _entity_id(obj)
-    if "village_id" in table.c:
-        value = getattr(obj, "village_id", None)
-        return value if isinstance(value, int) else None
-    mapper = inspect(obj).mapper
-    for fk in sorted(table.foreign_keys, key=lambda f: f.parent.name):
+VILLAGE_PATH_DEPTH = 3  # a grid score → its member → the grid → the village
+
+
+def _base(t: Any) -> Table:
+    return t.element if isinstance(t, Alias) else t
+
+
+def _foreign_keys(table: Table) -> list[Any]:
+    return [fk for column in table.columns for fk in column.foreign_keys]
+
+
+def village_sql(t: Table | Alias, depth: int = VILLAGE_PATH_DEPTH) -> ColumnElement[Any] | None:
+    """The village a row of ``t`` belongs to, in SQL: itself (a village), its ``village_id``, or its parents'
+    through foreign keys (in the table's column order — the owner first: a 党员's person before their
+    branch — the first that has one), up to ``depth`` steps.
+
+    The one answer to "which village is this record" for the audit log and for a clerk's batch writes."""
+    base = _base(t)
+    if base.name == "village":
+        return t.c.id
+    if "village_id" in t.c:
+        return t.c.village_id
+    if depth == 0:
+        return None
+    options: list[Any] = []
+    for fk in _foreign_keys(base):
         parent = fk.column.table
-        if parent.name != "village" and "village_id" not in parent.c:
+        if parent is base:
+            continue  # a tree's parent is in the same village
+        if parent.name == "village":
+            options.append(t.c[fk.parent.name])
             continue
-        prop = mapper.get_property_by_column(fk.parent)
-        value = getattr(obj, prop.key, None)
-        if value is None:
+        alias = parent.alias()
+        inner = village_sql(alias, depth - 1)
+        if inner is not None:
+            options.append(select(inner).where(alias.c[fk.column.name] == t.c[fk.parent.name]).scalar_subquery())
+    if not options:
+        return None
+    return options[0] if len(options) == 1 else func.coalesce(*options)
+
+
+def villages_of(conn: Connection, table: Table, records: Sequence[Mapping[str, Any]]) -> list[int | None]:
+    """``village_sql`` for rows given as values (new or changed records, before or after the write)."""
+    if table.name == "village":
+        return [r.get("id") for r in records]
+    if "village_id" in table.c:
+        return [r.get("village_id") for r in records]
+    result: list[int | None] = [None] * len(records)
+    for fk in _foreign_keys(table):
+        parent = fk.column.table
+        if parent is table:
+            continue
+        waiting = [i for i, v in enumerate(result) if v is None and records[i].get(fk.parent.name) is not None]
+        if not waiting:
             continue
         if parent.name == "village":
-            return value
-        key = (parent.name, value)
-        if key not in cache:
-            cache[key] = session.connection().execute(
-                text(f'SELECT village_id FROM "{parent.name}" WHERE "{fk.column.name}" = :v'), {"v": value}
-            ).scalar()
-        if cache[key] is not None:
-            return cache[key]
-    return None
+            for i in waiting:
+                result[i] = records[i][fk.parent.name]
+            continue
+        alias = parent.alias()
+        inner = village_sql(alias, VILLAGE_PATH_DEPTH - 1)
+        if inner is None:
+            continue
+        key = alias.c[fk.column.name]
+        wanted = sorted({records[i][fk.parent.name] for i in waiting})
+        known: dict[Any, Any] = {}
+        for start in range(0, len(wanted), 500):
+            known.update(conn.execute(select(key, inner).where(key.in_(wanted[start:start + 500]))).all())
+        for i in waiting:
+            result[i] = known.get(records[i][fk.parent.name])
+    return result
+
+
+def _values(obj: Any) -> dict[str, Any]:
+    mapper = inspect(obj).mapper
+    return {column.name: getattr(obj, mapper.get_property_by_column(column).key, None)
+            for column in type(obj).__table__.columns}
 
 
 def _after_flush(session: Session, flush_context: Any) -> None:
@@ -163,14 +225,13 @@ def _after_flush(session: Session, flush_context: Any) -> None:
     batch_id = session.info.get("batch_id")
     now = utcnow()
     rows: list[dict[str, Any]] = []
-    villages: dict[tuple[str, Any], int | None] = {}
+    owners: list[Any] = []  # the object of each row: its village is looked up per table, set-based
 
     def add(action: str, obj: Any, field: str | None, old: str | None, new: str | None) -> None:
-        rows.append(
-            dict(at=now, username=username, action=action, entity=type(obj).__tablename__,
-                 entity_id=_entity_id(obj), field=field, old=old, new=new, reason=reason,
-                 village_id=_village_of(session, obj, villages), batch_id=batch_id)
-        )
+        rows.append(dict(at=now, username=username, action=action, entity=type(obj).__tablename__,
+                         entity_id=_entity_id(obj), field=field, old=old, new=new, reason=reason,
+                         village_id=None, batch_id=batch_id))
+        owners.append(obj)
 
     for obj in session.new:
         if getattr(obj, "__audited__", False):
@@ -199,7 +260,15 @@ def _after_flush(session: Session, flush_context: Any) -> None:
         if obj is not None and getattr(obj, "__audited__", False):
             add("delete", obj, None, _snapshot(obj), None)
     if rows:
-        session.connection().execute(AuditEntry.__table__.insert(), rows)
+        conn = session.connection()
+        by_table: dict[Any, list[int]] = {}
+        for index, obj in enumerate(owners):
+            by_table.setdefault(type(obj).__table__, []).append(index)
+        for table, indexes in by_table.items():
+            found = villages_of(conn, table, [_values(owners[i]) for i in indexes])
+            for i, village in zip(indexes, found, strict=True):
+                rows[i]["village_id"] = village if isinstance(village, int) else None
+        conn.execute(AuditEntry.__table__.insert(), rows)
 
 
 class AuditedSession(Session):

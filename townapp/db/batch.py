@@ -37,7 +37,16 @@ from sqlalchemy import (
 
 from townapp.core import permissions
 from townapp.core.actor import Actor
-from townapp.db.audit import _SKIPPED, REDACTED, AuditEntry, _text, snapshot_json, snapshot_rows
+from townapp.db.audit import (
+    _SKIPPED,
+    REDACTED,
+    AuditEntry,
+    _text,
+    snapshot_json,
+    snapshot_rows,
+    village_sql,
+    villages_of,
+)
 from townapp.db.base import Base, new_uuid, utcnow
 from townapp.db.fast import insert_many
 
@@ -49,6 +58,11 @@ AUDIT_COLUMNS = ("at", "username", "action", "entity", "entity_id", "field", "ol
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
+
+
+def _village_or_null(table: Table) -> Any:
+    found = village_sql(table)
+    return literal(None, Integer) if found is None else found
 
 
 def _model_of(table: Table) -> Any:
@@ -97,30 +111,7 @@ class BatchWrite:
                 name, old, new, self.reason, village_id if isinstance(village_id, int) else None, self.batch_id)
 
     def _villages(self, table: Table, records: Sequence[Mapping[str, Any]]) -> list[int | None]:
-        """Each record's village: itself (a village), its ``village_id``, or its parent's through a foreign key."""
-        if table.name == "village":
-            return [r.get("id") for r in records]
-        if "village_id" in table.c:
-            return [r.get("village_id") for r in records]
-        result: list[int | None] = [None] * len(records)
-        for fk in sorted(table.foreign_keys, key=lambda f: f.parent.name):  # the order of the audit hook
-            parent = fk.column.table
-            if parent.name != "village" and "village_id" not in parent.c:
-                continue
-            open_ = [i for i, v in enumerate(result) if v is None and records[i].get(fk.parent.name) is not None]
-            if not open_:
-                continue
-            if parent.name == "village":
-                for i in open_:
-                    result[i] = records[i][fk.parent.name]
-                continue
-            known: dict[Any, int | None] = {}
-            wanted = sorted({records[i][fk.parent.name] for i in open_})
-            for part in _chunks(wanted):
-                known.update(self.conn.execute(select(fk.column, parent.c.village_id).where(fk.column.in_(part))).all())
-            for i in open_:
-                result[i] = known.get(records[i][fk.parent.name])
-        return result
+        return villages_of(self.conn, table, records)
 
     def _village_columns(self, table: Table) -> list[str]:
         if table.name == "village" or "village_id" in table.c:
@@ -165,21 +156,6 @@ class BatchWrite:
         self._log(entries)
         return refused
 
-    def _village_expression(self, table: Table) -> Any:
-        """The record's village in SQL, as ``_villages`` finds it: itself, its column, or its parents' in order."""
-        if table.name == "village":
-            return table.c.id
-        if "village_id" in table.c:
-            return table.c.village_id
-        options = []
-        for fk in sorted(table.foreign_keys, key=lambda f: f.parent.name):
-            parent = fk.column.table
-            if parent.name == "village":
-                options.append(fk.parent)
-            elif "village_id" in parent.c:
-                options.append(select(parent.c.village_id).where(fk.column == fk.parent).scalar_subquery())
-        return func.coalesce(*options, None) if options else literal(None)
-
     def _log_created_in_sql(self, table: Table, ids: Sequence[int]) -> None:
         """The create rows of records just inserted, their snapshots built by SQLite (json_object) from the
         stored rows: no Python encoding or binding per value, a third of the cost for 100,000 people."""
@@ -197,7 +173,7 @@ class BatchWrite:
         source = select(literal(self.now, AuditEntry.__table__.c.at.type), literal(self.actor.username),
                         literal("create"), literal(table.name), table.c.id, literal(None, String),
                         literal(None, String), func.json_object(*values), literal(self.reason, String),
-                        self._village_expression(table), literal(self.batch_id, Integer))
+                        _village_or_null(table), literal(self.batch_id, Integer))
         first, last = min(ids), max(ids)
         contiguous = last - first + 1 == len(ids)
         parts = [None] if contiguous else [list(part) for part in _chunks(list(ids))]

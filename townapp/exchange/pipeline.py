@@ -22,7 +22,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, Connection, Table, delete, insert, select, update
+from sqlalchemy import Connection, Table, delete, insert, select, update
 
 from townapp.core import permissions
 from townapp.core.actor import SYSTEM_ACTOR, Actor
@@ -31,7 +31,7 @@ from townapp.core.errors import Cancelled, DomainError
 from townapp.core.idcard import mask_id_number
 from townapp.core.progress import CancelFn, ProgressFn, Reporter
 from townapp.db import Database
-from townapp.db.audit import AuditEntry
+from townapp.db.audit import AuditEntry, village_sql
 from townapp.db.backup import backup_database
 from townapp.db.base import Base, utcnow
 from townapp.db.busy import holding
@@ -476,7 +476,6 @@ def _process_sheet(conn: Connection, run: _Run, plan: _SheetPlan, last: bool = F
 # ----- who may import what ---------------------------------------------------------------
 NOT_PERMITTED = "not_permitted"
 _TOWNSHIP_TABLES = frozenset({"village", "township"})
-_VILLAGE_PATH_DEPTH = 3
 
 
 def _clerk_village(actor: Actor) -> int | None:
@@ -489,50 +488,19 @@ def _entity_table(adapter: s.SheetAdapter) -> Table | None:
     return Base.metadata.tables.get(getattr(adapter, "table", "") or adapter.entity)
 
 
-def _village_path(table: Table) -> list[tuple[Column, Column]] | None:
-    """Foreign keys from ``table`` to the nearest table with a ``village_id`` (breadth first, columns in order).
-
-    [] when ``table`` has the column itself; None for township-level tables (villages, rules, goods …).
-    """
-    if table.name in _TOWNSHIP_TABLES:
-        return None
-    if "village_id" in table.c:
-        return []
-    queue: list[tuple[Table, list[tuple[Column, Column]]]] = [(table, [])]
-    seen = {table.name}
-    while queue:
-        current, path = queue.pop(0)
-        if len(path) >= _VILLAGE_PATH_DEPTH:
-            continue
-        for column in current.columns:
-            for fk in column.foreign_keys:
-                target = fk.column.table
-                if target.name in seen or target.name in _TOWNSHIP_TABLES:
-                    continue
-                seen.add(target.name)
-                step = [*path, (column, fk.column)]
-                if "village_id" in target.c:
-                    return step
-                queue.append((target, step))
-    return None
-
-
 def _villages_of(conn: Connection, adapter: s.SheetAdapter, ids: set[int]) -> dict[int, int | None] | None:
-    """{entity id: its village} in one joined query per chunk; None when the entity belongs to no village."""
+    """{entity id: its village} (the audit's rule, ``village_sql``); None when the entity belongs to no village
+    (villages themselves, the township, rules, goods …: township-level for this check)."""
     table = _entity_table(adapter)
-    path = _village_path(table) if table is not None else None
-    if table is None or path is None:
+    if table is None or table.name in _TOWNSHIP_TABLES:
         return None
-    start = current = table.alias("t0")
-    joined = start
-    for number, (column, target_column) in enumerate(path, start=1):
-        target = target_column.table.alias(f"t{number}")
-        joined = joined.outerjoin(target, current.c[column.name] == target.c[target_column.name])
-        current = target
-    query = select(start.c.id, current.c.village_id).select_from(joined)
+    village = village_sql(table)
+    if village is None:
+        return None
+    query = select(table.c.id, village)
     found: dict[int, int | None] = {}
     for chunk in chunked(sorted(ids)):
-        found.update((int(i), v) for i, v in conn.execute(query.where(start.c.id.in_(chunk))))
+        found.update((int(i), v) for i, v in conn.execute(query.where(table.c.id.in_(chunk))))
     return found
 
 
