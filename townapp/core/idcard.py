@@ -8,11 +8,18 @@ know for the birth year is only a warning: codes changed over time (临猗 was
 from __future__ import annotations
 
 import datetime as dt
+import json
+import logging
+import os
 from functools import lru_cache
 from operator import mul
+from pathlib import Path
 from typing import NamedTuple
 
+from townapp import config
 from townapp.core.text import remove_spaces, to_halfwidth
+
+log = logging.getLogger(__name__)
 
 ID_LENGTH = 18
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -56,7 +63,49 @@ def check_digit(first17: str) -> str:
     """
     if len(first17) != 17 or not first17.isascii() or not first17.isdigit():
         raise ValueError("check_digit needs the first 17 ASCII digits")
+    return _check_char(first17)
+
+
+def _check_char(first17: str) -> str:
     return _CHECK_CHARS[(sum(map(mul, _WEIGHTS, first17.encode("ascii"))) - _ASCII_ZERO_SUM) % 11]
+
+
+REGION_TABLE = "cn/loc"
+
+
+def _region_cache_path() -> Path:
+    from stdnum import __version__
+
+    return config.data_dir() / "cache" / f"stdnum-{__version__}-cn-loc.json"
+
+
+def load_region_table() -> None:
+    """python-stdnum's region table, parsed once per process: its text parse takes 30–50 ms of every
+    import's time, so the parsed table is kept as JSON in the data folder (per stdnum version) and read
+    back in about 5 ms. Any trouble with the copy falls back to stdnum's own parse (and rewrites it)."""
+    from stdnum import numdb
+
+    if REGION_TABLE in numdb._open_databases:
+        return
+    path = _region_cache_path()
+    try:
+        prefixes = json.loads(path.read_text(encoding="utf-8"))
+        if not (isinstance(prefixes, list) and prefixes and all(len(p) == 5 for p in prefixes)):
+            raise ValueError("unexpected shape")
+        table = numdb.NumDB()
+        table.prefixes = prefixes
+        numdb._open_databases[REGION_TABLE] = table
+        return
+    except (OSError, ValueError, TypeError, AttributeError):
+        pass
+    parsed = numdb.get(REGION_TABLE)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        part = path.with_name(f".{path.name}.{os.getpid()}.part")
+        part.write_text(json.dumps(parsed.prefixes, ensure_ascii=False), encoding="utf-8")
+        os.replace(part, path)
+    except OSError as exc:  # a read-only data folder only costs the next import the parse again
+        log.info("身份证地区码表缓存未能写入：%s", exc)
 
 
 @lru_cache(maxsize=4096)
@@ -70,6 +119,7 @@ def region_known(region_code: str, birth_year: int) -> bool:
     from stdnum.cn import ric  # here: the log module imports this file before the window appears
     from stdnum.exceptions import ValidationError
 
+    load_region_table()
     try:
         ric.get_birth_place(f"{region_code}{birth_year:04d}0101000")
     except (ValidationError, KeyError, ValueError, IndexError):
@@ -81,7 +131,9 @@ def parse_id_number(raw: str, today: dt.date | None = None) -> IdInfo:
     """Validate an ID number and derive what it encodes; raises IdNumberError."""
     # the usual ID needs no normalising: 17 ASCII digits and a digit or X
     plain = len(raw) == ID_LENGTH and raw.isascii() and raw[:17].isdigit() and (raw[17].isdigit() or raw[17] == "X")
-    number = raw if plain else normalize_id_number(raw)
+    if plain:  # nearly every ID of an import: the format checks below hold already
+        return _parse_plain(raw, today)
+    number = normalize_id_number(raw)
     if not number:
         raise IdNumberError("required", "身份证号不能为空")
     if len(number) == 15 and number.isdigit():
@@ -90,6 +142,11 @@ def parse_id_number(raw: str, today: dt.date | None = None) -> IdInfo:
         raise IdNumberError("id_length", f"身份证号应为18位，现在是{len(number)}位，请核对是否漏填或多填")
     if not number.isascii() or not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
         raise IdNumberError("id_format", "身份证号前17位应为数字，最后一位为数字或X")
+    return _parse_plain(number, today)
+
+
+def _parse_plain(number: str, today: dt.date | None) -> IdInfo:
+    """Birth date, check digit, sex and region of 17 ASCII digits and a digit or X."""
     try:
         birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
@@ -97,11 +154,10 @@ def parse_id_number(raw: str, today: dt.date | None = None) -> IdInfo:
     today = today or dt.date.today()
     if birth > today or birth.year < 1900:
         raise IdNumberError("id_birth_date", f"身份证号中的出生日期 {birth:%Y-%m-%d} 不合理")
-    if number[17] != check_digit(number[:17]):
+    if number[17] != _check_char(number[:17]):
         raise IdNumberError("id_checksum", "身份证号校验位不对，请逐位核对（常见为某一位输错或两位颠倒）")
-    sex = "男" if int(number[16]) % 2 == 1 else "女"
-    return IdInfo(number=number, birth_date=birth, sex=sex, region_code=number[:6],
-                  region_known=region_known(number[:6], birth.year))
+    region = number[:6]
+    return IdInfo(number, birth, "男" if number[16] in "13579" else "女", region, region_known(region, birth.year))
 
 
 def make_id_number(region_code: str, birth_date: dt.date, sequence: int) -> str:

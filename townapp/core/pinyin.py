@@ -71,4 +71,4 @@ def _char_initial(ch: str) -> str:
 
 def initials(text: str) -> str:
     """First letters of each character's pinyin (ASCII kept, punctuation dropped)."""
-    return "".join(_char_initial(ch) for ch in text)
+    return "".join(map(_char_initial, text))

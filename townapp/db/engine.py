@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import DatabaseError as SADatabaseError
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, configure_mappers, sessionmaker
 
 from townapp.core.actor import SYSTEM_ACTOR, Actor
 from townapp.core.errors import DomainError
@@ -210,4 +210,7 @@ def open_database(path: Path | str, *, create: bool = False, backup_before_migra
     except BaseException:
         engine.dispose()
         raise
+    # the models' relationships are worked out once, here (about 30 ms), rather than by whichever
+    # query happens to come first — an import's set-based reads would pay it inside their timing
+    configure_mappers()
     return Database(path, engine)
