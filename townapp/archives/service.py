@@ -54,6 +54,7 @@ from townapp.core.errors import DomainError, FieldProblem, NotFound, ValidationF
 from townapp.core.idcard import normalize_id_number
 from townapp.core.text import clean_name
 from townapp.db import Database
+from townapp.db.base import get_or_missing
 from townapp.db.batch import BatchWrite, ModuleBatch
 from townapp.registry import models as m
 
@@ -88,10 +89,7 @@ class ArchiveService:
 
     @staticmethod
     def _village(s: Session, village_id: int) -> m.Village:
-        village = s.get(m.Village, village_id)
-        if village is None:
-            raise NotFound("这个村/社区已不存在（可能已被删除）")
-        return village
+        return get_or_missing(s, m.Village, village_id, "这个村/社区已不存在（可能已被删除）")
 
     @staticmethod
     def _own_row(s: Session, model: type, village_id: int, **key: Any) -> Any:

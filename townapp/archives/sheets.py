@@ -354,8 +354,7 @@ def _centre_rules(merged: dict[str, Any]) -> list[tuple[str, str]]:
 
 # ----- specs -------------------------------------------------------------------------
 def _enum(key: str, header: str, vocabulary: str, **kw: Any) -> ColumnSpec:
-    v = vocab(vocabulary)
-    return ColumnSpec(key, header, s.ENUM, choices=v.values, synonyms=dict(v.synonyms), **kw)
+    return s.enum_column(key, header, vocab(vocabulary), **kw)
 
 
 def _money(key: str, header: str, **kw: Any) -> ColumnSpec:

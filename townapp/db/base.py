@@ -5,9 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import os
 import uuid
+from typing import Any, TypeVar
 
 from sqlalchemy import MetaData, String
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from townapp.core.errors import NotFound
+
+T = TypeVar("T")
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -60,3 +65,11 @@ class MetaEntry(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(400))
+
+
+def get_or_missing(s: Session, model: type[T], key: Any, message: str) -> T:
+    """The record ``key`` of ``model``, or NotFound with ``message`` (say what is gone and why, in Chinese)."""
+    found = s.get(model, key) if key is not None else None
+    if found is None:
+        raise NotFound(message)
+    return found

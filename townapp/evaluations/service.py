@@ -25,6 +25,7 @@ from townapp.core.errors import DomainError, FieldProblem, NotFound, ValidationF
 from townapp.core.idcard import mask_id_number
 from townapp.core.text import squeeze_spaces
 from townapp.db import Database
+from townapp.db.base import get_or_missing
 from townapp.evaluations import models as e
 from townapp.evaluations import validation as cells
 from townapp.evaluations.dto import (
@@ -356,10 +357,7 @@ class EvaluationService:
 
     @staticmethod
     def _round(s: Session, round_id: int) -> e.EvalRound:
-        rnd = s.get(e.EvalRound, round_id)
-        if rnd is None:
-            raise NotFound("这一轮评定不存在（可能已被删除）")
-        return rnd
+        return get_or_missing(s, e.EvalRound, round_id, "这一轮评定不存在（可能已被删除）")
 
     @staticmethod
     def _unlocked(rnd: e.EvalRound) -> None:

@@ -90,6 +90,11 @@ class ColumnSpec:
         return (self.header, *self.aliases)
 
 
+def enum_column(key: str, header: str, vocabulary: Any, **kw: Any) -> ColumnSpec:
+    """A column of a module's vocabulary (anything with ``values`` and ``synonyms``): its choices and synonyms."""
+    return ColumnSpec(key, header, ENUM, choices=tuple(vocabulary.values), synonyms=dict(vocabulary.synonyms), **kw)
+
+
 @dataclass(frozen=True, eq=False)
 class SheetSpec:
     """One entity's sheet. ``key`` names the entity in the import log and county holdings."""

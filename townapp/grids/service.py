@@ -26,7 +26,7 @@ from townapp.core.errors import DomainError, FieldProblem, NotFound, ValidationF
 from townapp.core.idcard import mask_id_number
 from townapp.core.text import clean_name, normalize_phone, remove_spaces, squeeze_spaces, to_halfwidth
 from townapp.db import Database
-from townapp.db.base import utcnow
+from townapp.db.base import get_or_missing, utcnow
 from townapp.db.batch import BatchWrite, ModuleBatch
 from townapp.grids import models as g
 from townapp.grids.dto import (
@@ -108,17 +108,11 @@ class GridService:
 
     @staticmethod
     def _grid(s: Session, grid_id: int) -> g.Grid:
-        grid = s.get(g.Grid, grid_id)
-        if grid is None:
-            raise NotFound("这个网格已不存在（可能已被删除）")
-        return grid
+        return get_or_missing(s, g.Grid, grid_id, "这个网格已不存在（可能已被删除）")
 
     @staticmethod
     def _village(s: Session, village_id: int) -> m.Village:
-        village = s.get(m.Village, village_id)
-        if village is None:
-            raise NotFound("这个村/社区已不存在（可能已被删除）")
-        return village
+        return get_or_missing(s, m.Village, village_id, "这个村/社区已不存在（可能已被删除）")
 
     @staticmethod
     def _township_id(s: Session) -> int:

@@ -526,8 +526,7 @@ def _points(tenths: int | None) -> str | None:
 
 # ----- specs -----------------------------------------------------------------------------------
 def _enum(key: str, header: str, vocabulary: str, **kw: Any) -> ColumnSpec:
-    v = vocab(vocabulary)
-    return ColumnSpec(key, header, s.ENUM, choices=v.values, synonyms=dict(v.synonyms), **kw)
+    return s.enum_column(key, header, vocab(vocabulary), **kw)
 
 
 _GRID_CODE = ColumnSpec("grid_code", "网格编码", s.CODE, aliases=("网格代码", "所属网格编码"), required=True,

@@ -13,12 +13,12 @@ from sqlalchemy.orm import Session
 
 from townapp.core import permissions
 from townapp.core.actor import SYSTEM_ACTOR, Actor
-from townapp.core.errors import DomainError, FieldProblem, NotFound, ValidationFailed
+from townapp.core.errors import DomainError, FieldProblem, ValidationFailed
 from townapp.core.idcard import mask_id_number, mask_phone, normalize_id_number
 from townapp.core.pinyin import initials
 from townapp.core.text import clean_name, normalize_phone, remove_spaces, to_halfwidth
 from townapp.db import Database
-from townapp.db.base import MetaEntry
+from townapp.db.base import MetaEntry, get_or_missing
 from townapp.db.batch import BatchWrite, ModuleBatch
 from townapp.db.fast import fetch_first_column
 from townapp.registry import models as m
@@ -607,10 +607,7 @@ class RegistryService:
     # ----- helpers -----------------------------------------------------------
     @staticmethod
     def _get(s: Session, model: type, key: int | None, label: str):  # noqa: ANN205
-        obj = s.get(model, key) if key is not None else None
-        if obj is None:
-            raise NotFound(f"{label}不存在或已被删除（编号 {key}）")
-        return obj
+        return get_or_missing(s, model, key, f"{label}不存在或已被删除（编号 {key}）")
 
 
 

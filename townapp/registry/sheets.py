@@ -42,8 +42,7 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
 
 
 def _enum(key: str, header: str, vocabulary: str, **kw: Any) -> ColumnSpec:
-    v = vocab(vocabulary)
-    return ColumnSpec(key, header, s.ENUM, choices=v.values, synonyms=dict(v.synonyms), **kw)
+    return s.enum_column(key, header, vocab(vocabulary), **kw)
 
 
 def _village_columns(required_note: str) -> tuple[ColumnSpec, ColumnSpec]:
