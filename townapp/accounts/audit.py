@@ -35,11 +35,12 @@ EXPORT_LIMIT = 1_000_000
 
 
 class AuditLabelsFile(Resource):
-    """resources/accounts/audit_labels.json: Chinese names of actions and tables in the audit viewer."""
+    """resources/accounts/audit_labels.json: Chinese names of actions, tables and fields in the audit viewer."""
 
     resource_label: ClassVar[str] = "审计日志名称表"
     actions: dict[str, str]
     entities: dict[str, str]
+    fields: dict[str, str]
 
 
 @lru_cache(maxsize=1)
@@ -53,6 +54,11 @@ def action_label(action: str) -> str:
 
 def entity_label(entity: str) -> str:
     return audit_labels()["entities"].get(entity, entity)
+
+
+def field_label(field: str) -> str:
+    """A column's Chinese name; other text in the field column (an imported sheet's name) as it is."""
+    return audit_labels()["fields"].get(field, field)
 
 
 def _require_reason(reason: str | None) -> str:
@@ -148,7 +154,8 @@ class AuditService:
         offset = self._utc_offset()
         with self.db.engine.connect() as conn:
             return {r[0]: AuditRow(r[0], r[1] + offset, r[2], action_label(r[3]), entity_label(r[4]), r[5],
-                                   r[6] or "", r[7] or "", show(r[8]), show(r[9]), r[10] or "", r[11])
+                                   r[6] or "", field_label(r[7]) if r[7] else "", show(r[8]), show(r[9]), r[10] or "",
+                                   r[11])
                     for r in conn.execute(query)}
 
     def usernames(self) -> list[str]:
