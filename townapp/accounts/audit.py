@@ -8,6 +8,7 @@ full view or full export is itself written to the log as a read.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -59,6 +60,29 @@ def entity_label(entity: str) -> str:
 def field_label(field: str) -> str:
     """A column's Chinese name; other text in the field column (an imported sheet's name) as it is."""
     return audit_labels()["fields"].get(field, field)
+
+
+def readable(value: str | None) -> str:
+    """A logged value as a person reads it: a record's snapshot ({"name": …}) as 姓名/名称：…；… in
+    Chinese, empty values left out; anything else as it is."""
+    if not value or not value.startswith("{"):
+        return value or ""
+    try:
+        record = json.loads(value)
+    except ValueError:
+        return value
+    if not isinstance(record, dict):
+        return value
+    shown = []
+    for name, item in record.items():
+        if item is None or item == "":
+            continue
+        if isinstance(item, bool):
+            item = "是" if item else "否"
+        elif isinstance(item, (dict, list)):
+            item = json.dumps(item, ensure_ascii=False)
+        shown.append(f"{field_label(name)}：{item}")
+    return "；".join(shown)
 
 
 def _require_reason(reason: str | None) -> str:
@@ -150,7 +174,7 @@ class AuditService:
         query = (select(a.id, a.at, a.username, a.action, a.entity, a.entity_id, Village.name, a.field, a.old,
                         a.new, a.reason, a.batch_id)
                  .outerjoin(Village, Village.id == a.village_id).where(a.id.in_(list(ids))))
-        show = (lambda v: v or "") if full else (lambda v: mask_sensitive(v) if v else "")
+        show = (lambda v: readable(v)) if full else (lambda v: mask_sensitive(readable(v)) if v else "")
         offset = self._utc_offset()
         with self.db.engine.connect() as conn:
             return {r[0]: AuditRow(r[0], r[1] + offset, r[2], action_label(r[3]), entity_label(r[4]), r[5],
