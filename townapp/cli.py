@@ -136,10 +136,11 @@ def _exchange(name: str) -> Callable[[argparse.Namespace], int]:
 
     def handler(args: argparse.Namespace) -> int:
         from townapp.exchange import commands
-        from townapp.sheets import all_sheet_specs
+        from townapp.sheets import all_sheet_specs, elsewhere_sheet_specs
 
-        command: Callable[..., int] = {"import_command": commands.import_command,
-                                       "export_template_command": commands.export_template_command,
+        if name == "import_command":
+            return commands.import_command(args, sheet_specs=all_sheet_specs, elsewhere=elsewhere_sheet_specs)
+        command: Callable[..., int] = {"export_template_command": commands.export_template_command,
                                        "export_package_command": commands.export_package_command}[name]
         return command(args, sheet_specs=all_sheet_specs)
 

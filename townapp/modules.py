@@ -33,6 +33,7 @@ from townapp.grids import sheets as grid_sheets
 from townapp.outputs.figures import Figure
 from townapp.points import checks as points_checks
 from townapp.points import demo as points_demo
+from townapp.points import sheets as points_sheets
 from townapp.registry import checks as registry_checks
 from townapp.registry import demo as registry_demo
 from townapp.registry import figures as registry_figures
@@ -60,6 +61,9 @@ class FeatureModule:
     figures: Callable[[Database], list[Figure]] | None = None
     certificate_sources: tuple[CertificateSource, ...] = ()
     demo_step: Step | None = None
+    # sheets the module imports on its own page, not through the exchange: recognised there and sent here
+    own_page_sheets: Callable[[], list[SheetSpec]] | None = None
+    own_page: str = ""
 
 
 MODULES: tuple[FeatureModule, ...] = (
@@ -75,7 +79,8 @@ MODULES: tuple[FeatureModule, ...] = (
                   figures=lambda _db: grid_figures.figures(), certificate_sources=(GRID_STARS,),
                   demo_step=grid_demo.build_township),
     FeatureModule("points", "党员积分", checks=(points_checks.points_checks,), figures=points_figure_list,
-                  certificate_sources=(POINTS_GRADES,), demo_step=points_demo.build_township),
+                  certificate_sources=(POINTS_GRADES,), demo_step=points_demo.build_township,
+                  own_page_sheets=points_sheets.sheet_specs, own_page="“党员积分”页"),
     FeatureModule("outputs", "报表与证书"),
     FeatureModule("accounts", "用户与权限"),
 )
@@ -84,6 +89,12 @@ MODULES: tuple[FeatureModule, ...] = (
 def sheet_specs() -> list[SheetSpec]:
     """Every module's exchange sheets, in import order."""
     return [spec for module in MODULES if module.sheet_specs is not None for spec in module.sheet_specs()]
+
+
+def sheets_imported_elsewhere() -> list[tuple[SheetSpec, str]]:
+    """Sheets the exchange recognises but leaves to their module's page, with where that is."""
+    return [(spec, module.own_page) for module in MODULES if module.own_page_sheets is not None
+            for spec in module.own_page_sheets()]
 
 
 def module_checks() -> tuple[Check, ...]:

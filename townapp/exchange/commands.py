@@ -27,7 +27,8 @@ EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 Specs = Callable[[], Sequence[SheetSpec]]  # every sheet, in import order; asked for only when needed
 
 
-def import_command(args: argparse.Namespace, *, sheet_specs: Specs) -> int:
+def import_command(args: argparse.Namespace, *, sheet_specs: Specs,
+                   elsewhere: Callable[[], Sequence[tuple[SheetSpec, str]]] = tuple) -> int:
     """``townapp import --db PATH FILE [--dry-run] [--report OUT.(xlsx|json)]``."""
     report_path = Path(args.report) if getattr(args, "report", None) else None
     if report_path is not None and report_path.suffix.lower() not in (".json", ".xlsx"):
@@ -43,7 +44,8 @@ def import_command(args: argparse.Namespace, *, sheet_specs: Specs) -> int:
         print(exc.message)
         return EXIT_REJECTED
     try:
-        report = run_import(db, source, list(sheet_specs()), dry_run=bool(args.dry_run), actor=CLI_ACTOR)
+        report = run_import(db, source, list(sheet_specs()), dry_run=bool(args.dry_run), actor=CLI_ACTOR,
+                            elsewhere=elsewhere())
     except DomainError as exc:
         print(exc.message)
         return EXIT_REJECTED

@@ -162,13 +162,19 @@ class _Run:
     seen_keys: dict[str, dict[tuple[Any, ...], tuple[str, int]]] = field(default_factory=dict)
     touched: dict[str, set[int]] = field(default_factory=dict)
     batch_id: int | None = None
+    elsewhere: tuple[tuple[s.SheetSpec, str], ...] = ()  # recognised, imported somewhere else
     sheet_counts: list[tuple[s.SheetSpec, str, SheetCounts]] = field(default_factory=list)
 
 
 def run_import(db: Database, path: Path | str, specs: Sequence[s.SheetSpec], *, dry_run: bool = False,
                actor: Actor = SYSTEM_ACTOR, progress: ProgressFn | None = None, cancel: CancelFn | None = None,
-               limits: ImportLimits = DEFAULT_LIMITS) -> ImportReport:
+               limits: ImportLimits = DEFAULT_LIMITS,
+               elsewhere: Sequence[tuple[s.SheetSpec, str]] = ()) -> ImportReport:
     """Import (or with ``dry_run`` only check) one workbook; all or nothing.
+
+    ``elsewhere``: sheets this import recognises but does not take, each with where it is imported
+    (the 积分记录 sheet belongs on the 党员积分 page): such a sheet is skipped with a warning that says
+    so, rather than taken for the nearest sheet here by its headers.
 
     Never raises for problems in the file: they are in the report. Raises
     DomainError for an unusable database and Cancelled when the user stops
@@ -181,7 +187,8 @@ def run_import(db: Database, path: Path | str, specs: Sequence[s.SheetSpec], *, 
     if mode not in ("township", "county"):
         raise DomainError("数据库尚未初始化为乡镇或县，不能导入。请先用 townapp init 初始化")
     run = _Run(db, path, specs, dry_run, actor, reporter, report, mode=mode,
-               township_code=db.meta("root_code") or "", township_name=db.meta("root_name") or "")
+               township_code=db.meta("root_code") or "", township_name=db.meta("root_name") or "",
+               elsewhere=tuple(elsewhere))
     try:
         reporter.step(0, 0, "检查文件")
         report.file_sha256 = _sha_or_reject(path, limits)
@@ -317,6 +324,7 @@ def _prepare(run: _Run, book: Workbook) -> list[_SheetPlan]:
                                          "请让乡镇在 townapp 中“导出数据包”后再导入")
         return []
     plans: list[_SheetPlan] = []
+    skipped_elsewhere: list[tuple[str, str, str]] = []  # (sheet, what it is, where it is imported)
     order = {spec.key: index for index, spec in enumerate(run.specs)}
     for info in book.sheets:
         if manifest is not None:
@@ -351,6 +359,13 @@ def _prepare(run: _Run, book: Workbook) -> list[_SheetPlan]:
         rows = book.rows(info)
         head = list(itertools.islice(rows, HEADER_SCAN_ROWS))
         spec = _spec_by_name(info.name, run.specs)
+        other = _imported_elsewhere(info.name, head, run, spec)
+        if other is not None:
+            foreign, where = other
+            skipped_elsewhere.append((info.name, foreign.title, where))
+            report.warnings.append(Issue(info.name, 0, "", "warning",
+                                         f"这是“{foreign.title}”表，不在这里导入，已跳过：请在{where}导入"))
+            continue
         if spec is None:
             scored = [(_score(x, head), -order[x.key], x) for x in run.specs]
             score, _, candidate = max(scored, key=lambda t: (t[0], t[1]))
@@ -361,11 +376,33 @@ def _prepare(run: _Run, book: Workbook) -> list[_SheetPlan]:
                                              "无法识别这个工作表是什么数据（工作表名和表头都对不上），已跳过"))
             continue
         plans.append(_SheetPlan(info, spec, head, rows))
-    if not plans and not report.errors:
+    if not plans and not report.errors and skipped_elsewhere:
+        sheet, title, where = skipped_elsewhere[0]
+        report.file_error("wrong_place", f"工作表“{sheet}”是“{title}”表，不在这里导入：请在{where}导入。"
+                                         "这个文件中没有这里可以导入的工作表")
+    elif not plans and not report.errors:
         names = "、".join(spec.title for spec in run.specs)
         report.file_error("no_data", f"文件中没有可导入的工作表。工作表名或表头应为：{names}（可先导出模板对照）")
     plans.sort(key=lambda p: order[p.spec.key])
     return plans
+
+
+def _imported_elsewhere(name: str, head: list[list[Any]], run: _Run,
+                        here: s.SheetSpec | None) -> tuple[s.SheetSpec, str] | None:
+    """A sheet that is one of ``run.elsewhere``: by its name (unless the name is one of this import's
+    sheets), or, named like nothing here, by headers that fit it better than any sheet here."""
+    if not run.elsewhere:
+        return None
+    foreign = [spec for spec, _ in run.elsewhere]
+    where = {spec.key: place for spec, place in run.elsewhere}
+    if here is not None:
+        return None
+    named = _spec_by_name(name, foreign)
+    if named is not None:
+        return named, where[named.key]
+    best_here = max((_score(spec, head) for spec in run.specs), default=0)
+    score, other = max(((_score(spec, head), spec) for spec in foreign), key=lambda t: t[0])
+    return (other, where[other.key]) if score >= 3 and score > best_here else None
 
 
 def _load_holdings(db: Database, code: str) -> dict[str, set[int]]:

@@ -45,9 +45,10 @@ class ImportWizard(QDialog):
 
     ERROR_HEADERS = ("工作表", "行", "列", "错误代码", "说明")
 
-    def __init__(self, ctx: AppContext, specs: Sequence[SheetSpec], parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, specs: Sequence[SheetSpec], parent: QWidget | None = None, *,
+                 elsewhere: Sequence[tuple[SheetSpec, str]] = ()) -> None:
         super().__init__(parent)
-        self.ctx, self.specs = ctx, list(specs)
+        self.ctx, self.specs, self.elsewhere = ctx, list(specs), tuple(elsewhere)
         self.setWindowTitle("导入 Excel 文件")
         self.resize(900, 600)
         self.path: Path | None = None
@@ -164,11 +165,12 @@ class ImportWizard(QDialog):
         self.stack.setCurrentIndex(0)
 
     def _run(self, dry_run: bool) -> Job:
-        path, db, actor, specs = self.path, self.ctx.db, self.ctx.actor, self.specs
+        path, db, actor, specs, elsewhere = self.path, self.ctx.db, self.ctx.actor, self.specs, self.elsewhere
         assert path is not None
 
         def work(progress: ProgressFn, cancel: CancelFn) -> ImportReport:
-            return run_import(db, path, specs, dry_run=dry_run, actor=actor, progress=progress, cancel=cancel)
+            return run_import(db, path, specs, dry_run=dry_run, actor=actor, progress=progress, cancel=cancel,
+                              elsewhere=elsewhere)
 
         title = "正在检查文件……" if dry_run else "正在导入……"
         self.job = Job(self, title, work, on_success=self._checked if dry_run else self._imported,

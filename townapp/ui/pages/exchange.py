@@ -24,7 +24,7 @@ from townapp.exchange.history import export_history, import_history, log_templat
 from townapp.exchange.package import PackageResult, write_package
 from townapp.exchange.spec import SheetSpec
 from townapp.exchange.template import write_template
-from townapp.sheets import all_sheet_specs
+from townapp.sheets import all_sheet_specs, elsewhere_sheet_specs
 from townapp.ui.context import AppContext
 from townapp.ui.forms.import_wizard import ImportWizard
 from townapp.ui.jobs import Job
@@ -110,7 +110,7 @@ class ExchangePage(Page):
 
     # ----- import ------------------------------------------------------------
     def make_wizard(self) -> ImportWizard:
-        wizard = ImportWizard(self.ctx, self.specs, self)
+        wizard = ImportWizard(self.ctx, self.specs, self, elsewhere=elsewhere_sheet_specs())
         wizard.imported.connect(lambda _report: self.data_changed.emit())
         return wizard
 
