@@ -19,14 +19,22 @@ from tests.exchange.conftest import write_xlsx
 from townapp.accounts.audit import AuditService
 from townapp.accounts.dto import AuditFilter
 from townapp.archives import models as a
-from townapp.archives.dto import CommitmentData, RectificationData, TermData, YearData
+from townapp.archives.dto import (
+    AttendanceData,
+    CommitmentData,
+    MeetingData,
+    RectificationData,
+    TermData,
+    YearData,
+)
 from townapp.archives.service import ArchiveService
 from townapp.core.actor import ROLE_ADMIN, ROLE_READONLY, ROLE_TOWNSHIP, ROLE_VILLAGE, Actor
-from townapp.core.errors import PermissionDenied
+from townapp.core.errors import NotFound, PermissionDenied
+from townapp.core.idcard import make_id_number
 from townapp.db import Database
 from townapp.db.audit import AuditEntry
 from townapp.exchange.pipeline import run_import
-from townapp.registry.dto import VillageInput
+from townapp.registry.dto import PartyInput, PersonInput, VillageInput
 from townapp.registry.service import RegistryService
 from townapp.sheets import all_sheet_specs
 
@@ -64,6 +72,46 @@ def test_the_same_bad_record_gets_the_same_message_from_a_dialog_and_an_import(
     assert saved[0] == imported[0] or saved[0] in (f"第1行：{imported[0]}", f"第11届：{imported[0]}")
 
 
+def test_another_villages_party_member_is_refused_on_a_meeting_list_both_ways(
+        db: Database, village: Village, registry: RegistryService, tmp_path: Path) -> None:
+    """GIVEN a 主题党日 of 东张村 and 周平, a party member of 西关村
+    WHEN 周平 is put on the meeting's list through the service, as the meeting dialog does, and in an imported
+    会议出席 sheet (by a cadre, who may write both villages)
+    THEN both are refused with the same Chinese message, and the meeting's list stays empty."""
+    west = registry.save_village(VillageInput(code="140821100202", name="西关村"))
+    number = make_id_number("140821", dt.date(1985, 4, 4), 31)
+    outsider = registry.save_person(PersonInput(number, "周平", village_id=west, party=PartyInput()))
+    archives = ArchiveService(db, CADRE)
+    member = next(c.party_member_id for c in archives.party_members(west) if c.person_id == outsider)
+    meeting = MeetingData(dt.date(2025, 3, 5), "主题党日", "重温入党誓词")
+    meeting.id = archives.save_meeting(village.id, meeting)
+    meeting.attendance = [AttendanceData(member, "出席", None, "周平")]
+
+    saved, imported = both_ways(db, CADRE, tmp_path, lambda: archives.save_meeting(village.id, meeting), "会议出席",
+                                [["所属村", "会议日期", "会议类型", "身份证号", "姓名", "出席情况"],
+                                 ["东张村", "2025-03-05", "主题党日", number, "周平", "出席"]])
+
+    assert saved == imported == ["周平 不是本村在册党员"]
+    with db.engine.connect() as conn:
+        assert conn.execute(select(a.ArchiveAttendance.id)).all() == []
+
+
+def test_a_meeting_of_another_village_is_not_edited_through_this_one(db: Database, village: Village,
+                                                                     registry: RegistryService) -> None:
+    """GIVEN a meeting of 西关村
+    WHEN 东张村's clerk saves it (by its id) as a meeting of 东张村
+    THEN it is refused as not found, and 西关村's meeting is unchanged."""
+    west = registry.save_village(VillageInput(code="140821100202", name="西关村"))
+    theirs = ArchiveService(db).save_meeting(west, MeetingData(dt.date(2025, 3, 5), "党课", "党的光辉历程"))
+    clerk = ArchiveService(db, Actor("wangwen", ROLE_VILLAGE, village.id))
+
+    with pytest.raises(NotFound):
+        clerk.save_meeting(village.id, MeetingData(dt.date(2025, 3, 6), "党课", "改写", id=theirs))
+
+    with db.engine.connect() as conn:
+        assert conn.execute(select(a.ArchiveMeeting.village_id, a.ArchiveMeeting.topic)).all() == [(west, "党的光辉历程")]
+
+
 def test_an_imported_archive_change_is_audited_with_its_batch(db: Database, village: Village, tmp_path: Path) -> None:
     """GIVEN a commitment of 东张村 typed in the dialog as 推进中
     WHEN a cadre imports the 承诺事项 sheet that marks it 已完成 on 2025-10-01
@@ -81,12 +129,12 @@ def test_an_imported_archive_change_is_audited_with_its_batch(db: Database, vill
     audit = AuditService(db, ADMIN)
     history = audit.rows(audit.ids(AuditFilter(entity="archive_commitment", entity_id=record))).values()
     changes = {(r.field, r.old, r.new, r.username, r.batch_id) for r in history if r.action == "修改"}
-    assert ("status", "推进中", "已完成", "li", report.batch_id) in changes
-    assert ("completed_on", "", "2025-10-01", "li", report.batch_id) in changes
+    assert ("状态", "推进中", "已完成", "li", report.batch_id) in changes  # the viewer names fields in Chinese
+    assert ("完成日期", "", "2025-10-01", "li", report.batch_id) in changes
     assert any(r.action == "新增" and r.batch_id is None for r in history)
     by_batch = audit.rows(audit.ids(AuditFilter(batch_id=report.batch_id))).values()
-    assert {r.field for r in by_batch if r.action == "修改" and r.entity == "archive_commitment"} == {
-        "status", "completed_on"}
+    assert {r.field for r in by_batch if r.action == "修改" and r.entity_id == record} == {
+        "状态", "完成日期"}
 
 
 def test_a_clerks_archive_door_writes_only_their_village(db: Database) -> None:

@@ -65,6 +65,13 @@ MAX_ATTACHMENT_BYTES = 200 * 1024 * 1024
 ARCHIVE = "村级档案"  # what a refusal names: every read and write names its village first (core/permissions)
 
 
+def register_member_ids(executor: Session | Connection, village_id: int) -> set[int]:
+    """The party members in the village's register (党籍正常): who may be on its meetings' lists
+    (``validation.check_attendee``), read the one way by the dialog, the importer and the points service."""
+    return set(executor.scalars(select(m.PartyMember.id).join(m.Person, m.Person.id == m.PartyMember.person_id)
+                                .where(m.Person.village_id == village_id, m.PartyMember.status == "正常")))
+
+
 def attachments_dir() -> Path:
     path = config.data_dir() / "attachments"
     path.mkdir(parents=True, exist_ok=True)
@@ -522,7 +529,8 @@ class ArchiveService:
             if not (c.title or "").strip():
                 problems.append(FieldProblem("commitments", f"第{i + 1}行：承诺事项不能为空"))
             problems += [FieldProblem("commitments", f"第{i + 1}行：{p.message}")
-                         for p in validation.check_commitment(c.status, c.completed_on)]
+                         for p in validation.check_commitment(c.status, c.completed_on)
+                         + validation.check_commitment_text(c.title, c.owner)]
         problems += [FieldProblem("commitments", v.message, v.severity)
                      for v in r.check_commitment_counts({year: len(items)})]
         return problems
@@ -585,11 +593,13 @@ class ArchiveService:
             problems.append(FieldProblem("kind", f"会议类型“{data.kind}”不在取值表中"))
         if not (data.topic or "").strip():
             problems.append(FieldProblem("topic", "请填写会议主题"))
-        members = {c.party_member_id for c in self.party_members(village_id)}
+        problems += validation.check_meeting_text(data.topic, data.host)
+        with self.db.reader() as s:
+            members = register_member_ids(s, village_id)
         seen: set[int] = set()
         for item in data.attendance:
-            if item.party_member_id not in members:
-                problems.append(FieldProblem("attendance", f"{item.name or item.party_member_id} 不是本村在册党员"))
+            problems += [FieldProblem("attendance", p.message)
+                         for p in validation.check_attendee(item.party_member_id, item.name, members)]
             if item.party_member_id in seen:
                 problems.append(FieldProblem("attendance", f"{item.name} 在出席名单中出现了两次"))
             seen.add(item.party_member_id)
@@ -600,6 +610,8 @@ class ArchiveService:
         with self.db.unit_of_work(self.actor) as s:
             self._village(s, village_id)
             row = s.get(a.ArchiveMeeting, data.id) if data.id else None
+            if row is not None and row.village_id != village_id:
+                raise NotFound("这次会议记录不存在或已删除")  # another village's meeting is not edited through this one
             if row is None:
                 row = a.ArchiveMeeting(village_id=village_id)
                 s.add(row)

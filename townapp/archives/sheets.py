@@ -19,7 +19,7 @@ from sqlalchemy import Connection, or_, select
 from townapp.archives import models as a
 from townapp.archives import validation
 from townapp.archives.money import MoneyError, parse_yuan
-from townapp.archives.service import ArchiveBatch, ArchiveService
+from townapp.archives.service import ArchiveBatch, ArchiveService, register_member_ids
 from townapp.archives.vocab import vocab
 from townapp.core.errors import FieldProblem
 from townapp.exchange import spec as s
@@ -264,6 +264,13 @@ class AttendanceAdapter(ArchiveAdapter):
         if cache[key] is None:
             ctx.error(row, "held_on", "unknown_meeting",
                       f"{key[1]} 的{key[2]}不在会议记录中：请先在“会议记录”表中登记这次会议")
+        registers = ctx.shared.setdefault("archive_registers", {})
+        if vid not in registers:
+            registers[vid] = register_member_ids(conn, vid)
+        if attrs.get("party_member_id") is not None:
+            for problem in validation.check_attendee(attrs["party_member_id"],
+                                                     row.get("name") or row.values.get("id_number"), registers[vid]):
+                ctx.error(row, "id_number", "rule", problem.message)
         for problem in validation.check_attendance(attrs.get("status"), attrs.get("reason"), row.get("name")):
             ctx.error(row, problem.field, "required" if problem.field == "reason" else "rule", problem.message)
         return {"village_id": vid, "meeting_id": cache[key]}

@@ -9,13 +9,15 @@ do not) with Chinese messages; field names are the model's attributes.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 from townapp.archives import rules as r
+from townapp.archives.models import ArchiveCommitment, ArchiveMeeting
 from townapp.archives.vocab import clause_texts, fields, pass_mark, vocab, year_fields
 from townapp.core.errors import FieldProblem
+from townapp.db.text_guard import length_problems
 
 STARS = ("org_star", "secretary_star")
 DONE = "已完成"
@@ -74,6 +76,22 @@ def check_commitment(status: str | None, completed_on: dt.date | None) -> list[F
     return []
 
 
+def check_commitment_text(title: str | None, owner: str | None) -> list[FieldProblem]:
+    """承诺事项 and 责任人 fit their columns, with the commitment sheet's names for them."""
+    return length_problems(ArchiveCommitment, {"title": _stripped(title), "owner": _stripped(owner)},
+                           {"title": "承诺事项", "owner": "责任人"})
+
+
+def check_meeting_text(topic: str | None, host: str | None) -> list[FieldProblem]:
+    """会议主题 and 主持人 fit their columns, with the meeting sheet's names for them."""
+    return length_problems(ArchiveMeeting, {"topic": _stripped(topic), "host": _stripped(host)},
+                           {"topic": "会议主题", "host": "主持人"})
+
+
+def _stripped(text: str | None) -> str | None:
+    return text.strip() if text else text
+
+
 def check_attendance(status: str | None, reason: str | None, name: str | None = None) -> list[FieldProblem]:
     """One party member at a meeting: 出席, 请假 with a reason, or 缺席."""
     canonical = vocab("attendance").canonical(status)
@@ -82,6 +100,18 @@ def check_attendance(status: str | None, reason: str | None, name: str | None = 
         return [FieldProblem("status", f"{who}出席情况“{status}”应为 出席、请假 或 缺席")]
     if canonical == LEAVE and not (reason or "").strip():
         return [FieldProblem("reason", f"{who}请假，请填写请假原因")]
+    return []
+
+
+def check_attendee(party_member_id: int | None, name: str | None,
+                   village_members: Collection[int]) -> list[FieldProblem]:
+    """Who may be on a meeting's list: a party member in the register (正常) of the meeting's own village.
+
+    ``village_members`` are those ids, preloaded once per village by the caller (the dialog's service,
+    the importer); a member of another village would otherwise earn that village's meeting points.
+    """
+    if party_member_id not in village_members:
+        return [FieldProblem("party_member_id", f"{name or party_member_id} 不是本村在册党员")]
     return []
 
 
