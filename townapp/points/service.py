@@ -25,7 +25,9 @@ from typing import Any
 from sqlalchemy import Connection, Select, func, select, update
 from sqlalchemy.orm import Session
 
-from townapp.archives.service import ArchiveService
+from townapp.archives import validation as archive_rules
+from townapp.archives.models import ArchiveMeeting
+from townapp.archives.service import ArchiveService, register_member_ids
 from townapp.core import permissions
 from townapp.core.actor import SYSTEM_ACTOR, Actor
 from townapp.core.collector import collector_paused
@@ -293,6 +295,7 @@ class PointsService:
             for member_id in data.member_ids:
                 problems.extend(self._check_member(rule, members.get(member_id), member_id))
             if data.meeting_id is not None:
+                problems.extend(self._meeting_problems(s, data.meeting_id, data.member_ids, members))
                 done = self._meeting_done(s, data.meeting_id)
                 for member_id in data.member_ids:
                     if (member_id, rule.code) in done:
@@ -340,6 +343,28 @@ class PointsService:
         s.add(p.PointEvent(record_id=record_id, username=self.actor.username, action=action, detail=detail))
 
     # ----- from a meeting in the archives' ledger ------------------------------------------
+    def _meeting_problems(self, s: Session, meeting_id: int, member_ids: Iterable[int],
+                          members: Mapping[int, tuple]) -> list[FieldProblem]:
+        """A meeting's points go only to party members in its own village's register, whoever enters them:
+        the archives' attendance rule (``check_attendee``), so no other village's member earns them."""
+        village_id = s.scalar(select(ArchiveMeeting.village_id).where(ArchiveMeeting.id == meeting_id))
+        if village_id is None:
+            return [FieldProblem("meeting_id", "这次会议记录不存在或已删除")]
+        register = register_member_ids(s, village_id)
+        return [FieldProblem("member_ids", x.message) for member_id in member_ids
+                for x in archive_rules.check_attendee(member_id, (members.get(member_id) or (0, None))[1], register)]
+
+    def _require_meeting_members(self, meeting_id: int, member_ids: Sequence[int]) -> None:
+        """Refuse, before anything is written, members a 村录入员 may not enter (another village's: refused
+        as not permitted) and members not in the meeting village's register (for every role)."""
+        with self.db.reader() as s:
+            members = self._members_for(s, member_ids)
+            for member in members.values():
+                self._require_write(member[2])
+            problems = self._meeting_problems(s, meeting_id, member_ids, members)
+        if problems:
+            raise ValidationFailed(problems)
+
     def _meeting_done(self, s: Session, meeting_id: int) -> set[tuple[int, str]]:
         """(member, rule) pairs a meeting already gave: rejected and reversed records do not count."""
         rows = s.execute(select(p.PointRecord.id, p.PointRecord.party_member_id, p.PointRecord.rule_code,
@@ -367,6 +392,8 @@ class PointsService:
             reason = ""
             if member is None or member[4] != "正常":
                 reason = "党籍状态不是正常"
+            elif member[2] != village_id:
+                reason = "不是本村在册党员"
             elif category == excluded_category():
                 reason = "免考党员不参加积分"
             elif item.status == "请假":
@@ -386,8 +413,10 @@ class PointsService:
         """The proposed records of a meeting (or the chosen members' among them) in one step."""
         self._require_write(village_id)
         proposal = self.meeting_proposals(village_id, meeting_id)
-        wanted = set(member_ids) if member_ids is not None else None
+        wanted = list(dict.fromkeys(member_ids)) if member_ids is not None else None
         chosen = [x for x in proposal.proposed if wanted is None or x.party_member_id in wanted]
+        self._require_meeting_members(meeting_id, wanted if wanted is not None else
+                                      [x.party_member_id for x in chosen])
         if not chosen:
             raise DomainError("这次会议没有可生成的积分记录（可能都已录入，或出席者均为免考/请假）")
         by_rule: dict[str, list[int]] = defaultdict(list)
@@ -1082,9 +1111,16 @@ class PointsBatch(ModuleBatch):
 
     models = (p.PointRuleSet, p.PointRule, p.PointRecord, p.PointEvent, p.StoreItem)
 
-    def store_default_rule_set(self, year: int, rules: RuleSet, note: str = DEFAULT_NOTE) -> int:
+    def store_default_rule_set(self, year: int, note: str = DEFAULT_NOTE) -> int:
         """Version 1 of ``year``: the shipped default, stored the first time the year is used, as the entry
-        form does, also when a 村录入员's file is the first (it is the township's default, not a change to it)."""
+        form does, also when a 村录入员's file is the first (it is the township's default, not a change to it).
+
+        It writes past a clerk's village limit, so it takes no rules from the caller: only the shipped
+        file's, and only for a year that has none yet (a change of rules is ``save_rule_set``, township only).
+        """
+        if self.writer.conn.scalar(select(p.PointRuleSet.id).where(p.PointRuleSet.year == year).limit(1)):
+            raise DomainError(f"{year}年已有积分规则，默认规则只在该年首次使用时生成")
+        rules = default_rule_set()
         township = PointsBatch(replace(self.writer, only_village=None))
         ids, _ = township.create(p.PointRuleSet, [rule_set_values(year, 1, rules, DEFAULT_SOURCE, note)])
         rule_set_id = ids[0]

@@ -151,7 +151,7 @@ class RecordAdapter(SheetAdapter):
             year, rule, rules = row.data["year"], row.data["rule"], row.data["rules"]
             rule_set_id, _ = _rule_set(conn, year, cache)
             if rule_set_id is None:
-                rule_set_id = door.store_default_rule_set(year, rules, f"{DEFAULT_NOTE}（Excel导入）")
+                rule_set_id = door.store_default_rule_set(year, f"{DEFAULT_NOTE}（Excel导入）")
                 cache[year] = (rule_set_id, rules)
             if rule_set_id not in rule_ids:
                 rule_ids[rule_set_id] = dict(conn.execute(select(p.PointRule.code, p.PointRule.id)
