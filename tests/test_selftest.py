@@ -18,7 +18,15 @@ from pathlib import Path
 import matplotlib
 import pytest
 
-from townapp.selftest import CHECKS, CheckResult, SelftestInputs, run_check, source_characters
+from townapp.core.resources import ResourceError
+from townapp.selftest import (
+    CHECKS,
+    CheckResult,
+    SelftestInputs,
+    resource_characters,
+    run_check,
+    source_characters,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 LATIN_ONLY_FONT = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
@@ -95,6 +103,26 @@ def test_font_check_fails_for_a_missing_font_or_a_missing_character(inputs: Self
     (resources / "extra.json").write_text(json.dumps({"名称": "𠀀村"}, ensure_ascii=False), encoding="utf-8")
     result = check("font", replace(inputs, resources_dir=resources))
     assert not result.ok and "𠀀" in result.message
+
+
+def test_resource_characters_are_read_by_the_loader(inputs: SelftestInputs, tmp_path: Path) -> None:
+    """GIVEN a resources folder with a score-cell answer (typed, never shown) and then a broken JSON file
+    WHEN its characters are collected, and the font check runs over it
+    THEN the answers' spellings are left out but their key is not; the broken file is refused in Chinese
+    naming the file and the place (no English JSONDecodeError), and the font check reports that message."""
+    resources = tmp_path / "res"
+    resources.mkdir()
+    (resources / "cells.json").write_text(json.dumps({"评分": {"cell_answers": {"否决": ["㐀"]}}}, ensure_ascii=False),
+                                          encoding="utf-8")
+    assert resource_characters(resources) == {"评", "分"}
+
+    (resources / "broken.json").write_text('{"名称": "村",}', encoding="utf-8")
+    with pytest.raises(ResourceError) as caught:
+        resource_characters(resources)
+    assert "broken.json" in caught.value.message and "第1行" in caught.value.message
+
+    result = check("font", replace(inputs, resources_dir=resources))
+    assert not result.ok and "broken.json" in result.message and "JSONDecodeError" not in result.message
 
 
 def test_app_characters_come_from_string_literals_not_docstrings(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from townapp import config, version
+from townapp.core.resources import read_json
 
 FONT_PARTS = ("fonts", "wqy-microhei.ttc")
 # Written by build_spec.py into the frozen bundle: version, build facts and the
@@ -133,7 +134,7 @@ def resource_characters(resources_dir: Path) -> set[str]:
                 walk(item)
 
     for path in sorted(resources_dir.rglob("*.json")):
-        walk(json.loads(path.read_text(encoding="utf-8")))
+        walk(read_json(path))  # the one loader: a broken file is named, in Chinese
     return chars
 
 

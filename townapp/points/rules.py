@@ -36,6 +36,7 @@ from townapp.core.resources import (
     canonical_json,
     load,
     parse_json,
+    read_text,
     strip_notes,
     validate,
 )
@@ -377,7 +378,8 @@ def build_rule_set(data: Any, source: str) -> RuleSet:
 
 @lru_cache(maxsize=1)
 def default_rule_text() -> str:
-    return config.resource("points", "default_rules.json").read_text(encoding="utf-8")
+    """The shipped file's text, read by the one loader (a file that is not UTF-8 is a Chinese RuleSetError)."""
+    return read_text(config.resource("points", "default_rules.json"), RuleSetFile)
 
 
 def default_rule_set() -> RuleSet:
