@@ -52,7 +52,7 @@ def test_an_imported_change_appears_in_the_persons_history_with_its_batch(db: Da
     created = next(r for r in rows if r.action == "新增" and r.entity_id == records[0][1])
     assert created.batch_id is None  # the dialog's create, no import batch
     # a record's snapshot reads in Chinese, the ID masked
-    assert "姓名/名称：王建国" in created.new and "身份证号：140***" in created.new and "{" not in created.new
+    assert "姓名：王建国" in created.new and "身份证号：140***" in created.new and "{" not in created.new
     # the batch filter lists exactly what that import changed
     by_batch = audit.rows(audit.ids(AuditFilter(batch_id=report.batch_id))).values()
     assert {r.field for r in by_batch if r.action == "修改"} == {"状态", "联系电话"}

@@ -67,7 +67,7 @@ def test_a_returned_workbook_is_audited_per_entry_with_its_batch(evaluations: Ev
     assert report.accepted and report.batch_id is not None
     audit = AuditService(evaluations.db, Actor("admin", ROLE_ADMIN))
     rows = audit.rows(audit.ids(AuditFilter(batch_id=report.batch_id))).values()
-    created = [r for r in rows if r.entity == "eval_entry" and r.action == "新增"]
+    created = [r for r in rows if r.entity == "评定填报" and r.action == "新增"]
     assert len(created) == ws.max_row - 2 == 3
     assert all(r.reason == "导入文件 户自评.xlsx" for r in created)
     assert evaluations.sheet(round_id)[0].negatives == {}  # × in a 否决 cell: not triggered

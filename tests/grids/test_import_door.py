@@ -72,13 +72,13 @@ def test_an_imported_grid_change_is_audited_with_its_batch(db: Database, village
     audit = AuditService(db, ADMIN)
     renamed = audit.rows(audit.ids(AuditFilter(entity="grid", entity_id=village.grids["WG01"]))).values()
     assert {(r.field, r.old, r.new, r.username, r.batch_id) for r in renamed if r.action == "修改"} == {
-        ("name", "WG01名称", "东张村第一网格", "li", report.batch_id)}
+        ("名称", "WG01名称", "东张村第一网格", "li", report.batch_id)}
     assert any(r.action == "新增" and r.batch_id is None for r in renamed)
     moved = audit.rows(audit.ids(AuditFilter(entity="grid", entity_id=village.grids["WW03"]))).values()
     assert {(r.field, r.old, r.new, r.batch_id) for r in moved if r.action == "修改"} == {
-        ("parent_id", str(village.grids["WG01"]), str(village.grids["FZ01"]), report.batch_id)}
+        ("上级", str(village.grids["WG01"]), str(village.grids["FZ01"]), report.batch_id)}
     by_batch = audit.rows(audit.ids(AuditFilter(batch_id=report.batch_id))).values()
-    assert {(r.entity, r.action) for r in by_batch} >= {("grid", "修改"), ("grid_change", "新增")}
+    assert {(r.entity, r.action) for r in by_batch} >= {("网格", "修改"), ("网格调整", "新增")}
     last = GridService(db, ADMIN).history(village.grids["WW03"])[-1]
     assert (last.kind, last.username) == ("调整上级", "li")
 

@@ -64,10 +64,10 @@ def test_imported_records_are_audited_per_record_with_their_batch(db: Database, 
     assert len(queued) == 2
     audit = AuditService(db, ADMIN)
     rows = audit.rows(audit.ids(AuditFilter(batch_id=report.batch_id))).values()
-    created = {r.entity_id for r in rows if r.entity == "point_record" and r.action == "新增"}
+    created = {r.entity_id for r in rows if r.entity == "积分记录" and r.action == "新增"}
     assert created == queued
     assert {r.username for r in rows} == {"村文书"}
-    assert any(r.entity == "point_rule_set" for r in rows)  # stored on first use, audited with the batch too
+    assert any(r.entity == "积分规则版本" for r in rows)  # stored on first use, audited with the batch too
     assert all(points.events(i)[0].action == "录入" for i in queued)
 
 
@@ -122,4 +122,4 @@ def test_store_goods_are_written_by_the_door_for_the_township_only(db: Database,
     assert report.accepted and names == ["洗衣液(2kg)"]  # the name cleaned as the 商品 dialog cleans it
     audit = AuditService(db, ADMIN)
     rows = audit.rows(audit.ids(AuditFilter(batch_id=report.batch_id))).values()
-    assert [r.entity for r in rows] == ["point_store_item"]
+    assert [r.entity for r in rows] == ["积分超市商品"]

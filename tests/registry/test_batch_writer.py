@@ -58,3 +58,26 @@ def test_a_batch_update_logs_only_fields_whose_stored_value_changes(db: Database
         rows = conn.execute(select(AuditEntry.field, AuditEntry.old, AuditEntry.new, AuditEntry.batch_id)
                             .where(AuditEntry.entity == "village", AuditEntry.action == "update")).all()
     assert rows == [("name", "西关村", "西关社区", 3)]
+
+
+def test_a_clerks_batch_cannot_point_a_record_at_another_villages_record(db: Database) -> None:
+    """GIVEN 西关村's party member and 东关村's 党支部
+    WHEN 西关村's clerk hands the door a change moving that member into 东关村's 党支部
+    THEN it is refused and nothing changes (the import refuses the same row as not_permitted)."""
+    registry = RegistryService(db)
+    west = registry.save_village(VillageInput(code="140821100201", name="西关村"))
+    east = registry.save_village(VillageInput(code="140821100202", name="东关村"))
+    east_branch = registry.save_branch("东关村党支部", "党支部", village_id=east)
+    from townapp.core.idcard import make_id_number
+    from townapp.registry.dto import PartyInput, PersonInput
+
+    person = registry.save_person(PersonInput(make_id_number("140821", dt.date(1970, 1, 1), 11), "张三",
+                                              village_id=west, party=PartyInput()))
+    with db.engine.connect() as conn:
+        member = conn.execute(select(m.PartyMember.id).where(m.PartyMember.person_id == person)).scalar_one()
+    clerk = RegistryService(db, Actor("wangwen", ROLE_VILLAGE, west))
+    with db.engine.begin() as conn:
+        refused = clerk.batch_writer(conn).change(m.PartyMember, [dict(id=member, branch_id=east_branch)])
+    assert refused == {member}
+    with db.engine.connect() as conn:
+        assert conn.execute(select(m.PartyMember.branch_id).where(m.PartyMember.id == member)).scalar() is None

@@ -57,12 +57,14 @@ def entity_label(entity: str) -> str:
     return audit_labels()["entities"].get(entity, entity)
 
 
-def field_label(field: str) -> str:
-    """A column's Chinese name; other text in the field column (an imported sheet's name) as it is."""
-    return audit_labels()["fields"].get(field, field)
+def field_label(field: str, entity: str = "") -> str:
+    """A column's Chinese name (``表.字段`` first: a person's name is 姓名, a grid's 名称); other text in the
+    field column (an imported sheet's name) as it is."""
+    labels = audit_labels()["fields"]
+    return labels.get(f"{entity}.{field}") or labels.get(field, field)
 
 
-def readable(value: str | None) -> str:
+def readable(value: str | None, entity: str = "") -> str:
     """A logged value as a person reads it: a record's snapshot ({"name": …}) as 姓名/名称：…；… in
     Chinese, empty values left out; anything else as it is."""
     if not value or not value.startswith("{"):
@@ -81,7 +83,7 @@ def readable(value: str | None) -> str:
             item = "是" if item else "否"
         elif isinstance(item, (dict, list)):
             item = json.dumps(item, ensure_ascii=False)
-        shown.append(f"{field_label(name)}：{item}")
+        shown.append(f"{field_label(name, entity)}：{item}")
     return "；".join(shown)
 
 
@@ -174,12 +176,14 @@ class AuditService:
         query = (select(a.id, a.at, a.username, a.action, a.entity, a.entity_id, Village.name, a.field, a.old,
                         a.new, a.reason, a.batch_id)
                  .outerjoin(Village, Village.id == a.village_id).where(a.id.in_(list(ids))))
-        show = (lambda v: readable(v)) if full else (lambda v: mask_sensitive(readable(v)) if v else "")
+        def show(value: str | None, entity: str) -> str:
+            return readable(value, entity) if full else (mask_sensitive(readable(value, entity)) if value else "")
+
         offset = self._utc_offset()
         with self.db.engine.connect() as conn:
             return {r[0]: AuditRow(r[0], r[1] + offset, r[2], action_label(r[3]), entity_label(r[4]), r[5],
-                                   r[6] or "", field_label(r[7]) if r[7] else "", show(r[8]), show(r[9]), r[10] or "",
-                                   r[11])
+                                   r[6] or "", field_label(r[7], r[4]) if r[7] else "", show(r[8], r[4]),
+                                   show(r[9], r[4]), r[10] or "", r[11])
                     for r in conn.execute(query)}
 
     def usernames(self) -> list[str]:

@@ -113,6 +113,32 @@ class BatchWrite:
     def _villages(self, table: Table, records: Sequence[Mapping[str, Any]]) -> list[int | None]:
         return villages_of(self.conn, table, records)
 
+    def _pointing_elsewhere(self, table: Table, records: Sequence[Mapping[str, Any]]) -> set[int]:
+        """Positions of records that point (by a foreign key they set) at a record of another village than
+        ``only_village`` — e.g. one's own 党员 moved into another village's 党支部. Records of no village
+        (the township's 党委, a month) may be pointed at."""
+        refused: set[int] = set()
+        for column in table.columns:
+            for fk in column.foreign_keys:
+                target = fk.column.table
+                if target.name == "village":
+                    continue  # the record's own village: checked above
+                village = village_sql(target)
+                if village is None:
+                    continue
+                values = {r[column.name] for r in records if r.get(column.name) is not None}
+                if not values:
+                    continue
+                found: dict[Any, Any] = {}
+                key = target.c[fk.column.name]
+                ordered = sorted(values)
+                for start in range(0, len(ordered), CHUNK):
+                    found.update(self.conn.execute(select(key, village).where(
+                        key.in_(ordered[start:start + CHUNK]))).all())
+                refused |= {i for i, r in enumerate(records) if r.get(column.name) is not None
+                            and found.get(r[column.name]) not in (None, self.only_village)}
+        return refused
+
     def _village_columns(self, table: Table) -> list[str]:
         if table.name == "village" or "village_id" in table.c:
             return ["village_id"] if "village_id" in table.c else []
@@ -136,6 +162,7 @@ class BatchWrite:
             else:
                 villages = self._villages(table, [dict(zip(columns, row, strict=True)) for row in rows])
             refused = {i for i, v in enumerate(villages) if v != self.only_village}
+            refused |= self._pointing_elsewhere(table, [dict(zip(columns, row, strict=True)) for row in rows])
             if refused:
                 rows = [r for i, r in enumerate(rows) if i not in refused]
                 villages = [v for i, v in enumerate(villages) if i not in refused]
@@ -236,6 +263,7 @@ class BatchWrite:
             after = self._villages(table, [{**old, **r} for r, old in zip(rows, olds, strict=True)])
             refused = {r["id"] for r, v, w in zip(rows, villages, after, strict=True)
                        if v != self.only_village or w != self.only_village}
+            refused |= {rows[i]["id"] for i in self._pointing_elsewhere(table, rows)}
         entries = []
         for row, old, village in zip(rows, olds, villages, strict=True):
             for name in logged:
