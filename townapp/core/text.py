@@ -41,6 +41,17 @@ def control_problem(text: str, label: str = "") -> str | None:
             "多半是从其他软件复制来的，请删除后重新输入")
 
 
+def length_problem(text: str | None, limit: int | None, label: str) -> str | None:
+    """A Chinese message if ``text`` is longer than ``limit`` characters, else None.
+
+    The one wording of the rule, for the importer (a cell), the dialogs and services (a field) and the
+    flush guard (a column): SQLite stores any length, so a VARCHAR(n) is only kept by this check, and
+    over-long text would later break the fixed-width outputs."""
+    if text is None or limit is None or len(text) <= limit:
+        return None
+    return f"{label}最多{limit}个字，现在有{len(text)}个，请精简"
+
+
 def strip_control_characters(text: str) -> str:
     """For writers only: text stored before control characters were refused at the door must not make
     an export fail (openpyxl raises on them); they are invisible, so dropping them changes nothing seen."""

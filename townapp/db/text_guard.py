@@ -1,30 +1,84 @@
-"""The last door for text: no control character reaches a table, whichever dialog or service wrote it.
+"""The last door for text: no control character and no over-long value reaches a table, whichever
+dialog or service wrote it.
 
-``core.text.clean_text`` is the rule every input applies where the text is typed or imported (with a
-message naming the field). This flush hook applies the same rule to every string column of every
-object a session writes, so a form that forgot to call it still cannot store text that would make
-every .xlsx export and PDF of that record fail later (openpyxl refuses control characters).
+``core.text.clean_text`` and ``core.text.length_problem`` are the rules every input applies where the
+text is typed or imported (with a message naming the field). This flush hook applies the same rules to
+every string column of every object a session writes, so a form that forgot to call them still cannot
+store text that would make every .xlsx export and PDF of that record fail later (openpyxl refuses
+control characters), nor text longer than its column's String(n): SQLite does not enforce a VARCHAR's
+length, and an over-long value would break the fixed-width outputs.
+
+The field's Chinese name comes from the audit viewer's labels (resources/accounts/audit_labels.json);
+this layer reads the resource, it does not import the accounts module.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import inspect
-from sqlalchemy.orm import Session
+from sqlalchemy import String, inspect
+from sqlalchemy.orm import Mapper, Session
 
-from townapp.core.text import UnsafeText, control_problem
+from townapp.core.errors import FieldProblem, ValidationFailed
+from townapp.core.resources import load_data
+from townapp.core.text import UnsafeText, control_problem, length_problem
+
+FALLBACK_LABEL = "输入的内容"
 
 
 def refuse_control_characters(session: Session, _flush_context: Any, _instances: Any) -> None:
+    """before_flush: control characters (UnsafeText) and text longer than its column (ValidationFailed)."""
     for obj in session.new:
         _check(obj, changed_only=False)
     for obj in session.dirty:
         _check(obj, changed_only=True)
 
 
+@functools.cache
+def field_labels() -> Mapping[str, str]:
+    """Column name → Chinese name, as the audit viewer shows it."""
+    return load_data("accounts", "audit_labels.json").get("fields", {})
+
+
+def field_label(key: str) -> str:
+    return field_labels().get(key, FALLBACK_LABEL)
+
+
+@functools.cache
+def _limits(mapper: Mapper[Any]) -> dict[str, int]:
+    """Attribute key → String(n) length, for the mapper's columns that have one (made once per model)."""
+    limits = {}
+    for attr in mapper.column_attrs:
+        column_type = attr.columns[0].type
+        length = getattr(column_type, "length", None)
+        if isinstance(column_type, String) and isinstance(length, int):
+            limits[attr.key] = length
+    return limits
+
+
+def limit_of(model: type, key: str) -> int | None:
+    """The String(n) length of ``model.key`` (Person, "note" → 400), None for a column without one."""
+    return _limits(inspect(model)).get(key)
+
+
+def length_problems(model: type, values: Mapping[str, str | None], labels: Mapping[str, str],
+                    prefix: str = "") -> list[FieldProblem]:
+    """For the validation rules: each ``values`` field longer than ``model``'s column for it, with the
+    message the importer gives (``labels`` are the field names the user sees at that field)."""
+    limits = _limits(inspect(model))
+    problems = []
+    for key, value in values.items():
+        if value.__class__ is str and (problem := length_problem(value, limits.get(key),
+                                                                 labels.get(key, FALLBACK_LABEL))) is not None:
+            problems.append(FieldProblem(prefix + key, problem))
+    return problems
+
+
 def _check(obj: Any, *, changed_only: bool) -> None:
     state = inspect(obj)
+    limits = _limits(state.mapper)
     for attr in state.mapper.column_attrs:
         if changed_only:
             added = state.attrs[attr.key].history.added
@@ -32,5 +86,11 @@ def _check(obj: Any, *, changed_only: bool) -> None:
         else:
             values = (getattr(obj, attr.key, None),)
         for value in values:
-            if value.__class__ is str and (problem := control_problem(value, "输入的内容")) is not None:
+            if value.__class__ is not str:
+                continue
+            if (problem := control_problem(value, FALLBACK_LABEL)) is not None:
                 raise UnsafeText(problem)
+            limit = limits.get(attr.key)
+            if limit is not None and len(value) > limit:
+                problem = length_problem(value, limit, field_label(attr.key))
+                raise ValidationFailed([FieldProblem(attr.key, problem or "")])

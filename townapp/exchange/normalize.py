@@ -23,6 +23,7 @@ from townapp.core.text import (
     UnsafeText,
     clean_name,
     clean_text,
+    length_problem,
     normalize_phone,
     remove_spaces,
     squeeze_spaces,
@@ -148,8 +149,8 @@ def filled_cell_normaliser(column: s.ColumnSpec) -> Callable[[Any], Any]:
         if result.__class__ is str:
             if pattern is not None and not pattern.fullmatch(result):
                 raise CellError(code, column.pattern_message or f"{column.header}“{result}”格式不对")
-            if max_length and len(result) > max_length:
-                raise CellError("too_long", f"{column.header}最多{max_length}个字，现在有{len(result)}个，请精简")
+            if max_length and (too_long := length_problem(result, max_length, column.header)) is not None:
+                raise CellError("too_long", too_long)
         return result
 
     return normalise
