@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from townapp.core.errors import DomainError, FieldProblem
-from townapp.core.text import clean_name, remove_spaces, to_halfwidth
+from townapp.core.text import clean_name, remove_spaces, squeeze_spaces, to_halfwidth
+from townapp.db.text_guard import length_problems
+from townapp.grids.models import Grid
 from townapp.grids.scheme import PointsError, Scheme, parse_points, structure, vocab
 from townapp.grids.subsidy import check_scores
 
@@ -39,7 +41,17 @@ def grid_code(text: str | None) -> str:
     return remove_spaces(to_halfwidth(text or "")).upper()
 
 
-def check_grid_fields(code: str | None, name: str | None, level: str | None) -> tuple[str | None, list[FieldProblem]]:
+# the grid's free-text fields as the grid sheet and the dialog name them
+GRID_LABELS = {"name": "网格名称", "scope": "四至范围", "note": "备注"}
+
+
+def grid_text(text: str | None) -> str:
+    """四至范围 and 备注 as stored: half width, one space between words (as the exchange stores text)."""
+    return squeeze_spaces(to_halfwidth(text or ""))
+
+
+def check_grid_fields(code: str | None, name: str | None, level: str | None, scope: str | None = None,
+                      note: str | None = None) -> tuple[str | None, list[FieldProblem]]:
     """The grid's own fields; returns the canonical level (None when unknown) and the problems."""
     problems: list[FieldProblem] = []
     code = grid_code(code)
@@ -48,8 +60,11 @@ def check_grid_fields(code: str | None, name: str | None, level: str | None) -> 
         problems.append(FieldProblem("code", "网格编码不能为空"))
     elif len(code) > CODE_MAX:
         problems.append(FieldProblem("code", f"网格编码最长 {CODE_MAX} 个字符"))
-    if not clean_name(name or ""):
+    cleaned = clean_name(name or "")
+    if not cleaned:
         problems.append(FieldProblem("name", "网格名称不能为空"))
+    problems += length_problems(Grid, {"name": cleaned, "scope": grid_text(scope), "note": grid_text(note)},
+                                GRID_LABELS)
     if canonical is None:
         problems.append(FieldProblem("level", f"层级应为 {'、'.join(vocab('level').values)}"))
     return canonical, problems

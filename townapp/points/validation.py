@@ -17,6 +17,8 @@ from townapp.core.actor import ROLE_VILLAGE, Actor
 from townapp.core.errors import FieldProblem
 from townapp.core.points import PointsError, format_points, parse_points
 from townapp.core.text import clean_name
+from townapp.db.text_guard import length_problems
+from townapp.points.models import PointRecord, StoreItem
 from townapp.points.rules import Rule, settings
 
 ACTIVE = "正常"  # the 党籍状态 that takes part in points
@@ -57,7 +59,7 @@ def check_date(rule: Rule, occurred_on: dt.date | None, today: dt.date | None = 
 def check_evidence(rule: Rule, evidence: str | None) -> list[FieldProblem]:
     if rule.evidence and not (evidence or "").strip():
         return [FieldProblem("evidence", f"“{rule.name}”须注明佐证材料（如照片、文件、证明人）")]
-    return []
+    return length_problems(PointRecord, {"evidence": evidence.strip() if evidence else evidence}, {"evidence": "佐证材料"})
 
 
 def check_occurrence(rule: Rule | None, rule_code: str, occurred_on: dt.date | None, evidence: str | None,
@@ -95,6 +97,7 @@ def check_item(name: str | None, points: Any, stock: Any) -> tuple[str, int, lis
     cleaned = clean_name(name or "")
     if not cleaned:
         problems.append(FieldProblem("name", "请填写商品名称"))
+    problems += length_problems(StoreItem, {"name": cleaned}, {"name": "商品名称"})
     tenths = 0
     try:
         tenths = parse_points(points)

@@ -13,7 +13,9 @@ from townapp.core.dates import age_on
 from townapp.core.errors import FieldProblem
 from townapp.core.idcard import IdInfo, IdNumberError, normalize_id_number, parse_id_number
 from townapp.core.text import clean_name, control_problem, normalize_phone
+from townapp.db.text_guard import length_problems
 from townapp.registry.dto import HouseholdInput, PartyInput, PersonInput
+from townapp.registry.models import Household, PartyMember, Person
 from townapp.registry.vocab import vocab
 
 VILLAGE_CODE = re.compile(r"^\d{12}$")
@@ -27,8 +29,16 @@ PHONE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8}|\d{7,8})$")
 
 _LABELS = {"name": "姓名", "id_number": "身份证号", "sex": "性别", "ethnicity": "民族", "education": "文化程度",
            "phone": "联系电话", "note": "备注", "number": "户编号", "address": "地址", "destination": "流动去向",
-           "party_post": "党内职务", "duty_post": "设岗定责", "member_type": "党员类别", "status": "党籍状态",
+           "party_post": "党内职务", "duty_post": "设岗定责岗位", "member_type": "党员类别", "status": "党籍状态",
            "mobility": "流动情况", "points_category": "积分管理类别"}
+
+
+_PARTY_TEXTS = ("party_post", "destination", "duty_post")  # typed freely (the others are vocabularies)
+
+
+def _stripped(text: str | None) -> str | None:
+    """Free text as it is measured for its length: what is kept once the ends are trimmed."""
+    return text.strip() if text else text
 
 
 def text_problems(data: object, prefix: str = "") -> list[FieldProblem]:
@@ -59,8 +69,10 @@ def check_person(data: PersonInput, today: dt.date | None = None) -> tuple[list[
     problems = text_problems(data)
     if problems:
         return problems, None
-    if not clean_name(data.name or ""):
+    name = clean_name(data.name or "")
+    if not name:
         problems.append(FieldProblem("name", "姓名不能为空"))
+    problems += length_problems(Person, {"name": name, "note": _stripped(data.note)}, _LABELS)
     info: IdInfo | None = None
     try:
         info = parse_id_number(data.id_number or "", today)
@@ -90,6 +102,8 @@ def check_party(party: PartyInput, info: IdInfo | None) -> list[FieldProblem]:
     problems = text_problems(party, "party.")
     if problems:
         return problems
+    problems += length_problems(PartyMember, {k: _stripped(getattr(party, k)) for k in _PARTY_TEXTS}, _LABELS,
+                                "party.")
     for name, vocabulary in PARTY_VOCABULARIES.items():
         value = getattr(party, name)
         if vocab(vocabulary).canonical(value) is None:
@@ -108,6 +122,8 @@ def check_party(party: PartyInput, info: IdInfo | None) -> list[FieldProblem]:
 def check_household(data: HouseholdInput) -> list[FieldProblem]:
     """Household-level rules: number, exactly one 户主, no person twice."""
     problems = text_problems(data)
+    problems += length_problems(Household, {"address": _stripped(data.address), "note": _stripped(data.note)},
+                                _LABELS)
     if not (data.number or "").strip():
         problems.append(FieldProblem("number", "户编号不能为空"))
     relations = [vocab("relation").canonical(m.relation) for m in data.members]
