@@ -200,7 +200,7 @@ class GridService:
         """The tree's rules (``grids/validation.py``, as an import applies them) against the stored grids."""
         self._require_write(data.village_id)
         code = grid_code(data.code)
-        level, problems = check_grid_fields(data.code, data.name, data.level)
+        level, problems = check_grid_fields(data.code, data.name, data.level, data.scope, data.note)
         with self.db.reader() as s:
             village = s.get(m.Village, data.village_id)
             if village is None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
@@ -970,7 +971,8 @@ class PointsService:
                 raise DomainError(f"{member.name} 的可兑换积分为 {format_points(have or 0)} 分，"
                                   f"兑换“{name}”×{quantity} 需要 {format_points(cost)} 分，余额不足")
             now = utcnow()
-            redemption = p.Redemption(number=f"tmp-{member_id}-{now.timestamp()}-{id(s)}", party_member_id=member_id,
+            redemption = p.Redemption(number=f"tmp-{uuid.uuid4().hex[:28]}",  # until the id is known; fits String(32)
+                                      party_member_id=member_id,
                                       village_id=member.village_id, item_id=item_id, item_name=name,
                                       quantity=quantity, points_tenths=cost, status="待领取", redeemed_at=now,
                                       handled_by=self.actor.username)

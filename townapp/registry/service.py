@@ -268,7 +268,7 @@ class RegistryService:
         person.id_number = info.number
         person.id_number_rev = info.number[::-1]
         person.name = clean_name(data.name)
-        person.name_initials = initials(person.name)
+        person.name_initials = initials(person.name)[:32]  # String(32), as the person sheet stores them
         person.sex = info.sex
         person.birth_date = info.birth_date
         person.ethnicity = vocab("ethnicity").canonical(data.ethnicity) or "汉族"
