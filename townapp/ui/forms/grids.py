@@ -78,11 +78,12 @@ class GridDialog(QDialog):
             self.party_group.addItem(name, gid)
         self.changed_on = DateField()
         self.changed_on.set_date(dt.date.today())
-        self.errors = {key: ErrorLabel() for key in ("level", "code", "name", "parent_id", "party_group_id", "general")}
+        self.errors = {key: ErrorLabel() for key in ("level", "code", "name", "parent_id", "scope", "party_group_id",
+                                                     "general")}
         form = QFormLayout()
         for label, key, widget in (("层级", "level", self.level), ("网格编码", "code", self.code),
                                    ("网格名称", "name", self.name), ("上级网格", "parent_id", self.parent_grid),
-                                   ("四至范围", None, self.scope), ("网格党组织", "party_group_id", self.party_group),
+                                   ("四至范围", "scope", self.scope), ("网格党组织", "party_group_id", self.party_group),
                                    ("生效日期", None, self.changed_on)):
             box = QVBoxLayout()
             box.addWidget(widget)
