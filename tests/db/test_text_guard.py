@@ -18,7 +18,7 @@ from townapp.core.text import UnsafeText, length_problem
 from townapp.db import Database
 from townapp.db.audit import AuditedSession
 from townapp.db.base import Base
-from townapp.db.text_guard import field_label, refuse_control_characters
+from townapp.db.text_guard import field_label, refuse_control_characters, refuse_long_values
 from townapp.exchange.writer import export_sheets
 from townapp.registry.dto import VillageInput
 from townapp.registry.models import Village
@@ -119,3 +119,16 @@ def test_a_field_without_a_chinese_name_is_called_the_input() -> None:
     # GIVEN a column the audit labels do not name WHEN it is too long THEN the message says 输入的内容
     assert field_label("no_such_column") == "输入的内容"
     assert length_problem("x" * 3, 2, field_label("no_such_column")) == "输入的内容最多2个字，现在有3个，请精简"
+
+
+def test_core_rows_meet_the_same_length_rule(db: Database) -> None:
+    """GIVEN rows for an executemany write (by position or by name), one with a 401-character 备注
+    WHEN they are checked for the Core batch door THEN the flush guard's message is given; fitting rows pass."""
+    table = Base.metadata.tables["person"]
+    fitting = [("张三", "备" * 400), ("李四", None)]
+    refuse_long_values(table, ["name", "note"], fitting)
+    refuse_long_values(table, ["name", "note"], [{"name": n, "note": t} for n, t in fitting])
+    for rows in ([("张三", "备" * 401)], [{"name": "张三", "note": "备" * 401}]):
+        with pytest.raises(ValidationFailed) as caught:
+            refuse_long_values(table, ["name", "note"], rows)
+        assert caught.value.message == "备注最多400个字，现在有401个，请精简"

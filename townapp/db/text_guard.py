@@ -15,10 +15,10 @@ this layer reads the resource, it does not import the accounts module.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import String, inspect
+from sqlalchemy import String, Table, inspect
 from sqlalchemy.orm import Mapper, Session
 
 from townapp.core.errors import FieldProblem, ValidationFailed
@@ -74,6 +74,30 @@ def length_problems(model: type, values: Mapping[str, str | None], labels: Mappi
                                                                  labels.get(key, FALLBACK_LABEL))) is not None:
             problems.append(FieldProblem(prefix + key, problem))
     return problems
+
+
+@functools.cache
+def _column_limits(table: Table) -> dict[str, int]:
+    """Column name → String(n) length, for a table's columns that have one."""
+    return {c.name: c.type.length for c in table.columns
+            if isinstance(c.type, String) and isinstance(c.type.length, int)}
+
+
+def refuse_long_values(table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any] | Mapping[str, Any]]) -> None:
+    """The flush guard's length rule for Core writes (``executemany`` rows, by position in ``columns`` or by
+    name): ValidationFailed with the same message. One ``len`` per value of a limited column, nothing else."""
+    if not rows:
+        return
+    limits = _column_limits(table)
+    by_name = isinstance(rows[0], Mapping)
+    for index, name in enumerate(columns):
+        limit = limits.get(name)
+        if limit is None:
+            continue
+        for row in rows:
+            value = row.get(name) if by_name else row[index]  # type: ignore[union-attr,call-overload]
+            if value.__class__ is str and len(value) > limit:
+                raise ValidationFailed([FieldProblem(name, length_problem(value, limit, field_label(name)) or "")])
 
 
 def _check(obj: Any, *, changed_only: bool) -> None:
