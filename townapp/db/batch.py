@@ -49,6 +49,7 @@ from townapp.db.audit import (
 )
 from townapp.db.base import Base, new_uuid, utcnow
 from townapp.db.fast import insert_many
+from townapp.db.text_guard import refuse_long_values
 
 CHUNK = 500
 AUDIT_COLUMNS = ("at", "username", "action", "entity", "entity_id", "field", "old", "new", "reason",
@@ -152,6 +153,7 @@ class BatchWrite:
         """
         if not rows:
             return set()
+        refuse_long_values(table, columns, rows)
         audited, hidden = _audit_settings(table)
         refused: set[int] = set()
         villages: list[int | None] = []
@@ -231,6 +233,7 @@ class BatchWrite:
         for row in rows:
             groups.setdefault(tuple(k for k in row if k != "id"), []).append(row)
         for columns, members in groups.items():
+            refuse_long_values(table, columns, members)
             if audited or self.only_village is not None:
                 entries, refused_here = self._update_entries(table, columns, members, hidden)
                 if refused_here:
