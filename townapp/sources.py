@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from townapp.core.actor import SYSTEM_ACTOR, Actor
 from townapp.core.errors import DomainError
+from townapp.core.points import points_decimal
 from townapp.db import Database
 from townapp.evaluations.service import EvaluationService
 from townapp.grids.service import GridService
@@ -75,11 +76,11 @@ def points_figure_list(db: Database) -> list[Figure]:
         return out
 
     def tenths(value: int | None) -> Decimal | None:
-        return None if value is None else Decimal(value) / 10
+        return None if value is None else points_decimal(value)
 
     out = [
         Figure("points.participants", "参与积分人数", from_totals(len)),
-        Figure("points.score_sum", "年度积分合计", from_totals(lambda t: Decimal(sum(t)) / 10), "decimal"),
+        Figure("points.score_sum", "年度积分合计", from_totals(lambda t: points_decimal(sum(t))), "decimal"),
         Figure("points.score_max", "最高分", from_totals(lambda t: tenths(max(t)) if t else None), "decimal"),
         Figure("points.score_min", "最低分", from_totals(lambda t: tenths(min(t)) if t else None), "decimal"),
         Figure("points.records_in_quarter", "本季度积分记录数", from_village("points.records")),

@@ -77,3 +77,8 @@ def tenths_in_file(value: Any) -> int:
 
 
 FilePoints = Annotated[int, BeforeValidator(tenths_in_file)]  # a model field holding tenths
+
+
+def points_decimal(tenths: int) -> Decimal:
+    """Exact points from stored integer tenths (for figures and returns: never a float)."""
+    return Decimal(tenths) / 10

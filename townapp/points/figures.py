@@ -17,10 +17,11 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from townapp.core.actor import SYSTEM_ACTOR
+from townapp.core.points import points_decimal
 from townapp.db import Database
 from townapp.points import models as p
 from townapp.points.dto import TotalRow
-from townapp.points.service import EFFECTIVE, PointsService, points_decimal
+from townapp.points.service import EFFECTIVE, PointsService
 
 # name → Chinese label; grade figures are "points.grade.<等级>" for each grade of the year's rules
 FIGURES: dict[str, str] = {

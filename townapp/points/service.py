@@ -116,8 +116,6 @@ def record_values(rules: RuleSet, rule: Rule, rule_set_id: int, rule_id: int | N
                 status=WAITING_VILLAGE, entered_by=entered_by, resubmissions=0)
 
 
-def points_decimal(tenths: int) -> Decimal:
-    return Decimal(tenths) / 10
 
 
 def year_records_query(year: int, as_of: dt.date | None = None, village_id: int | None = None) -> Select:
