@@ -25,6 +25,17 @@ from townapp.registry.service import RegistryService
 
 Sheets = dict[str, Sequence[Sequence[Any]]]
 
+# For a program run in a subprocess: its own peak memory in MB. VmHWM, not ru_maxrss — Linux keeps
+# ru_maxrss across exec, so a child forked from a pytest process grown to 600 MB reported 600 MB.
+PEAK_MB_CODE = """
+def peak_mb():
+    import resource
+    for line in open("/proc/self/status", encoding="ascii"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) // 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+"""
+
 BUSINESS_TABLES = ("township", "village", "village_group", "party_branch", "household", "person",
                    "household_member", "party_member")
 VILLAGE_A = "140821100201"

@@ -26,7 +26,7 @@ from townapp.exchange.commands import import_command
 from townapp.exchange.pipeline import run_import
 from townapp.sheets import all_sheet_specs
 
-from .conftest import pid, write_xlsx
+from .conftest import PEAK_MB_CODE, pid, write_xlsx
 from .test_cells import _far_cell
 from .test_corpus import _huge_formatted, _raw, _truncated
 
@@ -101,8 +101,7 @@ from townapp.sheets import all_sheet_specs
 report = run_import(open_database(sys.argv[1]), sys.argv[2], all_sheet_specs(), dry_run=True)
 started = time.perf_counter()
 write_annotated(sys.argv[2], report, sys.argv[3])
-print(json.dumps({"seconds": time.perf_counter() - started,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}))
+print(json.dumps({"seconds": time.perf_counter() - started, "peak_mb": peak_mb()}))
 """
 
 
@@ -113,7 +112,7 @@ def test_copy_of_a_million_formatted_rows_is_bounded(db: Database, tmp_path: Pat
     source = _huge_formatted(tmp_path)
     out = tmp_path / "标注.xlsx"
     db.dispose()
-    result = subprocess.run([sys.executable, "-c", _COPY_IN_A_BOX, str(db.path), str(source), str(out)],
+    result = subprocess.run([sys.executable, "-c", PEAK_MB_CODE + _COPY_IN_A_BOX, str(db.path), str(source), str(out)],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     measured = json.loads(result.stdout.strip().splitlines()[-1])

@@ -36,7 +36,7 @@ from townapp.registry import models as m
 from townapp.registry.service import RegistryService
 from townapp.sheets import all_sheet_specs
 
-from .conftest import build_registry, pid, write_xlsx
+from .conftest import PEAK_MB_CODE, build_registry, pid, write_xlsx
 
 PHONE_HEADER = ["身份证号", "姓名", "联系电话"]
 
@@ -208,7 +208,7 @@ from townapp.exchange.pipeline import run_import
 from townapp.sheets import all_sheet_specs
 report = run_import(open_database(sys.argv[1]), sys.argv[2], all_sheet_specs(), dry_run=True)
 print(json.dumps({"codes": [e.code for e in report.errors], "messages": [e.message for e in report.errors],
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}, ensure_ascii=False))
+                  "peak_mb": peak_mb()}, ensure_ascii=False))
 """
 
 
@@ -220,7 +220,7 @@ def test_a_far_cell_is_refused_before_it_is_parsed(db: Database, tmp_path: Path,
     THEN the process ends normally with `too_large` naming the sheet and the far cell, in little memory."""
     path = _far_cell(tmp_path, ref)
     db.dispose()
-    result = subprocess.run([sys.executable, "-c", _DRY_RUN_IN_A_BOX, str(db.path), str(path)],
+    result = subprocess.run([sys.executable, "-c", PEAK_MB_CODE + _DRY_RUN_IN_A_BOX, str(db.path), str(path)],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     outcome = json.loads(result.stdout.strip().splitlines()[-1])
