@@ -122,6 +122,19 @@ def test_the_exchange_imports_no_feature_module() -> None:
     assert reached == [], "exchange 导入了功能模块：" + "；".join(reached)
 
 
+def test_the_outputs_import_no_other_feature_module() -> None:
+    """GIVEN the outputs package (returns, certificates: handed figures and sources by the composition root)
+    WHEN its imports are listed
+    THEN none is another feature module (DESIGN §3) — the certificates once read the village table through
+    the registry's models."""
+    graph = import_graph()
+    forbidden = tuple(f"townapp.{f}" for f in FEATURES if f != "outputs") + ("townapp.sheets", "townapp.modules")
+    reached = sorted(f"{source} → {target}" for source, targets in graph.items()
+                     if source.startswith("townapp.outputs") for target in targets
+                     if any(target == f or target.startswith(f + ".") for f in forbidden))
+    assert reached == [], "outputs 导入了其他功能模块：" + "；".join(reached)
+
+
 def test_no_townapp_module_is_imported_through_importlib() -> None:
     """GIVEN every file of townapp/
     WHEN importlib appears in one (an import of it, or an import_module call of any argument)

@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import column, func, select, table
 from sqlalchemy.orm import Session
 
 from townapp import config
@@ -36,7 +36,6 @@ from townapp.db import Database
 from townapp.outputs.layouts import CertificateLayoutFile, TextField
 from townapp.outputs.models import Certificate, CertificatePrint
 from townapp.outputs.pdf import missing_glyphs, register_cjk_font, require_glyphs, write_pdf
-from townapp.registry import models as m
 
 MM = 72 / 25.4
 MODE_DESIGN = "完整版式"
@@ -523,7 +522,8 @@ class CertificateService:
         visible = permissions.visible_village(self.actor)
         if visible is None:
             return ()
-        return (Certificate.village == select(m.Village.name).where(m.Village.id == visible).scalar_subquery(),)
+        village = table("village", column("id"), column("name"))  # the outputs import no feature module
+        return (Certificate.village == select(village.c.name).where(village.c.id == visible).scalar_subquery(),)
 
 
 # ----- sources --------------------------------------------------------------------
