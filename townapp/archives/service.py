@@ -55,7 +55,7 @@ from townapp.core.idcard import normalize_id_number
 from townapp.core.text import clean_name
 from townapp.db import Database
 from townapp.db.base import get_or_missing
-from townapp.db.batch import BatchWrite, ModuleBatch
+from townapp.db.batch import ModuleBatch
 from townapp.registry import models as m
 
 log = logging.getLogger(__name__)
@@ -807,13 +807,8 @@ class ArchiveService:
     # ----- set-based writes (imports, packages) -------------------------------
     def batch_writer(self, conn: Connection, *, batch_id: int | None = None, reason: str | None = None,
                      now: dt.datetime | None = None) -> ArchiveBatch:
-        """The archive's door for set-based writes in ``conn``'s transaction (an import sheet, a package).
-
-        Refused here for 只读; a 村录入员's records of other villages are not written (each write
-        returns what it refused). Every record is audited with the batch it came with.
-        """
-        return ArchiveBatch(BatchWrite.for_actor(conn, self.actor, batch_id=batch_id, reason=reason, now=now,
-                                                 what=ARCHIVE))
+        """The archives' door for set-based writes (imports, packages): see ``ModuleBatch.open``."""
+        return ArchiveBatch.open(conn, self.actor, ARCHIVE, batch_id=batch_id, reason=reason, now=now)
 
     # ----- township overview ---------------------------------------------------
     def overview(self) -> list[OverviewRow]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     Boolean,
@@ -52,6 +52,7 @@ from townapp.db.fast import insert_many
 from townapp.db.text_guard import refuse_long_values
 
 CHUNK = 500
+DoorT = TypeVar("DoorT", bound="ModuleBatch")
 AUDIT_COLUMNS = ("at", "username", "action", "entity", "entity_id", "field", "old", "new", "reason",
                  "village_id", "batch_id")
 
@@ -326,6 +327,14 @@ class ModuleBatch:
 
     def __init__(self, writer: BatchWrite) -> None:
         self.writer = writer
+
+    @classmethod
+    def open(cls: type[DoorT], conn: Connection, actor: Actor, what: str, *, batch_id: int | None = None,
+             reason: str | None = None, now: dt.datetime | None = None) -> DoorT:
+        """The door for ``actor`` in ``conn``'s transaction: refused for 只读; a 村录入员's records of
+        other villages are not written (each write returns what it refused); every record is audited
+        with the import batch it came with."""
+        return cls(BatchWrite.for_actor(conn, actor, batch_id=batch_id, reason=reason, now=now, what=what))
 
     def _table(self, model: type) -> Table:
         if model not in self.models:

@@ -27,7 +27,7 @@ from townapp.core.idcard import mask_id_number
 from townapp.core.text import clean_name, normalize_phone, remove_spaces, squeeze_spaces, to_halfwidth
 from townapp.db import Database
 from townapp.db.base import get_or_missing, utcnow
-from townapp.db.batch import BatchWrite, ModuleBatch
+from townapp.db.batch import ModuleBatch
 from townapp.grids import models as g
 from townapp.grids.dto import (
     AssignmentRow,
@@ -961,13 +961,8 @@ class GridService:
     # ----- set-based writes (imports, packages) --------------------------------------------------
     def batch_writer(self, conn: Connection, *, batch_id: int | None = None, reason: str | None = None,
                      now: dt.datetime | None = None) -> GridBatch:
-        """The grids' door for set-based writes in ``conn``'s transaction (an import sheet, a package).
-
-        Refused here for 只读; a 村录入员's records of other villages are not written (each write
-        returns what it refused). Every record is audited with the batch it came with.
-        """
-        return GridBatch(BatchWrite.for_actor(conn, self.actor, batch_id=batch_id, reason=reason, now=now,
-                                              what="网格数据"))
+        """The grids' door for set-based writes (imports, packages): see ``ModuleBatch.open``."""
+        return GridBatch.open(conn, self.actor, "网格数据", batch_id=batch_id, reason=reason, now=now)
 
     # ----- small helpers for the pages -----------------------------------------------------------
     def micro_grids(self, village_id: int) -> list[GridNode]:

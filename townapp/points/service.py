@@ -36,7 +36,7 @@ from townapp.core.errors import DomainError, FieldProblem, NotFound, ValidationF
 from townapp.core.idcard import mask_id_number
 from townapp.db import Database
 from townapp.db.base import utcnow
-from townapp.db.batch import BatchWrite, ModuleBatch
+from townapp.db.batch import ModuleBatch
 from townapp.db.fast import fetch_rows
 from townapp.points import models as p
 from townapp.points import validation as rules_check
@@ -896,13 +896,8 @@ class PointsService:
     # ----- set-based writes (imports) -------------------------------------------------------------------
     def batch_writer(self, conn: Connection, *, batch_id: int | None = None, reason: str | None = None,
                      now: dt.datetime | None = None) -> PointsBatch:
-        """The points module's door for set-based writes in ``conn``'s transaction (a 积分记录 or 商品 sheet).
-
-        Refused here for 只读; a 村录入员's records of other villages are not written (each write
-        returns what it refused). Every record is audited with the batch it came with.
-        """
-        return PointsBatch(BatchWrite.for_actor(conn, self.actor, batch_id=batch_id, reason=reason, now=now,
-                                                what="党员积分"))
+        """The points module's door for set-based writes (积分记录, 商品 sheets): see ``ModuleBatch.open``."""
+        return PointsBatch.open(conn, self.actor, "党员积分", batch_id=batch_id, reason=reason, now=now)
 
     # ----- the points store --------------------------------------------------------------------------
     def items(self, *, active_only: bool = False) -> list[StoreItemDTO]:

@@ -19,7 +19,7 @@ from townapp.core.pinyin import initials
 from townapp.core.text import clean_name, normalize_phone, remove_spaces, to_halfwidth
 from townapp.db import Database
 from townapp.db.base import MetaEntry, get_or_missing
-from townapp.db.batch import BatchWrite, ModuleBatch
+from townapp.db.batch import ModuleBatch
 from townapp.db.fast import fetch_first_column
 from townapp.registry import models as m
 from townapp.registry.dto import (
@@ -579,13 +579,8 @@ class RegistryService:
     # ----- set-based writes (imports, packages) --------------------------------
     def batch_writer(self, conn: Connection, *, batch_id: int | None = None, reason: str | None = None,
                      now: dt.datetime | None = None) -> RegistryBatch:
-        """The registry's door for set-based writes in ``conn``'s transaction (an import sheet, a package).
-
-        Refused here for 只读; a 村录入员's records of other villages are not written (each write
-        returns what it refused). Every record is audited with the batch it came with.
-        """
-        return RegistryBatch(BatchWrite.for_actor(conn, self.actor, batch_id=batch_id, reason=reason, now=now,
-                                                  what="户籍数据"))
+        """The registry's door for set-based writes (imports, packages): see ``ModuleBatch.open``."""
+        return RegistryBatch.open(conn, self.actor, "户籍数据", batch_id=batch_id, reason=reason, now=now)
 
     # ----- summaries -----------------------------------------------------------
     def counts(self) -> Counts:
