@@ -59,21 +59,27 @@ def _limits(mapper: Mapper[Any]) -> dict[str, int]:
     return limits
 
 
+@functools.cache
+def _model_limits(model: type) -> dict[str, int]:
+    return _limits(inspect(model))
+
+
 def limit_of(model: type, key: str) -> int | None:
     """The String(n) length of ``model.key`` (Person, "note" → 400), None for a column without one."""
-    return _limits(inspect(model)).get(key)
+    return _model_limits(model).get(key)
 
 
 def length_problems(model: type, values: Mapping[str, str | None], labels: Mapping[str, str],
                     prefix: str = "") -> list[FieldProblem]:
     """For the validation rules: each ``values`` field longer than ``model``'s column for it, with the
     message the importer gives (``labels`` are the field names the user sees at that field)."""
-    limits = _limits(inspect(model))
+    limits = _model_limits(model)  # an import checks every row: no inspection per call
     problems = []
     for key, value in values.items():
-        if value.__class__ is str and (problem := length_problem(value, limits.get(key),
-                                                                 labels.get(key, FALLBACK_LABEL))) is not None:
-            problems.append(FieldProblem(prefix + key, problem))
+        limit = limits.get(key)
+        if limit is not None and value.__class__ is str and len(value) > limit:
+            problems.append(FieldProblem(prefix + key, length_problem(value, limit, labels.get(key, FALLBACK_LABEL))
+                                         or ""))
     return problems
 
 
