@@ -68,6 +68,14 @@ def _refuse(rows: Sequence[Row], refused: set[int], ctx: ImportContext) -> None:
         ctx.error(rows[index], None, "not_permitted", s.NOT_PERMITTED_MESSAGE)
 
 
+def _hand_over(door: ModuleBatch, model: type, created: Sequence[Row], creates: Sequence[dict[str, Any]],
+               updated: Sequence[Row], updates: Sequence[dict[str, Any]], ctx: ImportContext) -> None:
+    """New and changed records (built with their ids) to the door; rows it refuses become errors."""
+    _refuse(created, door.add(model, creates), ctx)
+    refused = door.change(model, updates)
+    _refuse(updated, {i for i, row in enumerate(updated) if row.entity_id in refused}, ctx)
+
+
 def write_rows(door: ModuleBatch, model: type, rows: Sequence[Row], ctx: ImportContext) -> None:
     """Hand a sheet's matched rows to a module's door: ``data["values"]`` of created rows (which get
     their ids), ``data["changes"]`` of updated ones; rows the door refuses become errors."""
@@ -551,9 +559,7 @@ class HouseholdAdapter(SheetAdapter):
             else:
                 updated_rows.append(row)
                 updates.append(dict(id=row.entity_id, updated_at=ctx.now, **{k: new[k] for k in present}))
-        _refuse(created_rows, door.add(m.Household, creates), ctx)
-        refused = door.change(m.Household, updates)
-        _refuse(updated_rows, {i for i, r in enumerate(updated_rows) if r.entity_id in refused}, ctx)
+        _hand_over(door, m.Household, created_rows, creates, updated_rows, updates, ctx)
 
     village_scoped = True
 
@@ -1024,9 +1030,7 @@ class PartyMemberAdapter(SheetAdapter):
             else:
                 updated_rows.append(row)
                 updates.append(dict(id=row.entity_id, updated_at=ctx.now, **merged))
-        _refuse(created_rows, door.add(m.PartyMember, creates), ctx)
-        refused = door.change(m.PartyMember, updates)
-        _refuse(updated_rows, {i for i, r in enumerate(updated_rows) if r.entity_id in refused}, ctx)
+        _hand_over(door, m.PartyMember, created_rows, creates, updated_rows, updates, ctx)
 
     village_scoped = True
 
