@@ -207,24 +207,14 @@ def test_multiplication_sign_typed_for_x_is_accepted() -> None:
 def _stdnum_regions() -> list[tuple[str, tuple[int, ...]]]:
     """Every county code of python-stdnum's shipped GB/T 2260 table with the years worth trying:
     the edges of its validity ranges and a spread of ordinary years."""
-    import re
-    from importlib.resources import files
+    from tests.core.test_idcard_history import history_in_force
 
-    text = files("stdnum").joinpath("cn", "loc.dat").read_text(encoding="utf-8")
     spread = (1920, 1950, 1985, 1990, 1992, 1995, 2000, 2005, 2010, 2020)
     entries: list[tuple[str, tuple[int, ...]]] = []
-    province = ""
-    for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        if not line.startswith(" "):
-            province = line.split()[0]
-            continue
-        code, _, rest = line.strip().partition(" ")
+    for code, spans in history_in_force().items():
         years = set(spread)
-        for start, end in re.findall(r"\[(\d*)-(\d*)\]", rest):
-            years.update(int(y) + d for y in (start, end) if y for d in (-1, 0, 1))
-        entries.append((province + code, tuple(sorted(y for y in years if 1900 <= y <= 2020))))
+        years.update(y + d for span in spans for y in span for d in (-1, 0, 1))
+        entries.append((code, tuple(sorted(y for y in years if 1900 <= y <= 2020))))
     return entries
 
 
@@ -282,34 +272,3 @@ def test_invisible_characters_never_count_in_an_id_phone_or_code(mark: str) -> N
     assert parse_id_number(wrapped).number == number
     assert normalize_phone(f"{mark}138{mark}1234 5678{mark}") == "13812345678"
     assert remove_spaces(f"{mark}1408211002{mark}03") == "140821100203"
-
-
-def test_the_region_table_copy_answers_as_stdnum_and_a_damaged_copy_is_replaced(tmp_path, monkeypatch) -> None:  # noqa: ANN001
-    """GIVEN python-stdnum's region table parsed by stdnum itself
-    WHEN the table is read back from the data folder's JSON copy, and again after the copy was damaged
-    THEN every answer is the same as stdnum's own, and the damaged copy is rewritten."""
-    import json
-
-    from stdnum import numdb
-
-    from townapp.core import idcard
-
-    monkeypatch.setenv("TOWNAPP_DATA_DIR", str(tmp_path))
-    codes = ("140821", "142724", "110103", "140881", "990000", "110000")
-    years = (1950, 1985, 2005, 2020)
-
-    def answers() -> list[bool]:
-        idcard.region_known.cache_clear()
-        return [idcard.region_known(code, year) for code in codes for year in years]
-
-    monkeypatch.setattr(numdb, "_open_databases", {})
-    stdnum_own = answers()  # no copy yet: stdnum parses, the copy is written
-    path = idcard._region_cache_path()
-    assert json.loads(path.read_text(encoding="utf-8"))
-    monkeypatch.setattr(numdb, "_open_databases", {})
-    assert answers() == stdnum_own  # read from the copy
-    path.write_text("{ not json", encoding="utf-8")
-    monkeypatch.setattr(numdb, "_open_databases", {})
-    assert answers() == stdnum_own
-    assert isinstance(json.loads(path.read_text(encoding="utf-8")), list)
-    assert stdnum_own.count(True) >= 4 and stdnum_own.count(False) >= 4

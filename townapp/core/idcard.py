@@ -1,17 +1,21 @@
 """居民身份证号码: normalise, validate, derive sex and birth date, mask.
 
-Checksum and birth date are errors. A region code that python-stdnum does not
-know for the birth year is only a warning: codes changed over time (临猗 was
-142724 before 2000 and 140821 after) and stdnum's table is not complete.
+Checksum and birth date are errors. A region code is checked against the GB/T 2260
+history python-stdnum ships (each code with the years it was in force): a code that
+cannot have been given to someone born that year, or that the history lacks, is only
+a warning, never an error or an exception — codes changed over time (临猗 was 142724
+before 2000 and 140821 after) and the history is not complete. A 15-digit
+first-generation number is refused with the way to the 18-digit one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import os
-from functools import lru_cache
+import re
 from operator import mul
 from pathlib import Path
 from typing import NamedTuple
@@ -47,7 +51,8 @@ class IdInfo(NamedTuple):
     def warnings(self) -> list[str]:
         if self.region_known:
             return []
-        return [f"身份证号前六位地区码 {self.region_code} 在 {self.birth_date.year} 年的行政区划表中未找到，请核对"]
+        warning = region_warning(self.region_code, self.birth_date.year)
+        return [warning] if warning else []
 
 
 def normalize_id_number(raw: str) -> str:
@@ -70,61 +75,127 @@ def _check_char(first17: str) -> str:
     return _CHECK_CHARS[(sum(map(mul, _WEIGHTS, first17.encode("ascii"))) - _ASCII_ZERO_SUM) % 11]
 
 
-REGION_TABLE = "cn/loc"
+# The GB/T 2260 history python-stdnum ships: every county code with the years it was in force.
+_REGION_DATA = ("cn", "loc.dat")
+_REGION_FORMAT = 2  # the cache's layout; a copy of another layout (or of stdnum's own prefix list) is rebuilt
+_IN_FORCE = re.compile(r"\[(\d*)-(\d*)\]")
+_OPEN_END = 9999  # a code still in force
 
 
 def _region_cache_path() -> Path:
-    from stdnum import __version__
-
-    return config.data_dir() / "cache" / f"stdnum-{__version__}-cn-loc.json"
+    return config.data_dir() / "cache" / "gbt2260-history.json"
 
 
-def load_region_table() -> None:
-    """python-stdnum's region table, parsed once per process: its text parse takes 30–50 ms of every
-    import's time, so the parsed table is kept as JSON in the data folder (per stdnum version) and read
-    back in about 5 ms. Any trouble with the copy falls back to stdnum's own parse (and rewrites it)."""
-    from stdnum import numdb
+def _region_source() -> str:
+    """What the copy was made from: stdnum's data file's size and time, found without importing stdnum
+    (its import costs some 25 ms of every import's start). "" when it cannot be told."""
+    import importlib.util
 
-    if REGION_TABLE in numdb._open_databases:
-        return
-    path = _region_cache_path()
     try:
-        prefixes = json.loads(path.read_text(encoding="utf-8"))
-        if not (isinstance(prefixes, list) and prefixes and all(len(p) == 5 for p in prefixes)):
-            raise ValueError("unexpected shape")
-        table = numdb.NumDB()
-        table.prefixes = prefixes
-        numdb._open_databases[REGION_TABLE] = table
-        return
-    except (OSError, ValueError, TypeError, AttributeError):
+        spec = importlib.util.find_spec("stdnum")
+        folder = next(iter(spec.submodule_search_locations or ())) if spec else None
+        stat = os.stat(Path(folder, *_REGION_DATA)) if folder else None
+    except (OSError, ImportError, ValueError):
+        return ""
+    return f"{stat.st_size}:{stat.st_mtime_ns}" if stat else ""
+
+
+def parse_region_history(text: str) -> dict[str, list[tuple[int, int]]]:
+    """Each six-digit code of stdnum's loc.dat with the years it was in force ([first, last], both
+    inclusive; 0 for "since before the table", 9999 for "still in force")."""
+    history: dict[str, list[tuple[int, int]]] = {}
+    province = ""
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        prefix, _, rest = line.strip().partition(" ")
+        if not line.startswith(" "):
+            province = prefix
+            continue
+        _, _, value = rest.partition('county="')
+        if len(province) != 2 or len(prefix) != 4 or not prefix.isdigit() or not value:
+            continue  # not a county line this parser knows: it leaves the code unknown (a warning)
+        spans = []
+        for part in value.rstrip('"').split(","):
+            found = _IN_FORCE.match(part)
+            if found is None:
+                spans.append((0, _OPEN_END))
+            else:
+                spans.append((int(found[1] or 0), int(found[2] or _OPEN_END)))
+        history.setdefault(province + prefix, []).extend(spans)
+    return history
+
+
+@functools.cache
+def load_region_table() -> dict[str, int]:
+    """For every region code of the GB/T 2260 history, the last year it was in force.
+
+    Read once per process and on the import's hot path: the history is parsed from stdnum's data file
+    (some 50 ms with stdnum's import) once and kept as JSON in the data folder (2 ms to read back). A
+    copy in another layout, damaged or made from another stdnum's file is replaced; a read-only data
+    folder only costs the next process the parse again.
+    """
+    path, source = _region_cache_path(), _region_source()
+    try:
+        cached = json.loads(path.read_text(encoding="utf-8"))
+        last = cached["last"]
+        if (cached.get("format") != _REGION_FORMAT or not source or cached.get("source") != source
+                or not isinstance(last, dict) or len(last) < 1000
+                or not all(year.__class__ is int for year in last.values())):
+            raise ValueError("another layout")
+        return last
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
         pass
-    parsed = numdb.get(REGION_TABLE)
+    from importlib.resources import files
+
+    text = files("stdnum").joinpath(*_REGION_DATA).read_text(encoding="utf-8")
+    last = {code: max(end for _, end in spans) for code, spans in parse_region_history(text).items()}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         part = path.with_name(f".{path.name}.{os.getpid()}.part")
-        part.write_text(json.dumps(parsed.prefixes, ensure_ascii=False), encoding="utf-8")
+        part.write_text(json.dumps({"format": _REGION_FORMAT, "source": source, "last": last},
+                                   separators=(",", ":")), encoding="utf-8")
         os.replace(part, path)
-    except OSError as exc:  # a read-only data folder only costs the next import the parse again
+        for older in path.parent.glob("stdnum-*-cn-loc.json"):  # the copies of stdnum's own table
+            older.unlink(missing_ok=True)
+    except OSError as exc:
         log.info("身份证地区码表缓存未能写入：%s", exc)
+    return last
 
 
-@lru_cache(maxsize=4096)
 def region_known(region_code: str, birth_year: int) -> bool:
-    """Whether python-stdnum's GB/T 2260 table has the code for that year (cached: imports check
-    thousands of people from the same few counties).
+    """Whether the region code can be right for someone born in that year: it is in the GB/T 2260
+    history and was still in force in the birth year or came into force later.
 
-    Never raises: stdnum's look-up fails with KeyError('county') for a code its table has only the
-    province of (140883, 133100 …), and an unknown region is a warning, not a reason to crash a save.
+    A number is given where a person is first registered, so its code is the one in force then: at
+    birth for children, in 1984 or later for everyone born before the first ID cards. A code withdrawn
+    before the birth year (临猗's 142729 for a 2005 birth) cannot have been given. Never raises.
     """
-    from stdnum.cn import ric  # here: the log module imports this file before the window appears
-    from stdnum.exceptions import ValidationError
+    return load_region_table().get(region_code, -1) >= birth_year
 
-    load_region_table()
+
+def region_warning(region_code: str, birth_year: int) -> str | None:
+    """The warning for a region code that cannot be checked against the history, or None."""
+    last = load_region_table().get(region_code)
+    if last is None:
+        return (f"身份证号前六位地区码 {region_code} 不在行政区划代码表中，请与身份证或户口簿核对；一致则可忽略此提示")
+    if last < birth_year:
+        return (f"身份证号前六位地区码 {region_code} 只使用到 {last} 年，早于出生年份 {birth_year} 年，"
+                "请与身份证或户口簿核对；一致则可忽略此提示")
+    return None
+
+
+def fifteen_digit_message(number: str) -> str:
+    """What a 15-digit (first-generation) ID is answered with, in dialogs and imports alike: where the
+    18-digit number is found, how it is formed, and the likely number, shown but never stored."""
+    message = ("这是15位的第一代身份证号，请填写18位号码：18位号码印在本人的第二代身份证和户口簿上。"
+               "它一般是在15位号码的第6位后加“19”，末尾再加一位校验码")
+    likely = f"{number[:6]}19{number[6:]}"
     try:
-        ric.get_birth_place(f"{region_code}{birth_year:04d}0101000")
-    except (ValidationError, KeyError, ValueError, IndexError):
-        return False
-    return True
+        dt.date(int(likely[6:10]), int(likely[10:12]), int(likely[12:14]))
+    except ValueError:
+        return message + "，请以证件为准"
+    return message + f"，对应的18位号码可能是 {likely}{_check_char(likely)}，请以证件为准"
 
 
 def parse_id_number(raw: str, today: dt.date | None = None) -> IdInfo:
@@ -137,7 +208,7 @@ def parse_id_number(raw: str, today: dt.date | None = None) -> IdInfo:
     if not number:
         raise IdNumberError("required", "身份证号不能为空")
     if len(number) == 15 and number.isdigit():
-        raise IdNumberError("id_length", "这是15位旧身份证号，请填写18位身份证号")
+        raise IdNumberError("id_length", fifteen_digit_message(number))
     if len(number) != ID_LENGTH:
         raise IdNumberError("id_length", f"身份证号应为18位，现在是{len(number)}位，请核对是否漏填或多填")
     if not number.isascii() or not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):

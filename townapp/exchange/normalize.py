@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from townapp.core.dates import DateParseError, parse_date
-from townapp.core.idcard import check_digit, normalize_id_number
+from townapp.core.idcard import check_digit, fifteen_digit_message, normalize_id_number
 from townapp.core.text import (
     CONTROL_CHARACTERS,
     INVISIBLE_CHARACTERS,
@@ -241,6 +241,8 @@ def _id_number(column: s.ColumnSpec, value: Any) -> str:
     if isinstance(value, bool):
         raise CellError("id_format", "身份证号应为18位号码")
     if isinstance(value, (int, float)):
+        if 10**14 <= value < 10**15 and value == int(value):  # a 15-digit first-generation ID: kept whole
+            raise CellError("id_length", fifteen_digit_message(str(int(value))))
         raise CellError("id_number_cell", _ID_AS_NUMBER)
     text = as_text(value)
     text = normalize_id_number(text) if _NEEDS_WORK.search(text) or "x" in text or "×" in text else text
@@ -251,7 +253,7 @@ def _id_number(column: s.ColumnSpec, value: Any) -> str:
         if len(text) != 18 or check_digit(text[:17]) != text[17]:
             raise CellError("id_number_cell", _ID_AS_NUMBER)
     if len(text) == 15 and text.isdigit():
-        raise CellError("id_length", "这是15位旧身份证号，请填写18位身份证号")
+        raise CellError("id_length", fifteen_digit_message(text))
     if len(text) != 18:
         raise CellError("id_length", f"身份证号应为18位，现在是{len(text)}位，请核对是否漏填或多填")
     if not text.isascii() or not text[:17].isdigit() or not (text[17].isdigit() or text[17] == "X"):
