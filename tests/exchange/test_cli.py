@@ -44,12 +44,21 @@ def run_cli(*argv: str) -> subprocess.CompletedProcess[str]:
                           timeout=300)
 
 
+def counts(data: dict) -> dict[str, dict[str, int]]:
+    """The §8 counts of each sheet (without what the sheet was taken as)."""
+    return {name: {k: sheet[k] for k in ("created", "updated", "unchanged", "errors")}
+            for name, sheet in data["sheets"].items()}
+
+
 def check_report_shape(data: dict) -> None:
     assert set(data) == REPORT_KEYS
     assert data["status"] in ("ok", "rejected") and isinstance(data["dry_run"], bool)
     assert len(data["file_sha256"]) == 64
     for counts in data["sheets"].values():
-        assert set(counts) == {"created", "updated", "unchanged", "errors"}
+        # DESIGN §8's counts, extended (issue 18) with what the sheet was taken as and which columns it used
+        assert set(counts) == {"created", "updated", "unchanged", "errors", "entity", "columns", "layout",
+                               "header_row", "recognised_by"}
+        assert set(counts["columns"]) == {"used", "ignored"} and isinstance(counts["entity"], str)
     for error in data["errors"]:
         assert set(error) == {"sheet", "row", "column", "code", "message"}
         assert isinstance(error["row"], int) and error["message"]
@@ -65,7 +74,7 @@ def test_malformed_file_exits_1_with_the_json_report(db: Database, villages: tup
     assert data["status"] == "rejected" and data["dry_run"] is True
     assert {(e["row"], e["column"], e["code"]) for e in data["errors"]} == {
         (2, "身份证号", "id_number_cell"), (3, "所属村", "unknown_village")}
-    assert data["sheets"] == {"人员": {"created": 0, "updated": 0, "unchanged": 0, "errors": 2}}
+    assert counts(data) == {"人员": {"created": 0, "updated": 0, "unchanged": 0, "errors": 2}}
     assert "未通过" in capsys.readouterr().out
     assert dump_business(db) == before
 
@@ -80,10 +89,11 @@ def test_valid_file_dry_run_then_real_then_again(db: Database, villages: tuple[i
     assert after != before and len(after["person"]) == 2
     dry = json.loads((tmp_path / "dry.json").read_text(encoding="utf-8"))
     real = json.loads((tmp_path / "real.json").read_text(encoding="utf-8"))
-    assert dry["sheets"] == real["sheets"] == {"人员": {"created": 2, "updated": 0, "unchanged": 0, "errors": 0}}
+    assert counts(dry) == counts(real) == {"人员": {"created": 2, "updated": 0, "unchanged": 0, "errors": 0}}
+    assert dry["sheets"]["人员"]["entity"] == "person" and "身份证号" in dry["sheets"]["人员"]["columns"]["used"]
     assert import_command(args(db, good, report=tmp_path / "again.json")) == 0
     again = json.loads((tmp_path / "again.json").read_text(encoding="utf-8"))
-    assert again["sheets"] == {"人员": {"created": 0, "updated": 0, "unchanged": 2, "errors": 0}}
+    assert counts(again) == {"人员": {"created": 0, "updated": 0, "unchanged": 2, "errors": 0}}
     assert dump_business(db) == after
 
 

@@ -34,6 +34,7 @@ from townapp.exchange.reader import EXCEL_ERRORS, CellFault
 
 # full width, spaces, odd dots, invisible and control characters: the cells that need more than strip()
 _NEEDS_WORK = re.compile(f"[\\uff01-\\uff5e\\u3000\\s\\u00a0•・{INVISIBLE_CHARACTERS}{CONTROL_CHARACTERS}]")
+_INVISIBLE = re.compile(f"[{INVISIBLE_CHARACTERS}]")
 _PLAIN_NAME = re.compile(r"^[\u4e00-\u9fff]+$")
 _LABEL_NOISE = re.compile(r"[（(][^）)]*[）)]|[*＊:：\s\u3000]")
 _SCIENTIFIC = re.compile(r"^\d+(\.\d*)?E\+?\d+$", re.IGNORECASE)
@@ -61,7 +62,7 @@ def norm_label(value: Any) -> str:
     """A header or sheet name reduced for matching: half width, no spaces, no (说明) or * marks."""
     if value is None:
         return ""
-    text = to_halfwidth(str(value)).replace("\n", "")
+    text = _INVISIBLE.sub("", to_halfwidth(str(value)).replace("\n", ""))
     return _LABEL_NOISE.sub("", text).lower()
 
 
@@ -131,6 +132,10 @@ def filled_cell_normaliser(column: s.ColumnSpec) -> Callable[[Any], Any]:
     def normalise(value: Any) -> Any:
         cls = value.__class__
         if cls is str:
+            if not value.isascii() and _INVISIBLE.search(value):  # U+200E before an ID, U+202D around a phone
+                value = _INVISIBLE.sub("", value)
+                if not value.strip():
+                    return None
             if value in EXCEL_ERRORS:
                 raise CellError("error_value", f"{column.header}是Excel错误值“{value}”（公式出错或引用失效），"
                                                "请改成正确的值或清空")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -36,6 +37,7 @@ from townapp.db.backup import backup_database
 from townapp.db.base import Base, utcnow
 from townapp.db.busy import holding
 from townapp.db.fast import larger_page_cache
+from townapp.exchange import recognise as r
 from townapp.exchange import spec as s
 from townapp.exchange.models import CountyHolding, ImportBatch
 from townapp.exchange.normalize import CellError, as_text, filled_cell_normaliser, is_empty, norm_label
@@ -48,13 +50,16 @@ from townapp.exchange.reader import (
     Workbook,
     file_sha256,
 )
-from townapp.exchange.report import ImportReport, Issue, SheetCounts, SheetLayout
+from townapp.exchange.recognise import HEADER_SCAN_ROWS, Recognition, SheetMapping
+from townapp.exchange.report import ImportReport, Issue, SheetCounts, SheetLayout, SheetTaken
 
-HEADER_SCAN_ROWS = 30
 CHUNK = 500
+# placeholders people write in an optional cell (the 党员信息采集表 instructions ask for 无)
+PLACEHOLDERS = frozenset({"无", "—", "——", "-", "--", "/", "空", "－", "／", "暂无", "none", "None", "N/A", "n/a"})
+NOTE_LENGTH = 40  # a lone cell longer than this under a header is a note, not a value of a row
+_INSTRUCTION = re.compile(r"^(\d{1,2}|[一二三四五六七八九十]{1,3})[、.．)）]\D|^[（(]\d{1,2}[)）]|^(填写|填表|注意|温馨|友情|提示|请)")
 NOTE_PREFIXES = ("注", "说明", "备注", "填表", "制表", "审核", "负责人", "联系人", "合计", "总计", "小计", "单位",
                  "填报", "统计", "此表", "本表")
-IGNORED_HEADERS = frozenset({"序号", "行号", "no", "no."})
 SKIPPED_SHEETS = frozenset(norm_label(n) for n in ("填写说明", "说明", "导入报告", "下拉选项", "选项", "字典"))
 REPORT_ERROR_CAP = 2000
 IMPORT_CACHE_MB = 64  # a county import inserts 100,000 rows into indexes of 460,000: keep their pages in memory
@@ -67,22 +72,13 @@ def chunked(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
 
 
 @dataclass
-class _Header:
-    row_number: int  # 1-based Excel row
-    positions: dict[str, int]  # column key -> 0-based column index in the user's sheet
-    labels: dict[str, str]  # column key -> the header text as in the user's file
-    unknown: list[tuple[int, str]]  # extra columns: (index, text)
-    duplicates: list[tuple[int, str, str]]  # (index, text, key) of a second column for the same field
-    width: int
-
-
-@dataclass
 class _SheetPlan:
     info: SheetInfo
     spec: s.SheetSpec
     head: list[list[Any]]
     rest: Iterator[list[Any]]
     parts: int = 1  # sheets it was read from (a package's sheet longer than a worksheet continues on more)
+    recognition: Recognition | None = None  # how a workbook's sheet was taken (None: a package's, by title)
 
 
 @dataclass
@@ -98,7 +94,7 @@ class _SheetContext:
     shared: dict[str, Any]
     report: ImportReport
     sheet_name: str
-    header: _Header | None
+    header: r.Header | None
     reporter: Reporter
     holdings: dict[str, set[int]] | None
     touched: dict[str, set[int]]
@@ -164,13 +160,21 @@ class _Run:
     batch_id: int | None = None
     elsewhere: tuple[tuple[s.SheetSpec, str], ...] = ()  # recognised, imported somewhere else
     sheet_counts: list[tuple[s.SheetSpec, str, SheetCounts]] = field(default_factory=list)
+    mappings: dict[str, SheetMapping] = field(default_factory=dict)  # sheet name -> a person's mapping
+    layouts: dict[str, SheetMapping] = field(default_factory=dict)  # header fingerprint -> saved layout
 
 
 def run_import(db: Database, path: Path | str, specs: Sequence[s.SheetSpec], *, dry_run: bool = False,
                actor: Actor = SYSTEM_ACTOR, progress: ProgressFn | None = None, cancel: CancelFn | None = None,
                limits: ImportLimits = DEFAULT_LIMITS,
-               elsewhere: Sequence[tuple[s.SheetSpec, str]] = ()) -> ImportReport:
+               elsewhere: Sequence[tuple[s.SheetSpec, str]] = (),
+               mappings: dict[str, SheetMapping] | None = None,
+               layouts: dict[str, SheetMapping] | None = None) -> ImportReport:
     """Import (or with ``dry_run`` only check) one workbook; all or nothing.
+
+    ``mappings``: a person's decision per sheet name (the wizard's 列对应 step or ``--mapping``);
+    ``layouts``: saved layouts by header fingerprint, applied to a sheet whose header has that shape.
+    A sheet recognised only uncertainly and not confirmed by either is an ``uncertain_sheet`` error.
 
     ``elsewhere``: sheets this import recognises but does not take, each with where it is imported
     (the 积分记录 sheet belongs on the 党员积分 page): such a sheet is skipped with a warning that says
@@ -188,7 +192,8 @@ def run_import(db: Database, path: Path | str, specs: Sequence[s.SheetSpec], *, 
         raise DomainError("数据库尚未初始化为乡镇或县，不能导入。请先用 townapp init 初始化")
     run = _Run(db, path, specs, dry_run, actor, reporter, report, mode=mode,
                township_code=db.meta("root_code") or "", township_name=db.meta("root_name") or "",
-               elsewhere=tuple(elsewhere))
+               elsewhere=tuple(elsewhere), mappings=dict(mappings or {}),
+               layouts=dict(layouts or {}))
     try:
         reporter.step(0, 0, "检查文件")
         report.file_sha256 = _sha_or_reject(path, limits)
@@ -236,72 +241,6 @@ def _finish_rejected(run: _Run) -> ImportReport:
 
 
 # ----- recognising sheets ------------------------------------------------------------
-def _label_index(spec: s.SheetSpec) -> dict[str, s.ColumnSpec]:
-    index: dict[str, s.ColumnSpec] = {}
-    for column in spec.columns:
-        for label in column.labels:
-            index.setdefault(norm_label(label), column)
-    return index
-
-
-def _find_header(spec: s.SheetSpec, head: list[list[Any]]) -> _Header | None:
-    """The row among the first ones that names most of the spec's columns (title rows above are skipped)."""
-    labels = _label_index(spec)
-    best: tuple[int, int] | None = None  # (score, row index)
-    for index, row in enumerate(head):
-        found = {labels[norm_label(v)].key for v in row if isinstance(v, str) and norm_label(v) in labels}
-        score = len(found)
-        if score >= 2 and (best is None or score > best[0]):
-            best = (score, index)
-    if best is None:
-        return None
-    row = head[best[1]]
-    positions: dict[str, int] = {}
-    shown: dict[str, str] = {}
-    unknown: list[tuple[int, str]] = []
-    duplicates: list[tuple[int, str, str]] = []
-    for col, value in enumerate(row):
-        if is_empty(value):
-            continue
-        text = as_text(value).strip()
-        column = labels.get(norm_label(value))
-        if column is None:
-            if norm_label(value) not in IGNORED_HEADERS:
-                unknown.append((col, text))
-        elif column.key in positions:
-            duplicates.append((col, text, column.key))
-        else:
-            positions[column.key] = col
-            shown[column.key] = text
-    return _Header(best[1] + 1, positions, shown, unknown, duplicates, len(row))
-
-
-def _score(spec: s.SheetSpec, head: list[list[Any]]) -> int:
-    labels = _label_index(spec)
-    best = 0
-    for row in head:
-        found = {labels[norm_label(v)] for v in row if isinstance(v, str) and norm_label(v) in labels}
-        keys = {c.key for c in spec.columns if c.required}
-        if not keys <= {c.key for c in found}:
-            continue
-        best = max(best, sum(3 if c.signature else 1 for c in found))
-    return best
-
-
-def _spec_by_name(name: str, specs: Sequence[s.SheetSpec]) -> s.SheetSpec | None:
-    label = norm_label(name)
-    for spec in specs:
-        if label in {norm_label(n) for n in spec.names}:
-            return spec
-    best: tuple[int, s.SheetSpec] | None = None
-    for spec in specs:
-        for alias in spec.names:
-            alias_label = norm_label(alias)
-            if len(alias_label) >= 2 and alias_label in label and (best is None or len(alias_label) > best[0]):
-                best = (len(alias_label), spec)
-    return best[1] if best else None
-
-
 def _prepare(run: _Run, book: Workbook) -> list[_SheetPlan]:
     """Find the package manifest (verified) or recognise each sheet by name, else by headers."""
     report = run.report
@@ -351,31 +290,33 @@ def _prepare(run: _Run, book: Workbook) -> list[_SheetPlan]:
                 continue
             plans.append(_SheetPlan(info, spec, list(itertools.islice(rows, HEADER_SCAN_ROWS)), rows))
             continue
-        if norm_label(info.name) in SKIPPED_SHEETS:
+        mapping = run.mappings.get(info.name)
+        if norm_label(info.name) in SKIPPED_SHEETS and mapping is None:
             continue
-        if not info.visible:
+        if not info.visible and mapping is None:
             report.warnings.append(Issue(info.name, 0, "", "warning", "隐藏的工作表没有导入；如需导入请先取消隐藏"))
             continue
         rows = book.rows(info)
         head = list(itertools.islice(rows, HEADER_SCAN_ROWS))
-        spec = _spec_by_name(info.name, run.specs)
-        other = _imported_elsewhere(info.name, head, run, spec)
+        other = _imported_elsewhere(info.name, head, run) if mapping is None else None
         if other is not None:
             foreign, where = other
             skipped_elsewhere.append((info.name, foreign.title, where))
             report.warnings.append(Issue(info.name, 0, "", "warning",
                                          f"这是“{foreign.title}”表，不在这里导入，已跳过：请在{where}导入"))
             continue
-        if spec is None:
-            scored = [(_score(x, head), -order[x.key], x) for x in run.specs]
-            score, _, candidate = max(scored, key=lambda t: (t[0], t[1]))
-            spec = candidate if score >= 3 else None
-        if spec is None:
-            if any(any(not is_empty(v) for v in row) for row in head):
+        taken = r.recognise(info.name, head, run.specs, mapping, run.layouts, order)
+        if taken.how == "skipped":
+            report.warnings.append(Issue(info.name, 0, "", "warning", "按列对应的确认，这个工作表不导入，已跳过"))
+            continue
+        if taken.spec is None:
+            if taken.doubts:
+                report.errors.append(Issue(info.name, 0, "", "bad_mapping", "；".join(taken.doubts)))
+            elif any(any(not is_empty(v) for v in row) for row in head):
                 report.warnings.append(Issue(info.name, 0, "", "warning",
                                              "无法识别这个工作表是什么数据（工作表名和表头都对不上），已跳过"))
             continue
-        plans.append(_SheetPlan(info, spec, head, rows))
+        plans.append(_SheetPlan(info, taken.spec, head, rows, recognition=taken))
     if not plans and not report.errors and skipped_elsewhere:
         sheet, title, where = skipped_elsewhere[0]
         report.file_error("wrong_place", f"工作表“{sheet}”是“{title}”表，不在这里导入：请在{where}导入。"
@@ -387,21 +328,18 @@ def _prepare(run: _Run, book: Workbook) -> list[_SheetPlan]:
     return plans
 
 
-def _imported_elsewhere(name: str, head: list[list[Any]], run: _Run,
-                        here: s.SheetSpec | None) -> tuple[s.SheetSpec, str] | None:
+def _imported_elsewhere(name: str, head: list[list[Any]], run: _Run) -> tuple[s.SheetSpec, str] | None:
     """A sheet that is one of ``run.elsewhere``: by its name (unless the name is one of this import's
     sheets), or, named like nothing here, by headers that fit it better than any sheet here."""
-    if not run.elsewhere:
+    if not run.elsewhere or r.spec_by_name(name, run.specs)[0] is not None:
         return None
     foreign = [spec for spec, _ in run.elsewhere]
     where = {spec.key: place for spec, place in run.elsewhere}
-    if here is not None:
-        return None
-    named = _spec_by_name(name, foreign)
+    named = r.spec_by_name(name, foreign)[0]
     if named is not None:
         return named, where[named.key]
-    best_here = max((_score(spec, head) for spec in run.specs), default=0)
-    score, other = max(((_score(spec, head), spec) for spec in foreign), key=lambda t: t[0])
+    best_here = max((r.score(spec, head) for spec in run.specs), default=0)
+    score, other = max(((r.score(spec, head), spec) for spec in foreign), key=lambda t: t[0])
     return (other, where[other.key]) if score >= 3 and score > best_here else None
 
 
@@ -441,7 +379,7 @@ def _transaction(run: _Run, plans: list[_SheetPlan]) -> None:
             raise
 
 
-def _sheet_context(run: _Run, spec: s.SheetSpec, name: str, header: _Header | None) -> _SheetContext:
+def _sheet_context(run: _Run, spec: s.SheetSpec, name: str, header: r.Header | None) -> _SheetContext:
     return _SheetContext(spec, run.mode, run.township_code, run.township_name, utcnow(), frozenset(),
                          run.shared, run.report, name, header, run.reporter, run.holdings, run.touched,
                          run.actor, run.db, run.batch_id, f"导入文件 {run.path.name}"[:400])
@@ -451,8 +389,14 @@ def _process_sheet(conn: Connection, run: _Run, plan: _SheetPlan, last: bool = F
     report, spec = run.report, plan.spec
     name = plan.info.name
     counts = report.sheets.setdefault(name, SheetCounts())
-    header = _find_header(spec, plan.head)
+    taken = plan.recognition
+    header = taken.header if taken is not None else r.find_header(spec, plan.head)
     ctx = _sheet_context(run, spec, name, header)
+    _report_taken(report, name, spec, header, taken)
+    if taken is not None and taken.doubts:
+        ctx.error(None, None, UNCERTAIN, _uncertain_message(name, spec, taken))
+        counts.errors += ctx.sheet_errors
+        return
     if header is None:
         required = "、".join(c.header for c in spec.columns if c.required)
         ctx.error(None, None, "missing_column",
@@ -461,6 +405,8 @@ def _process_sheet(conn: Connection, run: _Run, plan: _SheetPlan, last: bool = F
         return
     report.layouts[name] = SheetLayout(header.row_number, header.width)
     ctx.present = frozenset(header.positions)
+    if taken is not None and taken.how in ("headers", "layout", "mapping"):
+        report.warnings.append(Issue(name, header.row_number, "", "warning", _taken_message(spec, header, taken)))
     for index, text in header.unknown:
         report.warnings.append(Issue(name, header.row_number, text, "warning",
                                      f"“{text}”不是“{spec.title}”的字段，这一列没有导入", index))
@@ -508,6 +454,31 @@ def _process_sheet(conn: Connection, run: _Run, plan: _SheetPlan, last: bool = F
             touched.add(row.entity_id)
     counts.errors += ctx.sheet_errors
     run.sheet_counts.append((spec, name, counts))
+
+
+UNCERTAIN = "uncertain_sheet"
+
+
+def _report_taken(report: ImportReport, name: str, spec: s.SheetSpec, header: r.Header | None,
+                  taken: Recognition | None) -> None:
+    """The report says what each sheet was taken as and which of its columns were used and left out."""
+    used = {header.labels[key]: key for key in header.positions} if header else {}
+    ignored = [text for _, text in sorted([*header.unknown, *header.ignored])] if header else []
+    report.taken[name] = SheetTaken(spec.key, spec.title, used, ignored, taken.layout if taken else None,
+                                    header.row_number if header else None, taken.how if taken else "package",
+                                    taken.fingerprint if taken else "")
+
+
+def _taken_message(spec: s.SheetSpec, header: r.Header, taken: Recognition) -> str:
+    how = {"headers": "按表头识别为", "layout": f"按已保存的列对应“{taken.layout}”识别为", "mapping": "按列对应导入为"}
+    used = "、".join(header.labels[k] for k in header.positions)
+    return f"{how[taken.how]}“{spec.title}”，使用的列：{used}"
+
+
+def _uncertain_message(name: str, spec: s.SheetSpec, taken: Recognition) -> str:
+    return (f"工作表“{name}”看起来是“{spec.title}”表，但{'；'.join(taken.doubts)}。为免把别的数据误导入，"
+            "这个工作表需要有人确认各列对应什么：请在导入向导的“列对应”一步确认，"
+            "或在命令行用 --mapping 列对应文件 指定（不导入这个工作表也可在列对应中选择“不导入”）")
 
 
 # ----- who may import what ---------------------------------------------------------------
@@ -591,7 +562,7 @@ def _refuse_other_villages(conn: Connection, adapter: s.SheetAdapter, rows: list
             ctx.error(row, None, NOT_PERMITTED, s.NOT_PERMITTED_MESSAGE)
 
 
-def _parse_rows(run: _Run, plan: _SheetPlan, header: _Header, ctx: _SheetContext) -> list[s.Row]:
+def _parse_rows(run: _Run, plan: _SheetPlan, header: r.Header, ctx: _SheetContext) -> list[s.Row]:
     """Cells of the spec's columns, cleaned, for every data row (blank rows, examples, notes and
     repeated headers skipped). This runs for every cell of a 100,000-row sheet: keep it lean."""
     spec = plan.spec
@@ -599,8 +570,12 @@ def _parse_rows(run: _Run, plan: _SheetPlan, header: _Header, ctx: _SheetContext
     indexes = [header.positions[key] for key in keys]
     columns = [spec.column(key) for key in keys]
     normalisers = [filled_cell_normaliser(column) for column in columns]
+    # a workbook's 无, —, / in an optional column means "nothing to say": blank (keeps what is stored),
+    # unless it is one of the column's own values (积分管理类别 无职 is not, 党内职务 无 may be)
+    placeholders = [frozenset() if column.required or run.manifest is not None
+                    else PLACEHOLDERS - {*column.choices, *column.synonyms} for column in columns]
     required = [column.required for column in columns]
-    fields = list(zip(keys, columns, normalisers, required, strict=True))
+    fields = list(zip(keys, columns, normalisers, required, placeholders, strict=True))
     pick = itemgetter(*indexes) if len(indexes) > 1 else (lambda raw: (raw[indexes[0]],))
     reach = max(indexes) + 1
     header_texts = set(header.labels.values())
@@ -623,14 +598,16 @@ def _parse_rows(run: _Run, plan: _SheetPlan, header: _Header, ctx: _SheetContext
             lead = first.strip()
             if lead.startswith("示例"):
                 continue  # the template's example row
-            if len(filled) <= 1 and lead.startswith(NOTE_PREFIXES):
-                continue  # notes under the table
+            if len(filled) <= 1 and (lead.startswith(NOTE_PREFIXES) or _INSTRUCTION.match(lead)
+                                     or len(lead) > NOTE_LENGTH):
+                continue  # notes and instructions (填写注意事项 1、…) above, in or under the table
         if sum(1 for v in filled if v.__class__ is str and v.strip() in header_texts) >= 2:
             continue  # the header repeated (printed pages)
         row = s.Row(number, s.Cells())
         values = row.values
-        for value, (key, column, normalise, needed) in zip(cells, fields, strict=True):
-            if value is None or value == "" or (value.__class__ is str and value.isspace()):
+        for value, (key, column, normalise, needed, empty_words) in zip(cells, fields, strict=True):
+            if (value is None or value == "" or (value.__class__ is str and value.isspace())
+                    or (value.__class__ is str and empty_words and value.strip() in empty_words)):
                 if needed:
                     ctx.error(row, key, "required", f"{column.header}不能为空")
                 if not keep_blank:

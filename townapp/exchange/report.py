@@ -60,6 +60,24 @@ class SheetLayout:
 
 
 @dataclass
+class SheetTaken:
+    """What a sheet was taken as (the spec's key and title) and which of its columns were used and left out."""
+
+    entity: str
+    title: str
+    used: dict[str, str]  # header text as in the file -> field key
+    ignored: list[str]  # header texts of columns not imported
+    layout: str | None = None  # the saved layout that was applied
+    header_row: int | None = None
+    how: str = ""  # name | headers | mapping | layout | package
+    fingerprint: str = ""  # the header's shape (a confirmed mapping is saved under it)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"entity": self.entity, "columns": {"used": dict(self.used), "ignored": list(self.ignored)},
+                "layout": self.layout, "header_row": self.header_row, "recognised_by": self.how}
+
+
+@dataclass
 class ImportReport:
     file_name: str
     dry_run: bool
@@ -71,6 +89,7 @@ class ImportReport:
     batch_id: int | None = None
     backup_path: Path | None = None
     is_package: bool = False
+    taken: dict[str, SheetTaken] = field(default_factory=dict)  # sheet name -> what it was taken as
 
     @property
     def status(self) -> str:
@@ -93,12 +112,14 @@ class ImportReport:
         self.errors.append(Issue("", 0, "", code, message))
 
     def to_dict(self) -> dict[str, Any]:
-        """Exactly the shape of DESIGN §8, plus a ``warnings`` list."""
+        """The shape of DESIGN §8, extended: a ``warnings`` list, and per sheet what it was taken as
+        (``entity``, ``columns`` used and ignored, the saved ``layout`` applied, ``header_row``)."""
         return {
             "status": self.status,
             "dry_run": self.dry_run,
             "file_sha256": self.file_sha256,
-            "sheets": {name: counts.as_dict() for name, counts in self.sheets.items()},
+            "sheets": {name: {**counts.as_dict(), **(self.taken[name].as_dict() if name in self.taken else {})}
+                       for name, counts in self.sheets.items()},
             "errors": [issue.as_dict() for issue in self.errors],
             "warnings": [issue.as_dict() for issue in self.warnings],
         }
@@ -117,7 +138,9 @@ class ImportReport:
             outcome = "未通过：文件中有错误，数据库没有任何改动"
         lines.append(f"{kind} {self.file_name}：{outcome}")
         for name, counts in self.sheets.items():
-            lines.append(f"  {name}：新增 {counts.created}，更新 {counts.updated}，不变 {counts.unchanged}，"
+            title = self.taken[name].title if name in self.taken else name
+            taken = f"（作为“{title}”）" if title != name else ""
+            lines.append(f"  {name}{taken}：新增 {counts.created}，更新 {counts.updated}，不变 {counts.unchanged}，"
                          f"错误 {counts.errors}")
         if self.errors:
             lines.append(f"错误 {len(self.errors)} 处：")
