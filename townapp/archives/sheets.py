@@ -213,7 +213,24 @@ class ArchiveAdapter(SheetAdapter):
             query = query.where(m.Village.id == village_id)
         if township_code is not None:
             query = query.join(m.Township, m.Township.id == m.Village.township_id).where(m.Township.code == township_code)
-        return query.order_by(m.Village.code, *[table.c[k] for k in self.keys], table.c.id)
+        # natural keys first, then every other column (records the program let in twice stay in one order);
+        # a person by their ID number: ids differ between the databases a package travels between
+        order: list[Any] = [m.Village.code]
+        attrs = list(dict.fromkeys([*self.keys, *[c.attr for c in self.cols]]))
+        for attr in attrs:
+            col = next((c for c in self.cols if c.attr == attr), None)
+            if col is None or col.kind not in ("person", "member"):
+                order.append(table.c[attr])
+                continue
+            person = m.Person.__table__.alias(f"_order_{attr}")
+            if col.kind == "member":
+                member = m.PartyMember.__table__.alias(f"_order_member_{attr}")
+                query = (query.outerjoin(member, member.c.id == table.c[attr])
+                         .outerjoin(person, person.c.id == member.c.person_id))
+            else:
+                query = query.outerjoin(person, person.c.id == table.c[attr])
+            order.append(person.c.id_number)
+        return query.order_by(*order, table.c.id)
 
     def _people_by_id(self, conn: Connection) -> dict[int, tuple[str, str]]:
         """person (or party member) id → (身份证号, 姓名) of those this table names, for the export
@@ -297,13 +314,15 @@ class AttendanceAdapter(ArchiveAdapter):
                         a.ArchiveMeeting.held_on, a.ArchiveMeeting.kind, m.Village.code.label("_vcode"),
                         m.Village.name.label("_vname"))
                  .join(a.ArchiveMeeting, a.ArchiveMeeting.id == a.ArchiveAttendance.meeting_id)
-                 .join(m.Village, m.Village.id == a.ArchiveMeeting.village_id))
+                 .join(m.Village, m.Village.id == a.ArchiveMeeting.village_id)
+                 .join(m.PartyMember, m.PartyMember.id == a.ArchiveAttendance.party_member_id)
+                 .join(m.Person, m.Person.id == m.PartyMember.person_id))
         if village_id is not None:
             query = query.where(m.Village.id == village_id)
         if township_code is not None:
             query = query.join(m.Township, m.Township.id == m.Village.township_id).where(m.Township.code == township_code)
-        return query.order_by(m.Village.code, a.ArchiveMeeting.held_on, a.ArchiveMeeting.kind,
-                              a.ArchiveAttendance.party_member_id)
+        # the attendee by ID number: member ids differ between the databases a package travels between
+        return query.order_by(m.Village.code, a.ArchiveMeeting.held_on, a.ArchiveMeeting.kind, m.Person.id_number)
 
     def _extra_export(self, conn: Connection, rec: Any, out: dict[str, Any]) -> dict[str, Any]:
         out["held_on"], out["kind"] = rec["held_on"], rec["kind"]

@@ -67,6 +67,14 @@ def clean_text(text: str, label: str = "") -> str:
     return _INVISIBLE.sub("", text)
 
 
+def clean_free_text(text: str, label: str = "") -> str:
+    """Free text a person wrote (备注, 地址, 事由 …) as it is stored: ``clean_text`` and the white space
+    around it gone (no one sees it in a field or a cell, and a key like 合作社名称 must not differ by it).
+    Everything else stays byte for byte: punctuation (，；：), full-width letters, inner spaces, line breaks.
+    Every door stores free text so; a sync package then brings it back exactly."""
+    return clean_text(text, label).strip()
+
+
 def to_halfwidth(text: str) -> str:
     """Full-width ASCII (０-９, Ａ-Ｚ, ．…) and the ideographic space to half width."""
     if text.isascii():  # the common case, and imports call this for every cell

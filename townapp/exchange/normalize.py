@@ -21,12 +21,11 @@ from townapp.core.text import (
     CONTROL_CHARACTERS,
     INVISIBLE_CHARACTERS,
     UnsafeText,
+    clean_free_text,
     clean_name,
-    clean_text,
     length_problem,
     normalize_phone,
     remove_spaces,
-    squeeze_spaces,
     to_halfwidth,
 )
 from townapp.exchange import spec as s
@@ -34,6 +33,7 @@ from townapp.exchange.reader import EXCEL_ERRORS, CellFault
 
 # full width, spaces, odd dots, invisible and control characters: the cells that need more than strip()
 _NEEDS_WORK = re.compile(f"[\\uff01-\\uff5e\\u3000\\s\\u00a0•・{INVISIBLE_CHARACTERS}{CONTROL_CHARACTERS}]")
+_INVISIBLE_OR_CONTROL = re.compile(f"[{INVISIBLE_CHARACTERS}{CONTROL_CHARACTERS}]")
 _INVISIBLE = re.compile(f"[{INVISIBLE_CHARACTERS}]")
 _PLAIN_NAME = re.compile(r"^[\u4e00-\u9fff]+$")
 _LABEL_NOISE = re.compile(r"[（(][^）)]*[）)]|[*＊:：\s\u3000]")
@@ -219,9 +219,11 @@ def _compact(text: str) -> str:
 
 
 def _text(column: s.ColumnSpec, value: Any) -> str:
-    """Free text as typed: spaces squeezed, invisible characters gone; its punctuation (，。：) stays."""
+    """Free text as a person typed it: punctuation (，；：), full-width letters and inner spaces and line
+    breaks stay byte for byte; only invisible characters go (control characters are refused) and the
+    white space around the text, which no one can see in a cell (core.text.clean_free_text)."""
     text = as_text(value)
-    return squeeze_spaces(clean_text(text)) if _NEEDS_WORK.search(text) else text.strip()
+    return clean_free_text(text) if _INVISIBLE_OR_CONTROL.search(text) else text.strip()
 
 
 def _name(column: s.ColumnSpec, value: Any) -> str:

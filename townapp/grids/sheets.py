@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
@@ -316,8 +317,10 @@ class MemberAdapter(_Adapter):
                  .join(g.Grid, g.Grid.id == g.GridMember.grid_id)
                  .join(m.Village, m.Village.id == g.Grid.village_id)
                  .join(m.Person, m.Person.id == g.GridMember.person_id))
-        query = _township_filter(query, township_code, village_id).order_by(g.Grid.code, g.GridMember.role, m.Person.id_number,
-                                                                 g.GridMember.started_on)
+        # natural keys only (a grid code is unique in its township, a village code everywhere)
+        query = _township_filter(query, township_code, village_id).order_by(
+            m.Village.code, g.Grid.code, g.GridMember.role, m.Person.id_number, g.GridMember.started_on,
+            g.GridMember.ended_on)
         for r in conn.execute(query).mappings():
             yield {"grid_code": r["gcode"], "id_number": r["id_number"], "name": r["name"], "role": r["role"],
                    "duty": r["duty"], "started_on": r["started_on"], "ended_on": r["ended_on"], "phone": r["phone"]}
@@ -404,7 +407,7 @@ class AssignmentAdapter(_Adapter):
                  .join(m.Village, m.Village.id == m.Household.village_id)
                  .join(g.Grid, g.Grid.id == g.GridAssignment.grid_id))
         query = _township_filter(query, township_code, village_id).order_by(m.Village.code, m.Household.number,
-                                                                 g.GridAssignment.started_on)
+                                                                 g.GridAssignment.started_on, g.Grid.code)
         for r in conn.execute(query).mappings():
             yield {"village_code": r["vcode"], "village_name": r["vname"], "household_number": r["number"],
                    "grid_code": r["gcode"], "started_on": r["started_on"], "ended_on": r["ended_on"]}
@@ -478,6 +481,12 @@ class AssessmentAdapter(_Adapter):
             row.data["month_key"] = (year, month)
             values = {"member_id": members[0].id, "scores": dump_scores(scores), "deduction": deduction,
                       "deduction_reason": reason, "total": total_tenths(scheme, scores, deduction)}
+            if row.has("subsidy") and _from_package(ctx):  # the sender's subsidy as fixed at its approval
+                try:
+                    values["subsidy_fen"] = _fen(row.get("subsidy"))
+                except ValueError:
+                    ctx.error(row, "subsidy", "bad_number", f"补助金额“{row.get('subsidy')}”不是金额（元，最多两位小数）")
+                    continue
             hit = None
             if found is not None:
                 hit = dict(found)
@@ -506,8 +515,8 @@ class AssessmentAdapter(_Adapter):
                  .join(g.Grid, g.Grid.id == g.GridMember.grid_id)
                  .join(m.Village, m.Village.id == g.Grid.village_id)
                  .join(m.Person, m.Person.id == g.GridMember.person_id))
-        query = _township_filter(query, township_code, village_id).order_by(g.GridMonth.year, g.GridMonth.month, g.Grid.code,
-                                                                 m.Person.id_number, g.GridMember.role)
+        query = _township_filter(query, township_code, village_id).order_by(
+            g.GridMonth.year, g.GridMonth.month, m.Village.code, g.Grid.code, m.Person.id_number, g.GridMember.role)
         for r in conn.execute(query).mappings():
             scores = json.loads(r["scores"] or "{}")
             out = {"year": r["year"], "month": r["month"], "grid_code": r["gcode"], "id_number": r["id_number"],
@@ -517,6 +526,26 @@ class AssessmentAdapter(_Adapter):
             for item in scheme.items:
                 out[f"item_{item.key}"] = _points(scores.get(item.key))
             yield out
+
+
+def _from_package(ctx: ImportContext) -> bool:
+    """Whether the rows come from a sync package (the sender's state), not from a person's workbook.
+
+    A workbook's 补助金额 is only shown for reference (approval computes it); a package's is the
+    sender's approved figure and must arrive, or the sheet changes on its way."""
+    return bool(getattr(getattr(ctx, "report", None), "is_package", False))
+
+
+def _fen(text: str | None) -> int | None:
+    """A subsidy cell in 元 (590, 590.5, 590.55) as integer 分, never through a float; ValueError otherwise."""
+    if text is None:
+        return None
+    if not _YUAN.fullmatch(text):
+        raise ValueError(text)
+    return int(Decimal(text) * 100)
+
+
+_YUAN = re.compile(r"\d{1,9}(\.\d{1,2})?")
 
 
 def _points(tenths: int | None) -> str | None:

@@ -172,8 +172,10 @@ class RecordAdapter(SheetAdapter):
                  .join(m.PartyMember, m.PartyMember.id == p.PointRecord.party_member_id)
                  .join(m.Person, m.Person.id == m.PartyMember.person_id)
                  .outerjoin(m.Village, m.Village.id == p.PointRecord.village_id)
+                 # natural keys, then what the row shows: two records of one rule on one day keep their order
                  .order_by(m.Village.code, m.Person.id_number, p.PointRecord.occurred_on, p.PointRecord.rule_code,
-                           p.PointRecord.uuid))
+                           p.PointRecord.points_tenths, p.PointRecord.note, p.PointRecord.evidence,
+                           p.PointRecord.status, p.PointRecord.uuid))
         for r in conn.execute(_own_village_only(query, self.actor, p.PointRecord.village_id, village_id)).mappings():
             yield {"village_name": r["vname"], "id_number": r["id_number"], "name": r["name"],
                    "rule_code": r["rule_code"], "rule_name": r["rule_name"], "occurred_on": r["occurred_on"],
