@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from townapp.core.dates import DateParseError, age_on, chinese_date, parse_date
+from townapp.core.dates import DateParseError, MonthDate, age_on, chinese_date, parse_date
 
 JULY_1 = dt.date(2021, 7, 1)
 
@@ -40,10 +40,11 @@ def test_every_office_spelling_of_1_july_2021(raw: object) -> None:
 
 
 @pytest.mark.parametrize("raw", ["2021.07", "2021年7月", "202107", "2021-7", "２０２１年７月"])
-def test_month_precision_means_the_first_of_the_month(raw: str) -> None:
+def test_month_precision_is_a_month_never_an_invented_day(raw: str) -> None:
     # GIVEN a month without a day (入党日期 are often recorded that way)
-    # THEN it is the first of that month, unless the caller needs a day
-    assert parse_date(raw) == JULY_1
+    # THEN it is that month (a MonthDate at the 1st, which is not the full date 1 July), unless the caller needs a day
+    parsed = parse_date(raw)
+    assert parsed == MonthDate(2021, 7) and parsed != JULY_1 and (parsed.year, parsed.month, parsed.day) == (2021, 7, 1)
     with pytest.raises(DateParseError) as caught:
         parse_date(raw, allow_month=False)
     assert "日" in str(caught.value)

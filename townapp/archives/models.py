@@ -102,6 +102,8 @@ class ArchiveTerm(SyncedMixin, Base):
     ends_on: Mapped[dt.date | None]
     completed: Mapped[bool] = mapped_column(Boolean, default=False)
     note: Mapped[str | None] = mapped_column(String(200))
+    # which of the dates above are known only to the month (任职时间 2021.03): core.dates.MONTH_DATES
+    month_dates: Mapped[str | None] = mapped_column(String(64))
 
 
 class ArchiveCadre(SyncedMixin, Base):
@@ -117,6 +119,8 @@ class ArchiveCadre(SyncedMixin, Base):
     started_on: Mapped[dt.date | None]
     ended_on: Mapped[dt.date | None]
     term_no: Mapped[int | None]
+    # which of the dates above are known only to the month (任职时间 2021.03): core.dates.MONTH_DATES
+    month_dates: Mapped[str | None] = mapped_column(String(64))
 
 
 class ArchiveFirstSecretary(SyncedMixin, Base):
@@ -131,6 +135,8 @@ class ArchiveFirstSecretary(SyncedMixin, Base):
     started_on: Mapped[dt.date | None]
     ended_on: Mapped[dt.date | None]
     phone: Mapped[str | None] = mapped_column(String(32))
+    # which of the dates above are known only to the month (任职时间 2021.03): core.dates.MONTH_DATES
+    month_dates: Mapped[str | None] = mapped_column(String(64))
 
 
 class ArchiveTalent(SyncedMixin, Base):
@@ -153,6 +159,8 @@ class ArchiveTalent(SyncedMixin, Base):
     return_intent: Mapped[str | None] = mapped_column(String(8))  # 回引意向 有/无/待定
     returned: Mapped[bool] = mapped_column(Boolean, default=False)  # 已回村任职
     phone: Mapped[str | None] = mapped_column(String(32))
+    # which of the dates above are known only to the month (出生年月 1990.05): core.dates.MONTH_DATES
+    month_dates: Mapped[str | None] = mapped_column(String(64))
 
 
 class ArchivePay(SyncedMixin, Base):

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from townapp.core.dates import DateParseError, parse_date
+from townapp.core.dates import DateParseError, MonthDate, parse_date
 from townapp.core.idcard import check_digit, fifteen_digit_message, normalize_id_number
 from townapp.core.text import (
     CONTROL_CHARACTERS,
@@ -287,13 +287,15 @@ def _date(column: s.ColumnSpec, value: Any) -> dt.date:
     if isinstance(value, (dt.time, dt.timedelta)):
         raise CellError("bad_date", f"{column.header}“{as_text(value)}”不是日期")
     try:  # a number is what someone typed (calamine gives date cells as dates): see number_as_date
+        # a month without a day (1965.03) is a MonthDate where the column allows it, an error elsewhere
         result = parse_date(value, allow_month=column.month_precision)
     except DateParseError as exc:
         raise CellError("bad_date", f"{column.header}：{exc}") from None
     except (OverflowError, ValueError):
         raise CellError("bad_date", f"{column.header}“{as_text(value)}”不是可识别的日期") from None
     if result.year < 1900 or result > dt.date.today() + dt.timedelta(days=366):
-        raise CellError("bad_date", f"{column.header} {result:%Y-%m-%d} 不合理，请核对年份")
+        shown = str(result) if isinstance(result, MonthDate) else f"{result:%Y-%m-%d}"
+        raise CellError("bad_date", f"{column.header} {shown} 不合理，请核对年份")
     return result
 
 

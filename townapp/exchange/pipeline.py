@@ -28,6 +28,7 @@ from sqlalchemy import Connection, Table, delete, insert, select, update
 from townapp.core import permissions
 from townapp.core.actor import SYSTEM_ACTOR, Actor
 from townapp.core.collector import collector_paused
+from townapp.core.dates import GuessedMonth
 from townapp.core.errors import Cancelled, DomainError
 from townapp.core.idcard import mask_id_number
 from townapp.core.progress import CancelFn, ProgressFn, Reporter
@@ -620,6 +621,8 @@ def _parse_rows(run: _Run, plan: _SheetPlan, header: r.Header, ctx: _SheetContex
                 continue
             if clean is None and needed:
                 ctx.error(row, key, "required", f"{column.header}不能为空")
+            elif clean.__class__ is GuessedMonth:  # the number 1963.1: January, or October that lost its 0?
+                ctx.warn(row, key, clean.warning(column.header))
             values[key] = clean
         rows.append(row)
         if len(rows) % 5000 == 0:

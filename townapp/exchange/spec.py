@@ -74,7 +74,8 @@ class ColumnSpec:
     note: str = ""  # shown on the 填写说明 sheet
     width: float = 14
     signature: bool = False  # a header that marks this sheet's entity when the sheet name does not
-    # a date column that may hold only a year and month (2021.07 → 2021-07-01); others ask for the day
+    # a date column that may hold only a year and month (1978.02, 1978年2月): read as a core.dates.MonthDate
+    # (never an invented day), stored with its precision; other date columns ask for the day
     month_precision: bool = False
 
     def __post_init__(self) -> None:

@@ -25,6 +25,7 @@ from sqlalchemy import Connection, insert, text
 from townapp.core import permissions
 from townapp.core.actor import ROLE_READONLY, Actor
 from townapp.core.atomic import atomic_output
+from townapp.core.dates import MonthDate
 from townapp.core.errors import PermissionDenied
 from townapp.core.idcard import mask_id_number
 from townapp.core.text import strip_control_characters
@@ -99,6 +100,8 @@ def export_value(column: s.ColumnSpec, value: Any, full_ids: bool | frozenset[st
         return None
     if isinstance(value, (tuple, list)):
         return "、".join(str(v) for v in value)
+    if isinstance(value, MonthDate):  # 1978.02 as text: Excel keeps it, and it reads back as that month
+        return value.text()
     if column.kind == s.ID_NUMBER and (not full_ids or (isinstance(full_ids, frozenset) and value not in full_ids)):
         return mask_id_number(str(value))
     return value

@@ -113,6 +113,10 @@ class PartyBranch(SyncedMixin, Base):
     village_id: Mapped[int | None] = mapped_column(ForeignKey("village.id"), index=True)
 
 
+# PartyMember's dates that a roster may give as a month only (入党时间 1978.02): marked in ``month_dates``
+PARTY_MONTH_DATES = ("joined_on", "confirmed_on", "status_date", "mobility_since")
+
+
 class PartyMember(SyncedMixin, Base):
     __tablename__ = "party_member"
 
@@ -131,3 +135,5 @@ class PartyMember(SyncedMixin, Base):
     destination: Mapped[str | None] = mapped_column(String(100))  # 流动去向
     points_category: Mapped[str] = mapped_column(String(4), default="无职")
     duty_post: Mapped[str | None] = mapped_column(String(64))  # 设岗定责岗位
+    # which of the dates above are known only to the month (入党时间 1978.02): core.dates.MONTH_DATES
+    month_dates: Mapped[str | None] = mapped_column(String(64))

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from townapp.core import permissions
 from townapp.core.actor import SYSTEM_ACTOR, Actor
+from townapp.core.dates import kept_month, month_dates_of, with_month_dates
 from townapp.core.errors import DomainError, FieldProblem, ValidationFailed
 from townapp.core.idcard import mask_id_number, mask_phone, normalize_id_number
 from townapp.core.pinyin import initials
@@ -289,16 +290,20 @@ class RegistryService:
         if member is None:
             member = m.PartyMember(person_id=person.id)
             s.add(member)
+        dates = with_month_dates({n: getattr(member, n) for n in m.PARTY_MONTH_DATES}, member.month_dates)
         for name in _PARTY_FIELDS:
             value = getattr(party, name)
             if name in PARTY_VOCABULARIES:
                 value = vocab(PARTY_VOCABULARIES[name]).canonical(value)
             elif isinstance(value, str):
                 value = value.strip() or None
+            elif name in dates:  # a month (入党时间 1978.02) stays a month unless a day is given
+                value = dates[name] = kept_month(dates[name], value)
             setattr(member, name, value)
         if member.mobility == "在村":
-            member.mobility_since = None
+            member.mobility_since = dates["mobility_since"] = None
             member.destination = None
+        member.month_dates = month_dates_of(dates, m.PARTY_MONTH_DATES)
 
     def get_person(self, person_id: int) -> PersonDTO:
         with self.db.reader() as s:
@@ -317,7 +322,8 @@ class RegistryService:
 
     def _person_dto(self, s: Session, p: m.Person) -> PersonDTO:
         member = s.scalar(select(m.PartyMember).where(m.PartyMember.person_id == p.id))
-        party = None if member is None else PartyInput(**{n: getattr(member, n) for n in _PARTY_FIELDS})
+        party = None if member is None else PartyInput(**with_month_dates({n: getattr(member, n) for n in _PARTY_FIELDS},
+                                                                          member.month_dates))
         household_id = s.scalar(select(m.HouseholdMember.household_id).where(m.HouseholdMember.person_id == p.id))
         return PersonDTO(p.id, p.id_number, p.name, p.sex, p.birth_date, p.ethnicity, p.education, p.phone,
                          p.village_id, p.note, household_id, party)

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, case, func, select
 
+from townapp.core.dates import MonthDate, merge_date, month_dates_of, with_month_dates
 from townapp.core.errors import FieldProblem
 from townapp.core.idcard import IdInfo, IdNumberError, mask_id_number, parse_id_number
 from townapp.core.pinyin import initials
@@ -903,7 +904,8 @@ PERSON_SHEET = SheetSpec(
         _NAME_COLUMN,
         _enum("sex", "性别", "sex", example="男", width=6, signature=True, note="可不填；填写时须与身份证号一致"),
         ColumnSpec("birth_date", "出生日期", s.DATE, aliases=("出生年月", "出生年月日", "生日", "出生时间"),
-                   example=dt.date(1990, 1, 1), width=12, signature=True, note="可不填；填写时须与身份证号一致"),
+                   example=dt.date(1990, 1, 1), width=12, signature=True, month_precision=True,
+                   note="可不填；填写时须与身份证号一致（只写年月如 1990.01 时核对到月）"),
         _enum("ethnicity", "民族", "ethnicity", example="汉族", width=8, signature=True),
         _enum("education", "文化程度", "education", aliases=("学历", "文化"), example="高中", width=10, signature=True),
         ColumnSpec("phone", "联系电话", s.PHONE, aliases=("电话", "手机", "手机号", "手机号码", "联系方式", "电话号码"),
@@ -940,9 +942,10 @@ class PartyMemberAdapter(SheetAdapter):
         existing: dict[int, dict[str, Any]] = {}
         ids = [p[0] for p in people.values()]
         for part in _chunks(ids):
-            for record in conn.execute(select(party.c.person_id, party.c.id, *[party.c[k] for k in _PARTY_KEYS])
-                                       .where(party.c.person_id.in_(part))):
-                existing[record[0]] = {"id": record[1], **dict(zip(_PARTY_KEYS, record[2:], strict=True))}
+            for record in conn.execute(select(party.c.person_id, party.c.id, party.c.month_dates,
+                                              *[party.c[k] for k in _PARTY_KEYS]).where(party.c.person_id.in_(part))):
+                existing[record[0]] = with_month_dates(
+                    {"id": record[1], **dict(zip(_PARTY_KEYS, record[3:], strict=True))}, record[2])
         branches: dict[str, list[tuple[int, int | None]]] = defaultdict(list)
         held = ctx.held_ids("branch")
         for bid, name, vid in conn.execute(select(m.PartyBranch.id, m.PartyBranch.name, m.PartyBranch.village_id)):
@@ -973,6 +976,8 @@ class PartyMemberAdapter(SheetAdapter):
                     value = self._branch(row, column, value, vid, branches, ctx) if value else None
                 if key in _NOT_NULL_DEFAULTS and value is None:
                     continue
+                if isinstance(value, MonthDate):  # 1978.02 over a stored 1978-02-02 keeps the day
+                    value = merge_date(merged[key], value)
                 merged[key] = value
             if row.failed:
                 continue
@@ -1026,10 +1031,12 @@ class PartyMemberAdapter(SheetAdapter):
                 next_id += 1
                 created_rows.append(row)
                 creates.append(dict(id=row.entity_id, person_id=row.data["person_id"], uuid=new_uuid(),
-                                    created_at=ctx.now, updated_at=ctx.now, **merged))
+                                    created_at=ctx.now, updated_at=ctx.now, **merged,
+                                    month_dates=month_dates_of(merged, m.PARTY_MONTH_DATES)))
             else:
                 updated_rows.append(row)
-                updates.append(dict(id=row.entity_id, updated_at=ctx.now, **merged))
+                updates.append(dict(id=row.entity_id, updated_at=ctx.now, **merged,
+                                    month_dates=month_dates_of(merged, m.PARTY_MONTH_DATES)))
         _hand_over(door, m.PartyMember, created_rows, creates, updated_rows, updates, ctx)
 
     village_scoped = True
@@ -1039,14 +1046,15 @@ class PartyMemberAdapter(SheetAdapter):
         villages = _village_export(conn, township_code, village_id)
         branch_names = dict(conn.execute(select(m.PartyBranch.id, m.PartyBranch.name)).all())
         party = m.PartyMember.__table__
-        query = (select(m.Person.id_number, m.Person.name, m.Person.village_id, *[party.c[k] for k in _PARTY_KEYS])
+        query = (select(m.Person.id_number, m.Person.name, m.Person.village_id, party.c.month_dates,
+                        *[party.c[k] for k in _PARTY_KEYS])
                  .join(m.Person, m.Person.id == party.c.person_id).order_by(m.Person.id_number))
         if village_id is not None:
             query = query.where(m.Person.village_id == village_id)
         for record in conn.execute(query):
             if township_code is not None and record[2] not in villages:
                 continue
-            values = dict(zip(_PARTY_KEYS, record[3:], strict=True))
+            values = with_month_dates(dict(zip(_PARTY_KEYS, record[4:], strict=True)), record[3])
             yield {"id_number": record[0], "name": record[1], **{k: v for k, v in values.items()
                                                                   if k not in ("branch_id", "group_id")},
                    "branch": branch_names.get(values["branch_id"]), "group": branch_names.get(values["group_id"])}
@@ -1066,9 +1074,9 @@ PARTY_MEMBER_SHEET = SheetSpec(
         _enum("member_type", "党员类别", "member_type", aliases=("党员类型", "人员类别", "党员身份"), example="正式党员",
               width=10, signature=True),
         ColumnSpec("joined_on", "入党日期", s.DATE, aliases=("入党时间", "入党年月", "入党年月日"), example=dt.date(2015, 7, 1),
-                   width=12, signature=True),
+                   width=12, signature=True, month_precision=True),
         ColumnSpec("confirmed_on", "转正日期", s.DATE, aliases=("转正时间", "转正年月"), example=dt.date(2016, 7, 1),
-                   width=12, signature=True, note="预备党员不填"),
+                   width=12, signature=True, note="预备党员不填", month_precision=True),
         ColumnSpec("branch", "所在党组织", s.NAME, aliases=("所在党支部", "所在支部", "党支部", "所属党组织", "所属支部",
                                                           "所属党支部", "支部"),
                    max_length=100, example="中共东张村支部委员会", width=24, signature=True),
@@ -1077,7 +1085,8 @@ PARTY_MEMBER_SHEET = SheetSpec(
         ColumnSpec("party_post", "党内职务", s.TEXT, aliases=("党内职位", "党内任职"), max_length=32, example="党支部书记",
                    width=12),
         _enum("status", "党籍状态", "party_status", aliases=("党籍", "组织关系状态"), example="正常", width=10),
-        ColumnSpec("status_date", "党籍变动日期", s.DATE, aliases=("党籍状态日期", "变动日期"), width=12),
+        ColumnSpec("status_date", "党籍变动日期", s.DATE, aliases=("党籍状态日期", "变动日期"), width=12,
+                   month_precision=True),
         _enum("mobility", "流动情况", "mobility", aliases=("是否流动党员", "流动状态", "是否流动", "流动党员"), example="在村",
               width=10),
         ColumnSpec("mobility_since", "流动（失联）日期", s.DATE,

@@ -9,7 +9,7 @@ import operator
 import re
 from collections.abc import Callable
 
-from townapp.core.dates import age_on
+from townapp.core.dates import age_on, agrees, latest
 from townapp.core.errors import FieldProblem
 from townapp.core.idcard import IdInfo, IdNumberError, normalize_id_number, parse_id_number
 from townapp.core.text import clean_name, control_problem, normalize_phone
@@ -85,7 +85,7 @@ def check_person(data: PersonInput, today: dt.date | None = None) -> tuple[list[
             problems.append(FieldProblem("sex", f"性别“{data.sex}”无法识别，请填 男 或 女"))
         elif sex and sex != info.sex:
             problems.append(FieldProblem("sex", f"性别与身份证号不符：身份证号显示为{info.sex}"))
-        if data.birth_date and data.birth_date != info.birth_date:
+        if data.birth_date and not agrees(data.birth_date, info.birth_date):  # 出生年月 1965.03: to the month
             problems.append(FieldProblem("birth_date",
                                          f"出生日期与身份证号不符：身份证号显示为 {info.birth_date:%Y-%m-%d}"))
     for name, value in (("ethnicity", data.ethnicity), ("education", data.education)):
@@ -108,9 +108,10 @@ def check_party(party: PartyInput, info: IdInfo | None) -> list[FieldProblem]:
         value = getattr(party, name)
         if vocab(vocabulary).canonical(value) is None:
             problems.append(FieldProblem(f"party.{name}", f"{vocab(vocabulary).label}“{value}”不在取值表中"))
-    if party.joined_on and info and age_on(info.birth_date, party.joined_on) < 18:
+    # a month (入党时间 1978.02) is checked at its latest day: only what is surely wrong is refused
+    if party.joined_on and info and age_on(info.birth_date, latest(party.joined_on)) < 18:
         problems.append(FieldProblem("party.joined_on", "入党日期早于年满18周岁，请核对"))
-    if party.confirmed_on and party.joined_on and party.confirmed_on < party.joined_on:
+    if party.confirmed_on and party.joined_on and latest(party.confirmed_on) < party.joined_on:
         problems.append(FieldProblem("party.confirmed_on", "转正日期不能早于入党日期"))
     if vocab("member_type").canonical(party.member_type) == "预备党员" and party.confirmed_on:
         problems.append(FieldProblem("party.confirmed_on", "预备党员不应有转正日期"))
