@@ -18,6 +18,7 @@ from townapp.archives.money import format_yuan, wan_yuan
 from townapp.archives.service import ArchiveService
 from townapp.archives.vocab import clause_texts, creation_standards, fields
 from townapp.core.atomic import atomic_output
+from townapp.core.dates import show_date
 from townapp.exchange.writer import set_cell
 from townapp.outputs.archive_pdf import TableDocument, TableSection, write_table_pdf
 from townapp.outputs.charts import figure_png, series_chart
@@ -27,7 +28,8 @@ _PAY_COLUMNS = ("序号", "姓名", "职务", "任职月数", "考核等级", "�
 
 
 def _d(value: dt.date | None) -> str:
-    return value.isoformat() if value else ""
+    """2021-03-15, or 2021年03月 for a date known only to the month."""
+    return show_date(value)
 
 
 def _value(kind: str, value: object) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Date, func, select
 from sqlalchemy.orm import Session
 
 from townapp import config
@@ -49,7 +49,7 @@ from townapp.archives.remuneration import PayInputs, compute_pay
 from townapp.archives.vocab import fields, pass_mark, vocab, year_fields
 from townapp.core import permissions
 from townapp.core.actor import SYSTEM_ACTOR, Actor
-from townapp.core.dates import age_on
+from townapp.core.dates import age_on, as_month_date, kept_month, month_dates_of, with_month_dates
 from townapp.core.errors import DomainError, FieldProblem, NotFound, ValidationFailed
 from townapp.core.idcard import normalize_id_number
 from townapp.core.text import clean_name
@@ -81,6 +81,20 @@ def attachments_dir() -> Path:
 def attachment_file(sha256: str, suffix: str) -> Path:
     """Where a stored file lives: attachments/ab/abcdef….jpg (two-letter folders keep listings short)."""
     return attachments_dir() / sha256[:2] / f"{sha256}{suffix}"
+
+
+def _dated(row: Any, attr: str) -> dt.date | None:
+    """A row's date as entered: a ``MonthDate`` when the row's ``month_dates`` names it (任职日期 2021.03)."""
+    return as_month_date(getattr(row, attr), row.month_dates, attr)
+
+
+def _keep_months(row: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """A form's values over a row whose dates may be months: a month saved unchanged (its 1st, as a date
+    picker shows it) stays a month, and the row's ``month_dates`` mark follows the values."""
+    dates = [c.name for c in row.__table__.c if isinstance(c.type, Date)]
+    stored = with_month_dates({k: getattr(row, k) for k in dates}, row.month_dates)
+    values = {k: (kept_month(stored[k], v) if k in stored else v) for k, v in values.items()}
+    return {**values, "month_dates": month_dates_of({**stored, **values}, dates)}
 
 
 def year_values(row: a.ArchiveYear | None) -> dict[str, Any]:
@@ -266,12 +280,15 @@ class ArchiveService:
             query = query.where(getattr(model, key) == value)
         existing = {row.id: row for row in s.scalars(query)}
         kept: list[int] = []
+        months = "month_dates" in model.__table__.c
         for item in items:
             values = convert(item) if convert else {k: getattr(item, k) for k in attrs}
             row = existing.get(item.id) if item.id is not None else None
             if row is None:
                 row = model(village_id=village_id, **scope)
                 s.add(row)
+            if months:
+                values = _keep_months(row, values)
             for key, value in values.items():
                 setattr(row, key, value)
             s.flush()
@@ -289,8 +306,8 @@ class ArchiveService:
                                   .order_by(a.ArchiveCadre.ended_on.is_not(None), a.ArchiveCadre.started_on.desc(),
                                             a.ArchiveCadre.id)))
             names = self._names(s, [c.person_id for c in rows])
-            return [CadreData(c.person_id, c.post, c.one_shoulder, c.started_on, c.ended_on, c.term_no,
-                              names.get(c.person_id, ""), c.id) for c in rows]
+            return [CadreData(c.person_id, c.post, c.one_shoulder, _dated(c, "started_on"), _dated(c, "ended_on"),
+                              c.term_no, names.get(c.person_id, ""), c.id) for c in rows]
 
     def check_cadres(self, village_id: int, items: Sequence[CadreData]) -> list[FieldProblem]:
         permissions.require_write(self.actor, village_id, ARCHIVE)
@@ -324,7 +341,7 @@ class ArchiveService:
     def terms(self, village_id: int) -> list[TermData]:
         permissions.require_read(self.actor, village_id, ARCHIVE)
         with self.db.reader() as s:
-            return [TermData(t.term_no, t.starts_on, t.ends_on, t.completed, t.note, t.id)
+            return [TermData(t.term_no, _dated(t, "starts_on"), _dated(t, "ends_on"), t.completed, t.note, t.id)
                     for t in s.scalars(select(a.ArchiveTerm).where(a.ArchiveTerm.village_id == village_id)
                                        .order_by(a.ArchiveTerm.term_no))]
 
@@ -345,7 +362,7 @@ class ArchiveService:
     def first_secretaries(self, village_id: int) -> list[FirstSecretaryData]:
         permissions.require_read(self.actor, village_id, ARCHIVE)
         with self.db.reader() as s:
-            return [FirstSecretaryData(f.name, f.unit, f.started_on, f.ended_on, f.phone, f.id)
+            return [FirstSecretaryData(f.name, f.unit, _dated(f, "started_on"), _dated(f, "ended_on"), f.phone, f.id)
                     for f in s.scalars(select(a.ArchiveFirstSecretary)
                                        .where(a.ArchiveFirstSecretary.village_id == village_id)
                                        .order_by(a.ArchiveFirstSecretary.started_on, a.ArchiveFirstSecretary.id))]
@@ -365,7 +382,8 @@ class ArchiveService:
             query = select(a.ArchiveTalent).where(a.ArchiveTalent.village_id == village_id)
             if kind:
                 query = query.where(a.ArchiveTalent.kind == kind)
-            return [TalentData(t.kind, t.name, t.person_id, t.birth_date, t.education, t.measures, t.arrived_on,
+            return [TalentData(t.kind, t.name, t.person_id, _dated(t, "birth_date"), t.education, t.measures,
+                               _dated(t, "arrived_on"),
                                t.workplace, t.industry, t.contact, t.return_intent, t.returned, t.phone, t.id)
                     for t in s.scalars(query.order_by(a.ArchiveTalent.kind, a.ArchiveTalent.id))]
 

@@ -9,18 +9,20 @@ uses) and writes with Core statements. Amounts are typed in 元 and stored in �
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, Date, or_, select
 
 from townapp.archives import models as a
 from townapp.archives import validation
 from townapp.archives.money import MoneyError, parse_yuan
 from townapp.archives.service import ArchiveBatch, ArchiveService, register_member_ids
 from townapp.archives.vocab import vocab
+from townapp.core.dates import MonthDate, as_month_date, merge_date, month_dates_of, with_month_dates
 from townapp.core.errors import FieldProblem
 from townapp.exchange import spec as s
 from townapp.exchange.normalize import CellError, normalize_cell
@@ -70,6 +72,10 @@ class ArchiveAdapter(SheetAdapter):
         self.keys = keys
         self.cols = cols
         self.validate = validate
+        # the date attributes a roster may give as a month only (任职时间 2021.03): marked in ``month_dates``
+        table = model.__table__
+        self.month_attrs = (tuple(c.name for c in table.c if isinstance(c.type, Date))
+                            if "month_dates" in table.c else ())
 
     # ----- conversion ----------------------------------------------------------
     def _convert(self, col: Col, value: Any, row: Row, ctx: ImportContext, people: dict[str, int]) -> Any:
@@ -135,12 +141,29 @@ class ArchiveAdapter(SheetAdapter):
     def _existing(self, conn: Connection, scope_ids: list[int]) -> dict[tuple, dict[str, Any]]:
         table = self.model.__table__
         attrs = ["id", "village_id", *self.keys, *[c.attr for c in self.cols if c.attr not in self.keys]]
+        if self.month_attrs:
+            attrs.append("month_dates")
         found: dict[tuple, dict[str, Any]] = {}
         for part in _chunks(scope_ids):
             for rec in conn.execute(select(*[table.c[x] for x in dict.fromkeys(attrs)])
                                     .where(table.c.village_id.in_(part))).mappings():
-                found[(rec["village_id"], *[rec[k] for k in self.keys])] = dict(rec)
+                stored = with_month_dates(dict(rec), rec.get("month_dates"))
+                found[(rec["village_id"], *[stored[k] for k in self.keys])] = stored
         return found
+
+    def _same_month(self, key: tuple, existing: dict[tuple, dict[str, Any]]) -> dict[str, Any] | None:
+        """The one stored record whose key differs from ``key`` only by a date's precision (任职日期 2021.03
+        in the roster, 2021-03-15 stored, or the other way round), or None."""
+        def loose(k: tuple) -> tuple:
+            return tuple((v.year, v.month) if isinstance(v, dt.date) else v for v in k)
+
+        def fits(k: tuple) -> bool:  # every differing date is a month on one side
+            return all(x == y or (isinstance(x, MonthDate) or isinstance(y, MonthDate)) for x, y in zip(k, key, strict=True))
+
+        if not self.month_attrs or not any(isinstance(v, dt.date) for v in key):
+            return None
+        hits = [hit for k, hit in existing.items() if loose(k) == loose(key) and fits(k)]
+        return hits[0] if len(hits) == 1 else None
 
     def match(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
         villages = VillageLookup(conn, township_id(conn, ctx))
@@ -170,7 +193,9 @@ class ArchiveAdapter(SheetAdapter):
                 ctx.error(row, self.cols[0].key, "duplicate_in_file", f"与第{seen[key]}行是同一条记录，请合并")
                 continue
             seen[key] = row.number
-            hit = existing.get(key)
+            hit = existing.get(key) or self._same_month(key, existing)
+            if hit is not None:  # 2021.03 over a stored 2021-03-15 keeps the day
+                attrs.update({k: merge_date(hit.get(k), v) for k, v in attrs.items() if isinstance(v, MonthDate)})
             merged = {**(hit or {}), **scope, **attrs}
             if self.validate:
                 for attr, message in self.validate(merged):
@@ -179,11 +204,15 @@ class ArchiveAdapter(SheetAdapter):
                 if row.failed:
                     continue
             row.data["values"] = {**scope, **attrs}
+            if self.month_attrs:
+                row.data["values"]["month_dates"] = month_dates_of(merged, self.month_attrs)
             if hit is None:
                 row.action = "created"
                 continue
             row.entity_id = hit["id"]
             changes = {k: v for k, v in attrs.items() if self._stored_as_read(ctx, k, hit.get(k)) != v}
+            if self.month_attrs and row.data["values"]["month_dates"] != hit.get("month_dates"):
+                changes["month_dates"] = row.data["values"]["month_dates"]
             row.data["changes"] = changes
             row.action = "updated" if changes else "unchanged"
 
@@ -256,7 +285,10 @@ class ArchiveAdapter(SheetAdapter):
         for rec in conn.execute(self._export_query(township_code, village_id)).mappings():
             out = {"village_code": rec["_vcode"], "village_name": rec["_vname"]}
             for col in self.cols:
-                out[col.key] = self._export(col, rec[col.attr], numbers)
+                value = rec[col.attr]
+                if self.month_attrs:  # a month-only date as the month (exported as the text 2021.03)
+                    value = as_month_date(value, rec["month_dates"], col.attr)
+                out[col.key] = self._export(col, value, numbers)
             if linked is not None and "name" not in out and rec[linked.attr] in people:
                 out["name"] = people[rec[linked.attr]][1]
             yield self._extra_export(conn, rec, out)
@@ -443,23 +475,26 @@ def sheet_specs() -> list[SheetSpec]:
         _spec("archive_term", "换届", ArchiveAdapter("archive_term", a.ArchiveTerm, ("term_no",), (
             Col("term_no", "term_no"), Col("starts_on", "starts_on"), Col("ends_on", "ends_on"),
             Col("completed", "completed", "bool"), Col("note", "note")), _term_rules),
-            (ColumnSpec("term_no", "届次", s.INT, required=True, example=11), ColumnSpec("starts_on", "本届开始", s.DATE),
-             ColumnSpec("ends_on", "本届届满", s.DATE), _enum("completed", "是否完成", "yes_no", example="是"),
+            (ColumnSpec("term_no", "届次", s.INT, required=True, example=11),
+             ColumnSpec("starts_on", "本届开始", s.DATE, month_precision=True),
+             ColumnSpec("ends_on", "本届届满", s.DATE, month_precision=True), _enum("completed", "是否完成", "yes_no", example="是"),
              ColumnSpec("note", "备注", s.TEXT, max_length=200)),
             "村“两委”换届，每届一行。", ("换届情况",)),
         _spec("archive_cadre", "两委班子", ArchiveAdapter("archive_cadre", a.ArchiveCadre, ("person_id", "post", "started_on"), (
             Col("id_number", "person_id", "person"), Col("post", "post"), Col("one_shoulder", "one_shoulder", "bool"),
             Col("started_on", "started_on"), Col("ended_on", "ended_on"), Col("term_no", "term_no")), _cadre_rules),
             (_ID, _NAME, _enum("post", "职务", "cadre_post", required=True, example="书记"),
-             _enum("one_shoulder", "一肩挑", "yes_no", example="是"), ColumnSpec("started_on", "任职日期", s.DATE),
-             ColumnSpec("ended_on", "离任日期", s.DATE, note="现任不填"), ColumnSpec("term_no", "届次", s.INT)),
+             _enum("one_shoulder", "一肩挑", "yes_no", example="是"),
+             ColumnSpec("started_on", "任职日期", s.DATE, month_precision=True),
+             ColumnSpec("ended_on", "离任日期", s.DATE, note="现任不填", month_precision=True), ColumnSpec("term_no", "届次", s.INT)),
             "村“两委”成员任职，一人一职一行（一肩挑的书记、主任各一行）。人员须已在人员信息中登记。", ("两委成员", "村两委")),
         _spec("archive_first_secretary", "第一书记", ArchiveAdapter("archive_first_secretary", a.ArchiveFirstSecretary,
                                                                ("name", "started_on"), (
             Col("name", "name"), Col("unit", "unit"), Col("started_on", "started_on"), Col("ended_on", "ended_on"),
             Col("phone", "phone"))),
             (ColumnSpec("name", "姓名", s.NAME, required=True), ColumnSpec("unit", "派出单位", s.TEXT, width=20),
-             ColumnSpec("started_on", "任期开始", s.DATE), ColumnSpec("ended_on", "任期结束", s.DATE),
+             ColumnSpec("started_on", "任期开始", s.DATE, month_precision=True),
+             ColumnSpec("ended_on", "任期结束", s.DATE, month_precision=True),
              ColumnSpec("phone", "联系电话", s.PHONE)),
             "驻村第一书记，每任一行。", ("驻村第一书记",)),
         _spec("archive_talent", "人才库", ArchiveAdapter("archive_talent", a.ArchiveTalent, ("kind", "name"), (
@@ -471,8 +506,10 @@ def sheet_specs() -> list[SheetSpec]:
             (_enum("kind", "类别", "talent_kind", required=True, example="后备干部"),
              ColumnSpec("name", "姓名", s.NAME, required=True),
              ColumnSpec("id_number", "身份证号", s.ID_NUMBER, aliases=("身份证号码",), width=20, note="本村人员可填，用于关联"),
-             ColumnSpec("birth_date", "出生日期", s.DATE), ColumnSpec("education", "学历", s.TEXT, max_length=16),
-             ColumnSpec("measures", "培养措施", s.TEXT, max_length=400), ColumnSpec("arrived_on", "到岗日期", s.DATE),
+             ColumnSpec("birth_date", "出生日期", s.DATE, month_precision=True),
+             ColumnSpec("education", "学历", s.TEXT, max_length=16),
+             ColumnSpec("measures", "培养措施", s.TEXT, max_length=400),
+             ColumnSpec("arrived_on", "到岗日期", s.DATE, month_precision=True),
              ColumnSpec("workplace", "外出地", s.TEXT, max_length=100), ColumnSpec("industry", "行业", s.TEXT, max_length=64),
              ColumnSpec("contact", "联系人", s.TEXT, max_length=64), _enum("return_intent", "回引意向", "return_intent"),
              _enum("returned", "回村任职", "yes_no"), ColumnSpec("phone", "联系电话", s.PHONE)),
