@@ -299,16 +299,17 @@ def _stream_package(db: Database, specs: Sequence[s.SheetSpec], manifest: Manife
     with db.engine.connect() as conn:
         for number, spec in enumerate(specs):
             reporter.step(number, len(specs), f"正在导出{spec.title}")
-            text_columns = tuple(c.text_format for c in spec.columns)
-            widths = tuple(c.width for c in spec.columns)
-            header = [c.header for c in spec.columns]
+            columns = spec.exported_columns
+            text_columns = tuple(c.text_format for c in columns)
+            widths = tuple(c.width for c in columns)
+            header = [c.header for c in columns]
             part, title = 0, spec.title
             sheet = workbook.add_sheet(title, widths, text_columns, freeze=True)
             hasher = SheetHasher()
             hasher.add(header)
             sheet.append(header, header=True)
             in_sheet, room = 1, s.MAX_SHEET_ROWS
-            columns, keys = spec.columns, [c.key for c in spec.columns]
+            keys = [c.key for c in columns]
             for index, record in enumerate(spec.adapter.export_rows(conn, township_code), start=1):
                 if in_sheet == room:  # a worksheet is full: the sheet goes on in 标题（续1）… after the header again
                     manifest.sheets[title] = hasher.result()

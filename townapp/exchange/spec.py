@@ -77,6 +77,9 @@ class ColumnSpec:
     # a date column that may hold only a year and month (1978.02, 1978年2月): read as a core.dates.MonthDate
     # (never an invented day), stored with its precision; other date columns ask for the day
     month_precision: bool = False
+    # False: a column only a user's roster brings (the person's 性别 or 所属村 on the 党员 sheet, which the
+    # 人员 sheet carries): read on import and shown in the template, never written by an export or package
+    exported: bool = True
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -120,6 +123,11 @@ class SheetSpec:
     @property
     def names(self) -> tuple[str, ...]:
         return (self.title, *self.aliases)
+
+    @property
+    def exported_columns(self) -> tuple[ColumnSpec, ...]:
+        """The columns an export or sync package writes (a roster's extra person columns left out)."""
+        return tuple(column for column in self.columns if column.exported)
 
 
 class Cells(dict[str, Any]):

@@ -152,14 +152,15 @@ def export_sheets(db: Database, specs: Iterable[s.SheetSpec], out: Path | str, a
         for spec in specs:
             ws = workbook.create_sheet(spec.title)
             ws.freeze_panes = "A2"
-            for index, column in enumerate(spec.columns):
+            columns = spec.exported_columns
+            for index, column in enumerate(columns):
                 ws.column_dimensions[_letter(index)].width = column.width
-            ws.append(safe_row(ws, [c.header for c in spec.columns]))
-            text_columns = [c.text_format for c in spec.columns]
+            ws.append(safe_row(ws, [c.header for c in columns]))
+            text_columns = [c.text_format for c in columns]
             rows = (spec.adapter.export_rows(conn, township_code) if village is None
                     else spec.adapter.export_rows(conn, township_code, village_id=village))  # type: ignore[call-arg]
             for record in rows:
-                values = [export_value(c, record.get(c.key), shown) for c in spec.columns]
+                values = [export_value(c, record.get(c.key), shown) for c in columns]
                 ws.append(safe_row(ws, values, text_columns))
                 total += 1
     if left_out:

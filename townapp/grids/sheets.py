@@ -39,7 +39,17 @@ from townapp.grids.validation import (
     read_scores,
 )
 from townapp.registry import models as m
-from townapp.registry.sheets import VillageLookup, _refuse, township_id, village_reference_columns, write_rows
+from townapp.registry.sheets import (
+    VillageLookup,
+    _refuse,
+    announce_new_people,
+    check_people,
+    household_ids,
+    register_people,
+    township_id,
+    village_reference_columns,
+    write_rows,
+)
 
 CHUNK = 500
 POINTS_PATTERN = r"\d{1,3}(\.\d)?"
@@ -275,17 +285,18 @@ class MemberAdapter(_Adapter):
         for r in existing.values():
             if r["role"] == head:
                 heads[r["grid_id"]].append((r["started_on"], r["ended_on"] or dt.date.max, r["person_id"], 0))
+        newcomers = self._newcomers(rows, grids, people, ctx)
         for row in rows:
             if row.failed:
                 continue
             grid = grids.get(str(row.get("grid_code", "")).upper())
-            person = people.get(row.get("id_number"))
+            person: Any = people.get(row.get("id_number"))
             if grid is None:
                 ctx.error(row, "grid_code", "unknown_grid", f"网格编码 {row.get('grid_code')} 不存在，请先在“网格”表中登记")
                 continue
-            if person is None:
-                ctx.error(row, "id_number", "unknown_person", "身份证号未在人员信息中登记，请先在“人员”表中登记")
-                continue
+            if person is None:  # registered with this roster: a stand-in until apply gives the new id
+                person = ("new", row.get("id_number"))
+                row.data["new_person"] = row.get("id_number")
             role, start, end = row.get("role"), row.get("started_on"), row.get("ended_on")
             problems = check_member(role, grid["level"], start, end)
             for problem in problems:
@@ -310,6 +321,44 @@ class MemberAdapter(_Adapter):
             if hit is None:
                 values.setdefault("duty", "兼职")
             self._compare(row, hit, values)
+        announce_new_people([plan[1]["name"] for plan in newcomers.values()], ctx)
+
+    @staticmethod
+    def _newcomers(rows: list[Row], grids: dict[str, dict[str, Any]], people: dict[str, int],
+                   ctx: ImportContext) -> dict[str, tuple[Any, dict[str, Any]]]:
+        """The people a 网格员花名册 names who are not registered yet: checked by the registry's person rules
+        and registered in their grid's village (ID number → (IdInfo, the person's fields))."""
+        waiting = [row for row in rows if not row.failed and row.get("id_number") not in people
+                   and str(row.get("grid_code", "")).upper() in grids]
+        for row in waiting:
+            if not row.get("name"):
+                ctx.error(row, "id_number", "unknown_person", "身份证号未在人员信息中登记：要随本表登记此人，请填写姓名；"
+                                                              "也可先在“人员”表中登记")
+        check_people([row for row in waiting if not row.failed], ctx)
+        newcomers: dict[str, tuple[Any, dict[str, Any]]] = {}
+        for row in waiting:
+            if row.failed:
+                continue
+            village = grids[str(row.get("grid_code")).upper()]["village_id"]
+            plan = newcomers.setdefault(row.values["id_number"], (row.data["info"], {
+                "name": row.values["name"], "phone": row.get("phone"), "village_id": village}))
+            row.data["newcomer"] = plan  # one person for every row that names them
+        return newcomers
+
+    def apply(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
+        """New people first (through the registry's door), then the memberships that name them."""
+        waiting = [row for row in rows if not row.failed and row.data.get("new_person")]
+        if waiting:
+            newcomers = {row.data["new_person"]: row.data["newcomer"] for row in waiting}
+            numbers = list(newcomers)
+            ids, refused = register_people(conn, ctx, [newcomers[number] for number in numbers])
+            new_ids = dict(zip(numbers, ids, strict=True))
+            gone = {numbers[i] for i in refused}
+            _refuse(waiting, {i for i, row in enumerate(waiting) if row.data["new_person"] in gone}, ctx)
+            for row in waiting:
+                if not row.failed:
+                    row.data["values"]["person_id"] = new_ids[row.data["new_person"]]
+        super().apply(conn, rows, ctx)
 
     def export_rows(self, conn: Connection, township_code: str | None,
                     village_id: int | None = None) -> Iterator[dict[str, Any]]:
@@ -346,13 +395,10 @@ class AssignmentAdapter(_Adapter):
             if vid is not None:
                 resolved.append((row, vid))
                 wanted.add((vid, str(row.get("household_number"))))
-        households: dict[tuple[int, str], int] = {}
-        for vid in {v for v, _n in wanted}:
-            numbers = [n for v, n in wanted if v == vid]
-            for part in _chunks(numbers):
-                for hid, number in conn.execute(select(m.Household.id, m.Household.number)
-                                                .where(m.Household.village_id == vid, m.Household.number.in_(part))):
-                    households[(vid, number)] = hid
+        by_village: dict[int, set[str]] = defaultdict(set)
+        for vid, number in wanted:
+            by_village[vid].add(number)
+        households, ambiguous = household_ids(conn, by_village)  # 6 typed as a number finds 0006
         existing: dict[tuple[int, dt.date], dict[str, Any]] = {}
         for part in _chunks(sorted(set(households.values()))):
             for r in conn.execute(select(g.GridAssignment).where(g.GridAssignment.household_id.in_(part))).mappings():
@@ -361,8 +407,11 @@ class AssignmentAdapter(_Adapter):
             hid = households.get((vid, str(row.get("household_number"))))
             grid = grids.get(str(row.get("grid_code", "")).upper())
             if hid is None:
+                number = str(row.get("household_number"))
                 ctx.error(row, "household_number", "unknown_household",
-                          f"本村没有户编号为 {row.get('household_number')} 的住户，请先在“住户”表中登记")
+                          f"户编号 {number} 可能是本村的 {'、'.join(ambiguous[(vid, number)])} 中的任何一户，请填写完整的户编号"
+                          if (vid, number) in ambiguous else
+                          f"本村没有户编号为 {number} 的住户，请先在“住户”表中登记")
                 continue
             if grid is None or grid["village_id"] != vid:
                 ctx.error(row, "grid_code", "unknown_grid", f"本村没有编码为 {row.get('grid_code')} 的网格")

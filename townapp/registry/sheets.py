@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Connection, case, func, select
@@ -33,6 +34,8 @@ from townapp.registry.vocab import vocab
 
 CHUNK = 500
 _VILLAGE_SUFFIXES = ("村民委员会", "居民委员会", "村委会", "居委会")
+# how villages' and other systems' rosters head the village column (besides 所属村 and the older aliases)
+_VILLAGE_NAME_ALIASES = ("村名", "社区名称", "社区", "村（居）委会", "村居委会", "村（社区）名称", "所属社区")
 _PHONE_PATTERN = PHONE.pattern.strip("^$")
 _PHONE_MESSAGE = "联系电话应为11位手机号或带区号的固定电话（如 0359-1234567），一格只填一个号码"
 
@@ -52,7 +55,7 @@ def _village_columns(required_note: str) -> tuple[ColumnSpec, ColumnSpec]:
                    pattern=r"\d{12}", pattern_message="村区划代码应为12位数字", example="140821100201", width=16,
                    note=f"12位统计用区划代码；与“所属村”填一个即可。{required_note}"),
         ColumnSpec("village_name", "所属村", s.NAME, aliases=("村名称", "村/社区", "村（社区）", "所属村（社区）", "村居",
-                                                               "行政村", "村", "所在村", "村别"),
+                                                               "行政村", "村", "所在村", "村别", *_VILLAGE_NAME_ALIASES),
                    example="东张村", width=12, note="村或社区名称；同名村较多时请填村区划代码"),
     )
 
@@ -127,8 +130,8 @@ def village_reference_columns() -> tuple[ColumnSpec, ColumnSpec]:
         ColumnSpec("village_code", "村区划代码", s.CODE, aliases=("村代码", "区划代码"), pattern=r"\d{12}",
                    pattern_message="村区划代码应为12位数字", example="140821100201", width=16,
                    note="12位区划代码；与“所属村”填一个即可"),
-        ColumnSpec("village_name", "所属村", s.NAME, aliases=("村名称", "村/社区", "村（社区）", "村"), example="东张村",
-                   width=12),
+        ColumnSpec("village_name", "所属村", s.NAME, aliases=("村名称", "村/社区", "村（社区）", "村", "所在村",
+                                                               *_VILLAGE_NAME_ALIASES), example="东张村", width=12),
     )
 
 
@@ -182,6 +185,58 @@ class VillageLookup:
             key = "village_name" if "village_name" in ctx.present else "village_code"
             ctx.error(row, key, "required", "所属村不能为空（填村名称或村区划代码）")
         return None
+
+
+_CODE_WIDTH = 12  # the longest zero-padded code (户编号, 村民小组) whose zeros Excel may have dropped
+
+
+def _spellings(code: str) -> list[str]:
+    """Other spellings of a code of digits with the same value: 6 → 06, 006 … (Excel drops leading zeros)."""
+    if not (code.isascii() and code.isdigit()):
+        return []
+    bare = code.lstrip("0") or "0"
+    return [bare.zfill(width) for width in range(len(bare), _CODE_WIDTH + 1) if bare.zfill(width) != code]
+
+
+def household_ids(conn: Connection, wanted: dict[int, set[str]]
+                  ) -> tuple[dict[tuple[int, str], int], dict[tuple[int, str], list[str]]]:
+    """(village, 户编号 as the file gives it) → household id, exactly first; a number Excel made of a code
+    (6 for 0006) then matches the one stored 户编号 of that value, so it never makes a second household.
+
+    Also returns the numbers that match several stored ones (06 and 0006), for the caller to refuse.
+    Set-based: one IN query per village and chunk, and one more only for numbers not found exactly.
+    """
+    found: dict[tuple[int, str], int] = {}
+    ambiguous: dict[tuple[int, str], list[str]] = {}
+    household = m.Household.__table__
+    for vid, numbers in wanted.items():
+        for part in _chunks(sorted(numbers)):
+            for hid, number in conn.execute(select(household.c.id, household.c.number).where(
+                    household.c.village_id == vid, household.c.number.in_(part))):
+                found[(vid, number)] = hid
+        variants: dict[str, list[str]] = defaultdict(list)  # a stored spelling → the numbers typed for it
+        for number in numbers:
+            if (vid, number) not in found:
+                for spelling in _spellings(number):
+                    variants[spelling].append(number)
+        hits: dict[str, list[tuple[str, int]]] = defaultdict(list)
+        for part in _chunks(sorted(variants)):
+            for hid, number in conn.execute(select(household.c.id, household.c.number).where(
+                    household.c.village_id == vid, household.c.number.in_(part))):
+                for typed in variants[number]:
+                    hits[typed].append((number, hid))
+        for typed, matches in hits.items():
+            if len(matches) == 1:
+                found[(vid, typed)] = matches[0][1]
+            else:
+                ambiguous[(vid, typed)] = sorted((number for number, _ in matches), key=lambda n: (len(n), n))
+    return found, ambiguous
+
+
+def by_value(name: str, names: dict[str, int]) -> int | None:
+    """The id of the one stored code in ``names`` equal in value to ``name`` typed as a number (1 → 01)."""
+    hits = [names[spelling] for spelling in _spellings(name) if spelling in names]
+    return hits[0] if len(hits) == 1 else None
 
 
 def _village_export(conn: Connection, township_code: str | None,
@@ -461,6 +516,13 @@ BRANCH_SHEET = SheetSpec(
 
 
 # ====================================================================================
+def household_values(household_id: int, village_id: int, number: str, now: dt.datetime, *, group_id: int | None = None,
+                     address: str | None = None, phone: str | None = None, note: str | None = None) -> dict[str, Any]:
+    """A new household's record for the door: the 住户 sheet's and a 人口 roster's new 户编号 alike."""
+    return dict(id=household_id, village_id=village_id, number=number, group_id=group_id, address=address, phone=phone,
+                note=note, uuid=new_uuid(), created_at=now, updated_at=now)
+
+
 class HouseholdAdapter(SheetAdapter):
     entity = "household"
     _FIELDS = ("group", "address", "phone", "note")
@@ -483,23 +545,36 @@ class HouseholdAdapter(SheetAdapter):
             seen[key] = row.number
             row.data["village_id"] = vid
             wanted[vid].add(row.values["number"])
-        existing: dict[tuple[int, str], tuple[Any, ...]] = {}
-        for vid, numbers in wanted.items():
-            for part in _chunks(sorted(numbers)):
-                for hid, number, group_id, address, phone, note in conn.execute(
-                        select(m.Household.id, m.Household.number, m.Household.group_id, m.Household.address,
-                               m.Household.phone, m.Household.note)
-                        .where(m.Household.village_id == vid, m.Household.number.in_(part))):
-                    existing[(vid, number)] = (hid, group_id, address, phone, note)
+        ids, ambiguous = household_ids(conn, wanted)
+        stored: dict[int, tuple[Any, ...]] = {}
+        for part in _chunks(sorted(set(ids.values()))):
+            for record in conn.execute(select(m.Household.id, m.Household.group_id, m.Household.address,
+                                              m.Household.phone, m.Household.note).where(m.Household.id.in_(part))):
+                stored[record[0]] = tuple(record)
+        existing = {key: stored[hid] for key, hid in ids.items()}
         groups = self._groups(conn, list(wanted))
+        named: dict[int, dict[str, int]] = defaultdict(dict)
+        for (vid, name), gid in groups.items():
+            named[vid][name] = gid
+        matched: dict[int, int] = {}  # household id → the first row that names it (6 and 0006 are one)
         for row in rows:
             if row.failed:
                 continue
             vid = row.data["village_id"]
+            key = (vid, row.values["number"])
+            if key in ambiguous:
+                ctx.error(row, "number", "unknown_household",
+                          f"户编号 {key[1]} 可能是本村的 {'、'.join(ambiguous[key])} 中的任何一户"
+                          "（Excel把编号当成数字时会去掉前面的0）：请填写完整的户编号，并把该列设为文本格式")
+                continue
+            if key in ids and matched.setdefault(ids[key], row.number) != row.number:
+                ctx.error(row, "number", "duplicate_in_file",
+                          f"与第{matched[ids[key]]}行是同一户（户编号 {key[1]}）：同一户只能出现一次")
+                continue
             new = {}
             if row.has("group"):
                 name = row.values["group"]
-                new["group_id"] = groups.get((vid, name)) if name else None
+                new["group_id"] = (groups.get((vid, name)) or by_value(name, named[vid])) if name else None
                 if name and new["group_id"] is None:
                     row.data["new_group"] = name
             for key in ("address", "phone", "note"):
@@ -554,9 +629,9 @@ class HouseholdAdapter(SheetAdapter):
                 row.entity_id = next_id
                 next_id += 1
                 created_rows.append(row)
-                creates.append(dict(id=row.entity_id, village_id=row.data["village_id"], number=row.values["number"],
-                                    group_id=new.get("group_id"), address=new.get("address"), phone=new.get("phone"),
-                                    note=new.get("note"), uuid=new_uuid(), created_at=ctx.now, updated_at=ctx.now))
+                creates.append(household_values(row.entity_id, row.data["village_id"], row.values["number"], ctx.now,
+                                                group_id=new.get("group_id"), address=new.get("address"),
+                                                phone=new.get("phone"), note=new.get("note")))
             else:
                 updated_rows.append(row)
                 updates.append(dict(id=row.entity_id, updated_at=ctx.now, **{k: new[k] for k in present}))
@@ -625,41 +700,92 @@ def _problem_code(problem: FieldProblem, id_number: str) -> str:
         problem.field, "bad_enum")
 
 
+def check_people(rows: Sequence[Row], ctx: ImportContext) -> None:
+    """The registry's person rules (``check_person``) on every roster row that describes a person; the
+    row's ``IdInfo`` goes to ``row.data["info"]``. A region code unknown for the birth year is one warning
+    per code for the sheet, not one per row."""
+    region_warnings: dict[str, list[int]] = defaultdict(list)
+    total = len(rows)
+    today = dt.date.today()
+    for index, row in enumerate(rows):
+        if index % 5000 == 0:
+            ctx.step(index, total, f"{ctx.spec.title}：核对身份证号")
+        if row.failed:
+            continue
+        values = row.values
+        data = PersonInput(id_number=values["id_number"], name=values["name"], sex=values.get("sex"),
+                           birth_date=values.get("birth_date"), ethnicity=values.get("ethnicity") or "汉族",
+                           education=values.get("education"), phone=values.get("phone"))
+        problems, info = check_person(data, today)
+        for problem in problems:
+            if problem.severity == "warning":
+                region_warnings[values["id_number"][:6]].append(row.number)
+                continue
+            key = _PROBLEM_KEYS.get(problem.field, "id_number")
+            ctx.error(row, key if key in ctx.present else "id_number", _problem_code(problem, values["id_number"]),
+                      problem.message)
+        if row.failed or info is None:
+            continue
+        row.data["info"] = info
+    for region, numbers in region_warnings.items():
+        ctx.warn(None, "id_number", f"{len(numbers)} 人的身份证号前六位地区码 {region} 在出生年份的行政区划表中"
+                                    f"未找到（如第 {numbers[0]} 行）；区划调整前后的代码都可能出现，请抽查核对")
+
+
+def add_people(door: RegistryBatch, people: Sequence[tuple[IdInfo, dict[str, Any]]],
+               now: dt.datetime) -> tuple[list[int], set[int]]:
+    """New people — (their ID facts, their fields) — through the registry's door in one statement.
+
+    Returns their new ids and the positions the door refused (another village's people for a 村录入员).
+    Sex and birth date come from the ID number, as the registry stores them.
+    """
+    next_id = door.next_id(m.Person)
+    ids = list(range(next_id, next_id + len(people)))
+    uuids = iter(new_uuids(len(people)))
+    records = [(new_id, info.number, info.number[::-1], new["name"], initials(new["name"])[:32], info.sex,
+                info.birth_date, new.get("ethnicity") or "汉族", new.get("education"), new.get("phone"),
+                new.get("village_id"), new.get("note"), next(uuids), now, now)
+               for new_id, (info, new) in zip(ids, people, strict=True)]
+    return ids, door.add_rows(m.Person, _PERSON_INSERT, records)
+
+
+def register_people(conn: Connection, ctx: ImportContext, people: Sequence[tuple[IdInfo, dict[str, Any]]]
+                    ) -> tuple[list[int], set[int]]:
+    """Another module's roster (网格员花名册) registers the new people it names, through the registry's door."""
+    return add_people(_door(conn, ctx), people, ctx.now)
+
+
+def announce_new_people(names: Sequence[str], ctx: ImportContext) -> None:
+    """Say on a roster that is not the 人员 sheet (党员, 网格员) whom it registers as new people:
+    its counts are of memberships, and a dry run must show who would be added to the registry."""
+    if names:
+        shown = "、".join(names[:5]) + ("等" if len(names) > 5 else "")
+        ctx.warn(None, "name", f"本表有 {len(names)} 人尚未登记为人员，导入时按本表一并登记为新人员（{shown}）")
+
+
 class PersonAdapter(SheetAdapter):
+    """The 人员 sheet; also the person part of other rosters (``PartyMemberAdapter`` feeds it its rows).
+
+    ``renames``: a different 姓名 renames the stored person (the 人员 sheet) or is a ``name_mismatch``
+    error (a roster of something else, where the name only confirms whom the ID means).
+    ``needs_village``: a new person must come with a village (a roster that registers people as it goes).
+    """
+
     entity = "person"
+
+    def __init__(self, *, renames: bool = True, needs_village: bool = False) -> None:
+        self.renames = renames
+        self.needs_village = needs_village
 
     def match(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
         villages = VillageLookup(conn, township_id(conn, ctx))
-        region_warnings: dict[str, list[int]] = defaultdict(list)
         with_village = "village_code" in ctx.present or "village_name" in ctx.present
         with_household = "household" in ctx.present
-        total = len(rows)
-        today = dt.date.today()
-        for index, row in enumerate(rows):
-            if index % 5000 == 0:
-                ctx.step(index, total, f"{ctx.spec.title}：核对身份证号")
-            if row.failed:
-                continue
-            values = row.values
-            data = PersonInput(id_number=values["id_number"], name=values["name"], sex=values.get("sex"),
-                               birth_date=values.get("birth_date"), ethnicity=values.get("ethnicity") or "汉族",
-                               education=values.get("education"), phone=values.get("phone"))
-            problems, info = check_person(data, today)
-            for problem in problems:
-                if problem.severity == "warning":
-                    region_warnings[values["id_number"][:6]].append(row.number)
-                    continue
-                key = _PROBLEM_KEYS.get(problem.field, "id_number")
-                ctx.error(row, key if key in ctx.present else "id_number", _problem_code(problem, values["id_number"]),
-                          problem.message)
-            if row.failed or info is None:
-                continue
-            row.data["info"] = info
-            if with_village:
-                row.data["village_id"] = villages.resolve(row, ctx, required=False)
-        for region, numbers in region_warnings.items():
-            ctx.warn(None, "id_number", f"{len(numbers)} 人的身份证号前六位地区码 {region} 在出生年份的行政区划表中"
-                                        f"未找到（如第 {numbers[0]} 行）；区划调整前后的代码都可能出现，请抽查核对")
+        check_people(rows, ctx)
+        if with_village:
+            for row in rows:
+                if not row.failed:
+                    row.data["village_id"] = villages.resolve(row, ctx, required=False)
         valid = [r for r in rows if not r.failed]
         households: dict[tuple[int, str], int] = {}
         if with_household:
@@ -674,11 +800,8 @@ class PersonAdapter(SheetAdapter):
                               "填写了户编号，也请填写所属村（户编号只在村内唯一）")
                     continue
                 wanted[vid].add(number)
-            for vid, numbers in wanted.items():
-                for part in _chunks(sorted(numbers)):
-                    for hid, number in conn.execute(select(m.Household.id, m.Household.number).where(
-                            m.Household.village_id == vid, m.Household.number.in_(part))):
-                        households[(vid, number)] = hid
+            households, ambiguous = household_ids(conn, wanted)
+        new_households: dict[tuple[int, str], int] = {}  # (village, 户编号) a row registers → its first row
         existing: dict[str, tuple[Any, ...]] = {}
         numbers = [r.values["id_number"] for r in valid]
         person = m.Person.__table__
@@ -698,12 +821,16 @@ class PersonAdapter(SheetAdapter):
                 if number is None:
                     row.data["link"] = None
                 else:
-                    hid = households.get((row.data["village_id"], number))
-                    if hid is None:
-                        name = villages.names.get(row.data["village_id"], ("", ""))[1]
+                    key = (row.data["village_id"], number)
+                    hid = households.get(key)
+                    if key in ambiguous:
                         ctx.error(row, "household", "unknown_household",
-                                  f"{name}没有户编号为 {number} 的住户：请先在“住户”表中登记该户（可放在同一文件中）")
+                                  f"户编号 {number} 可能是本村的 {'、'.join(ambiguous[key])} 中的任何一户"
+                                  "（Excel把编号当成数字时会去掉前面的0）：请填写完整的户编号，并把该列设为文本格式")
                         continue
+                    if hid is None:  # a household the roster is the first to name: registered with it
+                        new_households.setdefault(key, row.number)
+                        row.data["new_household"] = key
                     relation = row.values["relation"]
                     stored = existing.get(row.values["id_number"])
                     if relation is None and stored is not None and stored[7] == hid:
@@ -716,9 +843,17 @@ class PersonAdapter(SheetAdapter):
             row.data["new"] = new
             hit = existing.get(row.values["id_number"])
             if hit is None:
+                if self.needs_village and row.data.get("village_id") is None:
+                    self._no_village(row, ctx)
+                    continue
+                row.data["village_after"] = new.get("village_id")
                 row.action = "created"
                 continue
             pid, name, ethnicity, education, phone, village_id, note, hid, relation = hit
+            if not self.renames and name != row.values["name"]:
+                ctx.error(row, "name", "name_mismatch",
+                          f"姓名“{row.values['name']}”与该身份证号登记的姓名“{name}”不一致，请核对")
+                continue
             row.entity_id = pid
             old = {"name": name, "ethnicity": ethnicity, "education": education, "phone": phone,
                    "village_id": village_id, "note": note}
@@ -728,10 +863,36 @@ class PersonAdapter(SheetAdapter):
             changed = any(old[k] != v for k, v in new.items())
             for key in self._new_fields(ctx):  # an empty cell keeps what is stored
                 new.setdefault(key, old[key])
+            row.data["village_after"] = new.get("village_id", village_id)
             if with_household and row.has("household") and row.data["link"] != row.data["old_link"]:
                 changed = True
                 row.data["link_changed"] = True
             row.action = "updated" if changed else "unchanged"
+        self._announce_households(new_households, rows, villages, ctx)
+
+    @staticmethod
+    def _no_village(row: Row, ctx: ImportContext) -> None:
+        """A new person without a village: every person the registry holds belongs to a village."""
+        who = f"身份证号 {mask_id_number(row.values['id_number'])}（{row.values['name']}）尚未登记为人员"
+        if "village_code" in ctx.present or "village_name" in ctx.present:
+            key = "village_name" if "village_name" in ctx.present else "village_code"
+            ctx.error(row, key, "required", f"{who}：要随本表登记此人，请填写所属村")
+        else:
+            ctx.error(row, "id_number", "unknown_person",
+                      f"{who}：要随本表登记此人，请在表中加一列“所属村”（或“村区划代码”）并填写；"
+                      "也可先在“人员”表中登记此人（可放在同一文件中）")
+
+    @staticmethod
+    def _announce_households(new: dict[tuple[int, str], int], rows: list[Row], villages: VillageLookup,
+                             ctx: ImportContext) -> None:
+        """Households a 人口 roster registers because its 户编号 are not registered yet: said, never silent."""
+        named = {row.data.get("new_household") for row in rows if not row.failed}
+        keys = [key for key in new if key in named]
+        if not keys:
+            return
+        shown = "、".join(f"{villages.names.get(v, ('', ''))[1]}{n}" for v, n in keys[:5]) + ("等" if len(keys) > 5 else "")
+        ctx.warn(None, "household", f"本表有 {len(keys)} 个户编号尚未登记为住户，导入时按本表新建这些住户（{shown}）："
+                                    "如果是户编号填错了，请改正后再导入")
 
     @staticmethod
     def _new_fields(ctx: ImportContext) -> list[str]:
@@ -754,24 +915,16 @@ class PersonAdapter(SheetAdapter):
     def apply(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
         door = _door(conn, ctx)
         link = m.HouseholdMember.__table__
-        next_id = door.next_id(m.Person)
-        creates, updates, created_rows, updated_rows = [], [], [], []
+        self._add_households(door, rows, ctx)
+        updates, created_rows, updated_rows = [], [], []
         fields = [k for k in _PERSON_FIELDS if k in self._new_fields(ctx)]
         link_inserts, link_updates, link_deletes = [], [], []
-        uuids = iter(new_uuids(sum(1 for row in rows if not row.failed and row.action == "created")))
         for row in rows:
             if row.failed or row.action not in ("created", "updated"):
                 continue
             new = row.data["new"]
-            info: IdInfo = row.data["info"]
             if row.action == "created":
-                row.entity_id = next_id
-                next_id += 1
                 created_rows.append(row)
-                creates.append((
-                    row.entity_id, info.number, info.number[::-1], new["name"], initials(new["name"])[:32], info.sex,
-                    info.birth_date, new.get("ethnicity") or "汉族", new.get("education"), new.get("phone"),
-                    new.get("village_id"), new.get("note"), next(uuids), ctx.now, ctx.now))
                 if row.data.get("link"):
                     link_inserts.append((row, row.data["link"]))
                 continue
@@ -789,7 +942,10 @@ class PersonAdapter(SheetAdapter):
                     link_inserts.append((row, target))
                 else:
                     link_updates.append((row, target, old))
-        _refuse(created_rows, door.add_rows(m.Person, _PERSON_INSERT, creates), ctx)
+        ids, refused_new = add_people(door, [(row.data["info"], row.data["new"]) for row in created_rows], ctx.now)
+        for row, new_id in zip(created_rows, ids, strict=True):
+            row.entity_id = new_id
+        _refuse(created_rows, refused_new, ctx)
         refused = door.change(m.Person, updates)
         _refuse(updated_rows, {i for i, r in enumerate(updated_rows) if r.entity_id in refused}, ctx)
         if any(r.failed for r in created_rows) or refused:
@@ -817,6 +973,23 @@ class PersonAdapter(SheetAdapter):
             door.add(m.HouseholdMember, [dict(id=next_link + n, household_id=t[0], person_id=row.entity_id,
                                               relation=t[1], position=position(t[0], t[1]))
                                          for n, (row, t) in enumerate(link_inserts)])
+
+    @staticmethod
+    def _add_households(door: RegistryBatch, rows: list[Row], ctx: ImportContext) -> None:
+        """Households this roster is the first to name, registered before their members are linked to them."""
+        waiting = [row for row in rows if not row.failed and row.action in ("created", "updated")
+                   and row.data.get("new_household")]
+        keys = sorted({row.data["new_household"] for row in waiting})
+        if not keys:
+            return
+        next_id = door.next_id(m.Household)
+        ids = {key: next_id + n for n, key in enumerate(keys)}
+        refused = door.add(m.Household, [household_values(ids[key], key[0], key[1], ctx.now) for key in keys])
+        gone = {keys[i] for i in refused}
+        _refuse(waiting, {i for i, row in enumerate(waiting) if row.data["new_household"] in gone}, ctx)
+        for row in waiting:
+            if not row.failed:
+                row.data["link"] = (ids[row.data["new_household"]], row.data["link"][1])
 
     def report_needs_writes(self, rows: list[Row], ctx: ImportContext) -> bool:
         """``match`` decides every action; only the 户主 check in ``finish`` reads the written links."""
@@ -925,22 +1098,66 @@ _PARTY_KEYS = ("member_type", "joined_on", "confirmed_on", "branch_id", "group_i
                "status_date", "mobility", "mobility_since", "destination", "points_category", "duty_post")
 _NOT_NULL_DEFAULTS = {"member_type": "正式党员", "status": "正常", "mobility": "在村", "points_category": "无职"}
 _COLUMN_OF = {"branch_id": "branch", "group_id": "group"}
+# the person's columns a 党员花名册 may carry: with any of them, its rows register or update the person
+_ROSTER_PERSON_COLUMNS = ("sex", "birth_date", "ethnicity", "education", "phone", "village_code", "village_name",
+                          "household", "relation")
+_ROSTER_PERSON_KEYS = frozenset(_ROSTER_PERSON_COLUMNS)
 
 
 class PartyMemberAdapter(SheetAdapter):
+    """The 党员 sheet. A village's 党员花名册 that carries the person's columns (所属村, 性别, 户编号 …)
+    registers or updates the person through the 人员 sheet's own adapter, in the same import."""
+
     entity = "party_member"
 
+    def __init__(self) -> None:
+        self.people = PersonAdapter(renames=False, needs_village=True)
+
+    def _people(self, conn: Connection, rows: list[Row], ctx: ImportContext
+                ) -> dict[str, tuple[int | None, str, dt.date, str, int | None]]:
+        """ID number → (person id or None for a new person, name, birth date, sex, village) of each row.
+
+        A sheet with person columns hands each row's person to ``PersonAdapter`` (its rows share the
+        cells; an error there is this row's error); a sheet with none only looks the people up.
+        """
+        people: dict[str, tuple[int | None, str, dt.date, str, int | None]] = {}
+        if not ctx.present & _ROSTER_PERSON_KEYS:
+            valid = [r for r in rows if not r.failed]
+            person = m.Person.__table__
+            for part in _chunks([r.values["id_number"] for r in valid]):
+                for record in conn.execute(select(person.c.id_number, person.c.id, person.c.name, person.c.birth_date,
+                                                  person.c.sex, person.c.village_id)
+                                           .where(person.c.id_number.in_(part))):
+                    people[record[0]] = tuple(record[1:])  # type: ignore[assignment]
+            return people
+        for row in rows:
+            if not row.failed:
+                row.data["person"] = Row(row.number, row.values)
+        parts = [row.data["person"] for row in rows if "person" in row.data]
+        self.people.match(conn, parts, ctx)
+        created = []
+        for row in rows:
+            part = row.data.get("person")
+            if part is None:
+                continue
+            if part.failed:
+                row.failed = True
+                continue
+            info: IdInfo = part.data["info"]
+            people[row.values["id_number"]] = (part.entity_id, row.values["name"], info.birth_date, info.sex,
+                                               part.data["village_after"])
+            if part.action == "created":
+                created.append(row.values["name"])
+        announce_new_people(created, ctx)
+        return people
+
     def match(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
+        self._read_member_type(rows, ctx)
+        people = self._people(conn, rows, ctx)
         valid = [r for r in rows if not r.failed]
-        person = m.Person.__table__
-        people: dict[str, tuple[int, str, dt.date, str, int | None]] = {}
-        for part in _chunks([r.values["id_number"] for r in valid]):
-            for record in conn.execute(select(person.c.id_number, person.c.id, person.c.name, person.c.birth_date,
-                                              person.c.sex, person.c.village_id).where(person.c.id_number.in_(part))):
-                people[record[0]] = tuple(record[1:])  # type: ignore[assignment]
         party = m.PartyMember.__table__
         existing: dict[int, dict[str, Any]] = {}
-        ids = [p[0] for p in people.values()]
+        ids = [p[0] for p in people.values() if p[0] is not None]
         for part in _chunks(ids):
             for record in conn.execute(select(party.c.person_id, party.c.id, party.c.month_dates,
                                               *[party.c[k] for k in _PARTY_KEYS]).where(party.c.person_id.in_(part))):
@@ -954,9 +1171,7 @@ class PartyMemberAdapter(SheetAdapter):
         for row in valid:
             hit = people.get(row.values["id_number"])
             if hit is None:
-                ctx.error(row, "id_number", "unknown_person",
-                          f"身份证号 {mask_id_number(row.values['id_number'])}（{row.values['name']}）尚未登记为人员："
-                          "请先在“人员”表中登记此人（可放在同一文件中）")
+                PersonAdapter._no_village(row, ctx)  # a sheet without the person's columns: say which to add
                 continue
             pid, name, birth, sex, vid = hit
             if name != row.values["name"]:
@@ -1002,6 +1217,30 @@ class PartyMemberAdapter(SheetAdapter):
                 continue
             row.entity_id = old["id"]
             row.action = "updated" if any(old[k] != merged[k] for k in _PARTY_KEYS) else "unchanged"
+        for row in valid:  # a row whose membership stays as it is may still change its person (电话, 所属村 …)
+            part = row.data.get("person")
+            row.data["party_changed"] = row.action != "unchanged"
+            if not row.failed and row.action == "unchanged" and part is not None and part.action == "updated":
+                row.action = "updated"
+
+    @staticmethod
+    def _read_member_type(rows: list[Row], ctx: ImportContext) -> None:
+        """党籍状态 holding 正式党员/预备党员 (as the national and many county templates use it) is the 党员类别:
+        read as such, and said once; the stored 党籍状态 (正常 …) stays as it is."""
+        types = frozenset(vocab("member_type").values)
+        moved = 0
+        for row in rows:
+            value = row.values.get("status")
+            if row.failed or value not in types:
+                continue
+            if row.values.get("member_type") not in (None, value):
+                ctx.error(row, "status", "rule", f"党籍状态填的“{value}”与党员类别“{row.values['member_type']}”不一致，请核对")
+                continue
+            row.values["member_type"] = value
+            del row.values["status"]
+            moved += 1
+        if moved:
+            ctx.warn(None, "status", f"“党籍状态”列有 {moved} 行填的是正式党员/预备党员，已按“党员类别”导入（党籍状态不变）")
 
     @staticmethod
     def _branch(row: Row, column: str, name: str, village: int | None,
@@ -1022,8 +1261,9 @@ class PartyMemberAdapter(SheetAdapter):
         door = _door(conn, ctx)
         next_id = door.next_id(m.PartyMember)
         creates, updates, created_rows, updated_rows = [], [], [], []
+        self._apply_people(conn, rows, ctx)
         for row in rows:
-            if row.failed or row.action not in ("created", "updated"):
+            if row.failed or row.action not in ("created", "updated") or not row.data["party_changed"]:
                 continue
             merged = row.data["merged"]
             if row.action == "created":
@@ -1038,6 +1278,26 @@ class PartyMemberAdapter(SheetAdapter):
                 updates.append(dict(id=row.entity_id, updated_at=ctx.now, **merged,
                                     month_dates=month_dates_of(merged, m.PARTY_MONTH_DATES)))
         _hand_over(door, m.PartyMember, created_rows, creates, updated_rows, updates, ctx)
+
+    def _apply_people(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
+        """The rows' people first (new ones get their ids), through the 人员 sheet's adapter."""
+        pairs = [(row, row.data["person"]) for row in rows if "person" in row.data]
+        if not pairs:
+            return
+        for row, part in pairs:  # a row another sheet's rule failed after match has no person to write
+            part.failed = part.failed or row.failed
+        self.people.apply(conn, [part for _row, part in pairs], ctx)
+        for row, part in pairs:
+            row.failed = row.failed or part.failed
+            row.data["person_id"] = part.entity_id
+
+    def finish(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
+        """The people's households still have exactly one 户主 (the 人员 sheet's own check)."""
+        pairs = [(row, row.data["person"]) for row in rows if "person" in row.data]
+        if pairs:
+            self.people.finish(conn, [part for _row, part in pairs], ctx)
+            for row, part in pairs:
+                row.failed = row.failed or part.failed
 
     village_scoped = True
 
@@ -1063,9 +1323,21 @@ class PartyMemberAdapter(SheetAdapter):
         _door(conn, ctx).delete_party_members(ids)
 
 
+# 党籍状态 as the national and many county templates fill it: 正式党员/预备党员 (the 党员类别, which
+# PartyMemberAdapter reads as such); the choices offered stay the 党籍状态 ones
+_STATUS_SYNONYMS = {**{value: value for value in vocab("member_type").values}, **vocab("member_type").synonyms,
+                    **vocab("party_status").synonyms}
+
+
+def _roster_person_column(key: str) -> ColumnSpec:
+    """A 人员 column on another roster: the same column (one definition), read only from users' files."""
+    return replace(PERSON_SHEET.column(key), signature=False, exported=False)
+
+
 PARTY_MEMBER_SHEET = SheetSpec(
     key="party_member", title="党员", aliases=("党员花名册", "党员信息", "党员名册", "党员基本信息", "党员台账", "党员信息表"),
-    description="党员（按身份证号对应已登记的人员，姓名须一致）。只会更新表中有的列。",
+    description="党员（按身份证号对应人员，姓名须一致）。尚未登记的人，填写所属村（有户编号时连同与户主关系）"
+                "即随本表一并登记为人员；已登记的人，表中的性别、电话等人员信息与“人员”表一样核对和更新。只会更新表中有的列。",
     key_columns=("id_number",),
     adapter=PartyMemberAdapter(),
     columns=(
@@ -1084,7 +1356,8 @@ PARTY_MEMBER_SHEET = SheetSpec(
                    width=12),
         ColumnSpec("party_post", "党内职务", s.TEXT, aliases=("党内职位", "党内任职"), max_length=32, example="党支部书记",
                    width=12),
-        _enum("status", "党籍状态", "party_status", aliases=("党籍", "组织关系状态"), example="正常", width=10),
+        ColumnSpec("status", "党籍状态", s.ENUM, aliases=("党籍", "组织关系状态"), example="正常", width=10,
+                   choices=vocab("party_status").values, synonyms=_STATUS_SYNONYMS),
         ColumnSpec("status_date", "党籍变动日期", s.DATE, aliases=("党籍状态日期", "变动日期"), width=12,
                    month_precision=True),
         _enum("mobility", "流动情况", "mobility", aliases=("是否流动党员", "流动状态", "是否流动", "流动党员"), example="在村",
@@ -1098,6 +1371,7 @@ PARTY_MEMBER_SHEET = SheetSpec(
               example="无职", width=12),
         ColumnSpec("duty_post", "设岗定责岗位", s.TEXT, aliases=("设岗定责", "岗位", "承诺岗位"), max_length=64,
                    example="政策宣传岗", width=14),
+        *(_roster_person_column(key) for key in _ROSTER_PERSON_COLUMNS),
     ),
 )
 
