@@ -196,8 +196,8 @@ class PersonDialog(_FormDialog):
         party_form = QFormLayout(self.party_box)
         self.member_type = QComboBox()
         fill_combo(self.member_type, vocab("member_type").values)
-        self.joined_on = DateField()
-        self.confirmed_on = DateField()
+        self.joined_on = DateField(month_precision=True)  # rosters often know only 1978.02
+        self.confirmed_on = DateField(month_precision=True)
         self.branch = QComboBox()
         self.branch.addItem("", None)
         for branch in ctx.registry.branches():
@@ -208,7 +208,7 @@ class PersonDialog(_FormDialog):
         fill_combo(self.status, vocab("party_status").values)
         self.mobility = QComboBox()
         fill_combo(self.mobility, vocab("mobility").values)
-        self.mobility_since = DateField()
+        self.mobility_since = DateField(month_precision=True)
         self.destination = QLineEdit()
         self.points_category = QComboBox()
         fill_combo(self.points_category, vocab("points_category").values)

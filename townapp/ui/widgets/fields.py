@@ -6,7 +6,7 @@ import datetime as dt
 
 from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QLabel, QLineEdit, QWidget
 
-from townapp.core.dates import DateParseError, parse_date
+from townapp.core.dates import DateParseError, MonthDate, parse_date
 from townapp.core.errors import FieldProblem
 
 ERROR_STYLE = "color: #c62828;"
@@ -15,19 +15,23 @@ HINT_STYLE = "color: #555;"
 
 
 class DateField(QLineEdit):
-    """Text entry for dates: 2021-07-01, 2021/7/1, 20210701 or 2021年7月1日 all work."""
+    """Text entry for dates: 2021-07-01, 2021/7/1, 20210701 or 2021年7月1日 all work.
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    With ``month_precision`` a month alone (2021.07, 2021年7月) is accepted and kept as a month
+    (core.dates.MonthDate), and a stored month is shown as 2021.07, never with an invented day."""
+
+    def __init__(self, parent: QWidget | None = None, *, month_precision: bool = False) -> None:
         super().__init__(parent)
-        self.setPlaceholderText("如 2021-07-01")
+        self.month_precision = month_precision
+        self.setPlaceholderText("如 2021-07-01，只知年月可写 2021.07" if month_precision else "如 2021-07-01")
 
     def date(self) -> dt.date | None:
         """The date typed, None when empty; raises DateParseError when unreadable."""
         text = self.text().strip()
-        return parse_date(text, allow_month=False) if text else None
+        return parse_date(text, allow_month=self.month_precision) if text else None
 
     def set_date(self, value: dt.date | None) -> None:
-        self.setText(value.isoformat() if value else "")
+        self.setText("" if not value else value.text() if isinstance(value, MonthDate) else value.isoformat())
 
     def problem(self, field: str) -> FieldProblem | None:
         try:
