@@ -259,3 +259,23 @@ def test_the_roster_columns_stay_out_of_exports() -> None:
     exported = {column.key for column in PARTY_MEMBER_SHEET.exported_columns}
     assert {"id_number", "name", "member_type", "status"} <= exported
     assert not exported & {"village_name", "village_code", "sex", "household", "relation", "phone"}
+
+
+def test_group_and_household_codes_typed_as_numbers_are_the_stored_ones(db: Database, registry: RegistryService,
+                                                                       tmp_path: Path) -> None:
+    """GIVEN a village whose 村民小组 are coded 01 and 02 WHEN a 住户 sheet gives 组别 1 (Excel dropped the zero)
+    THEN the household joins group 01 and no group 1 is added; the same household as 6 and 0006 is one household."""
+    from townapp.registry.dto import VillageInput
+
+    vid = registry.save_village(VillageInput(code=VILLAGE_A, name="东张村", groups=["01", "02"]))
+    sheets = {"住户": [["所属村", "户号", "组别"], ["东张村", "0006", 1]]}
+    report = run_import(db, write_xlsx(tmp_path / "组别.xlsx", sheets), all_sheet_specs())
+    assert report.accepted, report.summary_text()
+    assert [name for _gid, name in registry.village_groups(vid)] == ["01", "02"]
+    with db.engine.connect() as conn:
+        group = conn.execute(select(m.VillageGroup.name).join(m.Household, m.Household.group_id == m.VillageGroup.id)
+                             .where(m.Household.number == "0006")).scalar()
+    assert group == "01"
+    twice = {"住户": [["所属村", "户号", "组别"], ["东张村", "0006", "01"], ["东张村", 6, "02"]]}
+    report = run_import(db, write_xlsx(tmp_path / "两次.xlsx", twice), all_sheet_specs(), dry_run=True)
+    assert [(e.row, e.code) for e in report.errors] == [(3, "duplicate_in_file")]
