@@ -154,6 +154,8 @@ def _add_exchange_commands(sub: argparse._SubParsersAction) -> None:
     imp.add_argument("file", metavar="FILE")
     imp.add_argument("--dry-run", action="store_true", help="只检查并报告，不修改数据库")
     imp.add_argument("--report", help="把导入报告写到 .xlsx 或 .json 文件")
+    imp.add_argument("--mapping", help="列对应文件（.json）：确认各工作表是什么表、每列对应哪个字段；"
+                                       "其中 save_as 给出名称时，导入成功后保存为列对应，下次同样的表自动使用")
     imp.set_defaults(handler=_exchange("import_command"))
 
     export = sub.add_parser("export", help="导出模板、同步数据包等")

@@ -10,18 +10,24 @@ is refused (uncertain_sheet) until a person confirms a mapping.
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
+import json
 from pathlib import Path
 
+import pytest
 from openpyxl import Workbook
 from sqlalchemy import select
 
-from townapp.core.actor import CLI_ACTOR
+from townapp.core.actor import CLI_ACTOR, ROLE_VILLAGE, Actor
+from townapp.core.errors import PermissionDenied
 from townapp.db import Database
+from townapp.exchange.commands import import_command
+from townapp.exchange.layouts import LayoutService
 from townapp.exchange.pipeline import run_import
 from townapp.exchange.recognise import SheetMapping
 from townapp.registry import models as m
-from townapp.sheets import all_sheet_specs
+from townapp.sheets import all_sheet_specs, elsewhere_sheet_specs
 
 from .conftest import dump_business, pid, write_xlsx
 
@@ -170,3 +176,69 @@ def test_our_own_template_needs_no_confirmation(db: Database, villages: tuple[in
     report = run_import(db, path, all_sheet_specs(), dry_run=True, actor=CLI_ACTOR)
     assert report.accepted, report.errors
     assert report.to_dict()["sheets"]["人员"]["recognised_by"] == "name" and not report.warnings
+
+
+def _unknown_layout(path: Path, rows: list[list[object]]) -> Path:
+    return write_xlsx(path, {"东关村花名册": [["证件号码", "居民姓名", "所属村", "家庭住址"], *rows]})
+
+
+def test_cli_mapping_file_confirms_and_saves_a_layout(db: Database, villages: tuple[int, int], tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """GIVEN a village's own roster whose name columns nothing recognises
+    WHEN it is imported with --mapping naming the columns and save_as, then a second file of the same layout
+    is imported with no mapping
+    THEN the first is imported by the mapping and saved; the second imports by itself and its report
+    names the saved layout."""
+    first = _unknown_layout(tmp_path / "1.xlsx", [[ZHANG, "张三", "东张村", "一组1号"]])
+    plain = _cli(_args(db, first, tmp_path / "r0.json"))
+    assert plain == 1 and json.loads((tmp_path / "r0.json").read_text("utf-8"))["errors"][0]["code"] in (
+        "uncertain_sheet", "no_data", "missing_column")
+    mapping = tmp_path / "map.json"
+    mapping.write_text(json.dumps({"sheets": {"东关村花名册": {"entity": "person", "columns": {
+        "证件号码": "身份证号", "居民姓名": "name", "家庭住址": None}}}, "save_as": "东关村人口花名册"},
+        ensure_ascii=False), encoding="utf-8")
+    assert _cli(_args(db, first, tmp_path / "r1.json", mapping=mapping)) == 0
+    second = _unknown_layout(tmp_path / "2.xlsx", [[LI, "李四", "西张社区", "二组2号"]])
+    assert _cli(_args(db, second, tmp_path / "r2.json")) == 0
+    sheet = json.loads((tmp_path / "r2.json").read_text("utf-8"))["sheets"]["东关村花名册"]
+    assert sheet["layout"] == "东关村人口花名册" and sheet["created"] == 1 and sheet["entity"] == "person"
+    assert [x.name for x in LayoutService(db, CLI_ACTOR).layouts()] == ["东关村人口花名册"]
+
+
+def test_a_bad_mapping_file_is_a_usage_error(db: Database, villages: tuple[int, int], tmp_path: Path) -> None:
+    """GIVEN a mapping file that is not JSON, or names no entity WHEN imported with it THEN exit 2, nothing read."""
+    first = _unknown_layout(tmp_path / "1.xlsx", [[ZHANG, "张三", "东张村", "一组1号"]])
+    bad = tmp_path / "bad.json"
+    bad.write_text("{sheets:", encoding="utf-8")
+    assert _cli(_args(db, first, None, mapping=bad)) == 2
+    bad.write_text(json.dumps({"sheets": {"东关村花名册": {"columns": {}}}}), encoding="utf-8")
+    assert _cli(_args(db, first, None, mapping=bad)) == 2
+
+
+def test_a_clerks_layout_serves_only_their_village(db: Database, villages: tuple[int, int], tmp_path: Path) -> None:
+    """GIVEN a layout a 村录入员 of 东张村 saved with an import
+    WHEN a township user and the clerk of 西张社区 import the same layout
+    THEN neither gets it applied (it is refused as unrecognised for them), the clerk's own next file does."""
+    own, other = villages
+    clerk = Actor("东张录入", ROLE_VILLAGE, own)
+    first = _unknown_layout(tmp_path / "1.xlsx", [[ZHANG, "张三", "东张村", "一组1号"]])
+    mapping = SheetMapping("person", {"证件号码": "id_number", "居民姓名": "name", "家庭住址": None})
+    assert run_import(db, first, all_sheet_specs(), actor=clerk, mappings={"东关村花名册": mapping},
+                      save_as="东张村花名册").accepted
+    again = _unknown_layout(tmp_path / "2.xlsx", [[ZHANG, "张三", "东张村", "一组1号"]])
+    assert run_import(db, again, all_sheet_specs(), dry_run=True, actor=clerk).taken["东关村花名册"].layout == "东张村花名册"
+    for actor in (CLI_ACTOR, Actor("西张录入", ROLE_VILLAGE, other)):
+        report = run_import(db, again, all_sheet_specs(), dry_run=True, actor=actor)
+        assert not report.accepted and all(t.layout is None for t in report.taken.values())
+    assert LayoutService(db, Actor("西张录入", ROLE_VILLAGE, other)).layouts() == []
+    with pytest.raises(PermissionDenied):
+        LayoutService(db, Actor("西张录入", ROLE_VILLAGE, other)).delete(LayoutService(db, clerk).layouts()[0].id)
+
+
+def _cli(args: argparse.Namespace) -> int:
+    return import_command(args, sheet_specs=all_sheet_specs, elsewhere=elsewhere_sheet_specs)
+
+
+def _args(db: Database, path: Path, report: Path | None, mapping: Path | None = None) -> argparse.Namespace:
+    return argparse.Namespace(db=str(db.path), file=str(path), dry_run=False, report=str(report) if report else None,
+                              mapping=str(mapping) if mapping else None)

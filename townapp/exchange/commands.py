@@ -17,6 +17,7 @@ from townapp.core.actor import CLI_ACTOR
 from townapp.core.errors import DomainError
 from townapp.db import open_database
 from townapp.exchange.annotate import write_annotated
+from townapp.exchange.layouts import MappingFileError, read_mapping_file
 from townapp.exchange.package import write_package
 from townapp.exchange.pipeline import run_import
 from townapp.exchange.spec import SheetSpec
@@ -29,7 +30,7 @@ Specs = Callable[[], Sequence[SheetSpec]]  # every sheet, in import order; asked
 
 def import_command(args: argparse.Namespace, *, sheet_specs: Specs,
                    elsewhere: Callable[[], Sequence[tuple[SheetSpec, str]]] = tuple) -> int:
-    """``townapp import --db PATH FILE [--dry-run] [--report OUT.(xlsx|json)]``."""
+    """``townapp import --db PATH FILE [--dry-run] [--report OUT.(xlsx|json)] [--mapping MAP.json]``."""
     report_path = Path(args.report) if getattr(args, "report", None) else None
     if report_path is not None and report_path.suffix.lower() not in (".json", ".xlsx"):
         print(f"报告文件应以 .json 或 .xlsx 结尾：{report_path}")
@@ -38,6 +39,13 @@ def import_command(args: argparse.Namespace, *, sheet_specs: Specs,
     if not source.exists():  # a folder goes on: run_import rejects it with a report (not_spreadsheet)
         print(f"找不到要导入的文件：{source}")
         return EXIT_USAGE
+    mappings, save_as = {}, None
+    if getattr(args, "mapping", None):
+        try:
+            mappings, save_as = read_mapping_file(args.mapping)
+        except MappingFileError as exc:
+            print(exc.message)
+            return EXIT_USAGE
     try:
         db = open_database(args.db)
     except DomainError as exc:
@@ -45,7 +53,7 @@ def import_command(args: argparse.Namespace, *, sheet_specs: Specs,
         return EXIT_REJECTED
     try:
         report = run_import(db, source, list(sheet_specs()), dry_run=bool(args.dry_run), actor=CLI_ACTOR,
-                            elsewhere=elsewhere())
+                            elsewhere=elsewhere(), mappings=mappings, save_as=save_as)
     except DomainError as exc:
         print(exc.message)
         return EXIT_REJECTED

@@ -76,3 +76,26 @@ class CountyHolding(Base):
     entity_id: Mapped[int] = mapped_column(primary_key=True)
     township_code: Mapped[str] = mapped_column(String(12), index=True)
     batch_id: Mapped[int | None]
+
+
+class ImportLayout(Base):
+    """A column mapping a person confirmed for a village's own workbook (e.g. 东关村党员花名册).
+
+    Saved under the header's shape (``fingerprint``: its cells' labels in order), it is applied by
+    itself the next time a sheet with the same header arrives, and the import report names it.
+    One per header shape and village.
+    """
+
+    __tablename__ = "import_layout"
+    __audited__ = False
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    fingerprint: Mapped[str] = mapped_column(Text)
+    entity: Mapped[str] = mapped_column(String(64))
+    columns: Mapped[str] = mapped_column(Text)  # JSON {header text as in the file: field key or null}
+    # a 村录入员's layout serves that village's imports only; a township user's (None) serves everyone's
+    village_id: Mapped[int | None] = mapped_column(index=True)
+    username: Mapped[str] = mapped_column(String(64))
+    saved_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[dt.datetime | None]

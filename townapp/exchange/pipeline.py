@@ -40,6 +40,7 @@ from townapp.db.busy import holding
 from townapp.db.fast import larger_page_cache
 from townapp.exchange import recognise as r
 from townapp.exchange import spec as s
+from townapp.exchange.layouts import load_layouts, mark_used, save_layout
 from townapp.exchange.models import CountyHolding, ImportBatch
 from townapp.exchange.normalize import CellError, as_text, filled_cell_normaliser, is_empty, norm_label
 from townapp.exchange.package import Manifest, is_manifest, read_manifest, verify_package
@@ -162,6 +163,7 @@ class _Run:
     elsewhere: tuple[tuple[s.SheetSpec, str], ...] = ()  # recognised, imported somewhere else
     sheet_counts: list[tuple[s.SheetSpec, str, SheetCounts]] = field(default_factory=list)
     mappings: dict[str, SheetMapping] = field(default_factory=dict)  # sheet name -> a person's mapping
+    save_as: str | None = None  # save the confirmed mappings as layouts under this name
     layouts: dict[str, SheetMapping] = field(default_factory=dict)  # header fingerprint -> saved layout
 
 
@@ -170,11 +172,13 @@ def run_import(db: Database, path: Path | str, specs: Sequence[s.SheetSpec], *, 
                limits: ImportLimits = DEFAULT_LIMITS,
                elsewhere: Sequence[tuple[s.SheetSpec, str]] = (),
                mappings: dict[str, SheetMapping] | None = None,
-               layouts: dict[str, SheetMapping] | None = None) -> ImportReport:
+               layouts: dict[str, SheetMapping] | None = None, save_as: str | None = None) -> ImportReport:
     """Import (or with ``dry_run`` only check) one workbook; all or nothing.
 
     ``mappings``: a person's decision per sheet name (the wizard's 列对应 step or ``--mapping``);
-    ``layouts``: saved layouts by header fingerprint, applied to a sheet whose header has that shape.
+    ``layouts``: saved layouts by header fingerprint, applied to a sheet whose header has that shape
+    (None: the ones saved in the database that ``actor``'s imports use); ``save_as``: a name under which
+    an accepted real run saves the sheets' confirmed ``mappings`` as layouts (in the same transaction).
     A sheet recognised only uncertainly and not confirmed by either is an ``uncertain_sheet`` error.
 
     ``elsewhere``: sheets this import recognises but does not take, each with where it is imported
@@ -194,13 +198,16 @@ def run_import(db: Database, path: Path | str, specs: Sequence[s.SheetSpec], *, 
     run = _Run(db, path, specs, dry_run, actor, reporter, report, mode=mode,
                township_code=db.meta("root_code") or "", township_name=db.meta("root_name") or "",
                elsewhere=tuple(elsewhere), mappings=dict(mappings or {}),
-               layouts=dict(layouts or {}))
+               layouts=dict(layouts or {}), save_as=save_as)
     try:
         reporter.step(0, 0, "检查文件")
         report.file_sha256 = _sha_or_reject(path, limits)
         if not permissions.can_write(actor):
             report.file_error(NOT_PERMITTED, "当前账号为只读，不能导入数据：请用村录入员、乡镇干部或管理员账号导入")
             return _finish_rejected(run)
+        if layouts is None:
+            with db.engine.connect() as conn:
+                run.layouts = load_layouts(conn, actor)
         # the rows, their cells and the lookups are hundreds of thousands of objects without cycles: the
         # cyclic collector would only walk them again and again (a sixth of a township import's time)
         with Workbook(path, limits) as book, collector_paused():
@@ -315,7 +322,9 @@ def _prepare(run: _Run, book: Workbook) -> list[_SheetPlan]:
                 report.errors.append(Issue(info.name, 0, "", "bad_mapping", "；".join(taken.doubts)))
             elif any(any(not is_empty(v) for v in row) for row in head):
                 report.warnings.append(Issue(info.name, 0, "", "warning",
-                                             "无法识别这个工作表是什么数据（工作表名和表头都对不上），已跳过"))
+                                             "无法识别这个工作表是什么数据（工作表名和表头都对不上），已跳过；"
+                                             "可在导入向导的“列对应”中指定它是什么表、各列对应什么"))
+                report.unrecognised[info.name] = _unrecognised(head)
             continue
         plans.append(_SheetPlan(info, taken.spec, head, rows, recognition=taken))
     if not plans and not report.errors and skipped_elsewhere:
@@ -393,7 +402,7 @@ def _process_sheet(conn: Connection, run: _Run, plan: _SheetPlan, last: bool = F
     taken = plan.recognition
     header = taken.header if taken is not None else r.find_header(spec, plan.head)
     ctx = _sheet_context(run, spec, name, header)
-    _report_taken(report, name, spec, header, taken)
+    _report_taken(report, name, spec, header, taken, plan.head)
     if taken is not None and taken.doubts:
         ctx.error(None, None, UNCERTAIN, _uncertain_message(name, spec, taken))
         counts.errors += ctx.sheet_errors
@@ -458,16 +467,37 @@ def _process_sheet(conn: Connection, run: _Run, plan: _SheetPlan, last: bool = F
 
 
 UNCERTAIN = "uncertain_sheet"
+SAMPLE_VALUES = 3
 
 
 def _report_taken(report: ImportReport, name: str, spec: s.SheetSpec, header: r.Header | None,
-                  taken: Recognition | None) -> None:
+                  taken: Recognition | None, head: list[list[Any]]) -> None:
     """The report says what each sheet was taken as and which of its columns were used and left out."""
     used = {header.labels[key]: key for key in header.positions} if header else {}
     ignored = [text for _, text in sorted([*header.unknown, *header.ignored])] if header else []
     report.taken[name] = SheetTaken(spec.key, spec.title, used, ignored, taken.layout if taken else None,
                                     header.row_number if header else None, taken.how if taken else "package",
-                                    taken.fingerprint if taken else "")
+                                    taken.fingerprint if taken else "", header.texts if header else [],
+                                    _samples(head, header.row_number, header.width) if header and taken else {})
+
+
+def _samples(head: list[list[Any]], header_row: int, width: int) -> dict[int, list[str]]:
+    """The first few values under each column (for the 列对应 step)."""
+    found: dict[int, list[str]] = {}
+    for raw in head[header_row:]:
+        for index in range(min(width, len(raw))):
+            if not is_empty(raw[index]) and len(found.setdefault(index, [])) < SAMPLE_VALUES:
+                found[index].append(as_text(raw[index]).strip()[:40])
+    return found
+
+
+def _unrecognised(head: list[list[Any]]) -> SheetTaken:
+    """A sheet nothing recognised, as the 列对应 step shows it: the row with most text cells as its header."""
+    counts = [sum(1 for v in row if isinstance(v, str) and v.strip()) for row in head]
+    best = max(range(len(head)), key=lambda i: counts[i], default=0)
+    texts = [as_text(v).strip() if not is_empty(v) else "" for v in head[best]] if head else []
+    return SheetTaken("", "", {}, [], None, best + 1, "none", r.fingerprint(texts), texts,
+                      _samples(head, best + 1, len(texts)))
 
 
 def _taken_message(spec: s.SheetSpec, header: r.Header, taken: Recognition) -> str:
@@ -741,4 +771,12 @@ def _write_log(conn: Connection, run: _Run, batch_id: int) -> None:
                             reason=f"导入文件 {run.path.name}"[:400], old=None))
     if entries:
         conn.execute(insert(AuditEntry), entries)
+    taken = run.report.taken
+    mark_used(conn, run.actor, {t.layout for t in taken.values() if t.layout})
+    confirmed = [(name, t) for name, t in taken.items() if t.how == "mapping"]
+    if run.save_as:
+        for name, t in confirmed:
+            columns: dict[str, str | None] = {**t.used, **dict.fromkeys(t.ignored)}
+            title = run.save_as if len(confirmed) == 1 else f"{run.save_as}·{name}"[:64]
+            save_layout(conn, run.actor, title, t.fingerprint, t.entity, columns)
 

@@ -71,6 +71,10 @@ class SheetTaken:
     header_row: int | None = None
     how: str = ""  # name | headers | mapping | layout | package
     fingerprint: str = ""  # the header's shape (a confirmed mapping is saved under it)
+    # for the wizard's 列对应 step, never in the JSON report (they are the user's data): every header
+    # cell's text by column, and the first values under each
+    texts: list[str] = field(default_factory=list)
+    samples: dict[int, list[str]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {"entity": self.entity, "columns": {"used": dict(self.used), "ignored": list(self.ignored)},
@@ -90,6 +94,8 @@ class ImportReport:
     backup_path: Path | None = None
     is_package: bool = False
     taken: dict[str, SheetTaken] = field(default_factory=dict)  # sheet name -> what it was taken as
+    # sheets with content that nothing recognised (skipped with a warning): the wizard offers to map them
+    unrecognised: dict[str, SheetTaken] = field(default_factory=dict)
 
     @property
     def status(self) -> str:

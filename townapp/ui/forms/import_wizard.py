@@ -1,5 +1,9 @@
 """The import wizard: choose a file → dry run with every error listed → fix or import → result.
 
+A sheet the program is not sure about (or does not recognise) goes through the 列对应
+step: the person says what it is and which column is which field, the file is
+checked again with that mapping, and a named mapping is saved with the import.
+
 Nothing is written until the user confirms after a clean dry run, and then
 all or nothing (the pipeline's transaction); cancel rolls back.
 """
@@ -29,10 +33,12 @@ from PySide6.QtWidgets import (
 
 from townapp.core.progress import CancelFn, ProgressFn
 from townapp.exchange.annotate import write_annotated
-from townapp.exchange.pipeline import run_import
+from townapp.exchange.pipeline import UNCERTAIN, run_import
+from townapp.exchange.recognise import SheetMapping
 from townapp.exchange.report import ImportReport, Issue
 from townapp.exchange.spec import SheetSpec
 from townapp.ui.context import AppContext
+from townapp.ui.forms.column_mapping import ColumnMappingPanel
 from townapp.ui.jobs import Job
 from townapp.ui.widgets.fields import ERROR_STYLE
 from townapp.ui.widgets.files import choose_open_file, choose_save_file
@@ -55,12 +61,14 @@ class ImportWizard(QDialog):
         self.report: ImportReport | None = None
         self.job: Job | None = None
         self.annotate_job: Job | None = None
-        self.stage = "choose"  # choose | checking | review | importing | done
+        self.stage = "choose"  # choose | checking | review | mapping | importing | done
+        self.mappings: dict[str, SheetMapping] = {}  # the person's 列对应, handed to every run of this file
 
         self.stack = QStackedWidget()
         self.stack.addWidget(self._choose_page())
         self.stack.addWidget(self._review_page())
         self.stack.addWidget(self._done_page())
+        self.stack.addWidget(self._mapping_page())
         layout = QVBoxLayout(self)
         layout.addWidget(self.stack)
 
@@ -114,12 +122,17 @@ class ImportWizard(QDialog):
         self.annotate_button.clicked.connect(self.choose_annotated_path)
         again = QPushButton("重新选择文件")
         again.clicked.connect(self.restart)
+        self.mapping_button = QPushButton("列对应…")
+        self.mapping_button.setObjectName("open_mapping")
+        self.mapping_button.setToolTip("查看或修改每个工作表是什么表、每一列对应哪个字段")
+        self.mapping_button.clicked.connect(self.open_mapping)
         self.import_button = QPushButton("正式导入")
         self.import_button.setObjectName("confirm_import")
         self.import_button.clicked.connect(self.confirm_import)
         buttons = QHBoxLayout()
         buttons.addWidget(self.annotate_button)
         buttons.addStretch(1)
+        buttons.addWidget(self.mapping_button)
         buttons.addWidget(again)
         buttons.addWidget(self.import_button)
         layout = QVBoxLayout(page)
@@ -147,6 +160,23 @@ class ImportWizard(QDialog):
         layout.addWidget(close)
         return page
 
+    def _mapping_page(self) -> QWidget:
+        page = QWidget()
+        self.mapping_panel = ColumnMappingPanel(self.specs)
+        back = QPushButton("返回")
+        back.clicked.connect(lambda: self.stack.setCurrentIndex(1))
+        self.recheck_button = QPushButton("按此对应重新检查")
+        self.recheck_button.setObjectName("recheck_mapping")
+        self.recheck_button.clicked.connect(self.recheck_with_mapping)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(back)
+        buttons.addWidget(self.recheck_button)
+        layout = QVBoxLayout(page)
+        layout.addWidget(self.mapping_panel, 1)
+        layout.addLayout(buttons)
+        return page
+
     # ----- steps ---------------------------------------------------------------
     def browse(self) -> None:
         chosen = choose_open_file(self, "选择要导入的文件", self.ctx.settings)
@@ -155,6 +185,8 @@ class ImportWizard(QDialog):
 
     def set_file(self, path: Path) -> None:
         self.path = Path(path)
+        self.mappings = {}
+        self.mapping_panel.name_edit.clear()
         self.file_edit.setText(str(self.path))
         self.check_button.setEnabled(True)
 
@@ -166,11 +198,13 @@ class ImportWizard(QDialog):
 
     def _run(self, dry_run: bool) -> Job:
         path, db, actor, specs, elsewhere = self.path, self.ctx.db, self.ctx.actor, self.specs, self.elsewhere
+        mappings = dict(self.mappings)
+        save_as = self.mapping_panel.layout_name() if mappings and not dry_run else None
         assert path is not None
 
         def work(progress: ProgressFn, cancel: CancelFn) -> ImportReport:
             return run_import(db, path, specs, dry_run=dry_run, actor=actor, progress=progress, cancel=cancel,
-                              elsewhere=elsewhere)
+                              elsewhere=elsewhere, mappings=mappings, save_as=save_as)
 
         title = "正在检查文件……" if dry_run else "正在导入……"
         self.job = Job(self, title, work, on_success=self._checked if dry_run else self._imported,
@@ -194,9 +228,16 @@ class ImportWizard(QDialog):
         self.report = report
         self.stage = "review"
         self.summary.setPlainText(self._summary(report))
+        needing = self.sheets_needing_mapping()
+        self.mapping_button.setEnabled(bool(report.taken or report.unrecognised))
+        self.mapping_button.setDefault(bool(needing))
         if report.accepted:
             self.verdict.setStyleSheet("")
             self.verdict.setText("检查通过。点“正式导入”写入数据库（导入前自动备份）。")
+        elif needing:
+            self.verdict.setStyleSheet(ERROR_STYLE)
+            self.verdict.setText(f"程序不能确定工作表“{'”“'.join(needing)}”是什么数据，为免误导入，请点“列对应…”"
+                                 "确认它是什么表、每一列对应哪个字段，然后重新检查。")
         else:
             self.verdict.setStyleSheet(ERROR_STYLE)
             self.verdict.setText(f"发现 {len(report.errors)} 处错误，本文件不能导入，数据库没有任何改动。"
@@ -207,12 +248,35 @@ class ImportWizard(QDialog):
         self._fill_errors()
         self.stack.setCurrentIndex(1)
 
+    def sheets_needing_mapping(self) -> list[str]:
+        """Sheets a person must map: refused as uncertain, or not recognised at all."""
+        if self.report is None:
+            return []
+        uncertain = [i.sheet for i in self.report.errors if i.code == UNCERTAIN and i.sheet]
+        return list(dict.fromkeys([*uncertain, *self.report.unrecognised]))
+
+    def open_mapping(self) -> None:
+        if self.report is None:
+            return
+        assert self.path is not None
+        self.mapping_panel.load({**self.report.taken, **self.report.unrecognised}, self.sheets_needing_mapping(),
+                                self.path.stem[:64])
+        self.stage = "mapping"
+        self.stack.setCurrentIndex(3)
+
+    def recheck_with_mapping(self) -> None:
+        self.mappings = {**self.mappings, **self.mapping_panel.mappings()}
+        self.start_dry_run()
+
     @staticmethod
     def _summary(report: ImportReport) -> str:
         """Counts per sheet and every warning; the errors are in the table below."""
         lines = [f"文件：{report.file_name}"]
         for name, counts in report.sheets.items():
-            lines.append(f"  {name}：新增 {counts.created}，更新 {counts.updated}，不变 {counts.unchanged}，"
+            taken = report.taken.get(name)
+            layout = f"，按已保存的列对应“{taken.layout}”" if taken and taken.layout else ""
+            what = f"（作为“{taken.title}”{layout}）" if taken else ""
+            lines.append(f"  {name}{what}：新增 {counts.created}，更新 {counts.updated}，不变 {counts.unchanged}，"
                          f"错误 {counts.errors}")
         if report.warnings:
             lines.append(f"提示 {len(report.warnings)} 条（不影响导入）：")
