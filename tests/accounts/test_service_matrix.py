@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, insert, select
 
 from tests.accounts import test_role_matrix as registry_matrix
 from tests.accounts.scope_matrix import village_name
@@ -58,6 +58,7 @@ from townapp.evaluations import models as e
 from townapp.evaluations.dto import EntryInput as EvalEntry
 from townapp.evaluations.dto import ObjectionInput, RoundInput
 from townapp.evaluations.service import EvaluationService
+from townapp.exchange.models import ImportLayout
 from townapp.figures import figure_registry, unit_source
 from townapp.grids import models as g
 from townapp.grids.dto import GridInput, MemberInput, ScoreEntry
@@ -460,6 +461,21 @@ def _new_user(w: World, side: str) -> UserInput:
     return UserInput(f"clerk{side}", ROLE_VILLAGE, "文书", _v(w, side), "Abcdef123456!")
 
 
+def _layout(w: World, side: str) -> int:
+    """A saved 列对应 of ``side``'s village (as that village's clerk saved it with an import)."""
+    with w.db.engine.begin() as conn:
+        return int(conn.execute(insert(ImportLayout).values(
+            name=f"花名册{side}{conn.scalar(select(func.count()).select_from(ImportLayout))}", fingerprint=f"姓名|{side}",
+            entity="person", columns="{}", village_id=_v(w, side), username="测试", saved_at=dt.datetime(2026, 1, 1)))
+            .inserted_primary_key[0])
+
+
+LAYOUTS: dict[str, Case | list[Case]] = {
+    "LayoutService.layouts": Case("open", lambda s, w, side: isinstance(s.layouts(), list)),
+    "LayoutService.delete": Case("write", lambda s, w, side: s.delete(_layout(w, side)) is None),
+}
+
+
 ACCOUNTS: dict[str, Case | list[Case]] = {
     "AccountService.change_own_password": Case("open", lambda s, w, side: s.change_own_password("x", "y", "y")),
     "AccountService.check_user": Case("admin", lambda s, w, side: s.check_user(_new_user(w, side)) is not None),
@@ -561,7 +577,7 @@ for _part in (
         _named("EvaluationService", EVALUATIONS),
         _reads("ReturnService", output_reads.RETURN_READS, output_reads.LISTINGS),
         _reads("CertificateService", output_reads.CERTIFICATE_READS, output_reads.LISTINGS),
-        _named("", OUTPUTS), _named("", ACCOUNTS), _registry()):
+        _named("", OUTPUTS), _named("", ACCOUNTS), _named("", LAYOUTS), _registry()):
     for _key, _cases in _part.items():
         TABLE.setdefault(_key, []).extend(_cases)
 
