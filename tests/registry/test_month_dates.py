@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import python_calamine as pc
+from openpyxl import load_workbook
 from sqlalchemy import text
 
 from tests.exchange.conftest import build_registry, new_database, write_xlsx
@@ -22,6 +23,7 @@ from townapp.core.dates import MonthDate
 from townapp.db import Database
 from townapp.exchange.package import write_package
 from townapp.exchange.pipeline import run_import
+from townapp.exchange.template import write_template
 from townapp.exchange.writer import export_sheets
 from townapp.registry.service import RegistryService
 from townapp.sheets import all_sheet_specs
@@ -156,3 +158,14 @@ def test_a_form_shows_the_month_and_saving_it_unchanged_keeps_it(db: Database, b
     exact = dataclasses.replace(person.party, joined_on=dt.date(1990, 3, 9))
     registry.save_person(dataclasses.replace(person.as_input(), party=exact))
     assert joined(db, head) == ("1990-03-09", None)
+
+
+def test_the_template_keeps_a_typed_month_as_text(tmp_path: Path) -> None:
+    """GIVEN the import template WHEN a person types 1978.10 under 入党日期 THEN Excel keeps it as text (the
+    column is text-formatted: as a number it would show 1978.1), and the instructions say a month alone is fine."""
+    book = load_workbook(write_template(all_sheet_specs(), tmp_path / "t.xlsx"))
+    ws = book["党员"]
+    column = [c.column_letter for c in ws[1] if c.value == "入党日期"][0]
+    assert ws[f"{column}3"].number_format == "@" and ws[f"{column}500"].number_format == "@"
+    notes = "\n".join(str(c.value) for row in book["填写说明"].iter_rows() for c in row if c.value)
+    assert "只知年月可写 1978.02" in notes

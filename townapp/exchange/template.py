@@ -42,6 +42,8 @@ def _describe(column: s.ColumnSpec) -> str:
         s.PHONE: "电话号码（文本）", s.DATE: "日期", s.ENUM: "从下拉列表选择", s.INT: "整数", s.LIST: "多个名称，用、隔开",
     }
     text = kinds[column.kind]
+    if column.month_precision:
+        text += "（只知年月可写 1978.02）"
     if column.choices:
         text += "：" + "、".join(column.choices)
     return text
@@ -96,7 +98,8 @@ def _entity_sheet(wb: Workbook, spec: s.SheetSpec) -> None:
         cell = set_cell(ws.cell(2, index), value, text=column.text_format)
         cell.font = EXAMPLE_FONT
         letter = cell.column_letter
-        if column.text_format:
+        # a date that may be a month alone is typed as text: Excel keeps 1978.10 (as a number it shows 1978.1)
+        if column.text_format or column.month_precision:
             for row in range(3, TEMPLATE_ROWS + 1):
                 ws.cell(row, index).number_format = TEXT_FORMAT
         elif column.kind == s.DATE:
