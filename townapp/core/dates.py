@@ -183,6 +183,8 @@ def number_as_date(value: float, *, allow_month: bool = True) -> dt.date:
 def agrees(value: dt.date, full: dt.date) -> bool:
     """Whether ``value`` (a date or a month) can be the full date ``full``: 1965.03 agrees with
     1965-03-17 (an ID's birth date), 1965-03-16 does not."""
+    if isinstance(value, GuessedMonth):  # the number 2001.1: January, or October that lost its 0
+        return value.year == full.year and full.month in (1, 10)
     if isinstance(value, MonthDate):
         return (value.year, value.month) == (full.year, full.month)
     return value == full

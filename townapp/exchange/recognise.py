@@ -33,7 +33,8 @@ from townapp.exchange.normalize import as_text, is_empty, norm_label
 HEADER_SCAN_ROWS = 30
 IGNORED_HEADERS = frozenset({"序号", "行号", "编号no", "no", "no.", "序"})
 # unknown headers that plainly belong to another kind of sheet: money, 党费, points, quarters
-_FOREIGN_WORDS = re.compile(r"党费|缴费|缴纳|应缴|实缴|补缴|金额|工资|积分|得分|加分|扣分|分值|季度|第[一二三四1-4]季")
+_FOREIGN_WORDS = re.compile(r"党费|缴费|缴纳|应缴|实缴|补缴|金额|工资|积分|得分|加分|扣分|分值|季度|第[一二三四1-4]季"
+                            r"|转出|转入|转接")
 # at most this share of a sheet's header may be columns that are not the entity's (when nothing else
 # says what it is): a roster with many extra columns is still asked about, not guessed
 _MAX_UNKNOWN_SHARE = 0.5
@@ -234,28 +235,28 @@ def field_key(spec: s.SheetSpec, target: str | None) -> str | None:
 
 
 # ----- how sure -----------------------------------------------------------------------------
-def doubts(spec: s.SheetSpec, header: Header, specs: Sequence[s.SheetSpec], named: bool) -> list[str]:
-    """Why this sheet should not be imported as ``spec`` without a person's word (empty: sure)."""
-    own = set(label_index(spec))
-    others: dict[str, s.SheetSpec] = {}
-    for other in specs:
-        if other.key != spec.key:
-            for label in label_index(other):
-                if label not in own:
-                    others.setdefault(label, other)
+def doubts(spec: s.SheetSpec, header: Header, named: bool, rival: s.SheetSpec | None = None,
+           sheet_name: str = "") -> list[str]:
+    """Why this sheet should not be imported as ``spec`` without a person's word (empty: sure).
+
+    Columns that describe the same record (备注, 家庭住址, 网格名称 on a roster) are only left out
+    with a warning; what makes a sheet doubtful is a column (or a sheet name) of another kind of
+    record — money, 党费, points, quarters, transfers — a header of which most columns are not the entity's, or another
+    entity whose columns fit the headers just as well (``rival``).
+    """
     found: list[str] = []
-    foreign = []
-    for _, text in header.unknown:
-        label = norm_label(text)
-        if _FOREIGN_WORDS.search(label):
-            foreign.append(f"“{text}”")
-        elif label in others:
-            foreign.append(f"“{text}”（{others[label].title}表的列）")
+    own_names = "".join(norm_label(n) for n in spec.names)
+    words = {w for w in _FOREIGN_WORDS.findall(norm_label(sheet_name)) if w not in own_names}
+    if words:
+        found.append(f"工作表名中有“{'、'.join(sorted(words))}”，不像“{spec.title}”表")
+    foreign = [f"“{text}”" for _, text in header.unknown if _FOREIGN_WORDS.search(norm_label(text))]
     if foreign:
         found.append(f"有不属于“{spec.title}”的列：{'、'.join(foreign[:5])}{'等' if len(foreign) > 5 else ''}")
     counted = len(header.positions) + len(header.unknown)
     if not named and counted and len(header.unknown) > _MAX_UNKNOWN_SHARE * counted:
         found.append(f"表头 {counted} 列中只有 {len(header.positions)} 列对得上“{spec.title}”")
+    if rival is not None:
+        found.append(f"表头同样像“{rival.title}”表")
     return found
 
 
@@ -273,17 +274,21 @@ def recognise(name: str, head: list[list[Any]], specs: Sequence[s.SheetSpec],
         return _by_mapping(mapping, head, specs)
     spec, named = spec_by_name(name, specs)
     how = "name"
+    rival = None
     if spec is None or (not named and score(spec, head) == 0):
         ranks = order or {x.key: i for i, x in enumerate(specs)}
-        scored = [(score(x, head), -ranks.get(x.key, 0), x) for x in specs]
-        best, _, candidate = max(scored, key=lambda t: (t[0], t[1])) if scored else (0, 0, None)
-        spec, how = (candidate, "headers") if best >= 3 else (spec, "name")
+        scored = sorted(((score(x, head), -ranks.get(x.key, 0), x) for x in specs), key=lambda t: (t[0], t[1]),
+                        reverse=True)
+        best, _, candidate = scored[0] if scored else (0, 0, None)
+        if best >= 3:
+            spec, how = candidate, "headers"
+            rival = scored[1][2] if len(scored) > 1 and scored[1][0] == best else None
     if spec is None:
         return Recognition(None, None, "none")
     header = find_header(spec, head)
     if header is None:
         return Recognition(spec, None, how)
-    found = doubts(spec, header, specs, named)
+    found = doubts(spec, header, named, rival, name)
     return Recognition(spec, header, how, found, fingerprint=fingerprint(header.texts))
 
 
