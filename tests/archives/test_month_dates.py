@@ -90,3 +90,15 @@ def test_a_month_is_shown_exported_and_kept_by_the_form(db: Database, village: V
     assert _cadres(db) == [("2021-03-09", None)]
     service.save_cadres(village.id, [CadreData(village.people["孙强"], "委员", started_on=dt.date(2020, 1, 1))])
     assert _cadres(db)[-1] == ("2020-01-01", None)
+
+
+def test_a_term_ending_in_the_month_it_began_is_not_refused(db: Database, village: Village, tmp_path: Path) -> None:
+    """GIVEN 任职日期 2021-03-15 and 离任日期 2021.03 (some day of March) THEN it is accepted: only an end
+    surely before the start (2021.02) is refused."""
+    number = _number(db, village.people["张建国"])
+    header = [*HEADER, "离任日期"]
+    for ended, accepted in (("2021.03", True), ("2021.02", False)):
+        sheets = {"两委班子": [header, [village.code, number, "张建国", "书记", "2021-03-15", ended]]}
+        report = run_import(db, write_xlsx(tmp_path / f"{ended}.xlsx", sheets), all_sheet_specs(), actor=CLI_ACTOR,
+                            dry_run=True)
+        assert report.accepted is accepted, report.summary_text()

@@ -16,6 +16,7 @@ from typing import Any
 from townapp.archives import rules as r
 from townapp.archives.models import ArchiveCommitment, ArchiveMeeting
 from townapp.archives.vocab import clause_texts, fields, pass_mark, vocab, year_fields
+from townapp.core.dates import latest
 from townapp.core.errors import FieldProblem
 from townapp.db.text_guard import length_problems
 
@@ -164,7 +165,7 @@ def check_pay(person_id: int | None, post: str | None, months: int | None, grade
 
 def check_term(starts_on: dt.date | None, ends_on: dt.date | None) -> list[FieldProblem]:
     """A 换届 term ends after it starts."""
-    if starts_on and ends_on and ends_on < starts_on:
+    if starts_on and ends_on and latest(ends_on) < starts_on:  # a month (2021.03) ends at its last day
         return [FieldProblem("ends_on", "届满日期早于开始日期")]
     return []
 
@@ -177,6 +178,6 @@ def check_cadre(person_id: int | None, post: str | None, started_on: dt.date | N
         problems.append(FieldProblem("person_id", "请选择任职人员"))
     if vocab("cadre_post").canonical(post) is None:
         problems.append(FieldProblem("post", f"职务“{post}”不在取值表中"))
-    if started_on and ended_on and ended_on < started_on:
+    if started_on and ended_on and latest(ended_on) < started_on:  # a month (2021.03) ends at its last day
         problems.append(FieldProblem("ended_on", "离任日期早于任职日期"))
     return problems
