@@ -123,6 +123,10 @@ def test_a_month_agrees_with_any_day_of_it() -> None:
     born = dt.date(1965, 3, 17)
     assert agrees(MARCH_1965, born) and agrees(born, born)
     assert not agrees(MonthDate(1965, 4), born) and not agrees(dt.date(1965, 3, 1), born)
+    # the number 1963.1 may be October that lost its 0: an ID born in either month agrees
+    guessed = parse_date(1963.1)
+    assert agrees(guessed, dt.date(1963, 10, 5)) and agrees(guessed, dt.date(1963, 1, 5))
+    assert not agrees(guessed, dt.date(1963, 11, 5))
 
 
 def test_a_coarser_date_never_overwrites_a_fuller_one() -> None:
@@ -136,6 +140,10 @@ def test_a_coarser_date_never_overwrites_a_fuller_one() -> None:
     assert merge_date(MonthDate(1978, 2), dt.date(1978, 2, 5)) == dt.date(1978, 2, 5)
     assert merge_date(None, MonthDate(1978, 2)) == MonthDate(1978, 2)
     assert merge_date(MonthDate(1978, 2), MonthDate(1978, 4)) == MonthDate(1978, 4)
+    # the number 1978.1 agrees with a stored October of 1978 (1978.10 that lost its 0): it stays
+    assert merge_date(dt.date(1978, 10, 5), parse_date(1978.1)) == dt.date(1978, 10, 5)
+    assert merge_date(MonthDate(1978, 10), parse_date(1978.1)) == MonthDate(1978, 10)
+    assert merge_date(dt.date(1978, 11, 5), parse_date(1978.1)) == MonthDate(1978, 1)
 
 
 def test_a_form_saving_a_month_unchanged_keeps_the_month() -> None:

@@ -198,9 +198,9 @@ def latest(value: dt.date) -> dt.date:
 def merge_date(stored: dt.date | None, new: dt.date | None) -> dt.date | None:
     """What to keep when an import brings ``new`` for a stored date: never a coarser value over a
     fuller one. 1978.02 over a stored 1978-02-02 keeps 1978-02-02; 1978.03 over it is the month
-    1978.03 (the roster says another month); 1978-02-05 over a stored 1978.02 is 1978-02-05."""
-    if (isinstance(new, MonthDate) and stored is not None and not isinstance(stored, MonthDate)
-            and (stored.year, stored.month) == (new.year, new.month)):
+    1978.03 (the roster says another month); 1978-02-05 over a stored 1978.02 is 1978-02-05. The
+    number 1978.1 (January, or October that lost its 0) keeps a stored date in either month."""
+    if isinstance(new, MonthDate) and stored is not None and agrees(new, stored):
         return stored
     return new
 
