@@ -23,6 +23,7 @@ from typing import Any
 import python_calamine as pc
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import text
 
 from tests.figures import record
 from townapp.core.actor import CLI_ACTOR
@@ -226,3 +227,27 @@ def test_any_row_order_gives_the_same_export(migrated_template: Path, orders: tu
     reference = _REFERENCE["export"]
     assert len(reference["两委班子"]) == 6 and len(reference["村干部报酬"]) == 5
     assert_same_sheets(reference, shuffled)
+
+
+def test_grid_dialog_keeps_free_text_as_typed_and_the_package_brings_it_back(db: Database, migrated_template: Path,
+                                                                               tmp_path: Path) -> None:
+    """GIVEN a grid whose 四至范围 and 备注 are typed in the dialog with full-width punctuation and two spaces
+    WHEN it is saved and its township's package travels THEN both are stored as typed (only the invisible
+    character and the spaces around go) and the package brings 四至范围 back byte for byte."""
+    from townapp.grids.dto import GridInput
+    from townapp.grids.service import GridService
+    from townapp.registry.dto import VillageInput
+    from townapp.registry.service import RegistryService
+
+    village = RegistryService(db).save_village(VillageInput(code=VILLAGE_A, name="东张村"))
+    scope, note = "东至：河堤；西至：公路，南北以渠为界", "（试点）两  户待核实。"
+    GridService(db, CLI_ACTOR).save_grid(GridInput(village, "网格", "DZ-WG01", "东张村第一网格",
+                                                  scope=f" {scope}\u200b ", note=note))
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT scope, note FROM grid")).one() == (scope, note)
+    first, second, target = round_trip(db, migrated_template, tmp_path)
+    try:
+        assert _cell(first, "网格", "四至范围") == scope
+        assert_same_sheets(first, second)
+    finally:
+        target.dispose()

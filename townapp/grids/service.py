@@ -24,7 +24,14 @@ from townapp.core import permissions
 from townapp.core.actor import SYSTEM_ACTOR, Actor
 from townapp.core.errors import DomainError, FieldProblem, NotFound, ValidationFailed
 from townapp.core.idcard import mask_id_number
-from townapp.core.text import clean_name, normalize_phone, remove_spaces, squeeze_spaces, to_halfwidth
+from townapp.core.text import (
+    clean_free_text,
+    clean_name,
+    normalize_phone,
+    remove_spaces,
+    squeeze_spaces,
+    to_halfwidth,
+)
 from townapp.db import Database
 from townapp.db.base import get_or_missing, utcnow
 from townapp.db.batch import ModuleBatch
@@ -264,9 +271,9 @@ class GridService:
             grid.name = clean_name(data.name)
             grid.level = vocab("level").canonical(data.level) or data.level
             grid.parent_id = data.parent_id
-            grid.scope = squeeze_spaces(to_halfwidth(data.scope or "")) or None  # as the exchange stores text
+            grid.scope = clean_free_text(data.scope or "") or None  # as typed, as the exchange stores text
             grid.party_group_id = data.party_group_id
-            grid.note = squeeze_spaces(to_halfwidth(data.note or "")) or None
+            grid.note = clean_free_text(data.note or "") or None
             s.flush()
             if data.id is None:
                 self._change(s, grid.id, on, "新建", f"{grid.level} {grid.code} {grid.name}")
@@ -756,7 +763,7 @@ class GridService:
                 if member.started_on > end or (member.ended_on is not None and member.ended_on < start):
                     problems.append(FieldProblem("member_id", f"{name}：{year}年{month}月不在任，不能考核"))
                     continue
-                reason = squeeze_spaces(to_halfwidth(entry.deduction_reason or "")) or None
+                reason = clean_free_text(entry.deduction_reason or "") or None
                 for p in check_scores(scheme, entry.scores, entry.deduction, reason):
                     problems.append(FieldProblem(p.field, f"{name}：{p.message}"))
                 if problems:
@@ -768,7 +775,7 @@ class GridService:
                 a.scores = dump_scores({k: entry.scores.get(k) for k in (i.key for i in scheme.items)})
                 a.deduction = entry.deduction
                 a.deduction_reason = reason
-                a.note = squeeze_spaces(to_halfwidth(entry.note or "")) or None
+                a.note = clean_free_text(entry.note or "") or None
                 a.total = total_tenths(scheme, entry.scores, entry.deduction)
                 a.performance_fen = a.allowance_fen = a.subsidy_fen = None  # fixed at approval
                 saved += 1

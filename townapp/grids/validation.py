@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from townapp.core.errors import DomainError, FieldProblem
-from townapp.core.text import clean_name, remove_spaces, squeeze_spaces, to_halfwidth
+from townapp.core.text import clean_free_text, clean_name, remove_spaces, to_halfwidth
 from townapp.db.text_guard import length_problems
 from townapp.grids.models import Grid
 from townapp.grids.scheme import PointsError, Scheme, parse_points, structure, vocab
@@ -46,8 +46,8 @@ GRID_LABELS = {"name": "网格名称", "scope": "四至范围", "note": "备注"
 
 
 def grid_text(text: str | None) -> str:
-    """四至范围 and 备注 as stored: half width, one space between words (as the exchange stores text)."""
-    return squeeze_spaces(to_halfwidth(text or ""))
+    """四至范围 and 备注 as stored: as typed, its punctuation kept (as the exchange stores text)."""
+    return clean_free_text(text or "")
 
 
 def check_grid_fields(code: str | None, name: str | None, level: str | None, scope: str | None = None,
