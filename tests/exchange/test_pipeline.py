@@ -129,7 +129,8 @@ def test_dry_run_and_real_run_give_the_same_report(db: Database, built: dict, tm
     (s.INT, 3.0, 3),
     (s.LIST, "一组、二组, 三组；一组", ("一组", "二组", "三组")),
     (s.NAME, "张  三", "张三"),
-    (s.TEXT, "  东张村　一组 ", "东张村 一组"),
+    (s.TEXT, "  东张村　一组 ", "东张村　一组"),  # free text: only the space around it goes
+    (s.TEXT, "外出务工：太原，每年  回村两次；\u200b", "外出务工：太原，每年  回村两次；"),
 ])
 def test_normalise(kind: str, raw: object, expected: object) -> None:
     assert normalize_cell(s.ColumnSpec("k", "列", kind), raw) == expected
