@@ -191,14 +191,21 @@ def build_header(spec: s.SheetSpec, texts: list[str], row_number: int, rows: int
 
 def score(spec: s.SheetSpec, head: list[list[Any]]) -> int:
     """How well the first rows' headers fit ``spec`` (signature columns count triple); 0 without its required ones."""
+    return fit(spec, head)[1]
+
+
+def fit(spec: s.SheetSpec, head: list[list[Any]]) -> tuple[int, int]:
+    """(columns of ``spec`` the best header row names, their score with signature columns triple);
+    (0, 0) without its required ones. Entities are ranked by the first, then the second: a 党员
+    roster that also carries the person's 性别 and 民族 names more 党员 columns than 人员 ones."""
     labels = label_index(spec)
     required = {c.key for c in spec.columns if c.required}
-    best = 0
+    best = (0, 0)
     for _, _, texts in header_candidates(head):
         found = {labels[norm_label(t)] for t in texts if t and norm_label(t) in labels}
         if not required <= {c.key for c in found}:
             continue
-        best = max(best, sum(3 if c.signature else 1 for c in found))
+        best = max(best, (len(found), sum(3 if c.signature else 1 for c in found)))
     return best
 
 
@@ -277,10 +284,10 @@ def recognise(name: str, head: list[list[Any]], specs: Sequence[s.SheetSpec],
     rival = None
     if spec is None or (not named and score(spec, head) == 0):
         ranks = order or {x.key: i for i, x in enumerate(specs)}
-        scored = sorted(((score(x, head), -ranks.get(x.key, 0), x) for x in specs), key=lambda t: (t[0], t[1]),
+        scored = sorted(((fit(x, head), -ranks.get(x.key, 0), x) for x in specs), key=lambda t: (t[0], t[1]),
                         reverse=True)
-        best, _, candidate = scored[0] if scored else (0, 0, None)
-        if best >= 3:
+        best, _, candidate = scored[0] if scored else ((0, 0), 0, None)
+        if best[1] >= 3:
             spec, how = candidate, "headers"
             rival = scored[1][2] if len(scored) > 1 and scored[1][0] == best else None
     if spec is None:
