@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -187,15 +187,18 @@ class VillageLookup:
         return None
 
 
-_CODE_WIDTH = 12  # the longest zero-padded code (户编号, 村民小组) whose zeros Excel may have dropped
+def _lost_zeros(code: str) -> bool:
+    """Whether a code may be a number Excel made of it, leading zeros dropped (6 for 0006)."""
+    return code.isascii() and code.isdigit() and not code.startswith("0")
 
 
-def _spellings(code: str) -> list[str]:
-    """Other spellings of a code of digits with the same value: 6 → 06, 006 … (Excel drops leading zeros)."""
-    if not (code.isascii() and code.isdigit()):
-        return []
-    bare = code.lstrip("0") or "0"
-    return [bare.zfill(width) for width in range(len(bare), _CODE_WIDTH + 1) if bare.zfill(width) != code]
+def _zero_led(records: Iterable[tuple[int, str]]) -> dict[int, list[tuple[str, int]]]:
+    """Stored codes of digits with leading zeros by their value: 6 → [("0006", id)]."""
+    by_value: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for record_id, code in records:
+        if code.startswith("0") and code.isascii() and code.isdigit():
+            by_value[int(code)].append((code, record_id))
+    return by_value
 
 
 def household_ids(conn: Connection, wanted: dict[int, set[str]]
@@ -204,7 +207,8 @@ def household_ids(conn: Connection, wanted: dict[int, set[str]]
     (6 for 0006) then matches the one stored 户编号 of that value, so it never makes a second household.
 
     Also returns the numbers that match several stored ones (06 and 0006), for the caller to refuse.
-    Set-based: one IN query per village and chunk, and one more only for numbers not found exactly.
+    Set-based: one IN query per village and chunk, and for a village with such numbers not found exactly
+    one range query for its 户编号 that start with 0.
     """
     found: dict[tuple[int, str], int] = {}
     ambiguous: dict[tuple[int, str], list[str]] = {}
@@ -214,29 +218,26 @@ def household_ids(conn: Connection, wanted: dict[int, set[str]]
             for hid, number in conn.execute(select(household.c.id, household.c.number).where(
                     household.c.village_id == vid, household.c.number.in_(part))):
                 found[(vid, number)] = hid
-        variants: dict[str, list[str]] = defaultdict(list)  # a stored spelling → the numbers typed for it
-        for number in numbers:
-            if (vid, number) not in found:
-                for spelling in _spellings(number):
-                    variants[spelling].append(number)
-        hits: dict[str, list[tuple[str, int]]] = defaultdict(list)
-        for part in _chunks(sorted(variants)):
-            for hid, number in conn.execute(select(household.c.id, household.c.number).where(
-                    household.c.village_id == vid, household.c.number.in_(part))):
-                for typed in variants[number]:
-                    hits[typed].append((number, hid))
-        for typed, matches in hits.items():
+        misses = [number for number in numbers if (vid, number) not in found and _lost_zeros(number)]
+        if not misses:
+            continue
+        stored = _zero_led(conn.execute(select(household.c.id, household.c.number).where(
+            household.c.village_id == vid, household.c.number >= "0", household.c.number < "1")))  # type: ignore[arg-type]
+        for typed in misses:
+            matches = stored.get(int(typed), [])
             if len(matches) == 1:
                 found[(vid, typed)] = matches[0][1]
-            else:
+            elif matches:
                 ambiguous[(vid, typed)] = sorted((number for number, _ in matches), key=lambda n: (len(n), n))
     return found, ambiguous
 
 
 def by_value(name: str, names: dict[str, int]) -> int | None:
     """The id of the one stored code in ``names`` equal in value to ``name`` typed as a number (1 → 01)."""
-    hits = [names[spelling] for spelling in _spellings(name) if spelling in names]
-    return hits[0] if len(hits) == 1 else None
+    if not _lost_zeros(name):
+        return None
+    hits = _zero_led((record_id, code) for code, record_id in names.items()).get(int(name), [])
+    return hits[0][1] if len(hits) == 1 else None
 
 
 def _village_export(conn: Connection, township_code: str | None,
