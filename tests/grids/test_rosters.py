@@ -96,3 +96,22 @@ def test_a_household_number_typed_as_a_number_finds_its_household(db: Database, 
                               .join(g.Grid, g.Grid.id == g.GridAssignment.grid_id)
                               .where(g.Grid.code == "WW01")).scalar()
     assert number == "0006"
+
+
+def test_a_clerk_cannot_register_people_in_another_villages_grid(db: Database, grids: GridService,
+                                                                 village: GridVillage, tmp_path: Path) -> None:
+    """GIVEN the 村录入员 of 西张村 WHEN their 网格员花名册 names a new person for 东张村's grid WG01
+    THEN the row is refused (not_permitted) and no person or membership is written."""
+    from townapp.core.actor import ROLE_VILLAGE, Actor
+    from townapp.registry.dto import VillageInput
+    from townapp.registry.service import RegistryService
+
+    other = RegistryService(db).save_village(VillageInput(code="140821100202", name="西张村"))
+    clerk = Actor("西张村文书", ROLE_VILLAGE, other)
+    before = dump_business(db)
+    sheets = roster([1, "冯网格", NEWCOMER, "WG01", "网格员", "2026-01-01", None])
+    for dry_run in (True, False):
+        report = run_import(db, write_xlsx(tmp_path / "跨村.xlsx", sheets), all_sheet_specs(), dry_run=dry_run,
+                            actor=clerk)
+        assert {e.code for e in report.errors} == {"not_permitted"}, report.summary_text()
+    assert dump_business(db) == before
