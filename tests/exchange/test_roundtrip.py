@@ -251,3 +251,19 @@ def test_grid_dialog_keeps_free_text_as_typed_and_the_package_brings_it_back(db:
         assert_same_sheets(first, second)
     finally:
         target.dispose()
+
+
+FREE_TEXT_WORDS = ("地址", "住址", "备注", "去向", "事由", "原因", "说明", "情况", "措施", "范围", "意见", "主题",
+                   "成因", "计划", "事项", "单位", "外出地")
+
+
+def test_no_free_text_column_is_cleaned_like_a_name() -> None:
+    """GIVEN every sheet of every module WHEN a column holds what a person writes (地址, 备注, 去向, 原因 …)
+    THEN it is TEXT, never NAME or LIST, whose cleaning turns ，；： into ASCII and drops spaces."""
+    from townapp.sheets import elsewhere_sheet_specs
+
+    specs = [*all_sheet_specs(), *(spec for spec, _page in elsewhere_sheet_specs())]
+    free = [(f"{spec.title}·{column.header}", column.kind) for spec in specs for column in spec.columns
+            if any(word in column.header for word in FREE_TEXT_WORDS)]
+    assert len(free) >= 20  # the words do find the free-text columns
+    assert [label for label, kind in free if kind in ("name", "list")] == []
