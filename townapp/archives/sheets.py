@@ -217,8 +217,8 @@ class ArchiveAdapter(SheetAdapter):
             row.action = "updated" if changes else "unchanged"
 
     def _stored_as_read(self, ctx: ImportContext, attr: str, value: Any) -> Any:
-        """A stored text as the import would read it back (full-width commas become half width, …),
-        so text typed in the program is not reported as changed by every round trip."""
+        """A stored text as the import would read it back (an invisible character or a space around it
+        typed in a dialog goes), so text typed in the program is not reported as changed by every round trip."""
         if not isinstance(value, str):
             return value
         col = next((c for c in self.cols if c.attr == attr and c.kind == "plain"), None)
