@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from townapp.db import Database
 
 # value kinds a column can have; normalize.py has one function per kind
-TEXT = "text"  # free text: spaces squeezed, punctuation kept as typed
+TEXT = "text"  # free text: kept as typed (punctuation, inner spaces); invisible characters and outer spaces go
 NAME = "name"  # a person's or place's name (core.text.clean_name)
 CODE = "code"  # digits/letters without spaces (区划代码, 户编号); numeric cells become their integer
 ID_NUMBER = "id_number"  # 居民身份证号: never accepted from a numeric cell
