@@ -227,6 +227,12 @@ def _party_roster(date_cell: Any, column: str = "流动日期") -> Builder:
     return xlsx({"人员": [HEADER, ROWS[0]], "党员": [party, [ZHANG, "张三", "正式党员", "流动", date_cell]]})
 
 
+def _joined(date_cell: Any) -> Builder:
+    """A person and their party record whose 入党日期 holds ``date_cell``."""
+    party = ["身份证号", "姓名", "党员类别", "入党日期"]
+    return xlsx({"人员": [HEADER, ROWS[0]], "党员": [party, [ZHANG, "张三", "正式党员", date_cell]]})
+
+
 def _xls_cells(*cells: tuple[int, Any]) -> Builder:
     """An .xls (xlwt) of ROWS[0] where column ``c`` holds ``value``: an xlwt.Formula (saved without a result,
     like xlwt always does) or an error code set with set_cell_error."""
@@ -346,10 +352,14 @@ CASES: list[Any] = [
     pytest.param(_xls_cells((6, "NA()")), {"formula"}, None, id="xls-na-formula"),
     pytest.param(_xls_cells((6, 0x2A)), {"error_value"}, None, id="xls-error-cell-na"),
     pytest.param(_xls_cells((3, 0x07)), {"error_value"}, None, id="xls-error-cell-in-date"),
-    pytest.param(xlsx(people([*ROWS[0][:3], 1970.3, *ROWS[0][4:]])), {"bad_date"}, None,
-                 id="year-month-number-in-day-date-column"),
-    pytest.param(_party_roster(2021.1), {"bad_date"}, None, id="year-month-number-january-or-october"),
-    pytest.param(_party_roster(2021.7, "入党日期"), {"bad_date"}, None, id="year-month-number-in-joined-on"),
+    # 出生年月 and the party dates take a month alone (core.dates.MonthDate): checked against the ID to the month
+    pytest.param(xlsx(people([*ROWS[0][:3], 1970.3, *ROWS[0][4:]])), None, {"人员": 1},
+                 id="year-month-number-in-birth-month-column"),
+    pytest.param(xlsx(people([*ROWS[0][:3], 1970.4, *ROWS[0][4:]])), {"id_mismatch"}, None,
+                 id="year-month-number-disagreeing-with-the-id"),
+    pytest.param(_party_roster(2021.1), None, {"党员": 1}, id="year-month-number-january-or-october"),
+    pytest.param(_joined(2021.7), None, {"党员": 1}, id="year-month-number-in-joined-on"),
+    pytest.param(_joined(2021), {"bad_date"}, None, id="year-alone-in-joined-on"),
     pytest.param(_encrypted, {"encrypted"}, None, id="encrypted"),
     pytest.param(_truncated, {"corrupt"}, None, id="truncated"),
     pytest.param(_zip_bomb, {"too_large"}, None, id="zip-bomb"),
