@@ -8,6 +8,7 @@ import pytest
 from PySide6.QtWidgets import QApplication
 
 from townapp.core.dates import DateParseError, MonthDate
+from townapp.ui.forms.archives import from_text, to_text
 from townapp.ui.widgets.fields import DateField
 
 
@@ -29,3 +30,13 @@ def test_a_month_is_shown_and_read_back_as_a_month(app: QApplication, qtbot) -> 
     with pytest.raises(DateParseError):
         strict.date()
     assert strict.problem("held_on") is not None
+
+
+def test_archive_grids_show_and_read_a_month_as_a_month() -> None:
+    """GIVEN 两委班子 任职日期 stored as the month 2021.03 WHEN the archive grid shows it THEN it reads 2021.03;
+    typed back into a month column it is the month; a column that needs the day (会议日期) refuses it."""
+    assert to_text("month", MonthDate(2021, 3)) == "2021.03" and to_text("date", dt.date(2021, 3, 5)) == "2021-03-05"
+    assert from_text("month", "2021.03", "任职日期") == MonthDate(2021, 3)
+    assert from_text("month", "2021-03-05", "任职日期") == dt.date(2021, 3, 5)
+    with pytest.raises(ValueError):
+        from_text("date", "2021.03", "会议日期")

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from townapp.archives.money import MoneyError, format_yuan, parse_yuan
-from townapp.core.dates import DateParseError, parse_date
+from townapp.core.dates import DateParseError, MonthDate, parse_date
 from townapp.core.errors import FieldProblem
 
 ERROR_BRUSH = QBrush(QColor("#ffd6d6"))
@@ -39,7 +39,9 @@ ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
 @dataclass(frozen=True)
 class GridColumn:
-    """key, header, kind (text/int/money/decimal/date/bool/enum/readonly), choices for enums, width."""
+    """key, header, kind (text/int/money/decimal/date/month/bool/enum/readonly), choices for enums, width.
+
+    ``month``: a date that may be known only to the month (任职日期 2021.03), shown and typed as 2021.03."""
 
     key: str
     header: str
@@ -55,6 +57,8 @@ def to_text(kind: str, value: Any) -> str:
         return format_yuan(value, grouping=False)
     if kind == "bool":
         return "是" if value else "否"
+    if isinstance(value, MonthDate):
+        return value.text()
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
@@ -81,9 +85,9 @@ def from_text(kind: str, text: str, label: str) -> Any:
             return Decimal(text)
         except InvalidOperation:
             raise ValueError(f"{label}应为数字") from None
-    if kind == "date":
+    if kind in ("date", "month"):
         try:
-            return parse_date(text, allow_month=False)
+            return parse_date(text, allow_month=kind == "month")
         except DateParseError as exc:
             raise ValueError(f"{label}：{exc}") from None
     return text

@@ -317,13 +317,13 @@ class CadresTab(GridTab):
     def __init__(self, page: VillageArchivePage) -> None:
         self.cadres = GridEditor([
             GridColumn("person", "姓名或身份证号", width=150), GridColumn("post", "职务", "enum", vocab("cadre_post").values),
-            GridColumn("one_shoulder", "一肩挑", "bool", width=60), GridColumn("started_on", "任职日期", "date"),
-            GridColumn("ended_on", "离任日期（现任不填）", "date", width=150), GridColumn("term_no", "届次", "int", width=60)])
-        self.terms = GridEditor([GridColumn("term_no", "届次", "int"), GridColumn("starts_on", "本届开始", "date"),
-                                 GridColumn("ends_on", "本届届满", "date"), GridColumn("completed", "换届完成", "bool"),
+            GridColumn("one_shoulder", "一肩挑", "bool", width=60), GridColumn("started_on", "任职日期", "month"),
+            GridColumn("ended_on", "离任日期（现任不填）", "month", width=150), GridColumn("term_no", "届次", "int", width=60)])
+        self.terms = GridEditor([GridColumn("term_no", "届次", "int"), GridColumn("starts_on", "本届开始", "month"),
+                                 GridColumn("ends_on", "本届届满", "month"), GridColumn("completed", "换届完成", "bool"),
                                  GridColumn("note", "备注", width=200)])
         self.first = GridEditor([GridColumn("name", "第一书记姓名"), GridColumn("unit", "派出单位", width=180),
-                                 GridColumn("started_on", "任期开始", "date"), GridColumn("ended_on", "任期结束", "date"),
+                                 GridColumn("started_on", "任期开始", "month"), GridColumn("ended_on", "任期结束", "month"),
                                  GridColumn("phone", "联系电话")])
         super().__init__(page, [("村“两委”成员（一肩挑的书记、主任各一行）", self.cadres), ("换届", self.terms),
                                 ("第一书记", self.first)])
@@ -354,10 +354,10 @@ class TalentsTab(GridTab):
 
     def __init__(self, page: VillageArchivePage) -> None:
         self.grids = {
-            "后备干部": GridEditor([GridColumn("name", "姓名"), GridColumn("birth_date", "出生日期", "date"),
+            "后备干部": GridEditor([GridColumn("name", "姓名"), GridColumn("birth_date", "出生日期", "month"),
                                   GridColumn("education", "学历"), GridColumn("measures", "培养措施", width=260)]),
-            "振兴专员": GridEditor([GridColumn("name", "姓名"), GridColumn("birth_date", "出生日期", "date"),
-                                  GridColumn("education", "学历"), GridColumn("arrived_on", "到岗日期", "date")]),
+            "振兴专员": GridEditor([GridColumn("name", "姓名"), GridColumn("birth_date", "出生日期", "month"),
+                                  GridColumn("education", "学历"), GridColumn("arrived_on", "到岗日期", "month")]),
             "在外人才": GridEditor([GridColumn("name", "姓名"), GridColumn("workplace", "外出地", width=140),
                                   GridColumn("industry", "行业"), GridColumn("contact", "联系人"),
                                   GridColumn("return_intent", "回引意向", "enum", vocab("return_intent").values),
