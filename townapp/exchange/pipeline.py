@@ -601,9 +601,10 @@ def _parse_rows(run: _Run, plan: _SheetPlan, header: r.Header, ctx: _SheetContex
     indexes = [header.positions[key] for key in keys]
     columns = [spec.column(key) for key in keys]
     normalisers = [filled_cell_normaliser(column) for column in columns]
-    # a workbook's 无, —, / in an optional column means "nothing to say": blank (keeps what is stored),
-    # unless it is one of the column's own values (积分管理类别 无职 is not, 党内职务 无 may be)
-    placeholders = [frozenset() if column.required or run.manifest is not None
+    # a workbook's 无, —, / in an optional column of codes, dates, numbers, phones or choices means
+    # "nothing to say": blank (keeps what is stored), unless it is one of the column's own values;
+    # in free text it is what the person wrote and stays as written
+    placeholders = [frozenset() if column.required or run.manifest is not None or column.kind == s.TEXT
                     else PLACEHOLDERS - {*column.choices, *column.synonyms} for column in columns]
     required = [column.required for column in columns]
     fields = list(zip(keys, columns, normalisers, required, placeholders, strict=True))
