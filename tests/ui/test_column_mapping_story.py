@@ -8,7 +8,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QPushButton
+from PySide6.QtWidgets import QDialog, QMessageBox, QPushButton
 
 from townapp.core.actor import Actor
 from townapp.core.idcard import make_id_number
@@ -47,7 +47,8 @@ def window(app, db, qtbot):  # noqa: ANN001, ANN201
     main.close()
 
 
-def test_unknown_layout_mapped_once_then_imported_without_asking(window, tmp_path: Path, qtbot) -> None:  # noqa: ANN001
+def test_unknown_layout_mapped_once_then_imported_without_asking(window, tmp_path: Path, qtbot,  # noqa: ANN001
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     page = window.open_page("数据交换")
     first = _own_layout(tmp_path / "东关村花名册（一月）.xlsx", FIRST)
     second = _own_layout(tmp_path / "东关村花名册（二月）.xlsx", SECOND)
@@ -102,3 +103,11 @@ def test_unknown_layout_mapped_once_then_imported_without_asking(window, tmp_pat
     assert "按已保存的列对应“东关村花名册”" in str(seen["second_summary"])
     assert "新增 3" in str(seen["second_result"])
     assert window.ctx.registry.person_ids(SearchFilter(text="居民2号"))
+    # AND the exchange page lists the saved 列对应, which can be deleted
+    page.refresh()
+    assert page.layouts.rowCount() == 1 and page.layouts.item(0, 0).text() == "东关村花名册"
+    assert "证件号码→身份证号" in page.layouts.item(0, 2).text()
+    page.layouts.selectRow(0)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    page.delete_selected_layout()
+    assert page.layouts.rowCount() == 0

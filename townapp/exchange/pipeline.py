@@ -104,6 +104,7 @@ class _SheetContext:
     db: Database
     batch_id: int | None
     reason: str | None
+    package: bool = False
     sheet_errors: int = 0
 
     def _issue(self, row: s.Row | None, key: str | None, code: str, message: str) -> Issue:
@@ -392,7 +393,7 @@ def _transaction(run: _Run, plans: list[_SheetPlan]) -> None:
 def _sheet_context(run: _Run, spec: s.SheetSpec, name: str, header: r.Header | None) -> _SheetContext:
     return _SheetContext(spec, run.mode, run.township_code, run.township_name, utcnow(), frozenset(),
                          run.shared, run.report, name, header, run.reporter, run.holdings, run.touched,
-                         run.actor, run.db, run.batch_id, f"导入文件 {run.path.name}"[:400])
+                         run.actor, run.db, run.batch_id, f"导入文件 {run.path.name}"[:400], run.manifest is not None)
 
 
 def _process_sheet(conn: Connection, run: _Run, plan: _SheetPlan, last: bool = False) -> None:
@@ -410,8 +411,12 @@ def _process_sheet(conn: Connection, run: _Run, plan: _SheetPlan, last: bool = F
     if header is None:
         required = "、".join(c.header for c in spec.columns if c.required)
         ctx.error(None, None, "missing_column",
-                  f"前{HEADER_SCAN_ROWS}行中找不到表头：识别为“{spec.title}”，表头应包含 {required} 等列")
+                  f"前{HEADER_SCAN_ROWS}行中找不到表头：识别为“{spec.title}”，表头应包含 {required} 等列；"
+                  "若表中的列名与此不同，可在导入向导的“列对应”中指定各列对应什么")
         counts.errors += ctx.sheet_errors
+        guess = _unrecognised(plan.head)  # the 列对应 step offers it, as this entity to begin with
+        guess.entity, guess.title = spec.key, spec.title
+        report.unrecognised[name] = guess
         return
     report.layouts[name] = SheetLayout(header.row_number, header.width)
     ctx.present = frozenset(header.positions)

@@ -184,6 +184,7 @@ class ImportContext(Protocol):
     db: Database  # to build that service; the writes go to the import's connection
     batch_id: int | None  # the import_batch the audit rows name (None for a dry run)
     reason: str | None  # the audit's reason ("导入文件 …")
+    package: bool  # the rows come from a sync package (the sender's whole state), not a person's workbook
 
     def error(self, row: Row | None, key: str | None, code: str, message: str) -> None:
         """Record an error at a row (and column); the row is then skipped and the file rejected."""

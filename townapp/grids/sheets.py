@@ -582,7 +582,7 @@ def _from_package(ctx: ImportContext) -> bool:
 
     A workbook's 补助金额 is only shown for reference (approval computes it); a package's is the
     sender's approved figure and must arrive, or the sheet changes on its way."""
-    return bool(getattr(getattr(ctx, "report", None), "is_package", False))
+    return ctx.package
 
 
 def _fen(text: str | None) -> int | None:

@@ -249,10 +249,11 @@ class ImportWizard(QDialog):
         self.stack.setCurrentIndex(1)
 
     def sheets_needing_mapping(self) -> list[str]:
-        """Sheets a person must map: refused as uncertain, or not recognised at all."""
+        """Sheets a person must map: refused as uncertain, missing a column the entity needs (a column
+        named otherwise in the village's own table), or not recognised at all."""
         if self.report is None:
             return []
-        uncertain = [i.sheet for i in self.report.errors if i.code == UNCERTAIN and i.sheet]
+        uncertain = [i.sheet for i in self.report.errors if i.code in (UNCERTAIN, "missing_column") and i.sheet]
         return list(dict.fromkeys([*uncertain, *self.report.unrecognised]))
 
     def open_mapping(self) -> None:

@@ -4,23 +4,27 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
+    QWidget,
 )
 
 from townapp.core import permissions
 from townapp.core.errors import DomainError
 from townapp.core.progress import CancelFn, ProgressFn
 from townapp.exchange.history import export_history, import_history, log_template_export
+from townapp.exchange.layouts import LayoutService
 from townapp.exchange.package import PackageResult, write_package
 from townapp.exchange.spec import SheetSpec
 from townapp.exchange.template import write_template
@@ -51,6 +55,7 @@ class ExchangePage(Page):
     title = "数据交换"
     IMPORT_HEADERS = ("时间", "操作人", "文件", "结果", "新增", "更新", "不变", "错误")
     EXPORT_HEADERS = ("时间", "操作人", "类型", "文件", "行数", "完整身份证号", "原因")
+    LAYOUT_HEADERS = ("名称", "表类型", "列对应", "保存人", "保存时间", "上次使用")
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
@@ -84,9 +89,22 @@ class ExchangePage(Page):
         note.setWordWrap(True)
         self.imports = _table(self.IMPORT_HEADERS, "import_log")
         self.exports = _table(self.EXPORT_HEADERS, "export_log")
+        self.layouts = _table(self.LAYOUT_HEADERS, "saved_layouts")
+        self.delete_layout_button = QPushButton("删除选中的列对应")
+        self.delete_layout_button.setObjectName("delete_layout")
+        self.delete_layout_button.clicked.connect(self.delete_selected_layout)
+        self.delete_layout_button.setEnabled(permissions.can_write(ctx.actor))
+        layouts_page = QWidget()
+        layouts_box = QVBoxLayout(layouts_page)
+        layouts_hint = QLabel("导入时在“列对应”一步确认并命名的表格格式；同样格式的表再导入时自动按它对应各列。")
+        layouts_hint.setWordWrap(True)
+        layouts_box.addWidget(layouts_hint)
+        layouts_box.addWidget(self.layouts, 1)
+        layouts_box.addWidget(self.delete_layout_button)
         tabs = QTabWidget()
         tabs.addTab(self.imports, "导入记录")
         tabs.addTab(self.exports, "导出记录")
+        tabs.addTab(layouts_page, "已保存的列对应")
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
         layout.addWidget(note)
@@ -107,6 +125,43 @@ class ExchangePage(Page):
                       "是" if row.full_ids else "否", row.reason)
             for c, value in enumerate(values):
                 self.exports.setItem(r, c, QTableWidgetItem(str(value)))
+        self._fill_layouts()
+
+    def _fill_layouts(self) -> None:
+        titles = {spec.key: spec.title for spec in self.specs}
+        saved = LayoutService(self.ctx.db, self.ctx.actor).layouts()
+        self.layouts.setRowCount(len(saved))
+        for r, layout in enumerate(saved):
+            mapped = "，".join(f"{text}→{self._field_title(layout.entity, key)}"
+                              for text, key in layout.columns.items() if key)
+            values = (layout.name, titles.get(layout.entity, layout.entity), mapped, layout.username,
+                      f"{layout.saved_at:%Y-%m-%d %H:%M}", f"{layout.used_at:%Y-%m-%d %H:%M}" if layout.used_at else "")
+            for c, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                item.setToolTip(value)
+                item.setData(Qt.ItemDataRole.UserRole, layout.id)
+                self.layouts.setItem(r, c, item)
+
+    def _field_title(self, entity: str, key: str) -> str:
+        spec = next((x for x in self.specs if x.key == entity), None)
+        column = next((c for c in spec.columns if c.key == key), None) if spec else None
+        return column.header if column else key
+
+    def delete_selected_layout(self) -> None:
+        row = self.layouts.currentRow()
+        item = self.layouts.item(row, 0) if row >= 0 else None
+        if item is None:
+            QMessageBox.information(self, "删除列对应", "请先在列表中选中要删除的列对应")
+            return
+        answer = QMessageBox.question(self, "删除列对应", f"删除列对应“{item.text()}”？以后同样格式的表需要重新确认各列。")
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            LayoutService(self.ctx.db, self.ctx.actor).delete(item.data(Qt.ItemDataRole.UserRole))
+        except DomainError as exc:
+            QMessageBox.warning(self, "无法删除", exc.message)
+            return
+        self._fill_layouts()
 
     # ----- import ------------------------------------------------------------
     def make_wizard(self) -> ImportWizard:
