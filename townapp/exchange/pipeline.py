@@ -644,7 +644,7 @@ def _parse_rows(run: _Run, plan: _SheetPlan, header: r.Header, ctx: _SheetContex
         values = row.values
         for value, (key, column, normalise, needed, empty_words) in zip(cells, fields, strict=True):
             if (value is None or value == "" or (value.__class__ is str and value.isspace())
-                    or (value.__class__ is str and empty_words and value.strip() in empty_words)):
+                    or (empty_words and value.__class__ is str and len(value) < 8 and value.strip() in empty_words)):
                 if needed:
                     ctx.error(row, key, "required", f"{column.header}不能为空")
                 if not keep_blank:

@@ -35,8 +35,8 @@ IGNORED_HEADERS = frozenset({"序号", "行号", "编号no", "no", "no.", "序"}
 # unknown headers that plainly belong to another kind of sheet: money, 党费, points, quarters
 _FOREIGN_WORDS = re.compile(r"党费|缴费|缴纳|应缴|实缴|补缴|金额|工资|积分|得分|加分|扣分|分值|季度|第[一二三四1-4]季"
                             r"|转出|转入|转接")
-# at most this share of a sheet's header may be columns that are not the entity's (when nothing else
-# says what it is): a roster with many extra columns is still asked about, not guessed
+# less than this share of a sheet's header must be columns that are not the entity's (when nothing else
+# says what it is): a list with as many other columns as ours is asked about, not guessed
 _MAX_UNKNOWN_SHARE = 0.5
 
 
@@ -260,8 +260,15 @@ def doubts(spec: s.SheetSpec, header: Header, named: bool, rival: s.SheetSpec | 
     if foreign:
         found.append(f"有不属于“{spec.title}”的列：{'、'.join(foreign[:5])}{'等' if len(foreign) > 5 else ''}")
     counted = len(header.positions) + len(header.unknown)
-    if not named and counted and len(header.unknown) > _MAX_UNKNOWN_SHARE * counted:
+    if not named and counted and len(header.unknown) >= _MAX_UNKNOWN_SHARE * counted:
         found.append(f"表头 {counted} 列中只有 {len(header.positions)} 列对得上“{spec.title}”")
+    elif not named:
+        keys = {*spec.key_columns, *(c.key for c in spec.columns if c.required)}
+        rest = [spec.column(k) for k in header.positions if k not in keys]
+        if rest and all(c.kind in (s.TEXT, s.PHONE) for c in rest):
+            # a 物资领取 or 志愿者 list: its only other columns would overwrite people's notes and phones
+            found.append(f"除{'、'.join(header.labels[k] for k in header.positions if k in keys)}外，只有"
+                         f"{'、'.join(f'“{header.labels[c.key]}”' for c in rest)}对得上“{spec.title}”")
     if rival is not None:
         found.append(f"表头同样像“{rival.title}”表")
     return found
@@ -293,10 +300,30 @@ def recognise(name: str, head: list[list[Any]], specs: Sequence[s.SheetSpec],
     if spec is None:
         return Recognition(None, None, "none")
     header = find_header(spec, head)
+    if header is not None and how == "name":
+        wider = _wider(spec, header, head, specs)
+        if wider is not None:  # a sheet named 花名册 whose headers are a 党员 roster's
+            spec, header, how = wider
     if header is None:
         return Recognition(spec, None, how)
-    found = doubts(spec, header, named, rival, name)
+    found = doubts(spec, header, named and how == "name", rival, name)
     return Recognition(spec, header, how, found, fingerprint=fingerprint(header.texts))
+
+
+def _wider(spec: s.SheetSpec, header: Header, head: list[list[Any]],
+           specs: Sequence[s.SheetSpec]) -> tuple[s.SheetSpec, Header, str] | None:
+    """Another entity whose columns the headers name more of, including every column ``spec`` uses: the
+    sheet's name is a general one (花名册, 名册) and its headers say what it is."""
+    used = set(header.labels.values())
+    best: tuple[int, s.SheetSpec, Header] | None = None
+    for other in specs:
+        if other.key == spec.key or fit(other, head)[0] <= len(header.positions):
+            continue
+        wider = find_header(other, head)
+        if (wider is not None and wider.row_number == header.row_number and used <= set(wider.labels.values())
+                and (best is None or len(wider.positions) > best[0])):
+            best = (len(wider.positions), other, wider)
+    return (best[1], best[2], "headers") if best else None
 
 
 def _by_mapping(mapping: SheetMapping, head: list[list[Any]], specs: Sequence[s.SheetSpec]) -> Recognition:
