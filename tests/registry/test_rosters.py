@@ -90,7 +90,7 @@ def test_a_party_roster_registers_its_people_households_and_members(db: Database
     head = facts(db, NEW_HEAD)
     assert head is not None
     assert (head["village"], head["household"], head["relation"], head["member_type"], head["phone"],
-            head["education"]) == (VILLAGE_A, "0010", "户主", "正式党员", "13800001111", "高中")
+            head["education"]) == (VILLAGE_A, "0010", "户主", "正式党员", "13800001111", None)
     son = facts(db, NEW_SON)
     assert son is not None and (son["household"], son["relation"], son["member_type"]) == ("0010", "子", "预备党员")
     daughter_in_law = facts(db, pid(1988, 82))
@@ -209,9 +209,9 @@ def test_party_status_holding_member_types_is_read_as_member_type(db: Database, 
 
 
 @pytest.mark.parametrize(("written", "stored"), [
-    ("高中及以下", "高中"), ("专科", "大专"), ("大专", "大专"), ("本科", "本科"), ("大学本科", "本科"),
+    ("专科", "大专"), ("大专", "大专"), ("本科", "本科"), ("大学本科", "本科"),
     ("研究生", "研究生"), ("硕士", "研究生"), ("博士", "研究生"), ("中专", "中专"), ("中技", "中专"),
-    ("技校", "中专"), ("职高", "中专"), ("初中及以下", "初中"), ("小学及以下", "小学及以下"), ("文盲", "小学及以下"),
+    ("技校", "中专"), ("职高", "中专"), ("小学及以下", "小学及以下"), ("文盲", "小学及以下"),
     ("半文盲", "小学及以下"), ("不识字", "小学及以下"), ("大学专科", "大专"), ("研究生（硕士）", "研究生"),
 ])
 def test_education_as_rosters_spell_it(db: Database, built: dict, tmp_path: Path, written: str, stored: str) -> None:
@@ -221,6 +221,25 @@ def test_education_as_rosters_spell_it(db: Database, built: dict, tmp_path: Path
     report = run_import(db, write_xlsx(tmp_path / "学历.xlsx", sheets), all_sheet_specs())
     assert report.accepted, report.summary_text()
     assert facts(db, built["people"]["head_a"])["education"] == stored  # type: ignore[index]
+
+
+@pytest.mark.parametrize("written", ["高中及以下", "初中及以下", "高中/中专", "大专及以上"])
+def test_a_range_of_education_never_overwrites_or_guesses(db: Database, built: dict, tmp_path: Path,
+                                                          written: str) -> None:
+    """GIVEN a person registered with 文化程度 初中, and a roster (a town system's export) whose 学历 says 高中及以下
+    WHEN it is imported
+    THEN the stored 初中 stays (a range is none of its values), the import is accepted, and the report says
+    once that the range was not imported."""
+    number = built["people"]["head_a"]
+    first = {"人口": [["姓名", "身份证号码", "学历"], ["张大山", number, "初中"]]}
+    assert run_import(db, write_xlsx(tmp_path / "1.xlsx", first), all_sheet_specs()).accepted
+    sheets = {"人口": [["姓名", "身份证号码", "学历"], ["张大山", number, written]]}
+    report = run_import(db, write_xlsx(tmp_path / "学历.xlsx", sheets), all_sheet_specs())
+    assert report.accepted, report.summary_text()
+    assert report.sheets["人口"].unchanged == 1
+    assert facts(db, number)["education"] == "初中"  # type: ignore[index]
+    assert [w.message for w in report.warnings if "范围" in w.message] == [
+        f"1 行的文化程度写作“{written}”，这是一个范围，不是具体的文化程度，没有导入（已登记的文化程度保持不变）；请核实后在程序中填写"]
 
 
 @pytest.mark.parametrize("header", ["村名", "社区名称", "村（居）委会", "所在村", "村(居)委会"])

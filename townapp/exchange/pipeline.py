@@ -32,6 +32,7 @@ from townapp.core.dates import GuessedMonth
 from townapp.core.errors import Cancelled, DomainError
 from townapp.core.idcard import mask_id_number
 from townapp.core.progress import CancelFn, ProgressFn, Reporter
+from townapp.core.text import remove_spaces, to_halfwidth
 from townapp.db import Database
 from townapp.db.audit import AuditEntry, village_sql
 from townapp.db.backup import backup_database
@@ -611,6 +612,9 @@ def _parse_rows(run: _Run, plan: _SheetPlan, header: r.Header, ctx: _SheetContex
     # in free text it is what the person wrote and stays as written
     placeholders = [frozenset() if column.required or run.manifest is not None or column.kind == s.TEXT
                     else PLACEHOLDERS - {*column.choices, *column.synonyms} for column in columns]
+    # a range (学历 高中及以下) is none of the column's values: nothing is stored, and the sheet says so once
+    vague = {key: frozenset(column.vague) for key, column in zip(keys, columns, strict=True) if column.vague}
+    vague_seen: dict[str, dict[str, int]] = {}
     required = [column.required for column in columns]
     fields = list(zip(keys, columns, normalisers, required, placeholders, strict=True))
     pick = itemgetter(*indexes) if len(indexes) > 1 else (lambda raw: (raw[indexes[0]],))
@@ -653,6 +657,12 @@ def _parse_rows(run: _Run, plan: _SheetPlan, header: r.Header, ctx: _SheetContex
             try:
                 clean = normalise(value)
             except CellError as exc:
+                if key in vague and value.__class__ is str and remove_spaces(to_halfwidth(value)) in vague[key]:
+                    spelled = vague_seen.setdefault(key, {})
+                    spelled[value.strip()] = spelled.get(value.strip(), 0) + 1
+                    if not keep_blank:
+                        values[key] = None
+                    continue
                 ctx.error(row, key, exc.code, exc.message)
                 continue
             if clean is None and needed:
@@ -663,6 +673,10 @@ def _parse_rows(run: _Run, plan: _SheetPlan, header: r.Header, ctx: _SheetContex
         rows.append(row)
         if len(rows) % 5000 == 0:
             ctx.step(len(rows), 0, f"{plan.info.name}：已读取 {len(rows)} 行")
+    for key, spelled in vague_seen.items():
+        header_text = spec.column(key).header
+        ctx.warn(None, key, f"{sum(spelled.values())} 行的{header_text}写作“{'”“'.join(sorted(spelled))}”，这是一个范围，"
+                            f"不是具体的{header_text}，没有导入（已登记的{header_text}保持不变）；请核实后在程序中填写")
     return rows
 
 

@@ -77,6 +77,9 @@ class ColumnSpec:
     # a date column that may hold only a year and month (1978.02, 1978年2月): read as a core.dates.MonthDate
     # (never an invented day), stored with its precision; other date columns ask for the day
     month_precision: bool = False
+    # spellings that name a range of choices (学历 高中及以下): read as nothing, with a warning, so they
+    # never overwrite a stored value nor store a guess
+    vague: tuple[str, ...] = ()
     # False: a column only a user's roster brings (the person's 性别 or 所属村 on the 党员 sheet, which the
     # 人员 sheet carries): read on import and shown in the template, never written by an export or package
     exported: bool = True
@@ -96,7 +99,8 @@ class ColumnSpec:
 
 def enum_column(key: str, header: str, vocabulary: Any, **kw: Any) -> ColumnSpec:
     """A column of a module's vocabulary (anything with ``values`` and ``synonyms``): its choices and synonyms."""
-    return ColumnSpec(key, header, ENUM, choices=tuple(vocabulary.values), synonyms=dict(vocabulary.synonyms), **kw)
+    return ColumnSpec(key, header, ENUM, choices=tuple(vocabulary.values), synonyms=dict(vocabulary.synonyms),
+                      vague=tuple(getattr(vocabulary, "ranges", ())), **kw)
 
 
 @dataclass(frozen=True, eq=False)

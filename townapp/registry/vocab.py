@@ -18,6 +18,7 @@ class Vocabulary:
     label: str
     values: tuple[str, ...]
     synonyms: dict[str, str]
+    ranges: tuple[str, ...] = ()  # spellings that name several values (高中及以下): never read as one
     _known: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -41,6 +42,7 @@ class VocabularySpec(Resource):
     label: Text
     values: Annotated[list[Text], Field(min_length=1)]
     synonyms: dict[str, Text] = {}
+    ranges: list[Text] = []
 
 
 class VocabularyFile(RootModel[dict[str, VocabularySpec]]):
@@ -52,7 +54,8 @@ class VocabularyFile(RootModel[dict[str, VocabularySpec]]):
 def load_vocabularies(*parts: str) -> dict[str, Vocabulary]:
     """The vocabularies of one file under resources/, e.g. ``load_vocabularies("grids", "vocabularies.json")``."""
     specs = load(VocabularyFile, *parts).root
-    return {name: Vocabulary(name, spec.label, tuple(spec.values), dict(spec.synonyms)) for name, spec in specs.items()}
+    return {name: Vocabulary(name, spec.label, tuple(spec.values), dict(spec.synonyms), tuple(spec.ranges))
+            for name, spec in specs.items()}
 
 
 @lru_cache(maxsize=1)
