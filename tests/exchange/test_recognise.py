@@ -242,3 +242,39 @@ def _cli(args: argparse.Namespace) -> int:
 def _args(db: Database, path: Path, report: Path | None, mapping: Path | None = None) -> argparse.Namespace:
     return argparse.Namespace(db=str(db.path), file=str(path), dry_run=False, report=str(report) if report else None,
                               mapping=str(mapping) if mapping else None)
+
+
+@pytest.mark.parametrize(("entry", "says"), [
+    ({"entity": "salary", "columns": {}}, "表类型“salary”不存在"),
+    ({"entity": "person", "columns": {"证件号码": "salary"}}, "“salary”不是“人员”的字段"),
+    ({"entity": "person", "columns": {"证件号码": "身份证号", "居民姓名": "id_number"}}, "都对应“身份证号”"),
+])
+def test_a_mapping_naming_what_does_not_exist_is_a_usage_error(db: Database, villages: tuple[int, int],
+                                                              tmp_path: Path, entry: dict, says: str,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """GIVEN a mapping file naming an entity or a field that does not exist, or two columns for one field
+    WHEN imported with it THEN exit 2 and the message names what is wrong and what may be written."""
+    path = _unknown_layout(tmp_path / "1.xlsx", [[ZHANG, "张三", "东张村", "一组1号"]])
+    mapping = tmp_path / "map.json"
+    mapping.write_text(json.dumps({"sheets": {"东关村花名册": entry}}, ensure_ascii=False), encoding="utf-8")
+    assert _cli(_args(db, path, None, mapping=mapping)) == 2
+    assert says in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("sheets", "says"), [
+    ({"花名册二": {"entity": "person", "columns": {}}}, "列对应中的工作表“花名册二”不在这个文件中"),
+    ({"东关村花名册": {"entity": "person", "columns": {"证件号码": "身份证号", "居民姓名": "姓名", "不存在的列": "phone"}}},
+     "列对应中的列“不存在的列”在表头（第1行）中找不到"),
+])
+def test_a_mapping_that_does_not_fit_the_file_is_refused_at_that_sheet(db: Database, villages: tuple[int, int],
+                                                                     tmp_path: Path, sheets: dict,
+                                                                     says: str) -> None:
+    """GIVEN a mapping for a sheet the file does not have, or naming a column its header does not have (a typo)
+    WHEN imported with it THEN bad_mapping at that sheet (exit 1), never silently ignored, and the message does
+    not tell the user to give a mapping they already gave."""
+    path = _unknown_layout(tmp_path / "1.xlsx", [[ZHANG, "张三", "东张村", "一组1号"]])
+    mapping = tmp_path / "map.json"
+    mapping.write_text(json.dumps({"sheets": sheets}, ensure_ascii=False), encoding="utf-8")
+    assert _cli(_args(db, path, tmp_path / "r.json", mapping=mapping)) == 1
+    errors = json.loads((tmp_path / "r.json").read_text("utf-8"))["errors"]
+    assert any(e["code"] == "bad_mapping" and says in e["message"] and "--mapping" not in e["message"] for e in errors)

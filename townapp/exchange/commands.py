@@ -17,7 +17,7 @@ from townapp.core.actor import CLI_ACTOR
 from townapp.core.errors import DomainError
 from townapp.db import open_database
 from townapp.exchange.annotate import write_annotated
-from townapp.exchange.layouts import MappingFileError, read_mapping_file
+from townapp.exchange.layouts import MappingFileError, check_mappings, read_mapping_file
 from townapp.exchange.package import write_package
 from townapp.exchange.pipeline import run_import
 from townapp.exchange.spec import SheetSpec
@@ -40,9 +40,11 @@ def import_command(args: argparse.Namespace, *, sheet_specs: Specs,
         print(f"找不到要导入的文件：{source}")
         return EXIT_USAGE
     mappings, save_as = {}, None
+    specs = list(sheet_specs())
     if getattr(args, "mapping", None):
         try:
             mappings, save_as = read_mapping_file(args.mapping)
+            check_mappings(mappings, specs)
         except MappingFileError as exc:
             print(exc.message)
             return EXIT_USAGE
@@ -52,7 +54,7 @@ def import_command(args: argparse.Namespace, *, sheet_specs: Specs,
         print(exc.message)
         return EXIT_REJECTED
     try:
-        report = run_import(db, source, list(sheet_specs()), dry_run=bool(args.dry_run), actor=CLI_ACTOR,
+        report = run_import(db, source, specs, dry_run=bool(args.dry_run), actor=CLI_ACTOR,
                             elsewhere=elsewhere(), mappings=mappings, save_as=save_as)
     except DomainError as exc:
         print(exc.message)

@@ -11,6 +11,7 @@ dry run saves nothing.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,8 @@ from townapp.core.text import length_problem
 from townapp.db import Database
 from townapp.db.base import utcnow
 from townapp.exchange.models import ImportLayout
-from townapp.exchange.recognise import SheetMapping
+from townapp.exchange.recognise import SheetMapping, field_key, spec_by_key
+from townapp.exchange.spec import SheetSpec
 
 NAME_LENGTH = 64
 
@@ -73,6 +75,33 @@ def read_mapping_file(path: Path | str) -> tuple[dict[str, SheetMapping], str | 
     if save_as is not None:
         save_as = check_name(str(save_as))
     return mappings, save_as
+
+
+def check_mappings(mappings: dict[str, SheetMapping], specs: Sequence[SheetSpec]) -> None:
+    """Every entity and field a mapping names exists, and no two columns go to one field (else MappingFileError)."""
+    problems = []
+    for sheet, mapping in mappings.items():
+        if mapping.entity is None:
+            continue
+        spec = spec_by_key(mapping.entity, specs)
+        if spec is None:
+            names = "、".join(f"{x.key}（{x.title}）" for x in specs)
+            problems.append(f"工作表“{sheet}”：表类型“{mapping.entity}”不存在，可用：{names}")
+            continue
+        seen: dict[str, str] = {}
+        for text, target in mapping.columns.items():
+            try:
+                key = field_key(spec, target)
+            except KeyError:
+                fields = "、".join(c.header for c in spec.columns)
+                problems.append(f"工作表“{sheet}”：“{target}”不是“{spec.title}”的字段（列“{text}”），可用：{fields}")
+                continue
+            if key is not None and key in seen:
+                problems.append(f"工作表“{sheet}”：列“{seen[key]}”和“{text}”都对应“{spec.column(key).header}”，只能有一列")
+            elif key is not None:
+                seen[key] = text
+    if problems:
+        raise MappingFileError("列对应文件有误：" + "；".join(problems))
 
 
 def check_name(name: str) -> str:

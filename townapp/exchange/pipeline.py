@@ -319,9 +319,13 @@ def _prepare(run: _Run, book: Workbook) -> list[_SheetPlan]:
         if taken.how == "skipped":
             report.warnings.append(Issue(info.name, 0, "", "warning", "按列对应的确认，这个工作表不导入，已跳过"))
             continue
+        if taken.how in ("mapping", "layout") and taken.doubts:  # the person's mapping does not fit the sheet
+            where = f"已保存的列对应“{taken.layout}”" if taken.layout else "列对应"
+            report.errors.append(Issue(info.name, 0, "", BAD_MAPPING, f"{where}用不上：{'；'.join(taken.doubts)}"))
+            continue
         if taken.spec is None:
             if taken.doubts:
-                report.errors.append(Issue(info.name, 0, "", "bad_mapping", "；".join(taken.doubts)))
+                report.errors.append(Issue(info.name, 0, "", BAD_MAPPING, "；".join(taken.doubts)))
             elif any(any(not is_empty(v) for v in row) for row in head):
                 report.warnings.append(Issue(info.name, 0, "", "warning",
                                              "无法识别这个工作表是什么数据（工作表名和表头都对不上），已跳过；"
@@ -329,6 +333,11 @@ def _prepare(run: _Run, book: Workbook) -> list[_SheetPlan]:
                 report.unrecognised[info.name] = _unrecognised(head)
             continue
         plans.append(_SheetPlan(info, taken.spec, head, rows, recognition=taken))
+    named = {info.name for info in book.sheets}
+    for sheet in run.mappings:
+        if sheet not in named:
+            report.errors.append(Issue(sheet, 0, "", BAD_MAPPING, f"列对应中的工作表“{sheet}”不在这个文件中（文件中的工作表："
+                                                                  f"{'、'.join(sorted(named))}），请核对工作表名"))
     if not plans and not report.errors and skipped_elsewhere:
         sheet, title, where = skipped_elsewhere[0]
         report.file_error("wrong_place", f"工作表“{sheet}”是“{title}”表，不在这里导入：请在{where}导入。"
@@ -473,6 +482,7 @@ def _process_sheet(conn: Connection, run: _Run, plan: _SheetPlan, last: bool = F
 
 
 UNCERTAIN = "uncertain_sheet"
+BAD_MAPPING = "bad_mapping"
 SAMPLE_VALUES = 3
 
 

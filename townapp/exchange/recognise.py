@@ -346,8 +346,12 @@ def _by_mapping(mapping: SheetMapping, head: list[list[Any]], specs: Sequence[s.
         return Recognition(spec, None, how, problems, layout=mapping.layout)
     header = _mapped_header(spec, head, mapping, columns)
     if header is None:
-        return Recognition(spec, None, how, ["找不到列对应中的表头行：文件的表头与保存的列对应不一致"],
+        return Recognition(spec, None, how, ["找不到列对应中的表头行：文件的表头与列对应中的列名对不上"],
                            layout=mapping.layout)
+    missing = [text for text in columns if text not in header.texts]
+    if missing:  # a typo in the mapping must not pass as "column left out"
+        return Recognition(spec, None, how, [f"列对应中的列{'、'.join(f'“{t}”' for t in missing)}在表头（第"
+                                             f"{header.row_number}行）中找不到，请核对列名"], layout=mapping.layout)
     return Recognition(spec, header, how, layout=mapping.layout, fingerprint=fingerprint(header.texts))
 
 
