@@ -203,3 +203,17 @@ def test_a_folder_or_a_file_where_a_path_should_be_is_exit_1_in_chinese(
         assert "意外" not in said and any("\u4e00" <= ch <= "\u9fff" for ch in said), (argv, said)
     # AND no hidden temporary file is left behind
     assert not [p.name for p in tmp_path.rglob("*.part")]
+
+
+def test_a_reader_closing_the_pipe_does_not_change_the_exit_code(tmp_path: Path) -> None:
+    """GIVEN `townapp export template … | head -1` (the reader closes the pipe before townapp prints)
+    WHEN the command runs
+    THEN it still exits 0 with its work done — not 3 with "发生意外错误" after the file was written."""
+    env = {**os.environ, "TOWNAPP_DATA_DIR": str(tmp_path / "data")}
+    read, write = os.pipe()
+    os.close(read)  # nobody will ever read: the first print meets a closed pipe
+    done = subprocess.run([sys.executable, "-m", "townapp", "export", "template", "--out", str(tmp_path / "t.xlsx")],
+                          stdout=write, stderr=subprocess.PIPE, env=env, timeout=120)
+    os.close(write)
+    assert done.returncode == 0, done.stderr.decode("utf-8", "replace")
+    assert (tmp_path / "t.xlsx").is_file() and b"Traceback" not in done.stderr

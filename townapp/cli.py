@@ -8,11 +8,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from townapp import APP_TITLE, config, version
 from townapp.core.errors import DomainError
@@ -376,6 +378,53 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     configure_logging(config.log_path())
     handler: Callable[[argparse.Namespace], int] = getattr(args, "handler", cmd_gui)
+    with _closed_pipe_tolerated():
+        return _run(handler, args)
+
+
+class _PipeGuard:
+    """stdout that a reader closing the pipe (``townapp import … | head -1``) does not turn into a failure:
+    the command has done its work (an import may be written), so its exit code must stay what it was."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream, self.broken = stream, False
+
+    def write(self, text: str) -> int:
+        if not self.broken:
+            try:
+                return self.stream.write(text)
+            except BrokenPipeError:
+                self.broken = True
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.broken:
+            try:
+                self.stream.flush()
+            except BrokenPipeError:
+                self.broken = True
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+@contextmanager
+def _closed_pipe_tolerated() -> Iterator[None]:
+    original = sys.stdout
+    guard = _PipeGuard(original)
+    sys.stdout = guard  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        sys.stdout = original
+        if guard.broken:  # Python's own flush at exit would fail on the closed pipe again
+            try:
+                os.dup2(os.open(os.devnull, os.O_WRONLY), original.fileno())
+            except (OSError, ValueError, AttributeError):
+                pass
+
+
+def _run(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
     try:
         return handler(args)
     except DomainError as exc:
