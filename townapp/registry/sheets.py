@@ -1081,7 +1081,7 @@ PERSON_SHEET = SheetSpec(
                    example=dt.date(1990, 1, 1), width=12, signature=True, month_precision=True,
                    note="可不填；填写时须与身份证号一致（只写年月如 1990.01 时核对到月）"),
         _enum("ethnicity", "民族", "ethnicity", example="汉族", width=8, signature=True),
-        _enum("education", "文化程度", "education", aliases=("学历", "文化"), example="高中", width=10, signature=True),
+        _enum("education", "文化程度", "education", aliases=("学历", "文化", "最高学历", "受教育程度", "学历程度"), example="高中", width=10, signature=True),
         ColumnSpec("phone", "联系电话", s.PHONE, aliases=("电话", "手机", "手机号", "手机号码", "联系方式", "电话号码"),
                    pattern=_PHONE_PATTERN, pattern_message=_PHONE_MESSAGE, example="13812345678", width=14),
         *_village_columns(""),

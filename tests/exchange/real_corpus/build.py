@@ -725,6 +725,46 @@ def _branches(demo: Demo, path: Path) -> None:
     one_sheet(path, "党组织信息", header=["党组织名称", "组织类别", "上级党组织", "党组织书记", "联系电话", "所属村"], rows=rows)
 
 
+@corpus("31_goods_handout.xlsx")
+def _goods_handout(demo: Demo, path: Path) -> None:
+    """物资领取登记簿 (published 物资发放登记): 姓名, 身份证号 and 备注 are ours, the rest is a handout list —
+    taken as 人员 it would overwrite people's 备注 with “代领：邻居” (found by a blind test)."""
+    rows = [[i, p.name, p.id_number, "米面油", 1, None, "代领：邻居"]
+            for i, p in enumerate(demo.residents(XIEZHUANG, 4), start=1)]
+    one_sheet(path, "物资领取登记", header=["序号", "姓名", "身份证号", "物资类别", "物资数量", "签字", "备注"],
+              rows=rows, text_columns=["身份证号"])
+
+
+@corpus("32_volunteers.xlsx")
+def _volunteers(demo: Demo, path: Path) -> None:
+    """志愿者名册 as volunteer-service systems export it: half its columns (紧急联系人, 专业能力, 服务时长) are
+    not ours — taken as 人员 it overwrote phones and notes (found by a blind test)."""
+    rows = [[p.name, p.id_number, "13700000000", p.sex, "临晋镇", "张某", "13600000000", "医疗", 12, "优秀志愿者"]
+            for p in demo.residents(ZHONGWANG, 4)]
+    one_sheet(path, "志愿者名册", header=["姓名", "身份证号", "联系方式", "性别", "所在地区", "紧急联系人姓名",
+                                         "紧急联系人手机号", "专业能力", "志愿服务时长（小时）", "备注"],
+              rows=rows, text_columns=["身份证号", "联系方式", "紧急联系人手机号"])
+
+
+@corpus("33_roster_named_generally.xlsx")
+def _roster_named_generally(demo: Demo, path: Path) -> None:
+    """A sheet named only 花名册 whose headers are a 党员 roster's (入党时间, 转正时间, 所在党支部, 党内职务):
+    taken as 人员 by its name, the party columns were dropped with a warning (found by a blind test)."""
+    rows = [[p.name, p.id_number, p.sex, p.joined_on, p.confirmed_on, p.branch, None]
+            for p in demo.members(XIEZHUANG, 4)]
+    one_sheet(path, "花名册", header=["姓名", "公民身份号码", "性别", "入党时间", "转正时间", "所在党支部", "党内职务"],
+              rows=rows, text_columns=["公民身份号码"])
+
+
+@corpus("34_education_ranges.xlsx")
+def _education_ranges(demo: Demo, path: Path) -> None:
+    """A town system's 人口 export whose 学历 says 高中及以下 / 初中及以下 for everyone: a range, never read as
+    高中 over a stored 初中 (found by a blind test)."""
+    rows = [[p.name, p.id_number, "高中及以下" if i % 2 else "初中及以下"]
+            for i, p in enumerate(demo.residents(XIEZHUANG, 4, offset=4))]
+    one_sheet(path, "人口信息", header=["姓名", "身份证号码", "学历"], rows=rows, text_columns=["身份证号码"])
+
+
 def _xlwt() -> Any:
     import xlwt
 
