@@ -14,11 +14,11 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 
 from townapp.archives.dto import PayTable
-from townapp.archives.money import format_yuan, wan_yuan
 from townapp.archives.service import ArchiveService
 from townapp.archives.vocab import clause_texts, creation_standards, fields
 from townapp.core.atomic import atomic_output
 from townapp.core.dates import show_date
+from townapp.core.money import format_yuan, wan_yuan
 from townapp.exchange.writer import set_cell
 from townapp.outputs.archive_pdf import TableDocument, TableSection, write_table_pdf
 from townapp.outputs.charts import figure_png, series_chart

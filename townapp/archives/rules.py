@@ -22,8 +22,8 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import AfterValidator, Field, StrictInt
 
 from townapp import config
-from townapp.archives.money import format_yuan
 from townapp.archives.vocab import label
+from townapp.core.money import format_yuan
 from townapp.core.resources import Resource, Text, load
 
 ERROR, WARNING = "error", "warning"

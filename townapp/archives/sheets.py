@@ -19,11 +19,11 @@ from sqlalchemy import Connection, Date, or_, select
 
 from townapp.archives import models as a
 from townapp.archives import validation
-from townapp.archives.money import MoneyError, parse_yuan
 from townapp.archives.service import ArchiveBatch, ArchiveService, register_member_ids
 from townapp.archives.vocab import vocab
 from townapp.core.dates import MonthDate, as_month_date, merge_date, month_dates_of, with_month_dates
 from townapp.core.errors import FieldProblem
+from townapp.core.money import MoneyError, parse_yuan
 from townapp.exchange import spec as s
 from townapp.exchange.normalize import CellError, normalize_cell
 from townapp.exchange.spec import ColumnSpec, ImportContext, Row, SheetAdapter, SheetSpec

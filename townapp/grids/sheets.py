@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
@@ -20,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, func, or_, select
 
 from townapp.core.errors import DomainError
+from townapp.core.money import MoneyError, parse_yuan
 from townapp.exchange import spec as s
 from townapp.exchange.spec import ColumnSpec, ImportContext, Row, SheetAdapter, SheetSpec
 from townapp.grids import models as g
@@ -532,8 +532,8 @@ class AssessmentAdapter(_Adapter):
                       "deduction_reason": reason, "total": total_tenths(scheme, scores, deduction)}
             if row.has("subsidy") and _from_package(ctx):  # the sender's subsidy as fixed at its approval
                 try:
-                    values["subsidy_fen"] = _fen(row.get("subsidy"))
-                except ValueError:
+                    values["subsidy_fen"] = parse_yuan(row.get("subsidy"))
+                except MoneyError:
                     ctx.error(row, "subsidy", "bad_number", f"补助金额“{row.get('subsidy')}”不是金额（元，最多两位小数）")
                     continue
             hit = None
@@ -583,18 +583,6 @@ def _from_package(ctx: ImportContext) -> bool:
     A workbook's 补助金额 is only shown for reference (approval computes it); a package's is the
     sender's approved figure and must arrive, or the sheet changes on its way."""
     return ctx.package
-
-
-def _fen(text: str | None) -> int | None:
-    """A subsidy cell in 元 (590, 590.5, 590.55) as integer 分, never through a float; ValueError otherwise."""
-    if text is None:
-        return None
-    if not _YUAN.fullmatch(text):
-        raise ValueError(text)
-    return int(Decimal(text) * 100)
-
-
-_YUAN = re.compile(r"\d{1,9}(\.\d{1,2})?")
 
 
 def _points(tenths: int | None) -> str | None:

@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from townapp.archives.money import MoneyError, format_yuan, parse_yuan
 from townapp.core.dates import DateParseError, MonthDate, parse_date
 from townapp.core.errors import FieldProblem
+from townapp.core.money import MoneyError, format_yuan, parse_yuan
 
 ERROR_BRUSH = QBrush(QColor("#ffd6d6"))
 WARNING_BRUSH = QBrush(QColor("#fff1c2"))

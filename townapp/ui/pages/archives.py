@@ -35,11 +35,11 @@ from PySide6.QtWidgets import (
 )
 
 from townapp.archives import dto as d
-from townapp.archives.money import format_yuan
 from townapp.archives.printable import income_chart, write_archive, write_pay_pdf, write_pay_xlsx
 from townapp.archives.service import ArchiveService
 from townapp.archives.vocab import clause_texts, fields, vocab
 from townapp.core.errors import DomainError, FieldProblem, ValidationFailed
+from townapp.core.money import format_yuan
 from townapp.ui.context import AppContext
 from townapp.ui.forms.archives import FiguresForm, GridColumn, GridEditor
 from townapp.ui.jobs import call_service, in_steps, problems_of
