@@ -226,6 +226,14 @@ def migration_datas() -> list[tuple[str, str]]:
     return entries
 
 
+def id_region_data() -> tuple[str, str]:
+    """python-stdnum's GB/T 2260 history: townapp reads the file itself (never imports stdnum), so
+    PyInstaller would not see it; it goes where ``core.idcard`` looks, stdnum/cn on the import path."""
+    import stdnum
+
+    return str(Path(stdnum.__file__).parent / "cn" / "loc.dat"), "stdnum/cn"
+
+
 def write_build_info(version: str) -> Path:
     """Version, build facts and the characters of the app's string literals (for selftest's font check)."""
     sys.path.insert(0, str(ROOT))
@@ -249,7 +257,7 @@ def write_build_info(version: str) -> Path:
 def write_spec(build_info: Path) -> Path:
     launcher = WORK / "townapp_launcher.py"
     launcher.write_text(LAUNCHER, encoding="utf-8")
-    datas = [(str(RESOURCES), "resources"), *migration_datas(), (str(build_info), ".")]
+    datas = [(str(RESOURCES), "resources"), *migration_datas(), (str(build_info), "."), id_region_data()]
     spec = SPEC.format(
         datas=datas, hiddenimports=migration_imports(), keep=KEEP_QT_TRANSLATION.pattern,
         drop=DROP_QT_PLUGINS.pattern, launcher=str(launcher),

@@ -59,7 +59,8 @@ def test_selftest_passes_on_the_source_tree_and_reports_json() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads(result.stdout)
     assert report["ok"] is True and report["frozen"] is False
-    assert [c["name"] for c in report["checks"]] == ["font", "qt", "migrations", "xlsx", "pdf", "chart"]
+    assert [c["name"] for c in report["checks"]] == ["font", "qt", "migrations", "xlsx", "pdf", "chart",
+                                                          "id_regions"]
     assert all(c["ok"] and c["message"] for c in report["checks"])
     assert "qtbase_zh_CN.qm" in report["checks"][1]["message"]
 
@@ -189,3 +190,13 @@ def test_chart_check_fails_when_the_font_lacks_chinese(inputs: SelftestInputs, t
     assert not result.ok and "缺字形" in result.message
     result = check("chart", replace(inputs, font_path=tmp_path / "nowhere.ttc"))
     assert not result.ok
+
+
+def test_a_missing_id_region_history_fails_its_check(inputs: SelftestInputs, monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN a bundle without python-stdnum's cn/loc.dat (townapp reads it itself, so PyInstaller cannot see it)
+    monkeypatch.setattr(sys, "path", [str(inputs.work_dir)])
+    # WHEN the check runs THEN it fails saying what is missing; with the file it names the table's size
+    result = check("id_regions", inputs)
+    assert not result.ok and "loc.dat" in result.message
+    monkeypatch.undo()
+    assert check("id_regions", inputs).ok

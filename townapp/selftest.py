@@ -322,6 +322,18 @@ def check_chart(inputs: SelftestInputs) -> str:
     return f"matplotlib 用 {font.get_name()} 画出中文图表（PNG {len(png) // 1024} KB），没有缺字"
 
 
+def check_id_regions(inputs: SelftestInputs) -> str:
+    """The GB/T 2260 history the ID check reads (python-stdnum's cn/loc.dat) is installed: without it
+    every ID number would get the "region code not found" warning."""
+    from townapp.core.idcard import region_history_file
+
+    found = region_history_file()
+    if found is None:
+        raise AssertionError("找不到身份证行政区划历史表（python-stdnum 的 cn/loc.dat），程序安装不完整")
+    codes = len(found.read_text(encoding="utf-8").splitlines())
+    return f"行政区划历史表 {codes} 行"
+
+
 @dataclass(frozen=True)
 class Check:
     name: str
@@ -336,6 +348,7 @@ CHECKS: tuple[Check, ...] = (
     Check("xlsx", "Excel 读写", check_xlsx),
     Check("pdf", "PDF 生成", check_pdf),
     Check("chart", "中文图表", check_chart),
+    Check("id_regions", "身份证地区码表", check_id_regions),
 )
 
 

@@ -87,7 +87,7 @@ def _region_cache_path() -> Path:
     return config.data_dir() / "cache" / "gbt2260-history.json"
 
 
-def _region_data() -> Path | None:
+def region_history_file() -> Path | None:
     """stdnum's GB/T 2260 history file, found on the import path without importing stdnum (its import
     costs some 25 ms of every import's start); in the frozen app it sits in the bundle, also on sys.path."""
     for folder in sys.path:
@@ -99,7 +99,7 @@ def _region_data() -> Path | None:
 
 def _region_source() -> str:
     """What the copy was made from: stdnum's data file's size and time. "" when it cannot be told."""
-    data = _region_data()
+    data = region_history_file()
     try:
         stat = os.stat(data) if data else None
     except OSError:
@@ -153,7 +153,7 @@ def load_region_table() -> dict[str, int]:
         return last
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         pass
-    data = _region_data()
+    data = region_history_file()
     if data is None:  # an incomplete installation: every code gets the "check it" warning, nothing fails
         log.warning("找不到身份证行政区划表（python-stdnum 的 cn/loc.dat），程序安装可能不完整")
         return {}
