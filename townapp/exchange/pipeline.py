@@ -652,8 +652,10 @@ def _parse_rows(run: _Run, plan: _SheetPlan, header: r.Header, ctx: _SheetContex
             if len(filled) <= 1 and (lead.startswith(NOTE_PREFIXES) or _INSTRUCTION.match(lead)
                                      or len(lead) > NOTE_LENGTH):
                 continue  # notes and instructions (填写注意事项 1、…) above, in or under the table
-        if sum(1 for v in filled if v.__class__ is str and v.strip() in header_texts) >= 2:
-            continue  # the header repeated (printed pages)
+        lead_cell = filled[0]
+        if (lead_cell.__class__ is str and lead_cell.strip() in header_texts
+                and sum(1 for v in filled if v.__class__ is str and v.strip() in header_texts) >= 2):
+            continue  # the header repeated (printed pages): its first cell is a header too
         row = s.Row(number, s.Cells())
         values = row.values
         for value, (key, column, normalise, needed, empty_words) in zip(cells, fields, strict=True):

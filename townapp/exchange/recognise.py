@@ -22,6 +22,7 @@ saved layouts.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -87,7 +88,9 @@ class Recognition:
 
 
 # ----- labels -------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=512)
 def label_index(spec: s.SheetSpec) -> dict[str, s.ColumnSpec]:
+    """The spec's headers and aliases, reduced for matching (asked for each sheet by every spec: kept)."""
     index: dict[str, s.ColumnSpec] = {}
     for column in spec.columns:
         for label in column.labels:
@@ -123,8 +126,28 @@ def _combined(upper: list[str], lower: list[str]) -> list[str]:
     return [low or up for up, low in zip(upper, lower, strict=True)]
 
 
+class SheetHead(list):  # type: ignore[type-arg]
+    """A sheet's first rows, keeping their header candidates once worked out: recognition asks every
+    entity about the same rows."""
+
+    candidates: list[tuple[int, int, list[str], list[str]]] | None = None
+
+
+def _normed(head: list[list[Any]]) -> list[tuple[int, int, list[str], list[str]]]:
+    """``header_candidates`` with each text's matching label."""
+    if isinstance(head, SheetHead) and head.candidates is not None:
+        return head.candidates
+    found = [(i, rows, texts, [norm_label(t) if t else "" for t in texts])
+             for i, rows, texts in header_candidates(head)]
+    if isinstance(head, SheetHead):
+        head.candidates = found
+    return found
+
+
 def header_candidates(head: list[list[Any]]) -> list[tuple[int, int, list[str]]]:
     """(row index of the last header row, rows, texts) for each single row and each pair of text rows."""
+    if isinstance(head, SheetHead) and head.candidates is not None:
+        return [(i, rows, texts) for i, rows, texts, _ in head.candidates]
     texts = [_row_text(row) for row in head]
     found: list[tuple[int, int, list[str]]] = [(i, 1, t) for i, t in enumerate(texts)]
     for i in range(len(head) - 1):
@@ -137,9 +160,10 @@ def find_header(spec: s.SheetSpec, head: list[list[Any]]) -> Header | None:
     """The row (or banded pair of rows) among the first ones that names most of the spec's columns."""
     labels = label_index(spec)
     best: tuple[int, int, int, list[str]] | None = None  # (score, -rows, index, texts)
-    singles = {i: len(_found(labels, t)) for i, rows, t in header_candidates(head) if rows == 1}
-    for index, rows, texts in header_candidates(head):
-        score = len(_found(labels, texts))
+    candidates = _normed(head)
+    singles = {i: len({labels[n].key for n in norms if n in labels}) for i, rows, _, norms in candidates if rows == 1}
+    for index, rows, texts, norms in candidates:
+        score = len({labels[n].key for n in norms if n in labels})
         if score < 2:
             continue
         if rows == 2:
@@ -201,8 +225,8 @@ def fit(spec: s.SheetSpec, head: list[list[Any]]) -> tuple[int, int]:
     labels = label_index(spec)
     required = {c.key for c in spec.columns if c.required}
     best = (0, 0)
-    for _, _, texts in header_candidates(head):
-        found = {labels[norm_label(t)] for t in texts if t and norm_label(t) in labels}
+    for _, _, _, norms in _normed(head):
+        found = {labels[n] for n in norms if n in labels}
         if not required <= {c.key for c in found}:
             continue
         best = max(best, (len(found), sum(3 if c.signature else 1 for c in found)))
@@ -278,6 +302,7 @@ def recognise(name: str, head: list[list[Any]], specs: Sequence[s.SheetSpec],
               mapping: SheetMapping | None = None, layouts: Mapping[str, SheetMapping] | None = None,
               order: Mapping[str, int] | None = None) -> Recognition:
     """Take a sheet as one of ``specs``: by a person's mapping, a saved layout, its name, or its headers."""
+    head = head if isinstance(head, SheetHead) else SheetHead(head)
     if mapping is None and layouts:
         for index, _rows, texts in header_candidates(head):
             saved = layouts.get(fingerprint(texts))
