@@ -278,3 +278,20 @@ def test_a_mapping_that_does_not_fit_the_file_is_refused_at_that_sheet(db: Datab
     assert _cli(_args(db, path, tmp_path / "r.json", mapping=mapping)) == 1
     errors = json.loads((tmp_path / "r.json").read_text("utf-8"))["errors"]
     assert any(e["code"] == "bad_mapping" and says in e["message"] and "--mapping" not in e["message"] for e in errors)
+
+
+def test_a_people_sheet_with_party_columns_never_makes_everyone_a_member(db: Database, villages: tuple[int, int],
+                                                                        tmp_path: Path) -> None:
+    """GIVEN a sheet named 人员 whose header also has 入党时间 and 所在党支部 (filled for one of two people)
+    WHEN it is imported
+    THEN it is asked about (uncertain_sheet, suggested as 党员) — taken as 党员 every row would become a member,
+    taken as 人员 its party columns would be dropped — and nobody is written."""
+    path = write_xlsx(tmp_path / "p.xlsx", {"人员": [
+        ["姓名", "身份证号", "所属村", "入党时间", "所在党支部", "党内职务"],
+        ["张三", ZHANG, "东张村", "1995-07-01", "东张村党支部", None],
+        ["李四", LI, "西张社区", None, None, None]]})
+    before = dump_business(db)
+    report = run_import(db, path, all_sheet_specs(), actor=CLI_ACTOR)
+    assert [e.code for e in report.errors] == ["uncertain_sheet"]
+    assert report.to_dict()["sheets"]["人员"]["entity"] == "party_member"
+    assert dump_business(db) == before

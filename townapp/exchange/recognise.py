@@ -325,13 +325,18 @@ def recognise(name: str, head: list[list[Any]], specs: Sequence[s.SheetSpec],
     if spec is None:
         return Recognition(None, None, "none")
     header = find_header(spec, head)
+    named_as = None
     if header is not None and how == "name":
         wider = _wider(spec, header, head, specs)
-        if wider is not None:  # a sheet named 花名册 whose headers are a 党员 roster's
-            spec, header, how = wider
+        if wider is not None:  # a sheet named 花名册 (人员) whose headers are a 党员 roster's: which is it?
+            named_as, (spec, header, how) = spec, wider
     if header is None:
         return Recognition(spec, None, how)
     found = doubts(spec, header, named and how == "name", rival, name)
+    if named_as is not None:
+        # taking it as 党员 would make every row a member (a 人口 list with an 入党时间 column), taking it as
+        # 人员 drops its party columns: a person says which
+        found.append(f"工作表名是“{named_as.title}”表的名字，表头却更像“{spec.title}”表")
     return Recognition(spec, header, how, found, fingerprint=fingerprint(header.texts))
 
 
