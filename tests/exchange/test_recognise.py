@@ -295,3 +295,16 @@ def test_a_people_sheet_with_party_columns_never_makes_everyone_a_member(db: Dat
     assert [e.code for e in report.errors] == ["uncertain_sheet"]
     assert report.to_dict()["sheets"]["人员"]["entity"] == "party_member"
     assert dump_business(db) == before
+
+
+def test_a_people_list_with_a_joined_column_filled_for_a_few_is_asked_about(db: Database, villages: tuple[int, int],
+                                                                           tmp_path: Path) -> None:
+    """GIVEN a sheet named Sheet1 with person columns and an 入党时间 column filled for one of two people
+    WHEN it is imported
+    THEN it is asked about, not taken as a 党员 roster that would make both members."""
+    path = write_xlsx(tmp_path / "s.xlsx", {"Sheet1": [
+        ["姓名", "身份证号", "性别", "民族", "所属村", "入党时间"],
+        ["张三", ZHANG, "男", "汉族", "东张村", "1995-07-01"],
+        ["李四", LI, "女", "汉族", "西张社区", None]]})
+    report = run_import(db, path, all_sheet_specs(), dry_run=True, actor=CLI_ACTOR)
+    assert [e.code for e in report.errors] == ["uncertain_sheet"] and "入党时间" in report.errors[0].message

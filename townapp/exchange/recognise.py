@@ -313,7 +313,7 @@ def recognise(name: str, head: list[list[Any]], specs: Sequence[s.SheetSpec],
         return _by_mapping(mapping, head, specs)
     spec, named = spec_by_name(name, specs)
     how = "name"
-    rival = None
+    rival = runner_up = None
     if spec is None or (not named and score(spec, head) == 0):
         ranks = order or {x.key: i for i, x in enumerate(specs)}
         scored = sorted(((fit(x, head), -ranks.get(x.key, 0), x) for x in specs), key=lambda t: (t[0], t[1]),
@@ -322,6 +322,7 @@ def recognise(name: str, head: list[list[Any]], specs: Sequence[s.SheetSpec],
         if best[1] >= 3:
             spec, how = candidate, "headers"
             rival = scored[1][2] if len(scored) > 1 and scored[1][0] == best else None
+            runner_up = scored[1][2] if len(scored) > 1 and scored[1][0][0] > 0 else None
     if spec is None:
         return Recognition(None, None, "none")
     header = find_header(spec, head)
@@ -333,11 +334,36 @@ def recognise(name: str, head: list[list[Any]], specs: Sequence[s.SheetSpec],
     if header is None:
         return Recognition(spec, None, how)
     found = doubts(spec, header, named and how == "name", rival, name)
+    if how == "headers" and runner_up is not None and rival is None:
+        found.extend(_blank_difference(spec, header, runner_up, head))
     if named_as is not None:
         # taking it as 党员 would make every row a member (a 人口 list with an 入党时间 column), taking it as
         # 人员 drops its party columns: a person says which
         found.append(f"工作表名是“{named_as.title}”表的名字，表头却更像“{spec.title}”表")
     return Recognition(spec, header, how, found, fingerprint=fingerprint(header.texts))
+
+
+def _blank_difference(spec: s.SheetSpec, header: Header, smaller: s.SheetSpec,
+                      head: list[list[Any]]) -> list[str]:
+    """Taken by its headers as ``spec`` over ``smaller``, whose columns it all has, a sheet must fill the
+    columns that make the difference on every row: a 人口 list with an 入党时间 column filled for a few
+    is not a 党员 roster (each row would become a member)."""
+    other = find_header(smaller, head)
+    if other is None or other.row_number != header.row_number:
+        return []
+    theirs = set(other.labels.values())
+    if not theirs <= set(header.labels.values()):
+        return []
+    extra = [header.positions[k] for k, text in header.labels.items() if text not in theirs]
+    if not extra:
+        return []
+    for raw in head[header.row_number:]:
+        if all(is_empty(v) for v in raw):
+            continue
+        if all(i >= len(raw) or is_empty(raw[i]) for i in extra):
+            shown = "、".join(f"“{header.labels[k]}”" for k in header.positions if header.positions[k] in extra)
+            return [f"有的行{shown}都是空的，不像“{spec.title}”表（也可能是“{smaller.title}”表）"]
+    return []
 
 
 def _wider(spec: s.SheetSpec, header: Header, head: list[list[Any]],
