@@ -530,7 +530,9 @@ class AssessmentAdapter(_Adapter):
             row.data["month_key"] = (year, month)
             values = {"member_id": members[0].id, "scores": dump_scores(scores), "deduction": deduction,
                       "deduction_reason": reason, "total": total_tenths(scheme, scores, deduction)}
-            if row.has("subsidy") and _from_package(ctx):  # the sender's subsidy as fixed at its approval
+            # a workbook's 补助金额 is only shown for reference (approval computes it); a package's is the
+            # sender's approved figure and must arrive, or the sheet changes on its way
+            if row.has("subsidy") and ctx.package:
                 try:
                     values["subsidy_fen"] = parse_yuan(row.get("subsidy"))
                 except MoneyError:
@@ -575,14 +577,6 @@ class AssessmentAdapter(_Adapter):
             for item in scheme.items:
                 out[f"item_{item.key}"] = _points(scores.get(item.key))
             yield out
-
-
-def _from_package(ctx: ImportContext) -> bool:
-    """Whether the rows come from a sync package (the sender's state), not from a person's workbook.
-
-    A workbook's 补助金额 is only shown for reference (approval computes it); a package's is the
-    sender's approved figure and must arrive, or the sheet changes on its way."""
-    return ctx.package
 
 
 def _points(tenths: int | None) -> str | None:
