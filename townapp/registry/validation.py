@@ -91,7 +91,7 @@ def check_person(data: PersonInput, today: dt.date | None = None) -> tuple[list[
     for name, value in (("ethnicity", data.ethnicity), ("education", data.education)):
         if value and vocab(name).canonical(value) is None:
             problems.append(FieldProblem(name, f"{vocab(name).label}“{value}”不在取值表中"))
-    if data.phone and not PHONE.match(normalize_phone(data.phone)):
+    if data.phone and not PHONE.match(data.phone) and not PHONE.match(normalize_phone(data.phone)):
         problems.append(FieldProblem("phone", "联系电话应为11位手机号或带区号的固定电话"))
     if data.party is not None:
         problems.extend(check_party(data.party, info))
