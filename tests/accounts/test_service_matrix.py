@@ -568,8 +568,20 @@ def _named(service: str, table: dict[str, Case | list[Case]]) -> dict[str, list[
     return {(k if "." in k else f"{service}.{k}"): (v if isinstance(v, list) else [v]) for k, v in table.items()}
 
 
+def _extra_tables() -> list[dict[str, list[Case]]]:
+    """Cases kept beside the new services (tests/accounts/matrix_*.py, each a ``CASES`` table keyed
+    "Service.method"), so work on different modules never edits this file at the same time."""
+    import importlib
+
+    out = []
+    for path in sorted(Path(__file__).parent.glob("matrix_*.py")):
+        module = importlib.import_module(f"tests.accounts.{path.stem}")
+        out.append(_named("", module.CASES))
+    return out
+
+
 TABLE: dict[str, list[Case]] = {}
-for _part in (
+for _part in (*_extra_tables(),
         _reads("ArchiveService", archive_reads.READS, archive_reads.LISTINGS), _named("ArchiveService", ARCHIVES),
         _reads("GridService", grid_reads.READS, grid_reads.LISTINGS), _named("GridService", GRIDS),
         _reads("PointsService", point_reads.READS, point_reads.LISTINGS), _named("PointsService", POINTS),

@@ -20,7 +20,7 @@ from townapp.core.dates import latest
 from townapp.core.errors import FieldProblem
 from townapp.db.text_guard import length_problems
 
-STARS = ("org_star", "secretary_star")
+STARS = {"org_star": 5, "secretary_star": 9}  # 村党组织评星定级 一至五星, 书记星级化管理 一至九星
 DONE = "已完成"
 LEAVE = "请假"
 
@@ -32,8 +32,8 @@ def check_year(values: Mapping[str, Any]) -> list[FieldProblem]:
         value = values.get(f.key)
         if f.vocabulary and value and vocab(f.vocabulary).canonical(value) is None:
             problems.append(FieldProblem(f.key, f"{f.label}“{value}”不在取值表中"))
-        if f.key in STARS and value is not None and not 0 <= value <= 5:
-            problems.append(FieldProblem(f.key, f"{f.label}应为0至5星"))
+        if f.key in STARS and value is not None and not 0 <= value <= STARS[f.key]:
+            problems.append(FieldProblem(f.key, f"{f.label}应为0至{STARS[f.key]}星"))
     for violation in r.check_year({f.key: values.get(f.key) for f in year_fields()}):
         for key in violation.fields or ("",):
             problems.append(FieldProblem(key, violation.message, violation.severity))

@@ -156,7 +156,7 @@ def candidates_in(s: Session, scheme: Scheme, village_ids: Sequence[int]) -> lis
 
 # scheme key → what the village archive records from its 定级 results
 ARCHIVE_FEEDS = {"weak_org_acceptance": "rectification", "village_creation": "creation_level",
-                 "village_org_star": "org_star"}
+                 "village_org_star": "org_star", "secretary_star": "secretary_star"}
 
 
 class EvaluationService:
