@@ -14,5 +14,6 @@ from townapp.grids import models as _grids  # noqa: F401
 from townapp.outputs import models as _outputs  # noqa: F401
 from townapp.points import models as _points  # noqa: F401
 from townapp.registry import models as _registry  # noqa: F401
+from townapp.yearend import models as _yearend  # noqa: F401
 
 metadata = Base.metadata

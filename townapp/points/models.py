@@ -191,3 +191,29 @@ class Redemption(SyncedMixin, Base):
     cancelled_at: Mapped[dt.datetime | None]
     cancel_reason: Mapped[str | None] = mapped_column(String(200))
     handled_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class PointYearClose(SyncedMixin, Base):
+    """A year's points closed at 年度结转: its grades are final and no record of the year changes after it."""
+
+    __tablename__ = "point_year_close"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, unique=True)
+    closed_on: Mapped[dt.date]
+    closed_by: Mapped[str] = mapped_column(String(64))
+    rule_set_id: Mapped[int | None] = mapped_column(ForeignKey("point_rule_set.id"))  # the version graded by
+
+
+class PointYearGrade(SyncedMixin, Base):
+    """A member's final year total and grade, written once at 年度结转: certificates and returns read it."""
+
+    __tablename__ = "point_year_grade"
+    __table_args__ = (UniqueConstraint("year", "party_member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    party_member_id: Mapped[int] = mapped_column(ForeignKey("party_member.id"), index=True)
+    village_id: Mapped[int | None] = mapped_column(ForeignKey("village.id"), index=True)
+    total_tenths: Mapped[int] = mapped_column(Integer)
+    grade: Mapped[str] = mapped_column(String(8))
