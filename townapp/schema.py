@@ -10,6 +10,7 @@ from townapp.db.audit import AuditEntry  # noqa: F401
 from townapp.db.base import Base, MetaEntry  # noqa: F401
 from townapp.evaluations import models as _evaluations  # noqa: F401
 from townapp.exchange import models as _exchange  # noqa: F401
+from townapp.followup import models as _followup  # noqa: F401
 from townapp.grids import models as _grids  # noqa: F401
 from townapp.outputs import models as _outputs  # noqa: F401
 from townapp.points import models as _points  # noqa: F401
