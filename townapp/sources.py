@@ -53,6 +53,8 @@ def points_figure_list(db: Database) -> list[Figure]:
 
     def from_totals(pick: Callable[[list[int]], FigureValue], grade: str | None = None) -> Callable[..., dict]:
         def compute(s: Session, period: Period, village_ids: Sequence[int]) -> dict[int, FigureValue]:
+            if grade is not None and not points_service.full_year(period.year, period.end):
+                return dict.fromkeys(village_ids)  # grades are annual: blank, not 不合格, before the year ends
             per: dict[int, list[int]] = {v: [] for v in village_ids}
             for row in totals(s, period):
                 if row.village_id in per and (grade is None or row.grade == grade):
@@ -205,12 +207,9 @@ def _grid_batch(db: Database, kind: str, key: SourceKey, actor: Actor) -> Certif
 
 
 def _excellent_members(db: Database, year: int, actor: Actor) -> list:
-    """The year's members graded 优秀 by the points module (its rules, its grades); none without rules."""
-    try:
-        rows = points_service.PointsService(db, actor).totals(year, as_of=dt.date(year, 12, 31))
-    except DomainError:
-        return []  # no rule set for that year
-    return [r for r in rows if r.grade == EXCELLENT_GRADE]
+    """The year's members whose final grade (written at 年度结转) is 优秀; none before the year is closed:
+    a certificate is not printed from a grade that can still change."""
+    return [r for r in points_service.PointsService(db, actor).final_grades(year) if r.grade == EXCELLENT_GRADE]
 
 
 def _points_choices(db: Database, kind: str, year: int | None, actor: Actor) -> list[SourceChoice]:

@@ -91,14 +91,17 @@ READS: dict[str, Read] = {
     "redemptions": lambda s, v, _p: s.redemptions(v),
     "redemptions(全部)": lambda s, v, _p: [r for r in s.redemptions() if r.village == village_name(s.db, v)],
     "redemption": lambda s, v, _p: s.redemption(_redemption(s, v)),
+    "final_grades": lambda s, v, _p: s.final_grades(YEAR, v),
+    "final_grades(全部)": lambda s, v, _p: [r for r in s.final_grades(YEAR) if r.village_id == v],
 }
 LISTINGS = {"members", "find_member", "queue", "publicities", "totals", "member_summaries", "detail", "ranking",
-            "village_summaries", "branch_summaries", "distribution", "redemptions"}
+            "village_summaries", "branch_summaries", "distribution", "redemptions", "final_grades"}
 WRITES = {"save_rule_set", "add_records", "add_from_meeting", "approve", "reject", "resubmit", "publish",
           "close_publicity", "reverse", "save_item", "restock", "redeem", "pick_up", "cancel_redemption",
-          "batch_writer"}
+          "batch_writer", "close_year"}
 # the rules and the store's goods are township-wide and hold no one's data; check_entry is a write's check
-NOT_READS = {"rule_set", "rule_sets", "rule_set_text", "rules", "grade_names", "items", "check_entry"}
+NOT_READS = {"rule_set", "rule_sets", "rule_set_text", "rules", "grade_names", "items", "check_entry", "year_closed",
+             "open_records"}  # open_records: counts only, of the clerk's own village (tests/yearend)
 
 
 def test_every_public_read_is_in_the_matrix() -> None:

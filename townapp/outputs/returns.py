@@ -266,6 +266,8 @@ def aggregate(column: Column, values: dict[str, dict[int, FigureValue]], village
         if not present:
             return None
         picked = max(present) if column.total == "max" else min(present)
+    elif found and all(x is None for x in found):
+        return None  # nothing to add up (e.g. grades before the year ends): "—", not 0
     else:
         picked = sum((as_number(x) for x in found), Decimal(0))
     if column.fmt == "yuan":

@@ -18,7 +18,7 @@ import datetime as dt
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -88,6 +88,16 @@ QUEUES = {"村审": WAITING_VILLAGE, "乡镇审": WAITING_TOWNSHIP, "公示": WA
 ENTERED = "录入"  # the first event of every record
 DEFAULT_SOURCE = "resources/points/default_rules.json"
 DEFAULT_NOTE = "首次使用时由默认规则生成"
+PENDING_GRADE = "年度未结束"  # a part-year total is not graded against the full-year cut-offs (see close_year)
+
+
+def year_end(year: int) -> dt.date:
+    return dt.date(year, 12, 31)
+
+
+def full_year(year: int, as_of: dt.date | None) -> bool:
+    """Whether totals "as of" a day cover the whole year: grades are annual, a part-year total has none."""
+    return (as_of or dt.date.today()) >= year_end(year)
 
 
 # ----- a stored rule set and a new record, as the service and its batch door both write them -----------------
@@ -150,15 +160,21 @@ class PointsService:
                         .order_by(p.PointRuleSet.version.desc()).limit(1))
 
     def _rule_set(self, s: Session, year: int, *, create: bool) -> tuple[p.PointRuleSet | None, RuleSet]:
-        """The year's current version; the shipped default is stored as version 1 the first time it is used."""
+        """The year's current version. A year without one starts from the township's latest earlier rules
+        (their edits carry on), or from the shipped default if there are none; stored as version 1 the first
+        time it is used."""
         row = self._current_row(s, year)
         if row is not None:
             return row, from_canonical(row.definition)
-        rules = default_rule_set()
+        earlier = s.scalar(select(p.PointRuleSet).where(p.PointRuleSet.year < year)
+                           .order_by(p.PointRuleSet.year.desc(), p.PointRuleSet.version.desc()).limit(1))
+        rules = default_rule_set() if earlier is None else from_canonical(earlier.definition)
         if not create:
             return None, rules
-        row = self._store(s, year, 1, rules, DEFAULT_SOURCE, DEFAULT_NOTE)
-        return row, rules
+        if earlier is None:
+            return self._store(s, year, 1, rules, DEFAULT_SOURCE, DEFAULT_NOTE), rules
+        return self._store(s, year, 1, rules, f"沿用{earlier.year}年度规则（第{earlier.version}版）",
+                           f"由{earlier.year}年度规则延续"), rules
 
     def _store(self, s: Session, year: int, version: int, rules: RuleSet, source: str, note: str) -> p.PointRuleSet:
         row = p.PointRuleSet(**rule_set_values(year, version, rules, source, note))
@@ -175,7 +191,11 @@ class PointsService:
 
     def _info(self, row: p.PointRuleSet | None, year: int, rules: RuleSet) -> RuleSetInfo:
         if row is None:
-            return RuleSetInfo(None, year, 0, rules.name, rules.digest, "默认规则（尚未用于本年度）", None)
+            with self.db.reader() as s:
+                earlier = s.scalar(select(p.PointRuleSet.year).where(p.PointRuleSet.year < year)
+                                   .order_by(p.PointRuleSet.year.desc()).limit(1))
+            origin = "默认规则" if earlier is None else f"沿用{earlier}年度规则"
+            return RuleSetInfo(None, year, 0, rules.name, rules.digest, f"{origin}（尚未用于本年度）", None)
         return RuleSetInfo(row.id, row.year, row.version, row.name, row.digest, row.source, row.created_at)
 
     def rule_sets(self) -> list[RuleSetInfo]:
@@ -196,6 +216,7 @@ class PointsService:
         permissions.require_township(self.actor, "修改积分规则")
         rules = parse_text(text, source)
         with self.db.unit_of_work(self.actor) as s:
+            self._require_open_year(s, year)
             row = self._current_row(s, year)
             if row is not None and row.digest == rules.digest:
                 return self._info(row, year, rules)
@@ -312,6 +333,7 @@ class PointsService:
             if errors:
                 raise ValidationFailed(errors)
             assert tenths is not None and data.occurred_on is not None
+            self._require_open_year(s, data.occurred_on.year)
             row, rules = self._rule_set(s, data.occurred_on.year, create=True)
             assert row is not None
             rule = rules.rule(data.rule_code.strip().upper())
@@ -499,6 +521,8 @@ class PointsService:
             self._require_write(record.village_id)
             if record.status != REJECTED:
                 raise DomainError(f"只有被驳回的记录才能修改后重新提交，这条记录当前为“{record.status}”")
+            self._require_open_year(s, record.year)
+            self._require_open_year(s, (data.occurred_on or record.occurred_on).year)
             row, rules = self._rule_set(s, (data.occurred_on or record.occurred_on).year, create=True)
             assert row is not None
             rule = rules.rule(record.rule_code)
@@ -624,6 +648,7 @@ class PointsService:
                 self._require_write(record.village_id)
             if record.status != EFFECTIVE:
                 raise DomainError(f"只有已生效的记录才需要冲正；当前为“{record.status}”，可直接驳回修改")
+            self._require_open_year(s, record.year)
             if record.reverses_id is not None:
                 raise DomainError("这条记录本身是冲正记录，不能再冲正")
             if s.scalar(select(p.PointRecord.id).where(p.PointRecord.reverses_id == record.id)) is not None:
@@ -683,52 +708,135 @@ class PointsService:
                 out[(member, year)] = tally(rules, occurrences.get(member, []), year).earning
         return out
 
-    def _totals(self, rules: RuleSet, member_id: int, year: int, occurrences: list[Occurrence]) -> tuple[MemberTotals, Tally]:
-        result = tally(rules, occurrences, year)
-        return self._member_totals(rules, member_id, year, result), result
-
     @staticmethod
-    def _member_totals(rules: RuleSet, member_id: int, year: int, result: Tally) -> MemberTotals:
+    def _member_totals(rules: RuleSet, member_id: int, year: int, result: Tally, grade: str) -> MemberTotals:
         names = rules.top_category_names
         by_category = [(names.get(code, code), value) for code, value in result.by_category.items()]
-        return MemberTotals(member_id, year, result.base, result.total, rules.grade_of(result.total), by_category,
+        return MemberTotals(member_id, year, result.base, result.total, grade, by_category,
                             list(result.months), list(result.quarters), result.cumulative(), result.earning)
+
+    def _grader(self, s: Session, rules: RuleSet, year: int, as_of: dt.date | None) -> Callable[[int, int], str]:
+        """How a member's total becomes a grade: the final grade of a closed year; 年度未结束 for part of a
+        year (the cut-offs are for a whole year: graded pro rata, a member active in the autumn would read
+        不合格 all spring); after the year, the rules' grade until the close makes it final."""
+        if self._closed(s, year) is not None:
+            final = dict(s.execute(select(p.PointYearGrade.party_member_id, p.PointYearGrade.grade)
+                                   .where(p.PointYearGrade.year == year)).tuples().all())
+            return lambda member, total: final.get(member) or rules.grade_of(total)
+        if not full_year(year, as_of):
+            return lambda _member, _total: PENDING_GRADE
+        return lambda _member, total: rules.grade_of(total)
+
+    @staticmethod
+    def _cut(year: int, as_of: dt.date | None) -> dt.date | None:
+        """Records counted "as of" a day: a whole year counts every effective record of it, even one whose
+        公示 ended in January (Q4's records take effect after the year); part of a year, those effective then."""
+        return None if as_of is None or full_year(year, as_of) else as_of
 
     def member_totals(self, member_id: int, year: int, as_of: dt.date | None = None) -> MemberTotals:
         """Month/quarter/year totals after caps, and the annual grade."""
         self.member(member_id)
         with self.db.reader() as s:
             rules = self._rules_of_year(s, year)
-            occurrences = self._occurrences(s, [member_id], year, as_of)
-            return self._totals(rules, member_id, year, occurrences.get(member_id, []))[0]
+            occurrences = self._occurrences(s, [member_id], year, self._cut(year, as_of))
+            result = tally(rules, occurrences.get(member_id, []), year)
+            grade = self._grader(s, rules, year, as_of)(member_id, result.total)
+            return self._member_totals(rules, member_id, year, result, grade)
 
     def _tallies(self, year: int, village_id: int | None, as_of: dt.date | None
-                 ) -> tuple[RuleSet, Iterator[tuple[MemberChoice, Tally]]]:
-        """The year's rules and, member by member, every member who takes part (not 免考) with their tally."""
+                 ) -> tuple[RuleSet, Callable[[int, int], str], Iterator[tuple[MemberChoice, Tally]]]:
+        """The year's rules, its grader and, member by member, every member who takes part (not 免考) with
+        their tally."""
         members = self.members(village_id)
         with self.db.reader() as s:
             rules = self._rules_of_year(s, year)
+            grader = self._grader(s, rules, year, as_of)
             visible = village_id or self._visible()
-            occurrences = self._occurrences(s, None, year, as_of, visible)
-        return rules, ((member, tally(rules, occurrences.get(member.party_member_id, []), year))
-                       for member in members)
+            occurrences = self._occurrences(s, None, year, self._cut(year, as_of), visible)
+        return rules, grader, ((member, tally(rules, occurrences.get(member.party_member_id, []), year))
+                               for member in members)
 
     def member_summaries(self, year: int, village_id: int | None = None, as_of: dt.date | None = None
                          ) -> list[tuple[TotalRow, MemberTotals, dict[int, int]]]:
         """Every member who takes part (not 免考): total row, totals by period and category, counted per record."""
         with collector_paused():  # a county's year: a quarter of a million records, as many tuples
-            rules, tallies = self._tallies(year, village_id, as_of)
+            rules, grader, tallies = self._tallies(year, village_id, as_of)
             out = []
             for member, result in tallies:
-                totals = self._member_totals(rules, member.party_member_id, year, result)
-                out.append((self._total_row(member, totals.total, totals.grade), totals, result.counted))
+                grade = grader(member.party_member_id, result.total)
+                totals = self._member_totals(rules, member.party_member_id, year, result, grade)
+                out.append((self._total_row(member, totals.total, grade), totals, result.counted))
             return out
 
     def totals(self, year: int, village_id: int | None = None, as_of: dt.date | None = None) -> list[TotalRow]:
-        """Every member who takes part (not 免考) with their year total and grade."""
+        """Every member who takes part (not 免考) with their year total and grade (see ``_grader``)."""
         with collector_paused():
-            rules, tallies = self._tallies(year, village_id, as_of)
-            return [self._total_row(member, result.total, rules.grade_of(result.total)) for member, result in tallies]
+            _rules, grader, tallies = self._tallies(year, village_id, as_of)
+            return [self._total_row(member, result.total, grader(member.party_member_id, result.total))
+                    for member, result in tallies]
+
+    # ----- the year close (年度结转) ---------------------------------------------------------------
+    @staticmethod
+    def _closed(s: Session, year: int) -> p.PointYearClose | None:
+        return s.scalar(select(p.PointYearClose).where(p.PointYearClose.year == year))
+
+    def _require_open_year(self, s: Session, year: int) -> None:
+        closed = self._closed(s, year)
+        if closed is not None:
+            raise DomainError(f"{year}年度的党员积分已于{closed.closed_on:%Y-%m-%d}年度结转，等次已确定；"
+                              f"不能再录入、修改或冲正该年度的积分，请记入{closed.year + 1}年度")
+
+    def year_closed(self, year: int) -> dt.date | None:
+        """The day the year's points were closed (None while open). Nothing of any village in it."""
+        with self.db.reader() as s:
+            closed = self._closed(s, year)
+            return None if closed is None else closed.closed_on
+
+    def open_records(self, year: int) -> dict[str, int]:
+        """Records of the year still on their way (by status): the year close waits for them."""
+        waiting = (WAITING_VILLAGE, WAITING_TOWNSHIP, WAITING_PUBLICITY, IN_PUBLICITY)
+        query = (select(p.PointRecord.status, func.count()).where(p.PointRecord.year == year,
+                                                                  p.PointRecord.status.in_(waiting))
+                 .group_by(p.PointRecord.status))
+        visible = self._visible()
+        if visible is not None:
+            query = query.where(p.PointRecord.village_id == visible)
+        with self.db.reader() as s:
+            return {status: count for status, count in s.execute(query).tuples()}
+
+    def close_year(self, year: int, on: dt.date | None = None) -> int:
+        """年度结转 of the points: every taking-part member's final total and grade is written once, the year's
+        records and rules are closed, and next year starts from this year's rules. Returns members graded."""
+        permissions.require_township(self.actor, "党员积分年度结转")
+        on = on or dt.date.today()
+        if on <= year_end(year):
+            raise DomainError(f"{year}年度尚未结束，{year + 1}年1月1日起才能结转")
+        waiting = self.open_records(year)
+        if waiting:
+            counts = "、".join(f"{status}{count}条" for status, count in waiting.items())
+            raise DomainError(f"{year}年度还有未完成审核或公示的积分记录（{counts}），请处理完后再结转")
+        rows = self.totals(year)  # a whole year: graded by the rules (not closed yet)
+        with self.db.unit_of_work(self.actor) as s:
+            if self._closed(s, year) is not None:
+                raise DomainError(f"{year}年度的党员积分已经结转过了")
+            row, _rules = self._rule_set(s, year, create=True)
+            s.add_all(p.PointYearGrade(year=year, party_member_id=r.party_member_id, village_id=r.village_id,
+                                       total_tenths=r.total, grade=r.grade) for r in rows)
+            s.add(p.PointYearClose(year=year, closed_on=on, closed_by=self.actor.username,
+                                   rule_set_id=row.id if row is not None else None))
+            self._rule_set(s, year + 1, create=True)  # next year starts from these rules
+        return len(rows)
+
+    def final_grades(self, year: int, village_id: int | None = None) -> list[TotalRow]:
+        """The final grades written at the year close (empty while the year is open), village-scoped."""
+        with self.db.reader() as s:
+            if self._closed(s, year) is None:
+                return []
+            final = {g.party_member_id: g for g in s.scalars(select(p.PointYearGrade)
+                                                               .where(p.PointYearGrade.year == year))}
+        return [self._total_row(member, final[member.party_member_id].total_tenths,
+                                final[member.party_member_id].grade)
+                for member in self.members(village_id, include_exempt=True) if member.party_member_id in final]
 
     @staticmethod
     def _total_row(member: MemberChoice, total: int, grade: str) -> TotalRow:
@@ -745,7 +853,9 @@ class PointsService:
         return [replace_counted(r, counted.get(r.id)) for r in rows]
 
     def grade_names(self, year: int) -> list[str]:
-        return [g.name for g in self.rule_set(year)[1].grades]
+        """The rules' grades, and 年度未结束 while the year runs."""
+        names = [g.name for g in self.rule_set(year)[1].grades]
+        return names if full_year(year, None) else [*names, PENDING_GRADE]
 
     def village_summaries(self, year: int, as_of: dt.date | None = None,
                           totals: list[TotalRow] | None = None) -> list[GroupSummary]:
@@ -840,7 +950,9 @@ class PointsService:
             row, rules = self._rule_set(s, year, create=False)
             version = row.version if row is not None else 0
             occurrences = self._occurrences(s, [member_id], year).get(member_id, [])
-            totals, result = self._totals(rules, member_id, year, occurrences)
+            result = tally(rules, occurrences, year)
+            totals = self._member_totals(rules, member_id, year, result,
+                                         self._grader(s, rules, year, None)(member_id, result.total))
             records = [replace_counted(r, result.counted.get(r.id))
                        for r in self._rows(s, p.PointRecord.party_member_id == member_id, year=year)]
             account = s.get(p.PointAccount, member_id)
