@@ -226,13 +226,13 @@ class FollowUpService:
         return ItemRow(item.id, item.village_id, village, item.year, item.kind, item.subject, item.title,
                        item.source or "", item.deadline, item.status, overdue, opened, total, item.closed_on)
 
-    def overdue(self, as_of: dt.date | None = None) -> list[ItemRow]:
+    def overdue(self, as_of: dt.date | None = None, village_id: int | None = None) -> list[ItemRow]:
         """Open items past their deadline (or with an open problem past its own), as of a day."""
-        return self.items(overdue=True, as_of=as_of)
+        return self.items(overdue=True, as_of=as_of, village_id=village_id)
 
-    def overdue_count(self, as_of: dt.date | None = None) -> int:
-        """What the home page shows."""
-        return len(self.overdue(as_of))
+    def overdue_count(self, as_of: dt.date | None = None, village_id: int | None = None) -> int:
+        """What the home page shows (a clerk: their own village's)."""
+        return len(self.overdue(as_of, village_id))
 
     def item(self, item_id: int, as_of: dt.date | None = None) -> ItemDetail:
         today = as_of or dt.date.today()
