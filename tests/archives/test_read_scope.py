@@ -61,7 +61,8 @@ READS: dict[str, Read] = {
 LISTINGS = {"overview"}  # lists every visible village: the other one simply is not in it
 # pure field checks of data with no village in it; check_cadres is a write's check (refused like the write)
 # check_* are a write's checks; batch_writer is the import's write door (tests/archives/test_import_door.py)
-NOT_READS = {"check_year", "check_commitments", "check_rectification", "check_cadres", "batch_writer"}
+NOT_READS = {"check_year", "check_commitments", "check_rectification", "check_cadres", "batch_writer",
+             "carry_forward"}  # carry_forward: the year close's write (tests/accounts/matrix_pay.py)
 
 
 def _code(service: ArchiveService, village_id: int) -> str:

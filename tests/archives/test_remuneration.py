@@ -1,7 +1,7 @@
 """村干部报酬 (以星定酬) from the rules in resources/archives/remuneration.json, to the 分.
 
 The expected amounts below were computed by hand from the shipped defaults:
-书记 1,650 元/月, 主任 1,485, others 1,155; 重点村 +200 元/月; 考核 优秀 6,000 /
+书记 1,650 元/月, 主任 1,485, others 1,155; 重点村（深度贫困村）+150 元/月 (七星关); 考核 优秀 6,000 /
 称职 4,000 / 基本称职 2,000 / 不称职 0; 书记星级 5★ 10,000, 4★ 6,000, 3★ 3,000;
 组织星级 5★ 3,000, 4★ 2,000, 3★ 1,000 per cadre; 创建 规范/示范/典范 1/2/3 万 per
 cadre; annual amounts prorated by months in post, rounded half up to the 分.
@@ -21,11 +21,11 @@ from .conftest import Village
 
 CASES = [
     # (inputs, basic, assessment, star, creation, total) — all in 分
-    (PayInputs("书记", 12, "优秀", True, 5, 4, "示范"), 2_220_000, 600_000, 1_200_000, 2_000_000, 6_020_000),
+    (PayInputs("书记", 12, "优秀", True, 5, 4, "示范"), 2_160_000, 600_000, 1_200_000, 2_000_000, 5_960_000),
     (PayInputs("主任", 12, "称职", False, 5, 3, "规范"), 1_782_000, 400_000, 100_000, 1_000_000, 3_282_000),
     (PayInputs("委员", 7, "基本称职", False, None, 5, "典范"), 808_500, 116_667, 175_000, 1_750_000, 2_850_167),
     (PayInputs("监委会主任", 12, "不称职", False, None, None, None), 1_386_000, 0, 0, 0, 1_386_000),
-    (PayInputs("书记", 5, "称职", True, 3, None, "规范"), 925_000, 166_667, 125_000, 416_667, 1_633_334),
+    (PayInputs("书记", 5, "称职", True, 3, None, "规范"), 900_000, 166_667, 125_000, 416_667, 1_608_334),
     (PayInputs("副书记", 12, None, False, 4, 2, None), 1_386_000, 0, 0, 0, 1_386_000),
 ]
 
@@ -51,17 +51,17 @@ def test_the_pay_table_of_a_village_year(archives: ArchiveService, village: Vill
     # THEN each line and the total are exact
     by_name = {line.name: line.total for line in table.lines}
     assert by_name == {
-        "张建国": 2_220_000 + 600_000 + 1_200_000 + 2_000_000,
-        "李秀英": (115_500 + 20_000) * 12 + 400_000 + 200_000 + 2_000_000,
-        "赵敏": (115_500 + 20_000) * 6 + 100_000 + 100_000 + 1_000_000,
+        "张建国": 2_160_000 + 600_000 + 1_200_000 + 2_000_000,
+        "李秀英": (115_500 + 15_000) * 12 + 400_000 + 200_000 + 2_000_000,
+        "赵敏": (115_500 + 15_000) * 6 + 100_000 + 100_000 + 1_000_000,
     }
-    assert table.total == sum(by_name.values()) == 6_020_000 + 4_226_000 + 2_013_000
+    assert table.total == sum(by_name.values()) == 5_960_000 + 4_166_000 + 1_983_000
     assert "示范" in table.basis and "重点村" in table.basis
     # AND both outputs are written: the workbook with amounts in 元 and a signature column, the PDF
     xlsx = write_pay_xlsx(table, tmp_path / "pay.xlsx")
     ws = load_workbook(xlsx).active
-    assert ws.cell(row=3, column=11).value == "领取人签名"
-    assert float(ws.cell(row=4, column=10).value) == 60_200.00
+    assert ws.cell(row=3, column=13).value == "领取人签名"
+    assert float(ws.cell(row=4, column=11).value) == 59_600.00
     assert write_pay_pdf(table, tmp_path / "pay.pdf").read_bytes().startswith(b"%PDF-")
 
 

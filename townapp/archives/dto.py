@@ -38,6 +38,9 @@ class YearData:
     village_id: int
     year: int
     values: dict[str, Any] = field(default_factory=dict)
+    # fields a finalised 定级 wrote (org_star, secretary_star, creation_level) → where from, in words;
+    # shown read-only (来自评星定级) and a hand edit that differs is refused
+    sources: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -98,6 +101,7 @@ class PayData:
     grade: str | None = None
     name: str = ""
     id: int | None = None
+    grade_source: str = ""  # the 书记's 考核等级 taken from the annual 星级化管理 result, in words (read-only)
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,9 @@ class PayLine:
     star: int
     creation: int
     total: int
+    bonus: int = 0  # 晋位奖励 and the 连续/累计 award (扬州), included in total
+    remark: str = ""  # why a bonus is paid, where the grade came from
+    monthly: int = 0  # the monthly basic pay (分) paid in each month in post: the monthly payroll's cells
 
 
 @dataclass(frozen=True)
@@ -122,6 +129,9 @@ class PayTable:
     year: int
     basis: str  # the year's inputs in words: 创建等级, 星级, 重点村
     lines: tuple[PayLine, ...]
+    activity_fund: int = 0  # 村级活动经费 for the creation level (to the village, not in any cadre's total)
+    streak: str = ""  # the organisation's 四星/五星 count in words: 连续N年、累计M次
+    creation_level: str = ""
 
     @property
     def total(self) -> int:

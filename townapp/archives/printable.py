@@ -15,7 +15,7 @@ from openpyxl.styles import Alignment, Border, Font, Side
 
 from townapp.archives.dto import PayTable
 from townapp.archives.service import ArchiveService
-from townapp.archives.vocab import clause_texts, creation_standards, fields
+from townapp.archives.vocab import clause_texts, fields
 from townapp.core.atomic import atomic_output
 from townapp.core.dates import show_date
 from townapp.core.money import format_yuan, wan_yuan
@@ -24,7 +24,8 @@ from townapp.outputs.archive_pdf import TableDocument, TableSection, write_table
 from townapp.outputs.charts import figure_png, series_chart
 
 _PAY_COLUMNS = ("序号", "姓名", "职务", "任职月数", "考核等级", "基本报酬（元）", "考核报酬（元）", "星级奖励（元）",
-                "创建奖励（元）", "合计（元）", "领取人签名")
+                "晋位及连续奖励（元）", "创建奖励（元）", "合计（元）", "备注", "领取人签名")
+_PAY_AMOUNTS = ("basic", "assessment", "star", "bonus", "creation", "total")
 
 
 def _d(value: dt.date | None) -> str:
@@ -40,6 +41,13 @@ def _value(kind: str, value: object) -> str:
     if kind == "bool":
         return "是" if value else "否"
     return str(value)
+
+
+def _creation_standards(service: ArchiveService) -> dict[str, list[str]]:
+    """规范·示范·典范 standards as the creation scheme states them (one number, in one place: the scheme)."""
+    from townapp.evaluations.service import EvaluationService  # the evaluations are read, not wired in here
+
+    return EvaluationService(service.db, service.actor).level_standards("village_creation")
 
 
 def _by_year(heading: str, columns: list, years: list[int], year_rows: dict[int, dict]) -> TableSection:
@@ -118,7 +126,7 @@ def archive_document(service: ArchiveService, village_id: int, today: dt.date | 
     sections.append(TableSection("　　债务成因与化解计划", ("年度", "成因", "化解计划"), plans, (0.8, 3, 3)))
     rating = [f for f in fields("rating")]
     level = year_rows[latest].get("creation_level") if years else None
-    standards = creation_standards().get(level or "", [])
+    standards = _creation_standards(service).get(level or "", [])
     sections.append(TableSection("七、创建等级与星级", ("年度", *[f.label for f in rating]),
                                  [[str(y), *[_value(f.kind, year_rows[y].get(f.key)) for f in rating]] for y in years],
                                  (0.8, 1, 1, 1, 1.5),
@@ -157,18 +165,27 @@ def write_archive(service: ArchiveService, village_id: int, out: Path | str) -> 
 
 
 def _pay_rows(table: PayTable) -> list[list[str]]:
-    rows = [[str(i + 1), x.name, x.post, str(x.months), x.grade, format_yuan(x.basic), format_yuan(x.assessment),
-             format_yuan(x.star), format_yuan(x.creation), format_yuan(x.total), ""] for i, x in enumerate(table.lines)]
+    rows = [[str(i + 1), x.name, x.post, str(x.months), x.grade, *[format_yuan(getattr(x, k)) for k in _PAY_AMOUNTS],
+             x.remark, ""] for i, x in enumerate(table.lines)]
     rows.append(["", "合计", "", "", "", *[format_yuan(sum(getattr(x, k) for x in table.lines))
-                                          for k in ("basic", "assessment", "star", "creation", "total")], ""])
+                                          for k in _PAY_AMOUNTS], "", ""])
     return rows
+
+
+def _pay_note(table: PayTable) -> str:
+    """What the table pays besides its lines: the creation level's 村级活动经费 (to the village)."""
+    if not table.activity_fund:
+        return ""
+    return f"另：{table.creation_level}村村级活动经费 {format_yuan(table.activity_fund)} 元（拨付到村，不计入个人报酬）"
 
 
 def write_pay_pdf(table: PayTable, out: Path | str) -> Path:
     doc = TableDocument(
-        title=f"{table.village_name} {table.year}年度村干部报酬发放表", subtitle=table.basis, landscape=True,
-        sections=[TableSection("", _PAY_COLUMNS, _pay_rows(table), (0.5, 1, 1, 0.7, 0.8, 1.2, 1.2, 1.2, 1.2, 1.3, 1.6),
-                               (False, False, False, True, False, True, True, True, True, True, False),
+        title=f"{table.village_name} {table.year}年度村干部报酬发放表",
+        subtitle="；".join(x for x in (table.basis, _pay_note(table)) if x), landscape=True,
+        sections=[TableSection("", _PAY_COLUMNS, _pay_rows(table),
+                               (0.5, 0.9, 0.9, 0.6, 0.7, 1.1, 1.1, 1.1, 1.1, 1.1, 1.2, 1.6, 1.3),
+                               (False, False, False, True, False, True, True, True, True, True, True, False, False),
                                row_height=26)],
         signature_lines=("制表人：________", "审核人：________", "村党组织（盖章）"),
         footer=f"{table.village_name}（{table.village_code}）{table.year}年度村干部报酬发放表")
@@ -190,28 +207,30 @@ def write_pay_xlsx(table: PayTable, out: Path | str) -> Path:
         cell = set_cell(ws.cell(row=3, column=index), header)
         cell.font, cell.border = Font(bold=True), border
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    amounts = ("basic", "assessment", "star", "creation", "total")
+    last_amount = 5 + len(_PAY_AMOUNTS)
     for r, line in enumerate(table.lines, start=4):
         values = [r - 3, line.name, line.post, line.months, line.grade,
-                  *[Decimal(getattr(line, k)) / 100 for k in amounts], None]
+                  *[Decimal(getattr(line, k)) / 100 for k in _PAY_AMOUNTS], line.remark, None]
         for c, value in enumerate(values, start=1):
             cell = set_cell(ws.cell(row=r, column=c), value)
             cell.border = border
-            if 6 <= c <= 10:
+            if 6 <= c <= last_amount:
                 cell.number_format = "#,##0.00"
         ws.row_dimensions[r].height = 28
     total_row = 4 + len(table.lines)
     set_cell(ws.cell(row=total_row, column=2), "合计").border = border
-    for c, key in enumerate(amounts, start=6):
+    for c, key in enumerate(_PAY_AMOUNTS, start=6):
         cell = set_cell(ws.cell(row=total_row, column=c), Decimal(sum(getattr(x, key) for x in table.lines)) / 100)
         cell.number_format, cell.border = "#,##0.00", border
-    for letter, width in zip("ABCDEFGHIJK", (6, 10, 10, 8, 9, 14, 14, 14, 14, 14, 16), strict=True):
+    if _pay_note(table):
+        set_cell(ws.cell(row=total_row + 1, column=2), _pay_note(table))
+    for letter, width in zip("ABCDEFGHIJKLM", (6, 10, 10, 8, 9, 14, 14, 14, 14, 14, 14, 22, 16), strict=True):
         ws.column_dimensions[letter].width = width
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth = 1
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_title_rows = "3:3"
-    set_cell(ws.cell(row=total_row + 2, column=2), "制表人：　　　　　审核人：　　　　　村党组织（盖章）")
+    set_cell(ws.cell(row=total_row + 3, column=2), "制表人：　　　　　审核人：　　　　　村党组织（盖章）")
     with atomic_output(out) as tmp:
         book.save(tmp)
     return Path(out)

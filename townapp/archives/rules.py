@@ -153,13 +153,22 @@ class CountRangeEntry(_Entry):
     max: Annotated[StrictInt, Field(ge=0)]
 
 
+class CarryOverEntry(_Entry):
+    """A balance carried into the next year: this year's ``field`` equals last year's ``previous``."""
+
+    kind: Literal["carry_over"]
+    entity: Literal["year"]
+    field: Text
+    previous: Text
+
+
 class PassMarkEntry(_Entry):
     kind: Literal["pass_mark"]
     entity: Literal["rectification"]
 
 
 RuleEntry = Annotated[FormulaEntry | NonNegativeEntry | SingleHolderEntry | OneShoulderEntry | CountRangeEntry
-                      | PassMarkEntry, Field(discriminator="kind")]
+                      | PassMarkEntry | CarryOverEntry, Field(discriminator="kind")]
 
 
 class RulesFile(Resource):
@@ -210,6 +219,25 @@ def check_year(values: Mapping[str, int | None], ruleset: Sequence[Rule] | None 
                 if value is not None and value < 0:
                     found.append(Violation(rule.id, rule.severity, rule.message.format(
                         field=label(key), value=format_yuan(value)), (key,)))
+    return found
+
+
+def check_carry_over(year: int, values: Mapping[str, int | None], previous: Mapping[str, int | None] | None,
+                     ruleset: Sequence[Rule] | None = None) -> list[Violation]:
+    """Rules between a village-year and the year before (e.g. 年初债务余额 = 上年年末余额); none without a
+    previous year, or when either figure is empty."""
+    found: list[Violation] = []
+    if previous is None:
+        return found
+    for rule in _of("year", ruleset):
+        if rule.kind != "carry_over":
+            continue
+        value, before = values.get(rule.params["field"]), previous.get(rule.params["previous"])
+        if value is not None and before is not None and value != before:
+            found.append(Violation(rule.id, rule.severity, rule.message.format(
+                year=year, previous_year=year - 1, value=format_yuan(value), previous=format_yuan(before),
+                field=label(rule.params["field"]), previous_field=label(rule.params["previous"])),
+                (rule.params["field"],), year))
     return found
 
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import shutil
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -45,13 +47,24 @@ from townapp.archives.dto import (
     YearData,
     YearPoint,
 )
-from townapp.archives.remuneration import PayInputs, compute_pay
-from townapp.archives.vocab import fields, pass_mark, vocab, year_fields
+from townapp.archives.remuneration import (
+    STAR_LABELS,
+    PayInputs,
+    Streak,
+    activity_fund,
+    compute_pay,
+    count_streak,
+    levels_gained,
+    monthly_basic,
+    pay_rules,
+)
+from townapp.archives.vocab import fields, label, pass_mark, vocab, year_fields
 from townapp.core import permissions
 from townapp.core.actor import SYSTEM_ACTOR, Actor
 from townapp.core.dates import age_on, as_month_date, kept_month, month_dates_of, with_month_dates
 from townapp.core.errors import DomainError, FieldProblem, NotFound, ValidationFailed
 from townapp.core.idcard import normalize_id_number
+from townapp.core.money import format_yuan
 from townapp.core.text import clean_name
 from townapp.db import Database
 from townapp.db.base import get_or_missing
@@ -99,6 +112,27 @@ def _keep_months(row: Any, values: dict[str, Any]) -> dict[str, Any]:
 
 def year_values(row: a.ArchiveYear | None) -> dict[str, Any]:
     return {f.key: (getattr(row, f.key) if row is not None else None) for f in year_fields()}
+
+
+RATED = "来自评星定级"
+RATED_FIELDS = ("org_star", "secretary_star", "creation_level")  # what a finalised 定级 writes into a village-year
+
+
+@dataclass
+class Ratings:
+    """What the finalised (locked) 定级 rounds of one village-year say: the archive takes these, never a hand edit."""
+
+    values: dict[str, Any] = field(default_factory=dict)  # org_star / secretary_star / creation_level
+    sources: dict[str, str] = field(default_factory=dict)  # the same fields → 来自评星定级（…）
+    secretary: int | None = None  # the rated 书记 (person id)
+    grade: str | None = None  # their 考核等级 from the round's 年度考核结果
+    grade_source: str = ""
+
+
+def _shown(key: str, value: Any) -> str:
+    if key in STAR_LABELS:
+        return f"{value}星" if value else "未评星"
+    return value or "未达标"
 
 
 class ArchiveService:
@@ -238,7 +272,100 @@ class ArchiveService:
             self._village(s, village_id)
             row = s.scalar(select(a.ArchiveYear).where(a.ArchiveYear.village_id == village_id,
                                                        a.ArchiveYear.year == year))
-            return YearData(village_id, year, year_values(row))
+            values = year_values(row)
+        return YearData(village_id, year, values, self._ratings(village_id, year).sources)
+
+    def _ratings(self, village_id: int, year: int) -> Ratings:
+        """The village-year's finalised 定级 results (村党组织星级, 书记星级 and 考核, 创建等级).
+
+        Read through the evaluations' own service (imported here, not at module level: evaluations feed
+        the archive, the archive never drives evaluations); the round's own name says where from.
+        """
+        from townapp.evaluations import models as e
+        from townapp.evaluations.service import ARCHIVE_FEEDS, EvaluationService
+
+        evaluations = EvaluationService(self.db, self.actor)
+        out = Ratings()
+        for key, target in ARCHIVE_FEEDS.items():
+            if target not in RATED_FIELDS:
+                continue
+            result = evaluations.village_results(key, year).get(village_id)
+            if result is None:
+                continue
+            value = (result.level if result.passed else None) if target == "creation_level" else result.rank
+            out.values[target] = value
+            out.sources[target] = f"{RATED}（{year}年定级：{_shown(target, value)}）"
+        assessment = pay_rules().secretary_assessment
+        if assessment is None or "secretary_star" not in out.values:
+            return out
+        with self.db.reader() as s:
+            found = s.execute(select(e.EvalTarget.ref_id, e.EvalTarget.inputs, e.EvalScheme.name)
+                              .join(e.EvalRound, e.EvalRound.id == e.EvalTarget.round_id)
+                              .join(e.EvalScheme, e.EvalScheme.id == e.EvalRound.scheme_id)
+                              .where(e.EvalScheme.key == assessment.scheme, e.EvalRound.year == year,
+                                     e.EvalRound.locked.is_(True), e.EvalTarget.village_id == village_id)
+                              .order_by(e.EvalRound.id.desc()).limit(1)).first()
+        if found is None:
+            return out
+        person, inputs, scheme_name = found
+        result = json.loads(inputs or "{}").get(assessment.input)
+        out.secretary = person
+        out.grade = assessment.grades.get(result) if result else None
+        if out.grade:
+            out.grade_source = f"{RATED}（{year}年{scheme_name}年度考核结果：{result}）"
+        return out
+
+    @staticmethod
+    def _rating_problems(values: dict[str, Any], stored: dict[str, Any], ratings: Ratings) -> list[FieldProblem]:
+        """A hand edit of a field 定级 wrote is refused unless it says what 定级 said (an unchanged value is kept)."""
+        problems = []
+        for key, rated in ratings.values.items():
+            value = values.get(key)
+            if key == "creation_level" and value:
+                value = vocab("creation_level").canonical(value) or value
+            if (value or None) in ((rated or None), (stored.get(key) or None)):
+                continue
+            problems.append(FieldProblem(key, f"{label(key)}{ratings.sources[key]}，不能手工改为"
+                                              f"“{_shown(key, value)}”：请按定级结果填写；如定级有误，"
+                                              "请在评星定级中解锁该轮、改正后重新定级"))
+        return problems
+
+    def set_rating_from_evaluation(self, village_id: int, year: int, key: str) -> None:
+        """Write a finalised 定级 result into the village-year (the evaluations' feed calls this after 定级).
+
+        The value is read from the locked round itself, so the archive holds exactly what 定级 decided;
+        for the 书记星级 the round's 年度考核结果 also becomes the 考核等级 of the 书记's pay row (added
+        when the 书记 has none).
+        """
+        permissions.require_write(self.actor, village_id, ARCHIVE)
+        if key not in RATED_FIELDS:
+            raise DomainError(f"“{key}”不是评星定级写入一村一档的字段")
+        ratings = self._ratings(village_id, year)
+        if key not in ratings.values:
+            raise DomainError(f"{year}年没有已定级（锁定）的{label(key)}结果，未写入一村一档")
+        value = ratings.values[key]
+        problems = validation.check_year({key: value})
+        if problems:
+            raise ValidationFailed(problems)
+        with self.db.unit_of_work(self.actor) as s:
+            self._village(s, village_id)
+            row = self._own_row(s, a.ArchiveYear, village_id, year=year)
+            setattr(row, key, value)
+            if key == "secretary_star" and ratings.secretary is not None and ratings.grade:
+                self._secretary_pay_grade(s, village_id, year, ratings.secretary, ratings.grade)
+
+    @staticmethod
+    def _secretary_pay_grade(s: Session, village_id: int, year: int, person_id: int, grade: str) -> None:
+        """The rated 书记's pay row takes the annual 考核等级; a 书记 with no row gets one (书记, 12个月)."""
+        row = s.scalar(select(a.ArchivePay).where(a.ArchivePay.village_id == village_id, a.ArchivePay.year == year,
+                                                  a.ArchivePay.person_id == person_id))
+        if row is None:
+            post = s.scalar(select(a.ArchiveCadre.post).where(
+                a.ArchiveCadre.village_id == village_id, a.ArchiveCadre.person_id == person_id,
+                a.ArchiveCadre.ended_on.is_(None)).order_by(a.ArchiveCadre.post != "书记").limit(1)) or "书记"
+            row = a.ArchivePay(village_id=village_id, year=year, person_id=person_id, post=post, months=12)
+            s.add(row)
+        row.grade = grade
 
     @staticmethod
     def check_year(data: YearData) -> list[FieldProblem]:
@@ -248,7 +375,16 @@ class ArchiveService:
     def save_year(self, data: YearData) -> list[FieldProblem]:
         """Save a year's figures if no rule error is broken; returns the warnings that remain."""
         permissions.require_write(self.actor, data.village_id, ARCHIVE)
-        problems = self.check_year(data)
+        with self.db.reader() as s:
+            around = {row.year: year_values(row) for row in s.scalars(select(a.ArchiveYear).where(
+                a.ArchiveYear.village_id == data.village_id, a.ArchiveYear.year.in_((data.year - 1, data.year,
+                                                                                     data.year + 1))))}
+        problems = validation.check_year(data.values, data.year, around.get(data.year - 1))
+        problems += self._rating_problems(data.values, around.get(data.year, {}),
+                                          self._ratings(data.village_id, data.year))
+        if data.year + 1 in around:  # a closing that no longer matches next year's opening: said, not refused
+            problems += [FieldProblem("debt_closing", v.message, "warning") for v in
+                         r.check_carry_over(data.year + 1, around[data.year + 1], data.values)]
         if any(p.severity == "error" for p in problems):
             raise ValidationFailed(problems)
         with self.db.unit_of_work(self.actor) as s:
@@ -262,6 +398,32 @@ class ArchiveService:
                     value = bool(value)
                 setattr(row, f.key, value)
         return [p for p in problems if p.severity == "warning"]
+
+    def carry_forward(self, village_id: int, year: int) -> list[str]:
+        """Start ``year + 1`` from ``year``: 年初债务余额 = this year's 年末余额, and the 重点村 flag.
+
+        Idempotent and never overwrites what someone typed: an existing next year keeps its own opening
+        balance and flag (only an empty opening is filled). Returns what was carried, in words.
+        """
+        permissions.require_write(self.actor, village_id, ARCHIVE)
+        carried: list[str] = []
+        with self.db.unit_of_work(self.actor) as s:
+            self._village(s, village_id)
+            this = s.scalar(select(a.ArchiveYear).where(a.ArchiveYear.village_id == village_id,
+                                                        a.ArchiveYear.year == year))
+            if this is None:
+                return carried
+            after = s.scalar(select(a.ArchiveYear).where(a.ArchiveYear.village_id == village_id,
+                                                         a.ArchiveYear.year == year + 1))
+            if after is None:
+                after = a.ArchiveYear(village_id=village_id, year=year + 1, designated=bool(this.designated))
+                s.add(after)
+                if this.designated:
+                    carried.append("重点村")
+            if after.debt_opening is None and this.debt_closing is not None:
+                after.debt_opening = this.debt_closing
+                carried.append(f"年初债务余额{format_yuan(this.debt_closing)}元")
+        return carried
 
     def chart_points(self, village_id: int) -> list[YearPoint]:
         permissions.require_read(self.actor, village_id, ARCHIVE)
@@ -406,12 +568,19 @@ class ArchiveService:
 
     # ----- 报酬 ----------------------------------------------------------------
     def pay_inputs(self, village_id: int, year: int) -> list[PayData]:
+        """Each cadre's pay basis; the rated 书记's 考核等级 is the annual result of 定级 (read-only, with 来源)."""
         permissions.require_read(self.actor, village_id, ARCHIVE)
+        ratings = self._ratings(village_id, year)
         with self.db.reader() as s:
             rows = list(s.scalars(select(a.ArchivePay).where(a.ArchivePay.village_id == village_id,
                                                              a.ArchivePay.year == year).order_by(a.ArchivePay.id)))
             names = self._names(s, [p.person_id for p in rows])
-            return [PayData(p.person_id, p.post, p.months, p.grade, names.get(p.person_id, ""), p.id) for p in rows]
+            out = []
+            for p in rows:
+                rated = ratings.grade is not None and p.person_id == ratings.secretary
+                out.append(PayData(p.person_id, p.post, p.months, ratings.grade if rated else p.grade,
+                                   names.get(p.person_id, ""), p.id, ratings.grade_source if rated else ""))
+        return out
 
     def save_pay_inputs(self, village_id: int, year: int, items: Sequence[PayData]) -> None:
         permissions.require_write(self.actor, village_id, ARCHIVE)
@@ -421,6 +590,17 @@ class ArchiveService:
                          for x in validation.check_pay(p.person_id, p.post, p.months, p.grade)]
         if len({p.person_id for p in items}) != len(items):
             problems.append(FieldProblem("pay", "同一人在报酬表中出现了两次"))
+        ratings = self._ratings(village_id, year)
+        if ratings.grade is not None:
+            with self.db.reader() as s:
+                stored = s.scalar(select(a.ArchivePay.grade).where(
+                    a.ArchivePay.village_id == village_id, a.ArchivePay.year == year,
+                    a.ArchivePay.person_id == ratings.secretary))
+            for i, p in enumerate(items):
+                grade = vocab("pay_grade").canonical(p.grade) if p.grade else None
+                if p.person_id == ratings.secretary and grade not in (ratings.grade, stored):
+                    problems.append(FieldProblem("pay", f"第{i + 1}行：书记的考核等级{ratings.grade_source}，"
+                                                        f"不能手工改为“{p.grade or '空'}”，应为“{ratings.grade}”"))
         if problems:
             raise ValidationFailed(problems)
         with self.db.unit_of_work(self.actor) as s:
@@ -429,22 +609,60 @@ class ArchiveService:
                 grade=vocab("pay_grade").canonical(p.grade) if p.grade else None))
 
     def pay_table(self, village_id: int, year: int) -> PayTable:
-        """报酬发放表: each cadre's basic, 考核, 星级 and 创建 amounts from the rules (分)."""
+        """报酬发放表: each cadre's basic, 考核, 星级, 晋位/连续 and 创建 amounts from the rules (分).
+
+        Stars and the creation level are the finalised 定级 results where there are any (the archive's
+        figures otherwise); 晋位 compares with last year's archive star; the 连续/累计 count reads the
+        organisation's stars of every archived year up to this one.
+        """
         permissions.require_read(self.actor, village_id, ARCHIVE)
         code, name = self.village_name(village_id)
-        figures = self.year(village_id, year).values
+        rules = pay_rules()
+        ratings = self._ratings(village_id, year)
+        with self.db.reader() as s:
+            history = {row.year: year_values(row) for row in s.scalars(select(a.ArchiveYear).where(
+                a.ArchiveYear.village_id == village_id, a.ArchiveYear.year <= year))}
+        figures = {**history.get(year, year_values(None)), **ratings.values}
+        before = history.get(year - 1, {})
+        streak, streak_text = Streak(), ""
+        if rules.streak is not None:
+            stars = {y: v.get(rules.streak.field) for y, v in history.items()}
+            stars[year] = figures.get(rules.streak.field)
+            streak = count_streak(stars, year, rules.streak.min_star)
+            streak_text = (f"{STAR_LABELS[rules.streak.field]}{_shown(rules.streak.field, rules.streak.min_star)}"
+                           f"及以上：连续{streak.consecutive}年、累计{streak.total}次"
+                           f"（连续{rules.streak.consecutive}年或累计{rules.streak.total}次"
+                           f"{'，已达到' if streak.reached(rules.streak) else '，未达到'}）")
+        designated = bool(figures.get("designated"))
         lines = []
         for p in self.pay_inputs(village_id, year):
-            amounts = compute_pay(PayInputs(post=p.post, months=p.months, grade=p.grade,
-                                            designated=bool(figures.get("designated")),
+            amounts = compute_pay(PayInputs(post=p.post, months=p.months, grade=p.grade, designated=designated,
                                             secretary_star=figures.get("secretary_star"),
                                             org_star=figures.get("org_star"),
-                                            creation_level=figures.get("creation_level")))
+                                            creation_level=figures.get("creation_level"),
+                                            previous_secretary_star=before.get("secretary_star"),
+                                            previous_org_star=before.get("org_star"), streak=streak), rules)
+            remark = []
+            if amounts.promotion:
+                gained = [f"{STAR_LABELS[k]}晋{levels_gained(figures.get(k), before.get(k))}级"
+                          for k in ("secretary_star", "org_star")
+                          if rules.promotion_per_level.get(k) and levels_gained(figures.get(k), before.get(k))
+                          and (k == "org_star" or p.post in rules.secretary_star_posts)]
+                remark.append("晋位奖励：" + "、".join(gained))
+            if amounts.streak:
+                remark.append("连续/累计奖励")
+            if p.grade_source:
+                remark.append("考核等级来自书记星级化管理年度考核")
             lines.append(PayLine(p.name, p.post, p.months, p.grade or "", amounts.basic, amounts.assessment,
-                                 amounts.star, amounts.creation, amounts.total))
+                                 amounts.star, amounts.creation, amounts.total, amounts.bonus, "；".join(remark),
+                                 monthly_basic(p.post, designated, rules)))
+        rated = "（来自评星定级）" if ratings.values else ""
         basis = (f"创建等级：{figures.get('creation_level') or '无'}；村党组织星级：{figures.get('org_star') or '未评'}；"
-                 f"书记星级：{figures.get('secretary_star') or '未评'}；{'重点村' if figures.get('designated') else '非重点村'}")
-        return PayTable(code, name, year, basis, tuple(lines))
+                 f"书记星级：{figures.get('secretary_star') or '未评'}{rated}；"
+                 f"{'重点村（深度贫困村）' if designated else '非重点村'}"
+                 + (f"；{streak_text}" if streak_text else ""))
+        return PayTable(code, name, year, basis, tuple(lines), activity_fund(figures.get("creation_level"), rules),
+                        streak_text, figures.get("creation_level") or "")
 
     # ----- 党群服务中心 ----------------------------------------------------------
     def centre(self, village_id: int) -> CentreData:

@@ -15,26 +15,32 @@ from typing import Any
 
 from townapp.archives import rules as r
 from townapp.archives.models import ArchiveCommitment, ArchiveMeeting
+from townapp.archives.remuneration import STAR_LEVELS
 from townapp.archives.vocab import clause_texts, fields, pass_mark, vocab, year_fields
 from townapp.core.dates import latest
 from townapp.core.errors import FieldProblem
 from townapp.db.text_guard import length_problems
 
-STARS = {"org_star": 5, "secretary_star": 9}  # 村党组织评星定级 一至五星, 书记星级化管理 一至九星
 DONE = "已完成"
 LEAVE = "请假"
 
 
-def check_year(values: Mapping[str, Any]) -> list[FieldProblem]:
-    """A village-year's figures: vocabularies, star ratings and the rules of rules.json."""
+def check_year(values: Mapping[str, Any], year: int | None = None,
+               previous: Mapping[str, Any] | None = None) -> list[FieldProblem]:
+    """A village-year's figures: vocabularies, star ratings and the rules of rules.json; with ``previous``
+    (the year before's figures) also the carry-over rules (年初债务余额 = 上年年末余额)."""
     problems: list[FieldProblem] = []
     for f in year_fields():
         value = values.get(f.key)
         if f.vocabulary and value and vocab(f.vocabulary).canonical(value) is None:
             problems.append(FieldProblem(f.key, f"{f.label}“{value}”不在取值表中"))
-        if f.key in STARS and value is not None and not 0 <= value <= STARS[f.key]:
-            problems.append(FieldProblem(f.key, f"{f.label}应为0至{STARS[f.key]}星"))
-    for violation in r.check_year({f.key: values.get(f.key) for f in year_fields()}):
+        # 村党组织评星定级 一至五星, 书记星级化管理 一至九星 (0: 未评星)
+        if f.key in STAR_LEVELS and value is not None and not 0 <= value <= STAR_LEVELS[f.key]:
+            problems.append(FieldProblem(f.key, f"{f.label}应为0至{STAR_LEVELS[f.key]}星"))
+    found = r.check_year({f.key: values.get(f.key) for f in year_fields()})
+    if year is not None and previous is not None:
+        found += r.check_carry_over(year, values, previous)
+    for violation in found:
         for key in violation.fields or ("",):
             problems.append(FieldProblem(key, violation.message, violation.severity))
     return problems

@@ -909,12 +909,8 @@ class EvaluationService:
                     case.score, case.accepted_on = result.measure, result.decided_on
                     case.result = "通过" if result.passed else "未通过"
                     archives.save_rectification(village_id, case)
-                else:
-                    data = archives.year(village_id, year)
-                    field = ARCHIVE_FEEDS[key]
-                    data.values[field] = (result.level if result.passed else None) if field == "creation_level" \
-                        else result.rank
-                    archives.save_year(data)
+                else:  # the archive reads the locked result itself; for 书记星级 also the 考核 into the pay row
+                    archives.set_rating_from_evaluation(village_id, year, ARCHIVE_FEEDS[key])
             except ValidationFailed as exc:
                 notes.append(f"{name}：一村一档未接受（{exc.message}）")
         with self.db.unit_of_work(self.actor) as s:
