@@ -20,6 +20,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from townapp.archives.dto import PayLine, PayTable
 from townapp.archives.service import ArchiveService
 from townapp.core.atomic import atomic_output
+from townapp.core.money import format_yuan
 from townapp.exchange.writer import HEADER_FILL, set_cell
 from townapp.outputs.table_xlsx import BORDER
 
@@ -45,7 +46,7 @@ def month_amounts(line: PayLine) -> list[int]:
 
 
 def _sheet(ws: Worksheet, title: str, subtitle: str, headers: Sequence[str], rows: Sequence[Sequence[object]],
-           widths: Sequence[float], money_from: int) -> None:
+           widths: Sequence[float], money_from: int, a3: bool = False) -> None:
     """A bordered table under a title; columns from ``money_from`` (1-based) are 元 with two decimals."""
     set_cell(ws.cell(row=1, column=1), title).font = Font(bold=True, size=14)
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headers))
@@ -69,7 +70,7 @@ def _sheet(ws: Worksheet, title: str, subtitle: str, headers: Sequence[str], row
     ws.freeze_panes = ws.cell(row=4, column=money_from)
     ws.print_title_rows = "3:3"
     ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.paperSize = ws.PAPERSIZE_A3 if a3 else ws.PAPERSIZE_A4  # 25 columns need A3 to stay legible
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
@@ -88,8 +89,8 @@ def payroll_rows(tables: Sequence[PayTable]) -> list[list[object]]:
             amounts = [*month_amounts(line), line.basic, *[getattr(line, k) for k, _h in PAYROLL_AWARDS], line.total]
             totals = [t + x for t, x in zip(totals, amounts, strict=True)]
             rows.append([table.village_name, line.name, line.post, line.months, line.grade,
-                         *[yuan(x) for x in amounts], line.remark])
-    rows.append(["合计", f"{sum(len(t.lines) for t in tables)}人", "", "", "", *[yuan(x) for x in totals], ""])
+                         *[yuan(x) for x in amounts], line.remark, None])
+    rows.append(["合计", f"{sum(len(t.lines) for t in tables)}人", "", "", "", *[yuan(x) for x in totals], "", None])
     return rows
 
 
@@ -99,14 +100,14 @@ def write_payroll_xlsx(tables: Sequence[PayTable], out: Path | str) -> Path:
         raise ValueError("没有可导出的村")
     year = tables[0].year
     headers = ("村（社区）", "姓名", "职务", "任职月数", "考核等级", *[f"{m}月" for m in MONTHS], "基本报酬小计",
-               *[h for _k, h in PAYROLL_AWARDS], "全年合计", "备注")
+               *[h for _k, h in PAYROLL_AWARDS], "全年合计", "备注", "领取人签名")
     book = Workbook()
     ws = book.active
     ws.title = f"{year}按月发放"
     _sheet(ws, f"{_place(tables)} {year}年度村干部报酬按月发放表",
            "单位：元。基本报酬（含重点村补贴）按月发放，任职不满12个月的自1月起计；考核报酬、星级奖励、晋位及连续奖励、"
            "创建奖励按年度核定，年终一次发放。", headers, payroll_rows(tables),
-           (12, 9, 9, 6, 8, *[10] * 12, 12, 11, 11, 11, 11, 12, 24), money_from=6)
+           (12, 9, 10, 8, 9, *[10] * 12, 12, 11, 11, 11, 11, 12, 34, 12), money_from=6, a3=True)
     with atomic_output(out) as tmp:
         book.save(tmp)
     return Path(out)
@@ -127,7 +128,7 @@ def creation_rows(tables: Sequence[PayTable]) -> list[list[object]]:
         rows.append([table.village_name, table.creation_level, "（村级）", "", "", yuan(table.activity_fund),
                      "村级活动经费"])
     rows.append(["合计", "", "", "", "", yuan(cadres + funds),
-                 f"其中村干部创建奖励{yuan(cadres)}元，村级活动经费{yuan(funds)}元"])
+                 f"其中村干部创建奖励{format_yuan(cadres)}元，村级活动经费{format_yuan(funds)}元"])
     return rows
 
 

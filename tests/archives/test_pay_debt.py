@@ -1,0 +1,70 @@
+"""村级债务 carried into the next year (issue 19): a jump in the opening balance is refused, and the year close
+starts the next year with last year's closing balance and 重点村 flag — once, never over a typed value."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.figures import record
+from townapp.archives.dto import YearData
+from townapp.archives.service import ArchiveService
+from townapp.core.errors import ValidationFailed
+
+from .conftest import Village
+
+WAN = 1_000_000  # 1万元 in 分
+
+
+def _debt(opening: int, new: int, resolved: int) -> dict[str, int]:
+    return {"debt_opening": opening, "debt_new": new, "debt_resolved": resolved,
+            "debt_closing": opening + new - resolved}
+
+
+def test_an_opening_debt_that_jumps_from_last_years_closing_is_refused(archives: ArchiveService,
+                                                                     village: Village) -> None:
+    """GIVEN 2025 closing with 30万 of debt
+    WHEN 2026 is saved opening with 35万 (a +5万 jump)
+    THEN it is refused, the message naming both figures and the field 年初债务余额; 30万 is accepted;
+    AND changing 2025's closing afterwards is saved with a warning naming 2026's opening."""
+    archives.save_year(YearData(village.id, 2025, _debt(40 * WAN, 0, 10 * WAN)))
+    with pytest.raises(ValidationFailed) as caught:
+        archives.save_year(YearData(village.id, 2026, _debt(35 * WAN, 0, 5 * WAN)))
+    (problem,) = [p for p in caught.value.problems if p.field == "debt_opening"]
+    assert "2026年年初债务余额（350,000.00元）应等于2025年年末债务余额（300,000.00元）" in problem.message
+    record("债务结转跳变被拒（+5万）", 1)
+    assert archives.save_year(YearData(village.id, 2026, _debt(30 * WAN, 0, 5 * WAN))) == []
+    warnings = archives.save_year(YearData(village.id, 2025, _debt(40 * WAN, 0, 12 * WAN)))
+    assert [w.field for w in warnings] == ["debt_closing"] and "2026年年初债务余额" in warnings[0].message
+
+
+def test_carry_forward_starts_next_year_once_and_never_over_a_typed_value(archives: ArchiveService,
+                                                                        village: Village) -> None:
+    """GIVEN 2025 of a 重点村 closing with 28万 of debt, and no 2026 yet
+    WHEN the year close carries 2025 forward (twice)
+    THEN 2026 opens with 28万 and is a 重点村, the second call carries nothing;
+    AND a 2026 whose opening someone typed (and un-ticked 重点村) keeps what was typed."""
+    archives.save_year(YearData(village.id, 2025, {**_debt(30 * WAN, 0, 2 * WAN), "designated": True}))
+    assert archives.carry_forward(village.id, 2025) == ["重点村", "年初债务余额280,000.00元"]
+    after = archives.year(village.id, 2026).values
+    assert after["debt_opening"] == 28 * WAN and after["designated"] is True
+    assert archives.carry_forward(village.id, 2025) == []
+    archives.save_year(YearData(village.id, 2026, {"debt_opening": 28 * WAN, "designated": False}))
+    archives.save_year(YearData(village.id, 2025, {**_debt(30 * WAN, 0, 3 * WAN), "designated": True}))
+    assert archives.carry_forward(village.id, 2025) == []
+    assert archives.year(village.id, 2026).values["debt_opening"] == 28 * WAN  # typed: kept (and warned about)
+    assert archives.year(village.id, 2026).values["designated"] is False
+    assert archives.carry_forward(village.id, 2030) == []  # no such year: nothing to carry
+    assert 2031 not in archives.years(village.id)
+
+
+def test_an_empty_opening_is_filled_but_a_village_without_debt_figures_is_left_alone(archives: ArchiveService,
+                                                                                  village: Village) -> None:
+    """GIVEN 2026 started by hand with only its income, and 2025 closing at 0
+    WHEN 2025 is carried forward
+    THEN the empty opening becomes 0 (a closing of 0 is a figure); a 2025 without a closing leaves 2027 empty."""
+    archives.save_year(YearData(village.id, 2025, _debt(5 * WAN, 0, 5 * WAN)))
+    archives.save_year(YearData(village.id, 2026, {"total_income": 100}))
+    assert archives.carry_forward(village.id, 2025) == ["年初债务余额0.00元"]
+    assert archives.year(village.id, 2026).values["debt_opening"] == 0
+    assert archives.carry_forward(village.id, 2026) == []
+    assert archives.year(village.id, 2027).values["debt_opening"] is None
