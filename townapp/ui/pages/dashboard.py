@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from townapp.figures import figure_registry, unit_source
+from townapp.followup.service import FollowUpService
 from townapp.outputs.charts import figure_png
 from townapp.outputs.figures import Period
 from townapp.outputs.overview import CHARTS, Overview
@@ -72,6 +73,8 @@ class DashboardPage(Page):
         super().__init__()
         self.ctx = ctx
         self.service = ReturnService(ctx.db, figure_registry(ctx.db), unit_source(), ctx.actor)
+        self.followups = FollowUpService(ctx.db, ctx.actor)
+        self.today = today
         period = Period.containing(today or dt.date.today())
         self.year = QSpinBox()
         self.year.setRange(2000, 2100)
@@ -88,8 +91,14 @@ class DashboardPage(Page):
         self.missing = QLabel()
         self.missing.setWordWrap(True)
         self.missing.setStyleSheet("color: #9c6500;")
+        self.overdue = QPushButton()  # 整改跟踪 items past their deadline: a click opens that page
+        self.overdue.setObjectName("overdue_followups")
+        self.overdue.setFlat(True)
+        self.overdue.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.overdue.clicked.connect(self._open_followups)
         bar = QHBoxLayout()
         bar.addWidget(self.heading, 1)
+        bar.addWidget(self.overdue)
         bar.addWidget(QLabel("数据截至"))
         bar.addWidget(self.year)
         bar.addWidget(self.quarter)
@@ -135,7 +144,21 @@ class DashboardPage(Page):
 
     def refresh(self) -> None:
         """Shortly after the page is shown (a user clicking through does not start the counting)."""
+        self._count_overdue()
         QTimer.singleShot(START_DELAY_MS, self._start)
+
+    def _count_overdue(self) -> None:
+        """Overdue follow-ups (a few rows: counted at once), red while there are any."""
+        count = self.followups.overdue_count(self.today)
+        self.overdue.setText(f"整改跟踪：逾期 {count} 项" + ("，点击查看" if count else ""))
+        self.overdue.setStyleSheet("color: #c62828; font-weight: bold;" if count else "color: #2e7d32;")
+
+    def _open_followups(self) -> None:
+        window = self.window()
+        if hasattr(window, "open_page"):
+            page = window.open_page("整改跟踪")
+            if hasattr(page, "only_overdue"):
+                page.only_overdue.setChecked(True)
 
     def _start(self) -> None:
         if not self.isVisible() or (self.job is not None and not self.job.done):

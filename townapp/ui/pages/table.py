@@ -35,6 +35,12 @@ def _evaluations() -> PageFactory:
     return evaluations.create_pages
 
 
+def _followup() -> PageFactory:
+    from townapp.ui.pages import followup
+
+    return followup.create_pages
+
+
 def _grids() -> PageFactory:
     from townapp.ui.pages import grids
 
@@ -77,6 +83,7 @@ PAGE_FACTORIES: tuple[ModulePages, ...] = (
     ModulePages("registry", _registry),
     DeferredPages("archives", _archives),
     DeferredPages("evaluations", _evaluations),
+    DeferredPages("followup", _followup),
     DeferredPages("grids", _grids),
     DeferredPages("points", _points),
     DeferredPages("outputs", _outputs),
