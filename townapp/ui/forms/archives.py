@@ -205,6 +205,13 @@ class GridEditor(_KeyboardTable):
     def set_cell_text(self, row: int, key: str, text: str) -> None:
         self.item(row, [c.key for c in self.columns].index(key)).setText(text)
 
+    def lock_cell(self, row: int, key: str, note: str) -> None:
+        """One cell shown but not typed (a value another module decided): grey, with where it came from."""
+        item = self.item(row, [c.key for c in self.columns].index(key))
+        item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+        item.setBackground(READONLY_BRUSH)
+        item.setToolTip(note)
+
     def records(self) -> list[dict[str, Any]]:
         """Non-empty rows parsed; raises ValueError listing every unreadable cell (and marks them)."""
         out, problems, marks = [], [], {}
@@ -265,6 +272,22 @@ class FiguresForm(_KeyboardTable):
         for r, f in enumerate(self.fields):
             self.item(r, 0).setText(to_text(f.kind, values.get(f.key)))
         self.mark({})
+
+    def set_sources(self, sources: dict[str, str]) -> None:
+        """Rows another module decided (key → where from, e.g. 来自评星定级（2025年定级：八星）): read-only and
+        grey, the row label says so; the other rows stay editable."""
+        blocked = self.blockSignals(True)
+        try:
+            for r, f in enumerate(self.fields):
+                item, source = self.item(r, 0), sources.get(f.key)
+                editable = item.flags() | Qt.ItemFlag.ItemIsEditable
+                item.setFlags(editable & ~Qt.ItemFlag.ItemIsEditable if source else editable)
+                item.setBackground(READONLY_BRUSH if source else QBrush())
+                item.setToolTip(source or "")
+                label = f"{f.header}（{source.split('（')[0]}）" if source else f.header
+                self.setVerticalHeaderItem(r, QTableWidgetItem(label))
+        finally:
+            self.blockSignals(blocked)
 
     def values(self) -> dict[str, Any]:
         out, problems, marks = {}, [], {}

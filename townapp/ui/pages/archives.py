@@ -35,9 +35,11 @@ from PySide6.QtWidgets import (
 )
 
 from townapp.archives import dto as d
+from townapp.archives.payroll import pay_tables, write_creation_awards_xlsx, write_payroll_xlsx
 from townapp.archives.printable import income_chart, write_archive, write_pay_pdf, write_pay_xlsx
 from townapp.archives.service import ArchiveService
 from townapp.archives.vocab import clause_texts, fields, vocab
+from townapp.core import permissions
 from townapp.core.errors import DomainError, FieldProblem, ValidationFailed
 from townapp.core.money import format_yuan
 from townapp.ui.context import AppContext
@@ -200,7 +202,9 @@ class EconomyTab(_Tab):
 
     def load(self) -> None:
         self.form.blockSignals(True)
-        self.form.set_values(self.service.year(self.village_id, self.year).values)
+        data = self.service.year(self.village_id, self.year)
+        self.form.set_values(data.values)
+        self.form.set_sources(data.sources)  # stars and creation level written by 定级: read-only
         self.form.blockSignals(False)
         self.cooperatives.set_records([vars(c) for c in self.service.cooperatives(self.village_id, self.year)])
         self.message.show_problems([])
@@ -395,24 +399,37 @@ class PayTab(GridTab):
         self.inputs = GridEditor([GridColumn("person", "姓名或身份证号", width=150),
                                   GridColumn("post", "职务", "enum", vocab("cadre_post").values),
                                   GridColumn("months", "任职月数", "int", width=80),
-                                  GridColumn("grade", "考核等级", "enum", vocab("pay_grade").values)])
+                                  GridColumn("grade", "考核等级", "enum", vocab("pay_grade").values),
+                                  GridColumn("grade_source", "考核等级来源", "readonly", width=300)])
         self.result = GridEditor([GridColumn(k, h, "readonly", width=w) for k, h, w in (
             ("name", "姓名", 80), ("post", "职务", 70), ("basic", "基本报酬", 100), ("assessment", "考核报酬", 100),
-            ("star", "星级奖励", 100), ("creation", "创建奖励", 100), ("total", "合计（元）", 110))])
-        super().__init__(page, [("报酬计算依据（本年度；创建等级与星级在“集体经济”页填写）", self.inputs),
+            ("star", "星级奖励", 100), ("bonus", "晋位及连续奖励", 110), ("creation", "创建奖励", 100),
+            ("total", "合计（元）", 110), ("remark", "备注", 260))])
+        super().__init__(page, [("报酬计算依据（本年度；星级、创建等级和书记考核等级定级后自动写入，未定级的在“集体经济”页填写）",
+                                 self.inputs),
                                 ("报酬发放表（按报酬规则计算）", self.result)])
         row = QHBoxLayout()
         row.addWidget(_button("导出发放表（Excel）", lambda: self._export("xlsx"), "export_pay_xlsx"))
         row.addWidget(_button("导出发放表（PDF）", lambda: self._export("pdf"), "export_pay_pdf"))
+        row.addWidget(_button("导出按月发放表（Excel）", lambda: self._export_sheet("payroll"), "export_payroll_xlsx"))
+        row.addWidget(_button("导出创建奖励发放表（Excel）", lambda: self._export_sheet("creation"),
+                              "export_creation_xlsx"))
         row.addStretch(1)
         self.layout().addLayout(row)
 
     def load(self) -> None:
-        self.inputs.set_records([{**vars(p), "person": p.name} for p in self.service.pay_inputs(self.village_id, self.year)])
+        inputs = self.service.pay_inputs(self.village_id, self.year)
+        self.inputs.set_records([{**vars(p), "person": p.name} for p in inputs])
+        for index, p in enumerate(inputs):
+            if p.grade_source:  # the 书记's annual result from 定级: shown, not typed again
+                self.inputs.lock_cell(index, "grade", p.grade_source)
         table = self.service.pay_table(self.village_id, self.year)
-        self.result.set_records([{"name": x.name, "post": x.post, **{k: format_yuan(getattr(x, k)) for k in
-                                  ("basic", "assessment", "star", "creation", "total")}} for x in table.lines])
-        self.message.show_hint(f"{table.basis}；合计 {format_yuan(table.total)} 元")
+        self.result.set_records([{"name": x.name, "post": x.post, "remark": x.remark,
+                                  **{k: format_yuan(getattr(x, k)) for k in
+                                     ("basic", "assessment", "star", "bonus", "creation", "total")}}
+                                 for x in table.lines])
+        fund = f"；村级活动经费 {format_yuan(table.activity_fund)} 元（拨付到村）" if table.activity_fund else ""
+        self.message.show_hint(f"{table.basis}；合计 {format_yuan(table.total)} 元{fund}")
 
     def writes(self) -> list[Callable[[], object]]:
         try:
@@ -429,6 +446,18 @@ class PayTab(GridTab):
         if path:
             table = self.service.pay_table(self.village_id, self.year)
             (write_pay_xlsx if kind == "xlsx" else write_pay_pdf)(table, path)
+
+    def _export_sheet(self, kind: str) -> None:
+        """按月发放表 or 创建奖励发放表: the whole township for township users, the own village for a clerk."""
+        township = permissions.visible_village(self.service.actor) is None
+        place = "全乡镇" if township else self.page.village_name()
+        title = "村干部报酬按月发放表" if kind == "payroll" else "创建奖励发放表"
+        path, _ = QFileDialog.getSaveFileName(self, f"保存{title}", f"{place}{self.year}年{title}.xlsx",
+                                              "Excel 工作簿 (*.xlsx)")
+        if path:
+            tables = pay_tables(self.service, self.year, None if township else self.village_id)
+            (write_payroll_xlsx if kind == "payroll" else write_creation_awards_xlsx)(tables, path)
+            self.message.show_hint(f"已导出{place}{len(tables)}个村（社区）的{title}：{path}")
 
 
 class RectificationTab(GridTab):
