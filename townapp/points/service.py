@@ -96,8 +96,10 @@ def year_end(year: int) -> dt.date:
 
 
 def full_year(year: int, as_of: dt.date | None) -> bool:
-    """Whether totals "as of" a day cover the whole year: grades are annual, a part-year total has none."""
-    return (as_of or dt.date.today()) >= year_end(year)
+    """Whether totals "as of" a day cover the whole year: grades are annual, a part-year total has none.
+    A day still to come counts as today (a Q4 return made in December is not a whole year yet)."""
+    today = dt.date.today()
+    return min(as_of or today, today) >= year_end(year)
 
 
 # ----- a stored rule set and a new record, as the service and its batch door both write them -----------------
@@ -333,16 +335,17 @@ class PointsService:
             if errors:
                 raise ValidationFailed(errors)
             assert tenths is not None and data.occurred_on is not None
+            members = self._members_for(s, data.member_ids)
+            for member_id in data.member_ids:
+                self._require_write(members[member_id][2])
             self._require_open_year(s, data.occurred_on.year)
             row, rules = self._rule_set(s, data.occurred_on.year, create=True)
             assert row is not None
             rule = rules.rule(data.rule_code.strip().upper())
             assert rule is not None
-            members = self._members_for(s, data.member_ids)
             ids = []
             for member_id in data.member_ids:
                 village_id = members[member_id][2]
-                self._require_write(village_id)
                 record = self._new_record(s, row, rules, rule, member_id, village_id, data.occurred_on,
                                           rule.sign * tenths, data.note, data.evidence, data.meeting_id)
                 ids.append(record.id)
@@ -720,8 +723,8 @@ class PointsService:
         year (the cut-offs are for a whole year: graded pro rata, a member active in the autumn would read
         不合格 all spring); after the year, the rules' grade until the close makes it final."""
         if self._closed(s, year) is not None:
-            final = dict(s.execute(select(p.PointYearGrade.party_member_id, p.PointYearGrade.grade)
-                                   .where(p.PointYearGrade.year == year)).tuples().all())
+            final = {member: grade for member, grade in s.execute(
+                select(p.PointYearGrade.party_member_id, p.PointYearGrade.grade).where(p.PointYearGrade.year == year))}
             return lambda member, total: final.get(member) or rules.grade_of(total)
         if not full_year(year, as_of):
             return lambda _member, _total: PENDING_GRADE
@@ -802,7 +805,7 @@ class PointsService:
         if visible is not None:
             query = query.where(p.PointRecord.village_id == visible)
         with self.db.reader() as s:
-            return {status: count for status, count in s.execute(query).tuples()}
+            return {status: count for status, count in s.execute(query).all()}
 
     def close_year(self, year: int, on: dt.date | None = None) -> int:
         """年度结转 of the points: every taking-part member's final total and grade is written once, the year's
@@ -832,10 +835,10 @@ class PointsService:
         with self.db.reader() as s:
             if self._closed(s, year) is None:
                 return []
-            final = {g.party_member_id: g for g in s.scalars(select(p.PointYearGrade)
-                                                               .where(p.PointYearGrade.year == year))}
-        return [self._total_row(member, final[member.party_member_id].total_tenths,
-                                final[member.party_member_id].grade)
+            final = {member: (total, grade) for member, total, grade in s.execute(
+                select(p.PointYearGrade.party_member_id, p.PointYearGrade.total_tenths, p.PointYearGrade.grade)
+                .where(p.PointYearGrade.year == year))}
+        return [self._total_row(member, *final[member.party_member_id])
                 for member in self.members(village_id, include_exempt=True) if member.party_member_id in final]
 
     @staticmethod
