@@ -31,6 +31,7 @@ from townapp.archives.service import ArchiveService
 from townapp.core import permissions
 from townapp.core.actor import SYSTEM_ACTOR, Actor
 from townapp.core.errors import DomainError
+from townapp.core.progress import CancelFn, ProgressFn, Reporter
 from townapp.db import Database
 from townapp.evaluations.service import EvaluationService
 from townapp.followup.service import FollowUpService
@@ -107,9 +108,13 @@ class YearEndService:
         with self.db.reader() as s:
             return [_dto(row) for row in s.scalars(select(y.YearClose).order_by(y.YearClose.year.desc()))]
 
-    def close(self, year: int, on: dt.date | None = None) -> YearCloseDTO:
-        """Finalise ``year`` (see the module docstring for the stages); refused while the checklist is not clear."""
+    def close(self, year: int, on: dt.date | None = None, progress: ProgressFn | None = None,
+              cancel: CancelFn | None = None) -> YearCloseDTO:
+        """Finalise ``year`` (see the module docstring for the stages); refused while the checklist is not clear.
+        Cancelling stops between stages; each is idempotent, so closing again finishes the rest."""
         permissions.require_township(self.actor, "年度结转")
+        reporter = Reporter(progress, cancel)
+        reporter.step(0, 5, "正在检查年度结转清单…")
         on = on or dt.date.today()
         if self.closed(year) is not None:
             raise DomainError(f"{year}年度已经结转过了")
@@ -119,6 +124,7 @@ class YearEndService:
                              + (f"（请在“{item.where}”页面处理）" if item.where else "") for item in open_items)
             raise DomainError(f"{year}年度还不能结转：{lines}")
         summary: list[str] = []
+        reporter.step(1, 5, "正在确定党员积分年度等次…")
         points = PointsService(self.db, self.actor)
         if points.year_closed(year) is None:
             graded = points.close_year(year, on)
@@ -128,13 +134,16 @@ class YearEndService:
             summary.append(f"党员积分：{graded}名党员的年度等次已确定（"
                            + "、".join(f"{grade}{n}人" for grade, n in counts.items()) + "）；"
                            f"{year + 1}年度沿用本年度积分规则")
+        reporter.step(2, 5, "正在结转一村一档…")
         archives = ArchiveService(self.db, self.actor)
         carried = 0
         for village_id in self._villages():
             if archives.carry_forward(village_id, year):
                 carried += 1
         summary.append(f"一村一档：{carried}个村的{year + 1}年度档案已结转年初债务余额和重点村标记")
+        reporter.step(3, 5, "正在按评定结果生成整改跟踪事项…")
         proposed = FollowUpService(self.db, self.actor).propose(year, on)
+        reporter.step(4, 5, "正在记录年度结转…")
         summary.append(f"整改跟踪：{proposed.describe()}")
         with self.db.unit_of_work(self.actor) as s:
             if s.scalar(select(y.YearClose.id).where(y.YearClose.year == year)) is not None:

@@ -41,6 +41,12 @@ def _followup() -> PageFactory:
     return followup.create_pages
 
 
+def _yearend() -> PageFactory:
+    from townapp.ui.pages import yearend
+
+    return yearend.create_pages
+
+
 def _grids() -> PageFactory:
     from townapp.ui.pages import grids
 
@@ -87,6 +93,7 @@ PAGE_FACTORIES: tuple[ModulePages, ...] = (
     DeferredPages("grids", _grids),
     DeferredPages("points", _points),
     DeferredPages("outputs", _outputs),
+    DeferredPages("yearend", _yearend),
     DeferredPages("exchange", _exchange),
     DeferredPages("accounts", _accounts),
     DeferredPages("audit", _audit),
