@@ -68,3 +68,49 @@ def test_an_empty_opening_is_filled_but_a_village_without_debt_figures_is_left_a
     assert archives.year(village.id, 2026).values["debt_opening"] == 0
     assert archives.carry_forward(village.id, 2026) == []
     assert archives.year(village.id, 2027).values["debt_opening"] is None
+
+
+def test_an_imported_year_whose_opening_debt_jumps_is_refused(archives: ArchiveService, village: Village,
+                                                            tmp_path) -> None:  # noqa: ANN001
+    """GIVEN 2025 stored closing with 30万 of debt, and the township's 村级年度数据 exported
+    WHEN a 2026 row opening with 35万 is added to the workbook and imported
+    THEN the import is refused on that row's 年初债务余额, naming both figures; 2026 is not stored."""
+    from openpyxl import load_workbook
+
+    from townapp.core.actor import CLI_ACTOR
+    from townapp.exchange.pipeline import run_import
+    from townapp.exchange.writer import export_sheets
+    from townapp.sheets import all_sheet_specs
+
+    archives.save_year(YearData(village.id, 2025, _debt(40 * WAN, 0, 10 * WAN)))
+    out = tmp_path / "年度数据.xlsx"
+    export_sheets(archives.db, [s for s in all_sheet_specs() if s.key == "archive_year"], out, CLI_ACTOR, reason="测试")
+    book = load_workbook(out)
+    ws = book["村级年度数据"]
+    headers = [c.value for c in ws[1]]
+    row = [c.value for c in ws[2]]
+    row[headers.index("年度")] = 2026
+    for header, value in (("年初债务余额", "350000.00"), ("本年新增债务", "0.00"), ("本年化解债务", "50000.00"),
+                          ("年末债务余额", "300000.00")):
+        row[headers.index(header)] = value
+    ws.append(row)
+    book.save(out)
+    report = run_import(archives.db, out, all_sheet_specs(), actor=CLI_ACTOR)
+    assert report.status == "rejected"
+    (error,) = [e for e in report.errors if e.code == "rule"]
+    assert error.row == 3 and error.column == "年初债务余额"
+    assert "应等于2025年年末债务余额（300,000.00元）" in error.message and "350,000.00元" in error.message
+    assert 2026 not in archives.years(village.id)
+
+
+def test_townapp_check_lists_a_stored_debt_jump(archives: ArchiveService, village: Village, db) -> None:  # noqa: ANN001
+    """GIVEN a 2026 opening that jumps from 2025's closing, stored before the rule existed (written directly)
+    WHEN the archive's violations are listed (what ``townapp check`` and the overview report)
+    THEN the jump is one error naming both years' figures."""
+    from townapp.archives import models as a
+
+    archives.save_year(YearData(village.id, 2025, _debt(40 * WAN, 0, 10 * WAN)))
+    with db.unit_of_work(archives.actor) as s:
+        s.add(a.ArchiveYear(village_id=village.id, year=2026, **_debt(35 * WAN, 0, 5 * WAN)))
+    (found,) = [v for v in archives.violations(village.id) if v.rule_id == "debt_carry_over"]
+    assert found.year == 2026 and found.severity == "error" and "300,000.00元" in found.message

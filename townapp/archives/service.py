@@ -1010,11 +1010,14 @@ class ArchiveService:
                 kq = kq.where(a.ArchiveCommitment.village_id == village_id)
                 rq = rq.where(a.ArchiveRectification.village_id == village_id)
             years_of: dict[int, set[int]] = defaultdict(set)
+            before: dict[tuple[int, int], dict[str, Any]] = {}
             for row in s.scalars(yq.order_by(a.ArchiveYear.village_id, a.ArchiveYear.year)):
                 years_of[row.village_id].add(row.year)
                 code, name = villages[row.village_id]
+                values = before[(row.village_id, row.year)] = year_values(row)
                 found += [RuleViolation(code, name, row.year, v.rule_id, v.severity, v.message, v.fields)
-                          for v in r.check_year(year_values(row))]
+                          for v in (*r.check_year(values),
+                                    *r.check_carry_over(row.year, values, before.get((row.village_id, row.year - 1))))]
             cadres: dict[int, list[a.ArchiveCadre]] = defaultdict(list)
             for row in s.scalars(cq):
                 cadres[row.village_id].append(row)

@@ -151,6 +151,10 @@ class ArchiveAdapter(SheetAdapter):
                 found[(rec["village_id"], *[stored[k] for k in self.keys])] = stored
         return found
 
+    def _rule_problems(self, merged: dict[str, Any], existing: dict[tuple, dict[str, Any]]) -> list[tuple[str, str]]:
+        """The service's rules on the record as it will be stored (``existing``: the village's stored rows)."""
+        return self.validate(merged) if self.validate else []
+
     def _same_month(self, key: tuple, existing: dict[tuple, dict[str, Any]]) -> dict[str, Any] | None:
         """The one stored record whose key differs from ``key`` only by a date's precision (任职日期 2021.03
         in the roster, 2021-03-15 stored, or the other way round), or None."""
@@ -198,7 +202,7 @@ class ArchiveAdapter(SheetAdapter):
                 attrs.update({k: merge_date(hit.get(k), v) for k, v in attrs.items() if isinstance(v, MonthDate)})
             merged = {**(hit or {}), **scope, **attrs}
             if self.validate:
-                for attr, message in self.validate(merged):
+                for attr, message in self._rule_problems(merged, existing):
                     column = next((c.key for c in self.cols if c.attr == attr), None)
                     ctx.error(row, column, "rule", message)
                 if row.failed:
@@ -298,6 +302,15 @@ class ArchiveAdapter(SheetAdapter):
 
     def delete(self, conn: Connection, ids: list[int], ctx: ImportContext) -> None:
         _door(conn, ctx).remove(self.model, ids)
+
+
+class YearAdapter(ArchiveAdapter):
+    """村级年度数据: also checked against the village's stored previous year (年初债务余额 = 上年年末余额)."""
+
+    def _rule_problems(self, merged: dict[str, Any], existing: dict[tuple, dict[str, Any]]) -> list[tuple[str, str]]:
+        year = merged.get("year")
+        previous = existing.get((merged.get("village_id"), year - 1)) if isinstance(year, int) else None
+        return _errors(validation.check_year(merged, year, previous))
 
 
 class AttendanceAdapter(ArchiveAdapter):
@@ -453,7 +466,7 @@ def sheet_specs() -> list[SheetSpec]:
              ColumnSpec("party_org_name", "党组织名称", s.TEXT, max_length=100, example="中共东张村支部委员会", width=24),
              _enum("party_org_kind", "党组织类型", "party_org_kind", example="党支部")),
             "每村每年一行。党员人数由人员信息自动统计，不在此填写。", ("村情", "村基本情况")),
-        _spec("archive_year", "村级年度数据", ArchiveAdapter("archive_year", a.ArchiveYear, ("year",), (
+        _spec("archive_year", "村级年度数据", YearAdapter("archive_year", a.ArchiveYear, ("year",), (
             Col("year", "year"), *[Col(k, k, "money") for k, _h in year_money], Col("debt_causes", "debt_causes"),
             Col("debt_plan", "debt_plan"), Col("creation_level", "creation_level"), Col("org_star", "org_star"),
             Col("secretary_star", "secretary_star"), Col("designated", "designated", "bool")), _year_rules),
