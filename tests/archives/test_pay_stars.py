@@ -183,3 +183,19 @@ def test_a_hand_edit_differing_from_the_rated_star_or_grade_is_refused(rated) ->
         archives.save_pay_inputs(village_id, 2025, [PayData(secretary, "书记", 12, "优秀")])
     assert "书记的考核等级" in caught.value.message and "应为“称职”" in caught.value.message
     archives.save_pay_inputs(village_id, 2025, archives.pay_inputs(village_id, 2025))
+
+
+def test_townapp_check_lists_an_archive_star_that_differs_from_its_rating(rated) -> None:  # noqa: ANN001
+    """GIVEN 东张村's 书记 rated 八星, and the archive's 书记星级 overwritten with 5 behind the service's back
+    (as the old demo and old imports did)
+    WHEN the archive's violations are listed (townapp check, the overview)
+    THEN the difference is an error naming both values; with the rated value back there is none."""
+    from townapp.archives import models as a
+
+    _service, archives, village_id, _secretary = rated
+    with archives.db.unit_of_work(archives.actor) as s:
+        s.query(a.ArchiveYear).filter_by(village_id=village_id, year=2025).update({"secretary_star": 5})
+    (found,) = [v for v in archives.violations(village_id) if v.rule_id == "rated_field"]
+    assert found.fields == ("secretary_star",) and "“5星”" in found.message and "“8星”" in found.message
+    archives.set_rating_from_evaluation(village_id, 2025, "secretary_star")
+    assert not [v for v in archives.violations(village_id) if v.rule_id == "rated_field"]

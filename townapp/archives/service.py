@@ -129,6 +129,11 @@ class Ratings:
     grade_source: str = ""
 
 
+def _rated_value(key: str, result: Any) -> Any:
+    """What a village's 定级 result puts into the archive field ``key`` (a VillageResult of evaluations)."""
+    return (result.level if result.passed else None) if key == "creation_level" else result.rank
+
+
 def _shown(key: str, value: Any) -> str:
     if key in STAR_LABELS:
         return f"{value}星" if value else "未评星"
@@ -292,8 +297,7 @@ class ArchiveService:
             result = evaluations.village_results(key, year).get(village_id)
             if result is None:
                 continue
-            value = (result.level if result.passed else None) if target == "creation_level" else result.rank
-            out.values[target] = value
+            value = out.values[target] = _rated_value(target, result)
             out.sources[target] = f"{RATED}（{year}年定级：{_shown(target, value)}）"
         assessment = pay_rules().secretary_assessment
         if assessment is None or "secretary_star" not in out.values:
@@ -1018,6 +1022,7 @@ class ArchiveService:
                 found += [RuleViolation(code, name, row.year, v.rule_id, v.severity, v.message, v.fields)
                           for v in (*r.check_year(values),
                                     *r.check_carry_over(row.year, values, before.get((row.village_id, row.year - 1))))]
+            found += self._rating_mismatches(villages, before)
             cadres: dict[int, list[a.ArchiveCadre]] = defaultdict(list)
             for row in s.scalars(cq):
                 cadres[row.village_id].append(row)
@@ -1041,6 +1046,29 @@ class ArchiveService:
                 code, name = villages[row.village_id]
                 found += [RuleViolation(code, name, row.year, v.rule_id, v.severity, v.message, v.fields)
                           for v in r.check_rectification(row.year, row.score, row.result, mark)]
+        return found
+
+    def _rating_mismatches(self, villages: dict[int, tuple[str, str]],
+                           stored: dict[tuple[int, int], dict[str, Any]]) -> list[RuleViolation]:
+        """Archive stars and creation levels that differ from the finalised 定级 of their year (written
+        before 定级, or by an import): the pay table pays the 定级 result, the return would show the archive's."""
+        from townapp.evaluations.service import ARCHIVE_FEEDS, EvaluationService
+
+        evaluations = EvaluationService(self.db, self.actor)
+        found = []
+        for year in sorted({y for _v, y in stored}):
+            for key, target in ARCHIVE_FEEDS.items():
+                if target not in RATED_FIELDS:
+                    continue
+                for vid, result in evaluations.village_results(key, year).items():
+                    if vid not in villages or (vid, year) not in stored:
+                        continue
+                    rated, value = _rated_value(target, result), stored[(vid, year)].get(target)
+                    if (value or None) != (rated or None):
+                        code, name = villages[vid]
+                        found.append(RuleViolation(code, name, year, "rated_field", "error",
+                                                   f"{year}年{label(target)}为“{_shown(target, value)}”，与评星定级结果"
+                                                   f"“{_shown(target, rated)}”不一致：请按定级结果更正", (target,)))
         return found
 
     # ----- set-based writes (imports, packages) -------------------------------
