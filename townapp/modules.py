@@ -107,6 +107,12 @@ def _evaluation_demo() -> Step:
     return build_township
 
 
+# ----- follow-up ----------------------------------------------------------------------------------
+def _followup_checks() -> tuple[Check, ...]:
+    from townapp.followup.checks import followup_checks
+    return (followup_checks,)
+
+
 # ----- grids --------------------------------------------------------------------------------------
 def _grid_sheets() -> list[SheetSpec]:
     from townapp.grids.sheets import sheet_specs
@@ -166,6 +172,7 @@ MODULES: tuple[FeatureModule, ...] = (
                   figures=_archive_figures, demo_step=_archive_demo),
     FeatureModule("evaluations", "评星定级", figures=_evaluation_figures, certificate_sources=_evaluation_sources,
                   demo_step=_evaluation_demo),
+    FeatureModule("followup", "整改跟踪", checks=_followup_checks),
     FeatureModule("grids", "网格化管理", sheet_specs=_grid_sheets, checks=_grid_checks, figures=_grid_figures,
                   certificate_sources=_grid_sources, demo_step=_grid_demo),
     FeatureModule("points", "党员积分", checks=_points_checks, figures=_points_figures,

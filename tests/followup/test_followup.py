@@ -238,3 +238,24 @@ def test_an_item_added_by_hand_is_tracked_like_the_others(db: Database, world: W
                                                                                     dt.date(2026, 5, 1)]
     with pytest.raises(ValidationFailed, match="整改期限"):
         service.add(ItemInput(village, 2026, "问题清单", "无期限"))
+
+
+def test_townapp_check_names_results_not_yet_followed_up(db: Database, world: World, rated: int) -> None:
+    """GIVEN the finalised 2025 round and nothing proposed WHEN the follow-up checks run THEN each village the
+    rules name is a warning (propose dry-run writes nothing); after propose(2025) none is, and overdue items are
+    counted as a fact."""
+    from townapp.core.errors import CheckReport
+    from townapp.followup.checks import followup_checks
+
+    report, facts = CheckReport(), {}
+    followup_checks(db, report, facts, as_of=dt.date(2026, 1, 5))
+    assert facts["followup_unproposed"] == 2 and FollowUpService(db).items() == []
+    assert any("东张村：2025年评星定级二星" in w for w in report.warnings)
+    service = FollowUpService(db, TOWNSHIP)
+    service.propose(2025)
+    for row in service.items():
+        service.accept(row.id)
+    report, facts = CheckReport(), {}
+    followup_checks(db, report, facts, as_of=dt.date(2026, 4, 1))
+    assert facts == {"followup_unproposed": 0, "followup_overdue": 1}
+    assert report.warnings == ["整改跟踪：1 项已过整改期限（见“整改跟踪”页，红色）"]

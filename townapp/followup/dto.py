@@ -84,6 +84,7 @@ class ProposeReport:
     created: dict[str, int] = field(default_factory=dict)
     existing: int = 0
     rounds: list[str] = field(default_factory=list)
+    new_items: list[str] = field(default_factory=list)  # 村：事项 of each item created (or, dry, to create)
 
     @property
     def total(self) -> int:
@@ -92,9 +93,9 @@ class ProposeReport:
     def describe(self) -> str:
         if not self.rounds:
             return f"{self.year}年还没有已定级的评星定级或头雁指数评定，没有可转为整改跟踪的结果。"
-        made = "、".join(f"{kind}{n}项" for kind, n in self.created.items() if n) or "无新增事项"
-        return (f"读取{self.year}年已定级评定{len(self.rounds)}轮（{'、'.join(self.rounds)}）：新增拟办{made}；"
-                f"已有事项{self.existing}项保持不变。")
+        made = "、".join(f"{kind}{n}项" for kind, n in self.created.items() if n)
+        return (f"读取{self.year}年已定级评定{len(self.rounds)}轮（{'、'.join(self.rounds)}）："
+                f"{'新增拟办' + made if made else '没有新增事项'}；已有事项{self.existing}项保持不变。")
 
 
 @dataclass(frozen=True)

@@ -77,8 +77,10 @@ class FollowUpService:
         return EvaluationService(self.db, self.actor)
 
     # ----- proposing ----------------------------------------------------------------------------------
-    def propose(self, year: int, as_of: dt.date | None = None) -> ProposeReport:
-        """Create the 拟办 items the rules ask for from the year's finalised rounds; never twice."""
+    def propose(self, year: int, as_of: dt.date | None = None, *, dry_run: bool = False) -> ProposeReport:
+        """Create the 拟办 items the rules ask for from the year's finalised rounds; never twice.
+
+        ``dry_run`` only says what it would create (``townapp check`` asks so)."""
         permissions.require_township(self.actor, "生成整改跟踪事项")
         today = as_of or dt.date.today()
         evaluations = self._evaluations()
@@ -88,6 +90,7 @@ class FollowUpService:
         report = ProposeReport(year, dict.fromkeys(KINDS, 0), 0, [r.name for r in rounds])
         # per (rule, village, period) the latest round's result wins (a round re-run in the same year)
         wanted: dict[tuple[str, int, int], tuple[f.FollowUpItem, list[ProblemData]]] = {}
+        villages: dict[int, str] = {}
         for info in rounds:
             rnd = evaluations.round(info.id)
             scheme = rnd.scheme
@@ -95,6 +98,7 @@ class FollowUpService:
             start = rnd.finalised_on or today
             for row in evaluations.sheet(info.id):
                 rank = 0 if row.revoked else row.rank
+                villages[row.village_id] = row.village
                 for rule in rules:
                     key = (rule.id, row.village_id, rnd.period_no)
                     if not rule.applies(rank, "" if row.revoked else row.flags):
@@ -110,7 +114,7 @@ class FollowUpService:
                         deadline=rule.deadline.after(start), status=PROPOSED)
                     wanted[key] = (item, self._problems(scheme, row, item.deadline) if rule.kind == KIND_LIST
                                    else [])
-        with self.db.unit_of_work(self.actor) as s:
+        with self.db.reader() if dry_run else self.db.unit_of_work(self.actor) as s:
             present = set(s.execute(select(f.FollowUpItem.rule_id, f.FollowUpItem.village_id,
                                            f.FollowUpItem.period_no)
                                     .where(f.FollowUpItem.year == year, f.FollowUpItem.ref_id == 0)).all())
@@ -118,12 +122,15 @@ class FollowUpService:
                 if key in present:
                     report.existing += 1
                     continue
+                report.created[item.kind] += 1
+                report.new_items.append(f"{villages[item.village_id]}：{item.title}")
+                if dry_run:
+                    continue
                 s.add(item)
                 s.flush()
                 s.add_all(f.FollowUpProblem(item_id=item.id, seq=n, content=p.content[:400], deadline=p.deadline,
                                             status=PROBLEM_OPEN) for n, p in enumerate(problems, start=1))
                 self._event(s, item.id, None, PROPOSED, f"由“{item.source}”生成")
-                report.created[item.kind] += 1
         return report
 
     @staticmethod
