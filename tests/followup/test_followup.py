@@ -259,3 +259,17 @@ def test_townapp_check_names_results_not_yet_followed_up(db: Database, world: Wo
     followup_checks(db, report, facts, as_of=dt.date(2026, 4, 1))
     assert facts == {"followup_unproposed": 0, "followup_overdue": 1}
     assert report.warnings == ["整改跟踪：1 项已过整改期限（见“整改跟踪”页，红色）"]
+
+
+def test_the_clause_matches_why_the_village_was_rated_low(db: Database, world: World,
+                                                          evaluations: EvaluationService) -> None:
+    """GIVEN 东张村 with full marks but its 书记 punished (F01, capped at 二星)
+    WHEN its 整顿 is accepted THEN the archive case names clause 1 (书记不胜任), not the default 3 (组织软弱)."""
+    star_round(evaluations, world, {"东张村": Decimal(4), "西王村": Decimal(4)},
+               negatives={"东张村": {"F01": "书记受党内警告处分"}})
+    service = FollowUpService(db, TOWNSHIP)
+    service.propose(2025)
+    item = service.items(kind="整顿")[0]
+    assert (item.village, item.source) == ("东张村", "2025年度村党组织评星定级：二星")
+    service.accept(item.id)
+    assert ArchiveService(db).rectifications(world.villages["东张村"])[0].clauses == ["1"]

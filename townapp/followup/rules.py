@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import ClassVar, Literal
@@ -53,6 +54,7 @@ class FollowUpRule(Resource):
     title: Text
     deadline: Deadline
     clause: str | None = None  # 整顿: the 软弱涣散 认定条款 the archive record gets
+    clauses_by_negative: dict[str, str] = Field(default_factory=dict)  # a negative item touched → its clause
     archive_year_offset: int = Field(default=0, ge=0, le=1)
 
     @model_validator(mode="after")
@@ -67,6 +69,11 @@ class FollowUpRule(Resource):
         if self.flag is not None:
             return self.flag in [f for f in flags.split("、") if f]
         return rank in (self.ranks or [])
+
+    def clauses_for(self, negatives: Iterable[str]) -> list[str]:
+        """The 认定条款 matching the cause: those of the negative items touched, else the rule's own."""
+        found = sorted({self.clauses_by_negative[c] for c in negatives if c in self.clauses_by_negative}, key=int)
+        return found or ([self.clause] if self.clause else [])
 
     def make_title(self, *, year: int, level: str, period: str, measure: str) -> str:
         return self.title.format(year=year, level=level, period=period, measure=measure)

@@ -268,11 +268,14 @@ class FollowUpService:
             kind, village_id = item.kind, item.village_id
             rule = next((r for r in self.rules if r.id == item.rule_id), None)
             year, level, source, title = item.year, item.level or "", item.source or "", item.title
+            round_id = item.round_id
             final_deadline = deadline or item.deadline
         case_id = None
         case_note = ""
         if kind == KIND_RECTIFY:
-            case_id, case_note = self._open_case(village_id, year, level, source, title, final_deadline, rule)
+            clauses = self._clauses(rule, round_id, village_id)
+            case_id, case_note = self._open_case(village_id, year, level, source, title, final_deadline, rule,
+                                                 clauses)
         with self.db.unit_of_work(self.actor) as s:
             item = self._item(s, item_id)
             self._expect(item, PROPOSED, "采纳")
@@ -281,8 +284,21 @@ class FollowUpService:
             text = "；".join(t for t in (squeeze_spaces(note or ""), case_note) if t)
             self._event(s, item_id, PROPOSED, IN_PROGRESS, text or "采纳")
 
+    def _clauses(self, rule: FollowUpRule | None, round_id: int | None, village_id: int) -> list[str]:
+        """The 软弱涣散 clauses matching why the village was rated low (the negative items of its result)."""
+        if rule is None:
+            return ["3"]
+        negatives: list[str] = []
+        if round_id is not None:
+            try:
+                negatives = [code for row in self._evaluations().sheet(round_id, village_id=village_id)
+                             for code in row.negatives]
+            except DomainError:  # the round is gone: the rule's own clause
+                negatives = []
+        return rule.clauses_for(negatives) or ["3"]
+
     def _open_case(self, village_id: int, year: int, level: str, source: str, title: str,
-                   deadline: dt.date | None, rule: FollowUpRule | None) -> tuple[int, str]:
+                   deadline: dt.date | None, rule: FollowUpRule | None, clauses: list[str]) -> tuple[int, str]:
         from townapp.archives.dto import RectificationData
         from townapp.archives.service import ArchiveService
 
@@ -291,10 +307,9 @@ class FollowUpService:
         found = next((c for c in archives.rectifications(village_id) if c.year == case_year), None)
         if found is not None and found.id is not None:
             return found.id, f"一村一档已有{case_year}年软弱涣散认定记录，已关联"
-        clause = rule.clause if rule and rule.clause else "3"
         until = f"，整改期限至{deadline:%Y年%m月%d日}" if deadline else ""
         measures = f"来源：{year}年评星定级 {level}（{source}）。{title}{until}。"
-        case_id = archives.save_rectification(village_id, RectificationData(case_year, [clause], measures=measures))
+        case_id = archives.save_rectification(village_id, RectificationData(case_year, clauses, measures=measures))
         return case_id, f"已在一村一档建立{case_year}年软弱涣散认定记录"
 
     def reject(self, item_id: int, reason: str, on: dt.date | None = None) -> None:
