@@ -1,0 +1,30 @@
+"""整改跟踪 on the demo township (issue 19's acceptance): every village rated 二星 or below last year has a 整顿."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tests.figures import record
+from townapp.core.actor import ROLE_TOWNSHIP, Actor
+from townapp.db import Database
+from townapp.evaluations.service import EvaluationService
+from townapp.followup.service import FollowUpService
+
+
+def test_every_weak_village_of_the_demo_has_a_rectification_proposal(open_demo: Callable[..., Database]) -> None:
+    """GIVEN the demo township (a finalised 评星定级 round last year) WHEN propose(last year) runs (the year close may
+    already have run it) THEN the villages with a 整顿 item are exactly those rated 二星 or below, those rated 三星 or
+    四星 have a 问题清单, and running it again adds nothing."""
+    db = open_demo("township", 1)
+    evaluations = EvaluationService(db)
+    year = max(r.year for r in evaluations.rounds() if r.scheme_key == "village_org_star" and r.locked)
+    results = evaluations.village_results("village_org_star", year)
+    service = FollowUpService(db, Actor("组织委员", ROLE_TOWNSHIP))
+    service.propose(year)
+    weak = {v for v, r in results.items() if r.rank <= 2}
+    middle = {v for v, r in results.items() if r.rank in (3, 4)}
+    assert {r.village_id for r in service.items(kind="整顿", year=year)} == weak
+    assert {r.village_id for r in service.items(kind="问题清单", year=year)} == middle
+    assert service.propose(year).total == 0
+    record(f"整改跟踪：演示乡镇{year}年整顿拟办（二星及以下村）", len(weak))
+    record(f"整改跟踪：演示乡镇{year}年问题清单（三星、四星村）", len(middle))
