@@ -32,7 +32,14 @@ def stored_value_checks(db: Database, report: CheckReport, facts: dict) -> None:
     report.errors.extend(f"数据已损坏：{p}" for p in problems)
 
 
-CHECKS: tuple[Check, ...] = (database_checks, stored_value_checks, *module_checks())
+def result_checks(db: Database, report: CheckReport, facts: dict) -> None:
+    """Archive stars, creation levels and the pay on them equal the finalised 定级 results (townapp/consistency.py)."""
+    from townapp.consistency import result_checks as check
+
+    check(db, report, facts)
+
+
+CHECKS: tuple[Check, ...] = (database_checks, stored_value_checks, *module_checks(), result_checks)
 
 
 def _run(db: Database, report: CheckReport, facts: dict, checks: tuple[Check, ...] = ()) -> None:

@@ -6,6 +6,7 @@ Exit codes: 0 ok, 1 data rejected or check failed, 2 usage error, 3 unexpected f
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import logging
 import os
@@ -84,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--db", required=True)
     demo.add_argument("--scale", choices=("township", "county"), default="township")
     demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument("--as-of", dest="as_of", type=_as_of_date, default=None,
+                      help="演示数据截止日期 YYYY-MM-DD（默认今天；同一种子和日期生成相同的数据）")
     demo.set_defaults(handler=cmd_demo)
 
     check = sub.add_parser("check", help="检查数据库完整性和数据一致性")
@@ -191,6 +194,14 @@ def cmd_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _as_of_date(text: str) -> dt.date:
+    """``--as-of``: a day written YYYY-MM-DD (a usage error otherwise)."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期应写成 YYYY-MM-DD，例如 2026-12-06，而不是“{text}”") from None
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from townapp.create import remove_database_files
     from townapp.db import open_database
@@ -210,7 +221,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     db = open_database(path, create=True)
     try:
-        summary = build_demo(db, scale=args.scale, seed=args.seed, progress=progress)
+        summary = build_demo(db, scale=args.scale, seed=args.seed, progress=progress, as_of=args.as_of)
     except BaseException:
         db.dispose()
         remove_database_files(path)

@@ -8,13 +8,25 @@ what earlier steps produce), fixed dates, a primary-key allocator and a
 progress callback (townapp/demokit.py). Each module registers its builder in
 townapp/modules.py; ``STEPS`` runs them in that order.
 
-Builders write with SQLAlchemy Core bulk inserts, which bypass the ORM audit
-hook on purpose: demo data is not anybody's change, and a million audit rows
-would only slow the build and bury real entries.
+Dates are relative to the as-of date (today unless ``as_of`` is given, which
+tests and byte-identical builds do): last year is complete, this year runs up
+to last month, the current month's entries wait in the queues.
+
+Builders write base data and raw entries (people, grids, meetings, point
+records as entered) with SQLAlchemy Core bulk inserts, which bypass the ORM
+audit hook on purpose: nobody typed them, and a million audit rows would only
+slow the build. Every decision — reviews, 公示, 定级 and what it writes into the
+archive — is then taken through the module services, as the township's
+administrator would, once the township's bulk transaction is committed
+(``TownshipJob.then``); last of all the year close of last year. Timestamps and
+UUIDs the services stamp from the clock are then replaced by the demo's own, so
+the same seed and date still give the same bytes.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import importlib.util
 import logging
 import random
 import time
@@ -22,7 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import DateTime, bindparam, func, select, update
 
 from townapp.core.actor import DEMO_ACTOR
 from townapp.core.errors import DomainError
@@ -30,13 +42,12 @@ from townapp.core.progress import CancelFn, ProgressFn, Reporter, no_progress
 from townapp.db import Database
 from townapp.db.base import Base
 from townapp.demokit import (
-    DEMO_DATE,
-    DEMO_NOW,
     DemoBuild,
     KeyAllocator,
     Step,
     TownshipJob,
     TownshipPlan,
+    default_as_of,
     demo_resource,
     new_uuid,
 )
@@ -44,7 +55,7 @@ from townapp.modules import demo_steps
 from townapp.registry import models as m
 from townapp.registry.service import RegistryService
 
-__all__ = ["DEMO_DATE", "SCALES", "STEPS", "DemoSummary", "TownshipJob", "build_demo"]
+__all__ = ["SCALES", "STEPS", "DemoSummary", "TownshipJob", "build_demo"]
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +76,7 @@ _PROGRESS_SLICE = 1000  # progress units per (township, step)
 class DemoSummary:
     scale: str
     seed: int
+    as_of: dt.date = field(default_factory=default_as_of)
     townships: int = 0
     counts: dict[str, int] = field(default_factory=dict)  # rows written, by table name
     elapsed: float = 0.0  # seconds
@@ -94,40 +106,58 @@ class DemoSummary:
 
 def build_demo(db: Database, scale: str = "township", seed: int = 1,
                progress: ProgressFn | None = None, cancel: CancelFn | None = None,
-               modules: Sequence[str] | None = None) -> DemoSummary:
+               modules: Sequence[str] | None = None, as_of: dt.date | None = None) -> DemoSummary:
     """Fill an empty database with demo data; cancelling (or any error) leaves it empty again.
 
     ``modules`` limits the build to some steps (by name, e.g. ``("registry",)``) for
     tests that need a county's people but not its five years of meetings.
+    ``as_of``: the day the demo's records run up to (default today).
     """
     started = time.perf_counter()
+    wall_start = _wall_clock() - dt.timedelta(seconds=1)
+    as_of = as_of or default_as_of()
     if scale not in SCALES:
         raise DomainError("演示数据规模应为 township（乡镇）或 county（县）")
     if db.meta("mode") is not None:
         raise DomainError("这个数据库已经初始化过了；演示数据只能生成到新的空数据库中")
     reporter = Reporter(progress, cancel)
-    summary = DemoSummary(scale=scale, seed=seed)
-    build = DemoBuild(scale=scale, seed=seed)
+    summary = DemoSummary(scale=scale, seed=seed, as_of=as_of)
+    build = DemoBuild(scale=scale, seed=seed, as_of=as_of)
     try:
         reporter.step(0, 1, "正在初始化演示数据库…")
-        townships = _initialise(db, scale, seed)
+        townships = _initialise(db, build)
         steps = [(name, step) for name, step in STEPS if modules is None or name in modules]
-        total = len(townships) * len(steps) * _PROGRESS_SLICE
+        slices = len(steps) + 1  # the last slice: the township's decisions through the services
+        total = len(townships) * slices * _PROGRESS_SLICE
         for index, township in enumerate(townships):
+            decisions: list = []
             with db.engine.begin() as conn:
                 keys = KeyAllocator(conn)
                 facts: dict[str, Any] = {}
                 for step_index, (name, step) in enumerate(steps):
-                    base = (index * len(steps) + step_index) * _PROGRESS_SLICE
+                    base = (index * slices + step_index) * _PROGRESS_SLICE
 
                     def report(fraction: float, text: str, base: int = base) -> None:
                         reporter.step(base + int(min(max(fraction, 0.0), 1.0) * (_PROGRESS_SLICE - 1)), total, text)
 
                     rng = random.Random(f"townapp-demo:{seed}:{township.code}:{name}")
-                    job = TownshipJob(conn, rng, build, township, keys, report, facts)
+                    job = TownshipJob(conn, rng, build, township, keys, report, facts, decisions)
                     for table, count in step(job).items():
                         summary.counts[table] = summary.counts.get(table, 0) + count
+            base = (index * slices + len(steps)) * _PROGRESS_SLICE
+            before = _last_ids(db) if decisions else {}
+            for number, decision in enumerate(decisions):
+                reporter.step(base + number * (_PROGRESS_SLICE - 1) // max(len(decisions), 1), total,
+                              f"正在办理 {township.name} 的审核、公示和定级…")
+                decision(db)
+            if decisions:
+                _redraw_uuids(db, before, random.Random(f"townapp-demo:{seed}:{township.code}:decisions"))
         summary.townships = len(townships)
+        if modules is None:
+            before = _last_ids(db)
+            _close_last_year(db, build)
+            _redraw_uuids(db, before, random.Random(f"townapp-demo:{seed}:year-close"))
+        _settle_clock(db, build, wall_start)
     except BaseException:
         _wipe(db)
         raise
@@ -136,8 +166,61 @@ def build_demo(db: Database, scale: str = "township", seed: int = 1,
     return summary
 
 
-def _initialise(db: Database, scale: str, seed: int) -> list[TownshipPlan]:
+def _close_last_year(db: Database, build: DemoBuild) -> None:
+    """年度结转 of last year, as the township's administrator does it once the last 公示 is over (February).
+
+    The one call site of the year close: townapp/yearend is written alongside; until it is there
+    (or when the as-of date is before the close), the year stays open.
+    """
+    closed_on = dt.date(build.as_of.year, 2, 27)
+    if closed_on > build.as_of or importlib.util.find_spec("townapp.yearend.service") is None:
+        return
+    from townapp.yearend.service import YearEndService
+
+    YearEndService(db, DEMO_ACTOR).close(build.as_of.year - 1, on=closed_on)
+
+
+def _wall_clock() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def _last_ids(db: Database) -> dict[str, int]:
+    """The highest id of every table with UUIDs: rows above it were written by the services afterwards."""
+    with db.engine.connect() as conn:
+        return {t.name: conn.execute(select(func.max(t.c.id))).scalar() or 0
+                for t in Base.metadata.sorted_tables if "uuid" in t.c and "id" in t.c}
+
+
+def _redraw_uuids(db: Database, before: dict[str, int], rng: random.Random) -> None:
+    """UUIDs the services drew at random (uuid4), redrawn from the seed in table and id order."""
+    with db.engine.begin() as conn:
+        for table in Base.metadata.sorted_tables:
+            if table.name not in before:
+                continue
+            ids = conn.execute(select(table.c.id).where(table.c.id > before[table.name])
+                               .order_by(table.c.id)).scalars().all()
+            if ids:
+                conn.execute(update(table).where(table.c.id == bindparam("row_id")),
+                             [{"row_id": i, "uuid": new_uuid(rng)} for i in ids])
+
+
+def _settle_clock(db: Database, build: DemoBuild, wall_start: dt.datetime) -> None:
+    """Timestamps the services took from the wall clock during the build become the demo's moment.
+
+    With the UUIDs redrawn (``_redraw_uuids``) the same seed and as-of date give the same bytes.
+    """
+    wall_end = _wall_clock() + dt.timedelta(seconds=1)
+    with db.engine.begin() as conn:
+        for table in Base.metadata.sorted_tables:
+            for column in table.c:
+                if isinstance(column.type, DateTime):
+                    conn.execute(update(table).where(column.between(wall_start, wall_end))
+                                 .values({column.name: build.now}))
+
+
+def _initialise(db: Database, build: DemoBuild) -> list[TownshipPlan]:
     """Record the database root through the registry service and plan each township's size."""
+    scale, seed = build.scale, build.seed
     places = demo_resource("places.json")
     rng = random.Random(f"townapp-demo:{seed}:root")
     service = RegistryService(db, DEMO_ACTOR)
@@ -163,7 +246,7 @@ def _initialise(db: Database, scale: str, seed: int) -> list[TownshipPlan]:
     with db.engine.begin() as conn:
         for plan in plans:
             conn.execute(update(table).where(table.c.id == plan.id)
-                         .values(uuid=new_uuid(rng), created_at=DEMO_NOW, updated_at=DEMO_NOW))
+                         .values(uuid=new_uuid(rng), created_at=build.now, updated_at=build.now))
     return plans
 
 

@@ -1,5 +1,11 @@
 """What every module's demo builder is handed: the shared pieces of ``townapp demo``.
 
+Dates are relative to the build's as-of date (today unless given), so last year is
+complete and this year runs up to last month. A builder writes base data and raw
+entries in bulk, then registers its decisions (``TownshipJob.then``) — reviews, 公示,
+定级 — which the orchestrator takes through the module services once the bulk rows
+are committed, as a user would.
+
 A leaf: the module demos (``townapp/<module>/demo.py``) import these, and
 ``townapp/demo.py`` — the composition root that runs the builders in order —
 imports the module demos through ``townapp/modules.py``; never the other way round.
@@ -13,15 +19,24 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Table, func, select
 
 from townapp.core.resources import load_data
 
-# The demo world stands still on this day: ages, dates and timestamps derive from it, never from now().
-DEMO_DATE = dt.date(2026, 7, 1)
-DEMO_NOW = dt.datetime(2026, 7, 1, 9, 0, 0)
+if TYPE_CHECKING:
+    from townapp.db import Database
+
+
+def default_as_of() -> dt.date:
+    """The demo's as-of date unless one is given: today, so its records run up to the user's calendar."""
+    return dt.date.today()
+
+
+def demo_now(as_of: dt.date) -> dt.datetime:
+    """The moment the demo world stands still: ages, dates and timestamps derive from it, never from now()."""
+    return dt.datetime.combine(as_of, dt.time(9))
 
 
 @lru_cache(maxsize=8)
@@ -57,7 +72,12 @@ class DemoBuild:
 
     scale: str
     seed: int
+    as_of: dt.date = field(default_factory=default_as_of)
     used: dict[str, set[str]] = field(default_factory=dict)
+
+    @property
+    def now(self) -> dt.datetime:
+        return demo_now(self.as_of)
 
     def claim(self, namespace: str, value: str) -> bool:
         """Reserve ``value``; False if another township (or row) already has it."""
@@ -77,6 +97,10 @@ class TownshipPlan:
     villages: int
 
 
+# A decision: a callable run with the open database after the bulk transaction (a service works in its own sessions).
+Decision = Callable[["Database"], None]
+
+
 @dataclass
 class TownshipJob:
     """What one builder step gets for one township."""
@@ -88,8 +112,20 @@ class TownshipJob:
     keys: KeyAllocator
     report: Callable[[float, str], None]  # (fraction of this step done, Chinese text); raises Cancelled
     facts: dict[str, Any]  # what earlier steps of this township learned, by step name
-    as_of: dt.date = DEMO_DATE
-    now: dt.datetime = DEMO_NOW
+    # decisions taken through the module services once the township's bulk transaction is committed
+    decisions: list[Decision] = field(default_factory=list)
+
+    @property
+    def as_of(self) -> dt.date:
+        return self.build.as_of
+
+    @property
+    def now(self) -> dt.datetime:
+        return self.build.now
+
+    def then(self, decision: Decision) -> None:
+        """Take ``decision(db)`` after the bulk rows are committed: reviews, 公示, 定级 through the services."""
+        self.decisions.append(decision)
 
     def synced(self) -> dict[str, Any]:
         """The SyncedMixin columns a bulk insert must set itself."""

@@ -2,10 +2,11 @@
 
 Per village: 村情概况 each year, 两委 from the registry's party posts (一肩挑
 in most villages, as it is now the norm), 换届, sometimes a 第一书记, talents,
-pay inputs, a 党群服务中心, collective economy growing and debts falling
+pay inputs (saved through ArchiveService once the bulk rows are committed), a 党群服务中心, collective economy growing and debts falling
 (every figure built so the income identity and the debt roll-forward hold),
-creation levels rising, a few 软弱涣散 villages accepted a year later,
-3–5 commitments a year and monthly meetings with realistic attendance
+a few 软弱涣散 villages (认定 here; their 验收, like every star and creation
+level, comes from 定级 in the evaluations demo, which writes it into the
+archive through the services), 3–5 commitments a year and monthly meetings with realistic attendance
 (流动 members ask leave for work, 失联 ones are absent).
 """
 
@@ -18,12 +19,16 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import insert, select
 
 from townapp.archives import models as a
-from townapp.archives.vocab import clause_texts, pass_mark
+from townapp.archives.dto import PayData
+from townapp.archives.service import ArchiveService
+from townapp.archives.vocab import clause_texts
+from townapp.core.actor import DEMO_ACTOR
 from townapp.core.resources import load_data
 from townapp.registry import demo as registry_demo
 from townapp.registry import models as m
 
 if TYPE_CHECKING:
+    from townapp.db import Database
     from townapp.demokit import TownshipJob
 
 YEARS = 5
@@ -48,6 +53,8 @@ class _Builder:
         self.years = list(range(self.last_year - YEARS + 1, self.last_year + 1))
         self.rows: dict[type, list[dict[str, Any]]] = {}
         self.weak: set[int] = set()
+        self.weak_years: dict[int, int] = {}  # village id → the year it was found 软弱涣散
+        self.pay: dict[tuple[int, int], list[PayData]] = {}  # (village, year) → the pay inputs the clerk types
 
     def add(self, model: type, row: dict[str, Any], synced: bool = True) -> dict[str, Any]:
         if "id" not in row:
@@ -76,6 +83,9 @@ class _Builder:
             for start in range(0, len(rows), 5000):
                 self.job.conn.execute(insert(model), rows[start:start + 5000])
             counts[model.__tablename__] = len(rows)
+        counts[a.ArchivePay.__tablename__] = sum(len(items) for items in self.pay.values())
+        self.job.facts["archives"] = {"weak_years": dict(self.weak_years), "years": list(self.years)}
+        self.job.then(lambda db, pay=dict(self.pay): _save_pay(db, pay))
         self.job.report(1.0, f"{self.job.township.name} 的一村一档已生成")
         return counts
 
@@ -172,10 +182,9 @@ class _Builder:
         business = rng.randint(6, 45) * WAN // 1 + rng.randint(0, 99) * 10000
         debt = rng.choice((0, rng.randint(10, 90) * WAN))
         designated = rng.random() < 0.2
-        level_start = rng.choice((None, None, "规范", "规范", "示范"))
-        levels = [None, "规范", "示范", "典范"]
-        level_index = levels.index(level_start)
         weak_year = self.years[rng.randrange(0, 3)] if v.id in self.weak else None
+        if weak_year is not None:
+            self.weak_years[v.id] = weak_year
         for year in self.years:
             business = business * rng.randint(103, 118) // 100 // 100 * 100
             operating = business * rng.randint(45, 70) // 100 // 100 * 100
@@ -189,8 +198,6 @@ class _Builder:
             resolved = min(debt, debt * rng.randint(15, 40) // 100 // 10000 * 10000)
             new = rng.choice((0, 0, 0, rng.randint(1, 5) * 100000)) if debt else 0
             closing = debt + new - resolved
-            if weak_year is None or year < weak_year or year > weak_year + 1:
-                level_index = min(level_index + (1 if rng.random() < 0.3 else 0), 3)
             standard = rng.choice((6, 8, 10)) * WAN
             self.add(a.ArchiveYear, dict(
                 village_id=v.id, year=year, operating_income=operating, contract_income=contract,
@@ -201,15 +208,16 @@ class _Builder:
                 debt_causes=rng.choice(self.mat["debt_causes"]) if debt else None,
                 debt_plan=rng.choice(self.mat["debt_plans"]) if closing else None,
                 funding_standard=standard, funding_received=standard if rng.random() < 0.85 else standard * 9 // 10,
-                creation_level=levels[level_index] if year != weak_year else None,
-                org_star=2 if year == weak_year else rng.randint(3, 5), secretary_star=rng.randint(3, 5),
+                creation_level=None, org_star=None, secretary_star=None,  # 定级 writes them (evaluations demo)
                 designated=designated))
             debt = closing
             for pid, post in cadres:
                 if post == "主任" and any(p == pid and q == "书记" for p, q in cadres):
                     continue  # 一肩挑: paid once, as 书记
-                self.add(a.ArchivePay, dict(village_id=v.id, year=year, person_id=pid, post=post, months=12,
-                                            grade=rng.choice(("优秀", "称职", "称职", "称职", "基本称职"))))
+                grade = rng.choice(("优秀", "称职", "称职", "称职", "基本称职"))
+                if post == "书记" and year == self.years[-1]:
+                    grade = None  # last year's 书记 grade is the annual star's 考核等级, from 定级
+                self.pay.setdefault((v.id, year), []).append(PayData(pid, post, 12, grade))
             if year == self.years[-1] or rng.random() < 0.6:
                 self.add(a.ArchiveCooperative, dict(village_id=v.id, year=year,
                                                     name=f"{v.name}{self.mat['cooperatives'][v.id % 5]}",
@@ -217,11 +225,10 @@ class _Builder:
                                                     income_to_collective=operating // 5 // 100 * 100))
         if weak_year is not None:
             codes = sorted(clause_texts())
-            score = rng.randint(pass_mark() + 4, 92)
             self.add(a.ArchiveRectification, dict(
                 village_id=v.id, year=weak_year, clauses="、".join(sorted(rng.sample(codes, 2), key=int)),
                 measures="；".join(rng.sample(self.mat["measures"], 3)), leader=rng.choice(self.mat["leaders"]),
-                accepted_on=dt.date(weak_year + 1, 1, rng.randint(10, 28)), score=score, result="通过",
+                accepted_on=None, score=None, result=None,  # the 验收 round's 定级 fills them
                 review_on=dt.date(weak_year + 1, 9, rng.randint(1, 28)), review_note="整顿成果巩固，未出现反弹"))
 
     def _talents(self, v: Any, members: list[Any], people: list[Any], cadres: list[tuple[int, str]]) -> None:
@@ -314,3 +321,10 @@ class _Builder:
         if roll < 0.08:
             return "缺席", None
         return "出席", None
+
+
+def _save_pay(db: Database, pay: dict[tuple[int, int], list[PayData]]) -> None:
+    """The 报酬 inputs as the township's clerk types them into each village's archive, year by year."""
+    service = ArchiveService(db, DEMO_ACTOR)
+    for (village_id, year), items in sorted(pay.items()):
+        service.save_pay_inputs(village_id, year, items)

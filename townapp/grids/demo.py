@@ -4,30 +4,40 @@ Per village: 网格 → 辅助网格 → 微网格 (some villages have no auxili
 every household in a micro-grid in 户编号 order except a few deliberate gaps,
 a handful of households that moved (dated history), a roster with the five
 roles (a few replaced members, one grid left without a 网格长 and one
-micro-grid without a member so coverage has something to show), and twelve
-months of assessments: eleven approved and locked with their subsidies and
-最美网格员, the latest month still a draft.
+micro-grid without a member so coverage has something to show), and the
+monthly assessments from January of last year to last month, scored in bulk
+as the 综治办 types them; each month but the latest is then submitted,
+approved by another person (which fixes the subsidies and locks it) and its
+最美网格员 chosen through GridService; the latest month is still a draft.
+GridService works on the database's first township, so a county's other
+townships get their months written as approved, for speed and because the
+service cannot reach them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import random
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select
 
+from townapp.core.actor import DEMO_ACTOR, ROLE_TOWNSHIP, Actor
 from townapp.core.resources import load_data
 from townapp.grids import models as g
 from townapp.grids.scheme import current_scheme, scheme_to_json
+from townapp.grids.service import GridService
 from townapp.grids.subsidy import competition_ranks, subsidy_for, total_tenths
 from townapp.registry import models as m
 
 if TYPE_CHECKING:
+    from townapp.db import Database
     from townapp.demokit import TownshipJob
 
-MONTHS = 12
+CLERK = Actor("综治办录入员", ROLE_TOWNSHIP)  # submits; the administrator approves (two people, as the service asks)
+
 _CN = "一二三四五六七八九十"
 
 
@@ -174,9 +184,11 @@ class _Builder:
         started = self.set_up
         if self.rng.random() < self.mat["replaced_share"] and predecessors:  # someone held the post until the handover
             handover = self.set_up + dt.timedelta(days=self.rng.randint(120, 900))
-            self.add(g.GridMember, {"grid_id": grid_id, "person_id": self.rng.choice(predecessors), "role": role,
-                                    "duty": duty, "started_on": self.set_up,
-                                    "ended_on": handover - dt.timedelta(days=1), "phone": None})
+            before = self.add(g.GridMember, {"grid_id": grid_id, "person_id": self.rng.choice(predecessors),
+                                             "role": role, "duty": duty, "started_on": self.set_up,
+                                             "ended_on": handover - dt.timedelta(days=1), "phone": None})
+            self.members.append((before["id"], village_id, role, self.mat["quality_mean"]))
+            self.serving[before["id"]] = (self.set_up, before["ended_on"])
             started = handover
         row = self.add(g.GridMember, {"grid_id": grid_id, "person_id": person_id, "role": role, "duty": duty,
                                       "started_on": started, "ended_on": None, "phone": None})
@@ -188,16 +200,17 @@ class _Builder:
     def _assessments(self) -> None:
         rng, scheme = self.rng, self.scheme
         last = self.job.as_of.replace(day=1) - dt.timedelta(days=1)
-        months = []
-        year, month = last.year, last.month
-        for _ in range(MONTHS):
-            months.append((year, month))
-            year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-        months.reverse()
+        months = [(self.job.as_of.year - 1, m) for m in range(1, 13)] + [
+            (self.job.as_of.year, m) for m in range(1, last.month + 1) if last.year == self.job.as_of.year]
         snapshot = scheme_to_json(scheme)
         assessed = [x for x in self.members if x[2] in scheme.assessed_roles]
+        # the service reaches the database's first township only (GridService._township_id)
+        served = self.job.conn.execute(select(g.GridMonth.id).limit(1)).first() is None
+        review: list[tuple[int, int]] = []
         for index, (year, month) in enumerate(months):
-            draft = index == len(months) - 1
+            draft = index == len(months) - 1 or served
+            if served and index < len(months) - 1:
+                review.append((year, month))
             first = dt.date(year, month, 1)
             month_row = self.add(g.GridMonth, {
                 "township_id": self.job.township.id, "year": year, "month": month,
@@ -207,9 +220,11 @@ class _Builder:
                 "unlocked_by": None, "scheme_json": None if draft else snapshot})
             totals: dict[int, int] = {}
             villages: dict[int, int] = {}
+            last_day = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
             for member_id, village_id, role, quality in assessed:
-                if self.serving[member_id][0] > first:
-                    continue
+                started, ended = self.serving[member_id]
+                if started > last_day or (ended is not None and ended < first):
+                    continue  # assessed in every month they served a day of
                 scores = {}
                 for item in scheme.items:
                     share = min(1.0, max(0.3, rng.gauss(quality, 0.05)))
@@ -230,6 +245,8 @@ class _Builder:
                 totals[member_id], villages[member_id] = total, village_id
             if not draft:
                 self._stars(month_row["id"], totals, villages)
+        if review:
+            self.job.then(lambda db: _review(db, review, random.Random(self.rng.random()), self.mat["deeds"]))
 
     def _stars(self, month_id: int, totals: dict[int, int], villages: dict[int, int]) -> None:
         scopes: dict[int | None, dict[int, int]] = {}
@@ -245,3 +262,20 @@ class _Builder:
     def _star(self, month_id: int, member_id: int, village_id: int) -> None:
         self.add(g.GridStar, {"month_id": month_id, "member_id": member_id, "village_id": village_id,
                               "deeds": self.rng.choice(self.mat["deeds"]), "chosen_by": "综治办主任"})
+
+
+def _review(db: Database, months: list[tuple[int, int]], rng: random.Random, deeds: list[str]) -> None:
+    """Each finished month: the clerk submits, the administrator approves (subsidies fixed, month locked),
+    then chooses the month's 最美网格员 from the top scores."""
+    clerk, head = GridService(db, CLERK), GridService(db, DEMO_ACTOR)
+    for year, month in months:
+        clerk.submit_month(year, month)
+        head.approve_month(year, month)
+        scheme = head.month_scheme(year, month)
+        candidates = head.star_candidates(year, month)
+        chosen: dict[int | None, int] = {}
+        for row in rng.sample(candidates, len(candidates)):
+            scope = row.village_id if scheme.best_scope == "village" else None
+            if chosen.get(scope, 0) < scheme.best_count:
+                head.choose_star(year, month, row.member_id, rng.choice(deeds))
+                chosen[scope] = chosen.get(scope, 0) + 1

@@ -1,14 +1,23 @@
-"""Points demo data for one township: a year of records for every member, consistent with the rules and caps.
+"""Points demo data for one township: last year and this year to date, consistent with the rules and caps.
 
-For 2025 every taking-part member (not 免考) gets the records the meeting
-ledger implies (出席 → organisational-life points, 缺席 → a base deduction)
-plus study, duty, volunteering and occasional pioneer, award and deduction
-records drawn within each rule's range and period caps. Records are published
-per village and quarter and become effective; a few were rejected and
-resubmitted, a few effective ones reversed. 2026 has Q1 effective and the
-second quarter still in the review queues. Balances come from the same caps
-engine the service uses; a stocked store has redemptions (some picked up,
-some waiting, a few cancelled with refunds).
+For last year and this year up to the as-of date every taking-part member
+(not 免考) gets the records the meeting ledger implies (出席 →
+organisational-life points, 缺席 → a base deduction) plus study, duty,
+volunteering and occasional pioneer, award and deduction records drawn
+within each rule's range and period caps.
+
+Last year's fourth quarter — the one whose 公示 runs into January and decides
+the year's grades — and every quarter whose 公示 is not over by the as-of
+date go in as entered (待村审) and are then taken through PointsService as the
+village and the township do it: 村审 and 乡镇审 (approve; a few rejected and
+resubmitted), 公示 per village (publish) and, once it is over, 生效
+(close_publicity, which credits the balance), and a few reversals. The
+current month's entries and a fortnight's backlog wait in the queues. Earlier
+quarters, long closed, are written as the effective records they became
+(their quarterly 公示 batch with them), for speed: a township's year is
+100,000 records. Balances come from the same caps engine the service uses; a
+stocked store has redemptions (some picked up, some waiting, a few cancelled
+with refunds).
 
 The meeting ledger is read with the demo's own connection: the build runs in
 one uncommitted transaction, which the archives service (its own session)
@@ -18,13 +27,17 @@ cannot see.
 from __future__ import annotations
 
 import datetime as dt
+import random
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select
 
 from townapp.archives import models as a
+from townapp.core.actor import DEMO_ACTOR
+from townapp.core.points import format_points
 from townapp.points import models as p
+from townapp.points.dto import RecordInput
 from townapp.points.rules import (
     Occurrence,
     Rule,
@@ -34,13 +47,13 @@ from townapp.points.rules import (
     settings,
     tally,
 )
+from townapp.points.service import PointsService
 from townapp.registry import models as m
 
 if TYPE_CHECKING:
+    from townapp.db import Database
     from townapp.demokit import TownshipJob
 
-LAST_FULL_YEAR = 2025
-CURRENT_YEAR = 2026
 REJECT_REASONS = ("佐证材料不全，请补充照片", "日期与活动记录不符", "分值超出实际情况，请核实", "事项说明不清楚")
 REVERSE_REASONS = ("误录为其他党员的活动", "同一活动重复录入", "经核实不符合加分条件")
 
@@ -59,6 +72,12 @@ def _quarter(day: dt.date) -> int:
     return (day.month - 1) // 3 + 1
 
 
+def _publicity_dates(year: int, quarter: int) -> tuple[dt.date, dt.date]:
+    """A quarter's 公示: from the 5th of the following month for five days; 生效 the day after."""
+    starts = dt.date(year + (quarter == 4), 1 if quarter == 4 else quarter * 3 + 1, 5)
+    return starts, starts + dt.timedelta(days=4)
+
+
 class _Builder:
     def __init__(self, job: TownshipJob) -> None:
         self.job = job
@@ -69,6 +88,12 @@ class _Builder:
         self.rule_ids: dict[tuple[int, str], int] = {}
         self.publicity: dict[tuple[int, int, int], int] = {}  # (village, year, quarter) → batch id
         self.user = "演示录入员"
+        self.last_year, self.this_year = job.as_of.year - 1, job.as_of.year
+        # quarters taken through the service: last year's Q4 and any whose 公示 is not over by the as-of date
+        self.entered_quarters = {(self.last_year, 4)} | {
+            (self.this_year, q) for q in range(1, 5) if _publicity_dates(self.this_year, q)[1] >= job.as_of}
+        self.entered: list[dict[str, Any]] = []  # rows entered (待村审) for the review course, with their plan
+        self.last_close: dict[int, dt.date] = {}
 
     def add(self, model: type, row: dict[str, Any], synced: bool = True) -> dict[str, Any]:
         if "id" not in row and model is not p.PointAccount:
@@ -80,7 +105,7 @@ class _Builder:
 
     # ----- the township -----------------------------------------------------------------------------
     def run(self) -> dict[str, int]:
-        for year in (LAST_FULL_YEAR, CURRENT_YEAR):
+        for year in (self.last_year, self.this_year):
             self._rule_set(year)
         villages = self.job.facts["registry"].villages
         occurrences: dict[tuple[int, int], list[Occurrence]] = defaultdict(list)
@@ -103,6 +128,7 @@ class _Builder:
                 self.job.conn.execute(insert(model), rows[start:start + 5000])
             counts[model.__tablename__] = len(rows)
         self.job.report(1.0, f"{self.job.township.name} 的党员积分已生成")
+        self.job.then(_Review(self.job.as_of, random.Random(self.rng.random()), self.entered).run)
         return counts
 
     def _rule_set(self, year: int) -> None:
@@ -134,7 +160,7 @@ class _Builder:
             .join(m.Person, m.Person.id == m.PartyMember.person_id)
             .where(m.Person.village_id == village.id, m.PartyMember.status == "正常"))}
         taking_part = {pm: c for pm, c in members.items() if c != settings()["excluded_category"]}
-        start, end = dt.date(LAST_FULL_YEAR, 1, 1), self.job.as_of
+        start, end = dt.date(self.last_year, 1, 1), self.job.as_of - dt.timedelta(days=1)
         meetings = conn.execute(
             select(a.ArchiveMeeting.id, a.ArchiveMeeting.held_on, a.ArchiveMeeting.kind, a.ArchiveMeeting.topic,
                    a.ArchiveAttendance.party_member_id, a.ArchiveAttendance.status)
@@ -164,15 +190,19 @@ class _Builder:
                 share = min(0.95, share * 1.8)
             if category not in rule.applies_to or rng.random() >= share:
                 continue
-            for year in (LAST_FULL_YEAR, CURRENT_YEAR):
-                last_month = 12 if year == LAST_FULL_YEAR else self.job.as_of.month - 1
+            for year in (self.last_year, self.this_year):
+                # this year: up to yesterday, so the current month's first days have their entries too
+                days = 365 if year == self.last_year else (self.job.as_of - dt.date(year, 1, 1)).days
+                if days <= 0:
+                    continue
                 low = most * 2 // 3 if active else most // 3
-                count = rng.randint(max(1, low), most) if year == LAST_FULL_YEAR else rng.randint(0, max(1, most // 2))
+                full = rng.randint(max(1, low), most)
+                count = full if year == self.last_year else round(full * days / 365)
                 used_months: dict[int, int] = defaultdict(int)
                 used_quarters: dict[int, int] = defaultdict(int)
                 for _ in range(count):
-                    month = rng.randint(1, last_month)
-                    day = dt.date(year, month, rng.randint(1, 28))
+                    day = dt.date(year, 1, 1) + dt.timedelta(days=rng.randrange(days))
+                    month = day.month
                     tenths = rule.max_points if rule.fixed else self._ranged(rule)
                     # stay within the rule's month and quarter caps, as a careful clerk would
                     if rule.cap("month") is not None and used_months[month] + tenths > rule.cap("month"):
@@ -195,35 +225,37 @@ class _Builder:
                 *, may_reject: bool) -> None:
         rng, year = self.rng, day.year
         category = self.rules.category(rule.category)
-        status, effective_on, publicity = self._status(village_id, day, rule)
-        rejected_now = may_reject and status == "待村审" and rng.random() < 0.05
-        resubmitted = may_reject and not rejected_now and rng.random() < 0.03
-        row = self.add(p.PointRecord, dict(
+        fields = dict(
             party_member_id=pm, village_id=village_id, year=year, occurred_on=day, rule_set_id=self.rule_sets[year],
             rule_id=self.rule_ids[(year, rule.code)], rule_code=rule.code, rule_name=rule.name, category=rule.category,
             category_name=category.name if category else "", direction=rule.direction, rule_points=rule.points_text,
             review_level=rule.review, points_tenths=rule.sign * tenths, note=note, evidence=evidence,
-            meeting_id=meeting_id, status="驳回" if rejected_now else status, entered_by=self.user,
-            village_reviewed_by="村党支部" if status not in ("待村审",) else None,
-            village_reviewed_on=day + dt.timedelta(days=3) if status != "待村审" else None,
-            township_reviewed_by="乡镇党委" if rule.review == "乡镇" and status not in ("待村审", "待乡镇审") else None,
-            township_reviewed_on=(day + dt.timedelta(days=6)) if rule.review == "乡镇" and status not in
-            ("待村审", "待乡镇审") else None,
-            reject_reason=rng.choice(REJECT_REASONS) if rejected_now else None, resubmissions=int(resubmitted),
-            publicity_id=publicity, effective_on=effective_on, reverses_id=None))
-        if rejected_now or resubmitted:
-            reason = row["reject_reason"] or rng.choice(REJECT_REASONS)
+            meeting_id=meeting_id, entered_by=self.user, resubmissions=0, reverses_id=None)
+        if (year, _quarter(day)) in self.entered_quarters:
+            # as entered: the review course (PointsService) approves, rejects, publishes and closes it
+            row = self.add(p.PointRecord, dict(fields, status="待村审"))
+            draw = rng.random()
+            self.entered.append({"id": row["id"], "village": village_id, "day": day, "review": rule.review,
+                                 "tenths": tenths, "evidence": evidence, "note": note,
+                                 "reject": may_reject and draw < 0.01, "reverse": may_reject and 0.01 <= draw < 0.02})
+            return
+        effective_on, publicity = self._batch(village_id, year, _quarter(day))
+        resubmitted = may_reject and rng.random() < 0.03
+        row = self.add(p.PointRecord, dict(
+            fields, status="生效", village_reviewed_by="村党支部", village_reviewed_on=day + dt.timedelta(days=3),
+            township_reviewed_by="乡镇党委" if rule.review == "乡镇" else None,
+            township_reviewed_on=(day + dt.timedelta(days=6)) if rule.review == "乡镇" else None,
+            resubmissions=int(resubmitted), publicity_id=publicity, effective_on=effective_on))
+        if resubmitted:
+            reason = rng.choice(REJECT_REASONS)
             at = dt.datetime.combine(day, dt.time(9))
             self.add(p.PointEvent, dict(record_id=row["id"], at=at, username=self.user, action="录入", detail=None),
                      synced=False)
             self.add(p.PointEvent, dict(record_id=row["id"], at=at + dt.timedelta(days=2), username="村党支部",
                                         action="驳回", detail=f"待村审环节驳回：{reason}"), synced=False)
-            if resubmitted:
-                self.add(p.PointEvent, dict(record_id=row["id"], at=at + dt.timedelta(days=3), username=self.user,
-                                            action="重新提交", detail=f"修改后重新提交（原驳回理由：{reason}）"),
-                         synced=False)
-        if status != "生效":
-            return
+            self.add(p.PointEvent, dict(record_id=row["id"], at=at + dt.timedelta(days=3), username=self.user,
+                                        action="重新提交", detail=f"修改后重新提交（原驳回理由：{reason}）"),
+                     synced=False)
         if may_reject and rng.random() < 0.01:
             self._reverse(row)
             return
@@ -242,26 +274,17 @@ class _Builder:
                                     username="乡镇党委", action="冲正", detail=f"冲正记录 {original['id']}：{reason}"),
                  synced=False)
 
-    def _status(self, village_id: int, day: dt.date, rule: Rule) -> tuple[str, dt.date | None, int | None]:
-        """2025 and 2026 Q1: 生效 through a quarterly 公示; later: still in the queues."""
-        quarter = _quarter(day)
-        if day.year == LAST_FULL_YEAR or quarter == 1:
-            return "生效", *self._batch(village_id, day.year, quarter)
-        if day.month == self.job.as_of.month - 1 and day.day >= 20:  # the last ten days wait for review
-            if rule.review == "乡镇" and self.rng.random() < 0.5:
-                return "待乡镇审", None, None
-            return "待村审", None, None
-        return "待公示", None, None
-
     def _batch(self, village_id: int, year: int, quarter: int) -> tuple[dt.date, int]:
+        """The long-closed quarterly 公示 batch of an effective record: (生效 date, batch id)."""
         key = (village_id, year, quarter)
-        first_after = dt.date(year + (quarter == 4), 1 if quarter == 4 else quarter * 3 + 1, 5)
-        ends = first_after + dt.timedelta(days=4)
+        starts, ends = _publicity_dates(year, quarter)
         if key not in self.publicity:
             self.publicity[key] = self.add(p.PointPublicity, dict(
-                village_id=village_id, title=f"{year}年第{quarter}季度党员积分公示", starts_on=first_after,
+                village_id=village_id, title=f"{year}年第{quarter}季度党员积分公示", starts_on=starts,
                 ends_on=ends, closed_on=ends + dt.timedelta(days=1), created_by=self.user))["id"]
-        return ends + dt.timedelta(days=1), self.publicity[key]
+        closed = ends + dt.timedelta(days=1)
+        self.last_close[year] = max(self.last_close.get(year, closed), closed)
+        return closed, self.publicity[key]
 
     # ----- balances and the store ----------------------------------------------------------------------
     def _balances(self, occurrences: dict[tuple[int, int], list[Occurrence]]) -> None:
@@ -277,7 +300,7 @@ class _Builder:
                 self.accounts[pm] = account
             account["balance_tenths"] += earned
             account["earned_tenths"] += earned
-            when = dt.datetime(year + 1, 1, 15, 9) if year == LAST_FULL_YEAR else dt.datetime(year, 4, 15, 9)
+            when = dt.datetime.combine(self.last_close[year], dt.time(9))
             self.add(p.PointLedger, dict(party_member_id=pm, at=when, kind="积分转入", amount_tenths=earned,
                                          balance_after=account["balance_tenths"], year=year,
                                          username=self.user, note=f"{year}年积分生效"), synced=False)
@@ -293,7 +316,7 @@ class _Builder:
             goods.append(self.add(p.StoreItem, dict(name=item["name"], points_tenths=parse_points(item["points"]),
                                                     stock=int(item["stock"]) * 3, pickup_point=defaults["pickup_point"],
                                                     active=True)))
-        if not goods:
+        if not goods or self.job.as_of.month < 3:
             return
         village_of = dict(self.job.conn.execute(
             select(m.PartyMember.id, m.Person.village_id).join(m.Person, m.Person.id == m.PartyMember.person_id)
@@ -305,7 +328,7 @@ class _Builder:
             item = rng.choice(goods)
             if item["stock"] < 1 or account["balance_tenths"] < item["points_tenths"]:
                 continue
-            at = dt.datetime(CURRENT_YEAR, rng.randint(2, self.job.as_of.month - 1), rng.randint(1, 28),
+            at = dt.datetime(self.this_year, rng.randint(2, self.job.as_of.month - 1), rng.randint(1, 28),
                              rng.randint(8, 17))
             roll = rng.random()
             status = "已领取" if roll < 0.7 else ("待领取" if roll < 0.9 else "已取消")
@@ -333,3 +356,69 @@ class _Builder:
                                              username=self.user, note=f"取消兑换 {redemption['number']}"),
                          synced=False)
 
+
+
+class _Review:
+    """The entered records' course through PointsService, quarter by quarter, as the village and township do it.
+
+    村审 monthly per village (a fortnight's backlog still waits), 乡镇审 monthly for
+    the township's rules, a few rejected and resubmitted with the correction, the
+    quarter's 公示 per village from the 5th of the next month, 生效 the day after it
+    ends, and a few reversals after that — each only when its day has come.
+    """
+
+    def __init__(self, as_of: dt.date, rng: random.Random, entered: list[dict[str, Any]]) -> None:
+        self.as_of, self.rng, self.entered = as_of, rng, entered
+
+    def run(self, db: Database) -> None:
+        self.service = PointsService(db, DEMO_ACTOR)
+        quarters: dict[tuple[int, int], list[dict[str, Any]]] = defaultdict(list)
+        for record in self.entered:
+            quarters[(record["day"].year, _quarter(record["day"]))].append(record)
+        for key in sorted(quarters):
+            self._quarter(*key, quarters[key])
+
+    def _quarter(self, year: int, quarter: int, records: list[dict[str, Any]]) -> None:
+        backlog = self.as_of - dt.timedelta(days=14)  # entered later: still in the village's queue
+        months: dict[tuple[int, int], list[dict[str, Any]]] = defaultdict(list)
+        for record in records:
+            if record["day"] <= backlog:
+                months[(record["village"], record["day"].month)].append(record)
+        for (_village, month), batch in sorted(months.items()):
+            reviewed = min(self._month_end(year, month) + dt.timedelta(days=3), self.as_of)
+            rejected = [r for r in batch if r["reject"]]
+            if rejected:
+                self.service.reject([r["id"] for r in rejected], self.rng.choice(REJECT_REASONS))
+                for r in rejected:  # corrected and sent again
+                    self.service.resubmit(r["id"], RecordInput(r["day"], format_points(r["tenths"]), r["note"],
+                                                               r["evidence"] or None))
+            self.service.approve([r["id"] for r in batch], on=reviewed)
+        township: dict[int, list[int]] = defaultdict(list)
+        for (_village, month), batch in months.items():
+            township[month].extend(r["id"] for r in batch if r["review"] == "乡镇"
+                                   and r["day"] <= backlog - dt.timedelta(days=7))
+        for month, ids in sorted(township.items()):
+            if ids:
+                self.service.approve(sorted(ids), on=min(self._month_end(year, month) + dt.timedelta(days=6),
+                                                         self.as_of))
+        starts, ends = _publicity_dates(year, quarter)
+        if starts > self.as_of:
+            return
+        ready = {r["id"] for r in records if r["day"] <= backlog and (r["review"] != "乡镇"
+                                                                       or r["day"] <= backlog - dt.timedelta(days=7))}
+        villages = sorted({r["village"] for r in records if r["id"] in ready})
+        for village in villages:
+            ids = sorted(r["id"] for r in records if r["village"] == village and r["id"] in ready)
+            batch = self.service.publish(village, starts, ends, record_ids=ids)
+            if ends < self.as_of:
+                self.service.close_publicity(batch.id, on=ends + dt.timedelta(days=1))
+        if ends >= self.as_of:
+            return
+        for record in records:
+            if record["reverse"] and record["id"] in ready:
+                on = min(ends + dt.timedelta(days=self.rng.randint(5, 40)), self.as_of)
+                self.service.reverse(record["id"], self.rng.choice(REVERSE_REASONS), on=on)
+
+    @staticmethod
+    def _month_end(year: int, month: int) -> dt.date:
+        return dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1)
