@@ -235,9 +235,12 @@ class _Builder:
             # as entered: the review course (PointsService) approves, rejects, publishes and closes it
             row = self.add(p.PointRecord, dict(fields, status="待村审"))
             draw = rng.random()
+            recent = day >= (self.job.as_of.replace(day=1) - dt.timedelta(days=1)).replace(day=1)  # last month on
+            share = 0.05 if recent else 0.01  # the latest review's rejections still wait for their correction
             self.entered.append({"id": row["id"], "village": village_id, "day": day, "review": rule.review,
                                  "tenths": tenths, "evidence": evidence, "note": note,
-                                 "reject": may_reject and draw < 0.01, "reverse": may_reject and 0.01 <= draw < 0.02})
+                                 "reject": may_reject and draw < share,
+                                 "reverse": may_reject and share <= draw < share + 0.01})
             return
         effective_on, publicity = self._batch(village_id, year, _quarter(day))
         resubmitted = may_reject and rng.random() < 0.03
@@ -389,13 +392,15 @@ class _Review:
             rejected = [r for r in batch if r["reject"]]
             if rejected:
                 self.service.reject([r["id"] for r in rejected], self.rng.choice(REJECT_REASONS))
-                for r in rejected:  # corrected and sent again
+                for r in rejected:  # corrected and sent again within the week; the latest still wait for it
+                    if self._left(r):
+                        continue
                     self.service.resubmit(r["id"], RecordInput(r["day"], format_points(r["tenths"]), r["note"],
                                                                r["evidence"] or None))
-            self.service.approve([r["id"] for r in batch], on=reviewed)
+            self.service.approve([r["id"] for r in batch if not self._left(r)], on=reviewed)
         township: dict[int, list[int]] = defaultdict(list)
         for (_village, month), batch in months.items():
-            township[month].extend(r["id"] for r in batch if r["review"] == "乡镇"
+            township[month].extend(r["id"] for r in batch if r["review"] == "乡镇" and not self._left(r)
                                    and r["day"] <= backlog - dt.timedelta(days=7))
         for month, ids in sorted(township.items()):
             if ids:
@@ -405,7 +410,8 @@ class _Review:
         if starts > self.as_of:
             return
         ready = {r["id"] for r in records if r["day"] <= backlog and (r["review"] != "乡镇"
-                                                                       or r["day"] <= backlog - dt.timedelta(days=7))}
+                                                                       or r["day"] <= backlog - dt.timedelta(days=7))
+                 and not self._left(r)}
         villages = sorted({r["village"] for r in records if r["id"] in ready})
         for village in villages:
             ids = sorted(r["id"] for r in records if r["village"] == village and r["id"] in ready)
@@ -418,6 +424,11 @@ class _Review:
             if record["reverse"] and record["id"] in ready:
                 on = min(ends + dt.timedelta(days=self.rng.randint(5, 40)), self.as_of)
                 self.service.reverse(record["id"], self.rng.choice(REVERSE_REASONS), on=on)
+
+    def _left(self, record: dict[str, Any]) -> bool:
+        """Rejected at the latest village review and not corrected yet: it waits as 驳回."""
+        day = record["day"]
+        return record["reject"] and self._month_end(day.year, day.month) + dt.timedelta(days=10) > self.as_of
 
     @staticmethod
     def _month_end(year: int, month: int) -> dt.date:
