@@ -273,3 +273,16 @@ def test_the_clause_matches_why_the_village_was_rated_low(db: Database, world: W
     assert (item.village, item.source) == ("东张村", "2025年度村党组织评星定级：二星")
     service.accept(item.id)
     assert ArchiveService(db).rectifications(world.villages["东张村"])[0].clauses == ["1"]
+
+
+def test_a_problem_list_names_only_indicators_that_lost_more_than_a_fifth(db: Database, world: World,
+                                                                           evaluations: EvaluationService) -> None:
+    """GIVEN 西王村 with 3.5 of 4 on every indicator (87.5%, above the shipped share 0.8) capped at 三星 by one
+    negative item WHEN proposed THEN its 问题清单 lists the negative item only, not 25 half-point losses."""
+    star_round(evaluations, world, {"东张村": Decimal(4), "西王村": Decimal("3.5")},
+               negatives={"西王村": {"F12": "村务公开栏未按季度更新"}})
+    service = FollowUpService(db, TOWNSHIP)
+    service.propose(2025)
+    item = service.items(kind="问题清单")[0]
+    assert [p.content for p in service.item(item.id).problems] == [
+        "触及负面情形：村务财务公开不规范（村务公开栏未按季度更新）"]

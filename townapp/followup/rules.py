@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections.abc import Iterable
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import ClassVar, Literal
@@ -56,6 +57,7 @@ class FollowUpRule(Resource):
     clause: str | None = None  # 整顿: the 软弱涣散 认定条款 the archive record gets
     clauses_by_negative: dict[str, str] = Field(default_factory=dict)  # a negative item touched → its clause
     archive_year_offset: int = Field(default=0, ge=0, le=1)
+    problem_share: Decimal = Field(default=Decimal(1), gt=0, le=1)  # 问题清单: indicators scoring below this share
 
     @model_validator(mode="after")
     def _trigger(self) -> FollowUpRule:

@@ -112,8 +112,8 @@ class FollowUpService:
                         subject=row.label, title=title[:200], source=f"{rnd.name}：{row.level}"[:200],
                         content=self._content(rnd.name, row)[:4000], proposed_on=today,
                         deadline=rule.deadline.after(start), status=PROPOSED)
-                    wanted[key] = (item, self._problems(scheme, row, item.deadline) if rule.kind == KIND_LIST
-                                   else [])
+                    wanted[key] = (item, self._problems(scheme, row, item.deadline, rule.problem_share)
+                                   if rule.kind == KIND_LIST else [])
         with self.db.reader() if dry_run else self.db.unit_of_work(self.actor) as s:
             present = set(s.execute(select(f.FollowUpItem.rule_id, f.FollowUpItem.village_id,
                                            f.FollowUpItem.period_no)
@@ -142,12 +142,13 @@ class FollowUpService:
         return "".join(parts)
 
     @staticmethod
-    def _problems(scheme, row, deadline: dt.date | None) -> list[ProblemData]:  # noqa: ANN001
-        """A 问题清单 from the result itself: each indicator that lost points, each negative item touched."""
+    def _problems(scheme, row, deadline: dt.date | None, share: Decimal) -> list[ProblemData]:  # noqa: ANN001
+        """A 问题清单 from the result itself: each indicator scoring below ``share`` of its maximum (1: any lost
+        point), each negative item touched."""
         out = []
         for indicator in scheme.indicators:
             score = row.scores.get(indicator.code)
-            if indicator.max is not None and score is not None and Decimal(score) < indicator.max:
+            if indicator.max is not None and score is not None and Decimal(score) < indicator.max * share:
                 out.append(ProblemData(f"{indicator.category}·{indicator.name}：得{_number(Decimal(score))}分"
                                        f"（满分{_number(Decimal(indicator.max))}分）", deadline))
         for code, note in sorted(row.negatives.items()):
