@@ -54,7 +54,7 @@ class AcceptDialog(ServiceDialog):
         row = detail.row
         intro = f"{row.village}：{row.title}"
         if row.kind == "整顿":
-            intro += "\n采纳后将在一村一档中建立软弱涣散认定记录（本村已有当年记录的，直接关联）。"
+            intro += "\n采纳后将在一村一档中建立软弱涣散认定记录（本村已有该年度记录的，直接关联）。"
         super().__init__("采纳整改事项", intro, "采纳", parent)
         self.service, self.item_id = service, row.id
         self.deadline = DateField()
