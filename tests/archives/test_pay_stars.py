@@ -188,14 +188,18 @@ def test_a_hand_edit_differing_from_the_rated_star_or_grade_is_refused(rated) ->
 def test_townapp_check_lists_an_archive_star_that_differs_from_its_rating(rated) -> None:  # noqa: ANN001
     """GIVEN 东张村's 书记 rated 八星, and the archive's 书记星级 overwritten with 5 behind the service's back
     (as the old demo and old imports did)
-    WHEN the archive's violations are listed (townapp check, the overview)
+    WHEN the results are compared (townapp check: townapp/consistency.py, the one place that compares them)
     THEN the difference is an error naming both values; with the rated value back there is none."""
     from townapp.archives import models as a
+    from townapp.consistency import result_mismatches
 
-    _service, archives, village_id, _secretary = rated
+    service, archives, village_id, _secretary = rated
     with archives.db.unit_of_work(archives.actor) as s:
         s.query(a.ArchiveYear).filter_by(village_id=village_id, year=2025).update({"secretary_star": 5})
-    (found,) = [v for v in archives.violations(village_id) if v.rule_id == "rated_field"]
-    assert found.fields == ("secretary_star",) and "“5星”" in found.message and "“8星”" in found.message
-    archives.set_rating_from_evaluation(village_id, 2025, "secretary_star")
-    assert not [v for v in archives.violations(village_id) if v.rule_id == "rated_field"]
+    found = [x for x in result_mismatches(archives.db) if x.where == "一村一档" and x.village_id == village_id]
+    assert [x.field for x in found] == ["secretary_star"]
+    assert "“五星”" in found[0].message and "“八星”" in found[0].message
+    result = service.village_results("secretary_star", 2025)[village_id]
+    archives.set_rating_from_evaluation(village_id, 2025, "secretary_star", result.rank, "2025年书记星级",
+                                        person_id=result.ref_id, inputs=result.inputs)
+    assert not [x for x in result_mismatches(archives.db) if x.where == "一村一档" and x.village_id == village_id]

@@ -73,6 +73,7 @@ class ArchiveYear(SyncedMixin, Base):
     org_star: Mapped[int | None]  # 村党组织星级
     secretary_star: Mapped[int | None]  # 书记星级
     designated: Mapped[bool] = mapped_column(Boolean, default=False)  # 享受补贴的重点村
+    rated: Mapped[str | None] = mapped_column(Text)  # JSON {field: 来源} of the fields 定级 wrote (stars, level)
 
 
 class ArchiveCooperative(SyncedMixin, Base):
@@ -176,6 +177,7 @@ class ArchivePay(SyncedMixin, Base):
     post: Mapped[str] = mapped_column(String(16))
     months: Mapped[int] = mapped_column(Integer, default=12)
     grade: Mapped[str | None] = mapped_column(String(8))  # 优秀 / 称职 / 基本称职 / 不称职
+    grade_source: Mapped[str | None] = mapped_column(String(200))  # set when the 书记's annual result wrote it
 
 
 class ArchiveCentre(SyncedMixin, Base):

@@ -281,42 +281,23 @@ class ArchiveService:
         return YearData(village_id, year, values, self._ratings(village_id, year).sources)
 
     def _ratings(self, village_id: int, year: int) -> Ratings:
-        """The village-year's finalised 定级 results (村党组织星级, 书记星级 and 考核, 创建等级).
-
-        Read through the evaluations' own service (imported here, not at module level: evaluations feed
-        the archive, the archive never drives evaluations); the round's own name says where from.
-        """
-        from townapp.evaluations import models as e
-        from townapp.evaluations.service import ARCHIVE_FEEDS, EvaluationService
-
-        evaluations = EvaluationService(self.db, self.actor)
+        """The village-year's results written by 定级 (村党组织星级, 书记星级 and 考核, 创建等级), as the
+        archive recorded them when the evaluations' feed wrote them (``rated``, ``grade_source``): the
+        archive keeps its own provenance and never reads another module's tables."""
         out = Ratings()
-        for key, target in ARCHIVE_FEEDS.items():
-            if target not in RATED_FIELDS:
-                continue
-            result = evaluations.village_results(key, year).get(village_id)
-            if result is None:
-                continue
-            value = out.values[target] = _rated_value(target, result)
-            out.sources[target] = f"{RATED}（{year}年定级：{_shown(target, value)}）"
-        assessment = pay_rules().secretary_assessment
-        if assessment is None or "secretary_star" not in out.values:
-            return out
         with self.db.reader() as s:
-            found = s.execute(select(e.EvalTarget.ref_id, e.EvalTarget.inputs, e.EvalScheme.name)
-                              .join(e.EvalRound, e.EvalRound.id == e.EvalTarget.round_id)
-                              .join(e.EvalScheme, e.EvalScheme.id == e.EvalRound.scheme_id)
-                              .where(e.EvalScheme.key == assessment.scheme, e.EvalRound.year == year,
-                                     e.EvalRound.locked.is_(True), e.EvalTarget.village_id == village_id)
-                              .order_by(e.EvalRound.id.desc()).limit(1)).first()
-        if found is None:
-            return out
-        person, inputs, scheme_name = found
-        result = json.loads(inputs or "{}").get(assessment.input)
-        out.secretary = person
-        out.grade = assessment.grades.get(result) if result else None
-        if out.grade:
-            out.grade_source = f"{RATED}（{year}年{scheme_name}年度考核结果：{result}）"
+            row = s.scalar(select(a.ArchiveYear).where(a.ArchiveYear.village_id == village_id,
+                                                       a.ArchiveYear.year == year))
+            if row is not None and row.rated:
+                for key, source in json.loads(row.rated).items():
+                    if key in RATED_FIELDS:
+                        out.values[key] = getattr(row, key)
+                        out.sources[key] = source
+            pay = s.execute(select(a.ArchivePay.person_id, a.ArchivePay.grade, a.ArchivePay.grade_source)
+                            .where(a.ArchivePay.village_id == village_id, a.ArchivePay.year == year,
+                                   a.ArchivePay.grade_source.is_not(None))).first()
+        if pay is not None:
+            out.secretary, out.grade, out.grade_source = pay
         return out
 
     @staticmethod
@@ -334,32 +315,37 @@ class ArchiveService:
                                               "请在评星定级中解锁该轮、改正后重新定级"))
         return problems
 
-    def set_rating_from_evaluation(self, village_id: int, year: int, key: str) -> None:
-        """Write a finalised 定级 result into the village-year (the evaluations' feed calls this after 定级).
+    def set_rating_from_evaluation(self, village_id: int, year: int, key: str, value: Any, source: str, *,
+                                   person_id: int | None = None, inputs: dict[str, Any] | None = None) -> None:
+        """Write a finalised 定级 result into the village-year (the evaluations' feed calls this after 定级),
+        with where it came from, so that the field reads 来自评星定级 and a differing hand edit is refused.
 
-        The value is read from the locked round itself, so the archive holds exactly what 定级 decided;
-        for the 书记星级 the round's 年度考核结果 also becomes the 考核等级 of the 书记's pay row (added
-        when the 书记 has none).
+        For the 书记星级, the rated 书记 (``person_id``) and the round's inputs come too: the 年度考核结果
+        among them becomes the 考核等级 of the 书记's pay row (added when the 书记 has none).
         """
         permissions.require_write(self.actor, village_id, ARCHIVE)
         if key not in RATED_FIELDS:
             raise DomainError(f"“{key}”不是评星定级写入一村一档的字段")
-        ratings = self._ratings(village_id, year)
-        if key not in ratings.values:
-            raise DomainError(f"{year}年没有已定级（锁定）的{label(key)}结果，未写入一村一档")
-        value = ratings.values[key]
         problems = validation.check_year({key: value})
         if problems:
             raise ValidationFailed(problems)
+        assessment = pay_rules().secretary_assessment
+        result = (inputs or {}).get(assessment.input) if assessment is not None else None
+        grade = assessment.grades.get(result) if assessment is not None and result else None
         with self.db.unit_of_work(self.actor) as s:
             self._village(s, village_id)
             row = self._own_row(s, a.ArchiveYear, village_id, year=year)
             setattr(row, key, value)
-            if key == "secretary_star" and ratings.secretary is not None and ratings.grade:
-                self._secretary_pay_grade(s, village_id, year, ratings.secretary, ratings.grade)
+            rated = json.loads(row.rated) if row.rated else {}
+            rated[key] = f"{RATED}（{source}：{_shown(key, value)}）"
+            row.rated = json.dumps(rated, ensure_ascii=False, sort_keys=True)
+            if key == "secretary_star" and person_id is not None and grade:
+                self._secretary_pay_grade(s, village_id, year, person_id, grade,
+                                          f"{RATED}（{source}年度考核结果：{result}）")
 
     @staticmethod
-    def _secretary_pay_grade(s: Session, village_id: int, year: int, person_id: int, grade: str) -> None:
+    def _secretary_pay_grade(s: Session, village_id: int, year: int, person_id: int, grade: str,
+                             source: str) -> None:
         """The rated 书记's pay row takes the annual 考核等级; a 书记 with no row gets one (书记, 12个月)."""
         row = s.scalar(select(a.ArchivePay).where(a.ArchivePay.village_id == village_id, a.ArchivePay.year == year,
                                                   a.ArchivePay.person_id == person_id))
@@ -369,7 +355,11 @@ class ArchiveService:
                 a.ArchiveCadre.ended_on.is_(None)).order_by(a.ArchiveCadre.post != "书记").limit(1)) or "书记"
             row = a.ArchivePay(village_id=village_id, year=year, person_id=person_id, post=post, months=12)
             s.add(row)
-        row.grade = grade
+        for other in s.scalars(select(a.ArchivePay).where(a.ArchivePay.village_id == village_id,
+                                                          a.ArchivePay.year == year, a.ArchivePay.id != row.id,
+                                                          a.ArchivePay.grade_source.is_not(None))):
+            other.grade_source = None  # one rated 书记 a village-year: a re-rating names another
+        row.grade, row.grade_source = grade, source
 
     @staticmethod
     def check_year(data: YearData) -> list[FieldProblem]:
@@ -1022,7 +1012,6 @@ class ArchiveService:
                 found += [RuleViolation(code, name, row.year, v.rule_id, v.severity, v.message, v.fields)
                           for v in (*r.check_year(values),
                                     *r.check_carry_over(row.year, values, before.get((row.village_id, row.year - 1))))]
-            found += self._rating_mismatches(villages, before)
             cadres: dict[int, list[a.ArchiveCadre]] = defaultdict(list)
             for row in s.scalars(cq):
                 cadres[row.village_id].append(row)
@@ -1046,29 +1035,6 @@ class ArchiveService:
                 code, name = villages[row.village_id]
                 found += [RuleViolation(code, name, row.year, v.rule_id, v.severity, v.message, v.fields)
                           for v in r.check_rectification(row.year, row.score, row.result, mark)]
-        return found
-
-    def _rating_mismatches(self, villages: dict[int, tuple[str, str]],
-                           stored: dict[tuple[int, int], dict[str, Any]]) -> list[RuleViolation]:
-        """Archive stars and creation levels that differ from the finalised 定级 of their year (written
-        before 定级, or by an import): the pay table pays the 定级 result, the return would show the archive's."""
-        from townapp.evaluations.service import ARCHIVE_FEEDS, EvaluationService
-
-        evaluations = EvaluationService(self.db, self.actor)
-        found = []
-        for year in sorted({y for _v, y in stored}):
-            for key, target in ARCHIVE_FEEDS.items():
-                if target not in RATED_FIELDS:
-                    continue
-                for vid, result in evaluations.village_results(key, year).items():
-                    if vid not in villages or (vid, year) not in stored:
-                        continue
-                    rated, value = _rated_value(target, result), stored[(vid, year)].get(target)
-                    if (value or None) != (rated or None):
-                        code, name = villages[vid]
-                        found.append(RuleViolation(code, name, year, "rated_field", "error",
-                                                   f"{year}年{label(target)}为“{_shown(target, value)}”，与评星定级结果"
-                                                   f"“{_shown(target, rated)}”不一致：请按定级结果更正", (target,)))
         return found
 
     # ----- set-based writes (imports, packages) -------------------------------

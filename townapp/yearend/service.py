@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from townapp.archives.service import ArchiveService
+from townapp.consistency import result_mismatches
 from townapp.core import permissions
 from townapp.core.actor import SYSTEM_ACTOR, Actor
 from townapp.core.errors import DomainError
@@ -92,6 +93,10 @@ class YearEndService:
         months = [s for s in grids.months(year) if not s.locked and grids.month_sheet(year, s.month).rows]
         items.append(CheckItem("grid_months", "网格员月度考核未审批锁定", len(months),
                                "、".join(f"{s.month}月" for s in months), "网格化管理"))
+        differ = [x for x in result_mismatches(self.db, self.actor) if x.year == year]
+        items.append(CheckItem("results", "一村一档或报酬表与定级结果不一致", len(differ),
+                               "；".join(x.message for x in differ[:3]) + ("等" if len(differ) > 3 else ""),
+                               "一村一档"))
         return items
 
     def blocking(self, year: int, today: dt.date | None = None) -> list[CheckItem]:
