@@ -330,7 +330,10 @@ class CertificatesPage(Page):
             return
         for choice in choices:
             self.source.addItem(choice.label, choice.key)
-        self.status.setText("" if choices else "没有可以发这种证书的已定级评定或评选结果。")
+        empty = "没有可以发这种证书的已定级评定或评选结果。"
+        if kind == "excellent-member":  # from the final grades: a year's grades are final at its 年度结转
+            empty = "没有已年度结转的党员积分等次：优秀党员证书按年度结转确定的等次发放，请先在“年度结转”页面结转该年度。"
+        self.status.setText("" if choices else empty)
 
     def load_log(self) -> None:
         rows = self.service.prints(self.kind.currentData(), limit=200)
