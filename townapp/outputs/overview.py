@@ -8,6 +8,7 @@ county database the bars are per township instead of per village.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -52,6 +53,7 @@ class Overview:
     key_figures: tuple[KeyFigure, ...]
     stars: dict[str, tuple[int, ...]]  # level → per row
     grades: dict[str, int]
+    grades_year: int  # grades are annual: during a year the chart shows the last whole year
     covered: tuple[int, ...]
     uncovered: tuple[int, ...]
     trend_years: tuple[int, ...]
@@ -74,10 +76,15 @@ def build_overview(session: Session, figures: FigureRegistry, units: UnitSource,
         rows = list(groups.values())
     else:
         rows = [(u.name, [u.id]) for u in unit_rows]
-    keys = [k for _l, ks in KEY_FIGURES for k in ks] + [k for _l, k, _c in STAR_KEYS] + [k for _l, k in GRADE_KEYS]
+    keys = [k for _l, ks in KEY_FIGURES for k in ks] + [k for _l, k, _c in STAR_KEYS]
     keys += ["grids.uncovered_households"]
     reporter.step(0, 3, "正在计算关键数字")
     values, missing = figures.compute(session, keys, period, ids)
+    whole_year = period.quarter == 4 and period.end < dt.date.today()
+    grades_period = period if whole_year else Period(period.year - 1, 4)
+    graded, lacking = figures.compute(session, [k for _l, k in GRADE_KEYS], grades_period, ids)
+    values.update(graded)
+    missing += lacking
 
     def total(*names: str) -> int:
         return int(sum((as_number(values[n].get(v)) for n in names for v in ids), Decimal(0)))
@@ -102,15 +109,16 @@ def build_overview(session: Session, figures: FigureRegistry, units: UnitSource,
         got, lacking = figures.compute(session, ["org.total_income_fen", "org.business_income_fen",
                                                  "org.year_on_file"], Period(year, 4), ids)
         missing += lacking
-        if not any(got["org.year_on_file"].get(v) for v in ids):
-            continue  # no village has that year's accounts yet
+        if not any(got["org.year_on_file"].get(v) for v in ids) or not any(
+                got["org.total_income_fen"].get(v) or got["org.business_income_fen"].get(v) for v in ids):
+            continue  # no village has that year's accounts yet (a year opened by 年度结转 has only its opening debt)
         shown.append(year)
         income.append(sum((as_number(got["org.total_income_fen"].get(v)) for v in ids), Decimal(0)) / 100)
         business.append(sum((as_number(got["org.business_income_fen"].get(v)) for v in ids), Decimal(0)) / 100)
     reporter.step(2, 3, "正在绘制图表")
     return Overview(period, root_name, "乡镇" if mode == "county" else "村", tuple(n for n, _m in rows),
                     tuple(key_figures), {label: per_row(key) for label, key, _c in STAR_KEYS},
-                    {label: total(key) for label, key in GRADE_KEYS}, per_row("grids.covered_households"),
+                    {label: total(key) for label, key in GRADE_KEYS}, grades_period.year, per_row("grids.covered_households"),
                     per_row("grids.uncovered_households"), tuple(shown), tuple(income), tuple(business),
                     tuple(dict.fromkeys(missing)))
 
@@ -155,7 +163,7 @@ def stars_chart(data: Overview, figure: Figure | None = None) -> Figure:
 
 def grades_chart(data: Overview, figure: Figure | None = None) -> Figure:
     fig = figure or Figure(figsize=(7.0, 3.8), dpi=100)
-    ax = _axes(fig, f"党员积分等次分布（{data.period.year}年，人）")
+    ax = _axes(fig, f"党员积分等次分布（{data.grades_year}年度，人）")
     labels, counts = list(data.grades), list(data.grades.values())
     bars = ax.bar(range(len(labels)), counts, color=["#59a14f", "#4e79a7", "#f28e2b", "#e15759"])
     _names(ax, labels)

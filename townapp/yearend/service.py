@@ -41,6 +41,9 @@ from townapp.points.service import PointsService, year_end
 from townapp.registry import models as m
 from townapp.yearend import models as y
 
+# the annual results the archive, pay and certificates read: a year without them is said, not refused
+ANNUAL_RESULTS = ("village_org_star", "secretary_star", "civilized_household")
+
 
 @dataclass(frozen=True)
 class CheckItem:
@@ -85,10 +88,16 @@ class YearEndService:
         waiting = points.open_records(year)
         items.append(CheckItem("points", "积分记录未完成审核或公示", sum(waiting.values()),
                                "、".join(f"{status}{count}条" for status, count in waiting.items()), "党员积分"))
-        rounds = [r for r in EvaluationService(self.db, self.actor).rounds() if r.year == year and not r.locked]
+        evaluations = EvaluationService(self.db, self.actor)
+        of_year = [r for r in evaluations.rounds() if r.year == year]
+        rounds = [r for r in of_year if not r.locked]
         items.append(CheckItem("rounds", "评定未定级", len(rounds),
                                "、".join(f"{r.name}（{r.stage_name}）" for r in rounds[:8])
                                + ("等" if len(rounds) > 8 else ""), "评星定级"))
+        held = {r.scheme_key for r in of_year}
+        missing = [info.name for info in evaluations.schemes() if info.key in ANNUAL_RESULTS and info.key not in held]
+        items.append(CheckItem("annual_rounds", "年度评定尚未开展（结果写入档案和报酬表）", len(missing),
+                               "、".join(missing), "评星定级", blocking=False))
         grids = GridService(self.db, self.actor)  # a month nobody serves in has nothing to approve
         months = [s for s in grids.months(year) if not s.locked and grids.month_sheet(year, s.month).rows]
         items.append(CheckItem("grid_months", "网格员月度考核未审批锁定", len(months),

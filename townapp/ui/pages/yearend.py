@@ -12,6 +12,7 @@ import datetime as dt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QMessageBox,
     QPushButton,
@@ -31,10 +32,15 @@ from townapp.yearend.service import CheckItem, YearCloseDTO, YearEndService
 TITLE = "年度结转"
 HEADERS = ("事项", "未完成", "说明", "处理页面", "状态")
 WIDTHS = (220, 70, 520, 100, 80)
-OPEN_COLOUR, DONE_COLOUR = QColor("#c62828"), QColor("#2e7d32")
+OPEN_COLOUR, DONE_COLOUR, NOTE_COLOUR = QColor("#c62828"), QColor("#2e7d32"), QColor("#e65100")
 WHAT_IT_DOES = ("结转将：确定本年度每名党员的积分等次（此后本年度积分不能再录入、修改或冲正）；"
                 "把各村年末债务余额和重点村标记结转到下一年度档案；按评星定级、头雁指数结果生成整顿、问题清单、"
                 "调整建议等拟办事项；下一年度沿用本年度的积分规则。评定结果（星级、定级）已在定级时写入档案和报酬表。")
+
+
+def _state(item: CheckItem) -> str:
+    """已完成; 未完成 blocks the close; 提醒 is said but does not block (e.g. a round never held)."""
+    return "已完成" if item.clear else "未完成" if item.blocking else "提醒"
 
 
 def create_pages(ctx: AppContext) -> list[Page]:
@@ -95,13 +101,14 @@ class YearEndPage(Page):
         except DomainError as exc:
             self.show_error(exc)
             return
-        rows = [(item.title, str(item.count), item.detail, item.where, "已完成" if item.clear else "未完成")
-                for item in self.items]
+        rows = [(item.title, str(item.count), item.detail, item.where, _state(item)) for item in self.items]
         fill_table(self.table, HEADERS, rows, widths=WIDTHS)
+        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         for index, item in enumerate(self.items):
             cell = self.table.item(index, len(HEADERS) - 1)
             if cell is not None:
-                cell.setForeground(QBrush(DONE_COLOUR if item.clear else OPEN_COLOUR))
+                cell.setForeground(QBrush(DONE_COLOUR if item.clear else OPEN_COLOUR if item.blocking
+                                          else NOTE_COLOUR))
         blocking = [item for item in self.items if item.blocking and not item.clear]
         self.close_button.setText(f"结转{year}年度…")
         self.close_button.setEnabled(closed is None and not blocking and self.township)
