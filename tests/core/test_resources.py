@@ -20,7 +20,7 @@ from townapp import config
 from townapp.accounts.audit import AuditLabelsFile
 from townapp.archives.remuneration import PayRules, load_pay_rules
 from townapp.archives.rules import RulesFile, load_rules
-from townapp.archives.vocab import CreationStandardsFile, FieldsFile, RectificationFile
+from townapp.archives.vocab import FieldsFile, RectificationFile
 from townapp.bench import BenchTargets
 from townapp.core.policy import PolicyFile
 from townapp.core.resources import DataFile, ResourceError, load
@@ -36,7 +36,6 @@ from townapp.registry.vocab import VocabularyFile as VocabulariesFile
 # every JSON file under resources/ and the model it is read with
 MODELS: dict[str, type[BaseModel]] = {
     "accounts/audit_labels.json": AuditLabelsFile,
-    "archives/creation_standards.json": CreationStandardsFile,
     "archives/demo.json": DataFile,
     "archives/fields.json": FieldsFile,
     "archives/rectification.json": RectificationFile,
@@ -141,8 +140,6 @@ CASES: list[tuple[str, str, Mutate, str, str]] = [
     ("整顿认定条款", "archives/rectification.json", _set("clauses", 0, "note", value="x"), "clauses 第1项 → note",
      "不认识的字段"),
     ("整顿认定条款", "archives/rectification.json", _set("pass_mark", value=120), "pass_mark", "不能大于100"),
-    ("创建标准", "archives/creation_standards.json", _set("规范", value="达标"), "规范", "应为列表"),
-    ("创建标准", "archives/creation_standards.json", _set("规范", value=[]), "规范", "至少要有1项"),
     ("取值表", "registry/vocabularies.json", _delete("sex", "label"), "sex → label", "缺少必填项"),
     ("取值表", "registry/vocabularies.json", _set("sex", "values", value="男"), "sex → values", "应为列表"),
     ("取值表", "registry/vocabularies.json", _set("sex", "hint", value="x"), "sex → hint", "不认识的字段"),

@@ -47,7 +47,8 @@ def test_a_household_round_from_creation_to_lock(evaluations: EvaluationService,
     round_id = new_round(service, world, "civilized_household", 2025)
     ids = target_ids(service, round_id)
     assert set(ids) == set(world.households) and set(levels(service, round_id).values()) == {"未评星"}
-    assert service.round(round_id).bodies == ("村民议事会", "道德评议会", "红白理事会", "禁毒禁赌会")
+    assert service.round(round_id).bodies == ("村党支部委员会", "村民委员会", "村务监督委员会", "村民议事会", "道德评议会",
+                                              "红白理事会", "禁毒禁赌会")  # 七会联评
     # WHEN the households assess themselves (户自评)
     rows = service.save_entries([
         EntryInput(ids["张建国"], "self", stars(10)),

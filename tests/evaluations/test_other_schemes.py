@@ -114,7 +114,7 @@ def test_village_org_star_rating_with_caps_and_the_path(evaluations: EvaluationS
                           EntryInput(ids["西王村党组织"], "town", dict.fromkeys(codes, Decimal(3)))])
     assert results(service, round_id) == {"东张村党组织": ("五星", Decimal("100.0")),
                                           "西王村党组织": ("三星", Decimal("75.0"))}
-    # WHEN the county's joint review finds 东张村 last in the sanitation ranking (caps at 四星)
+    # WHEN the county's joint review finds 东张村 last in the sanitation ranking (a 负面情形: caps at 三星)
     service.advance_stage(round_id)
     service.copy_previous_stage(round_id)
     service.advance_stage(round_id)
@@ -122,10 +122,10 @@ def test_village_org_star_rating_with_caps_and_the_path(evaluations: EvaluationS
     service.save_entry(EntryInput(ids["东张村党组织"], "county", negatives={"F13": "环境整治考核末位"}))
     finish(service, round_id, 2025)
     # THEN the level is capped, and the village's path records every stage
-    assert results(service, round_id)["东张村党组织"] == ("四星", Decimal("100.0"))
+    assert results(service, round_id)["东张村党组织"] == ("三星", Decimal("100.0"))
     path = service.path(ids["东张村党组织"])
-    assert [(p.stage_name, p.level) for p in path] == [("镇街考核", "五星"), ("群众测评", "五星"), ("县级联审", "四星"),
-                                                        ("市级复核", "四星")]
+    assert [(p.stage_name, p.level) for p in path] == [("镇街考核", "五星"), ("群众测评", "五星"), ("县级联审", "三星"),
+                                                        ("市级复核", "三星")]
     assert service.village_results("village_org_star", 2025)[world.villages["西王村"]].level == "三星"
 
 

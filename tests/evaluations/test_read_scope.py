@@ -87,11 +87,11 @@ READS: dict[str, Read] = {
 }
 LISTINGS = {"rounds", "sheet", "candidates", "objections", "publicity_rows", "distribution", "flagged",
             "village_results"}
-WRITES = {"sync_schemes", "save_scheme", "create_round", "delete_round", "add_targets", "remove_target",
+WRITES = {"sync_schemes", "refresh_computed", "save_scheme", "create_round", "delete_round", "add_targets", "remove_target",
           "refresh_rollups", "save_entry", "save_entries", "save_in", "copy_previous_stage", "advance_stage",
           "add_objection", "handle_objection", "finalise", "unlock", "revoke"}
 # schemes are the township's rules and hold no village's data; check_round is a write's check
-NOT_READS = {"schemes", "scheme", "scheme_text", "check_round"}
+NOT_READS = {"schemes", "scheme", "scheme_text", "check_round", "level_standards"}
 
 
 def test_every_public_read_is_in_the_matrix() -> None:

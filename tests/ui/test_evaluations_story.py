@@ -72,7 +72,7 @@ def test_a_household_round_through_every_stage(window, qtbot, tmp_path: Path) ->
         assert isinstance(dialog, NewRoundDialog)
         dialog.select_scheme("civilized_household")
         dialog.year.setValue(2025)
-        assert dialog.bodies.text() == "村民议事会、道德评议会、红白理事会、禁毒禁赌会"
+        assert dialog.bodies.text() == "村党支部委员会、村民委员会、村务监督委员会、村民议事会、道德评议会、红白理事会、禁毒禁赌会"
         for i in range(dialog.villages.count()):
             if dialog.villages.item(i).text() != "东张村":
                 dialog.villages.item(i).setCheckState(Qt.CheckState.Unchecked)

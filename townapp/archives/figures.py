@@ -45,6 +45,22 @@ def _year_field(name: str) -> Compute:
     return compute
 
 
+def _growth(name: str) -> Compute:
+    """This year's figure less last year's, where both years are on file (else empty: no data)."""
+    def compute(s: Session, period: Period, village_ids: Sequence[int]) -> dict[int, FigureValue]:
+        def read() -> dict[tuple[int, int], a.ArchiveYear]:
+            return {(r.village_id, r.year): r for r in s.scalars(
+                select(a.ArchiveYear).where(a.ArchiveYear.year.in_((period.year - 1, period.year))))}
+        rows = read_once(s, ("archives.two_years", period.year), read)
+        out: dict[int, FigureValue] = {}
+        for v in village_ids:
+            now, before = rows.get((v, period.year)), rows.get((v, period.year - 1))
+            now_value, before_value = getattr(now, name, None), getattr(before, name, None)
+            out[v] = None if now_value is None or before_value is None else int(now_value) - int(before_value)
+        return out
+    return compute
+
+
 def _year_star(name: str) -> Compute:
     def compute(s: Session, period: Period, village_ids: Sequence[int]) -> dict[int, FigureValue]:
         years = _years(s, period)
@@ -123,6 +139,28 @@ def _commitments(done_only: bool) -> Compute:
     return compute
 
 
+# 三会一课 and 主题党日 by kind (resources/archives/vocabularies.json meeting_kind): what creation standards count
+MEETINGS = (("org.meetings_congress", "支部党员大会"), ("org.meetings_committee", "支委会"),
+            ("org.meetings_group", "党小组会"), ("org.meetings_lecture", "党课"), ("org.meetings_theme_day", "主题党日"))
+
+
+def _meetings(kind: str) -> Compute:
+    """Meetings of one kind held in the period's year up to its last day."""
+    def compute(s: Session, period: Period, village_ids: Sequence[int]) -> dict[int, FigureValue]:
+        def read() -> list[tuple[int, str, int]]:
+            start = period.end.replace(month=1, day=1)
+            return [tuple(r) for r in s.execute(
+                select(a.ArchiveMeeting.village_id, a.ArchiveMeeting.kind, func.count())
+                .where(a.ArchiveMeeting.held_on >= start, a.ArchiveMeeting.held_on <= period.end)
+                .group_by(a.ArchiveMeeting.village_id, a.ArchiveMeeting.kind))]
+        out: dict[int, FigureValue] = dict.fromkeys(village_ids, 0)
+        for village_id, held, count in read_once(s, ("archives.meetings", period), read):
+            if held == kind and village_id in out:
+                out[village_id] = count
+        return out
+    return compute
+
+
 def _on_file(s: Session, period: Period, village_ids: Sequence[int]) -> dict[int, FigureValue]:
     """1 where the village has figures for exactly the period's year (trend charts skip years with none)."""
     years = _years(s, period)
@@ -138,10 +176,13 @@ def figures() -> list[Figure]:
         Figure("org.total_income_fen", "集体经济总收入", _year_field("total_income"), "fen"),
         Figure("org.business_income_fen", "经营性收入", _year_field("business_income"), "fen"),
         Figure("org.debt_fen", "村级债务余额", _year_field("debt_closing"), "fen"),
+        Figure("org.debt_new_fen", "新增村级债务", _year_field("debt_new"), "fen"),
+        Figure("org.business_income_growth_fen", "经营性收入比上年增加", _growth("business_income"), "fen"),
         Figure("org.funding_received_fen", "运转经费到位金额", _year_field("funding_received"), "fen"),
         Figure("org.funding_in_place", "运转经费到位", _funding_in_place, "text"),
         Figure("org.centre_area", "党群服务中心面积", _centre_area, "decimal"),
         Figure("org.year_on_file", "本年有集体经济数据", _on_file),
         Figure("org.commitments", "承诺事项", _commitments(False)),
         Figure("org.commitments_done", "已完成承诺", _commitments(True)),
+        *(Figure(key, f"{kind}次数", _meetings(kind)) for key, kind in MEETINGS),
     ]

@@ -43,12 +43,6 @@ class RectificationFile(Resource):
     clauses: Annotated[list[Clause], Field(min_length=1)]
 
 
-class CreationStandardsFile(RootModel[dict[str, Annotated[list[Text], Field(min_length=1)]]]):
-    """resources/archives/creation_standards.json: level → the standards printed in the archive."""
-
-    resource_label: ClassVar[str] = "创建标准"
-
-
 @lru_cache(maxsize=1)
 def vocabularies() -> dict[str, Vocabulary]:
     return load_vocabularies("archives", "vocabularies.json")
@@ -110,7 +104,3 @@ def clause_texts() -> dict[str, str]:
 def pass_mark() -> int:
     return rectification_config().pass_mark
 
-
-@lru_cache(maxsize=1)
-def creation_standards() -> dict[str, list[str]]:
-    return load(CreationStandardsFile, "archives", "creation_standards.json").root

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from townapp.evaluations.schemes import Scheme, SchemeError
 
@@ -98,6 +99,7 @@ class EntryInput:
     negatives: dict[str, str] | None = None  # ticked negative codes → note; None leaves them as they are
     comment: str | None = None  # None leaves it as it is
     inputs: dict[str, str | Decimal | None] | None = None  # target inputs; None leaves them as they are
+    reasons: dict[str, str] | None = None  # indicator code → why a computed value was changed (≥ 4 characters)
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,16 @@ class SheetRow:
     missing: tuple[str, ...]
     barred: str | None
     revoked: bool
+    sources: dict[str, str] = field(default_factory=dict)  # computed indicators: code → 来源 text
+    computed: dict[str, Decimal] = field(default_factory=dict)  # computed indicators: code → the computed value
+    overrides: dict[str, str] = field(default_factory=dict)  # computed values a person changed: code → 理由
+
+    def note(self, code: str) -> str:
+        """来源 of a computed value, and 已人工调整（理由） when a person changed it."""
+        if code not in self.sources:
+            return ""
+        changed = f"；已人工调整（{self.overrides[code]}）" if code in self.overrides else ""
+        return f"来源：{self.sources[code]}{changed}"
 
 
 @dataclass(frozen=True)
@@ -238,3 +250,6 @@ class VillageResult:
     final: bool  # the round is locked (定级)
     decided_on: dt.date | None
     detail: str
+    ref_id: int | None = None  # the rated target (the 书记's person id for 书记星级)
+    inputs: dict[str, Any] = field(default_factory=dict)  # the target's inputs (年度考核结果 …)
+    round_name: str = ""

@@ -45,6 +45,7 @@ from townapp.core.resources import (
 )
 
 _KEY = re.compile(r"^[a-z][a-z0-9_]{1,47}$")
+COMPUTED_TARGETS = ("village_org", "party_secretary")  # one target per village: the village's figures are its own
 
 
 class CellAnswers(Resource):
@@ -93,6 +94,32 @@ class SchemeError(ResourceError):
 
 
 @dataclass(frozen=True)
+class Condition:
+    """One comparison of a figure (townapp/figures.py) for the target's village: ≥, ≤ or = a number or a figure."""
+
+    figure: str
+    op: str  # min | max | equals
+    value: Decimal | str | None  # the number (元 for money figures; per cent with share_of) or text compared with
+    than: str | None = None  # another figure compared with instead of a number (op is then min)
+    share_of: str | None = None  # compare figure ÷ this figure, as a percentage
+    present: str | None = None  # the data counts only when this figure is not 0 or empty (e.g. the year is on file)
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class Computed:
+    """Where an indicator's value comes from when the data exists: every condition holds → met."""
+
+    source: str  # what the person reads as the source, e.g. 一村一档
+    conditions: tuple[Condition, ...]
+
+    @property
+    def figures(self) -> tuple[str, ...]:
+        keys = [k for c in self.conditions for k in (c.figure, c.than, c.share_of, c.present) if k]
+        return tuple(dict.fromkeys(keys))
+
+
+@dataclass(frozen=True)
 class Indicator:
     code: str
     name: str
@@ -101,6 +128,7 @@ class Indicator:
     stars: int = 1  # star schemes: stars it earns
     level: str | None = None  # check schemes: the level this check belongs to
     note: str = ""
+    computed: Computed | None = None  # filled from other modules' data where it exists
 
 
 @dataclass(frozen=True)
@@ -255,6 +283,30 @@ class LevelFile(Resource):
     min: Annotated[Number, Field(ge=0)] | None = None
 
 
+class ConditionFile(Resource):
+    """One comparison: exactly one of min (≥), max (≤), equals (=) or min_figure (≥ another figure)."""
+
+    figure: Text
+    min: Annotated[Decimal, Field(allow_inf_nan=False)] | None = None
+    max: Annotated[Decimal, Field(allow_inf_nan=False)] | None = None
+    equals: Annotated[Decimal, Field(allow_inf_nan=False)] | Text | None = None
+    min_figure: Text | None = None
+    share_of: Text | None = None
+    present: Text | None = None
+    unit: str = ""
+
+    @model_validator(mode="after")
+    def _one_comparison(self) -> ConditionFile:
+        if [self.min, self.max, self.equals, self.min_figure].count(None) != 3:
+            raise ValueError("应有且只有一个比较：min（不低于）、max（不高于）、equals（等于）或 min_figure（不低于另一个数）")
+        return self
+
+
+class ComputedFile(Resource):
+    source: Text
+    all: Annotated[list[ConditionFile], Field(min_length=1)]
+
+
 class IndicatorFile(Resource):
     code: Text
     name: Text
@@ -262,6 +314,7 @@ class IndicatorFile(Resource):
     max: Annotated[Number, Field(gt=0)] | None = None
     stars: Annotated[StrictInt, Field(ge=1)] = 1
     level: Text | None = None
+    computed: ComputedFile | None = None
 
 
 class CategoryFile(Resource):
@@ -407,6 +460,8 @@ class SchemeFile(Resource):
                     p.add((*place, "level"), "缺少必填项")
                 elif self.measure == "checks" and item.level not in level_names:
                     p.add((*place, "level"), f"等级“{item.level}”不在 levels 中（{shown}）")
+                if item.computed is not None and self.target not in COMPUTED_TARGETS:
+                    p.add((*place, "computed"), "只有以村为对象的方案（村党组织、村党组织书记）可以由数据计算指标")
         for ni, negative in enumerate(self.negatives):
             unique(negative.code, ("negatives", ni, "code"))
             if negative.effect == "cap" and negative.cap is None:
@@ -496,7 +551,7 @@ def build_scheme(data: Any, source: str) -> Scheme:
     categories = tuple(
         (c.name, tuple(Indicator(i.code, i.name, c.name, i.max if f.measure == "score" else None,
                                  i.stars if f.measure == "stars" else 1, i.level if f.measure == "checks" else None,
-                                 i.note.strip()) for i in c.indicators))
+                                 i.note.strip(), _computed(i.computed)) for i in c.indicators))
         for c in f.categories)
     inputs = tuple(InputSpec(i.key, i.name, i.kind, tuple(i.choices) if i.kind == "choice" else (),
                              Decimal(0) if i.min is None and i.kind == "percent" else i.min,
@@ -519,6 +574,27 @@ def build_scheme(data: Any, source: str) -> Scheme:
                   ban_years=f.revocation.ban_years if f.revocation else 0, joint_bodies=tuple(f.joint_bodies),
                   assess_order=assess.order, order_stage=assess.order_stage, applied_input=assess.applied_input,
                   definition=canonical_json(data))
+
+
+def _computed(f: ComputedFile | None) -> Computed | None:
+    if f is None:
+        return None
+    conditions = []
+    for c in f.all:
+        op, value = next(((op, v) for op, v in (("min", c.min), ("max", c.max), ("equals", c.equals))
+                          if v is not None), ("min", None))  # min_figure: ≥ another figure
+        conditions.append(Condition(c.figure, op, value, c.min_figure, c.share_of, c.present, c.unit.strip()))
+    return Computed(f.source, tuple(conditions))
+
+
+def level_standards(scheme: Scheme) -> dict[str, list[str]]:
+    """A check scheme's standards per level, as the archive prints them (规范村基本标准：…)."""
+    out: dict[str, list[str]] = {}
+    for level in reversed(scheme.levels):  # the lowest first
+        below = scheme.level_of_rank(level.rank - 1) if level.rank > 1 else None
+        own = [i.name for i in scheme.indicators if i.level == level.name]
+        out[level.name] = ([f"达到{below}村全部标准"] if below else []) + own
+    return out
 
 
 def _condition(rule: InputRuleFile) -> str:

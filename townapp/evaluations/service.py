@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -26,6 +26,7 @@ from townapp.core.idcard import mask_id_number
 from townapp.core.text import squeeze_spaces
 from townapp.db import Database
 from townapp.db.base import get_or_missing
+from townapp.evaluations import computed as calc
 from townapp.evaluations import models as e
 from townapp.evaluations import validation as cells
 from townapp.evaluations.dto import (
@@ -49,6 +50,7 @@ from townapp.evaluations.engine import EntryData, Outcome, evaluate, roll_up
 from townapp.evaluations.schemes import (
     Scheme,
     SchemeError,
+    level_standards,
     load_file,
     parse_text,
     period_label,
@@ -56,7 +58,11 @@ from townapp.evaluations.schemes import (
     shipped_folder,
     vocabulary,
 )
+from townapp.outputs.figures import Period
 from townapp.registry import models as m
+
+if TYPE_CHECKING:
+    from townapp.outputs.figures import FigureRegistry
 
 PERIOD_COUNT = {"month": 12, "quarter": 4, "half_year": 2, "year": 0}
 UI_SOURCE = "界面编辑"
@@ -162,11 +168,16 @@ ARCHIVE_FEEDS = {"weak_org_acceptance": "rectification", "village_creation": "cr
 class EvaluationService:
     """星级评定: one engine, many schemes."""
 
-    def __init__(self, db: Database, actor: Actor = SYSTEM_ACTOR, scheme_folder: Path | None = None) -> None:
+    def __init__(self, db: Database, actor: Actor = SYSTEM_ACTOR, scheme_folder: Path | None = None,
+                 figures: Callable[[], FigureRegistry] | None = None) -> None:
         self.db = db
         self.actor = actor
         self.scheme_folder = scheme_folder
         self._parsed: dict[int, Scheme] = {}
+        # the figures computed indicators read: the composition root passes townapp.figures.figure_registry
+        # (evaluations never imports it: it names every module); without it every indicator is typed by hand
+        self._figures = figures
+        self._registry: FigureRegistry | None = None
 
     # ----- permissions -------------------------------------------------------
     def _require_township(self, action: str) -> None:
@@ -254,6 +265,23 @@ class EvaluationService:
                     raise NotFound("评定方案不存在")
                 self._parsed[scheme_id] = parse_text(row.definition, f"{row.name}（第{row.version}版）")
         return self._parsed[scheme_id]
+
+    def level_standards(self, scheme_key: str) -> dict[str, list[str]]:
+        """A check scheme's standards per level, from its newest stored version (else the shipped file).
+
+        What the village archive prints as 规范村基本标准 …: each threshold is written once, in the scheme."""
+        with self.db.reader() as s:
+            row = s.scalar(select(e.EvalScheme).where(e.EvalScheme.key == scheme_key)
+                           .order_by(e.EvalScheme.version.desc()).limit(1))
+            scheme = self._parsed.get(row.id) if row is not None else None
+            if row is not None and scheme is None:
+                scheme = self._parsed[row.id] = parse_text(row.definition, f"{row.name}（第{row.version}版）")
+        if scheme is None:
+            path = (self.scheme_folder or shipped_folder()) / f"{scheme_key}.json"
+            if not path.is_file():
+                return {}
+            scheme = load_file(path)
+        return level_standards(scheme) if scheme.measure == "checks" else {}
 
     def scheme_text(self, scheme_id: int) -> str:
         """The definition, indented, for the editor."""
@@ -409,12 +437,14 @@ class EvaluationService:
         refs = [c[0] for c in fresh]
         rollups = self._rollups(s, scheme, rnd, refs)
         barred = self._barred(s, scheme, rnd, refs)
+        computed = self._computed(s, scheme, rnd, {c[1] for c in fresh})
         for ref_id, village_id, label, code in fresh:
+            inputs = {calc.COMPUTED_KEY: computed[village_id]} if village_id in computed else {}
             target = e.EvalTarget(round_id=rnd.id, village_id=village_id, ref_id=ref_id, label=label, code=code,
-                                  inputs="{}", rollup=rollups.get(ref_id), barred=barred.get(ref_id))
+                                  inputs=_dumps(inputs), rollup=rollups.get(ref_id), barred=barred.get(ref_id))
             s.add(target)
-            self._apply(target, scheme, evaluate(scheme, EntryData(), rollup=target.rollup, barred=target.barred),
-                        None)
+            self._apply(target, scheme, evaluate(scheme, self._entry_data(scheme, None, inputs),
+                                                 rollup=target.rollup, barred=target.barred), None)
         if fresh:
             self._event(s, rnd.id, "对象", f"加入 {len(fresh)} 个评定对象")
         return len(fresh)
@@ -496,13 +526,104 @@ class EvaluationService:
                     self._recompute(s, scheme, target)
             return changed
 
+    # ----- computed indicators ----------------------------------------------
+    def _figure_registry(self) -> FigureRegistry | None:
+        """The figures computed indicators read, built once per service (None: the caller gave none)."""
+        if self._registry is None and self._figures is not None:
+            self._registry = self._figures()
+        return self._registry
+
+    def _computed(self, s: Session, scheme: Scheme, rnd: e.EvalRound,
+                  village_ids: set[int]) -> dict[int, dict[str, dict[str, str]]]:
+        """Per village, what its data gives the scheme's computed indicators (none where the data is missing)."""
+        wanted = [i for i in scheme.indicators if i.computed is not None]
+        registry = self._figure_registry() if wanted and village_ids else None
+        if registry is None:
+            return {}
+        keys = list(dict.fromkeys(k for i in wanted for k in i.computed.figures))  # type: ignore[union-attr]
+        last = period_months(scheme.period, rnd.period_no)[1]
+        values, _unknown = registry.compute(s, keys, Period(rnd.year, (last - 1) // 3 + 1), sorted(village_ids))
+        figures = {k: calc.FigureData(registry.label(k), registry.figures[k].kind, values[k])
+                   for k in keys if k in registry}
+        when = f"{rnd.year}年" if scheme.period == "year" else period_text(scheme.period, rnd.year, rnd.period_no)
+        out: dict[int, dict[str, dict[str, str]]] = {}
+        for village_id in sorted(village_ids):
+            found = {i.code: value for i in wanted
+                     if (value := calc.compute(i, scheme.measure, village_id, figures, when)) is not None}
+            if found:
+                out[village_id] = calc.as_stored(found)
+        return out
+
+    def refresh_computed(self, round_id: int) -> int:
+        """Read the computed indicators again from the data (e.g. after the archive's year was entered).
+
+        Returns how many values or sources changed; a value a person changed with a reason stays theirs,
+        with the new source shown beside it."""
+        self._require_township("重新计算指标")
+        with self.db.unit_of_work(self.actor) as s:
+            rnd = self._round(s, round_id)
+            self._unlocked(rnd)
+            scheme = self._scheme_of(s, rnd)
+            targets = list(s.scalars(select(e.EvalTarget).where(e.EvalTarget.round_id == round_id)))
+            computed = self._computed(s, scheme, rnd, {t.village_id for t in targets})
+            entries = self._entries(s, [t.id for t in targets])
+            changed = 0
+            for target in targets:
+                inputs = _loads(target.inputs)
+                before, after = inputs.get(calc.COMPUTED_KEY) or {}, computed.get(target.village_id, {})
+                if before == after:
+                    continue
+                changed += sum(1 for code in set(before) | set(after) if before.get(code) != after.get(code))
+                inputs.pop(calc.COMPUTED_KEY, None)
+                target.inputs = _dumps({**inputs, **({calc.COMPUTED_KEY: after} if after else {})})
+                self._recompute(s, scheme, target, entries[target.id])
+            if changed:
+                self._event(s, round_id, "计算", f"按现有数据重新计算指标：{changed} 项有变化")
+            return changed
+
+    def _against_computed(self, s: Session, rnd: e.EvalRound, scheme: Scheme, target: e.EvalTarget,
+                          data: EntryInput, scores: dict[str, Decimal | None], stored: dict[str, Any],
+                          overrides: dict[str, str]) -> dict[str, Decimal | None]:
+        """A computed value may be changed only with a reason (kept in ``overrides`` and in the round's log);
+        typing the computed value again, or clearing the cell, goes back to the computed value."""
+        computed = calc.stored_computed(_loads(target.inputs))
+        names = {i.code: i.name for i in scheme.indicators}
+        problems: list[FieldProblem] = []
+        out = dict(scores)
+        for code, value in scores.items():
+            if code not in computed:
+                continue
+            auto, source = computed[code]
+            reason = squeeze_spaces((data.reasons or {}).get(code) or "")
+            if value is None or value == auto:
+                out[code] = None
+                overrides.pop(code, None)
+                continue
+            if not reason and code in overrides and stored.get(code) is not None \
+                    and Decimal(str(stored[code])) == value:
+                continue  # unchanged: the earlier reason stands
+            if len(reason) < calc.MIN_REASON:
+                problems.append(FieldProblem(code, f"{target.label}：“{names[code]}”由数据计算得出（{source}），"
+                                                   f"修改须填写理由（至少{calc.MIN_REASON}个字）"))
+                continue
+            overrides[code] = reason[:200]
+            self._event(s, rnd.id, "人工调整",
+                        f"{target.label}“{names[code]}”：计算值{calc.show_value(scheme.measure, auto)}改为"
+                        f"{calc.show_value(scheme.measure, value)}，理由：{reason}")
+        if problems:
+            raise ValidationFailed(problems)
+        return out
+
     # ----- entries and levels ------------------------------------------------
     @staticmethod
     def _entry_data(scheme: Scheme, entry: e.EvalEntry | None, inputs: dict[str, Any]) -> EntryData:
+        """What the engine reads: the entry's values, with the computed ones where nobody changed them."""
+        computed = calc.stored_computed(inputs)
         if entry is None:
-            return EntryData(inputs=decode_inputs(scheme, inputs))
-        return EntryData({k: Decimal(v) for k, v in _loads(entry.scores).items()},
-                         frozenset(_loads(entry.negatives)), decode_inputs(scheme, inputs))
+            return EntryData(calc.merged({}, {}, computed), inputs=decode_inputs(scheme, inputs))
+        values, overrides = calc.split_scores(_loads(entry.scores))
+        return EntryData(calc.merged(values, overrides, computed), frozenset(_loads(entry.negatives)),
+                         decode_inputs(scheme, inputs))
 
     def _outcome(self, scheme: Scheme, target: e.EvalTarget, entries: dict[str, e.EvalEntry],
                  upto: str | None = None) -> tuple[Outcome, str | None]:
@@ -625,8 +746,12 @@ class EvaluationService:
                 entry = e.EvalEntry(target_id=target.id, stage=data.stage, scores="{}", negatives="{}")
                 s.add(entry)
                 entries[target.id][data.stage] = entry
-            merged = {**_loads(entry.scores), **scores}
-            entry.scores = _dumps({k: v for k, v in merged.items() if v is not None})
+            stored = _loads(entry.scores)
+            overrides = calc.split_scores(stored)[1]
+            scores = self._against_computed(s, rnd, scheme, target, data, scores, stored, overrides)
+            merged = {**{k: v for k, v in stored.items() if k != calc.OVERRIDES_KEY}, **scores}
+            entry.scores = _dumps({**{k: v for k, v in merged.items() if v is not None},
+                                   **({calc.OVERRIDES_KEY: overrides} if overrides else {})})
             if negatives is not None:
                 entry.negatives = _dumps(negatives)
             if data.comment is not None:
@@ -706,6 +831,8 @@ class EvaluationService:
             for target, village in rows:
                 entry = entries.get(target.id)
                 inputs = decode_inputs(scheme, _loads(target.inputs))
+                computed = calc.stored_computed(_loads(target.inputs))
+                overrides = calc.split_scores(_loads(entry.scores))[1] if entry else {}
                 data = self._entry_data(scheme, entry, _loads(target.inputs))
                 missing = evaluate(scheme, data, rollup=None if target.rollup is None else Decimal(target.rollup)
                                    ).missing if entry is not None else ()
@@ -715,7 +842,9 @@ class EvaluationService:
                     inputs, None if target.rollup is None else Decimal(target.rollup), entry is not None,
                     entry.level if entry else None, "已撤销" if target.revoked_on else (target.level or scheme.unrated),
                     target.rank, None if target.measure is None else Decimal(target.measure), target.reasons or "",
-                    target.flags or "", missing, target.barred, target.revoked_on is not None))
+                    target.flags or "", missing, target.barred, target.revoked_on is not None,
+                    sources={code: text for code, (_v, text) in computed.items()}, overrides=overrides,
+                    computed={code: value for code, (value, _t) in computed.items()}))
             return out
 
     def stage_summary(self, round_id: int) -> StageSummary:

@@ -38,6 +38,7 @@ class _Member:
     college: bool
     joined_in_period: bool
     mobility: str
+    duty_post: bool = False  # 设岗定责: has a post
 
 
 def _members(s: Session, period: Period) -> list[_Member]:
@@ -53,13 +54,13 @@ def _read_members(s: Session, period: Period) -> list[_Member]:
         select(m.Person.village_id, m.Person.sex, m.Person.ethnicity, m.Person.birth_date, m.Person.education,
                m.PartyMember.member_type, m.PartyMember.joined_on, m.PartyMember.confirmed_on,
                m.PartyMember.status, m.PartyMember.status_date, m.PartyMember.mobility,
-               m.PartyMember.mobility_since)
+               m.PartyMember.mobility_since, m.PartyMember.duty_post)
         .join(m.Person, m.Person.id == m.PartyMember.person_id)
         .where(m.Person.village_id.is_not(None))
         .order_by(m.PartyMember.id)))
     out = []
     for (village_id, sex, ethnicity, birth, education, member_type, joined, confirmed, status, status_date,
-         mobility, mobility_since) in rows:
+         mobility, mobility_since, duty_post) in rows:
         if joined is not None and joined > end:
             continue
         if status not in counted and (status_date is None or status_date <= end):
@@ -68,7 +69,7 @@ def _read_members(s: Session, period: Period) -> list[_Member]:
         moved = mobility if mobility_since is None or mobility_since <= end else "在村"
         out.append(_Member(village_id, formal, sex == "女", (ethnicity or "汉族") != "汉族", age_on(birth, end),
                            (education or "") in college,
-                           joined is not None and period.start <= joined <= end, moved))
+                           joined is not None and period.start <= joined <= end, moved, bool((duty_post or "").strip())))
     return out
 
 
@@ -110,4 +111,5 @@ def figures() -> list[Figure]:
         Figure("party.developed_in_quarter", "本季度发展党员", _count(lambda x: x.joined_in_period)),
         Figure("party.mobile", "流动党员", _count(lambda x: x.mobility == "流动")),
         Figure("party.lost", "失联党员", _count(lambda x: x.mobility == "失联")),
+        Figure("party.duty_posts", "设岗定责党员", _count(lambda x: x.duty_post)),
     ]

@@ -71,6 +71,10 @@ class NewRoundDialog(QDialog):
         self.name.setPlaceholderText("留空则自动命名，如“2026年度星级文明户”")
         self.bodies = QLineEdit()
         self.bodies_label = QLabel("联评组织")
+        self.bodies_list = QLabel()  # every body shown, however many (临猗 七会联评 has seven)
+        self.bodies_list.setObjectName("bodies_list")
+        self.bodies_list.setWordWrap(True)
+        self.bodies.textChanged.connect(self._show_bodies)
         self.villages = QListWidget()
         self.villages.setObjectName("villages")
         for village_id, name in villages:
@@ -84,6 +88,7 @@ class NewRoundDialog(QDialog):
         form.addRow(self.period_label, self.period_no)
         form.addRow("名称", self.name)
         form.addRow(self.bodies_label, self.bodies)
+        form.addRow("", self.bodies_list)
         form.addRow("参评村/社区", self.villages)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -113,12 +118,22 @@ class NewRoundDialog(QDialog):
         has_bodies = any(st.bodies for st in scheme.stages)
         self.bodies.setVisible(has_bodies)
         self.bodies_label.setVisible(has_bodies)
+        self.bodies_list.setVisible(has_bodies)
         self.bodies.setText("、".join(scheme.joint_bodies))
+        self.bodies.setCursorPosition(0)
+
+    def _bodies(self) -> list[str]:
+        return [b.strip() for b in self.bodies.text().replace("，", "、").split("、") if b.strip()]
+
+    def _show_bodies(self) -> None:
+        bodies = self._bodies()
+        self.bodies_list.setText(f"共 {len(bodies)} 个组织参加联评：{'、'.join(bodies)}（用顿号分隔，可增删）"
+                                 if bodies else "请填写参加联评的组织，用顿号分隔")
 
     def data(self) -> RoundInput:
         villages = [self.villages.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.villages.count())
                     if self.villages.item(i).checkState() == Qt.CheckState.Checked]
-        bodies = [b.strip() for b in self.bodies.text().replace("，", "、").split("、") if b.strip()]
+        bodies = self._bodies()
         return RoundInput(self.scheme.currentData(), self.year.value(), self.period_no.value(), villages,
                           self.name.text(), bodies if self.bodies.isVisible() else [])
 

@@ -25,13 +25,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from townapp.core.errors import DomainError, ValidationFailed
+from townapp.core.errors import DomainError, FieldProblem, ValidationFailed
 from townapp.evaluations import validation as cells
 from townapp.evaluations.dto import EntryInput, RoundDTO, SheetRow
 from townapp.evaluations.publicity import write_publicity_pdf, write_publicity_xlsx
 from townapp.evaluations.schemes import Scheme
 from townapp.evaluations.service import EvaluationService
 from townapp.evaluations.sheets import import_stage_workbook, write_stage_workbook
+from townapp.figures import figure_registry
 from townapp.ui.context import AppContext
 from townapp.ui.forms.evaluations import (
     ChartDialog,
@@ -47,6 +48,8 @@ from townapp.ui.pages.base import Page
 
 Index = QModelIndex | QPersistentModelIndex
 _LOCKED_BG = QColor("#f2f2f2")
+_COMPUTED_BG = QColor("#e8f1fb")  # filled from the data (来源 in the tooltip and under the sheet)
+_ADJUSTED_BG = QColor("#fdf1dc")  # a computed value a person changed, with a reason
 _VETO_FG = QColor("#c62828")
 
 
@@ -57,6 +60,10 @@ def _wrap(text: str, width: int = 6) -> str:
 
 def create_pages(ctx: AppContext) -> list[Page]:
     return [EvaluationsPage(ctx)]
+
+
+class _Cancelled(ValueError):
+    """A change to a computed value whose reason the person did not give."""
 
 
 class _Column:
@@ -81,6 +88,8 @@ class ScoreModel(QAbstractTableModel):
         self.columns: list[_Column] = []
         self.editable = False
         self.publicity_change = False
+        # asked for the reason when a computed value is changed (the page opens a dialog); None: refused
+        self.ask_reason: Callable[[str], str | None] | None = None
 
     # ----- loading -------------------------------------------------------------
     def load(self, rnd: RoundDTO, stage: str, village_id: int | None) -> None:
@@ -185,8 +194,13 @@ class ScoreModel(QAbstractTableModel):
             return Qt.CheckState.Checked if on else Qt.CheckState.Unchecked
         if role == Qt.ItemDataRole.TextAlignmentRole and column.kind in ("score", "info") and column.key != "reasons":
             return int(Qt.AlignmentFlag.AlignCenter)
+        computed = column.kind == "score" and column.key in row.sources
+        if role == Qt.ItemDataRole.BackgroundRole and computed:
+            return QBrush(_ADJUSTED_BG if column.key in row.overrides else _COMPUTED_BG)
         if role == Qt.ItemDataRole.BackgroundRole and (not self.editable or column.kind == "info"):
             return QBrush(_LOCKED_BG)
+        if role == Qt.ItemDataRole.ToolTipRole and computed:
+            return row.note(column.key)
         if role == Qt.ItemDataRole.ForegroundRole and column.key in ("level", "reasons") and (
                 row.rank == 0 and row.entered):
             return QBrush(_VETO_FG)
@@ -226,7 +240,25 @@ class ScoreModel(QAbstractTableModel):
                 inputs[column.key] = parsed
             else:
                 comment = parsed
-        return EntryInput(row.target_id, self.stage, scores, negatives, comment, inputs)
+        return EntryInput(row.target_id, self.stage, scores, negatives, comment, inputs,
+                          self._reasons(row, scores))
+
+    def _reasons(self, row: SheetRow, scores: dict[str, Decimal | None]) -> dict[str, str] | None:
+        """Why computed values are being changed: asked once per changed cell; ValueError when not given."""
+        reasons: dict[str, str] = {}
+        for code, value in scores.items():
+            auto = row.computed.get(code)
+            if auto is None or value is None or value == auto or value == row.scores.get(code):
+                continue
+            name = next(i.name for i in self.scheme.indicators if i.code == code)
+            if self.ask_reason is None:
+                raise ValueError(f"“{name}”由数据计算得出，修改须填写理由")
+            reason = self.ask_reason(f"{row.village}{row.label}“{name}”由数据计算得出（{row.sources[code]}）。"
+                                     "修改须填写理由，理由随评分保存并记入本轮日志。")
+            if not reason:
+                raise _Cancelled(name)
+            reasons[code] = reason
+        return reasons or None
 
     def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
         if not index.isValid() or not self.editable:
@@ -242,6 +274,8 @@ class ScoreModel(QAbstractTableModel):
         """Save the changed rows in one go; the rows come back with their new levels."""
         try:
             entries = [self.entry_for(self.rows[r], cells) for r, cells in sorted(changes.items())]
+        except _Cancelled:
+            return False  # the person chose not to give a reason: nothing changes, nothing to say
         except ValueError as exc:
             self.failed.emit(str(exc))
             return False
@@ -316,7 +350,7 @@ class EvaluationsPage(Page):
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
         self.ctx = ctx
-        self.service = EvaluationService(ctx.db, ctx.actor)
+        self.service = EvaluationService(ctx.db, ctx.actor, figures=lambda: figure_registry(ctx.db))
         self._synced = False
         self.rnd: RoundDTO | None = None
         self.round = QComboBox()
@@ -335,6 +369,11 @@ class EvaluationsPage(Page):
         self.model = ScoreModel(self.service, self)
         self.model.failed.connect(self.show_error)
         self.model.saved.connect(self._after_save)
+        self.model.ask_reason = self.ask_reason
+        self.sources = QLabel()
+        self.sources.setObjectName("sources")
+        self.sources.setWordWrap(True)
+        self.sources.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.view = ScoreView()
         self.view.setObjectName("score_sheet")
         self.view.setModel(self.model)
@@ -361,8 +400,10 @@ class EvaluationsPage(Page):
         self.objections_button = _button("公示异议", self.open_objections, "objections")
         self.finalise_button = _button("定级", self.finalise, "finalise")
         self.unlock_button = _button("解锁", self.unlock, "unlock")
-        for button in (self.copy_button, self.advance_button, self.objections_button, self.finalise_button,
-                       self.unlock_button):
+        self.recompute_button = _button("重新计算", self.recompute, "recompute")
+        self.recompute_button.setToolTip("按一村一档、党员名册等现有数据重新计算可计算的指标")
+        for button in (self.copy_button, self.recompute_button, self.advance_button, self.objections_button,
+                       self.finalise_button, self.unlock_button):
             sheet_bar.addWidget(button)
         bottom = QHBoxLayout()
         for text, slot, name in (("等级历史", self.show_history, "history"), ("撤销称号", self.revoke, "revoke"),
@@ -378,9 +419,11 @@ class EvaluationsPage(Page):
         layout.addWidget(self.info)
         layout.addLayout(sheet_bar)
         layout.addWidget(self.view, 1)
+        layout.addWidget(self.sources)
         layout.addWidget(self.message)
         layout.addLayout(bottom)
         self.round.currentIndexChanged.connect(lambda _i: self.show_round())
+        self.view.selectionModel().currentChanged.connect(lambda _now, _before: self._show_sources())
         self.stage.currentIndexChanged.connect(lambda _i: self.reload_sheet())
         self.village.currentIndexChanged.connect(lambda _i: self.reload_sheet())
 
@@ -447,12 +490,16 @@ class EvaluationsPage(Page):
         self.objections_button.setEnabled(publicity and not rnd.locked)
         self.finalise_button.setEnabled(not rnd.locked)
         self.unlock_button.setEnabled(rnd.locked)
+        computable = any(i.computed is not None for i in rnd.scheme.indicators)
+        self.recompute_button.setVisible(computable)
+        self.recompute_button.setEnabled(computable and not rnd.locked)
 
     def reload_sheet(self) -> None:
         if self.rnd is None or self.stage.currentData() is None:
             self.model.beginResetModel()
             self.model.rows, self.model.columns = [], []
             self.model.endResetModel()
+            self._show_sources()
             return
         self.model.load(self.rnd, self.stage.currentData(), self.village.currentData())
         for number, column in enumerate(self.model.columns):
@@ -464,6 +511,7 @@ class EvaluationsPage(Page):
         self.view.horizontalHeader().setMinimumHeight(height)
         self.view.horizontalHeader().setMaximumHeight(height)
         self._count()
+        self._show_sources()
 
     def _count(self) -> None:
         rows = self.model.rows
@@ -475,7 +523,51 @@ class EvaluationsPage(Page):
 
     def _after_save(self) -> None:
         self._count()
+        self._show_sources()
         self.data_changed.emit()
+
+    def _show_sources(self) -> None:
+        """Under the sheet: where the current cell's computed value comes from (and why a person changed it),
+        or how many of the row's values are computed."""
+        index = self.view.currentIndex()
+        row = self.model.rows[index.row()] if index.isValid() and index.row() < len(self.model.rows) else None
+        if row is None or not row.sources:
+            self.sources.setText("")
+            self.sources.setVisible(False)
+            return
+        column = self.model.columns[index.column()] if index.column() < len(self.model.columns) else None
+        who = row.label if row.label.startswith(row.village) else f"{row.village}{row.label}"
+        if column is not None and column.kind == "score" and column.key in row.sources:
+            name = next(i.name for i in self.model.scheme.indicators if i.code == column.key)
+            text = f"{who}“{name}”　{row.note(column.key)}"
+        else:
+            adjusted = f"，其中 {len(row.overrides)} 项已人工调整（橙底）" if row.overrides else ""
+            text = (f"{who}：{len(row.sources)} 项按现有数据计算（蓝底）{adjusted}。"
+                    "点选这些单元格可看来源；修改计算值须填写理由。")
+        self.sources.setText(text)
+        self.sources.setVisible(True)
+
+    def ask_reason(self, prompt: str) -> str | None:
+        """The reason for changing a computed value (at least 4 characters), or None when cancelled."""
+        dialog = ReasonDialog("修改计算值", prompt, self)
+        while dialog.exec() == QDialog.DialogCode.Accepted:
+            reason = dialog.reason.text().strip()
+            if len(reason) >= 4:
+                return reason
+            dialog.error.show_problems([FieldProblem("reason", "理由至少4个字")])
+        return None
+
+    def recompute(self) -> None:
+        if self.rnd is None:
+            return
+        round_id = self.rnd.id
+
+        def done(changed: int) -> None:
+            self.reload_sheet()
+            self.message.setText(f"已按现有数据重新计算：{changed} 项有变化。" + self.message.text())
+            self.data_changed.emit()
+
+        self._write(lambda: self.service.refresh_computed(round_id), done)
 
     def selected_row(self) -> SheetRow | None:
         index = self.view.currentIndex()
