@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from townapp.archives.dto import CentreData, MeetingData
@@ -19,6 +21,7 @@ from townapp.evaluations.computed import FigureData, compute
 from townapp.evaluations.dto import EntryInput
 from townapp.evaluations.schemes import SchemeError, parse_text
 from townapp.evaluations.service import EvaluationService
+from townapp.evaluations.sheets import import_stage_workbook, write_stage_workbook
 from townapp.figures import figure_registry
 from townapp.outputs.figures import Figure, FigureRegistry
 
@@ -88,7 +91,7 @@ def test_a_computed_value_changes_only_with_a_reason_kept_with_the_entry_and_in_
 
     with pytest.raises(ValidationFailed) as refused:
         computing.save_entry(EntryInput(target, "apply", {"K16": Decimal(0)}, reasons={"K16": "有误"}))
-    assert "由数据计算得出（一村一档 2025年经营性收入 4.20万元 ≥ 3万元），修改须填写理由（至少4个字）" in refused.value.message
+    assert "由数据计算得出（一村一档 2025年经营性收入 4.20万元 ≥ 3万元），修改须在评分表中填写理由（至少4个字）" in refused.value.message
 
     row = computing.save_entry(EntryInput(target, "apply", {"K16": Decimal(0)},
                                           reasons={"K16": "收入含一次性补助，核减后不足"}))
@@ -210,3 +213,32 @@ def test_a_figure_registry_can_be_handed_in(db: Database, world: World) -> None:
     round_id = new_round(service, world, "village_creation", YEAR)
     row = _rows(service, round_id)["东张村党组织"]
     assert row.sources["K16"] == "一村一档 2025年经营性收入 3.10万元 ≥ 3万元" and row.scores["K18"] == 0
+
+
+def test_a_returned_workbook_keeps_computed_values_and_cannot_change_them_without_a_reason(
+        db: Database, world: World, computing: EvaluationService, tmp_path: Path) -> None:
+    """GIVEN 东张村's 规范 income standard computed as met and the village's workbook for 村申报
+    WHEN it comes back with the computed cell as exported THEN it is accepted and the value stays computed;
+    a second time it changes nothing; WHEN the cell is changed THEN the import is refused at that cell,
+    saying the value comes from the data and is changed on the score sheet with a reason."""
+    _year(ArchiveService(db), world.villages["东张村"], YEAR, business_income=4_200_000)
+    round_id = new_round(computing, world, "village_creation", YEAR, villages=("东张村",))
+    book = write_stage_workbook(computing, round_id, tmp_path / "村申报.xlsx")
+    wb = load_workbook(book)
+    ws = wb.active
+    headers = [c.value for c in ws[2]]
+    column = next(i for i, h in enumerate(headers) if h and str(h).startswith("集体经济年经营性收入 ≥ 3万元")) + 1
+    assert ws.cell(row=3, column=column).value in (1, "1", "√", "✓", "达标")
+    ws.cell(row=3, column=headers.index("申报等级") + 1, value="规范")
+    wb.save(book)
+    first = import_stage_workbook(computing, round_id, book)
+    second = import_stage_workbook(computing, round_id, book)
+    assert first.accepted and second.accepted and second.totals().unchanged == 1
+    (row,) = computing.sheet(round_id)
+    assert row.scores["K16"] == 1 and "K16" in row.sources and row.overrides == {}
+
+    ws.cell(row=3, column=column, value=0)
+    wb.save(book)
+    refused = import_stage_workbook(computing, round_id, book)
+    assert not refused.accepted
+    assert any("由数据计算得出" in issue.message and "在评分表中填写理由" in issue.message for issue in refused.errors)

@@ -604,7 +604,7 @@ class EvaluationService:
                 continue  # unchanged: the earlier reason stands
             if len(reason) < calc.MIN_REASON:
                 problems.append(FieldProblem(code, f"{target.label}：“{names[code]}”由数据计算得出（{source}），"
-                                                   f"修改须填写理由（至少{calc.MIN_REASON}个字）"))
+                                                   f"修改须在评分表中填写理由（至少{calc.MIN_REASON}个字）"))
                 continue
             overrides[code] = reason[:200]
             self._event(s, rnd.id, "人工调整",

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, select
 from townapp.core.atomic import atomic_output
 from townapp.core.errors import DomainError, ValidationFailed
 from townapp.db.audit import AuditedSession
+from townapp.evaluations import computed as calc
 from townapp.evaluations import models as e
 from townapp.evaluations import validation as cells
 from townapp.evaluations.dto import EntryInput, RoundDTO
@@ -180,8 +181,11 @@ class StageAdapter(x.SheetAdapter):
 
 
 def _same(data: EntryInput, before: Any) -> bool:
-    """Would saving ``data`` leave the stored entry (and the target's inputs) as they are?"""
-    stored = {k: Decimal(v) for k, v in json.loads(before.scores or "{}").items()}
+    """Would saving ``data`` leave the stored entry (and the target's inputs) as they are?
+
+    Computed values count as stored (a workbook sent back with them unchanged changes nothing)."""
+    values, overrides = calc.split_scores(json.loads(before.scores or "{}"))
+    stored = calc.merged(values, overrides, calc.stored_computed(json.loads(before.inputs or "{}")))
     merged = {**stored, **data.scores}
     if {k: v for k, v in merged.items() if v is not None} != stored:
         return False
@@ -211,7 +215,8 @@ def sheet_values(service: EvaluationService, round_id: int, stage: str, village_
     rows = service.sheet(round_id, stage, village_id)
     earlier = _previous_rows(service, rnd, stage, village_id)
     for row in rows:
-        scores = row.scores if row.entered else earlier.get(row.target_id, {})
+        scores = row.scores if row.entered else {  # the computed values too: they need no typing
+            **earlier.get(row.target_id, {}), **{c: v for c, v in row.scores.items() if c in row.computed}}
         values: dict[str, Any] = {"target_id": row.target_id, "village": row.village, "code": row.code,
                                   "label": row.label, "comment": row.comment, "level": row.level}
         for key, value in row.inputs.items():
