@@ -57,7 +57,8 @@ def test_creation_checks_are_filled_from_the_archive_with_their_source(db: Datab
     the 10万 standard is not met and says why; 西王村's stay empty, to be typed by hand."""
     archives = ArchiveService(db)
     east, west = world.villages["东张村"], world.villages["西王村"]
-    _year(archives, east, YEAR, business_income=4_200_000, debt_new=0)
+    _year(archives, east, YEAR - 1, org_star=3)
+    _year(archives, east, YEAR, business_income=4_200_000, debt_new=0, org_star=4)
     _year(archives, west, YEAR - 1, business_income=9_000_000)  # an older year is not this year's income
     archives.save_centre(east, CentreData(area_m2=Decimal("260")))
     for month in range(1, 13):
@@ -74,7 +75,9 @@ def test_creation_checks_are_filled_from_the_archive_with_their_source(db: Datab
     assert east_row.scores["K10"] == 1 and "260.00平方米 ≥ 200平方米" in east_row.sources["K10"]
     assert east_row.scores["K07"] == 1 and "支委会次数 12次 ≥ 12次" in east_row.sources["K07"]
     assert east_row.note("K16") == "来源：一村一档 2025年经营性收入 4.20万元 ≥ 3万元"
-    assert not {"K16", "K17", "K18", "K10"} & set(west_row.sources)
+    assert east_row.scores["K02"] == 1
+    assert east_row.sources["K02"] == "一村一档 2025年连续两年中较低的村党组织星级 3星 ≥ 3星"
+    assert not {"K02", "K16", "K17", "K18", "K10"} & set(west_row.sources)
     assert "K16" not in west_row.scores  # typed by hand, as before
 
 
@@ -229,6 +232,7 @@ def test_a_returned_workbook_keeps_computed_values_and_cannot_change_them_withou
     headers = [c.value for c in ws[2]]
     column = next(i for i, h in enumerate(headers) if h and str(h).startswith("集体经济年经营性收入 ≥ 3万元")) + 1
     assert ws.cell(row=3, column=column).value in (1, "1", "√", "✓", "达标")
+    assert ws.cell(row=3, column=column).comment.text == "来源：一村一档 2025年经营性收入 4.20万元 ≥ 3万元"
     ws.cell(row=3, column=headers.index("申报等级") + 1, value="规范")
     wb.save(book)
     first = import_stage_workbook(computing, round_id, book)

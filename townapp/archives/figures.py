@@ -45,8 +45,9 @@ def _year_field(name: str) -> Compute:
     return compute
 
 
-def _growth(name: str) -> Compute:
-    """This year's figure less last year's, where both years are on file (else empty: no data)."""
+def _two_years(name: str, combine: Callable[[int, int], int]) -> Compute:
+    """This year's and last year's figure combined (growth, the lower of two stars), where both are on file
+    (else empty: no data)."""
     def compute(s: Session, period: Period, village_ids: Sequence[int]) -> dict[int, FigureValue]:
         def read() -> dict[tuple[int, int], a.ArchiveYear]:
             return {(r.village_id, r.year): r for r in s.scalars(
@@ -56,7 +57,7 @@ def _growth(name: str) -> Compute:
         for v in village_ids:
             now, before = rows.get((v, period.year)), rows.get((v, period.year - 1))
             now_value, before_value = getattr(now, name, None), getattr(before, name, None)
-            out[v] = None if now_value is None or before_value is None else int(now_value) - int(before_value)
+            out[v] = None if now_value is None or before_value is None else combine(int(now_value), int(before_value))
         return out
     return compute
 
@@ -177,7 +178,9 @@ def figures() -> list[Figure]:
         Figure("org.business_income_fen", "经营性收入", _year_field("business_income"), "fen"),
         Figure("org.debt_fen", "村级债务余额", _year_field("debt_closing"), "fen"),
         Figure("org.debt_new_fen", "新增村级债务", _year_field("debt_new"), "fen"),
-        Figure("org.business_income_growth_fen", "经营性收入比上年增加", _growth("business_income"), "fen"),
+        Figure("org.business_income_growth_fen", "经营性收入比上年增加", _two_years("business_income", int.__sub__),
+               "fen"),
+        Figure("org.star_two_years", "连续两年中较低的村党组织星级", _two_years("org_star", min)),
         Figure("org.funding_received_fen", "运转经费到位金额", _year_field("funding_received"), "fen"),
         Figure("org.funding_in_place", "运转经费到位", _funding_in_place, "text"),
         Figure("org.centre_area", "党群服务中心面积", _centre_area, "decimal"),

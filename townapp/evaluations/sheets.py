@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import Connection, select
 
@@ -32,6 +33,8 @@ from townapp.exchange import spec as x
 from townapp.exchange.pipeline import run_import
 from townapp.exchange.report import ImportReport
 from townapp.exchange.writer import set_cell, write_header
+
+_COMPUTED_FILL = PatternFill("solid", fgColor="E8F1FB")  # the score sheet's colour for a computed value
 
 
 def _negative_header(scheme: Scheme, code: str) -> str:
@@ -259,9 +262,16 @@ def write_stage_workbook(service: EvaluationService, round_id: int, out: Path | 
     set_cell(sheet.cell(row=1, column=1), f"{rnd.name} · {rnd.stage_name}（{rnd.current_stage.actor}）")
     sheet.cell(row=1, column=1).font = Font(bold=True, size=14)
     write_header(sheet, spec.columns, row=2)
+    sources = {r.target_id: r for r in service.sheet(round_id, rnd.stage, village_id) if r.sources}
     for index, values in enumerate(sheet_values(service, round_id, rnd.stage, village_id), start=3):
+        computed = sources.get(values["target_id"])
         for col, column in enumerate(spec.columns, start=1):
-            set_cell(sheet.cell(row=index, column=col), values.get(column.key), text=column.text_format)
+            cell = sheet.cell(row=index, column=col)
+            set_cell(cell, values.get(column.key), text=column.text_format)
+            code = column.key.removeprefix("score:")
+            if computed is not None and column.key.startswith("score:") and code in computed.sources:
+                cell.fill = _COMPUTED_FILL  # filled from the data: the note says from where
+                cell.comment = Comment(computed.note(code), "townapp", width=320, height=80)
     last = max(sheet.max_row, 3)
     for col, column in enumerate(spec.columns, start=1):
         if column.kind == x.ENUM:
@@ -273,7 +283,9 @@ def write_stage_workbook(service: EvaluationService, round_id: int, out: Path | 
     notes = wb.create_sheet("填写说明")
     lines = [f"评定：{rnd.name}（{rnd.scheme.name} 第{rnd.scheme_version}版）", f"环节：{rnd.stage_name}",
              "填好后交回乡镇，由乡镇在“星级评定”页面选择“导入填报工作簿”。", "“评定编号”由系统生成，请勿修改；"
-             "“当前等级”由系统按方案自动计算。", "", "各列说明："]
+             "“当前等级”由系统按方案自动计算。",
+             "浅蓝底的格子由系统按现有数据（一村一档、党员名册等）计算，批注写明来源；如需修改，请在程序的评分表中"
+             "修改并填写理由，在工作簿中改动会被拒绝。", "", "各列说明："]
     lines += [f"{c.header}：{c.note}" for c in spec.columns if c.note]
     for number, line in enumerate(lines, start=1):
         set_cell(notes.cell(row=number, column=1), line)
