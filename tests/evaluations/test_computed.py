@@ -246,3 +246,14 @@ def test_a_returned_workbook_keeps_computed_values_and_cannot_change_them_withou
     refused = import_stage_workbook(computing, round_id, book)
     assert not refused.accepted
     assert any("由数据计算得出" in issue.message and "在评分表中填写理由" in issue.message for issue in refused.errors)
+
+
+def test_the_printed_standards_follow_the_townships_edited_scheme(evaluations: EvaluationService) -> None:
+    """GIVEN the township edits the creation scheme in the program (规范 income raised to 4万)
+    THEN the standards the archive prints come from the edited version: the number is written once."""
+    info = next(i for i in evaluations.schemes() if i.key == "village_creation")
+    text = evaluations.scheme_text(info.id).replace("集体经济年经营性收入 ≥ 3万元", "集体经济年经营性收入 ≥ 4万元")
+    evaluations.save_scheme(text.replace('"min": 30000', '"min": 40000'))
+    standards = evaluations.level_standards("village_creation")
+    assert "集体经济年经营性收入 ≥ 4万元" in standards["规范"] and standards["示范"][0] == "达到规范村全部标准"
+    assert evaluations.level_standards("civilized_household") == {}  # not a check scheme: nothing to print

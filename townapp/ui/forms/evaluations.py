@@ -189,7 +189,9 @@ class ReasonDialog(QDialog):
         self.date = DateField()
         self.date.set_date(dt.date.today())
         form = QFormLayout()
-        form.addRow(QLabel(prompt))
+        words = QLabel(prompt)
+        words.setWordWrap(True)  # a computed value's source can be long
+        form.addRow(words)
         form.addRow("理由", self.reason)
         if with_date:
             form.addRow("日期", self.date)

@@ -62,6 +62,11 @@ def create_pages(ctx: AppContext) -> list[Page]:
     return [EvaluationsPage(ctx)]
 
 
+def _who(row: SheetRow) -> str:
+    """东张村党组织, or 东张村张建国: the village named once."""
+    return row.label if row.label.startswith(row.village) else f"{row.village}{row.label}"
+
+
 class _Cancelled(ValueError):
     """A change to a computed value whose reason the person did not give."""
 
@@ -253,7 +258,7 @@ class ScoreModel(QAbstractTableModel):
             name = next(i.name for i in self.scheme.indicators if i.code == code)
             if self.ask_reason is None:
                 raise ValueError(f"“{name}”由数据计算得出，修改须填写理由")
-            reason = self.ask_reason(f"{row.village}{row.label}“{name}”由数据计算得出（{row.sources[code]}）。"
+            reason = self.ask_reason(f"{_who(row)}“{name}”由数据计算得出（{row.sources[code]}）。"
                                      "修改须填写理由，理由随评分保存并记入本轮日志。")
             if not reason:
                 raise _Cancelled(name)
@@ -536,7 +541,7 @@ class EvaluationsPage(Page):
             self.sources.setVisible(False)
             return
         column = self.model.columns[index.column()] if index.column() < len(self.model.columns) else None
-        who = row.label if row.label.startswith(row.village) else f"{row.village}{row.label}"
+        who = _who(row)
         if column is not None and column.kind == "score" and column.key in row.sources:
             name = next(i.name for i in self.model.scheme.indicators if i.code == column.key)
             text = f"{who}“{name}”　{row.note(column.key)}"
