@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from townapp.evaluations.schemes import Condition, Indicator
+from townapp.outputs.figures import FigureValue
 
 _NUMERALS = "〇一二三四五六七八九十"
 _HUNDRED = Decimal(100)
 _WAN = Decimal(10_000)  # 元 in a 万元
-FigureValue = int | Decimal | str | None
 
 
 @dataclass(frozen=True)
@@ -55,8 +55,7 @@ def _number(value: FigureValue) -> Decimal | None:
 
 def _plain(number: Decimal) -> str:
     """3 rather than 3.00, 4.2 rather than 4.20000."""
-    text = format(number.normalize(), "f")
-    return text
+    return format(number.normalize(), "f")
 
 
 def _show(data: FigureData, number: Decimal, unit: str) -> str:
@@ -92,7 +91,7 @@ def _check(condition: Condition, village_id: int, figures: Mapping[str, FigureDa
         if raw in (None, ""):
             return None
         met = str(raw) == condition.value
-        return met, f"{data.label} {raw or '无'} {_SIGNS['equals'][0 if met else 1]} {condition.value}"
+        return met, f"{data.label} {raw} {_SIGNS['equals'][0 if met else 1]} {condition.value}"
     number = _number(raw)
     if number is None:
         return None
@@ -103,26 +102,30 @@ def _check(condition: Condition, village_id: int, figures: Mapping[str, FigureDa
         whole = _number(whole_data.values.get(village_id)) if whole_data else None
         if not whole:
             return None
-        number = (number * _HUNDRED / whole).quantize(Decimal("0.1"))
-        shown, label = f"{_plain(number)}%", f"{label}占{whole_data.label}"  # type: ignore[union-attr]
+        number = number * _HUNDRED / whole  # compared exactly, shown to one decimal
+        shown, label = f"{_plain(number.quantize(Decimal('0.1')))}%", f"{label}占{whole_data.label}"  # type: ignore[union-attr]
+    limit = _limit(condition, village_id, data, figures)
+    if limit is None:
+        return None
+    met = {"min": number >= limit[0], "max": number <= limit[0], "equals": number == limit[0]}[condition.op]
+    return met, f"{label} {shown} {_SIGNS[condition.op][0 if met else 1]} {limit[1]}"
+
+
+def _limit(condition: Condition, village_id: int, data: FigureData,
+           figures: Mapping[str, FigureData]) -> tuple[Decimal, str] | None:
+    """What the figure is compared with, in the figure's unit, and how to say it; None when that is missing."""
     if condition.than is not None:
         other = figures.get(condition.than)
         limit = _number(other.values.get(village_id)) if other else None
-        if limit is None:
+        if other is None or limit is None:
             return None
-        limit_text = f"{other.label} {_show(other, limit, condition.unit)}"  # type: ignore[union-attr]
-    else:
-        assert isinstance(condition.value, Decimal)
-        limit = condition.value
-        if data.kind == "fen" and condition.share_of is None:
-            limit = limit * 100  # the scheme writes 元, the figure is 分
-            limit_text = _threshold(data, condition.value, condition.unit)
-        elif condition.share_of is not None:
-            limit_text = f"{_plain(condition.value)}%"
-        else:
-            limit_text = _threshold(data, condition.value, condition.unit)
-    met = {"min": number >= limit, "max": number <= limit, "equals": number == limit}[condition.op]
-    return met, f"{label} {shown} {_SIGNS[condition.op][0 if met else 1]} {limit_text}"
+        return limit, f"{other.label} {_show(other, limit, condition.unit)}"
+    assert isinstance(condition.value, Decimal)
+    if condition.share_of is not None:
+        return condition.value, f"{_plain(condition.value)}%"
+    if data.kind == "fen":  # the scheme writes 元, the figure is 分
+        return condition.value * 100, _threshold(data, condition.value, condition.unit)
+    return condition.value, _threshold(data, condition.value, condition.unit)
 
 
 def compute(indicator: Indicator, measure: str, village_id: int, figures: Mapping[str, FigureData],
