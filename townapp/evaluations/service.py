@@ -514,17 +514,60 @@ class EvaluationService:
         with self.db.unit_of_work(self.actor) as s:
             rnd = self._round(s, round_id)
             self._unlocked(rnd)
-            scheme = self._scheme_of(s, rnd)
-            targets = list(s.scalars(select(e.EvalTarget).where(e.EvalTarget.round_id == round_id)))
-            rollups = self._rollups(s, scheme, rnd, [t.ref_id for t in targets])
-            changed = 0
-            for target in targets:
-                value = rollups.get(target.ref_id)
-                if (None if target.rollup is None else Decimal(target.rollup)) != value:
-                    target.rollup = value
-                    changed += 1
-                    self._recompute(s, scheme, target)
-            return changed
+            return self._refresh_rollups_in(s, rnd, self._scheme_of(s, rnd))
+
+    def _refresh_rollups_in(self, s: Session, rnd: e.EvalRound, scheme: Scheme) -> int:
+        targets = list(s.scalars(select(e.EvalTarget).where(e.EvalTarget.round_id == rnd.id)))
+        rollups = self._rollups(s, scheme, rnd, [t.ref_id for t in targets])
+        changed = 0
+        for target in targets:
+            value = rollups.get(target.ref_id)
+            if (None if target.rollup is None else Decimal(target.rollup)) != value:
+                target.rollup = value
+                changed += 1
+                self._recompute(s, scheme, target)
+        return changed
+
+    def _open_sources(self, s: Session, scheme: Scheme, rnd: e.EvalRound) -> list[str]:
+        """Rounds of the roll-up's source scheme inside this round's period that are not 定级 yet."""
+        if scheme.rollup is None:
+            return []
+        first, last = period_months(scheme.period, rnd.period_no)
+        rows = s.execute(select(e.EvalRound.name, e.EvalRound.period_no, e.EvalScheme.period)
+                         .join(e.EvalScheme, e.EvalScheme.id == e.EvalRound.scheme_id)
+                         .where(e.EvalScheme.key == scheme.rollup.source, e.EvalRound.year == rnd.year,
+                                e.EvalRound.locked.is_(False))).all()
+        return [r.name for r in rows if first <= period_months(r.period, r.period_no)[0]
+                and period_months(r.period, r.period_no)[1] <= last]
+
+    def _follow_rollups(self, s: Session, key: str, year: int) -> list[str]:
+        """After a round of ``key`` is 定级: the open rounds that roll it up are re-gathered (a late month
+        reaches its quarter, the quarter its year); a round already 定级 is only told, in its log."""
+        notes: list[str] = []
+        keys, seen = [key], set()
+        while keys:
+            source = keys.pop()
+            seen.add(source)
+            for rnd in s.scalars(select(e.EvalRound).join(e.EvalScheme, e.EvalScheme.id == e.EvalRound.scheme_id)
+                                 .where(e.EvalRound.year == year)):
+                scheme = self._scheme_of(s, rnd)
+                if scheme.rollup is None or scheme.rollup.source != source:
+                    continue
+                if scheme.key not in seen:
+                    keys.append(scheme.key)
+                if rnd.locked:
+                    targets = list(s.scalars(select(e.EvalTarget).where(e.EvalTarget.round_id == rnd.id)))
+                    now = self._rollups(s, scheme, rnd, [x.ref_id for x in targets])
+                    if any((None if x.rollup is None else Decimal(x.rollup)) != now.get(x.ref_id) for x in targets):
+                        self._event(s, rnd.id, "汇总过期", f"本轮定级后，所汇总的评定又有定级，{scheme.rollup.label}"
+                                                        "已与定级时不同；如需更新请解锁后重新汇总")
+                        notes.append(rnd.name)
+                    continue
+                changed = self._refresh_rollups_in(s, rnd, scheme)
+                if changed:
+                    self._event(s, rnd.id, "重新汇总", f"上游评定定级后自动重新汇总：{changed} 个对象的"
+                                                     f"{scheme.rollup.label}有变化")
+        return notes
 
     # ----- computed indicators ----------------------------------------------
     def _figure_registry(self) -> FigureRegistry | None:
@@ -1001,6 +1044,11 @@ class EvaluationService:
                 raise DomainError(f"当前环节是“{scheme.stage(rnd.stage).name}”，完成全部环节后才能定级")
             if any(st.is_publicity for st in scheme.stages):
                 self._require_publicity_over(s, rnd, today)
+            waiting = self._open_sources(s, scheme, rnd)
+            if waiting:
+                raise DomainError(f"本轮的{scheme.rollup.label if scheme.rollup else '汇总'}来自尚未定级的评定："
+                                  f"{'、'.join(waiting)}；请先将它们定级")
+            self._refresh_rollups_in(s, rnd, scheme)  # the final roll-up reads every month 定级 by now
             targets = list(s.scalars(select(e.EvalTarget).where(e.EvalTarget.round_id == round_id)))
             entries = self._entries(s, [t.id for t in targets])
             for target in targets:  # the stored results are exactly what the engine says now
@@ -1010,6 +1058,7 @@ class EvaluationService:
             self._event(s, round_id, "定级", f"定级并锁定：{len(targets)} 个对象，{rated} 个评定了等级")
             key, year = scheme.key, rnd.year
             villages = {t.village_id for t in targets}
+            self._follow_rollups(s, key, year)
         if key in ARCHIVE_FEEDS:
             self._feed_archives(round_id, key, year, villages)
 
@@ -1038,8 +1087,12 @@ class EvaluationService:
                     case.score, case.accepted_on = result.measure, result.decided_on
                     case.result = "通过" if result.passed else "未通过"
                     archives.save_rectification(village_id, case)
-                else:  # the archive reads the locked result itself; for 书记星级 also the 考核 into the pay row
-                    archives.set_rating_from_evaluation(village_id, year, ARCHIVE_FEEDS[key])
+                else:  # with where it came from; for 书记星级 also the 书记 and the round's inputs (年度考核结果)
+                    field = ARCHIVE_FEEDS[key]
+                    value = (result.level if result.passed else None) if field == "creation_level" else result.rank
+                    archives.set_rating_from_evaluation(village_id, year, field, value,
+                                                        f"{year}年{result.round_name}", person_id=result.ref_id,
+                                                        inputs=result.inputs)
             except ValidationFailed as exc:
                 notes.append(f"{name}：一村一档未接受（{exc.message}）")
         with self.db.unit_of_work(self.actor) as s:
@@ -1155,7 +1208,7 @@ class EvaluationService:
                 out[target.village_id] = VillageResult(
                     target.village_id, year, scheme_key, target.level or "", rank,
                     None if target.measure is None else Decimal(target.measure), rank > 0, rnd.locked,
-                    rnd.finalised_on, target.reasons or "")
+                    rnd.finalised_on, target.reasons or "", target.ref_id, _loads(target.inputs), rnd.name)
             return out
 
     def village_result(self, scheme_key: str, village_id: int, year: int) -> VillageResult | None:
