@@ -25,6 +25,7 @@ from townapp.bench import BenchTargets
 from townapp.core.policy import PolicyFile
 from townapp.core.resources import DataFile, ResourceError, load
 from townapp.evaluations.schemes import SchemeFile, VocabularyFile, load_file
+from townapp.followup.rules import RulesFile as FollowUpRulesFile
 from townapp.grids.scheme import AssessmentFile, Structure
 from townapp.outputs.certificates import layouts
 from townapp.outputs.layouts import CertificateLayoutFile
@@ -48,6 +49,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "demo/population.json": DataFile,
     "evaluations/demo.json": DataFile,
     "evaluations/vocabulary.json": VocabularyFile,
+    "followup/rules.json": FollowUpRulesFile,
     "grids/assessment.json": AssessmentFile,
     "grids/demo.json": DataFile,
     "grids/structure.json": Structure,
@@ -102,6 +104,13 @@ def _set(*path: str | int, value: Any) -> Mutate:
 # required field, a wrong type, an unknown key and an out-of-range value (free-form mappings such as
 # vocabulary or field-group names take any key: they are the data, so they have no "unknown key" case)
 CASES: list[tuple[str, str, Mutate, str, str]] = [
+    ("整改跟踪规则", "followup/rules.json", _delete("rules", 0, "kind"), "rules 第1项 → kind", "缺少必填项"),
+    ("整改跟踪规则", "followup/rules.json", _set("rules", 0, "deadline", "months", value="十二"),
+     "rules 第1项 → deadline → months", "应为整数"),
+    ("整改跟踪规则", "followup/rules.json", _set("rules", 0, "owner", value="乡镇"), "rules 第1项 → owner",
+     "不认识的字段"),
+    ("整改跟踪规则", "followup/rules.json", _set("rules", 0, "deadline", "months", value=0),
+     "rules 第1项 → deadline → months", "不能小于1"),
     ("评定方案", "schemes/village_org_star.json", _delete("unrated"), "unrated", "缺少必填项"),
     ("评定方案", "schemes/village_org_star.json", _set("levels", 0, "min", value="高"), "levels 第1项 → min", "应为数字"),
     ("评定方案", "schemes/village_org_star.json", _set("stages", 0, "owner", value="乡镇"), "stages 第1项 → owner",

@@ -49,7 +49,8 @@ def test_archive_pdf_embeds_the_font_and_holds_the_figures(db: Database, archive
                                                            village: Village, tmp_path: Path) -> None:  # noqa: F811
     # GIVEN 东张村 with two years of figures and its 书记
     archives.save_year(YearData(village.id, 2024, {**FIGURES, "total_income": 60_000_00, "other_income": 0,
-                                                   "operating_income": 25_000_00, "business_income": 40_000_00}))
+                                                   "operating_income": 25_000_00, "business_income": 40_000_00,
+                                                   "debt_opening": 62_000_00, "debt_closing": 50_000_00}))
     archives.save_year(YearData(village.id, 2025, FIGURES))
     archives.save_cadres(village.id, [CadreData(village.people["张建国"], "书记", False, dt.date(2021, 3, 1))])
     # WHEN the archive is printed
