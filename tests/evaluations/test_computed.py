@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from townapp.archives.dto import CentreData, MeetingData
 from townapp.archives.service import ArchiveService
-from townapp.core.errors import ValidationFailed
+from townapp.core.errors import DomainError, ValidationFailed
 from townapp.db import Database
 from townapp.evaluations import models as e
 from townapp.evaluations.computed import FigureData, compute
@@ -126,6 +126,25 @@ def test_refresh_reads_figures_entered_after_the_round_began(db: Database, world
     assert changed == 3 and (row.scores["K16"], row.scores["K17"], row.scores["K18"]) == (1, 1, 1)
     assert any(x.action == "计算" and "3 项" in x.detail for x in computing.events(round_id))
     assert computing.refresh_computed(round_id) == 0
+
+
+def test_a_figure_changed_after_the_publicity_stops_the_finalising_until_recomputed(
+        db: Database, world: World, computing: EvaluationService) -> None:
+    """GIVEN a 2025 评星定级 round whose 公示 is over, its debt indicator computed from the archive (no new debt)
+    WHEN 东张村's new debt is entered afterwards and the township tries 定级
+    THEN it is refused, naming the village (the 公示 showed another result); after 重新计算 it goes through."""
+    from .test_other_schemes import finish
+
+    archives = ArchiveService(db)
+    _year(archives, world.villages["东张村"], YEAR, debt_new=0)
+    round_id = new_round(computing, world, "village_org_star", YEAR)
+    assert "C5" in _rows(computing, round_id)["东张村党组织"].sources
+    _year(archives, world.villages["东张村"], YEAR, debt_new=5_000_000)
+    with pytest.raises(DomainError, match="东张村党组织.*重新计算"):
+        finish(computing, round_id, YEAR)
+    computing.refresh_computed(round_id)
+    computing.finalise(round_id, as_of=dt.date(YEAR, 12, 31))
+    assert computing.round(round_id).locked
 
 
 def test_org_star_points_come_from_the_meeting_ledger_and_the_debt(db: Database, world: World,

@@ -597,6 +597,16 @@ class EvaluationService:
                 out[village_id] = calc.as_stored(found)
         return out
 
+    def _stale_computed(self, s: Session, scheme: Scheme, rnd: e.EvalRound,
+                        targets: Sequence[e.EvalTarget]) -> list[str]:
+        """Targets whose computed indicators the data now gives otherwise (a figure typed after the 公示):
+        定级 must not lock what the 公示 did not show, nor silently change it."""
+        if self._figures is None:
+            return []
+        computed = self._computed(s, scheme, rnd, {t.village_id for t in targets})
+        return [t.label for t in targets
+                if (_loads(t.inputs).get(calc.COMPUTED_KEY) or {}) != computed.get(t.village_id, {})]
+
     def refresh_computed(self, round_id: int) -> int:
         """Read the computed indicators again from the data (e.g. after the archive's year was entered).
 
@@ -1050,6 +1060,11 @@ class EvaluationService:
                                   f"{'、'.join(waiting)}；请先将它们定级")
             self._refresh_rollups_in(s, rnd, scheme)  # the final roll-up reads every month 定级 by now
             targets = list(s.scalars(select(e.EvalTarget).where(e.EvalTarget.round_id == round_id)))
+            stale = self._stale_computed(s, scheme, rnd, targets)
+            if stale:
+                raise DomainError(f"{len(stale)}个对象由数据计算的指标与现有数据已不一致（{'、'.join(stale[:3])}"
+                                  f"{'等' if len(stale) > 3 else ''}）：请先点“重新计算”核对结果，必要时重新公示，"
+                                  "再定级")
             entries = self._entries(s, [t.id for t in targets])
             for target in targets:  # the stored results are exactly what the engine says now
                 self._recompute(s, scheme, target, entries[target.id])
