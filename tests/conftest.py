@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
@@ -59,6 +60,10 @@ def registry(db: Database) -> RegistryService:
     return RegistryService(db)
 
 
+# The day the tests' demo databases run up to: a fixed date, so their figures do not move with the calendar.
+DEMO_AS_OF = dt.date(2026, 12, 6)
+
+
 @pytest.fixture(scope="session")
 def built_demo(migrated_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
     """``built_demo(scale, seed, modules=None)``: the demo database of that scale and seed, built once per
@@ -71,7 +76,7 @@ def built_demo(migrated_template: Path, tmp_path_factory: pytest.TempPathFactory
             path = tmp_path_factory.mktemp(f"demo-{scale}-{seed}") / "demo.db"
             shutil.copyfile(migrated_template, path)
             db = open_database(path)
-            build_demo(db, scale=scale, seed=seed, modules=modules)
+            build_demo(db, scale=scale, seed=seed, modules=modules, as_of=DEMO_AS_OF)
             db.dispose()
             built[key] = path
         return built[key]

@@ -29,17 +29,19 @@ import datetime as dt
 import importlib.util
 import logging
 import random
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import DateTime, bindparam, func, select, update
+from sqlalchemy import DateTime, bindparam, case, func, or_, select, update
 
 from townapp.core.actor import DEMO_ACTOR
 from townapp.core.errors import DomainError
 from townapp.core.progress import CancelFn, ProgressFn, Reporter, no_progress
 from townapp.db import Database
+from townapp.db.audit import AuditEntry
 from townapp.db.base import Base
 from townapp.demokit import (
     DemoBuild,
@@ -145,18 +147,20 @@ def build_demo(db: Database, scale: str = "township", seed: int = 1,
                     for table, count in step(job).items():
                         summary.counts[table] = summary.counts.get(table, 0) + count
             base = (index * slices + len(steps)) * _PROGRESS_SLICE
-            before = _last_ids(db) if decisions else {}
+            before, audited = (_last_ids(db), _audit_mark(db)) if decisions else ({}, 0)
             for number, decision in enumerate(decisions):
                 reporter.step(base + number * (_PROGRESS_SLICE - 1) // max(len(decisions), 1), total,
                               f"正在办理 {township.name} 的审核、公示和定级…")
                 decision(db)
             if decisions:
                 _redraw_uuids(db, before, random.Random(f"townapp-demo:{seed}:{township.code}:decisions"))
+                _order_audit(db, audited)
         summary.townships = len(townships)
         if modules is None:
-            before = _last_ids(db)
+            before, audited = _last_ids(db), _audit_mark(db)
             _close_last_year(db, build)
             _redraw_uuids(db, before, random.Random(f"townapp-demo:{seed}:year-close"))
+            _order_audit(db, audited)
         _settle_clock(db, build, wall_start)
     except BaseException:
         _wipe(db)
@@ -207,15 +211,66 @@ def _redraw_uuids(db: Database, before: dict[str, int], rng: random.Random) -> N
 def _settle_clock(db: Database, build: DemoBuild, wall_start: dt.datetime) -> None:
     """Timestamps the services took from the wall clock during the build become the demo's moment.
 
-    With the UUIDs redrawn (``_redraw_uuids``) the same seed and as-of date give the same bytes.
+    All of a table's time columns are set in one statement: setting one alone would stamp ``updated_at``
+    with the clock again (its onupdate). With the UUIDs redrawn (``_redraw_uuids``) and the audit log in a
+    fixed order (``_order_audit``) the same seed and as-of date give the same bytes.
     """
     wall_end = _wall_clock() + dt.timedelta(seconds=1)
     with db.engine.begin() as conn:
         for table in Base.metadata.sorted_tables:
-            for column in table.c:
-                if isinstance(column.type, DateTime):
-                    conn.execute(update(table).where(column.between(wall_start, wall_end))
-                                 .values({column.name: build.now}))
+            columns = [c for c in table.c if isinstance(c.type, DateTime)]
+            if not columns:
+                continue
+            conn.execute(update(table).where(or_(*(c.between(wall_start, wall_end) for c in columns)))
+                         .values({c.name: case((c.between(wall_start, wall_end), build.now), else_=c)
+                                  for c in columns}))
+        # the audit log keeps a created row's values, its clock-stamped times among them
+        audit = AuditEntry.__table__
+        changed = []
+        for row_id, old, new in conn.execute(select(audit.c.id, audit.c.old, audit.c.new).where(
+                audit.c.at == build.now, or_(audit.c.new.like("%T__:__:__%"), audit.c.old.like("%T__:__:__%")))):
+            values = {"old": _settled_text(old, wall_start, wall_end, build.now),
+                      "new": _settled_text(new, wall_start, wall_end, build.now)}
+            if (values["old"], values["new"]) != (old, new):
+                changed.append({"entry_id": row_id, **values})
+        if changed:
+            conn.execute(update(audit).where(audit.c.id == bindparam("entry_id")), changed)
+
+
+_STAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?")
+
+
+def _settled_text(text: str | None, start: dt.datetime, end: dt.datetime, now: dt.datetime) -> str | None:
+    """``text`` with every ISO timestamp taken from the clock during the build replaced by the demo's moment."""
+    if not text:
+        return text
+
+    def settle(match: re.Match[str]) -> str:
+        return now.isoformat() if start <= dt.datetime.fromisoformat(match.group()) <= end else match.group()
+
+    return _STAMP.sub(settle, text)
+
+
+def _audit_mark(db: Database) -> int:
+    with db.engine.connect() as conn:
+        return conn.execute(select(func.max(AuditEntry.id))).scalar() or 0
+
+
+def _order_audit(db: Database, mark: int) -> None:
+    """The services' audit rows after ``mark`` renumbered by (entity, entity id, id).
+
+    A flush writes its rows in the order of the session's identity set, which differs from run to run;
+    each entity's own changes keep their order.
+    """
+    table = AuditEntry.__table__
+    with db.engine.begin() as conn:
+        ids = conn.execute(select(table.c.id).where(table.c.id > mark)
+                           .order_by(table.c.entity, table.c.entity_id, table.c.id)).scalars().all()
+        if not ids:
+            return
+        conn.execute(update(table).where(table.c.id > mark).values(id=-table.c.id))
+        conn.execute(update(table).where(table.c.id == bindparam("prior_id")),
+                     [{"prior_id": -prior, "id": mark + number} for number, prior in enumerate(ids, 1)])
 
 
 def _initialise(db: Database, build: DemoBuild) -> list[TownshipPlan]:
