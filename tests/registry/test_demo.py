@@ -331,18 +331,18 @@ def test_unknown_scale_is_refused(empty_db: Database) -> None:
 
 
 def test_cancel_leaves_an_empty_database(empty_db: Database) -> None:
-    # GIVEN a county-scale build that the user cancels while the second township is being generated,
-    # after the first township's transaction has been committed
+    # GIVEN a county-scale build that the user cancels while the first township's reviews and 定级 are being
+    # taken through the services, after its bulk transaction has been committed
     texts: list[str] = []
 
     def cancel() -> bool:
-        return any("嵋阳镇" in t for t in texts)
+        return any("正在办理" in t for t in texts)
 
     # WHEN it runs THEN it raises Cancelled
     with pytest.raises(Cancelled):
         build_demo(empty_db, scale="county", seed=3, progress=lambda d, t, text: texts.append(text), cancel=cancel)
     assert any("猗氏镇" in t for t in texts)
-    # AND no row is left behind: not the first township's, not even the database root
+    # AND no row is left behind: not the first township's, not what the services wrote, not even the root
     for table in (*MAIN_TABLES, "app_meta"):
         assert _rows(empty_db, f"SELECT count(*) FROM {table}") == [(0,)], table
     # AND the emptied database can still take a demo
