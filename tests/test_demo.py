@@ -33,13 +33,13 @@ def test_records_run_up_to_the_as_of_date(demo: Database) -> None:
     with demo.reader() as s:
         days = s.execute(select(func.min(p.PointRecord.occurred_on), func.max(p.PointRecord.occurred_on))).one()
         statuses = Counter(s.execute(select(p.PointRecord.status).where(
-            p.PointRecord.occurred_on >= DEMO_AS_OF.replace(day=1))).scalars())
+            p.PointRecord.occurred_on > DEMO_AS_OF - dt.timedelta(days=14))).scalars())
         meetings = s.scalar(select(func.max(a.ArchiveMeeting.held_on)))
         months = set(s.execute(select(g.GridMonth.year, g.GridMonth.month)).all())
     # THEN last year is complete and this year runs up to the day before, never after it
     assert days[0].year == LAST_YEAR
     assert days[1] < DEMO_AS_OF and meetings <= DEMO_AS_OF
-    # AND the current month's entries all wait in the queues
+    # AND the last fortnight's entries all wait in the village's queue
     assert statuses and set(statuses) <= {"待村审", "驳回"}
     # AND the grid assessments run from January of last year to last month
     assert months == {(LAST_YEAR, m) for m in range(1, 13)} | {(THIS_YEAR, m) for m in range(1, DEMO_AS_OF.month)}
@@ -74,9 +74,13 @@ def test_rounds_follow_the_calendar_and_feed_the_archive(demo: Database) -> None
     by_key: dict[str, list] = {}
     for key, year, number, locked, finalised in rounds:
         by_key.setdefault(key, []).append((year, number, locked, finalised))
-    # THEN every month of last year and this year up to last month has its finalised secretary round
+    # THEN every month of last year and this year whose review (the 5th of the next month) has come is finalised
     months = {(y, n) for y, n, locked, _f in by_key["secretary_monthly"] if locked}
-    assert months == {(LAST_YEAR, m) for m in range(1, 13)} | {(THIS_YEAR, m) for m in range(1, DEMO_AS_OF.month)}
+    reviewed = {(THIS_YEAR, m) for m in range(1, DEMO_AS_OF.month) if dt.date(THIS_YEAR, m + 1, 5) <= DEMO_AS_OF}
+    assert months == {(LAST_YEAR, m) for m in range(1, 13)} | reviewed
+    # AND the month after it has its round, entered and waiting for that day
+    assert {(y, n) for y, n, locked, _f in by_key["secretary_monthly"] if not locked} == {
+        (THIS_YEAR, m) for m in range(1, DEMO_AS_OF.month)} - reviewed
     # AND last year's annual rounds were finalised after their 公示, in January or February of this year
     for key in ("secretary_star", "village_org_star", "village_creation"):
         (finalised,) = [f for y, _n, locked, f in by_key[key] if y == LAST_YEAR and locked]
