@@ -134,7 +134,8 @@ class FollowUpPage(Page):
         bar.addWidget(_button("导出 Excel…", "export_items", self.export_items))
         for button in (self.propose_button, self.add_button, self.actions["accept"], self.actions["reject"],
                        self.actions["problems"], self.actions["close"]):
-            button.setVisible(township)
+            if not township:  # only hide: showing a button not yet in a layout opens it as a window of its own
+                button.hide()
         self.summary = QLabel()
         self.summary.setObjectName("summary")
         self.table = QTableWidget()

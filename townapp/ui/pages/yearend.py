@@ -66,7 +66,8 @@ class YearEndPage(Page):
         self.close_button = QPushButton()
         self.close_button.setObjectName("close_year")
         self.close_button.clicked.connect(self.close_year)
-        self.close_button.setVisible(self.township)
+        if not self.township:  # only hide: showing a button not yet in a layout opens it as a window of its own
+            self.close_button.hide()
         bar = QHBoxLayout()
         bar.addWidget(QLabel("年度"))
         bar.addWidget(self.year)
