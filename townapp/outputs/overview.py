@@ -30,8 +30,9 @@ KEY_FIGURES = (
     ("网格（含辅助、微网格）", ("grids.grids", "grids.aux_grids", "grids.micro_grids")),
     ("已覆盖户数", ("grids.covered_households",)),
     ("星级文明户", ("stars.star_households",)),
-    ("本季度积分记录", ("points.records_in_quarter",)),
+    ("本季度生效积分记录", ("points.records_in_quarter",)),
     ("待审核积分记录", ("points.pending_review",)),
+    ("待公示积分记录", ("points.pending_publicity",)),
     ("评定中的对象", ("evaluations.open_targets",)),
 )
 TREND_YEARS = 5

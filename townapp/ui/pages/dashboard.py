@@ -30,7 +30,7 @@ from townapp.figures import figure_registry, unit_source
 from townapp.followup.service import FollowUpService
 from townapp.outputs.charts import figure_png
 from townapp.outputs.figures import Period
-from townapp.outputs.overview import CHARTS, Overview
+from townapp.outputs.overview import CHARTS, KEY_FIGURES, Overview
 from townapp.outputs.quarterly import ReturnService
 from townapp.ui.context import AppContext
 from townapp.ui.jobs import Job
@@ -66,7 +66,7 @@ class _Tile(QFrame):
 
 class DashboardPage(Page):
     title = "首页"
-    TILES = 9
+    TILES = len(KEY_FIGURES) + 1  # the count of villages first
     loads_in_background = True  # the figures are counted in the pool; data_shown follows
 
     def __init__(self, ctx: AppContext, today: dt.date | None = None) -> None:
