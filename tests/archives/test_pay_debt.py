@@ -114,3 +114,43 @@ def test_townapp_check_lists_a_stored_debt_jump(archives: ArchiveService, villag
         s.add(a.ArchiveYear(village_id=village.id, year=2026, **_debt(35 * WAN, 0, 5 * WAN)))
     (found,) = [v for v in archives.violations(village.id) if v.rule_id == "debt_carry_over"]
     assert found.year == 2026 and found.severity == "error" and "300,000.00元" in found.message
+
+
+def test_an_imported_star_that_differs_from_the_rated_one_is_refused_and_a_blank_keeps_it(
+        archives: ArchiveService, village: Village, tmp_path) -> None:  # noqa: ANN001
+    """GIVEN 2025 whose 村党组织星级 (三星) 定级 wrote into the archive, and the 村级年度数据 exported
+    WHEN the workbook says 五星 for it and is imported
+    THEN the row is refused at 村党组织星级, naming where the star came from, and the star stays 三星;
+    AND WHEN the cell is left blank (other figures changed) the import goes in and the star is still 三星."""
+    from openpyxl import load_workbook
+
+    from townapp.core.actor import CLI_ACTOR
+    from townapp.exchange.pipeline import run_import
+    from townapp.exchange.writer import export_sheets
+    from townapp.sheets import all_sheet_specs
+
+    archives.save_year(YearData(village.id, 2025, _debt(40 * WAN, 0, 10 * WAN)))
+    archives.set_rating_from_evaluation(village.id, 2025, "org_star", 3, "2025年度村党组织评星定级")
+    out = tmp_path / "年度数据.xlsx"
+    export_sheets(archives.db, [s for s in all_sheet_specs() if s.key == "archive_year"], out, CLI_ACTOR, reason="测试")
+
+    def import_with(star: object, resolved: str) -> object:
+        book = load_workbook(out)
+        ws = book["村级年度数据"]
+        headers = [c.value for c in ws[1]]
+        ws.cell(2, headers.index("村党组织星级") + 1, star)
+        ws.cell(2, headers.index("本年化解债务") + 1, resolved)
+        ws.cell(2, headers.index("年末债务余额") + 1, f"{400000 - int(float(resolved)):.2f}")
+        changed = tmp_path / "改过.xlsx"
+        book.save(changed)
+        return run_import(archives.db, changed, all_sheet_specs(), actor=CLI_ACTOR)
+
+    report = import_with(5, "100000.00")
+    assert report.status == "rejected"
+    (error,) = [e for e in report.errors if e.code == "rule"]
+    assert error.column == "村党组织星级" and "来自评星定级" in error.message and "“5星”" in error.message
+    assert archives.year(village.id, 2025).values["org_star"] == 3
+    report = import_with(None, "120000.00")
+    assert report.status != "rejected", report.errors
+    stored = archives.year(village.id, 2025).values
+    assert (stored["org_star"], stored["debt_resolved"]) == (3, 120000 * 100)

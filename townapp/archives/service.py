@@ -58,7 +58,7 @@ from townapp.archives.remuneration import (
     monthly_basic,
     pay_rules,
 )
-from townapp.archives.vocab import fields, label, pass_mark, vocab, year_fields
+from townapp.archives.vocab import fields, pass_mark, vocab, year_fields
 from townapp.core import permissions
 from townapp.core.actor import SYSTEM_ACTOR, Actor
 from townapp.core.dates import age_on, as_month_date, kept_month, month_dates_of, with_month_dates
@@ -134,10 +134,7 @@ def _rated_value(key: str, result: Any) -> Any:
     return (result.level if result.passed else None) if key == "creation_level" else result.rank
 
 
-def _shown(key: str, value: Any) -> str:
-    if key in STAR_LABELS:
-        return f"{value}星" if value else "未评星"
-    return value or "未达标"
+_shown = validation.shown_rating
 
 
 class ArchiveService:
@@ -300,21 +297,6 @@ class ArchiveService:
             out.secretary, out.grade, out.grade_source = pay
         return out
 
-    @staticmethod
-    def _rating_problems(values: dict[str, Any], stored: dict[str, Any], ratings: Ratings) -> list[FieldProblem]:
-        """A hand edit of a field 定级 wrote is refused unless it says what 定级 said (an unchanged value is kept)."""
-        problems = []
-        for key, rated in ratings.values.items():
-            value = values.get(key)
-            if key == "creation_level" and value:
-                value = vocab("creation_level").canonical(value) or value
-            if (value or None) in ((rated or None), (stored.get(key) or None)):
-                continue
-            problems.append(FieldProblem(key, f"{label(key)}{ratings.sources[key]}，不能手工改为"
-                                              f"“{_shown(key, value)}”：请按定级结果填写；如定级有误，"
-                                              "请在评星定级中解锁该轮、改正后重新定级"))
-        return problems
-
     def set_rating_from_evaluation(self, village_id: int, year: int, key: str, value: Any, source: str, *,
                                    person_id: int | None = None, inputs: dict[str, Any] | None = None) -> None:
         """Write a finalised 定级 result into the village-year (the evaluations' feed calls this after 定级),
@@ -374,8 +356,9 @@ class ArchiveService:
                 a.ArchiveYear.village_id == data.village_id, a.ArchiveYear.year.in_((data.year - 1, data.year,
                                                                                      data.year + 1))))}
         problems = validation.check_year(data.values, data.year, around.get(data.year - 1))
-        problems += self._rating_problems(data.values, around.get(data.year, {}),
-                                          self._ratings(data.village_id, data.year))
+        ratings = self._ratings(data.village_id, data.year)
+        problems += validation.rating_problems(data.values, around.get(data.year, {}), {
+            key: (value, ratings.sources[key]) for key, value in ratings.values.items()})
         if data.year + 1 in around:  # a closing that no longer matches next year's opening: said, not refused
             problems += [FieldProblem("debt_closing", v.message, "warning") for v in
                          r.check_carry_over(data.year + 1, around[data.year + 1], data.values)]

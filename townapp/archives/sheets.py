@@ -10,6 +10,7 @@ uses) and writes with Core statements. Amounts are typed in 元 and stored in �
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -307,10 +308,24 @@ class ArchiveAdapter(SheetAdapter):
 class YearAdapter(ArchiveAdapter):
     """村级年度数据: also checked against the village's stored previous year (年初债务余额 = 上年年末余额)."""
 
+    def _existing(self, conn: Connection, scope_ids: list[int]) -> dict[tuple, dict[str, Any]]:
+        """The stored years with what 定级 wrote into them (``rated``): a workbook cannot change those."""
+        found = super()._existing(conn, scope_ids)
+        for part in _chunks(scope_ids):
+            for vid, year, rated in conn.execute(select(a.ArchiveYear.village_id, a.ArchiveYear.year,
+                                                        a.ArchiveYear.rated).where(a.ArchiveYear.village_id.in_(part),
+                                                                                   a.ArchiveYear.rated.is_not(None))):
+                if (vid, year) in found:
+                    found[(vid, year)]["_rated"] = json.loads(rated)
+        return found
+
     def _rule_problems(self, merged: dict[str, Any], existing: dict[tuple, dict[str, Any]]) -> list[tuple[str, str]]:
         year = merged.get("year")
         previous = existing.get((merged.get("village_id"), year - 1)) if isinstance(year, int) else None
-        return _errors(validation.check_year(merged, year, previous))
+        stored = existing.get((merged.get("village_id"), year), {})
+        rated = {key: (stored.get(key), source) for key, source in stored.get("_rated", {}).items()}
+        return _errors([*validation.check_year(merged, year, previous),
+                        *validation.rating_problems(merged, stored, rated)])
 
 
 class AttendanceAdapter(ArchiveAdapter):

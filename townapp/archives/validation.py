@@ -15,14 +15,37 @@ from typing import Any
 
 from townapp.archives import rules as r
 from townapp.archives.models import ArchiveCommitment, ArchiveMeeting
-from townapp.archives.remuneration import STAR_LEVELS
-from townapp.archives.vocab import clause_texts, fields, pass_mark, vocab, year_fields
+from townapp.archives.remuneration import STAR_LABELS, STAR_LEVELS
+from townapp.archives.vocab import clause_texts, fields, label, pass_mark, vocab, year_fields
 from townapp.core.dates import latest
 from townapp.core.errors import FieldProblem
 from townapp.db.text_guard import length_problems
 
 DONE = "已完成"
 LEAVE = "请假"
+
+
+def shown_rating(key: str, value: Any) -> str:
+    """A star or creation level in words (三星, 未评星, 未达标)."""
+    if key in STAR_LABELS:
+        return f"{value}星" if value else "未评星"
+    return value or "未达标"
+
+
+def rating_problems(values: Mapping[str, Any], stored: Mapping[str, Any],
+                    rated: Mapping[str, tuple[Any, str]]) -> list[FieldProblem]:
+    """A field 定级 wrote (``rated``: key → (value, 来自评星定级（…）)) keeps what 定级 said: a dialog's
+    edit and an imported cell alike are refused unless they say the same (or leave the stored value)."""
+    problems = []
+    for key, (rated_value, source) in rated.items():
+        value = values.get(key)
+        if key == "creation_level" and value:
+            value = vocab("creation_level").canonical(value) or value
+        if (value or None) in ((rated_value or None), (stored.get(key) or None)):
+            continue
+        problems.append(FieldProblem(key, f"{label(key)}{source}，不能手工改为“{shown_rating(key, value)}”："
+                                          "请按定级结果填写；如定级有误，请在评星定级中解锁该轮、改正后重新定级"))
+    return problems
 
 
 def check_year(values: Mapping[str, Any], year: int | None = None,
