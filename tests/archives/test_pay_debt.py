@@ -154,3 +154,51 @@ def test_an_imported_star_that_differs_from_the_rated_one_is_refused_and_a_blank
     assert report.status != "rejected", report.errors
     stored = archives.year(village.id, 2025).values
     assert (stored["org_star"], stored["debt_resolved"]) == (3, 120000 * 100)
+
+
+def test_an_imported_grade_of_the_rated_secretary_is_refused_and_other_cadres_go_in(
+        archives: ArchiveService, village: Village, tmp_path) -> None:  # noqa: ANN001
+    """GIVEN 2025's 书记星级 定级 wrote with the 书记 张建国's 年度考核结果 合格 (考核等级 称职), a 委员 李秀英
+    typed 基本称职, and the 村干部报酬 exported
+    WHEN the workbook makes the 书记 优秀 and the 委员 称职 and is imported
+    THEN the 书记's row is refused at 考核等级 naming the 定级, and nothing is written;
+    AND WHEN only the 委员's grade is changed, it goes in and the 书记 stays 称职."""
+    from openpyxl import load_workbook
+
+    from townapp.archives.dto import PayData
+    from townapp.core.actor import CLI_ACTOR
+    from townapp.exchange.pipeline import run_import
+    from townapp.exchange.writer import export_sheets
+    from townapp.sheets import all_sheet_specs
+
+    secretary, member = village.people["张建国"], village.people["李秀英"]
+    archives.save_pay_inputs(village.id, 2025, [PayData(secretary, "书记", 12, "称职"),
+                                                PayData(member, "委员", 12, "基本称职")])
+    archives.set_rating_from_evaluation(village.id, 2025, "secretary_star", 6, "2025年书记星级",
+                                        person_id=secretary, inputs={"assessment": "合格"})
+    out = tmp_path / "报酬.xlsx"
+    export_sheets(archives.db, [s for s in all_sheet_specs() if s.key == "archive_pay"], out, CLI_ACTOR, reason="测试")
+
+    def import_grades(grades: dict[str, str]) -> object:
+        book = load_workbook(out)
+        ws = book["村干部报酬"]
+        headers = [c.value for c in ws[1]]
+        for row in range(2, ws.max_row + 1):
+            name = ws.cell(row, headers.index("姓名") + 1).value
+            if name in grades:
+                ws.cell(row, headers.index("考核等级") + 1, grades[name])
+        changed = tmp_path / "改过.xlsx"
+        book.save(changed)
+        return run_import(archives.db, changed, all_sheet_specs(), actor=CLI_ACTOR)
+
+    def grades() -> dict[str, str]:
+        return {p.name: p.grade for p in archives.pay_inputs(village.id, 2025)}
+
+    report = import_grades({"张建国": "优秀", "李秀英": "称职"})
+    assert report.status == "rejected"
+    (error,) = [e for e in report.errors if e.code == "rule"]
+    assert error.column == "考核等级" and "来自评星定级" in error.message and "应为“称职”" in error.message
+    assert grades() == {"张建国": "称职", "李秀英": "基本称职"}
+    report = import_grades({"李秀英": "称职"})
+    assert report.status != "rejected", report.errors
+    assert grades() == {"张建国": "称职", "李秀英": "称职"}

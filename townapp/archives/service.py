@@ -568,16 +568,10 @@ class ArchiveService:
         if len({p.person_id for p in items}) != len(items):
             problems.append(FieldProblem("pay", "同一人在报酬表中出现了两次"))
         ratings = self._ratings(village_id, year)
-        if ratings.grade is not None:
-            with self.db.reader() as s:
-                stored = s.scalar(select(a.ArchivePay.grade).where(
-                    a.ArchivePay.village_id == village_id, a.ArchivePay.year == year,
-                    a.ArchivePay.person_id == ratings.secretary))
-            for i, p in enumerate(items):
-                grade = vocab("pay_grade").canonical(p.grade) if p.grade else None
-                if p.person_id == ratings.secretary and grade not in (ratings.grade, stored):
-                    problems.append(FieldProblem("pay", f"第{i + 1}行：书记的考核等级{ratings.grade_source}，"
-                                                        f"不能手工改为“{p.grade or '空'}”，应为“{ratings.grade}”"))
+        for i, p in enumerate(items):
+            if p.person_id == ratings.secretary:
+                problems += [FieldProblem("pay", f"第{i + 1}行：{x.message}") for x in
+                             validation.rated_grade_problems(p.grade, ratings.grade, ratings.grade_source)]
         if problems:
             raise ValidationFailed(problems)
         with self.db.unit_of_work(self.actor) as s:

@@ -328,6 +328,27 @@ class YearAdapter(ArchiveAdapter):
                         *validation.rating_problems(merged, stored, rated)])
 
 
+class PayAdapter(ArchiveAdapter):
+    """村干部报酬: the rated 书记's 考核等级 is the annual result 定级 wrote (``grade_source``)."""
+
+    def _existing(self, conn: Connection, scope_ids: list[int]) -> dict[tuple, dict[str, Any]]:
+        found = super()._existing(conn, scope_ids)
+        for part in _chunks(scope_ids):
+            for vid, year, person_id, source in conn.execute(
+                    select(a.ArchivePay.village_id, a.ArchivePay.year, a.ArchivePay.person_id, a.ArchivePay.grade_source)
+                    .where(a.ArchivePay.village_id.in_(part), a.ArchivePay.grade_source.is_not(None))):
+                if (vid, year, person_id) in found:
+                    found[(vid, year, person_id)]["_grade_source"] = source
+        return found
+
+    def _rule_problems(self, merged: dict[str, Any], existing: dict[tuple, dict[str, Any]]) -> list[tuple[str, str]]:
+        key = (merged.get("village_id"), merged.get("year"), merged.get("person_id"))
+        stored = existing.get(key, {})
+        rated = validation.rated_grade_problems(merged.get("grade"), stored.get("grade"), stored["_grade_source"]) \
+            if "_grade_source" in stored else []
+        return [*super()._rule_problems(merged, existing), *_errors(rated)]
+
+
 class AttendanceAdapter(ArchiveAdapter):
     """Attendance rows name their meeting by village, date and kind (the meeting sheet comes first)."""
 
@@ -542,7 +563,7 @@ def sheet_specs() -> list[SheetSpec]:
              ColumnSpec("contact", "联系人", s.TEXT, max_length=64), _enum("return_intent", "回引意向", "return_intent"),
              _enum("returned", "回村任职", "yes_no"), ColumnSpec("phone", "联系电话", s.PHONE)),
             "后备干部、乡村振兴专员、在外优秀人才，每人一行。", ("人才", "后备干部", "在外人才")),
-        _spec("archive_pay", "村干部报酬", ArchiveAdapter("archive_pay", a.ArchivePay, ("year", "person_id"), (
+        _spec("archive_pay", "村干部报酬", PayAdapter("archive_pay", a.ArchivePay, ("year", "person_id"), (
             Col("year", "year"), Col("id_number", "person_id", "person"), Col("post", "post"), Col("months", "months"),
             Col("grade", "grade")), _pay_rules),
             (_YEAR, _ID, _NAME, _enum("post", "职务", "cadre_post", required=True, example="书记"),

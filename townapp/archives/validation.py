@@ -192,6 +192,14 @@ def check_pay(person_id: int | None, post: str | None, months: int | None, grade
     return problems
 
 
+def rated_grade_problems(grade: str | None, rated_grade: str | None, source: str) -> list[FieldProblem]:
+    """The rated 书记's 考核等级 is the annual result 定级 wrote (``source``): a dialog's edit and an
+    imported cell alike must say the same."""
+    if rated_grade is None or (vocab("pay_grade").canonical(grade) if grade else None) == rated_grade:
+        return []
+    return [FieldProblem("grade", f"书记的考核等级{source}，不能手工改为“{grade or '空'}”，应为“{rated_grade}”")]
+
+
 def check_term(starts_on: dt.date | None, ends_on: dt.date | None) -> list[FieldProblem]:
     """A 换届 term ends after it starts."""
     if starts_on and ends_on and latest(ends_on) < starts_on:  # a month (2021.03) ends at its last day
