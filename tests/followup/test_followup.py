@@ -257,7 +257,7 @@ def test_townapp_check_names_results_not_yet_followed_up(db: Database, world: Wo
         service.accept(row.id)
     report, facts = CheckReport(), {}
     followup_checks(db, report, facts, as_of=dt.date(2026, 4, 1))
-    assert facts == {"followup_unproposed": 0, "followup_overdue": 1}
+    assert facts == {"followup_unproposed": 0, "followup_withdrawable": 0, "followup_overdue": 1}
     assert report.warnings == ["整改跟踪：1 项已过整改期限（见“整改跟踪”页，红色）"]
 
 
@@ -286,3 +286,39 @@ def test_a_problem_list_names_only_indicators_that_lost_more_than_a_fifth(db: Da
     item = service.items(kind="问题清单")[0]
     assert [p.content for p in service.item(item.id).problems] == [
         "触及负面情形：村务财务公开不规范（村务公开栏未按季度更新）"]
+
+
+def test_a_proposal_is_withdrawn_when_the_village_is_rated_again_out_of_the_rule(db: Database, world: World,
+                                                                                rated: int) -> None:
+    """GIVEN 东张村's 整顿 proposal from its 二星 and 西王村's 问题清单 from its 三星
+    WHEN the round is unlocked, 东张村 is rated again to 三星 and the round is 定级 again
+    THEN `townapp check`'s dry run names the proposal that no longer applies; proposing withdraws it
+    (不予采纳, the new result as the reason, in its history) and proposes a 问题清单 for its 三星 instead;
+    西王村's item is untouched; AND when 东张村 falls back to 二星 a new 整顿 proposal is made."""
+    service = FollowUpService(db, TOWNSHIP)
+    service.propose(2025, as_of=dt.date(2026, 1, 5))
+    evaluations = EvaluationService(db)
+    codes = [i.code for i in evaluations.round(rated).scheme.indicators]
+
+    def rate_again(score: Decimal) -> None:
+        evaluations.unlock(rated, "县级联审后更正得分")
+        stage = evaluations.round(rated).stage
+        target = next(r.target_id for r in evaluations.sheet(rated) if r.village == "东张村")
+        evaluations.save_entries([EntryInput(target, stage, dict.fromkeys(codes, score))])
+        evaluations.finalise(rated, as_of=dt.date(2026, 1, 10))
+
+    rate_again(Decimal(3))
+    dry = service.propose(2025, as_of=dt.date(2026, 1, 11), dry_run=True)
+    assert dry.withdrawn == ["东张村：" + service.items(kind="整顿")[0].title]
+    assert service.items(kind="整顿")[0].status == "拟办"  # a dry run changes nothing
+    done = service.propose(2025, as_of=dt.date(2026, 1, 11))
+    assert len(done.withdrawn) == 1 and done.created["问题清单"] == 1 and "已撤回" in done.describe()
+    (rectify,) = service.items(kind="整顿")
+    assert rectify.status == "不予采纳"
+    detail = service.item(rectify.id)
+    assert "定级结果已改为“2025年度村党组织评星定级：三星”" in detail.result_note
+    assert by_village(service, world, status="拟办") == {"东张村": ["问题清单"], "西王村": ["问题清单"]}
+    rate_again(Decimal("2.5"))
+    again = service.propose(2025, as_of=dt.date(2026, 1, 12))
+    assert again.created["整顿"] == 1 and len(again.withdrawn) == 1  # the 三星's 问题清单 goes in turn
+    assert by_village(service, world, status="拟办") == {"东张村": ["整顿"], "西王村": ["问题清单"]}

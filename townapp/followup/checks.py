@@ -21,8 +21,13 @@ def followup_checks(db: Database, report: CheckReport, facts: dict, as_of: dt.da
     schemes = {rule.scheme for rule in service.rules}
     years = sorted({r.year for r in EvaluationService(db).rounds() if r.locked and r.scheme_key in schemes})
     missing: list[str] = []
+    stale: list[str] = []
     for year in years:
-        missing += service.propose(year, as_of, dry_run=True).new_items
+        dry = service.propose(year, as_of, dry_run=True)
+        missing += dry.new_items
+        stale += dry.withdrawn
+    report.warnings.extend(f"重新定级后拟办事项已不适用：{line}（请在“整改跟踪”页按评定结果生成拟办，将自动撤回）"
+                           for line in stale[:LISTED])
     report.warnings.extend(f"定级结果尚未转为整改跟踪：{line}（请在“整改跟踪”页按评定结果生成拟办）"
                            for line in missing[:LISTED])
     if len(missing) > LISTED:
@@ -37,4 +42,5 @@ def followup_checks(db: Database, report: CheckReport, facts: dict, as_of: dt.da
     if overdue:
         report.warnings.append(f"整改跟踪：{overdue} 项已过整改期限（见“整改跟踪”页，红色）")
     facts["followup_unproposed"] = len(missing)
+    facts["followup_withdrawable"] = len(stale)
     facts["followup_overdue"] = overdue

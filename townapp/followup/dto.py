@@ -85,6 +85,7 @@ class ProposeReport:
     existing: int = 0
     rounds: list[str] = field(default_factory=list)
     new_items: list[str] = field(default_factory=list)  # 村：事项 of each item created (or, dry, to create)
+    withdrawn: list[str] = field(default_factory=list)  # 村：事项 of 拟办 rated again out of the rule's reach
 
     @property
     def total(self) -> int:
@@ -95,7 +96,8 @@ class ProposeReport:
             return f"{self.year}年还没有已定级的评星定级或头雁指数评定，没有可转为整改跟踪的结果。"
         made = "、".join(f"{kind}{n}项" for kind, n in self.created.items() if n)
         return (f"读取{self.year}年已定级评定{len(self.rounds)}轮（{'、'.join(self.rounds)}）："
-                f"{'新增拟办' + made if made else '没有新增事项'}；已有事项{self.existing}项保持不变。")
+                f"{'新增拟办' + made if made else '没有新增事项'}；已有事项{self.existing}项保持不变"
+                + (f"；{len(self.withdrawn)}项拟办因重新定级不再适用，已撤回" if self.withdrawn else "") + "。")
 
 
 @dataclass(frozen=True)

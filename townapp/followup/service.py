@@ -62,6 +62,9 @@ def _number(value: Decimal | None) -> str:
     return "" if value is None else f"{value.normalize():f}"
 
 
+WITHDRAWN = "定级结果已改为"  # how a 拟办 withdrawn by a re-rating begins its note
+
+
 class FollowUpService:
     """整改跟踪: 整顿, 问题清单 and 调整建议 from 定级 results."""
 
@@ -90,6 +93,7 @@ class FollowUpService:
         report = ProposeReport(year, dict.fromkeys(KINDS, 0), 0, [r.name for r in rounds])
         # per (rule, village, period) the latest round's result wins (a round re-run in the same year)
         wanted: dict[tuple[str, int, int], tuple[f.FollowUpItem, list[ProblemData]]] = {}
+        no_longer: dict[tuple[str, int, int], str] = {}  # rated again and the rule no longer applies: the new result
         villages: dict[int, str] = {}
         for info in rounds:
             rnd = evaluations.round(info.id)
@@ -103,7 +107,9 @@ class FollowUpService:
                     key = (rule.id, row.village_id, rnd.period_no)
                     if not rule.applies(rank, "" if row.revoked else row.flags):
                         wanted.pop(key, None)
+                        no_longer[key] = f"{rnd.name}：{row.level}"
                         continue
+                    no_longer.pop(key, None)
                     title = rule.make_title(year=year, level=row.level, period=rnd.period_text,
                                             measure=_number(row.measure))
                     item = f.FollowUpItem(
@@ -115,9 +121,15 @@ class FollowUpService:
                     wanted[key] = (item, self._problems(scheme, row, item.deadline, rule.problem_share)
                                    if rule.kind == KIND_LIST else [])
         with self.db.reader() if dry_run else self.db.unit_of_work(self.actor) as s:
-            present = set(s.execute(select(f.FollowUpItem.rule_id, f.FollowUpItem.village_id,
-                                           f.FollowUpItem.period_no)
-                                    .where(f.FollowUpItem.year == year, f.FollowUpItem.ref_id == 0)).all())
+            report.withdrawn = self._withdraw(s, year, no_longer, today, villages, dry_run=dry_run)
+            present, withdrawn = set(), {}
+            for found in s.scalars(select(f.FollowUpItem).where(f.FollowUpItem.year == year,
+                                                                 f.FollowUpItem.ref_id == 0)):
+                key = (found.rule_id, found.village_id, found.period_no)
+                if found.status == REJECTED and (found.result_note or "").startswith(WITHDRAWN):
+                    withdrawn[key] = found  # rated back into the rule: proposed again, in the same record
+                else:
+                    present.add(key)
             for key, (item, problems) in sorted(wanted.items(), key=lambda kv: (kv[1][0].village_id, kv[0])):
                 if key in present:
                     report.existing += 1
@@ -126,12 +138,44 @@ class FollowUpService:
                 report.new_items.append(f"{villages[item.village_id]}：{item.title}")
                 if dry_run:
                     continue
-                s.add(item)
-                s.flush()
+                again = withdrawn.get(key)
+                if again is not None:
+                    for column in ("round_id", "level", "subject", "title", "source", "content", "proposed_on",
+                                   "deadline", "status"):
+                        setattr(again, column, getattr(item, column))
+                    again.closed_on = again.result_note = None
+                    for old in s.scalars(select(f.FollowUpProblem).where(f.FollowUpProblem.item_id == again.id)):
+                        s.delete(old)
+                    s.flush()
+                    item = again
+                else:
+                    s.add(item)
+                    s.flush()
                 s.add_all(f.FollowUpProblem(item_id=item.id, seq=n, content=p.content[:400], deadline=p.deadline,
                                             status=PROBLEM_OPEN) for n, p in enumerate(problems, start=1))
-                self._event(s, item.id, None, PROPOSED, f"由“{item.source}”生成")
+                self._event(s, item.id, REJECTED if again is not None else None, PROPOSED,
+                            f"{'重新定级后再次' if again is not None else ''}由“{item.source}”生成")
         return report
+
+    def _withdraw(self, s: Session, year: int, no_longer: dict[tuple[str, int, int], str], today: dt.date,
+                  villages: dict[int, str], *, dry_run: bool) -> list[str]:
+        """A 拟办 whose round was unlocked and rated again with a result the rule no longer applies to (二星 → 三星)
+        is withdrawn (不予采纳, the new result as the reason); an item already taken on is left to a person.
+        Returns 村：事项 of each (``dry_run``: would be) withdrawn."""
+        out = []
+        for item in s.scalars(select(f.FollowUpItem).where(f.FollowUpItem.year == year, f.FollowUpItem.ref_id == 0,
+                                                            f.FollowUpItem.status == PROPOSED)
+                              .order_by(f.FollowUpItem.village_id, f.FollowUpItem.id)):
+            result = no_longer.get((item.rule_id, item.village_id, item.period_no))
+            if result is None:
+                continue
+            out.append(f"{villages.get(item.village_id, '')}：{item.title}")
+            if dry_run:
+                continue
+            note = f"{WITHDRAWN}“{result}”，不再适用，拟办事项自动撤回"
+            item.status, item.closed_on, item.result_note = REJECTED, today, note[:400]
+            self._event(s, item.id, PROPOSED, REJECTED, note)
+        return out
 
     @staticmethod
     def _content(round_name: str, row) -> str:  # noqa: ANN001 (an evaluations SheetRow)
