@@ -26,7 +26,6 @@ the same seed and date still give the same bytes.
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import logging
 import random
 import re
@@ -56,6 +55,7 @@ from townapp.demokit import (
 from townapp.modules import demo_steps
 from townapp.registry import models as m
 from townapp.registry.service import RegistryService
+from townapp.yearend.service import YearEndService
 
 __all__ = ["SCALES", "STEPS", "DemoSummary", "TownshipJob", "build_demo"]
 
@@ -171,15 +171,11 @@ def build_demo(db: Database, scale: str = "township", seed: int = 1,
 
 
 def _close_last_year(db: Database, build: DemoBuild) -> None:
-    """年度结转 of last year, as the township's administrator does it once the last 公示 is over (February).
-
-    The one call site of the year close: townapp/yearend is written alongside; until it is there
-    (or when the as-of date is before the close), the year stays open.
-    """
+    """年度结转 of last year, as the township's administrator does it once the last 公示 is over (February);
+    before that day (an as-of date in January or February) last year stays open."""
     closed_on = dt.date(build.as_of.year, 2, 27)
-    if closed_on > build.as_of or importlib.util.find_spec("townapp.yearend.service") is None:
+    if closed_on > build.as_of:
         return
-    from townapp.yearend.service import YearEndService
 
     YearEndService(db, DEMO_ACTOR).close(build.as_of.year - 1, on=closed_on)
 
