@@ -52,6 +52,7 @@ from townapp.demokit import (
     demo_resource,
     new_uuid,
 )
+from townapp.followup.demo import work_follow_ups
 from townapp.modules import demo_steps
 from townapp.registry import models as m
 from townapp.registry.service import RegistryService
@@ -171,13 +172,14 @@ def build_demo(db: Database, scale: str = "township", seed: int = 1,
 
 
 def _close_last_year(db: Database, build: DemoBuild) -> None:
-    """年度结转 of last year, as the township's administrator does it once the last 公示 is over (February);
-    before that day (an as-of date in January or February) last year stays open."""
+    """年度结转 of last year, as the township's administrator does it once the last 公示 is over (February),
+    then the follow-up items it proposed are worked; before that day (an as-of date in January or
+    February) last year stays open."""
     closed_on = dt.date(build.as_of.year, 2, 27)
     if closed_on > build.as_of:
         return
-
     YearEndService(db, DEMO_ACTOR).close(build.as_of.year - 1, on=closed_on)
+    work_follow_ups(db, build.as_of.year - 1, build.as_of)
 
 
 def _wall_clock() -> dt.datetime:

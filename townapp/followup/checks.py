@@ -1,5 +1,5 @@
-"""整改跟踪 for ``townapp check``: a 定级 result the rules turn into follow-up work but nobody proposed, an
-accepted 整顿 whose archive case is gone, items past their deadline. All warnings: proposing is the
+"""整改跟踪 for ``townapp check``: a 定级 result the rules turn into follow-up work but nobody proposed (from
+the first year followed up), a 拟办 a re-rating no longer supports, an accepted 整顿 whose archive case is gone, items past their deadline. All warnings: proposing is the
 township's step (the 整改跟踪 page, or the year close), not a broken record."""
 
 from __future__ import annotations
@@ -20,6 +20,10 @@ def followup_checks(db: Database, report: CheckReport, facts: dict, as_of: dt.da
     service = FollowUpService(db)
     schemes = {rule.scheme for rule in service.rules}
     years = sorted({r.year for r in EvaluationService(db).rounds() if r.locked and r.scheme_key in schemes})
+    # from the first year the township followed up (the year close proposes), or else the latest rated
+    # year: rounds entered for the years before the township used 整改跟踪 are history, not work left undone
+    followed = [row.year for row in service.items()]
+    years = [y for y in years if y >= min(followed, default=years[-1] if years else 0)]
     missing: list[str] = []
     stale: list[str] = []
     for year in years:
