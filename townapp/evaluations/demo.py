@@ -246,6 +246,7 @@ class _Course:
             self._creation(year)
         for year in sorted(set(self.weak_years.values())):
             self._acceptance(year, sorted(v for v, y in self.weak_years.items() if y == year and v in self.villages))
+        self._head_goose()  # last: the rounds above draw the same numbers as before it was added
 
     # ----- one round: entries stage by stage, 公示, 定级 ----------------------------------------------
     def _create(self, key: str, year: int, number: int = 0, villages: list[int] | None = None) -> int:
@@ -335,6 +336,26 @@ class _Course:
                                                                     "years": Decimal(self.rng.randint(1, 15))})
         self._course(round_id, "secretary_star", {"township": sheet},
                      (dt.date(self.this_year, 1, 10), dt.date(self.this_year, 1, 14)), dt.date(self.this_year, 1, 20))
+
+    # ----- 头雁指数: each half year, 公示 and 定级 in the month after ------------------------------------
+    def _head_goose(self) -> None:
+        """Last year's two halves and this year's first: now and then a secretary falls below the 调整线
+        (the 建议调整名单 the township follows up)."""
+        scheme = self.schemes["head_goose_index"][1]
+        for year, half in ((self.last_year, 1), (self.last_year, 2), (self.this_year, 1)):
+            start = dt.date(year, 7, 10) if half == 1 else dt.date(year + 1, 1, 10)
+            if start > self.as_of:
+                return
+            round_id = self._create("head_goose_index", year, half)
+            sheet = {}
+            for village, target in self._targets(round_id).items():
+                low = self.rng.random() < 0.1
+                base = self.rng.uniform(0.6, 0.69) if low else self.rng.uniform(0.72, 0.97)
+                sheet[village] = EntryInput(target, "township", scores={
+                    i.code: Decimal(str(round(float(i.max) * min(1.0, base * self.rng.uniform(0.95, 1.05)) * 2) / 2))
+                    for i in scheme.indicators})
+            self._course(round_id, "head_goose_index", {"township": sheet},
+                         (start, start + dt.timedelta(days=4)), start + dt.timedelta(days=10))
 
     # ----- 评星定级, creation and 软弱涣散 验收: the village's own results ---------------------------------
     def _village_stars(self, year: int) -> None:
