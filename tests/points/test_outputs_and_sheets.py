@@ -136,3 +136,18 @@ def test_figures_per_village_as_of_a_date(points: PointsService, village: Villag
     assert (today[village.id].redemptions, today[village.id].redeemed_points) == (1, Decimal("0.5"))
     assert figure(db, "points.participants", dt.date(YEAR, 3, 31))[village.id] == 4
     assert set(FIGURES) < set(figure_names(db, YEAR)) and "points.grade.优秀" in figure_names(db, YEAR)
+
+
+
+def test_the_last_quarter_of_a_whole_year_counts_records_published_in_january(points: PointsService,
+                                                                              village: Village, db: Database) -> None:
+    """GIVEN a record of 5 November whose 公示 ends on 10 January next year (Q4's records take effect after the year)
+    WHEN the Q4 return's points figures are counted as of 31 December, once the year is over
+    THEN the record counts in 本季度积分记录数, as it counts in the year's scores (not 0 records with scores
+    that include it); part of a year (as of 30 November, still in it) counts only what is effective then."""
+    ids = points.add_records(EntryInput("ZY01", dt.date(YEAR, 11, 5), [village.members["张建国"]]))
+    make_effective(points, village, ids, dt.date(YEAR + 1, 1, 5))  # effective 2026-01-10
+    q4 = village_figures(db, dt.date(YEAR, 12, 31), start=dt.date(YEAR, 10, 1))[village.id]
+    assert q4.records == 1 and q4.highest == Decimal("41")
+    november = village_figures(db, dt.date(YEAR, 11, 30), start=dt.date(YEAR, 10, 1))[village.id]
+    assert november.records == 0 and november.highest == Decimal("40")

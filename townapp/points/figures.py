@@ -2,8 +2,9 @@
 
 ``outputs`` never imports this module; the composition root hands these
 functions (or their results) over. Scores count the records effective on or
-before ``as_of`` in ``as_of``'s year (reversed pairs left out, caps applied);
-records and redemptions count inside [start, as_of]. Point values are
+before ``as_of`` in ``as_of``'s year (reversed pairs left out, caps applied) — of a whole year, every
+effective record, even one whose 公示 ended in January; records (by the same rule) and redemptions
+count inside [start, as_of]. Point values are
 ``Decimal`` with one decimal place, counts are ``int``.
 """
 
@@ -21,7 +22,7 @@ from townapp.core.points import points_decimal
 from townapp.db import Database
 from townapp.points import models as p
 from townapp.points.dto import TotalRow
-from townapp.points.service import EFFECTIVE, PointsService
+from townapp.points.service import EFFECTIVE, PointsService, counted_until
 
 # name → Chinese label; grade figures are "points.grade.<等级>" for each grade of the year's rules
 FIGURES: dict[str, str] = {
@@ -78,15 +79,17 @@ def village_figures(db: Database, as_of: dt.date, start: dt.date | None = None,
                  if g.id is not None}
     end = dt.datetime.combine(as_of, dt.time.max)
     begin = dt.datetime.combine(start, dt.time.min)
+    # as the scores count them: a whole year's last quarter counts its records that took effect in January
+    until = counted_until(as_of.year, as_of) or dt.date.max
     with db.reader() as s:
         reversal = aliased(p.PointRecord)
         reversed_by_then = (select(reversal.id).where(reversal.reverses_id == p.PointRecord.id,
-                                                      reversal.effective_on <= as_of).exists())
+                                                      reversal.effective_on <= until).exists())
         records = dict(s.execute(
             select(p.PointRecord.village_id, func.count())
             # a record's year is its day's year: the year condition lets SQLite search the year's index
             .where(p.PointRecord.year.between(start.year, as_of.year), p.PointRecord.status == EFFECTIVE,
-                   p.PointRecord.effective_on <= as_of,
+                   p.PointRecord.effective_on <= until,
                    p.PointRecord.occurred_on >= start, p.PointRecord.occurred_on <= as_of,
                    # "+ 0": never the unique index on reverses_id (NULL for nearly every record, each row then
                    # fetched from the table); the year's covering index holds reverses_id

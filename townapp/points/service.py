@@ -102,6 +102,13 @@ def full_year(year: int, as_of: dt.date | None) -> bool:
     return min(as_of or today, today) >= year_end(year)
 
 
+def counted_until(year: int, as_of: dt.date | None) -> dt.date | None:
+    """Records counted "as of" a day: a whole year counts every effective record of it, even one whose
+    公示 ended in January (Q4's records take effect after the year); part of a year, those effective then
+    (None: no limit)."""
+    return None if as_of is None or full_year(year, as_of) else as_of
+
+
 # ----- a stored rule set and a new record, as the service and its batch door both write them -----------------
 def rule_set_values(year: int, version: int, rules: RuleSet, source: str, note: str) -> dict[str, Any]:
     return dict(year=year, version=version, name=rules.name, definition=rules.canonical, digest=rules.digest,
@@ -730,18 +737,12 @@ class PointsService:
             return lambda _member, _total: PENDING_GRADE
         return lambda _member, total: rules.grade_of(total)
 
-    @staticmethod
-    def _cut(year: int, as_of: dt.date | None) -> dt.date | None:
-        """Records counted "as of" a day: a whole year counts every effective record of it, even one whose
-        公示 ended in January (Q4's records take effect after the year); part of a year, those effective then."""
-        return None if as_of is None or full_year(year, as_of) else as_of
-
     def member_totals(self, member_id: int, year: int, as_of: dt.date | None = None) -> MemberTotals:
         """Month/quarter/year totals after caps, and the annual grade."""
         self.member(member_id)
         with self.db.reader() as s:
             rules = self._rules_of_year(s, year)
-            occurrences = self._occurrences(s, [member_id], year, self._cut(year, as_of))
+            occurrences = self._occurrences(s, [member_id], year, counted_until(year, as_of))
             result = tally(rules, occurrences.get(member_id, []), year)
             grade = self._grader(s, rules, year, as_of)(member_id, result.total)
             return self._member_totals(rules, member_id, year, result, grade)
@@ -755,7 +756,7 @@ class PointsService:
             rules = self._rules_of_year(s, year)
             grader = self._grader(s, rules, year, as_of)
             visible = village_id or self._visible()
-            occurrences = self._occurrences(s, None, year, self._cut(year, as_of), visible)
+            occurrences = self._occurrences(s, None, year, counted_until(year, as_of), visible)
         return rules, grader, ((member, tally(rules, occurrences.get(member.party_member_id, []), year))
                                for member in members)
 
