@@ -356,6 +356,12 @@ def cmd_certificates(args: argparse.Namespace) -> int:
     try:
         choices = certificate_choices(db, args.kind, args.year, actor=CLI_ACTOR)
         if not choices:
+            if args.kind == "excellent-member":
+                from townapp.points.service import PointsService
+
+                if PointsService(db, CLI_ACTOR).year_closed(args.year) is None:
+                    raise DomainError(f"{args.year}年度尚未结转：党员积分的年度等次在“年度结转”后才确定，"
+                                      "优秀党员证书按确定的等次打印")
             raise DomainError(f"{args.year}年没有可以打印这种证书的已定级评定或评选结果")
         batch = certificate_batch(db, args.kind, choices[0].key, actor=CLI_ACTOR)
         offset = printer_offset(Settings(), args.printer) if args.overlay else (0.0, 0.0)

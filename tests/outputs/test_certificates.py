@@ -251,9 +251,11 @@ def test_cli_prints_a_years_certificates(db: Database, town: Town, tmp_path: Pat
                      "--out", str(out), "--overlay"]) == 0, capsys.readouterr().err
     assert len(PdfReader(str(out)).pages) == 3
     assert "编号 WMH20250001 至 WMH20250003" in capsys.readouterr().out
+    capsys.readouterr()
     assert cli.main(["certificates", "--db", path, "--kind", "excellent-member", "--year", "2025",
                      "--out", str(tmp_path / "none.pdf")]) == 1
     assert not (tmp_path / "none.pdf").exists()
+    assert "2025年度尚未结转" in capsys.readouterr().err  # says why: the grades are final only after the close
 
 
 def test_a_clerk_sees_only_their_villages_recipients(db: Database, town: Town) -> None:
