@@ -161,6 +161,7 @@ def _add_exchange_commands(sub: argparse._SubParsersAction) -> None:
     imp.add_argument("--report", help="把导入报告写到 .xlsx 或 .json 文件")
     imp.add_argument("--mapping", help="列对应文件（.json）：确认各工作表是什么表、每列对应哪个字段；"
                                        "其中 save_as 给出名称时，导入成功后保存为列对应，下次同样的表自动使用")
+    imp.add_argument("--password", help="加密文件（如加密的同步数据包）的打开密码；不写时在终端中询问")
     imp.set_defaults(handler=_exchange("import_command"))
 
     export = sub.add_parser("export", help="导出模板、同步数据包等")
@@ -171,7 +172,12 @@ def _add_exchange_commands(sub: argparse._SubParsersAction) -> None:
     template.set_defaults(handler=_exchange("export_template_command"))
     package = kinds.add_parser("package", help="导出报送县里的同步数据包")
     package.add_argument("--db", required=True)
-    package.add_argument("--out", required=True)
+    package.add_argument("--out", required=True, help="数据包文件（.xlsx），或一个文件夹（如U盘）：文件名按"
+                                                      "“单位_年份第N季度_同步数据包_日期.xlsx”自动取")
+    protection = package.add_mutually_exclusive_group()
+    protection.add_argument("--password", help="用这个密码加密数据包（Excel、WPS 输入密码即可打开）；"
+                                               "不写时在终端中询问")
+    protection.add_argument("--no-password", action="store_true", help="不加密（不建议：数据包含完整身份证号）")
     package.set_defaults(handler=_exchange("export_package_command"))
     quarterly = kinds.add_parser("quarterly", help="导出季度报表（Excel，可同时导出带图表的PDF）")
     quarterly.add_argument("--db", required=True)

@@ -264,7 +264,11 @@ def check_xlsx(inputs: SelftestInputs) -> str:
     normalised = [[row[0], row[1], int(row[2]) if isinstance(row[2], float) else row[2]] for row in back]
     if normalised != rows:
         raise AssertionError(f"读回的内容与写入的不同：{back!r}")
-    return f"openpyxl 写入、python-calamine 读回 {len(rows)} 行一致（身份证号保持为文本）"
+    from townapp.exchange.protect import encrypt_file
+
+    encrypt_file(path, inputs.work_dir / "自检-加密.xlsx", "Selftest#2026")  # read back with the password inside
+    return (f"openpyxl 写入、python-calamine 读回 {len(rows)} 行一致（身份证号保持为文本）；"
+            "用密码加密（数据包）并读回一致")
 
 
 def check_pdf(inputs: SelftestInputs) -> str:

@@ -10,15 +10,18 @@ the exchange never imports a module, nor the list of them.
 from __future__ import annotations
 
 import argparse
+import getpass
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from townapp.core.actor import CLI_ACTOR
 from townapp.core.errors import DomainError
 from townapp.db import open_database
+from townapp.exchange import protect
 from townapp.exchange.annotate import write_annotated
 from townapp.exchange.layouts import MappingFileError, check_mappings, read_mapping_file
-from townapp.exchange.package import write_package
+from townapp.exchange.package import package_file_name, write_package
 from townapp.exchange.pipeline import run_import
 from townapp.exchange.spec import SheetSpec
 from townapp.exchange.template import write_template
@@ -53,9 +56,12 @@ def import_command(args: argparse.Namespace, *, sheet_specs: Specs,
     except DomainError as exc:
         print(exc.message)
         return EXIT_REJECTED
+    password = getattr(args, "password", None)
+    if password is None and protect.is_encrypted(source) and _interactive():
+        password = getpass.getpass(f"{source.name} 已加密，请输入打开密码：")
     try:
         report = run_import(db, source, specs, dry_run=bool(args.dry_run), actor=CLI_ACTOR,
-                            elsewhere=elsewhere(), mappings=mappings, save_as=save_as)
+                            elsewhere=elsewhere(), mappings=mappings, save_as=save_as, password=password)
     except DomainError as exc:
         print(exc.message)
         return EXIT_REJECTED
@@ -88,10 +94,21 @@ def export_template_command(args: argparse.Namespace, *, sheet_specs: Specs) -> 
 
 
 def export_package_command(args: argparse.Namespace, *, sheet_specs: Specs) -> int:
-    """``townapp export package --db PATH --out FILE.xlsx``."""
+    """``townapp export package --db PATH --out FILE.xlsx|FOLDER [--password PW | --no-password]``.
+
+    In a terminal without ``--password`` it asks for one (twice); run by a script without either option
+    it writes the package unencrypted and says so (the contract of the command without options)."""
     out = Path(args.out)
-    if out.suffix.lower() != ".xlsx":
-        print(f"数据包文件应以 .xlsx 结尾：{out}")
+    if not out.is_dir() and out.suffix.lower() != ".xlsx":
+        print(f"数据包文件应以 .xlsx 结尾（或给出一个文件夹）：{out}")
+        return EXIT_USAGE
+    password = getattr(args, "password", None)
+    if password is None and not getattr(args, "no_password", False) and _interactive():
+        password = _ask_new_password()
+        if password is None:
+            return EXIT_USAGE
+    if password is not None and (problems := protect.password_problems(password)):
+        print("；".join(p.message for p in problems))
         return EXIT_USAGE
     try:
         db = open_database(args.db)
@@ -99,7 +116,9 @@ def export_package_command(args: argparse.Namespace, *, sheet_specs: Specs) -> i
         print(exc.message)
         return EXIT_REJECTED
     try:
-        result = write_package(db, list(sheet_specs()), out, actor=CLI_ACTOR)
+        if out.is_dir():
+            out = out / package_file_name(db.meta("root_name") or "")
+        result = write_package(db, list(sheet_specs()), out, actor=CLI_ACTOR, password=password)
     except DomainError as exc:
         print(exc.message)
         return EXIT_REJECTED
@@ -107,5 +126,24 @@ def export_package_command(args: argparse.Namespace, *, sheet_specs: Specs) -> i
         db.dispose()
     counts = "，".join(f"{name} {rows} 行" for name, rows in result.rows.items())
     print(f"已导出数据包：{out}（{counts}）")
-    print("数据包含完整身份证号等个人信息，请妥善保管。")
+    print(result.done_message())
+    if password is None:
+        print("提示：数据包未加密。建议用 --password 设置打开密码（" + protect.LOST_PASSWORD + "）")
     return EXIT_OK
+
+
+def _interactive() -> bool:
+    """Whether a person is at the terminal to be asked (not a script or a test)."""
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+def _ask_new_password() -> str | None:
+    """A new package password typed twice (not shown); None when the two differ or it is too short."""
+    print("数据包含完整身份证号，将用密码加密（Excel、WPS 输入密码即可打开）。" + protect.LOST_PASSWORD)
+    password = getpass.getpass("请设置打开密码（至少6位）：")
+    again = getpass.getpass("请再输入一次：")
+    problems = protect.password_problems(password, again)
+    if problems:
+        print("；".join(p.message for p in problems))
+        return None
+    return password

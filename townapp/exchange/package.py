@@ -36,12 +36,13 @@ import townapp
 from townapp.core import permissions
 from townapp.core.actor import Actor
 from townapp.core.atomic import atomic_output
-from townapp.core.errors import DomainError
+from townapp.core.errors import DomainError, ValidationFailed
 from townapp.core.progress import CancelFn, ProgressFn, Reporter
 from townapp.db import Database
 from townapp.db.audit import record_read
 from townapp.db.checks import refuse_damaged_for_export
 from townapp.db.migrate import current_revision
+from townapp.exchange import protect
 from townapp.exchange import spec as s
 from townapp.exchange.fastwriter import CellWriter, SheetWriter
 from townapp.exchange.models import ExportRecord
@@ -219,16 +220,35 @@ class PackageResult:
     rows: dict[str, int]
     sha256: dict[str, str]
     file_sha256: str
+    encrypted: bool = False
+
+    def done_message(self) -> str:
+        """What the user is told once the file is written and read back: where it is, and that the drive
+        may be removed."""
+        protected = "已用密码加密（Excel、WPS输入密码即可打开）" if self.encrypted else "未加密，含完整身份证号，请妥善保管"
+        return (f"数据包已写入并核对无误：{self.path}\n{protected}。\n"
+                "如果保存在U盘上，现在可以安全地拔出U盘（建议先在系统中点“弹出”）。")
+
+
+def package_file_name(unit: str, on: dt.date | None = None) -> str:
+    """临晋镇_2026年第4季度_同步数据包_20261206.xlsx: the unit, the quarter and the day, so that next quarter's
+    package does not overwrite this one on the stick."""
+    on = on or dt.date.today()
+    return f"{unit or '本单位'}_{on.year}年第{(on.month - 1) // 3 + 1}季度_同步数据包_{on:%Y%m%d}.xlsx"
 
 
 def write_package(db: Database, specs: Sequence[s.SheetSpec], out: Path | str, *, actor: Actor,
                   progress: ProgressFn | None = None, cancel: CancelFn | None = None,
-                  limits: ImportLimits = DEFAULT_LIMITS) -> PackageResult:
+                  limits: ImportLimits = DEFAULT_LIMITS, password: str | None = None) -> PackageResult:
     """Export everything as a sync package with full ID numbers (logged as a read with its reason).
 
     Only township roles may: the package holds every village's people with full ID numbers.
+    ``password``: encrypt it (standard Office encryption); the clear workbook is then made and checked
+    in the laptop's temporary folder, and only the encrypted file is written to ``out``.
     """
     permissions.require_township_export(actor, "同步数据包")
+    if password is not None and (problems := protect.password_problems(password)):
+        raise ValidationFailed(problems)
     refuse_damaged_for_export(db, "同步数据包")  # every row or none: a broken reference would drop rows silently
     reporter = Reporter(progress, cancel)
     out = Path(out)
@@ -259,10 +279,18 @@ def write_package(db: Database, specs: Sequence[s.SheetSpec], out: Path | str, *
             except FileRejected as exc:
                 raise DomainError(f"数据包写入后核对失败，未生成文件：{exc.message}") from None
 
-    with atomic_output(out, verify=verify) as tmp:
-        plain.update(_stream_package(db, specs, manifest, tmp, reporter))
+    if password is None:
+        with atomic_output(out, verify=verify) as tmp:
+            plain.update(_stream_package(db, specs, manifest, tmp, reporter))
+    else:
+        with protect.private_copy() as clear:
+            plain.update(_stream_package(db, specs, manifest, clear, reporter))
+            verify(clear)
+            reporter.step(0, 0, "正在加密数据包")
+            with atomic_output(out) as tmp:
+                protect.encrypt_file(clear, tmp, password)
     result = PackageResult(out, {k: v[0] for k, v in manifest.sheets.items()},
-                           {k: v[1] for k, v in manifest.sheets.items()}, file_sha256(out))
+                           {k: v[1] for k, v in manifest.sheets.items()}, file_sha256(out), password is not None)
     reason = "导出同步数据包（含完整身份证号，供县乡核对人员）"
     with db.unit_of_work(actor, reason=reason) as session:
         record_read(session, "package", None, reason, f"数据包 {out.name}")

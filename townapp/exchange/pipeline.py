@@ -13,6 +13,7 @@ writes an ImportBatch either way.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import json
@@ -39,6 +40,7 @@ from townapp.db.backup import backup_database
 from townapp.db.base import Base, utcnow
 from townapp.db.busy import holding
 from townapp.db.fast import larger_page_cache
+from townapp.exchange import protect
 from townapp.exchange import recognise as r
 from townapp.exchange import spec as s
 from townapp.exchange.layouts import load_layouts, mark_used, save_layout
@@ -174,8 +176,12 @@ def run_import(db: Database, path: Path | str, specs: Sequence[s.SheetSpec], *, 
                limits: ImportLimits = DEFAULT_LIMITS,
                elsewhere: Sequence[tuple[s.SheetSpec, str]] = (),
                mappings: dict[str, SheetMapping] | None = None,
-               layouts: dict[str, SheetMapping] | None = None, save_as: str | None = None) -> ImportReport:
+               layouts: dict[str, SheetMapping] | None = None, save_as: str | None = None,
+               password: str | None = None) -> ImportReport:
     """Import (or with ``dry_run`` only check) one workbook; all or nothing.
+
+    ``password``: the open password of an encrypted workbook (a sync package); it is read from a
+    decrypted copy in the laptop's temporary folder, removed afterwards.
 
     ``mappings``: a person's decision per sheet name (the wizard's 列对应 step or ``--mapping``);
     ``layouts``: saved layouts by header fingerprint, applied to a sheet whose header has that shape
@@ -212,7 +218,7 @@ def run_import(db: Database, path: Path | str, specs: Sequence[s.SheetSpec], *, 
                 run.layouts = load_layouts(conn, actor)
         # the rows, their cells and the lookups are hundreds of thousands of objects without cycles: the
         # cyclic collector would only walk them again and again (a sixth of a township import's time)
-        with Workbook(path, limits) as book, collector_paused():
+        with _readable(path, password) as source, Workbook(source, limits) as book, collector_paused():
             plans = _prepare(run, book)
             if run.manifest is not None and _clerk_village(actor) is not None:
                 report.file_error(NOT_PERMITTED, "同步数据包涉及全乡镇的数据，只能由乡镇干部或管理员导入")
@@ -232,6 +238,16 @@ def run_import(db: Database, path: Path | str, specs: Sequence[s.SheetSpec], *, 
     if report.errors:
         return _finish_rejected(run)
     return report
+
+
+@contextlib.contextmanager
+def _readable(path: Path, password: str | None) -> Iterator[Path]:
+    """The workbook to read: ``path``, or its decrypted copy; a missing or wrong password is the file's problem."""
+    try:
+        with protect.readable(path, password) as source:
+            yield source
+    except protect.WrongPassword as exc:
+        raise FileRejected("wrong_password" if password else "encrypted", exc.message) from None
 
 
 def _sha_or_reject(path: Path, limits: ImportLimits) -> str:
