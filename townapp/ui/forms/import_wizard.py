@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from townapp.core.progress import CancelFn, ProgressFn
+from townapp.exchange import protect
 from townapp.exchange.annotate import write_annotated
 from townapp.exchange.pipeline import UNCERTAIN, run_import
 from townapp.exchange.recognise import SheetMapping
@@ -39,6 +40,7 @@ from townapp.exchange.report import ImportReport, Issue
 from townapp.exchange.spec import SheetSpec
 from townapp.ui.context import AppContext
 from townapp.ui.forms.column_mapping import ColumnMappingPanel
+from townapp.ui.forms.exchange import OpenPasswordDialog
 from townapp.ui.jobs import Job
 from townapp.ui.widgets.fields import ERROR_STYLE
 from townapp.ui.widgets.files import choose_open_file, choose_save_file
@@ -58,6 +60,7 @@ class ImportWizard(QDialog):
         self.setWindowTitle("导入 Excel 文件")
         self.resize(900, 600)
         self.path: Path | None = None
+        self.password: str | None = None  # of an encrypted file (a sync package): asked before the check
         self.report: ImportReport | None = None
         self.job: Job | None = None
         self.annotate_job: Job | None = None
@@ -185,6 +188,7 @@ class ImportWizard(QDialog):
 
     def set_file(self, path: Path) -> None:
         self.path = Path(path)
+        self.password = None
         self.mappings = {}
         self.mapping_panel.name_edit.clear()
         self.file_edit.setText(str(self.path))
@@ -198,13 +202,14 @@ class ImportWizard(QDialog):
 
     def _run(self, dry_run: bool) -> Job:
         path, db, actor, specs, elsewhere = self.path, self.ctx.db, self.ctx.actor, self.specs, self.elsewhere
+        password = self.password
         mappings = dict(self.mappings)
         save_as = self.mapping_panel.layout_name() if mappings and not dry_run else None
         assert path is not None
 
         def work(progress: ProgressFn, cancel: CancelFn) -> ImportReport:
             return run_import(db, path, specs, dry_run=dry_run, actor=actor, progress=progress, cancel=cancel,
-                              elsewhere=elsewhere, mappings=mappings, save_as=save_as)
+                              elsewhere=elsewhere, mappings=mappings, save_as=save_as, password=password)
 
         title = "正在检查文件……" if dry_run else "正在导入……"
         self.job = Job(self, title, work, on_success=self._checked if dry_run else self._imported,
@@ -213,6 +218,11 @@ class ImportWizard(QDialog):
         return self.job.start()
 
     def start_dry_run(self) -> None:
+        if self.path is not None and self.password is None and protect.is_encrypted(self.path):
+            dialog = OpenPasswordDialog(self.path.name, parent=self)
+            if dialog.exec() != QDialog.DialogCode.Accepted:
+                return
+            self.password = dialog.password.text()
         self.stage = "checking"
         self._run(dry_run=True)
 
@@ -225,6 +235,8 @@ class ImportWizard(QDialog):
         QMessageBox.warning(self, "无法完成", message)
 
     def _checked(self, report: ImportReport) -> None:
+        if any(e.code == "wrong_password" for e in report.errors):
+            self.password = None  # the next 检查 asks again
         self.report = report
         self.stage = "review"
         self.summary.setPlainText(self._summary(report))

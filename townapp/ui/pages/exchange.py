@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -25,11 +26,12 @@ from townapp.core.errors import DomainError
 from townapp.core.progress import CancelFn, ProgressFn
 from townapp.exchange.history import export_history, import_history, log_template_export
 from townapp.exchange.layouts import LayoutService
-from townapp.exchange.package import PackageResult, write_package
+from townapp.exchange.package import PackageResult, package_file_name, write_package
 from townapp.exchange.spec import SheetSpec
 from townapp.exchange.template import write_template
 from townapp.sheets import all_sheet_specs, elsewhere_sheet_specs
 from townapp.ui.context import AppContext
+from townapp.ui.forms.exchange import PackagePasswordDialog
 from townapp.ui.forms.import_wizard import ImportWizard
 from townapp.ui.jobs import Job
 from townapp.ui.pages.base import Page
@@ -196,19 +198,28 @@ class ExchangePage(Page):
         self.refresh()
 
     def choose_package_path(self) -> None:
-        name = f"{self.ctx.db.meta('root_name') or 'townapp'}同步数据包.xlsx"
+        """The file (named by unit, quarter and day), then the password (encrypted by default)."""
+        name = package_file_name(self.ctx.db.meta("root_name") or "")
         target = choose_save_file(self, "导出报县同步数据包", self.ctx.settings, name)
-        if target is not None:
-            self.export_package(target)
+        if target is None:
+            return
+        dialog = PackagePasswordDialog(self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.export_package(target, dialog.chosen_password())
 
-    def export_package(self, target: Path) -> Job:
+    def export_package(self, target: Path, password: str | None = None) -> Job:
         db, specs, actor = self.ctx.db, self.specs, self.ctx.actor
 
         def work(progress: ProgressFn, cancel: CancelFn) -> PackageResult:
-            return write_package(db, specs, target, actor=actor, progress=progress, cancel=cancel)
+            return write_package(db, specs, target, actor=actor, progress=progress, cancel=cancel, password=password)
 
         def done(result: PackageResult) -> None:
             self.last_package = result
             self.refresh()
+            box = QMessageBox(QMessageBox.Icon.Information, "数据包已导出", result.done_message(),
+                              QMessageBox.StandardButton.Ok, self)
+            box.setObjectName("package_done")
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.open()  # not exec(): the page goes on; the box stays until read
 
         return Job(self, "正在导出同步数据包……", work, on_success=done, on_failure=self.show_error).start()
