@@ -40,6 +40,20 @@ def open_demo_window(app: QApplication, open_demo: Callable[..., Database], qtbo
         main.close()
 
 
+@pytest.fixture
+def dongzhang_window(app: QApplication, db: Database, qtbot) -> Iterator[MainWindow]:  # noqa: ANN001
+    """The real window on a township database with one village (东张村, 一组), as a 乡镇干部 (李文书)."""
+    from townapp.core.actor import Actor
+    from townapp.registry.dto import VillageInput
+    from townapp.registry.service import RegistryService
+
+    RegistryService(db).save_village(VillageInput(code="140821100201", name="东张村", groups=["一组"]))
+    main = open_main_window(db, Actor("李文书", "乡镇干部"))
+    qtbot.addWidget(main)
+    yield main
+    main.close()
+
+
 def when_dialog_opens(action: Callable[[QDialog], None], *, timeout_ms: int = 5000) -> None:
     """Run ``action`` on the next modal dialog once it is shown (the caller then triggers it).
 

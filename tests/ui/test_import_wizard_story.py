@@ -10,10 +10,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QPushButton
 
-from townapp.core.actor import Actor
 from townapp.core.idcard import make_id_number
-from townapp.registry.dto import SearchFilter, VillageInput
-from townapp.ui.app import open_main_window
+from townapp.registry.dto import SearchFilter
 from townapp.ui.forms.import_wizard import ImportWizard
 
 from .conftest import when_dialog_opens
@@ -39,14 +37,8 @@ def _roster(path: Path, ids: list[str]) -> Path:
 
 
 @pytest.fixture
-def window(app, db, qtbot):  # noqa: ANN001, ANN201
-    from townapp.registry.service import RegistryService
-
-    RegistryService(db).save_village(VillageInput(code="140821100201", name="东张村", groups=["一组"]))
-    main = open_main_window(db, Actor("李文书", "乡镇干部"))
-    qtbot.addWidget(main)
-    yield main
-    main.close()
+def window(dongzhang_window):  # noqa: ANN001, ANN201
+    return dongzhang_window
 
 
 def test_dry_run_errors_annotated_copy_then_fixed_file_imports(window, tmp_path: Path, qtbot) -> None:  # noqa: ANN001

@@ -9,11 +9,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QPushButton
 
-from townapp.core.actor import Actor
 from townapp.exchange import protect
 from townapp.exchange.package import package_file_name
-from townapp.registry.dto import VillageInput
-from townapp.ui.app import open_main_window
 from townapp.ui.forms.exchange import OpenPasswordDialog, PackagePasswordDialog
 from townapp.ui.forms.import_wizard import ImportWizard
 
@@ -23,14 +20,8 @@ PASSWORD = "Linjin#2026"
 
 
 @pytest.fixture
-def window(app, db, qtbot):  # noqa: ANN001, ANN201
-    from townapp.registry.service import RegistryService
-
-    RegistryService(db).save_village(VillageInput(code="140821100201", name="东张村", groups=["一组"]))
-    main = open_main_window(db, Actor("组织委员", "乡镇干部"))
-    qtbot.addWidget(main)
-    yield main
-    main.close()
+def window(dongzhang_window):  # noqa: ANN001, ANN201
+    return dongzhang_window
 
 
 def test_the_package_goes_to_the_stick_encrypted_and_comes_back_with_the_password(
