@@ -94,6 +94,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="输出 JSON")
     check.set_defaults(handler=cmd_check)
 
+    yearend = sub.add_parser("yearend", help="年度结转：列出清单，或（--close）结转")
+    yearend.add_argument("--db", required=True)
+    yearend.add_argument("--year", type=int, required=True)
+    yearend.add_argument("--close", action="store_true", help="清单办完时结转该年度（确定积分等次、结转余额、生成整改事项）")
+    yearend.add_argument("--on", type=_as_of_date, default=None, help="结转日期 YYYY-MM-DD（默认今天）")
+    yearend.set_defaults(handler=cmd_yearend)
+
     backup = sub.add_parser("backup", help="备份数据库")
     backup.add_argument("--db", required=True)
     backup.add_argument("--out", help="备份到的文件夹（默认为数据文件夹中的 backups）")
@@ -172,8 +179,10 @@ def _add_exchange_commands(sub: argparse._SubParsersAction) -> None:
     template.set_defaults(handler=_exchange("export_template_command"))
     package = kinds.add_parser("package", help="导出报送县里的同步数据包")
     package.add_argument("--db", required=True)
-    package.add_argument("--out", required=True, help="数据包文件（.xlsx），或一个文件夹（如U盘）：文件名按"
-                                                      "“单位_年份第N季度_同步数据包_日期.xlsx”自动取")
+    target = package.add_mutually_exclusive_group(required=True)
+    target.add_argument("--out", help="数据包文件（.xlsx）")
+    target.add_argument("--out-dir", dest="out_dir", help="保存到这个文件夹（如U盘），文件名按"
+                                                         "“单位_年份第N季度_同步数据包_日期.xlsx”自动取")
     protection = package.add_mutually_exclusive_group()
     protection.add_argument("--password", help="用这个密码加密数据包（Excel、WPS 输入密码即可打开）；"
                                                "不写时在终端中询问")
@@ -208,6 +217,19 @@ def _as_of_date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"日期应写成 YYYY-MM-DD，例如 2026-12-06，而不是“{text}”") from None
 
 
+def _printed_progress() -> Callable[[int, int, str], None]:
+    """Progress of a long command printed as it goes, at most once a second (and at the end)."""
+    last = [0.0]
+
+    def progress(done: int, total: int, text: str) -> None:
+        now = time.perf_counter()
+        if now - last[0] > 1.0 or done == total:
+            last[0] = now
+            print(f"  {text} {done}/{total}", flush=True)
+
+    return progress
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from townapp.create import remove_database_files
     from townapp.db import open_database
@@ -217,14 +239,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if path.exists():
         raise DomainError(f"文件已存在：{path}。演示数据只生成到新文件中。")
     started = time.perf_counter()
-    last = [0.0]
-
-    def progress(done: int, total: int, text: str) -> None:
-        now = time.perf_counter()
-        if now - last[0] > 1.0 or done == total:
-            last[0] = now
-            print(f"  {text} {done}/{total}", flush=True)
-
+    progress = _printed_progress()
     db = open_database(path, create=True)
     try:
         summary = build_demo(db, scale=args.scale, seed=args.seed, progress=progress, as_of=args.as_of)
@@ -263,6 +278,39 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(f"提示：{message}")
         print("检查通过" if report.ok else f"检查未通过：{len(report.errors)} 个错误")
     return EXIT_OK if report.ok else EXIT_REJECTED
+
+
+def cmd_yearend(args: argparse.Namespace) -> int:
+    """The year-close checklist (exit 0 when nothing blocks, 1 otherwise), or ``--close``: the close itself
+    (1 with the open items when it is refused)."""
+    from townapp.core.actor import CLI_ACTOR
+    from townapp.db import open_database
+    from townapp.yearend.service import YearEndService
+
+    db = open_database(args.db)
+    try:
+        service = YearEndService(db, CLI_ACTOR)
+        done = service.closed(args.year)
+        if done is not None:
+            print(f"{args.year}年度已于{done.closed_on:%Y-%m-%d}由{done.closed_by}结转：")
+            print("\n".join(f"  {line}" for line in done.summary))
+            return EXIT_OK
+        if args.close:
+            closed = service.close(args.year, args.on, progress=_printed_progress())
+            print(f"{args.year}年度已结转：")
+            print("\n".join(f"  {line}" for line in closed.summary))
+            return EXIT_OK
+        items = service.checklist(args.year, args.on)
+        for item in items:
+            state = "已完成" if item.clear else ("未完成" if item.blocking else "提醒")
+            where = f"（在“{item.where}”页处理）" if item.where and not item.clear else ""
+            print(f"{state}  {item.title}：{item.detail or item.count}{where}")
+        blocking = [item for item in items if item.blocking and not item.clear]
+        print(f"{args.year}年度还有 {len(blocking)} 项未完成，不能结转" if blocking
+              else f"{args.year}年度清单已办完，可以结转（townapp yearend --close）")
+        return EXIT_REJECTED if blocking else EXIT_OK
+    finally:
+        db.dispose()
 
 
 def cmd_backup(args: argparse.Namespace) -> int:

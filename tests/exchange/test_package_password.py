@@ -100,8 +100,8 @@ def test_the_command_line_names_the_file_on_the_stick_and_takes_the_password(
     db.dispose()
     stick = tmp_path / "stick"
     stick.mkdir()
-    # WHEN `townapp export package --out FOLDER --password …` runs (not in a terminal: nothing is asked)
-    assert cli.main(["export", "package", "--db", path, "--out", str(stick), "--password", PASSWORD]) == 0
+    # WHEN `townapp export package --out-dir FOLDER --password …` runs (not in a terminal: nothing is asked)
+    assert cli.main(["export", "package", "--db", path, "--out-dir", str(stick), "--password", PASSWORD]) == 0
     (written,) = stick.iterdir()
     out = capsys.readouterr().out
     # THEN the file is named by the township, this quarter and today, encrypted, and the output says where

@@ -94,13 +94,14 @@ def export_template_command(args: argparse.Namespace, *, sheet_specs: Specs) -> 
 
 
 def export_package_command(args: argparse.Namespace, *, sheet_specs: Specs) -> int:
-    """``townapp export package --db PATH --out FILE.xlsx|FOLDER [--password PW | --no-password]``.
+    """``townapp export package --db PATH (--out FILE.xlsx | --out-dir FOLDER) [--password PW | --no-password]``.
 
     In a terminal without ``--password`` it asks for one (twice); run by a script without either option
     it writes the package unencrypted and says so (the contract of the command without options)."""
-    out = Path(args.out)
-    if not out.is_dir() and out.suffix.lower() != ".xlsx":
-        print(f"数据包文件应以 .xlsx 结尾（或给出一个文件夹）：{out}")
+    folder = getattr(args, "out_dir", None)
+    out = Path(folder) if folder else Path(args.out)
+    if folder is None and out.suffix.lower() != ".xlsx":
+        print(f"数据包文件应以 .xlsx 结尾：{out}")
         return EXIT_USAGE
     password = getattr(args, "password", None)
     if password is None and not getattr(args, "no_password", False) and _interactive():
@@ -116,7 +117,7 @@ def export_package_command(args: argparse.Namespace, *, sheet_specs: Specs) -> i
         print(exc.message)
         return EXIT_REJECTED
     try:
-        if out.is_dir():
+        if folder is not None:
             out = out / package_file_name(db.meta("root_name") or "")
         result = write_package(db, list(sheet_specs()), out, actor=CLI_ACTOR, password=password)
     except DomainError as exc:
