@@ -43,11 +43,11 @@ def test_the_package_goes_to_the_stick_encrypted_and_comes_back_with_the_passwor
         # typed differently twice: the dialog says so and stays open
         dialog.password.setText(PASSWORD)
         dialog.again.setText(PASSWORD + "x")
-        dialog.accept()
-        seen["mismatch"] = dialog.problem.text()
+        dialog.submit()
+        seen["mismatch"] = dialog.error.text()
         seen["still_open"] = dialog.isVisible()
         dialog.again.setText(PASSWORD)
-        dialog.accept()
+        dialog.submit()
 
     # WHEN the township clicks 导出报县同步数据包…, keeps the offered name and sets a password
     when_dialog_opens(set_password)
@@ -71,7 +71,7 @@ def test_the_package_goes_to_the_stick_encrypted_and_comes_back_with_the_passwor
             def type_password(dialog: QDialog, password: str = password) -> None:
                 assert isinstance(dialog, OpenPasswordDialog)
                 dialog.password.setText(password)
-                dialog.accept()
+                dialog.submit()
 
             when_dialog_opens(type_password)
             wizard.start_dry_run()

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from townapp.accounts.service import AccountService
 
 
-def _password_field(name: str) -> QLineEdit:
+def password_field(name: str) -> QLineEdit:
     field = QLineEdit()
     field.setObjectName(name)
     field.setEchoMode(QLineEdit.EchoMode.Password)
@@ -87,8 +87,8 @@ class FirstAdminDialog(FormDialog):
         self.username.setObjectName("username")
         self.display_name = QLineEdit()
         self.display_name.setPlaceholderText("如：张建国（可不填）")
-        self.password = _password_field("password")
-        self.confirm = _password_field("confirm")
+        self.password = password_field("password")
+        self.confirm = password_field("confirm")
         self.form.addRow("用户名", self.username)
         self.form.addRow("姓名", self.display_name)
         self.form.addRow("密码", self.password)
@@ -106,7 +106,7 @@ class LoginDialog(FormDialog):
         self.accounts = accounts
         self.username = QLineEdit()
         self.username.setObjectName("username")
-        self.password = _password_field("password")
+        self.password = password_field("password")
         self.form.addRow("用户名", self.username)
         self.form.addRow("密码", self.password)
         self.actor: Actor | None = None
@@ -124,9 +124,9 @@ class ChangePasswordDialog(FormDialog):
     def __init__(self, accounts: AccountService, parent: QWidget | None = None) -> None:
         super().__init__("修改我的密码", f"当前用户：{accounts.actor.username}", "修改", parent)
         self.accounts = accounts
-        self.old = _password_field("old")
-        self.new = _password_field("new")
-        self.confirm = _password_field("confirm")
+        self.old = password_field("old")
+        self.new = password_field("new")
+        self.confirm = password_field("confirm")
         self.form.addRow("原密码", self.old)
         self.form.addRow("新密码", self.new)
         self.form.addRow("再输一次新密码", self.confirm)

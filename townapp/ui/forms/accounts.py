@@ -12,7 +12,7 @@ from townapp.core.actor import ROLE_VILLAGE, ROLES
 from townapp.core.errors import DomainError, FieldProblem, ValidationFailed
 from townapp.ui.context import AppContext
 from townapp.ui.jobs import call_service, problems_of
-from townapp.ui.login import FormDialog, _password_field
+from townapp.ui.login import FormDialog, password_field
 from townapp.ui.widgets.fields import select_data
 
 ROLE_HINTS = {
@@ -70,8 +70,8 @@ class UserDialog(_ServiceDialog):
         self.form.addRow("姓名", self.display_name)
         self.form.addRow("角色", self.role)
         self.form.addRow("所属村/社区", self.village)
-        self.password = _password_field("password")
-        self.confirm = _password_field("confirm")
+        self.password = password_field("password")
+        self.confirm = password_field("confirm")
         self.active = QCheckBox("账号可用")
         if user is None:
             self.form.addRow("初始密码", self.password)
@@ -110,8 +110,8 @@ class ResetPasswordDialog(_ServiceDialog):
         super().__init__(f"重置密码：{user.username}", "重置后账号同时解除锁定。请把新密码当面告诉本人，"
                          "并请他登录后自己修改。", "重置", parent)
         self.accounts, self.user = accounts, user
-        self.password = _password_field("password")
-        self.confirm = _password_field("confirm")
+        self.password = password_field("password")
+        self.confirm = password_field("confirm")
         self.form.addRow("新密码", self.password)
         self.form.addRow("再输一次", self.confirm)
 

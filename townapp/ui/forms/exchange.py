@@ -2,63 +2,31 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
-    QLabel,
-    QLineEdit,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QCheckBox, QLineEdit, QWidget
 
+from townapp.core.errors import ValidationFailed
 from townapp.exchange import protect
+from townapp.ui.login import FormDialog, password_field
 
 
-def _secret(name: str) -> QLineEdit:
-    edit = QLineEdit()
-    edit.setObjectName(name)
-    edit.setEchoMode(QLineEdit.EchoMode.Password)
-    return edit
-
-
-class PackagePasswordDialog(QDialog):
+class PackagePasswordDialog(FormDialog):
     """Encrypt the package (the default: it holds full ID numbers) with a password typed twice, or — said
     plainly that it is not advised — leave it unencrypted. What a lost password means is told here."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("数据包加密")
-        intro = QLabel("数据包含全乡镇人员的完整身份证号，将用密码加密后保存（县里用 Excel 或 WPS 打开时输入密码即可）。\n"
-                       + protect.LOST_PASSWORD)
-        intro.setWordWrap(True)
-        self.password = _secret("password")
-        self.again = _secret("again")
+        super().__init__("数据包加密", "数据包含全乡镇人员的完整身份证号，将用密码加密后保存（县里用 Excel 或 WPS "
+                         "打开时输入密码即可）。\n" + protect.LOST_PASSWORD, "导出", parent)
+        self.password = password_field("password")
+        self.again = password_field("again")
         self.show_text = QCheckBox("显示密码")
         self.show_text.toggled.connect(self._show_text)
         self.plain = QCheckBox("不加密（不建议：U盘丢失时任何人都能看到身份证号）")
         self.plain.setObjectName("no_password")
         self.plain.toggled.connect(self._plain_toggled)
-        self.problem = QLabel()
-        self.problem.setObjectName("problem")
-        self.problem.setStyleSheet("color:#c62828")
-        self.problem.setWordWrap(True)
-        form = QFormLayout()
-        form.addRow(f"打开密码（至少{protect.MIN_PASSWORD}位）", self.password)
-        form.addRow("再输入一次", self.again)
-        form.addRow("", self.show_text)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("导出")
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addLayout(form)
-        layout.addWidget(self.plain)
-        layout.addWidget(self.problem)
-        layout.addWidget(buttons)
+        self.form.addRow(f"打开密码（至少{protect.MIN_PASSWORD}位）", self.password)
+        self.form.addRow("再输入一次", self.again)
+        self.form.addRow("", self.show_text)
+        self.form.addRow("", self.plain)
         self.resize(520, self.sizeHint().height())
 
     def _show_text(self, on: bool) -> None:
@@ -69,37 +37,23 @@ class PackagePasswordDialog(QDialog):
     def _plain_toggled(self, on: bool) -> None:
         for widget in (self.password, self.again, self.show_text):
             widget.setEnabled(not on)
-        self.problem.clear()
+        self.error.show_problems([])
 
     def chosen_password(self) -> str | None:
         """The password to encrypt with; None for an unencrypted package."""
         return None if self.plain.isChecked() else self.password.text()
 
-    def accept(self) -> None:
+    def attempt(self) -> None:
         if not self.plain.isChecked():
             problems = protect.password_problems(self.password.text(), self.again.text())
             if problems:
-                self.problem.setText("；".join(p.message for p in problems))
-                return
-        super().accept()
+                raise ValidationFailed(problems)
 
 
-class OpenPasswordDialog(QDialog):
-    """The open password of an encrypted file being imported (asked again, with the reason, when wrong)."""
+class OpenPasswordDialog(FormDialog):
+    """The open password of an encrypted file being imported (asked again after a wrong one)."""
 
-    def __init__(self, file_name: str, reason: str = "", parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("输入打开密码")
-        label = QLabel(reason or f"{file_name} 已用密码加密，请输入导出时设置的打开密码：")
-        label.setWordWrap(True)
-        self.password = _secret("password")
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("确定")
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(label)
-        layout.addWidget(self.password)
-        layout.addWidget(buttons)
-        self.resize(460, self.sizeHint().height())
+    def __init__(self, file_name: str, parent: QWidget | None = None) -> None:
+        super().__init__("输入打开密码", f"{file_name} 已用密码加密，请输入导出时设置的打开密码：", "确定", parent)
+        self.password = password_field("password")
+        self.form.addRow("打开密码", self.password)
