@@ -46,12 +46,12 @@ def password_problems(password: str, again: str | None = None) -> list[FieldProb
 def is_encrypted(path: Path) -> bool:
     """Whether ``path`` is an Office file protected with an open password (an OLE container holding the
     encrypted workbook)."""
-    import msoffcrypto
-
     try:
         with open(path, "rb") as handle:
             if handle.read(len(OLE_MAGIC)) != OLE_MAGIC:
-                return False
+                return False  # every .xlsx import: decided without loading msoffcrypto and cryptography
+            import msoffcrypto
+
             handle.seek(0)
             return bool(msoffcrypto.OfficeFile(handle).is_encrypted())
     except Exception:  # noqa: BLE001 (unreadable, or msoffcrypto's bare Exceptions on a foreign OLE file)
