@@ -242,11 +242,11 @@ def _child_export(db_path: Path, work: Path) -> float:
     from townapp.core.actor import CLI_ACTOR
     from townapp.db import open_database
     from townapp.exchange.package import write_package
-    from townapp.sheets import all_sheet_specs
+    from townapp.sheets import package_sheet_specs
 
     db = open_database(db_path)
     started = time.perf_counter()
-    write_package(db, all_sheet_specs(), work / "package.xlsx", actor=CLI_ACTOR)
+    write_package(db, package_sheet_specs(db), work / "package.xlsx", actor=CLI_ACTOR)
     elapsed = time.perf_counter() - started
     db.dispose()
     return elapsed

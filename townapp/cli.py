@@ -148,13 +148,15 @@ def _exchange(name: str) -> Callable[[argparse.Namespace], int]:
 
     def handler(args: argparse.Namespace) -> int:
         from townapp.exchange import commands
-        from townapp.sheets import all_sheet_specs, elsewhere_sheet_specs
+        from townapp.sheets import all_sheet_specs, elsewhere_sheet_specs, package_sheet_specs
 
         if name == "import_command":
-            return commands.import_command(args, sheet_specs=all_sheet_specs, elsewhere=elsewhere_sheet_specs)
-        command: Callable[..., int] = {"export_template_command": commands.export_template_command,
-                                       "export_package_command": commands.export_package_command}[name]
-        return command(args, sheet_specs=all_sheet_specs)
+            return commands.import_command(args, sheet_specs=all_sheet_specs, elsewhere=elsewhere_sheet_specs,
+                                           package_specs=package_sheet_specs)
+        if name == "export_package_command":
+            return commands.export_package_command(args, sheet_specs=all_sheet_specs,
+                                                   package_specs=package_sheet_specs)
+        return commands.export_template_command(args, sheet_specs=all_sheet_specs)
 
     return handler
 
@@ -194,7 +196,15 @@ def _add_exchange_commands(sub: argparse._SubParsersAction) -> None:
     quarterly.add_argument("--quarter", type=int, choices=(1, 2, 3, 4), required=True)
     quarterly.add_argument("--out", required=True, help="输出的 .xlsx 文件")
     quarterly.add_argument("--pdf", help="同时输出的 PDF 文件")
+    quarterly.add_argument("--township", metavar="区划代码",
+                           help="县级数据库：只导出这个乡镇的报表（每村一行，与乡镇自己的报表逐格一致）")
     quarterly.set_defaults(handler=cmd_export_quarterly)
+    back = kinds.add_parser("return", help="县级：导出给一个乡镇的回传数据包（县级联审等环节的结果）")
+    back.add_argument("--db", required=True)
+    back.add_argument("--township", required=True, metavar="区划代码")
+    back.add_argument("--out", required=True, help="输出的 .xlsx 文件")
+    back.add_argument("--password", help="打开密码（至少6位）；不给则不加密")
+    back.set_defaults(handler=cmd_export_return)
 
 
 # ----- handlers ---------------------------------------------------------------
@@ -388,13 +398,35 @@ def cmd_export_quarterly(args: argparse.Namespace) -> int:
     period = Period(args.year, args.quarter)
     db = open_database(args.db)
     try:
-        service = ReturnService(db, figure_registry(db), unit_source(), CLI_ACTOR)
+        service = ReturnService(db, figure_registry(db), unit_source(args.township), CLI_ACTOR)
         result = service.export(service.build(period), args.out, args.pdf)
+    except DomainError as exc:
+        print(exc.message)
+        return EXIT_REJECTED
     finally:
         db.dispose()
     print(f"已导出{period.text}季度报表：{result.xlsx}" + (f"，PDF：{result.pdf}" if result.pdf else ""))
     if result.missing_figures:
         print(f"提示：以下数字尚无模块提供，报表中按0填写：{'、'.join(result.missing_figures)}")
+    return EXIT_OK
+
+
+def cmd_export_return(args: argparse.Namespace) -> int:
+    """``townapp export return --db COUNTY --township CODE --out FILE.xlsx``: the county's decisions for it."""
+    from townapp.core.actor import CLI_ACTOR
+    from townapp.county.service import CountyService
+    from townapp.db import open_database
+
+    db = open_database(args.db)
+    try:
+        result = CountyService(db, CLI_ACTOR).export_return(args.township, args.out, password=args.password)
+    except DomainError as exc:
+        print(exc.message)
+        return EXIT_REJECTED
+    finally:
+        db.dispose()
+    print(f"已导出回传数据包：{result.path}（县级决定 {result.rows.get('县级决定', 0)} 行）")
+    print(result.done_message())
     return EXIT_OK
 
 

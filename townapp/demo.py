@@ -109,12 +109,15 @@ class DemoSummary:
 
 def build_demo(db: Database, scale: str = "township", seed: int = 1,
                progress: ProgressFn | None = None, cancel: CancelFn | None = None,
-               modules: Sequence[str] | None = None, as_of: dt.date | None = None) -> DemoSummary:
+               modules: Sequence[str] | None = None, as_of: dt.date | None = None,
+               township: tuple[str, str] | None = None) -> DemoSummary:
     """Fill an empty database with demo data; cancelling (or any error) leaves it empty again.
 
     ``modules`` limits the build to some steps (by name, e.g. ``("registry",)``) for
     tests that need a county's people but not its five years of meetings.
     ``as_of``: the day the demo's records run up to (default today).
+    ``township``: (name, code) of a township-scale demo other than the default 临晋镇 (a county's tests
+    build several townships, each sending its package).
     """
     started = time.perf_counter()
     wall_start = _wall_clock() - dt.timedelta(seconds=1)
@@ -128,7 +131,7 @@ def build_demo(db: Database, scale: str = "township", seed: int = 1,
     build = DemoBuild(scale=scale, seed=seed, as_of=as_of)
     try:
         reporter.step(0, 1, "正在初始化演示数据库…")
-        townships = _initialise(db, build)
+        townships = _initialise(db, build, township)
         steps = [(name, step) for name, step in STEPS if modules is None or name in modules]
         slices = len(steps) + 1  # the last slice: the township's decisions through the services
         total = len(townships) * slices * _PROGRESS_SLICE
@@ -271,7 +274,7 @@ def _order_audit(db: Database, mark: int) -> None:
                      [{"prior_id": -prior, "id": mark + number} for number, prior in enumerate(ids, 1)])
 
 
-def _initialise(db: Database, build: DemoBuild) -> list[TownshipPlan]:
+def _initialise(db: Database, build: DemoBuild, township: tuple[str, str] | None = None) -> list[TownshipPlan]:
     """Record the database root through the registry service and plan each township's size."""
     scale, seed = build.scale, build.seed
     places = demo_resource("places.json")
@@ -289,7 +292,7 @@ def _initialise(db: Database, build: DemoBuild) -> list[TownshipPlan]:
             villages = max(8, round(households / _HOUSEHOLDS_PER_VILLAGE * rng.uniform(0.85, 1.15)))
             plans.append(TownshipPlan(township_id, entry["code"], entry["name"], households, villages))
     else:
-        entry = places["township_scale"]
+        entry = places["township_scale"] if township is None else {"name": township[0], "code": township[1]}
         service.initialise("township", entry["name"], entry["code"])
         township_id = next(t.id for t in service.townships() if t.code == entry["code"])
         plans.append(TownshipPlan(township_id, entry["code"], entry["name"], _TOWNSHIP_HOUSEHOLDS[scale],

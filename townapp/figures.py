@@ -28,7 +28,7 @@ from townapp.outputs.certificates import (
     SourceKey,
     layout,
 )
-from townapp.outputs.figures import Figure, FigureRegistry, FigureValue, Period, Unit, UnitSource
+from townapp.outputs.figures import Figure, FigureRegistry, FigureValue, Period, Unit, UnitSource, read_once
 from townapp.registry import models as m
 
 
@@ -52,7 +52,27 @@ def figure_registry(db: Database) -> FigureRegistry:
         present = [registry.figures[p] for p in parts if p in registry]
         if present:
             registry.add(_first_of(key, label, present))
+    if db.meta("mode") == "county":
+        return FigureRegistry({key: _as_reported(figure) for key, figure in registry.figures.items()})
     return registry
+
+
+def _as_reported(figure: Figure) -> Figure:
+    """County: a figure as its townships reported it for the period (报表数据), computed only where none did.
+
+    The township computed it with its own rules and its own closed years; the county's return for the
+    township then equals the township's own cell by cell."""
+    from townapp.county.upward import reported_figures
+
+    def compute(s: Session, period: Period, village_ids: Sequence[int]) -> dict[int, FigureValue]:
+        codes = read_once(s, "village_ids_by_code", lambda: dict(s.execute(select(m.Village.code, m.Village.id)).all()))
+        reported = read_once(s, ("reported_figures", period), lambda: reported_figures(s, period, codes))
+        values = dict(figure.compute(s, period, village_ids))
+        got = reported.get(figure.key)
+        if got:
+            values.update((v, got[v]) for v in village_ids if v in got)
+        return values
+    return Figure(figure.key, figure.label, compute, figure.kind)
 
 
 def _units(s: Session) -> list[Unit]:
@@ -69,8 +89,22 @@ def _root(s: Session) -> tuple[str, str, str]:
     return meta.get("mode") or "township", meta.get("root_name") or "", meta.get("root_code") or ""
 
 
-def unit_source() -> UnitSource:
-    return UnitSource(_units, _root)
+def unit_source(township_code: str | None = None) -> UnitSource:
+    """The return's rows: every village (a county: grouped by township). ``township_code``: at a county,
+    one township's villages as that township's own return has them (one row per village)."""
+    if township_code is None:
+        return UnitSource(_units, _root)
+
+    def units(s: Session) -> list[Unit]:
+        found = [u for u in _units(s) if u.township_code == township_code]
+        if not found:
+            raise DomainError(f"数据库中没有区划代码为 {township_code} 的乡镇（或它还没有村）")
+        return found
+
+    def root(s: Session) -> tuple[str, str, str]:
+        first = units(s)[0]
+        return "township", first.township_name, first.township_code
+    return UnitSource(units, root)
 
 
 # ----- certificate sources ------------------------------------------------------

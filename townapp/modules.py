@@ -47,6 +47,8 @@ class FeatureModule:
     # sheets the module imports on its own page, not through the exchange: recognised there and sent here
     own_page_sheets: Callable[[], list[SheetSpec]] | None = None
     own_page: str = ""
+    # what the module reports up in a sync package only (its results as decided: the county keeps them)
+    reported_sheets: Callable[[Database], list[SheetSpec]] | None = None
 
 
 # ----- registry -----------------------------------------------------------------------------------
@@ -160,6 +162,16 @@ def _points_demo() -> Step:
     return build_township
 
 
+def _points_reported(db: Database) -> list[SheetSpec]:
+    from townapp.points.sheets import reported_specs
+    return reported_specs(db)
+
+
+def _evaluation_reported(db: Database) -> list[SheetSpec]:
+    from townapp.evaluations.sheets import reported_specs
+    return reported_specs()
+
+
 def _points_own_sheets() -> list[SheetSpec]:
     from townapp.points.sheets import sheet_specs
     return sheet_specs()
@@ -171,13 +183,13 @@ MODULES: tuple[FeatureModule, ...] = (
     FeatureModule("archives", "一村一档", sheet_specs=_archive_sheets, checks=_archive_checks,
                   figures=_archive_figures, demo_step=_archive_demo),
     FeatureModule("evaluations", "评星定级", figures=_evaluation_figures, certificate_sources=_evaluation_sources,
-                  demo_step=_evaluation_demo),
+                  demo_step=_evaluation_demo, reported_sheets=_evaluation_reported),
     FeatureModule("followup", "整改跟踪", checks=_followup_checks),
     FeatureModule("grids", "网格化管理", sheet_specs=_grid_sheets, checks=_grid_checks, figures=_grid_figures,
                   certificate_sources=_grid_sources, demo_step=_grid_demo),
     FeatureModule("points", "党员积分", checks=_points_checks, figures=_points_figures,
                   certificate_sources=_points_sources, demo_step=_points_demo,
-                  own_page_sheets=_points_own_sheets, own_page="“党员积分”页"),
+                  own_page_sheets=_points_own_sheets, own_page="“党员积分”页", reported_sheets=_points_reported),
     FeatureModule("outputs", "报表与证书"),
     FeatureModule("accounts", "用户与权限"),
 )
@@ -186,6 +198,11 @@ MODULES: tuple[FeatureModule, ...] = (
 def sheet_specs() -> list[SheetSpec]:
     """Every module's exchange sheets, in import order."""
     return [spec for module in MODULES if module.sheet_specs is not None for spec in module.sheet_specs()]
+
+
+def reported_sheets(db: Database) -> list[SheetSpec]:
+    """Every module's sheets that only sync packages carry up, in module order."""
+    return [spec for module in MODULES if module.reported_sheets is not None for spec in module.reported_sheets(db)]
 
 
 def sheets_imported_elsewhere() -> list[tuple[SheetSpec, str]]:

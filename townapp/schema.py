@@ -6,6 +6,7 @@ layer itself never does.
 
 from townapp.accounts import models as _accounts  # noqa: F401
 from townapp.archives import models as _archives  # noqa: F401
+from townapp.county import models as _county  # noqa: F401
 from townapp.db.audit import AuditEntry  # noqa: F401
 from townapp.db.base import Base, MetaEntry  # noqa: F401
 from townapp.evaluations import models as _evaluations  # noqa: F401

@@ -7,8 +7,13 @@ cli.py and the GUI hand it this list.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from townapp.exchange.spec import SheetSpec
-from townapp.modules import sheet_specs, sheets_imported_elsewhere
+from townapp.modules import reported_sheets, sheet_specs, sheets_imported_elsewhere
+
+if TYPE_CHECKING:
+    from townapp.db import Database
 
 
 def all_sheet_specs() -> list[SheetSpec]:
@@ -19,3 +24,17 @@ def all_sheet_specs() -> list[SheetSpec]:
 def elsewhere_sheet_specs() -> list[tuple[SheetSpec, str]]:
     """Sheets the exchange's import recognises and sends to their module's page (积分记录 …)."""
     return sheets_imported_elsewhere()
+
+
+def package_sheet_specs(db: Database) -> list[SheetSpec]:
+    """A sync package's sheets: every module's, then what the township reports up (the modules' results,
+    the return's figures, the certificates), then the county's decisions a return package brings down.
+
+    The same list writes a package and imports one (a person's workbook never matches the package-only
+    sheets)."""
+    from townapp.county.service import decision_sheet
+    from townapp.county.upward import reported_sheets as county_sheets
+    from townapp.figures import figure_registry, unit_source
+
+    return [*sheet_specs(), *reported_sheets(db), *county_sheets(lambda: figure_registry(db), unit_source()),
+            decision_sheet(db)]

@@ -89,7 +89,8 @@ LISTINGS = {"rounds", "sheet", "candidates", "objections", "publicity_rows", "di
             "village_results"}
 WRITES = {"sync_schemes", "refresh_computed", "save_scheme", "create_round", "delete_round", "add_targets", "remove_target",
           "refresh_rollups", "save_entry", "save_entries", "save_in", "copy_previous_stage", "advance_stage",
-          "add_objection", "handle_objection", "finalise", "unlock", "revoke"}
+          "add_objection", "handle_objection", "finalise", "unlock", "revoke",
+          "county_decision_state", "apply_county_decisions"}  # the county's decisions: township roles only
 # schemes are the township's rules and hold no village's data; check_round is a write's check
 NOT_READS = {"schemes", "scheme", "scheme_text", "check_round", "level_standards"}
 

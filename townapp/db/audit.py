@@ -67,7 +67,8 @@ def _redacted(obj: Any) -> frozenset[str]:
     return frozenset(getattr(type(obj), "__audit_redacted__", ()))
 
 
-def _plain(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
+    """A value as JSON holds it: dates in ISO form, Decimals as their exact text."""
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
@@ -76,11 +77,11 @@ def _plain(value: Any) -> Any:
 
 
 def _text(value: Any) -> str | None:
-    return None if value is None else str(_plain(value))
+    return None if value is None else str(plain_value(value))
 
 
 def _json_default(value: Any) -> Any:
-    plain = _plain(value)
+    plain = plain_value(value)
     if plain is value:
         raise TypeError(f"{type(value).__name__} is not JSON serialisable")
     return plain
@@ -131,7 +132,7 @@ def snapshot_rows(columns: Sequence[str], rows: Iterable[Sequence[Any]], hidden:
 def _snapshot(obj: Any) -> str:
     mapper = inspect(obj).mapper
     hidden = _redacted(obj)
-    values = {a.key: REDACTED if a.key in hidden else _plain(getattr(obj, a.key))
+    values = {a.key: REDACTED if a.key in hidden else plain_value(getattr(obj, a.key))
               for a in mapper.column_attrs if a.key not in _SKIPPED}
     return snapshot_json(values)
 

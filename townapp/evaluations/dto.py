@@ -89,6 +89,27 @@ class RoundDTO:
         return self.scheme.stage(self.stage)
 
 
+@dataclass(frozen=True)
+class CountyDecisionInput:
+    """The county's result for one target at one of its stages, as its return package brings it."""
+
+    round_uuid: str
+    target_uuid: str
+    stage: str
+    verdict: str  # 同意 | 否决
+    negative: str | None  # the scheme's 否定项 code when 否决
+    note: str | None  # what the county found
+    comment: str | None
+    county: str  # the county's name
+    decided_by: str
+    decided_on: dt.date
+
+    @property
+    def marker(self) -> str:
+        """What the entry keeps: who decided, where and when (the township cannot change such an entry)."""
+        return f"{self.county} {self.decided_by} {self.decided_on:%Y-%m-%d} {self.verdict}"[:200]
+
+
 @dataclass
 class EntryInput:
     """One target's entry at one stage, as typed in the score sheet or read from a workbook."""

@@ -104,6 +104,9 @@ class EvalEntry(Base):
     measure: Mapped[Decimal | None] = mapped_column(Numeric(7, 1))
     entered_by: Mapped[str | None] = mapped_column(String(64))
     entered_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # a county stage's entry brought by the county's return package: who decided where and when; the
+    # township cannot change such an entry (set only by EvaluationService.apply_county_decisions)
+    county_decision: Mapped[str | None] = mapped_column(String(200))
 
 
 class EvalObjection(Base):

@@ -173,7 +173,7 @@ class Stage:
     key: str
     name: str
     actor: str
-    level: str  # village | township: who may enter it
+    level: str  # village | township | county: who may enter it
     kind: str = "score"  # score | publicity
     days: int = 0
     bodies: bool = False  # the joint-review stage: the round names its bodies
@@ -354,7 +354,9 @@ class StageFile(Resource):
     key: Text
     name: Text
     actor: Text
-    level: Literal["village", "township"] = "township"
+    # village | township | county (the county's own stage: 县级联审, 县级验收 …, which the county may record on a
+    # reported round and send back in a return package)
+    level: Literal["village", "township", "county"] = "township"
     kind: Literal["score", "publicity"] = "score"
     days: Count | None = None
     bodies: StrictBool = False

@@ -30,6 +30,7 @@ from townapp.evaluations import computed as calc
 from townapp.evaluations import models as e
 from townapp.evaluations import validation as cells
 from townapp.evaluations.dto import (
+    CountyDecisionInput,
     EntryInput,
     EventRow,
     HistoryRow,
@@ -795,6 +796,9 @@ class EvaluationService:
             self._require_stage_write(scheme, data.stage, target.village_id)
             scores, negatives, inputs = self._clean_entry(scheme, data, target.label)
             entry = entries[target.id].get(data.stage)
+            if entry is not None and entry.county_decision:
+                raise DomainError(f"{target.label}“{stage.name}”环节的结果由县级决定（{entry.county_decision}），"
+                                  "经回传数据包导入，乡镇不能修改")
             if entry is None:
                 entry = e.EvalEntry(target_id=target.id, stage=data.stage, scores="{}", negatives="{}")
                 s.add(entry)
@@ -816,6 +820,80 @@ class EvaluationService:
             self._recompute(s, scheme, target, entries[target.id])
         s.flush()
         return rnd.id
+
+    # ----- the county's stages, brought back by its return package ---------------------------------
+    def county_decision_state(self, s: Session, item: CountyDecisionInput) -> tuple[str, str | None]:
+        """What applying ``item`` would do: ("created" | "updated" | "unchanged", None) or ("refused", why)."""
+        self._require_township("导入县级回传结果")
+        target = s.scalar(select(e.EvalTarget).where(e.EvalTarget.uuid == item.target_uuid))
+        rnd = s.scalar(select(e.EvalRound).where(e.EvalRound.uuid == item.round_uuid))
+        if target is None or rnd is None or target.round_id != rnd.id:
+            return "refused", "本数据库中没有这一轮评定或这一评定对象（回传数据包应导入报送它的乡镇）"
+        scheme = self._scheme_of(s, rnd)
+        try:
+            stage = scheme.stage(item.stage)
+        except DomainError as exc:
+            return "refused", exc.message
+        if stage.level != "county":
+            return "refused", f"“{stage.name}”不是县级环节，县级不能回传它的结果"
+        if item.verdict == "否决" and (item.negative is None or scheme.negative(item.negative) is None):
+            return "refused", f"否决应注明方案“{scheme.name}”中的否定项编码（现为“{item.negative or ''}”）"
+        entry = self._entries(s, [target.id])[target.id].get(item.stage)
+        if entry is not None and entry.county_decision == item.marker and (entry.comment or None) == item.comment:
+            return "unchanged", None
+        if rnd.stage != item.stage:
+            return "refused", (f"“{rnd.name}”当前环节是“{scheme.stage(rnd.stage).name}”，不在“{stage.name}”，"
+                               "不能导入县级结果。请与县级核对本轮评定的进度")
+        if rnd.locked:
+            return "refused", f"“{rnd.name}”已定级锁定，不能导入县级结果"
+        return ("created" if entry is None or not entry.county_decision else "updated"), None
+
+    def apply_county_decisions(self, s: Session, items: Sequence[CountyDecisionInput]) -> int:
+        """Record the county's results (in the caller's session: the return package's import).
+
+        Each becomes the target's entry at the county stage: the scores of the stage before it, with
+        the county's 否定项 when it vetoed, its comment, and who decided — an entry the township cannot
+        change afterwards. The round stays at the stage: the township hands it on (公示 dates are its own)."""
+        self._require_township("导入县级回传结果")
+        done = 0
+        rounds: dict[int, list[CountyDecisionInput]] = {}
+        for item in items:
+            state, why = self.county_decision_state(s, item)
+            if state == "refused":
+                raise DomainError(why or "")
+            if state == "unchanged":
+                continue
+            target = s.scalar(select(e.EvalTarget).where(e.EvalTarget.uuid == item.target_uuid))
+            rnd = self._round(s, target.round_id)
+            scheme = self._scheme_of(s, rnd)
+            entries = self._entries(s, [target.id])[target.id]
+            index = scheme.stage_index(item.stage)
+            earlier = next((entries[st.key] for st in reversed(scheme.stages[:index])
+                            if not st.is_publicity and st.key in entries), None)
+            entry = entries.get(item.stage)
+            if entry is None:
+                entry = e.EvalEntry(target_id=target.id, stage=item.stage)
+                s.add(entry)
+                entries[item.stage] = entry
+            entry.scores = earlier.scores if earlier is not None else "{}"
+            negatives = _loads(earlier.negatives) if earlier is not None else {}
+            if item.verdict == "否决" and item.negative:
+                negatives[item.negative] = item.note or "县级否决"
+            entry.negatives = _dumps(negatives)
+            entry.comment = item.comment
+            entry.entered_by = f"县级：{item.decided_by}"[:64]
+            entry.county_decision = item.marker
+            self._recompute(s, scheme, target, entries)
+            rounds.setdefault(rnd.id, []).append(item)
+            done += 1
+        for round_id, decided in rounds.items():
+            first = decided[0]
+            name = self._scheme_of(s, self._round(s, round_id)).stage(first.stage).name
+            vetoed = sum(1 for d in decided if d.verdict == "否决")
+            self._event(s, round_id, "县级结果", f"{first.county}{first.decided_by}于{first.decided_on:%Y-%m-%d}"
+                        f"作出的“{name}”环节结果已由回传数据包导入：{len(decided)} 个对象，否决 {vetoed} 个")
+        s.flush()
+        return done
 
     def copy_previous_stage(self, round_id: int, village_id: int | None = None) -> int:
         """Start the current stage from the previous stage's entries, for targets not yet entered here."""

@@ -302,3 +302,107 @@ def import_stage_workbook(service: EvaluationService, round_id: int, path: Path 
     """Read a returned stage workbook through the exchange pipeline (all or nothing, errors with row and column)."""
     return run_import(service.db, path, [stage_spec(service, round_id)], dry_run=dry_run, actor=service.actor,
                       progress=progress, cancel=cancel)
+
+
+# ----- what a township reports up (sync package only) ------------------------------------------
+ROUND_SHEET, RESULT_SHEET, HISTORY_SHEET = "eval_round", "eval_result", "eval_history"
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _parsed_schemes(conn: Connection) -> dict[int, tuple[Any, Scheme]]:
+    from townapp.evaluations.schemes import parse_text
+    return {row.id: (row, parse_text(row.definition, f"{row.name}（第{row.version}版）"))
+            for row in conn.execute(select(e.EvalScheme))}
+
+
+def _round_rows(conn: Connection) -> Iterator[dict[str, Any]]:
+    schemes = _parsed_schemes(conn)
+    for r in conn.execute(select(e.EvalRound).order_by(e.EvalRound.year, e.EvalRound.name, e.EvalRound.uuid)):
+        row, scheme = schemes[r.scheme_id]
+        yield {"uuid": r.uuid, "scheme": scheme.key, "scheme_name": scheme.name, "version": row.version,
+               "target": scheme.target, "year": r.year, "period_no": r.period_no, "name": r.name,
+               "stage": r.stage, "stage_name": scheme.stage(r.stage).name, "status": r.status,
+               "publicity_start": r.publicity_start, "publicity_end": r.publicity_end,
+               "finalised_on": r.finalised_on,
+               "stages": "；".join(f"{st.key}:{st.name}:{st.level}" for st in scheme.stages),
+               "levels": "；".join(lv.name for lv in scheme.levels),
+               "negatives": "；".join(f"{n.code}:{n.name}" for n in scheme.negatives)}
+
+
+def _result_rows(conn: Connection) -> Iterator[dict[str, Any]]:
+    from townapp.registry import models as m
+    query = (select(e.EvalTarget, e.EvalRound.uuid.label("round_uuid"), m.Village.code.label("village_code"))
+             .join(e.EvalRound, e.EvalRound.id == e.EvalTarget.round_id)
+             .join(m.Village, m.Village.id == e.EvalTarget.village_id)
+             .order_by(e.EvalRound.uuid, m.Village.code, e.EvalTarget.label, e.EvalTarget.uuid))
+    for r in conn.execute(query).mappings():
+        yield {"round_uuid": r["round_uuid"], "uuid": r["uuid"], "village_code": r["village_code"],
+               "label": r["label"], "code": r["code"], "rollup": _text(r["rollup"]), "level": r["level"],
+               "rank": r["rank"], "measure": _text(r["measure"]), "vetoed": "是" if r["vetoed"] else "否",
+               "reasons": r["reasons"], "decided_stage": r["decided_stage"], "revoked_on": r["revoked_on"],
+               "revoke_reason": r["revoke_reason"]}
+
+
+def _history_rows(conn: Connection) -> Iterator[dict[str, Any]]:
+    query = (select(e.EvalEntry, e.EvalTarget.uuid.label("target_uuid"), e.EvalRound.uuid.label("round_uuid"))
+             .join(e.EvalTarget, e.EvalTarget.id == e.EvalEntry.target_id)
+             .join(e.EvalRound, e.EvalRound.id == e.EvalTarget.round_id)
+             .order_by(e.EvalRound.uuid, e.EvalTarget.uuid, e.EvalEntry.stage))
+    for r in conn.execute(query).mappings():
+        yield {"round_uuid": r["round_uuid"], "target_uuid": r["target_uuid"], "stage": r["stage"],
+               "level": r["level"], "measure": _text(r["measure"]), "scores": r["scores"], "negatives": r["negatives"],
+               "comment": r["comment"], "entered_by": r["entered_by"],
+               "entered_at": r["entered_at"].strftime("%Y-%m-%d %H:%M:%S") if r["entered_at"] else None,
+               "county_decision": r["county_decision"]}
+
+
+def reported_specs() -> list[x.SheetSpec]:
+    """评定轮次, 评定结果, 评定过程: every round with its stages, each target's result, each stage's entry."""
+    from townapp.county.copies import ReportedAdapter
+    c = x.ColumnSpec
+    return [
+        x.SheetSpec(
+            key=ROUND_SHEET, title="评定轮次", package_only=True,
+            adapter=ReportedAdapter(ROUND_SHEET, _round_rows, lambda v: str(v["uuid"])),
+            description="各轮评定：方案及版本、当前环节、状态、公示和定级日期；环节、等级和否定项照方案列出。",
+            columns=(c("uuid", "轮次标识", x.CODE, required=True, width=38), c("scheme", "方案编码", x.TEXT, width=20),
+                     c("scheme_name", "方案", x.TEXT, width=20), c("version", "方案版本", x.INT, width=8),
+                     c("target", "对象类型", x.TEXT, width=14), c("year", "年度", x.INT, width=8),
+                     c("period_no", "期次", x.INT, width=6), c("name", "轮次名称", x.TEXT, width=30),
+                     c("stage", "当前环节编码", x.TEXT, width=12), c("stage_name", "当前环节", x.TEXT, width=12),
+                     c("status", "状态", x.TEXT, width=8), c("publicity_start", "公示开始", x.DATE, width=12),
+                     c("publicity_end", "公示结束", x.DATE, width=12), c("finalised_on", "定级日期", x.DATE, width=12),
+                     c("stages", "环节", x.TEXT, width=60), c("levels", "等级", x.TEXT, width=30),
+                     c("negatives", "否定项", x.TEXT, width=60)),
+            key_columns=("uuid",)),
+        x.SheetSpec(
+            key=RESULT_SHEET, title="评定结果", package_only=True,
+            adapter=ReportedAdapter(RESULT_SHEET, _result_rows, lambda v: str(v["uuid"]),
+                                    lambda v: str(v["round_uuid"])),
+            description="每轮评定中每个对象的结果：等级、名次、得分、否决及原因、撤销。",
+            columns=(c("round_uuid", "轮次标识", x.CODE, required=True, width=38),
+                     c("uuid", "对象标识", x.CODE, required=True, width=38),
+                     c("village_code", "村区划代码", x.CODE, width=16), c("label", "对象", x.TEXT, width=20),
+                     c("code", "编号", x.TEXT, width=14), c("rollup", "汇总分", x.TEXT, width=8),
+                     c("level", "等级", x.TEXT, width=10), c("rank", "等级序号", x.INT, width=8),
+                     c("measure", "得分", x.TEXT, width=8), c("vetoed", "否决", x.TEXT, width=6),
+                     c("reasons", "原因", x.TEXT, width=30), c("decided_stage", "定级环节", x.TEXT, width=10),
+                     c("revoked_on", "撤销日期", x.DATE, width=12), c("revoke_reason", "撤销原因", x.TEXT, width=20)),
+            key_columns=("uuid",)),
+        x.SheetSpec(
+            key=HISTORY_SHEET, title="评定过程", package_only=True,
+            adapter=ReportedAdapter(HISTORY_SHEET, _history_rows, lambda v: f"{v['target_uuid']}/{v['stage']}",
+                                    lambda v: str(v["round_uuid"])),
+            description="每个对象在每个环节的记录：等级、得分、各项分数、否定项、意见、录入人和时间。",
+            columns=(c("round_uuid", "轮次标识", x.CODE, required=True, width=38),
+                     c("target_uuid", "对象标识", x.CODE, required=True, width=38),
+                     c("stage", "环节编码", x.TEXT, required=True, width=12), c("level", "本环节等级", x.TEXT, width=10),
+                     c("measure", "本环节得分", x.TEXT, width=8), c("scores", "各项分数", x.TEXT, width=40),
+                     c("negatives", "否定项", x.TEXT, width=20), c("comment", "意见", x.TEXT, width=30),
+                     c("entered_by", "录入人", x.TEXT, width=12), c("entered_at", "录入时间", x.TEXT, width=20),
+                     c("county_decision", "县级决定", x.TEXT, width=30)),
+            key_columns=("target_uuid", "stage")),
+    ]

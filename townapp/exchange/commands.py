@@ -17,7 +17,7 @@ from pathlib import Path
 
 from townapp.core.actor import CLI_ACTOR
 from townapp.core.errors import DomainError
-from townapp.db import open_database
+from townapp.db import Database, open_database
 from townapp.exchange import protect
 from townapp.exchange.annotate import write_annotated
 from townapp.exchange.layouts import MappingFileError, check_mappings, read_mapping_file
@@ -29,10 +29,12 @@ from townapp.exchange.template import write_template
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
 Specs = Callable[[], Sequence[SheetSpec]]  # every sheet, in import order; asked for only when needed
+PackageSpecs = Callable[[Database], Sequence[SheetSpec]]  # a sync package's sheets (reported ones need the database)
 
 
 def import_command(args: argparse.Namespace, *, sheet_specs: Specs,
-                   elsewhere: Callable[[], Sequence[tuple[SheetSpec, str]]] = tuple) -> int:
+                   elsewhere: Callable[[], Sequence[tuple[SheetSpec, str]]] = tuple,
+                   package_specs: PackageSpecs | None = None) -> int:
     """``townapp import --db PATH FILE [--dry-run] [--report OUT.(xlsx|json)] [--mapping MAP.json]``."""
     report_path = Path(args.report) if getattr(args, "report", None) else None
     if report_path is not None and report_path.suffix.lower() not in (".json", ".xlsx"):
@@ -59,6 +61,8 @@ def import_command(args: argparse.Namespace, *, sheet_specs: Specs,
     password = getattr(args, "password", None)
     if password is None and protect.is_encrypted(source) and _interactive():
         password = getpass.getpass(f"{source.name} 已加密，请输入打开密码：")
+    if package_specs is not None:
+        specs = list(package_specs(db))  # a package's reported sheets too (a workbook never matches them)
     try:
         report = run_import(db, source, specs, dry_run=bool(args.dry_run), actor=CLI_ACTOR,
                             elsewhere=elsewhere(), mappings=mappings, save_as=save_as, password=password)
@@ -93,7 +97,8 @@ def export_template_command(args: argparse.Namespace, *, sheet_specs: Specs) -> 
     return EXIT_OK
 
 
-def export_package_command(args: argparse.Namespace, *, sheet_specs: Specs) -> int:
+def export_package_command(args: argparse.Namespace, *, sheet_specs: Specs,
+                           package_specs: PackageSpecs | None = None) -> int:
     """``townapp export package --db PATH (--out FILE.xlsx | --out-dir FOLDER) [--password PW | --no-password]``.
 
     In a terminal without ``--password`` it asks for one (twice); run by a script without either option
@@ -119,7 +124,8 @@ def export_package_command(args: argparse.Namespace, *, sheet_specs: Specs) -> i
     try:
         if folder is not None:
             out = out / package_file_name(db.meta("root_name") or "")
-        result = write_package(db, list(sheet_specs()), out, actor=CLI_ACTOR, password=password)
+        specs = package_specs(db) if package_specs is not None else sheet_specs()
+        result = write_package(db, list(specs), out, actor=CLI_ACTOR, password=password)
     except DomainError as exc:
         print(exc.message)
         return EXIT_REJECTED

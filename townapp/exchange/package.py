@@ -239,12 +239,15 @@ def package_file_name(unit: str, on: dt.date | None = None) -> str:
 
 def write_package(db: Database, specs: Sequence[s.SheetSpec], out: Path | str, *, actor: Actor,
                   progress: ProgressFn | None = None, cancel: CancelFn | None = None,
-                  limits: ImportLimits = DEFAULT_LIMITS, password: str | None = None) -> PackageResult:
+                  limits: ImportLimits = DEFAULT_LIMITS, password: str | None = None,
+                  unit: tuple[str, str] | None = None) -> PackageResult:
     """Export everything as a sync package with full ID numbers (logged as a read with its reason).
 
     Only township roles may: the package holds every village's people with full ID numbers.
     ``password``: encrypt it (standard Office encryption); the clear workbook is then made and checked
     in the laptop's temporary folder, and only the encrypted file is written to ``out``.
+    ``unit``: (name, code) of the township a county's return package goes to: named in its 说明, and
+    each sheet's rows are that township's.
     """
     permissions.require_township_export(actor, "同步数据包")
     if password is not None and (problems := protect.password_problems(password)):
@@ -255,7 +258,8 @@ def write_package(db: Database, specs: Sequence[s.SheetSpec], out: Path | str, *
     mode = db.meta("mode")
     if mode is None:
         raise DomainError("数据库尚未初始化（乡镇或县），不能导出数据包")
-    manifest = Manifest(name=db.meta("root_name") or "", code=db.meta("root_code") or "", mode=mode,
+    name, code = unit or (db.meta("root_name") or "", db.meta("root_code") or "")
+    manifest = Manifest(name=name, code=code, mode=mode,
                         exported_at=dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
                         app_version=townapp.__version__, schema_revision=current_revision(db.engine) or "")
     plain: set[str] = set()
@@ -323,7 +327,10 @@ def _stream_package(db: Database, specs: Sequence[s.SheetSpec], manifest: Manife
     plain: set[str] = set()
     workbook = CellWriter.open(target)
     manifest_sheet = workbook.add_sheet(MANIFEST_SHEET, (18, 40, 70), ())
-    township_code = manifest.code if manifest.mode == "township" else None
+    # a county's own package holds every township; its return package for one township (named in the
+    # manifest instead of the county) only that township's rows
+    own = manifest.mode == "county" and manifest.code == (db.meta("root_code") or "")
+    township_code = None if own else manifest.code
     with db.engine.connect() as conn:
         for number, spec in enumerate(specs):
             reporter.step(number, len(specs), f"正在导出{spec.title}")

@@ -288,6 +288,8 @@ def _prepare(run: _Run, book: Workbook) -> list[_SheetPlan]:
         report.file_error("not_package", "县级数据库只导入乡镇导出的数据包（第一页为“说明”的文件）。"
                                          "请让乡镇在 townapp 中“导出数据包”后再导入")
         return []
+    else:  # a person's workbook: sheets only packages carry are never taken from it
+        run.specs = [spec for spec in run.specs if not spec.package_only]
     plans: list[_SheetPlan] = []
     skipped_elsewhere: list[tuple[str, str, str]] = []  # (sheet, what it is, where it is imported)
     order = {spec.key: index for index, spec in enumerate(run.specs)}

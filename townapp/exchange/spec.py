@@ -117,6 +117,9 @@ class SheetSpec:
     required_any: tuple[tuple[str, ...], ...] = ()
     # column keys that identify a row (duplicates inside one file are errors)
     key_columns: tuple[str, ...] = ()
+    # a sheet only sync packages carry (what a township reports up, what the county sends down): never in a
+    # template, never recognised in a person's workbook
+    package_only: bool = False
 
     def column(self, key: str) -> ColumnSpec:
         for column in self.columns:

@@ -13,11 +13,11 @@ county sync package.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Select, select
+from sqlalchemy import Connection, Select, extract, func, select
 
 from townapp.core import permissions
 from townapp.core.actor import SYSTEM_ACTOR, Actor
@@ -415,3 +415,82 @@ def export_points_sheets(db: Database, out: Path | str, actor: Actor, reason: st
     """
     return export_sheets(db, sheet_specs(actor), out, actor, reason=reason)
 
+
+
+# ----- what a township reports up (sync package only) ------------------------------------------
+MEMBER_YEARS_SHEET = "member_points"
+STORE_SHEET = "store_summary"
+
+
+def _member_year_rows(db: Database) -> Callable[[Connection], Iterator[dict[str, Any]]]:
+    """Each member's year total and grade for every year with rules, with the rules' version and digest.
+
+    Per-member results, not the records: the county decides nothing on a single record (review and 公示
+    are the village's and the township's), the return's point figures come as 报表数据, and 110,000
+    records a year would make the package three times as large. The version and digest say which rules
+    the totals were computed with."""
+    def rows(conn: Connection) -> Iterator[dict[str, Any]]:
+        service = PointsService(db, SYSTEM_ACTOR)
+        latest: dict[int, tuple[int, str]] = {}
+        for year, version, digest in conn.execute(select(p.PointRuleSet.year, p.PointRuleSet.version,
+                                                         p.PointRuleSet.digest)):
+            if year not in latest or version > latest[year][0]:
+                latest[year] = (version, digest)
+        people = dict(conn.execute(select(m.PartyMember.id, m.Person.id_number)
+                                   .join(m.Person, m.Person.id == m.PartyMember.person_id)).all())
+        codes = dict(conn.execute(select(m.Village.id, m.Village.code)).all())
+        for year in sorted(latest):
+            version, digest = latest[year]
+            closed = service.year_closed(year)
+            for row in sorted(service.totals(year), key=lambda r: (codes.get(r.village_id) or "", people[r.party_member_id])):
+                yield {"year": year, "id_number": people[row.party_member_id], "name": row.name,
+                       "village_code": codes.get(row.village_id), "total": format_points(row.total),
+                       "grade": row.grade, "final": "是" if closed else "否",
+                       "rules": f"{year}年第{version}版", "digest": digest[:16]}
+    return rows
+
+
+def _store_rows(conn: Connection) -> Iterator[dict[str, Any]]:
+    """积分超市: per year, village and item, the redemptions not cancelled."""
+    year = extract("year", p.Redemption.redeemed_at)
+    query = (select(year.label("year"), m.Village.code, p.Redemption.item_name, func.count(),
+                    func.sum(p.Redemption.quantity), func.sum(p.Redemption.points_tenths))
+             .join(m.Village, m.Village.id == p.Redemption.village_id)
+             .where(p.Redemption.cancelled_at.is_(None))
+             .group_by(year, m.Village.code, p.Redemption.item_name)
+             .order_by(year, m.Village.code, p.Redemption.item_name))
+    for y, code, item, count, quantity, tenths in conn.execute(query):
+        yield {"year": int(y), "village_code": code, "item": item, "count": count, "quantity": quantity or 0,
+               "points": format_points(tenths or 0)}
+
+
+def reported_specs(db: Database) -> list[SheetSpec]:
+    """党员年度积分 and 积分超市汇总: what the county keeps of the township's points (see county.copies)."""
+    from townapp.county.copies import ReportedAdapter
+    return [
+        SheetSpec(
+            key=MEMBER_YEARS_SHEET, title="党员年度积分", package_only=True,
+            adapter=ReportedAdapter(MEMBER_YEARS_SHEET, _member_year_rows(db),
+                                    lambda v: f"{v['year']}/{v['id_number']}", lambda v: str(v["year"])),
+            description="每名党员每年度的积分合计和等次（年度结转后为最终等次），以及计算所用的积分规则版本。",
+            columns=(ColumnSpec("year", "年度", s.INT, required=True, width=8), _ID, _NAME,
+                     ColumnSpec("village_code", "村区划代码", s.CODE, width=16),
+                     ColumnSpec("total", "年度积分", s.TEXT, width=10),
+                     ColumnSpec("grade", "等次", s.TEXT, width=10),
+                     ColumnSpec("final", "已结转", s.TEXT, width=8),
+                     ColumnSpec("rules", "积分规则版本", s.TEXT, width=16),
+                     ColumnSpec("digest", "规则摘要", s.TEXT, width=18)),
+            key_columns=("year", "id_number")),
+        SheetSpec(
+            key=STORE_SHEET, title="积分超市汇总", package_only=True,
+            adapter=ReportedAdapter(STORE_SHEET, _store_rows,
+                                    lambda v: f"{v['year']}/{v['village_code']}/{v['item']}", lambda v: str(v["year"])),
+            description="各村每年度积分超市兑换的商品、次数、数量和积分（已撤销的不计）。",
+            columns=(ColumnSpec("year", "年度", s.INT, required=True, width=8),
+                     ColumnSpec("village_code", "村区划代码", s.CODE, required=True, width=16),
+                     ColumnSpec("item", "商品", s.TEXT, required=True, width=20),
+                     ColumnSpec("count", "兑换次数", s.INT, width=10),
+                     ColumnSpec("quantity", "数量", s.INT, width=8),
+                     ColumnSpec("points", "兑换积分", s.TEXT, width=10)),
+            key_columns=("year", "village_code", "item")),
+    ]

@@ -208,7 +208,11 @@ class ImportWizard(QDialog):
         assert path is not None
 
         def work(progress: ProgressFn, cancel: CancelFn) -> ImportReport:
-            return run_import(db, path, specs, dry_run=dry_run, actor=actor, progress=progress, cancel=cancel,
+            # a sync package's reported sheets (and a county's return) come in too; a workbook never matches them
+            from townapp.sheets import package_sheet_specs
+            known = {spec.key for spec in specs}
+            every = [*specs, *(spec for spec in package_sheet_specs(db) if spec.package_only and spec.key not in known)]
+            return run_import(db, path, every, dry_run=dry_run, actor=actor, progress=progress, cancel=cancel,
                               elsewhere=elsewhere, mappings=mappings, save_as=save_as, password=password)
 
         title = "正在检查文件……" if dry_run else "正在导入……"

@@ -29,7 +29,7 @@ from townapp.exchange.layouts import LayoutService
 from townapp.exchange.package import PackageResult, package_file_name, write_package
 from townapp.exchange.spec import SheetSpec
 from townapp.exchange.template import write_template
-from townapp.sheets import all_sheet_specs, elsewhere_sheet_specs
+from townapp.sheets import all_sheet_specs, elsewhere_sheet_specs, package_sheet_specs
 from townapp.ui.context import AppContext
 from townapp.ui.forms.exchange import PackagePasswordDialog
 from townapp.ui.forms.import_wizard import ImportWizard
@@ -211,7 +211,9 @@ class ExchangePage(Page):
         db, specs, actor = self.ctx.db, self.specs, self.ctx.actor
 
         def work(progress: ProgressFn, cancel: CancelFn) -> PackageResult:
-            return write_package(db, specs, target, actor=actor, progress=progress, cancel=cancel, password=password)
+            # the reported sheets (results, the return's figures) are read in this job, not on the GUI thread
+            every = [*specs, *(spec for spec in package_sheet_specs(db) if spec.package_only)]
+            return write_package(db, every, target, actor=actor, progress=progress, cancel=cancel, password=password)
 
         def done(result: PackageResult) -> None:
             self.last_package = result
