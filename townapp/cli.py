@@ -79,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     root.add_argument("--township", metavar="乡镇名称")
     root.add_argument("--county", metavar="县名称")
     init.add_argument("--code", required=True, help="区划代码（乡镇9位或12位，县6位）")
+    init.add_argument("--village", metavar="村区划代码",
+                      help="村级安装：村录入员自己的电脑，只有这一个村（与 --township、--village-name 同用）")
+    init.add_argument("--village-name", metavar="村名称")
     init.set_defaults(handler=cmd_init)
 
     demo = sub.add_parser("demo", help="生成演示数据库")
@@ -205,6 +208,12 @@ def _add_exchange_commands(sub: argparse._SubParsersAction) -> None:
     back.add_argument("--out", required=True, help="输出的 .xlsx 文件")
     back.add_argument("--password", help="打开密码（至少6位）；不给则不加密")
     back.set_defaults(handler=cmd_export_return)
+    down = kinds.add_parser("village", help="乡镇：导出下发给一个村级安装的数据包（积分规则、评定方案、本村评定结果）")
+    down.add_argument("--db", required=True)
+    down.add_argument("--village", required=True, metavar="村区划代码")
+    down.add_argument("--out", required=True, help="输出的 .xlsx 文件")
+    down.add_argument("--password", help="打开密码（至少6位）；不给则不加密")
+    down.set_defaults(handler=cmd_export_village)
 
 
 # ----- handlers ---------------------------------------------------------------
@@ -214,8 +223,18 @@ def cmd_init(args: argparse.Namespace) -> int:
 
     path = Path(args.db)
     mode, name = ("county", args.county) if args.county else ("township", args.township)
-    create_database(path, mode, name, args.code, CLI_ACTOR).dispose()
-    print(f"已新建{'县级' if mode == 'county' else '乡镇'}数据库：{path}（{name}，{args.code}）")
+    village = None
+    if args.village or args.village_name:
+        if not (args.village and args.village_name) or mode == "county":
+            print("村级安装须同时给出 --township 乡镇名称 --code 乡镇区划代码 --village 村区划代码 --village-name 村名称")
+            return EXIT_USAGE
+        village = (args.village, args.village_name)
+    create_database(path, mode, name, args.code, CLI_ACTOR, village).dispose()
+    if village is not None:
+        print(f"已新建村级数据库：{path}（{name} {village[1]}，{village[0]}）。"
+              "在这里录入本村的数据，导出数据包交乡镇导入；乡镇下发的数据包（积分规则、评定方案、评定结果）在这里导入")
+    else:
+        print(f"已新建{'县级' if mode == 'county' else '乡镇'}数据库：{path}（{name}，{args.code}）")
     return EXIT_OK
 
 
@@ -411,23 +430,40 @@ def cmd_export_quarterly(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_export_return(args: argparse.Namespace) -> int:
-    """``townapp export return --db COUNTY --township CODE --out FILE.xlsx``: the county's decisions for it."""
-    from townapp.core.actor import CLI_ACTOR
-    from townapp.county.service import CountyService
+def _package_to(args: argparse.Namespace, what: str, write: Callable[..., Any]) -> int:
+    """Open the database, write one package with ``write(db)``, say where it is and that the stick may go."""
     from townapp.db import open_database
 
     db = open_database(args.db)
     try:
-        result = CountyService(db, CLI_ACTOR).export_return(args.township, args.out, password=args.password)
+        result = write(db)
     except DomainError as exc:
         print(exc.message)
         return EXIT_REJECTED
     finally:
         db.dispose()
-    print(f"已导出回传数据包：{result.path}（县级决定 {result.rows.get('县级决定', 0)} 行）")
+    counts = "，".join(f"{name} {rows} 行" for name, rows in result.rows.items())
+    print(f"已导出{what}：{result.path}（{counts}）")
     print(result.done_message())
     return EXIT_OK
+
+
+def cmd_export_return(args: argparse.Namespace) -> int:
+    """``townapp export return --db COUNTY --township CODE --out FILE.xlsx``: the county's decisions for it."""
+    from townapp.core.actor import CLI_ACTOR
+    from townapp.county.service import CountyService
+
+    return _package_to(args, "回传数据包", lambda db: CountyService(db, CLI_ACTOR).export_return(
+        args.township, args.out, password=args.password))
+
+
+def cmd_export_village(args: argparse.Namespace) -> int:
+    """``townapp export village --db TOWNSHIP --village CODE --out FILE.xlsx``: what the township decided."""
+    from townapp.core.actor import CLI_ACTOR
+    from townapp.county.downward import export_for_village
+
+    return _package_to(args, "下发村级的数据包", lambda db: export_for_village(
+        db, CLI_ACTOR, args.village, args.out, password=args.password))
 
 
 def cmd_certificates(args: argparse.Namespace) -> int:

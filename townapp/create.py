@@ -24,8 +24,11 @@ def remove_database_files(path: Path) -> None:
         Path(str(path) + suffix).unlink(missing_ok=True)
 
 
-def create_database(path: Path | str, mode: str, name: str, code: str, actor: Actor) -> Database:
+def create_database(path: Path | str, mode: str, name: str, code: str, actor: Actor,
+                    village: tuple[str, str] | None = None) -> Database:
     """A new, migrated database for a township (``mode`` "township") or a county, open and ready.
+
+    ``village``: (区划代码, name) makes it a village install of the township (see RegistryService.initialise).
 
     An existing file is refused, never touched; on any failure after the file was
     made, nothing is left behind."""
@@ -35,7 +38,7 @@ def create_database(path: Path | str, mode: str, name: str, code: str, actor: Ac
     db: Database | None = None
     try:
         db = open_database(path, create=True)
-        RegistryService(db, actor).initialise(mode, name, code)
+        RegistryService(db, actor).initialise(mode, name, code, village)
     except BaseException:
         if db is not None:
             db.dispose()

@@ -36,5 +36,10 @@ def package_sheet_specs(db: Database) -> list[SheetSpec]:
     from townapp.county.upward import reported_sheets as county_sheets
     from townapp.figures import figure_registry, unit_source
 
-    return [*sheet_specs(), *reported_sheets(db), *county_sheets(lambda: figure_registry(db), unit_source()),
-            decision_sheet(db)]
+    specs = [*sheet_specs(), *reported_sheets(db), *county_sheets(lambda: figure_registry(db), unit_source()),
+             decision_sheet(db)]
+    village = db.meta("village_code")
+    if village is not None:  # a village install takes the township's package down: its rules, schemes, results
+        from townapp.county.downward import issued_sheets
+        specs += issued_sheets(db, village)
+    return specs

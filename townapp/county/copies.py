@@ -40,8 +40,10 @@ class ReportedAdapter(s.SheetAdapter):
 
     village_scoped = False
 
-    def __init__(self, entity: str, rows: RowsFn, row_key: KeyFn, period: KeyFn | None = None) -> None:
+    def __init__(self, entity: str, rows: RowsFn, row_key: KeyFn, period: KeyFn | None = None, *,
+                 keep_in_village: bool = False) -> None:
         self.entity = entity
+        self.keep_in_village = keep_in_village  # a village install keeps it too (its results, sent down)
         self._rows = rows
         self._row_key = row_key
         self._period = period or (lambda values: "")
@@ -49,8 +51,13 @@ class ReportedAdapter(s.SheetAdapter):
     def export_rows(self, conn: Connection, township_code: str | None) -> Iterator[dict[str, Any]]:
         return self._rows(conn)
 
+    def _keeps(self, ctx: s.ImportContext) -> bool:
+        if not ctx.package:
+            return False
+        return ctx.mode == "county" or (self.keep_in_village and ctx.db.meta("village_code") is not None)
+
     def match(self, conn: Connection, rows: list[s.Row], ctx: s.ImportContext) -> None:
-        if ctx.mode != "county" or not ctx.package:
+        if not self._keeps(ctx):
             for row in rows:  # the township's own figures and results: its tables are the truth
                 if not row.failed:
                     row.action, row.entity_id = "unchanged", 0
@@ -72,7 +79,7 @@ class ReportedAdapter(s.SheetAdapter):
                 row.action = "unchanged" if found[1] == data else "updated"
 
     def apply(self, conn: Connection, rows: list[s.Row], ctx: s.ImportContext) -> None:
-        if ctx.mode != "county" or not ctx.package:
+        if not self._keeps(ctx):
             return
         changed = [r for r in rows if not r.failed and r.action == "updated"]
         for row in changed:

@@ -24,6 +24,7 @@ class CountyCopy(Base):
     """One row of a township's report, as the township sent it (``data``: the row's cells as JSON)."""
 
     __tablename__ = "county_copy"
+    __audited__ = False  # a township's report kept as sent: its import batch says which file brought it
     __table_args__ = (UniqueConstraint("township_code", "sheet", "row_key"),
                       Index("ix_county_copy_period", "sheet", "period"))
 

@@ -236,6 +236,29 @@ class EvaluationService:
                            source_digest=source_digest))
         return "added" if latest is None else "new_versions"
 
+    def current_schemes(self) -> list[tuple[str, int, str, str]]:
+        """(key, version, digest, canonical definition) of each scheme's newest version: what a township
+        sends its village installs."""
+        with self.db.reader() as s:
+            rows = {}
+            for row in s.scalars(select(e.EvalScheme).order_by(e.EvalScheme.key, e.EvalScheme.version)):
+                rows[row.key] = (row.key, row.version, row.digest, row.definition)
+            return list(rows.values())
+
+    def receive_scheme(self, s: Session, definition: str, source: str, *, write: bool) -> str:
+        """Village install: a scheme as the township decided it ("unchanged" | "created"): a new version
+        when it differs from the village's newest."""
+        if self.db.meta("village_code") is None:
+            raise DomainError("只有村级安装接收乡镇下发的评定方案；乡镇的方案在“评定方案”中修改")
+        scheme = parse_text(definition, source)
+        latest = s.scalar(select(e.EvalScheme).where(e.EvalScheme.key == scheme.key)
+                          .order_by(e.EvalScheme.version.desc()).limit(1))
+        if latest is not None and latest.digest == scheme.digest:
+            return "unchanged"
+        if write:
+            self._store(s, scheme, source[:200], None)
+        return "created"
+
     def save_scheme(self, text: str) -> SchemeInfo:
         """An edited definition: a new version when a round uses the current one, else the current one updated."""
         self._require_township("修改评定方案")

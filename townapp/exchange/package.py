@@ -63,7 +63,7 @@ PERSONAL_INFO = "本文件含个人信息，请妥善保管：只用U盘在乡�
 _TABLE_HEADER = ("工作表", "行数", "SHA-256")
 _AS_IS = frozenset({str, int, float, bool, decimal.Decimal, dt.date, dt.datetime, type(None)})
 _LABELS = {"name": "单位名称", "code": "区划代码", "mode": "数据库类型", "exported_at": "导出时间",
-           "app_version": "程序版本", "schema_revision": "数据库结构版本"}
+           "app_version": "程序版本", "schema_revision": "数据库结构版本", "village": "村区划代码"}
 
 
 @dataclass
@@ -74,6 +74,7 @@ class Manifest:
     exported_at: str = ""
     app_version: str = ""
     schema_revision: str = ""
+    village: str = ""  # a village's package (from its own install), or the township's package for one village
     sheets: dict[str, tuple[int, str]] = field(default_factory=dict)  # title -> (rows, sha256)
 
 
@@ -221,11 +222,13 @@ class PackageResult:
     sha256: dict[str, str]
     file_sha256: str
     encrypted: bool = False
+    personal: bool = True  # it holds full ID numbers (a county's return or a township's rules for a village: not)
 
     def done_message(self) -> str:
         """What the user is told once the file is written and read back: where it is, and that the drive
         may be removed."""
-        protected = "已用密码加密（Excel、WPS输入密码即可打开）" if self.encrypted else "未加密，含完整身份证号，请妥善保管"
+        clear = "未加密，含完整身份证号，请妥善保管" if self.personal else "未加密（不含身份证号）"
+        protected = "已用密码加密（Excel、WPS输入密码即可打开）" if self.encrypted else clear
         return (f"数据包已写入并核对无误：{self.path}\n{protected}。\n"
                 "如果保存在U盘上，现在可以安全地拔出U盘（建议先在系统中点“弹出”）。")
 
@@ -240,7 +243,7 @@ def package_file_name(unit: str, on: dt.date | None = None) -> str:
 def write_package(db: Database, specs: Sequence[s.SheetSpec], out: Path | str, *, actor: Actor,
                   progress: ProgressFn | None = None, cancel: CancelFn | None = None,
                   limits: ImportLimits = DEFAULT_LIMITS, password: str | None = None,
-                  unit: tuple[str, str] | None = None) -> PackageResult:
+                  unit: tuple[str, str] | None = None, village: str | None = None) -> PackageResult:
     """Export everything as a sync package with full ID numbers (logged as a read with its reason).
 
     Only township roles may: the package holds every village's people with full ID numbers.
@@ -248,8 +251,13 @@ def write_package(db: Database, specs: Sequence[s.SheetSpec], out: Path | str, *
     in the laptop's temporary folder, and only the encrypted file is written to ``out``.
     ``unit``: (name, code) of the township a county's return package goes to: named in its 说明, and
     each sheet's rows are that township's.
+    ``village``: the 区划代码 of the village the township's package goes to (rules, schemes and that
+    village's results only). A village install's own package names its village by itself, and the
+    village's 村录入员 may write it (it holds only their village).
     """
-    permissions.require_township_export(actor, "同步数据包")
+    own_village = db.meta("village_code")
+    if own_village is None or permissions.visible_village(actor) is None:
+        permissions.require_township_export(actor, "同步数据包")
     if password is not None and (problems := protect.password_problems(password)):
         raise ValidationFailed(problems)
     refuse_damaged_for_export(db, "同步数据包")  # every row or none: a broken reference would drop rows silently
@@ -259,7 +267,7 @@ def write_package(db: Database, specs: Sequence[s.SheetSpec], out: Path | str, *
     if mode is None:
         raise DomainError("数据库尚未初始化（乡镇或县），不能导出数据包")
     name, code = unit or (db.meta("root_name") or "", db.meta("root_code") or "")
-    manifest = Manifest(name=name, code=code, mode=mode,
+    manifest = Manifest(name=name, code=code, mode=mode, village=village or own_village or "",
                         exported_at=dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
                         app_version=townapp.__version__, schema_revision=current_revision(db.engine) or "")
     plain: set[str] = set()
@@ -294,7 +302,8 @@ def write_package(db: Database, specs: Sequence[s.SheetSpec], out: Path | str, *
             with atomic_output(out) as tmp:
                 protect.encrypt_file(clear, tmp, password)
     result = PackageResult(out, {k: v[0] for k, v in manifest.sheets.items()},
-                           {k: v[1] for k, v in manifest.sheets.items()}, file_sha256(out), password is not None)
+                           {k: v[1] for k, v in manifest.sheets.items()}, file_sha256(out), password is not None,
+                           any(c.kind == s.ID_NUMBER for spec in specs for c in spec.exported_columns))
     reason = "导出同步数据包（含完整身份证号，供县乡核对人员）"
     with db.unit_of_work(actor, reason=reason) as session:
         record_read(session, "package", None, reason, f"数据包 {out.name}")
@@ -377,6 +386,8 @@ def _write_manifest(sheet: SheetWriter, manifest: Manifest) -> None:
     sheet.append([MARKER])
     for key, label in _LABELS.items():
         value = getattr(manifest, key)
+        if key == "village" and not value:
+            continue  # a township's or county's package: no such line (packages of earlier versions read alike)
         if key == "mode":
             value = {"township": "乡镇", "county": "县"}.get(value, value)
         sheet.append([label, value], text_columns=(False, True))

@@ -14,6 +14,7 @@ writes an ImportBatch either way.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import itertools
 import json
@@ -24,10 +25,11 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import Connection, Table, delete, insert, select, update
 
 from townapp.core import permissions
-from townapp.core.actor import SYSTEM_ACTOR, Actor
+from townapp.core.actor import ROLE_VILLAGE, SYSTEM_ACTOR, Actor
 from townapp.core.collector import collector_paused
 from townapp.core.dates import GuessedMonth
 from townapp.core.errors import Cancelled, DomainError
@@ -108,6 +110,7 @@ class _SheetContext:
     batch_id: int | None
     reason: str | None
     package: bool = False
+    village_package: str | None = None
     sheet_errors: int = 0
 
     def _issue(self, row: s.Row | None, key: str | None, code: str, message: str) -> Issue:
@@ -160,6 +163,7 @@ class _Run:
     township_name: str = ""
     manifest: Manifest | None = None
     holdings: dict[str, set[int]] | None = None
+    village_package: str | None = None  # a village install's package: that village's name (rows may touch only it)
     shared: dict[str, Any] = field(default_factory=dict)
     seen_keys: dict[str, dict[tuple[Any, ...], tuple[str, int]]] = field(default_factory=dict)
     touched: dict[str, set[int]] = field(default_factory=dict)
@@ -220,7 +224,10 @@ def run_import(db: Database, path: Path | str, specs: Sequence[s.SheetSpec], *, 
         # cyclic collector would only walk them again and again (a sixth of a township import's time)
         with _readable(path, password) as source, Workbook(source, limits) as book, collector_paused():
             plans = _prepare(run, book)
-            if run.manifest is not None and _clerk_village(actor) is not None:
+            # a clerk may take only the township's package for their own village install
+            for_this_village = run.manifest is not None and run.manifest.village and \
+                run.manifest.village == db.meta("village_code")
+            if run.manifest is not None and _clerk_village(actor) is not None and not for_this_village:
                 report.file_error(NOT_PERMITTED, "同步数据包涉及全乡镇的数据，只能由乡镇干部或管理员导入")
             if report.errors:
                 return _finish_rejected(run)
@@ -281,9 +288,16 @@ def _prepare(run: _Run, book: Workbook) -> list[_SheetPlan]:
             report.file_error("wrong_township", f"这是{manifest.name}（{code}）的数据包，与本数据库"
                                                 f"（{run.township_name} {run.township_code}）不是同一单位，不能导入")
             return []
+        # a village's package holds one village: taken as the township's whole state it would delete the rest
+        if run.mode == "county" and manifest.village:
+            report.file_error("village_package", f"这是{manifest.name}一个村（{manifest.village}）的数据包，应由乡镇导入；"
+                                                 "县级数据库只导入乡镇导出的整个乡镇的数据包")
+            return []
         if run.mode == "county":
             run.township_code, run.township_name = code, manifest.name
             run.holdings = _load_holdings(run.db, code)
+        elif manifest.village and not _take_village_package(run, manifest):
+            return []
     elif run.mode == "county":
         report.file_error("not_package", "县级数据库只导入乡镇导出的数据包（第一页为“说明”的文件）。"
                                          "请让乡镇在 townapp 中“导出数据包”后再导入")
@@ -304,6 +318,11 @@ def _prepare(run: _Run, book: Workbook) -> list[_SheetPlan]:
             spec = next((x for x in run.specs if x.title == title), None)
             if spec is None:
                 report.warnings.append(Issue(info.name, 0, "", "warning", "本程序不认识这个工作表，已忽略（程序版本可能较旧）"))
+                continue
+            if run.village_package is not None and spec.key in VILLAGE_PACKAGE_SKIPS:
+                if part == 0:
+                    report.warnings.append(Issue(info.name, 0, "", "warning", f"村级数据包中的“{spec.title}”以乡镇"
+                                                 "登记的为准，没有导入（村名称、区划代码等由乡镇维护）"))
                 continue
             rows = iter(contents[info.name])
             if part:  # a continuation: its rows (after its own header) carry on the sheet before it
@@ -382,6 +401,45 @@ def _imported_elsewhere(name: str, head: list[list[Any]], run: _Run) -> tuple[s.
     return (other, where[other.key]) if score >= 3 and score > best_here else None
 
 
+# what a village install's package carries but the township keeps: the village's own entry in the township
+VILLAGE_PACKAGE_SKIPS = frozenset({"village"})
+
+
+def _as_conflicts(run: _Run) -> None:
+    """A village's package: a row its village may not write (another village's person or record, as the
+    modules' services refuse it) is a conflict between two villages, said so."""
+    errors = run.report.errors
+    for index, issue in enumerate(errors):
+        if issue.code == NOT_PERMITTED:
+            errors[index] = dataclasses.replace(issue, code="conflict", message=(
+                f"冲突：这一行的人员或记录在本乡镇已属于其他村（或全乡镇），{run.village_package}的数据包又报送了它。"
+                "同一人（或记录）不能属于两个村，不会合并：请核实后由相关村更正，再重新导入"))
+
+
+def _take_village_package(run: _Run, manifest: Manifest) -> bool:
+    """A package naming one village: the township's for a village install, or a village install's for the
+    township — then every row may touch that village only (as its 村录入员's import), and a row about
+    another village's person or record is a ``conflict``. False (with the file's error) when it does not fit."""
+    own = run.db.meta("village_code")
+    if own is not None:
+        if manifest.village != own:
+            run.report.file_error("wrong_village", f"这是区划代码为 {manifest.village} 的村的数据包，本数据库是"
+                                                   f"{own} 的村级安装，不能导入")
+            return False
+        return True
+    with run.db.engine.connect() as conn:
+        village = sa.table("village", sa.column("id"), sa.column("code"), sa.column("name"))  # no module import
+        found = conn.execute(select(village.c.id, village.c.name).where(village.c.code == manifest.village)).first()
+    if found is None:
+        run.report.file_error("unknown_village", f"数据包来自区划代码为 {manifest.village} 的村，本乡镇还没有登记这个村。"
+                                                 "请先在“人口与党员”页新增这个村（区划代码相同），再导入")
+        return False
+    village_id, name = found
+    run.village_package = name
+    run.actor = Actor(f"{run.actor.username}（{name}数据包）"[:64], ROLE_VILLAGE, village_id)
+    return True
+
+
 def _load_holdings(db: Database, code: str) -> dict[str, set[int]]:
     holdings: dict[str, set[int]] = {}
     with db.engine.connect() as conn:
@@ -404,6 +462,8 @@ def _transaction(run: _Run, plans: list[_SheetPlan]) -> None:
                 _process_sheet(conn, run, plan, last=number == len(plans))
             if not report.errors and run.holdings is not None:
                 _replace_county_rows(conn, run, plans, batch_id)
+            if run.village_package is not None:
+                _as_conflicts(run)
             run.reporter.step(1, 1, "保存")  # the last moment a cancel still rolls everything back
             if report.errors or run.dry_run:
                 trans.rollback()
@@ -421,7 +481,8 @@ def _transaction(run: _Run, plans: list[_SheetPlan]) -> None:
 def _sheet_context(run: _Run, spec: s.SheetSpec, name: str, header: r.Header | None) -> _SheetContext:
     return _SheetContext(spec, run.mode, run.township_code, run.township_name, utcnow(), frozenset(),
                          run.shared, run.report, name, header, run.reporter, run.holdings, run.touched,
-                         run.actor, run.db, run.batch_id, f"导入文件 {run.path.name}"[:400], run.manifest is not None)
+                         run.actor, run.db, run.batch_id, f"导入文件 {run.path.name}"[:400], run.manifest is not None,
+                         run.village_package)
 
 
 def _process_sheet(conn: Connection, run: _Run, plan: _SheetPlan, last: bool = False) -> None:
@@ -476,6 +537,9 @@ def _process_sheet(conn: Connection, run: _Run, plan: _SheetPlan, last: bool = F
     adapter.match(conn, rows, ctx)
     _check_county_conflicts(conn, run, rows, ctx)
     clerk_village = _clerk_village(run.actor)
+    if spec.package_only and run.manifest is not None and run.manifest.village and \
+            run.manifest.village == run.db.meta("village_code"):
+        clerk_village = None  # the township's decisions for this village install: its services check them
     before = _villages_before(conn, adapter, rows) if clerk_village is not None else []
     ctx.step(0, len(rows), f"{name}：写入")
     # a dry run's last sheet: writes no one reads and that add nothing to the report are skipped
@@ -624,7 +688,12 @@ def _refuse_other_villages(conn: Connection, adapter: s.SheetAdapter, rows: list
     for row in changed:
         now = villages.get(row.entity_id) if row.entity_id else None
         if now != village or was.get(id(row), village) != village or row.entity_id in foreign:
-            ctx.error(row, None, NOT_PERMITTED, s.NOT_PERMITTED_MESSAGE)
+            if ctx.village_package is not None:  # the township imports a village's package: name the clash
+                ctx.error(row, ctx.spec.key_columns[0] if ctx.spec.key_columns else None, "conflict",
+                          f"冲突：{_describe(ctx.spec, row)} 在本乡镇已属于其他村（或全乡镇），{ctx.village_package}"
+                          "的数据包又报送了它。同一人（或记录）不能属于两个村，不会合并：请核实后由相关村更正，再重新导入")
+            else:
+                ctx.error(row, None, NOT_PERMITTED, s.NOT_PERMITTED_MESSAGE)
 
 
 def _parse_rows(run: _Run, plan: _SheetPlan, header: r.Header, ctx: _SheetContext) -> list[s.Row]:

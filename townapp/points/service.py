@@ -233,6 +233,31 @@ class PointsService:
             stored = self._store(s, year, version, rules, source, f"第{version}版")
             return self._info(stored, year, rules)
 
+    def current_rule_sets(self) -> list[tuple[int, int, str, str]]:
+        """(year, version, digest, canonical definition) of each year's current rules: what a township sends
+        its village installs. Rules hold no one's data."""
+        with self.db.reader() as s:
+            rows = {}
+            for row in s.scalars(select(p.PointRuleSet).order_by(p.PointRuleSet.year, p.PointRuleSet.version)):
+                rows[row.year] = (row.year, row.version, row.digest, row.definition)
+            return list(rows.values())
+
+    def receive_rule_set(self, s: Session, year: int, definition: str, source: str, *, write: bool) -> str:
+        """Village install: the township's rules for ``year`` as it decided them ("unchanged" | "created").
+
+        A new version when they differ from the village's current ones (records keep theirs); only a
+        village install receives rules this way — a township decides its own."""
+        if self.db.meta("village_code") is None:
+            raise DomainError("只有村级安装接收乡镇下发的积分规则；乡镇的积分规则在“积分规则”中修改")
+        rules = from_canonical(definition)
+        row = self._current_row(s, year)
+        if row is not None and row.digest == rules.digest:
+            return "unchanged"
+        if write:
+            version = (row.version + 1) if row is not None else 1
+            self._store(s, year, version, rules, source[:200], f"第{version}版（乡镇下发）")
+        return "created"
+
     def rules(self, year: int) -> list[RuleRow]:
         _info, rules = self.rule_set(year)
         return rule_rows(rules)

@@ -94,8 +94,11 @@ class RegistryService:
         return permissions.visible_village(self.actor)
 
     # ----- database root ---------------------------------------------
-    def initialise(self, mode: str, name: str, code: str) -> None:
-        """Record what this database is: one township, or a county that imports townships."""
+    def initialise(self, mode: str, name: str, code: str, village: tuple[str, str] | None = None) -> None:
+        """Record what this database is: one township, or a county that imports townships.
+
+        ``village``: (区划代码, name) for a village install — a 村录入员's own laptop holding one village of
+        the township: it sends its village up as a package and takes the township's package back."""
         code = remove_spaces(to_halfwidth(code))
         name = clean_name(name)
         permissions.require_township(self.actor, "初始化数据库")
@@ -113,7 +116,21 @@ class RegistryService:
             for key, value in (("mode", mode), ("root_name", name), ("root_code", code)):
                 s.add(MetaEntry(key=key, value=value))
             if mode == "township":
-                s.add(m.Township(code=code, name=name))
+                township = m.Township(code=code, name=name)
+                s.add(township)
+                if village is not None:
+                    village_code, village_name = remove_spaces(to_halfwidth(village[0])), clean_name(village[1])
+                    if not (len(village_code) == 12 and village_code.isdigit() and village_code.startswith(code[:9])):
+                        raise ValidationFailed([FieldProblem("village", f"村区划代码应为12位数字，且以乡镇的区划代码"
+                                                                        f"{code[:9]}开头（现为{village_code}）")])
+                    if not village_name:
+                        raise ValidationFailed([FieldProblem("village_name", "村名称不能为空")])
+                    s.flush()
+                    s.add(m.Village(township_id=township.id, code=village_code, name=village_name,
+                                    name_initials=initials(village_name)))
+                    s.add(MetaEntry(key="village_code", value=village_code))
+            elif village is not None:
+                raise DomainError("村级安装属于一个乡镇，不能是县级数据库")
 
     def add_township(self, code: str, name: str) -> int:
         """County mode: a township whose packages will be imported."""

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import (
     QApplication,
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -173,12 +174,13 @@ def open_for_session(path: Path, progress: ProgressFn, preload: Sequence[Loader]
     return db
 
 
-def create_township_database(path: Path, name: str, code: str) -> Database:
+def create_township_database(path: Path, name: str, code: str,
+                             village: tuple[str, str] | None = None) -> Database:
     """The first run's new township database (runs in the pool): the one creation the CLI's ``init`` uses,
-    with its clean-up — on any failure no file is left behind."""
+    with its clean-up — on any failure no file is left behind. ``village``: (区划代码, name) of a village install."""
     from townapp.create import create_database
 
-    return create_database(path, "township", name, code, SYSTEM_ACTOR)
+    return create_database(path, "township", name, code, SYSTEM_ACTOR, village)
 
 
 def build_demo_database(path: Path, progress: ProgressFn, cancel: CancelFn) -> None:
@@ -216,9 +218,21 @@ class NewDatabaseDialog(QDialog):
         self.code = QLineEdit()
         self.code.setPlaceholderText("9位或12位区划代码，如 140821100")
         self.error = ErrorLabel()
+        self.is_village = QCheckBox("村级安装（村录入员自己的电脑，只录入一个村，数据包交乡镇导入）")
+        self.is_village.setObjectName("is_village")
+        self.village_name = QLineEdit()
+        self.village_name.setPlaceholderText("如：东张村")
+        self.village_code = QLineEdit()
+        self.village_code.setPlaceholderText("12位村区划代码，如 140821100201")
         form = QFormLayout()
         form.addRow("乡镇名称", self.name)
         form.addRow("区划代码", self.code)
+        form.addRow("", self.is_village)
+        form.addRow("村名称", self.village_name)
+        form.addRow("村区划代码", self.village_code)
+        for field in (self.village_name, self.village_code):
+            field.setEnabled(False)
+            self.is_village.toggled.connect(field.setEnabled)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("新建")
         buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
@@ -231,6 +245,12 @@ class NewDatabaseDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
+
+    def village(self) -> tuple[str, str] | None:
+        """(区划代码, name) when this is a village install."""
+        if not self.is_village.isChecked():
+            return None
+        return self.village_code.text(), self.village_name.text()
 
 
 def safe_location_steps(path: Path, parent: QWidget | None) -> Generator[Background, Any, Path | None]:
@@ -287,10 +307,10 @@ def new_database_steps(path: Path, parent: QWidget | None) -> Generator[Backgrou
     """First run without ``--demo``: ask which township, then create and migrate the database."""
     dialog = NewDatabaseDialog(path, parent)
     while dialog.exec() == QDialog.DialogCode.Accepted:
-        name, code = dialog.name.text(), dialog.code.text()
+        name, code, village = dialog.name.text(), dialog.code.text(), dialog.village()
         try:
-            return (yield Background("正在新建数据库……",
-                                     lambda _p, _c, name=name, code=code: create_township_database(path, name, code)))
+            return (yield Background("正在新建数据库……", lambda _p, _c, name=name, code=code, village=village:
+                                     create_township_database(path, name, code, village)))
         except ValidationFailed as exc:
             dialog.error.show_problems(exc.problems)
         except DomainError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -11,6 +12,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QMessageBox,
     QPushButton,
@@ -29,6 +31,7 @@ from townapp.exchange.layouts import LayoutService
 from townapp.exchange.package import PackageResult, package_file_name, write_package
 from townapp.exchange.spec import SheetSpec
 from townapp.exchange.template import write_template
+from townapp.registry.service import RegistryService
 from townapp.sheets import all_sheet_specs, elsewhere_sheet_specs, package_sheet_specs
 from townapp.ui.context import AppContext
 from townapp.ui.forms.exchange import PackagePasswordDialog
@@ -64,16 +67,26 @@ class ExchangePage(Page):
         self.ctx = ctx
         self.specs = all_sheet_specs()
         self.last_package: PackageResult | None = None
+        self.village_install = ctx.db.meta("village_code")  # a 村录入员's own laptop: it reports to the township
+        township_db = ctx.db.meta("mode") == "township" and self.village_install is None
         buttons = QHBoxLayout()
-        for text, slot, name in (("导入 Excel 文件…", self.open_wizard, "open_import"),
-                                 ("导出空白导入模板…", self.choose_template_path, "export_template"),
-                                 ("导出报县同步数据包…", self.choose_package_path, "export_package")):
+        actions = [("导入 Excel 文件…", self.open_wizard, "open_import"),
+                   ("导出空白导入模板…", self.choose_template_path, "export_template"),
+                   ("导出本村数据包（交乡镇）…" if self.village_install else "导出报县同步数据包…",
+                    self.choose_package_path, "export_package")]
+        if township_db:
+            actions.append(("导出下发村级的数据包…", self.choose_village_package, "export_village_package"))
+        for text, slot, name in actions:
             button = QPushButton(text)
             button.setObjectName(name)
             button.clicked.connect(slot)
             buttons.addWidget(button)
+            if name == "export_village_package" and not permissions.is_township_level(ctx.actor):
+                button.setEnabled(False)
+                button.setToolTip("下发积分规则、评定方案和评定结果需要乡镇干部或管理员账号")
             # the services refuse too; the buttons say why instead of failing after a file dialog
-            if name == "export_package" and not permissions.is_township_level(ctx.actor):
+            if name == "export_package" and not permissions.is_township_level(ctx.actor) and \
+                    not (self.village_install and permissions.can_write(ctx.actor)):
                 button.setEnabled(False)
                 button.setToolTip("同步数据包含全乡镇人员的完整身份证号，只有乡镇干部或管理员账号可以导出")
             if name == "open_import" and not permissions.can_write(ctx.actor):
@@ -197,9 +210,56 @@ class ExchangePage(Page):
             return
         self.refresh()
 
+    def _unit_name(self) -> str:
+        """The package's sender as its file name says it: the village of a village install, else the township."""
+        if self.village_install:
+            village = next((v for v in RegistryService(self.ctx.db, self.ctx.actor).villages()
+                            if v.code == self.village_install), None)
+            if village is not None:
+                return village.name
+        return self.ctx.db.meta("root_name") or ""
+
+    def choose_village_package(self) -> None:
+        """Which village, the file, the password: the township's rules, schemes and that village's results."""
+        villages = RegistryService(self.ctx.db, self.ctx.actor).villages()
+        if not villages:
+            self.show_error("本乡镇还没有村（社区）")
+            return
+        labels = [f"{v.name}（{v.code}）" for v in villages]
+        label, ok = QInputDialog.getItem(self, "导出下发村级的数据包", "下发给哪个村的村级安装：", labels, 0, False)
+        if not ok:
+            return
+        village = villages[labels.index(label)]
+        target = choose_save_file(self, "导出下发村级的数据包", self.ctx.settings,
+                                  f"{village.name}_乡镇下发_{dt.date.today():%Y%m%d}.xlsx")
+        if target is None:
+            return
+        dialog = PackagePasswordDialog(self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.export_village_package(village.code, target, dialog.chosen_password())
+
+    def export_village_package(self, code: str, target: Path, password: str | None = None) -> Job:
+        db, actor = self.ctx.db, self.ctx.actor
+
+        def work(progress: ProgressFn, cancel: CancelFn) -> PackageResult:
+            from townapp.county.downward import export_for_village
+            return export_for_village(db, actor, code, target, password=password)
+
+        return Job(self, "正在导出下发数据包……", work, on_success=self._package_done,
+                   on_failure=self.show_error).start()
+
+    def _package_done(self, result: PackageResult) -> None:
+        self.last_package = result
+        self.refresh()
+        box = QMessageBox(QMessageBox.Icon.Information, "数据包已导出", result.done_message(),
+                          QMessageBox.StandardButton.Ok, self)
+        box.setObjectName("package_done")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()  # not exec(): the page goes on; the box stays until read
+
     def choose_package_path(self) -> None:
         """The file (named by unit, quarter and day), then the password (encrypted by default)."""
-        name = package_file_name(self.ctx.db.meta("root_name") or "")
+        name = package_file_name(self._unit_name())
         target = choose_save_file(self, "导出报县同步数据包", self.ctx.settings, name)
         if target is None:
             return
@@ -215,13 +275,5 @@ class ExchangePage(Page):
             every = [*specs, *(spec for spec in package_sheet_specs(db) if spec.package_only)]
             return write_package(db, every, target, actor=actor, progress=progress, cancel=cancel, password=password)
 
-        def done(result: PackageResult) -> None:
-            self.last_package = result
-            self.refresh()
-            box = QMessageBox(QMessageBox.Icon.Information, "数据包已导出", result.done_message(),
-                              QMessageBox.StandardButton.Ok, self)
-            box.setObjectName("package_done")
-            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-            box.open()  # not exec(): the page goes on; the box stays until read
-
-        return Job(self, "正在导出同步数据包……", work, on_success=done, on_failure=self.show_error).start()
+        return Job(self, "正在导出同步数据包……", work, on_success=self._package_done,
+                   on_failure=self.show_error).start()

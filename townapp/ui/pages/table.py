@@ -77,6 +77,12 @@ def _accounts() -> PageFactory:
     return accounts.create_pages
 
 
+def _county() -> PageFactory:
+    from townapp.ui.pages import county
+
+    return county.create_pages
+
+
 def _audit() -> PageFactory:
     from townapp.ui.pages import audit
 
@@ -95,6 +101,7 @@ PAGE_FACTORIES: tuple[ModulePages, ...] = (
     DeferredPages("outputs", _outputs),
     DeferredPages("yearend", _yearend),
     DeferredPages("exchange", _exchange),
+    DeferredPages("county", _county),
     DeferredPages("accounts", _accounts),
     DeferredPages("audit", _audit),
 )
