@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QCheckBox, QLineEdit, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox, QLineEdit, QMessageBox, QWidget
 
 from townapp.core.errors import ValidationFailed
 from townapp.exchange import protect
+from townapp.exchange.package import PackageResult
 from townapp.ui.login import FormDialog, password_field
 
 
@@ -57,3 +59,14 @@ class OpenPasswordDialog(FormDialog):
         super().__init__("输入打开密码", f"{file_name} 已用密码加密，请输入导出时设置的打开密码：", "确定", parent)
         self.password = password_field("password")
         self.form.addRow("打开密码", self.password)
+
+
+def show_package_done(parent: QWidget, result: PackageResult, title: str = "数据包已导出",
+                      name: str = "package_done") -> QMessageBox:
+    """Where the written package is and that the stick may be removed; not modal: the page goes on."""
+    box = QMessageBox(QMessageBox.Icon.Information, title, result.done_message(), QMessageBox.StandardButton.Ok,
+                      parent)
+    box.setObjectName(name)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()  # not exec(): the box stays until read
+    return box

@@ -30,7 +30,7 @@ from townapp.core.progress import CancelFn, ProgressFn
 from townapp.county.service import VERDICTS, CountyService, DecisionInput, ReportedRound, return_file_name
 from townapp.exchange.package import PackageResult
 from townapp.ui.context import AppContext
-from townapp.ui.forms.exchange import PackagePasswordDialog
+from townapp.ui.forms.exchange import PackagePasswordDialog, show_package_done
 from townapp.ui.jobs import Job, call_service
 from townapp.ui.pages.base import Page
 from townapp.ui.widgets.files import choose_save_file
@@ -199,11 +199,6 @@ class CountyPage(Page):
         def work(progress: ProgressFn, cancel: CancelFn) -> PackageResult:
             return service.export_return(township_code, target, password=password, progress=progress, cancel=cancel)
 
-        def done(result: PackageResult) -> None:
-            box = QMessageBox(QMessageBox.Icon.Information, "回传数据包已导出", result.done_message(),
-                              QMessageBox.StandardButton.Ok, self)
-            box.setObjectName("return_done")
-            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-            box.open()
-
-        return Job(self, "正在导出回传数据包……", work, on_success=done, on_failure=self.show_error).start()
+        return Job(self, "正在导出回传数据包……", work,
+                   on_success=lambda result: show_package_done(self, result, "回传数据包已导出", "return_done"),
+                   on_failure=self.show_error).start()

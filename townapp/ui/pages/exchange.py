@@ -34,7 +34,7 @@ from townapp.exchange.template import write_template
 from townapp.registry.service import RegistryService
 from townapp.sheets import all_sheet_specs, elsewhere_sheet_specs, package_sheet_specs
 from townapp.ui.context import AppContext
-from townapp.ui.forms.exchange import PackagePasswordDialog
+from townapp.ui.forms.exchange import PackagePasswordDialog, show_package_done
 from townapp.ui.forms.import_wizard import ImportWizard
 from townapp.ui.jobs import Job
 from townapp.ui.pages.base import Page
@@ -251,11 +251,7 @@ class ExchangePage(Page):
     def _package_done(self, result: PackageResult) -> None:
         self.last_package = result
         self.refresh()
-        box = QMessageBox(QMessageBox.Icon.Information, "数据包已导出", result.done_message(),
-                          QMessageBox.StandardButton.Ok, self)
-        box.setObjectName("package_done")
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()  # not exec(): the page goes on; the box stays until read
+        show_package_done(self, result)
 
     def choose_package_path(self) -> None:
         """The file (named by unit, quarter and day), then the password (encrypted by default)."""
