@@ -155,7 +155,7 @@ def _exchange(name: str) -> Callable[[argparse.Namespace], int]:
 
         if name == "import_command":
             return commands.import_command(args, sheet_specs=all_sheet_specs, elsewhere=elsewhere_sheet_specs,
-                                           package_specs=package_sheet_specs)
+                                           package_specs=lambda db: package_sheet_specs(db, receiving=True))
         if name == "export_package_command":
             return commands.export_package_command(args, sheet_specs=all_sheet_specs,
                                                    package_specs=package_sheet_specs)

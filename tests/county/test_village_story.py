@@ -71,6 +71,7 @@ def test_two_villages_up_and_the_township_decisions_down(open_demo, tmp_path: Pa
 
         first = run_import(township, up_a, package_sheet_specs(township), actor=CLI_ACTOR)
         assert first.accepted, first.summary_text()
+        assert not [w for w in first.warnings if "不认识" in w.message]  # every sheet it carries is known
         assert people_of(township)[shared] == a_name and people_of(township)[pid(1968, 903)] == a_name
 
         before = people_of(township)
@@ -91,7 +92,7 @@ def test_two_villages_up_and_the_township_decisions_down(open_demo, tmp_path: Pa
         schemes = {key: digest for key, _v, digest, _d in EvaluationService(township, CLI_ACTOR).current_schemes()}
         down = export_for_village(township, CLI_ACTOR, a_code, tmp_path / "down-a.xlsx")
         assert "人员" not in down.rows and down.rows["本村评定结果"] > 0
-        taken = run_import(a, down.path, package_sheet_specs(a), actor=clerk)
+        taken = run_import(a, down.path, package_sheet_specs(a, receiving=True), actor=clerk)
         assert taken.accepted, taken.summary_text()
         village_rules = {year: digest for year, _v, digest, _d in PointsService(a, CLI_ACTOR).current_rule_sets()}
         assert village_rules == rules
@@ -100,7 +101,7 @@ def test_two_villages_up_and_the_township_decisions_down(open_demo, tmp_path: Pa
         with a.engine.connect() as conn:
             results = [row for _code, row in reported_rows(conn, "village_result")]
         assert results and {row["village_code"] for row in results} == {a_code}
-        twice = run_import(a, down.path, package_sheet_specs(a), actor=clerk)
+        twice = run_import(a, down.path, package_sheet_specs(a, receiving=True), actor=clerk)
         assert twice.accepted and all(c.created == 0 and c.updated == 0 for c in twice.sheets.values())
 
         # a county never takes a village's package (as the township's whole state it would delete the rest)
@@ -113,7 +114,7 @@ def test_two_villages_up_and_the_township_decisions_down(open_demo, tmp_path: Pa
             county.dispose()
 
         # 乙村 cannot take 甲村's package
-        wrong = run_import(b, down.path, package_sheet_specs(b), actor=CLI_ACTOR)
+        wrong = run_import(b, down.path, package_sheet_specs(b, receiving=True), actor=CLI_ACTOR)
         assert {e.code for e in wrong.errors} == {"wrong_village"}
     finally:
         a.dispose()

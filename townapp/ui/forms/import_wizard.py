@@ -211,7 +211,8 @@ class ImportWizard(QDialog):
             # a sync package's reported sheets (and a county's return) come in too; a workbook never matches them
             from townapp.sheets import package_sheet_specs
             known = {spec.key for spec in specs}
-            every = [*specs, *(spec for spec in package_sheet_specs(db) if spec.package_only and spec.key not in known)]
+            received = package_sheet_specs(db, receiving=True)
+            every = [*specs, *(spec for spec in received if spec.package_only and spec.key not in known)]
             return run_import(db, path, every, dry_run=dry_run, actor=actor, progress=progress, cancel=cancel,
                               elsewhere=elsewhere, mappings=mappings, save_as=save_as, password=password)
 
