@@ -99,7 +99,8 @@ class ExchangePage(Page):
             self.template_scope.addItem(f"模板只含“{spec.title}”", spec.key)
         buttons.insertWidget(2, self.template_scope)
         buttons.addStretch(1)
-        note = QLabel("同步数据包含完整身份证号等个人信息，只用于报送县里；其他导出均已脱敏。"
+        note = QLabel(("本村数据包含本村人员的完整身份证号，只用于交乡镇导入；" if self.village_install else
+                       "同步数据包含完整身份证号等个人信息，只用于报送县里；") + "其他导出均已脱敏。"
                       "文件先写到临时文件、核对无误后才改为正式文件名，拔出U盘也不会留下半个文件。")
         note.setWordWrap(True)
         self.imports = _table(self.IMPORT_HEADERS, "import_log")
