@@ -32,9 +32,9 @@ def test_the_cli_and_the_gui_create_a_database_through_the_same_function(
     calls: list[tuple[str, str]] = []
     real = create.create_database
 
-    def watched(path, mode, name, code, actor):  # noqa: ANN001, ANN202
+    def watched(path, mode, name, code, actor, village=None):  # noqa: ANN001, ANN202
         calls.append((Path(path).name, mode))
-        return real(path, mode, name, code, actor)
+        return real(path, mode, name, code, actor, village)
 
     monkeypatch.setattr(create, "create_database", watched)
     assert cli.main(["init", "--db", str(tmp_path / "cli.db"), "--township", TOWNSHIP, "--code", CODE]) == 0
