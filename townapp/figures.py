@@ -37,7 +37,7 @@ def _first_of(key: str, label: str, sources: Sequence[Figure]) -> Figure:
     def compute(s: Session, period: Period, village_ids: Sequence[int]) -> dict[int, FigureValue]:
         results = [f.compute(s, period, village_ids) for f in sources]
         return {v: next((r[v] for r in results if r.get(v)), "") for v in village_ids}
-    return Figure(key, label, compute, "text")
+    return Figure(key, label, compute, "text", reported=any(f.reported for f in sources))
 
 
 def figure_registry(db: Database) -> FigureRegistry:
@@ -53,7 +53,8 @@ def figure_registry(db: Database) -> FigureRegistry:
         if present:
             registry.add(_first_of(key, label, present))
     if db.meta("mode") == "county":
-        return FigureRegistry({key: _as_reported(figure) for key, figure in registry.figures.items()})
+        return FigureRegistry({key: _as_reported(figure) if figure.reported else figure
+                               for key, figure in registry.figures.items()})
     return registry
 
 

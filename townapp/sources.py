@@ -9,6 +9,7 @@ later: the key that produced a choice is the key that builds its batch.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -95,7 +96,7 @@ def points_figure_list(db: Database) -> list[Figure]:
         Figure("points.pending_publicity", "待公示积分记录", waiting(points_service.WAITING_PUBLICITY)),
     ]
     out += [Figure(key, f"{grade}人数", from_totals(len, grade)) for grade, key in GRADE_FIGURES.items()]
-    return out
+    return [dataclasses.replace(figure, reported=True) for figure in out]  # records travel as year totals only
 
 
 # ----- certificate source keys ----------------------------------------------------------------

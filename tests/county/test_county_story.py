@@ -172,3 +172,31 @@ def test_three_townships_up_and_a_decision_back(townships: dict[str, Database], 
         assert again_up.accepted and again_up.sheets["评定过程"].created == len(targets)
     finally:
         county.dispose()
+
+
+def test_the_county_keeps_the_quarters_earlier_packages_reported(townships: dict[str, Database],
+                                                                 tmp_path: Path) -> None:
+    """GIVEN 嵋阳镇's package of mid-2025 (its 2024 and 2025 quarters) imported at the county
+    WHEN its package of today (2025 and 2026) follows
+    THEN the county still has the 2024 quarters as the first package reported them, and every quarter
+    either package carried equals the township's own return."""
+    from townapp.county import upward
+
+    db = townships["140821101"]
+    county = create_database(tmp_path / "county.db", "county", "临猗县", "140821", CLI_ACTOR)
+    try:
+        def specs_of(day: dt.date) -> list:
+            return [upward.figure_sheet(lambda: figure_registry(db), unit_source(), today=lambda: day)
+                    if spec.key == upward.FIGURE_SHEET else spec for spec in package_sheet_specs(db)]
+        for number, day in enumerate((dt.date(2025, 6, 30), dt.date.today())):
+            path = write_package(db, specs_of(day), tmp_path / f"{number}.xlsx", actor=CLI_ACTOR).path
+            assert run_import(county, path, package_sheet_specs(county), actor=CLI_ACTOR).accepted
+        quarters = sorted({*upward.reported_periods(dt.date(2025, 6, 30)), *upward.reported_periods(dt.date.today())},
+                          key=lambda p: (p.year, p.quarter))
+        assert quarters[0].year == 2024
+        for period in quarters:
+            own = ReturnService(db, figure_registry(db), unit_source()).build(period)
+            theirs = ReturnService(county, figure_registry(county), unit_source("140821101")).build(period)
+            assert cells(theirs) == cells(own), period
+    finally:
+        county.dispose()

@@ -15,6 +15,7 @@ needs them as decided, not recomputed with one county-wide set of rules.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -24,6 +25,16 @@ from sqlalchemy import Connection, delete, insert, select, update
 from townapp.county.models import CountyCopy
 from townapp.db.audit import plain_value
 from townapp.exchange import spec as s
+
+# a package reports this year and the year before (and whatever is still open); the county keeps earlier
+# years as the township's earlier packages reported them (the history builds up package by package)
+REPORTED_YEARS = 2
+
+
+def first_reported_year(today: dt.date | None = None) -> int:
+    """The first year a package made ``today`` reports in full."""
+    return (today or dt.date.today()).year - REPORTED_YEARS + 1
+
 
 RowsFn = Callable[[Connection], Iterator[dict[str, Any]]]
 KeyFn = Callable[[dict[str, Any]], str]
@@ -41,15 +52,22 @@ class ReportedAdapter(s.SheetAdapter):
     village_scoped = False
 
     def __init__(self, entity: str, rows: RowsFn, row_key: KeyFn, period: KeyFn | None = None, *,
-                 keep_in_village: bool = False) -> None:
+                 keep_in_village: bool = False, by_period: bool = False) -> None:
         self.entity = entity
         self.keep_in_village = keep_in_village  # a village install keeps it too (its results, sent down)
+        # a package replaces only the periods it carries: earlier packages' periods stay (the quarters a
+        # township reported over the years), so these rows are not county holdings a new package replaces
+        self.by_period = by_period
         self._rows = rows
         self._row_key = row_key
         self._period = period or (lambda values: "")
 
     def export_rows(self, conn: Connection, township_code: str | None) -> Iterator[dict[str, Any]]:
-        return self._rows(conn)
+        # whole numbers as text: a sheet of text and dates is written exactly as calamine reads it back, so
+        # the package's read-back check need not parse these large sheets again (see exchange/package.py);
+        # their integer columns read text digits as the same numbers
+        for row in self._rows(conn):
+            yield {k: str(v) if v.__class__ is int else v for k, v in row.items()}
 
     def _keeps(self, ctx: s.ImportContext) -> bool:
         if not ctx.package:
@@ -75,20 +93,38 @@ class ReportedAdapter(s.SheetAdapter):
             if found is None:
                 row.action = "created"
             else:
-                row.entity_id = found[0]
+                row.data["copy_id"] = found[0]
                 row.action = "unchanged" if found[1] == data else "updated"
+            if not self.by_period:
+                row.entity_id = row.data.get("copy_id")
 
     def apply(self, conn: Connection, rows: list[s.Row], ctx: s.ImportContext) -> None:
         if not self._keeps(ctx):
             return
         changed = [r for r in rows if not r.failed and r.action == "updated"]
         for row in changed:
-            conn.execute(update(CountyCopy).where(CountyCopy.id == row.entity_id).values(
+            conn.execute(update(CountyCopy).where(CountyCopy.id == row.data["copy_id"]).values(
                 data=row.data["json"], period=row.data["period"]))
         for row in (r for r in rows if not r.failed and r.action == "created"):
-            row.entity_id = conn.execute(insert(CountyCopy).values(
+            copy_id = conn.execute(insert(CountyCopy).values(
                 township_code=ctx.township_code, sheet=self.entity, row_key=row.data["key"][:120],
                 period=row.data["period"][:40], data=row.data["json"])).inserted_primary_key[0]
+            if not self.by_period:
+                row.entity_id = copy_id
+
+    def finish(self, conn: Connection, rows: list[s.Row], ctx: s.ImportContext) -> None:
+        """By period: what the package's periods no longer have goes; other periods stay as reported."""
+        if not self.by_period or not self._keeps(ctx):
+            return
+        periods = {row.data["period"] for row in rows if "period" in row.data}
+        kept = {row.data["key"] for row in rows if "key" in row.data}
+        for chunk_start in range(0, len(periods), 500):
+            part = sorted(periods)[chunk_start:chunk_start + 500]
+            gone = [copy_id for copy_id, key in conn.execute(select(CountyCopy.id, CountyCopy.row_key).where(
+                CountyCopy.township_code == ctx.township_code, CountyCopy.sheet == self.entity,
+                CountyCopy.period.in_(part))) if key not in kept]
+            if gone:
+                conn.execute(delete(CountyCopy).where(CountyCopy.id.in_(gone)))
 
     def delete(self, conn: Connection, ids: list[int], ctx: s.ImportContext) -> None:
         conn.execute(delete(CountyCopy).where(CountyCopy.id.in_(ids)))

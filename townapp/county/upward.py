@@ -1,12 +1,17 @@
 """The township's report to the county: the return's figures per village and quarter, and its certificates.
 
 "Statistics summed up the tree", as the national party-member system's 基层版
-reports to the level above: the township computes every named figure of every
-village for each quarter of the last years (its own rules, its own closed
-years) and the package carries them as 报表数据. The county's return for that
-township reads these figures, so it equals the township's own return cell by
-cell — for every table, and for a county's own layouts too (every figure the
-app knows is carried, not only the ones today's tables name).
+reports to the level above: the township computes, for every village and each
+quarter of the last years, every figure decided from what its package does not
+carry row by row (``Figure.reported``: points, evaluations, the grid months'
+subsidies and 最美网格员 — its own rules, its own closed years), and the package
+carries them as 报表数据. The county reads these; every other figure (people,
+archives, grid rosters) it computes from the rows the package did carry, the
+same way. So the county's return for that township equals the township's own
+cell by cell — for every table, and for a county's own layouts too. A package carries
+the quarter it is made in and last year's whole-year (fourth-quarter) figures;
+the county keeps the quarters earlier packages reported (a township sends one
+each quarter), so its history builds up quarter by quarter.
 """
 
 from __future__ import annotations
@@ -19,22 +24,22 @@ from typing import Any
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-from townapp.county.copies import ReportedAdapter, reported_rows
+from townapp.county.copies import ReportedAdapter, first_reported_year, reported_rows
 from townapp.exchange import spec as s
 from townapp.outputs.figures import FigureRegistry, FigureValue, Period, UnitSource
 from townapp.outputs.models import Certificate
 
 FIGURE_SHEET = "return_figure"
 CERTIFICATE_SHEET = "certificate"
-REPORTED_YEARS = 6  # this year and the five before it: the quarters a county asks about
 KINDS = {"整数": int, "小数": Decimal, "文本": str}
 
 
 def reported_periods(today: dt.date) -> list[Period]:
-    """Every quarter from the first of ``REPORTED_YEARS`` years back up to today's."""
+    """The quarter of ``today`` and the whole-year (fourth-quarter) figures of the years before it back to
+    ``first_reported_year``: what the county asks for now, as the quarterly return reports it. Other
+    quarters stay at the county as the packages of their time reported them."""
     current = Period.containing(today)
-    return [Period(year, quarter) for year in range(today.year - REPORTED_YEARS + 1, today.year + 1)
-            for quarter in range(1, 5) if (year, quarter) <= (current.year, current.quarter)]
+    return [*(Period(year, 4) for year in range(first_reported_year(today), today.year)), current]
 
 
 def _encode(value: FigureValue) -> tuple[str, str]:
@@ -61,7 +66,7 @@ def _figure_rows(registry: Callable[[], FigureRegistry], units: UnitSource,
                  today: Callable[[], dt.date]) -> Callable[[Connection], Iterator[dict[str, Any]]]:
     def rows(conn: Connection) -> Iterator[dict[str, Any]]:
         figures = registry()
-        keys = sorted(figures.figures)
+        keys = sorted(key for key, figure in figures.figures.items() if figure.reported)
         with Session(bind=conn) as session:
             villages = units.units(session)
             ids = [u.id for u in villages]
@@ -78,12 +83,12 @@ def _figure_rows(registry: Callable[[], FigureRegistry], units: UnitSource,
 
 def figure_sheet(registry: Callable[[], FigureRegistry], units: UnitSource,
                  today: Callable[[], dt.date] = dt.date.today) -> s.SheetSpec:
-    """报表数据: every figure of every village for each reported quarter (see the module docstring)."""
+    """报表数据: every reported figure of every village for each reported quarter (see the module docstring)."""
     return s.SheetSpec(
         key=FIGURE_SHEET, title="报表数据", package_only=True,
         adapter=ReportedAdapter(FIGURE_SHEET, _figure_rows(registry, units, today),
                                 lambda v: f"{v['year']}Q{v['quarter']}/{v['village_code']}/{v['key']}",
-                                lambda v: f"{v['year']}Q{v['quarter']}"),
+                                lambda v: f"{v['year']}Q{v['quarter']}", by_period=True),
         description="乡镇按季度计算的各村报表数字，县级报表据此汇总，与乡镇自己的报表逐格一致。",
         columns=(s.ColumnSpec("year", "年度", s.INT, required=True, width=8),
                  s.ColumnSpec("quarter", "季度", s.INT, required=True, width=6),

@@ -8,6 +8,7 @@ come from resources/returns/figures.json.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Sequence
 from functools import lru_cache
@@ -117,4 +118,4 @@ def figures() -> list[Figure]:
         Figure("org.secretary_star_evaluated", "书记星级", _village_level("secretary_star_scheme"), "text"),
         Figure("evaluations.open_targets", "评定中的对象", _open_targets),
     ]
-    return out
+    return [dataclasses.replace(figure, reported=True) for figure in out]  # rounds travel as results only

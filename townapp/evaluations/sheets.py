@@ -308,6 +308,15 @@ def import_stage_workbook(service: EvaluationService, round_id: int, path: Path 
 ROUND_SHEET, RESULT_SHEET, HISTORY_SHEET = "eval_round", "eval_result", "eval_history"
 
 
+def _recent_or_open() -> Any:
+    """Rounds whose results a package carries: this year's and last year's, and any not yet 定级 (the
+    county keeps the results of earlier finished rounds as earlier packages reported them)."""
+    from sqlalchemy import or_
+
+    from townapp.county.copies import first_reported_year
+    return or_(e.EvalRound.year >= first_reported_year(), e.EvalRound.status != "已定级")
+
+
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
@@ -337,6 +346,7 @@ def _result_rows(conn: Connection) -> Iterator[dict[str, Any]]:
     query = (select(e.EvalTarget, e.EvalRound.uuid.label("round_uuid"), m.Village.code.label("village_code"))
              .join(e.EvalRound, e.EvalRound.id == e.EvalTarget.round_id)
              .join(m.Village, m.Village.id == e.EvalTarget.village_id)
+             .where(_recent_or_open())
              .order_by(e.EvalRound.uuid, m.Village.code, e.EvalTarget.label, e.EvalTarget.uuid))
     for r in conn.execute(query).mappings():
         yield {"round_uuid": r["round_uuid"], "uuid": r["uuid"], "village_code": r["village_code"],
@@ -350,10 +360,12 @@ def _history_rows(conn: Connection) -> Iterator[dict[str, Any]]:
     query = (select(e.EvalEntry, e.EvalTarget.uuid.label("target_uuid"), e.EvalRound.uuid.label("round_uuid"))
              .join(e.EvalTarget, e.EvalTarget.id == e.EvalEntry.target_id)
              .join(e.EvalRound, e.EvalRound.id == e.EvalTarget.round_id)
+             .where(_recent_or_open())
              .order_by(e.EvalRound.uuid, e.EvalTarget.uuid, e.EvalEntry.stage))
     for r in conn.execute(query).mappings():
         yield {"round_uuid": r["round_uuid"], "target_uuid": r["target_uuid"], "stage": r["stage"],
-               "level": r["level"], "measure": _text(r["measure"]), "scores": r["scores"], "negatives": r["negatives"],
+               "level": r["level"], "measure": _text(r["measure"]),
+               "negatives": None if r["negatives"] in (None, "{}") else r["negatives"],
                "comment": r["comment"], "entered_by": r["entered_by"],
                "entered_at": r["entered_at"].strftime("%Y-%m-%d %H:%M:%S") if r["entered_at"] else None,
                "county_decision": r["county_decision"]}
@@ -381,7 +393,7 @@ def reported_specs() -> list[x.SheetSpec]:
         x.SheetSpec(
             key=RESULT_SHEET, title="评定结果", package_only=True,
             adapter=ReportedAdapter(RESULT_SHEET, _result_rows, lambda v: str(v["uuid"]),
-                                    lambda v: str(v["round_uuid"])),
+                                    lambda v: str(v["round_uuid"]), by_period=True),
             description="每轮评定中每个对象的结果：等级、名次、得分、否决及原因、撤销。",
             columns=(c("round_uuid", "轮次标识", x.CODE, required=True, width=38),
                      c("uuid", "对象标识", x.CODE, required=True, width=38),
@@ -395,13 +407,12 @@ def reported_specs() -> list[x.SheetSpec]:
         x.SheetSpec(
             key=HISTORY_SHEET, title="评定过程", package_only=True,
             adapter=ReportedAdapter(HISTORY_SHEET, _history_rows, lambda v: f"{v['target_uuid']}/{v['stage']}",
-                                    lambda v: str(v["round_uuid"])),
-            description="每个对象在每个环节的记录：等级、得分、各项分数、否定项、意见、录入人和时间。",
+                                    lambda v: str(v["round_uuid"]), by_period=True),
+            description="每个对象在每个环节的记录：等级、得分、否定项、意见、录入人和时间（各项指标分数留在乡镇）。",
             columns=(c("round_uuid", "轮次标识", x.CODE, required=True, width=38),
                      c("target_uuid", "对象标识", x.CODE, required=True, width=38),
                      c("stage", "环节编码", x.TEXT, required=True, width=12), c("level", "本环节等级", x.TEXT, width=10),
-                     c("measure", "本环节得分", x.TEXT, width=8), c("scores", "各项分数", x.TEXT, width=40),
-                     c("negatives", "否定项", x.TEXT, width=20), c("comment", "意见", x.TEXT, width=30),
+                     c("measure", "本环节得分", x.TEXT, width=8), c("negatives", "否定项", x.TEXT, width=20), c("comment", "意见", x.TEXT, width=30),
                      c("entered_by", "录入人", x.TEXT, width=12), c("entered_at", "录入时间", x.TEXT, width=20),
                      c("county_decision", "县级决定", x.TEXT, width=30)),
             key_columns=("target_uuid", "stage")),

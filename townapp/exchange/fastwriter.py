@@ -38,6 +38,7 @@ class SheetWriter:
         formats = owner.formats
         self._format = tuple(formats["text"] if text else None for text in self._text)
         self._quoted_format = tuple(formats["text_quote" if text else "quote"] for text in self._text)
+        self._date = formats["date"]
         # the public writers where an xlsxwriter version has no undecorated ones (same arguments)
         self._write_string = getattr(worksheet, "_write_string", worksheet.write_string)
         self._write_number = getattr(worksheet, "_write_number", worksheet.write_number)
@@ -53,6 +54,8 @@ class SheetWriter:
         for col, value in enumerate(values):
             if value.__class__ is str:  # nearly every cell: no lookups beyond the column's formats
                 write_string(row, col, value, quoted[col] if value.startswith(FORMULA_STARTS) else fmt[col])
+            elif value.__class__ is dt.date and not self._text[col]:  # the other common cell (会议出席's days)
+                self._write_datetime(row, col, dt.datetime(value.year, value.month, value.day), self._date)
             elif value is not None:
                 self._write_value(row, col, value, self._text[col])
         self._row += 1

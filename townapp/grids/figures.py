@@ -115,7 +115,8 @@ def figures() -> list[Figure]:
     out += [
         Figure("grids.covered_households", "已覆盖户数", _covered),
         Figure("grids.uncovered_households", "未覆盖户数", _uncovered),
-        Figure("grids.subsidy_fen", "本季度补助发放总额", _subsidy, "fen"),
-        Figure("grids.stars_in_quarter", "最美网格员人次", _stars),
+        # the months' approvals and the 最美网格员 choices are the township's: reported, not copied
+        Figure("grids.subsidy_fen", "本季度补助发放总额", _subsidy, "fen", reported=True),
+        Figure("grids.stars_in_quarter", "最美网格员人次", _stars, reported=True),
     ]
     return out

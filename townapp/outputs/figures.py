@@ -88,6 +88,10 @@ class Figure:
     label: str
     compute: FigureFn
     kind: str = "count"  # count | fen (money, integer 分) | decimal | text
+    # decided at the township from what its sync package does not carry row by row (point records, stage
+    # entries, the months' approvals): the package reports the value per village and quarter, and a county
+    # reads the township's value instead of computing one from its copies
+    reported: bool = False
 
 
 def read_once(session: Session, key: Hashable, read: Callable[[], T]) -> T:

@@ -23,6 +23,7 @@ from townapp.core import permissions
 from townapp.core.actor import SYSTEM_ACTOR, Actor
 from townapp.core.errors import PermissionDenied
 from townapp.core.text import clean_name
+from townapp.county.copies import ReportedAdapter, first_reported_year
 from townapp.db import Database
 from townapp.exchange import spec as s
 from townapp.exchange.pipeline import run_import
@@ -439,7 +440,7 @@ def _member_year_rows(db: Database) -> Callable[[Connection], Iterator[dict[str,
         people = dict(conn.execute(select(m.PartyMember.id, m.Person.id_number)
                                    .join(m.Person, m.Person.id == m.PartyMember.person_id)).all())
         codes = dict(conn.execute(select(m.Village.id, m.Village.code)).all())
-        for year in sorted(latest):
+        for year in sorted(y for y in latest if y >= first_reported_year()):  # earlier years: kept at the county
             version, digest = latest[year]
             closed = service.year_closed(year)
             for row in sorted(service.totals(year), key=lambda r: (codes.get(r.village_id) or "", people[r.party_member_id])):
@@ -466,13 +467,14 @@ def _store_rows(conn: Connection) -> Iterator[dict[str, Any]]:
 
 def reported_specs(db: Database) -> list[SheetSpec]:
     """党员年度积分 and 积分超市汇总: what the county keeps of the township's points (see county.copies)."""
-    from townapp.county.copies import ReportedAdapter
     return [
         SheetSpec(
             key=MEMBER_YEARS_SHEET, title="党员年度积分", package_only=True,
             adapter=ReportedAdapter(MEMBER_YEARS_SHEET, _member_year_rows(db),
-                                    lambda v: f"{v['year']}/{v['id_number']}", lambda v: str(v["year"])),
-            description="每名党员每年度的积分合计和等次（年度结转后为最终等次），以及计算所用的积分规则版本。",
+                                    lambda v: f"{v['year']}/{v['id_number']}", lambda v: str(v["year"]),
+                                    by_period=True),
+            description="每名党员本年度和上年度的积分合计和等次（年度结转后为最终等次），以及计算所用的积分规则版本；"
+                        "更早的年度县里保留以前数据包报送的。",
             columns=(ColumnSpec("year", "年度", s.INT, required=True, width=8), _ID, _NAME,
                      ColumnSpec("village_code", "村区划代码", s.CODE, width=16),
                      ColumnSpec("total", "年度积分", s.TEXT, width=10),
