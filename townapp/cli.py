@@ -442,9 +442,8 @@ def _package_to(args: argparse.Namespace, what: str, write: Callable[..., Any]) 
         return EXIT_REJECTED
     finally:
         db.dispose()
-    counts = "，".join(f"{name} {rows} 行" for name, rows in result.rows.items())
-    print(f"已导出{what}：{result.path}（{counts}）")
-    print(result.done_message())
+    from townapp.exchange.commands import print_written
+    print_written(result, what)
     return EXIT_OK
 
 

@@ -36,6 +36,7 @@ from townapp.exchange.package import write_package
 from townapp.exchange.pipeline import run_import
 from townapp.figures import figure_registry, unit_source
 from townapp.outputs.quarterly import ReturnService
+from townapp.registry.service import RegistryService
 from townapp.sheets import package_sheet_specs
 
 TOWNSHIPS = (("猗氏镇", "140821100", 5), ("嵋阳镇", "140821101", 11), ("七级镇", "140821103", 3))
@@ -70,8 +71,7 @@ def waiting_round(db: Database) -> int:
     """A 2026 评星定级 round over every village, 镇街考核 and 群众测评 entered, handed to 县级联审."""
     service = EvaluationService(db, CLI_ACTOR)
     scheme = next(i.id for i in service.schemes() if i.key == "village_org_star")
-    villages = [v.id for v in __import__("townapp.registry.service", fromlist=["RegistryService"])
-                .RegistryService(db).villages()]
+    villages = [v.id for v in RegistryService(db).villages()]
     round_id = service.create_round(RoundInput(scheme, 2026, 0, villages))
     codes = [i.code for i in service.round(round_id).scheme.indicators]
     rows = service.sheet(round_id)
@@ -126,7 +126,8 @@ def test_three_townships_up_and_a_decision_back(townships: dict[str, Database], 
             ("猗氏镇", "2026年度村党组织评星定级", "县级联审")]
         rnd = waiting[0]
         targets = service.targets(rnd.uuid)
-        vetoed, *agreed = targets
+        vetoed = next(t for t in targets if t.level == "五星")  # a 否决 caps it: the level must move
+        agreed = [t for t in targets if t is not vetoed]
         negative = rnd.negatives[0]
         service.record(rnd.uuid, [DecisionInput(vetoed.uuid, "否决", negative.key, "县纪委通报：换届纪律问题"),
                                   *(DecisionInput(t.uuid, comment="同意镇街意见") for t in agreed)])
@@ -145,8 +146,10 @@ def test_three_townships_up_and_a_decision_back(townships: dict[str, Database], 
         assert first.sheets["县级决定"].created == len(targets)
         evaluations = EvaluationService(yishi, CLI_ACTOR)
         by_label = {r.label: r for r in evaluations.sheet(round_id, "county")}
+        town = {r.label: r.stage_level for r in evaluations.sheet(round_id, "town")}
         hit = by_label[vetoed.label]
-        assert hit.stage_level != by_label[agreed[0].label].stage_level or hit.stage_level in ("", None, "不定级")
+        assert hit.stage_level != town[vetoed.label]  # the county's 否决 changed the level
+        assert all(by_label[t.label].stage_level == town[t.label] for t in agreed)  # 同意 kept it
         with yishi.reader() as s:
             entry = s.scalar(select(e.EvalEntry).join(e.EvalTarget).where(
                 e.EvalTarget.uuid == vetoed.uuid, e.EvalEntry.stage == "county"))

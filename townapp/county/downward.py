@@ -20,7 +20,7 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from townapp.core import permissions
-from townapp.core.actor import Actor
+from townapp.core.actor import ROLE_ADMIN, Actor
 from townapp.core.errors import DomainError
 from townapp.county.copies import ReportedAdapter
 from townapp.db import Database
@@ -28,6 +28,7 @@ from townapp.evaluations.service import EvaluationService
 from townapp.exchange import spec as s
 from townapp.exchange.package import PackageResult, write_package
 from townapp.points.service import PointsService
+from townapp.registry.service import RegistryService
 
 RULES_SHEET, SCHEMES_SHEET, RESULTS_SHEET = "issued_rules", "issued_scheme", "village_result"
 Receive = Callable[[Session, dict[str, Any], str, bool], str]
@@ -75,16 +76,17 @@ class IssuedAdapter(s.SheetAdapter):
         return None
 
 
-def _issuer(db: Database) -> Actor:
-    return Actor("乡镇下发", "管理员")
+# who writes the township's rules and schemes into a village install: the township decided them, not the
+# clerk importing the file (receive_* accept them only in a village install)
+ISSUER = Actor("乡镇下发", ROLE_ADMIN)
 
 
 def issued_sheets(db: Database, village_code: str | None = None) -> list[s.SheetSpec]:
     """积分规则, 评定方案 and (for ``village_code``) that village's 评定结果, as the township sends them down."""
     from townapp.evaluations.sheets import RESULT_SHEET, reported_specs
 
-    points = PointsService(db, _issuer(db))
-    evaluations = EvaluationService(db, _issuer(db))
+    points = PointsService(db, ISSUER)
+    evaluations = EvaluationService(db, ISSUER)
 
     def rules() -> Iterator[dict[str, Any]]:
         for year, version, digest, definition in points.current_rule_sets():
@@ -95,11 +97,11 @@ def issued_sheets(db: Database, village_code: str | None = None) -> list[s.Sheet
             yield {"key": key, "version": version, "digest": digest, "definition": definition}
 
     def receive_rules(session: Session, v: dict[str, Any], source: str, write: bool) -> str:
-        return PointsService(db, _issuer(db)).receive_rule_set(session, v["year"], v["definition"],
+        return PointsService(db, ISSUER).receive_rule_set(session, v["year"], v["definition"],
                                                                 f"{source}（第{v.get('version')}版）", write=write)
 
     def receive_scheme(session: Session, v: dict[str, Any], source: str, write: bool) -> str:
-        return EvaluationService(db, _issuer(db)).receive_scheme(session, v["definition"],
+        return EvaluationService(db, ISSUER).receive_scheme(session, v["definition"],
                                                                  f"{source}（第{v.get('version')}版）", write=write)
 
     c = s.ColumnSpec
@@ -139,10 +141,7 @@ def export_for_village(db: Database, actor: Actor, village_code: str, out: Path 
     permissions.require_township(actor, "导出下发村级的数据包")
     if db.meta("mode") != "township" or db.meta("village_code") is not None:
         raise DomainError("下发村级的数据包只能由乡镇数据库导出")
-    with db.engine.connect() as conn:
-        from sqlalchemy import column, select, table
-        village = table("village", column("code"))
-        if conn.execute(select(village.c.code).where(village.c.code == village_code)).first() is None:
-            raise DomainError(f"本乡镇没有区划代码为 {village_code} 的村")
+    if all(v.code != village_code for v in RegistryService(db, actor).villages()):
+        raise DomainError(f"本乡镇没有区划代码为 {village_code} 的村")
     return write_package(db, issued_sheets(db, village_code), out, actor=actor, password=password,
                          village=village_code)

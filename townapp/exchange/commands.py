@@ -21,7 +21,7 @@ from townapp.db import Database, open_database
 from townapp.exchange import protect
 from townapp.exchange.annotate import write_annotated
 from townapp.exchange.layouts import MappingFileError, check_mappings, read_mapping_file
-from townapp.exchange.package import package_file_name, write_package
+from townapp.exchange.package import PackageResult, package_file_name, write_package
 from townapp.exchange.pipeline import run_import
 from townapp.exchange.spec import SheetSpec
 from townapp.exchange.template import write_template
@@ -131,12 +131,17 @@ def export_package_command(args: argparse.Namespace, *, sheet_specs: Specs,
         return EXIT_REJECTED
     finally:
         db.dispose()
-    counts = "，".join(f"{name} {rows} 行" for name, rows in result.rows.items())
-    print(f"已导出数据包：{out}（{counts}）")
-    print(result.done_message())
+    print_written(result, "数据包")
     if password is None:
         print("提示：数据包未加密。建议用 --password 设置打开密码（" + protect.LOST_PASSWORD + "）")
     return EXIT_OK
+
+
+def print_written(result: PackageResult, what: str) -> None:
+    """A written package on the terminal: where, how many rows per sheet, and that the stick may go."""
+    counts = "，".join(f"{name} {rows} 行" for name, rows in result.rows.items())
+    print(f"已导出{what}：{result.path}（{counts}）")
+    print(result.done_message())
 
 
 def _interactive() -> bool:
