@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import DatabaseError as SADatabaseError
@@ -30,6 +31,7 @@ from townapp.db.sqlitefile import APPLICATION_ID, read_application_id, readonly_
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000
+T = TypeVar("T")
 
 
 def _pragmas(busy_timeout_ms: int) -> Callable[[sqlite3.Connection, Any], None]:
@@ -61,6 +63,30 @@ class Database:
         self.path = path
         self.engine = engine
         self._sessions = sessionmaker(bind=engine, expire_on_commit=False, class_=AuditedSession)
+        self._shared = threading.local()
+
+    @contextmanager
+    def shared_reads(self) -> Iterator[None]:
+        """While open, ``read_once`` keeps what it read, in this thread only: a package's sheets share
+        their larger reads (a year's points totals feed both 报表数据 and 党员年度积分) instead of each
+        reading it again. Only for work that writes nothing until the block ends."""
+        outer = getattr(self._shared, "memo", None)
+        if outer is None:
+            self._shared.memo = {}
+        try:
+            yield
+        finally:
+            if outer is None:
+                self._shared.memo = None
+
+    def read_once(self, key: Hashable, read: Callable[[], T]) -> T:
+        """What ``read`` returns; read once per key inside ``shared_reads``, every time outside it."""
+        memo = getattr(self._shared, "memo", None)
+        if memo is None:
+            return read()
+        if key not in memo:
+            memo[key] = read()
+        return memo[key]
 
     @contextmanager
     def unit_of_work(self, actor: Actor = SYSTEM_ACTOR, reason: str | None = None) -> Iterator[Session]:

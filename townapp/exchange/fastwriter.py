@@ -19,6 +19,8 @@ import xlsxwriter
 
 from townapp.exchange.writer import DATE_FORMAT, FORMULA_STARTS, TEXT_FORMAT, is_formula_like
 
+_SERIAL_ZERO = dt.date(1899, 12, 30).toordinal()  # Excel's day 0 in the 1900 system, for days after 1900-02-28
+_FIRST_SERIAL_DAY = dt.date(1900, 3, 1)
 _OPTIONS = {"constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
             "strings_to_urls": False, "nan_inf_to_errors": True}
 
@@ -54,8 +56,10 @@ class SheetWriter:
         for col, value in enumerate(values):
             if value.__class__ is str:  # nearly every cell: no lookups beyond the column's formats
                 write_string(row, col, value, quoted[col] if value.startswith(FORMULA_STARTS) else fmt[col])
-            elif value.__class__ is dt.date and not self._text[col]:  # the other common cell (会议出席's days)
-                self._write_datetime(row, col, dt.datetime(value.year, value.month, value.day), self._date)
+            elif value.__class__ is dt.date and not self._text[col] and value >= _FIRST_SERIAL_DAY:
+                # the other common cell (会议出席's days): its Excel serial number, as xlsxwriter would
+                # compute it for a date after 1900-02-28, without a datetime per cell
+                self._write_number(row, col, value.toordinal() - _SERIAL_ZERO, self._date)
             elif value is not None:
                 self._write_value(row, col, value, self._text[col])
         self._row += 1

@@ -340,7 +340,7 @@ def _stream_package(db: Database, specs: Sequence[s.SheetSpec], manifest: Manife
     # manifest instead of the county) only that township's rows
     own = manifest.mode == "county" and manifest.code == (db.meta("root_code") or "")
     township_code = None if own else manifest.code
-    with db.engine.connect() as conn:
+    with db.engine.connect() as conn, db.shared_reads():  # sheets share their larger reads
         for number, spec in enumerate(specs):
             reporter.step(number, len(specs), f"正在导出{spec.title}")
             columns = spec.exported_columns

@@ -798,11 +798,17 @@ class PointsService:
             return out
 
     def totals(self, year: int, village_id: int | None = None, as_of: dt.date | None = None) -> list[TotalRow]:
-        """Every member who takes part (not 免考) with their year total and grade (see ``_grader``)."""
-        with collector_paused():
-            _rules, grader, tallies = self._tallies(year, village_id, as_of)
-            return [self._total_row(member, result.total, grader(member.party_member_id, result.total))
-                    for member, result in tallies]
+        """Every member who takes part (not 免考) with their year total and grade (see ``_grader``).
+
+        Read once per export (``Database.shared_reads``): the same day-limit and whole-year test give
+        the same totals, whichever ``as_of`` named them."""
+        def read() -> list[TotalRow]:
+            with collector_paused():
+                _rules, grader, tallies = self._tallies(year, village_id, as_of)
+                return [self._total_row(member, result.total, grader(member.party_member_id, result.total))
+                        for member, result in tallies]
+        key = ("points.totals", self.actor, year, village_id, counted_until(year, as_of), full_year(year, as_of))
+        return self.db.read_once(key, read)
 
     # ----- the year close (年度结转) ---------------------------------------------------------------
     @staticmethod

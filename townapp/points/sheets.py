@@ -31,6 +31,7 @@ from townapp.exchange.report import ImportReport
 from townapp.exchange.spec import ColumnSpec, ImportContext, Row, SheetAdapter, SheetSpec
 from townapp.exchange.template import write_template
 from townapp.exchange.writer import export_sheets
+from townapp.outputs.figures import Period
 from townapp.points import models as p
 from townapp.points.rules import (
     RuleSet,
@@ -440,10 +441,13 @@ def _member_year_rows(db: Database) -> Callable[[Connection], Iterator[dict[str,
         people = dict(conn.execute(select(m.PartyMember.id, m.Person.id_number)
                                    .join(m.Person, m.Person.id == m.PartyMember.person_id)).all())
         codes = dict(conn.execute(select(m.Village.id, m.Village.code)).all())
+        quarter = Period.containing(dt.date.today())
         for year in sorted(y for y in latest if y >= first_reported_year()):  # earlier years: kept at the county
             version, digest = latest[year]
             closed = service.year_closed(year)
-            for row in sorted(service.totals(year), key=lambda r: (codes.get(r.village_id) or "", people[r.party_member_id])):
+            # this year's as of the package's quarter, as its 报表数据 (and the same totals, read once)
+            totals = service.totals(year, as_of=quarter.end if year == quarter.year else None)
+            for row in sorted(totals, key=lambda r: (codes.get(r.village_id) or "", people[r.party_member_id])):
                 yield {"year": year, "id_number": people[row.party_member_id], "name": row.name,
                        "village_code": codes.get(row.village_id), "total": format_points(row.total),
                        "grade": row.grade, "final": "是" if closed else "否",
