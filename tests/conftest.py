@@ -23,6 +23,8 @@ def _private_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyt
     """Every test gets its own data folder: settings, backups and logs never leak."""
     path = tmp_path_factory.mktemp("data")
     monkeypatch.setenv("TOWNAPP_DATA_DIR", str(path))
+    # a written PDF opens in the app's own preview, never in a viewer on the machine running the tests
+    monkeypatch.setenv("TOWNAPP_NO_PDF_VIEWER", "1")
     return path
 
 

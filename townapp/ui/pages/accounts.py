@@ -32,6 +32,7 @@ from townapp.ui.forms.accounts import ResetPasswordDialog, UserDialog
 from townapp.ui.jobs import call_service, in_steps
 from townapp.ui.login import ChangePasswordDialog
 from townapp.ui.pages.base import Page
+from townapp.ui.widgets.done import announce_written
 
 
 def create_pages(ctx: AppContext) -> list[Page]:
@@ -194,7 +195,7 @@ class BackupPage(Page):
         except DomainError as exc:
             self.show_error(exc)
             return
-        QMessageBox.information(self, "已备份", f"已备份并校验：\n{target}")
+        announce_written(self, target, "备份", title="已备份", detail="已读回校验无误。", name="backup_done")
 
     def restore_selected(self) -> None:
         row = self.table.currentRow()

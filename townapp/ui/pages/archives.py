@@ -46,6 +46,7 @@ from townapp.ui.context import AppContext
 from townapp.ui.forms.archives import FiguresForm, GridColumn, GridEditor
 from townapp.ui.jobs import call_service, in_steps, problems_of
 from townapp.ui.pages.base import Page
+from townapp.ui.widgets.done import announce_written, show_pdf
 from townapp.ui.widgets.fields import ErrorLabel
 
 OVERVIEW_TITLE = "一村一档总览"
@@ -446,6 +447,9 @@ class PayTab(GridTab):
         if path:
             table = self.service.pay_table(self.village_id, self.year)
             (write_pay_xlsx if kind == "xlsx" else write_pay_pdf)(table, path)
+            if kind == "pdf":
+                show_pdf(self, path)
+            announce_written(self, path, "村干部报酬发放表", title="已导出", name="pay_done")
 
     def _export_sheet(self, kind: str) -> None:
         """按月发放表 or 创建奖励发放表: the whole township for township users, the own village for a clerk."""
@@ -458,6 +462,8 @@ class PayTab(GridTab):
             tables = pay_tables(self.service, self.year, None if township else self.village_id)
             (write_payroll_xlsx if kind == "payroll" else write_creation_awards_xlsx)(tables, path)
             self.message.show_hint(f"已导出{place}{len(tables)}个村（社区）的{title}：{path}")
+            announce_written(self, path, title, title="已导出", detail=f"{place}{len(tables)}个村（社区）",
+                             name="pay_sheet_done")
 
 
 class RectificationTab(GridTab):
@@ -770,4 +776,5 @@ class VillageArchivePage(Page):
             except DomainError as exc:
                 self.show_error(exc)
                 return
-            QDesktopServices.openUrl(QUrl.fromLocalFile(path))
+            show_pdf(self, path)
+            announce_written(self, path, "一村一档", title="已生成", name="archive_done")

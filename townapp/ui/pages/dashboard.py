@@ -35,6 +35,7 @@ from townapp.outputs.quarterly import ReturnService
 from townapp.ui.context import AppContext
 from townapp.ui.jobs import Job
 from townapp.ui.pages.base import Page
+from townapp.ui.widgets.done import announce_written
 from townapp.ui.widgets.files import choose_save_file
 
 QUARTERS = ("第一季度", "第二季度", "第三季度", "第四季度")
@@ -207,4 +208,5 @@ class DashboardPage(Page):
                 from townapp.core.atomic import write_bytes_atomic
 
                 write_bytes_atomic(path, figure_png(self.figures[number]))
+                announce_written(self, path, "图片", title="已保存", name="chart_done")
         return save

@@ -46,6 +46,7 @@ from townapp.ui.forms.followup import (
 )
 from townapp.ui.jobs import call_service
 from townapp.ui.pages.base import Page
+from townapp.ui.widgets.done import announce_written
 from townapp.ui.widgets.files import choose_save_file
 from townapp.ui.widgets.tables import fill_table
 
@@ -309,7 +310,8 @@ class FollowUpPage(Page):
             return
         rows = list(self.rows)
         call_service(self, lambda: write_items(rows, path, as_of=self.today),
-                     lambda out: QMessageBox.information(self, "已导出", f"已导出 {len(rows)} 项到：\n{out}"),
+                     lambda out: announce_written(self, out, "整改跟踪台账", title="已导出",
+                                                  detail=f"共 {len(rows)} 项", name="items_done"),
                      title="无法导出")
 
     # ----- 头雁 --------------------------------------------------------------------------------------
@@ -354,4 +356,5 @@ class FollowUpPage(Page):
         if path is None:
             return
         call_service(self, lambda: write_adjust_list(self.service, round_id, path),
-                     lambda out: QMessageBox.information(self, "已导出", f"已导出到：\n{out}"), title="无法导出")
+                     lambda out: announce_written(self, out, "建议调整名单", title="已导出", name="adjust_done"),
+                     title="无法导出")

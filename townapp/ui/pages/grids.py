@@ -49,6 +49,7 @@ from townapp.ui.forms.grids import (
 )
 from townapp.ui.jobs import call_service
 from townapp.ui.pages.base import Page
+from townapp.ui.widgets.done import announce_written, show_pdf
 from townapp.ui.widgets.fields import ErrorLabel
 
 TREE_TITLE = "网格管理"
@@ -409,6 +410,7 @@ class GridCoveragePage(Page):
         path, _ = QFileDialog.getSaveFileName(self, "保存图表", "网格覆盖率.png", "PNG 图片 (*.png)")
         if path:
             self.figure.savefig(path, dpi=150)
+            announce_written(self, path, "网格覆盖率图表", title="已保存", name="chart_done")
 
 
 class GridMonthPage(Page):
@@ -601,6 +603,8 @@ class GridMonthPage(Page):
             self.show_error(exc)
             return None
         self.message.show_hint(f"已导出 {len(lst.rows)} 人，合计 {yuan_text(lst.total)} 元：{target}")
+        announce_written(self, target, "网格员补助发放表", title="已导出",
+                         detail=f"共 {len(lst.rows)} 人，合计 {yuan_text(lst.total)} 元", name="subsidy_done")
         return target
 
     def export_pdf(self) -> Path | None:
@@ -613,6 +617,8 @@ class GridMonthPage(Page):
         except DomainError as exc:
             self.show_error(exc)
             return None
-        self.message.show_hint(f"已生成PDF，可用PDF阅读器打印：{target}")
+        self.message.show_hint(f"已生成PDF：{target}")
+        show_pdf(self, target)
+        announce_written(self, target, "网格员补助发放表PDF", title="已生成", name="subsidy_done")
         return target
 
