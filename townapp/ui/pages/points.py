@@ -20,7 +20,7 @@ them costs the same for 30 or 30,000 rows.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QImage, QKeySequence, QPixmap, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -92,8 +92,8 @@ from townapp.ui.forms.points import (
 )
 from townapp.ui.jobs import Job, call_service
 from townapp.ui.pages.base import Page
-from townapp.ui.widgets.fields import DateField, ErrorLabel
-from townapp.ui.widgets.tables import fill_table
+from townapp.ui.widgets.fields import DateField, ErrorLabel, HintArea
+from townapp.ui.widgets.tables import ListFilters, RowsModel, fill_table, table_view
 
 T = TypeVar("T")
 
@@ -157,119 +157,12 @@ def _record_cells(r: RecordRow) -> list[str]:
             f"第{r.resubmissions + 1}次提交" if r.resubmissions else ""]
 
 
-class _Rows(QAbstractTableModel):
-    """Rows of text, with a tick box in the first column when ``checkable``, for the lists a county makes long
-    (27,000 members, 33,000 records waiting for review): a view asks only for the rows on screen, where a
-    QTableWidget or QListWidget made an item per cell on the GUI thread (seconds). Ticks are kept by key,
-    so a filter that hides rows keeps them ticked, as before."""
-
-    checked_changed = Signal()
-
-    def __init__(self, headers: Sequence[str], *, checkable: bool = False, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.headers = list(headers)
-        self.checkable = checkable
-        self._rows: list[Sequence[str]] = []
-        self._keys: list[object] = []
-        self._shown: list[int] = []  # positions in _rows that the filter lets through
-        self._checked: set[object] = set()
-
-    def set_rows(self, rows: Sequence[Sequence[str]], keys: Sequence[object], *, keep_checked: bool = False) -> None:
-        """Replace the rows (cells as text, made in the pool for long lists); ``keep_checked`` keeps the ticks
-        of keys that are still there."""
-        self.beginResetModel()
-        self._rows = list(rows)
-        self._keys = list(keys)
-        self._shown = list(range(len(self._rows)))
-        self._checked = self._checked & set(self._keys) if keep_checked else set()
-        self.endResetModel()
-        self.checked_changed.emit()
-
-    def set_filter(self, keys: set[object] | None) -> None:
-        """Show only the rows whose key is in ``keys`` (all rows for None)."""
-        self.beginResetModel()
-        self._shown = [i for i, key in enumerate(self._keys) if keys is None or key in keys]
-        self.endResetModel()
-
-    def key(self, row: int) -> object:
-        return self._keys[self._shown[row]]
-
-    def shown_keys(self) -> list[object]:
-        return [self._keys[i] for i in self._shown]
-
-    def checked(self) -> list[object]:
-        """Ticked keys in row order, hidden rows included."""
-        return [key for key in self._keys if key in self._checked]
-
-    def checked_count(self) -> int:
-        return len(self._checked)
-
-    def set_checked(self, keys: Iterable[object], checked: bool = True) -> None:
-        wanted = set(keys) & set(self._keys)
-        if checked:
-            self._checked |= wanted
-        else:
-            self._checked -= wanted
-        if self._shown:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self._shown) - 1, 0))
-        self.checked_changed.emit()
-
-    # ----- QAbstractTableModel ----------------------------------------------------------------------
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self._shown)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self.headers)
-
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if not index.isValid():
-            return None
-        position = self._shown[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            row = self._rows[position]
-            return row[index.column()] if index.column() < len(row) else ""
-        if role == Qt.ItemDataRole.CheckStateRole and self.checkable and index.column() == 0:
-            return Qt.CheckState.Checked if self._keys[position] in self._checked else Qt.CheckState.Unchecked
-        if role == Qt.ItemDataRole.UserRole and index.column() == 0:
-            return self._keys[position]
-        return None
-
-    def setData(self, index: QModelIndex | QPersistentModelIndex, value: object,  # noqa: N802
-                role: int = Qt.ItemDataRole.EditRole) -> bool:
-        if not (index.isValid() and self.checkable and index.column() == 0
-                and role == Qt.ItemDataRole.CheckStateRole):
-            return False
-        key = self._keys[self._shown[index.row()]]
-        ticked = Qt.CheckState(value) == Qt.CheckState.Checked  # type: ignore[arg-type]
-        (self._checked.add if ticked else self._checked.discard)(key)
-        self.dataChanged.emit(index, index, [Qt.ItemDataRole.CheckStateRole])
-        self.checked_changed.emit()
-        return True
-
-    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
-        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        if self.checkable and index.column() == 0:
-            flags |= Qt.ItemFlag.ItemIsUserCheckable
-        return flags
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
-                and 0 <= section < len(self.headers):
-            return self.headers[section]
-        return None
+_Rows = RowsModel  # the shared list model (widgets.tables): ticks by key, search, filters, sort by header
 
 
-def _table_view(model: _Rows, widths: Sequence[int]) -> QTableView:
-    """The compact look of the points tables (fill_table) for a model."""
-    view = QTableView()
-    view.setModel(model)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.verticalHeader().setVisible(False)
-    view.verticalHeader().setDefaultSectionSize(24)
-    for index, width in enumerate(widths):
-        view.setColumnWidth(index, width)
-    return view
+def _table_view(model: RowsModel, widths: Sequence[int], *, frozen: bool = False) -> QTableView:
+    """The compact look of the points tables (fill_table) for a model, sorted by a header click."""
+    return table_view(model, widths, frozen=frozen)
 
 
 class _Loader(QObject):
@@ -384,9 +277,8 @@ class EntryTab(_Tab):
         self.rule.setMinimumWidth(360)
         self.rule.completer().setFilterMode(Qt.MatchFlag.MatchContains)
         self.rule.completer().setCompletionMode(self.rule.completer().CompletionMode.PopupCompletion)
-        self.rule_hint = QLabel()
-        self.rule_hint.setStyleSheet("color:#555")
-        self.rule_hint.setWordWrap(True)
+        self.rule_hint = HintArea(3)  # a reserved area: picking a rule never moves the fields below
+        self.rule_hint.setObjectName("rule_hint")
         self.points = QLineEdit()
         self.points.setObjectName("entry_points")
         self.points.setMaximumWidth(90)
@@ -602,7 +494,12 @@ class ReviewTab(_Tab):
         self.stage.addItem("乡镇审（待乡镇审）", "乡镇审")
         self.village = _village_box()
         self.rows = _Rows(self.HEADERS, checkable=True, parent=self)
-        self.table = _table_view(self.rows, (40, 90, 70, 86, 240, 50, 180, 120, 60, 80))
+        # the 选择 boxes stay in view however far right the clerk scrolls (Ctrl+End included)
+        self.table = _table_view(self.rows, (40, 90, 70, 86, 240, 50, 180, 120, 60, 80), frozen=True)
+        self.table.setObjectName("review_table")
+        self.filters = ListFilters(self.rows)
+        self.filters.add_choice(self.HEADERS.index("日期"), "全部月份", by_month=True)
+        self.filters.add_choice(self.HEADERS.index("积分事项"), "全部事项")
         self.count = QLabel()
         all_button = QPushButton("全选")
         all_button.clicked.connect(self.select_all)
@@ -627,6 +524,7 @@ class ReviewTab(_Tab):
         buttons.addWidget(approve)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.filters)
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
         self.stage.currentIndexChanged.connect(self.refresh)
@@ -641,7 +539,8 @@ class ReviewTab(_Tab):
         stage, village = self.stage.currentData(), self.village.currentData()
 
         def work() -> tuple[list[list[str]], list[int]]:
-            rows = self.service.queue(stage, village)
+            # newest first: what the clerk has just entered is at the top, not under 1,700 older records
+            rows = sorted(self.service.queue(stage, village), key=lambda r: r.id, reverse=True)
             return [["", *_record_cells(r)] for r in rows], [r.id for r in rows]
 
         self.load("正在加载审核队列……", work, self._show)
@@ -649,9 +548,10 @@ class ReviewTab(_Tab):
     def _show(self, loaded: tuple[list[list[str]], list[int]]) -> None:
         cells, ids = loaded
         self.rows.set_rows(cells, ids)
-        self.count.setText(f"共 {len(ids)} 条待审")
+        self.count.setText(f"共 {len(ids)} 条待审（新提交的在前）")
 
     def select_all(self) -> None:
+        """Ticks the rows shown: after a search or filter, only those found."""
         self.rows.set_checked(self.rows.shown_keys())
 
     def approve(self) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QLabel, QLineEdit, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QLabel, QLineEdit, QSizePolicy, QWidget
 
 from townapp.core.dates import DateParseError, MonthDate, parse_date
 from townapp.core.errors import FieldProblem
@@ -63,6 +64,24 @@ class ErrorLabel(QLabel):
         self.setStyleSheet(HINT_STYLE)
         self.setText(text)
         self.setVisible(bool(text))
+
+
+class HintArea(QLabel):
+    """A grey hint in a space reserved for it: always ``lines`` lines high, shown even when empty, so a hint
+    appearing, growing or going never moves the fields below it (a click lands where the eye aimed).
+    What does not fit is cut, and the whole text is in the tooltip."""
+
+    def __init__(self, lines: int = 3, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setStyleSheet(HINT_STYLE)
+        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.setFixedHeight(self.fontMetrics().lineSpacing() * lines + 4)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt override)
+        super().setText(text)
+        self.setToolTip(text)
 
 
 def fill_combo(combo: QComboBox, values: list[str] | tuple[str, ...], *, blank: bool = False) -> None:
