@@ -10,6 +10,11 @@ Every text is checked against the bundled font before anything is written;
 numbers are issued in the same transaction that writes the PDF, so a
 cancelled or failed batch leaves neither numbers nor a file behind. A
 certificate keeps its number; printing it again is logged as 补打.
+
+Only what is chosen goes to paper and into the registry: a batch is narrowed
+by village, by name and by the ticks in the page's list (``Selection``), and
+a single damaged or lost certificate is printed again alone, with the reason
+logged (``reprint``). A 村录入员 prints only their village's certificates.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -29,7 +34,7 @@ from townapp import config
 from townapp.core import permissions
 from townapp.core.actor import SYSTEM_ACTOR, Actor
 from townapp.core.dates import chinese_date
-from townapp.core.errors import DomainError
+from townapp.core.errors import DomainError, PermissionDenied
 from townapp.core.progress import CancelFn, ProgressFn, Reporter
 from townapp.core.resources import load, validate
 from townapp.db import Database
@@ -395,6 +400,50 @@ def write_calibration_page(lay: CertificateLayout, out: Path | str, offset_mm: t
     return write_pdf(out, build)
 
 
+# ----- choosing what to print --------------------------------------------------------
+@dataclass(frozen=True)
+class Recipient:
+    """One line of the page's list: a batch's recipient and what the registry knows of their certificate."""
+
+    subject_key: str
+    recipient: str
+    village: str
+    honour: str
+    period: str
+    number: str  # "" until a first preview or print issues it
+    print_count: int
+
+    @property
+    def printed(self) -> bool:
+        return self.print_count > 0
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which of a batch's recipients go to paper: one village, names containing a text, the ticked ones.
+
+    Every part narrows the others; an empty part narrows nothing (``subject_keys`` None: every one that matches)."""
+
+    village: str = ""
+    name: str = ""
+    subject_keys: frozenset[str] | None = None
+
+    def matches(self, item: CertificateItem | Recipient) -> bool:
+        name = self.name.strip()
+        return ((not self.village or item.village == self.village) and (not name or name in item.recipient)
+                and (self.subject_keys is None or item.subject_key in self.subject_keys))
+
+
+def choose(batch: CertificateBatch, selection: Selection) -> CertificateBatch:
+    """The batch with only the chosen recipients, in the batch's order."""
+    return replace(batch, items=tuple(i for i in batch.items if selection.matches(i)))
+
+
+def villages_of(recipients: Sequence[CertificateItem | Recipient]) -> list[str]:
+    """The villages of a list, in the order they first appear (the batch's own order)."""
+    return list(dict.fromkeys(r.village for r in recipients if r.village))
+
+
 # ----- the number registry --------------------------------------------------------
 @dataclass(frozen=True)
 class BatchResult:
@@ -415,6 +464,7 @@ class PrintRow:
     mode: str
     channel: str
     reprint: bool
+    reason: str = ""
 
 
 class CertificateService:
@@ -450,23 +500,34 @@ class CertificateService:
     def write_batch(self, batch: CertificateBatch, out: Path | str, *, overlay: bool = False,
                     offset_mm: tuple[float, float] = (0.0, 0.0), channel: str = "", record: bool = True,
                     today: dt.date | None = None, progress: ProgressFn | None = None,
-                    cancel: CancelFn | None = None) -> BatchResult:
-        """Issue numbers (once per subject), write the PDF, log each certificate as printed (or 补打).
+                    cancel: CancelFn | None = None, selection: Selection | None = None,
+                    reason: str = "") -> BatchResult:
+        """Issue numbers (once per subject), write the PDF, log each chosen certificate as printed (or 补打).
 
+        Only the recipients ``selection`` keeps are numbered, written and logged. With
+        a ``reason`` this is a single 补打: exactly one certificate printed before.
         All in one transaction around the atomic file write: cancelled or failed,
         nothing is numbered, logged or left on disk. ``record`` False is a preview.
         """
-        permissions.require_township(self.actor, "打印证书")
+        permissions.require_writer(self.actor)  # a preview too issues numbers
         if not batch.items:
             raise DomainError(f"{batch.source_label}中没有可以发证书的对象")
+        if selection is not None:
+            batch = choose(batch, selection)
+            if not batch.items:
+                raise DomainError("没有选中要打印的证书：请在列表中勾选，或改变村、姓名的筛选条件")
+        reason = reason.strip()
         lay = layout(batch.kind)
         today = today or dt.date.today()
         require_glyphs([batch.township, batch.source_label] +
                        [t for i in batch.items for t in (i.recipient, i.village, i.honour, i.period)])
         reporter = Reporter(progress, cancel)
         mode = MODE_OVERLAY if overlay else MODE_DESIGN
-        with self.db.unit_of_work(self.actor) as s:
+        with self.db.unit_of_work(self.actor, reason=f"补打：{reason}" if reason else None) as s:
+            self._require_may_print(s, [i.village for i in batch.items])
             issued = self._issue(s, lay, batch, today)
+            if reason:
+                self._require_single_reprint([c for c, _i in issued])
             pages = [field_values(batch, item, cert.number, cert.issued_on) for cert, item in issued]
             result = [IssuedCertificate(c.id, c.number, c.recipient, c.village, c.honour, c.issued_on,
                                         c.print_count, values) for (c, _i), values in zip(issued, pages, strict=True)]
@@ -474,29 +535,86 @@ class CertificateService:
                               title=f"{batch.source_label} {lay.name}证书")
             new = sum(1 for c, _i in issued if c.print_count == 0)
             if record:
-                self._log(s, [c for c, _i in issued], mode, channel or str(out))
+                self._log(s, [c for c, _i in issued], mode, channel or str(out), reason)
         return BatchResult(path, tuple(result), new if record else 0, 0 if not record else len(issued) - new)
 
+    def reprint(self, batch: CertificateBatch, subject_key: str, reason: str, out: Path | str, *,
+                overlay: bool = False, offset_mm: tuple[float, float] = (0.0, 0.0), channel: str = "",
+                record: bool = True, today: dt.date | None = None) -> BatchResult:
+        """补打 one certificate (torn, lost …): same number and issue date, logged as 补打 with the reason.
+
+        Only this certificate is written and logged; ``record`` False previews it (the reason is still checked)."""
+        if not reason.strip():
+            raise DomainError("补打证书必须填写原因，例如：证书破损、证书遗失")
+        return self.write_batch(batch, out, overlay=overlay, offset_mm=offset_mm, channel=channel, record=record,
+                                today=today, selection=Selection(subject_keys=frozenset({subject_key})),
+                                reason=reason)
+
     @staticmethod
-    def _log(s: Session, certs: Sequence[Certificate], mode: str, channel: str) -> None:
+    def _require_single_reprint(certs: Sequence[Certificate]) -> None:
+        """A reason is given for one certificate already on paper, never for a batch or a first print."""
+        if len(certs) != 1:
+            raise DomainError(f"补打（填写原因）一次只能补打一张证书，现在选中了 {len(certs)} 张：请只勾选要补打的那一张")
+        if certs[0].print_count == 0:
+            raise DomainError(f"证书 {certs[0].number}（{certs[0].recipient}）还没有打印过，不需要补打：直接打印即可")
+
+    def _own_village_name(self, s: Session) -> str | None:
+        """The name of the only village the actor may print for (as certificates keep it), None for every village."""
+        visible = permissions.visible_village(self.actor)
+        if visible is None:
+            return None
+        village = table("village", column("id"), column("name"))  # the outputs import no feature module
+        return s.scalar(select(village.c.name).where(village.c.id == visible)) or ""
+
+    def _require_may_print(self, s: Session, villages: Sequence[str]) -> None:
+        """只读 prints nothing; a 村录入员 prints only certificates of their own village."""
+        permissions.require_writer(self.actor)
+        own = self._own_village_name(s)
+        if own is None:
+            return
+        others = [v for v in dict.fromkeys(villages) if v != own]
+        if others:
+            raise PermissionDenied(f"村录入员只能打印本村的证书，选中的证书中有{'、'.join(others[:3])}的")
+
+    @staticmethod
+    def _log(s: Session, certs: Sequence[Certificate], mode: str, channel: str, reason: str = "") -> None:
         now = dt.datetime.now()
         username = s.info["actor"].username
         for cert in certs:
+            again = cert.print_count > 0
             s.add(CertificatePrint(certificate_id=cert.id, at=now, username=username, mode=mode,
-                                   channel=channel[:200], reprint=cert.print_count > 0))
+                                   channel=channel[:200], reprint=again, reason=reason[:200] if again and reason
+                                   else None))
             if cert.print_count == 0:
                 cert.first_printed_at = now
             cert.print_count += 1
 
-    def record_printed(self, certificate_ids: Sequence[int], *, overlay: bool, channel: str) -> int:
-        """After a preview went to a printer: log each certificate as printed; returns how many were 补打."""
-        permissions.require_township(self.actor, "打印证书")
-        with self.db.unit_of_work(self.actor) as s:
+    def record_printed(self, certificate_ids: Sequence[int], *, overlay: bool, channel: str,
+                       reason: str = "") -> int:
+        """After a preview went to a printer: log each of these certificates as printed (with a ``reason``: the
+        single 补打 it was previewed for); returns how many were 补打."""
+        permissions.require_writer(self.actor)
+        reason = reason.strip()
+        with self.db.unit_of_work(self.actor, reason=f"补打：{reason}" if reason else None) as s:
             certs = list(s.scalars(select(Certificate).where(Certificate.id.in_(list(certificate_ids)))
                                    .order_by(Certificate.id)))
+            self._require_may_print(s, [c.village for c in certs])
+            if reason:
+                self._require_single_reprint(certs)
             reprints = sum(1 for c in certs if c.print_count > 0)
-            self._log(s, certs, MODE_OVERLAY if overlay else MODE_DESIGN, channel)
+            self._log(s, certs, MODE_OVERLAY if overlay else MODE_DESIGN, channel, reason)
         return reprints
+
+    def recipients(self, batch: CertificateBatch) -> list[Recipient]:
+        """The batch's recipients the actor may see, in its order, with their numbers and print counts."""
+        with self.db.reader() as s:
+            own = self._own_village_name(s)
+            items = [i for i in batch.items if own is None or i.village == own]
+            issued = {key: (number, count) for key, number, count in s.execute(
+                select(Certificate.subject_key, Certificate.number, Certificate.print_count)
+                .where(Certificate.kind == batch.kind, Certificate.subject_key.in_([i.subject_key for i in items])))}
+        return [Recipient(i.subject_key, i.recipient, i.village, i.honour, i.period,
+                          *issued.get(i.subject_key, ("", 0))) for i in items]
 
     def prints(self, kind: str | None = None, limit: int = 500) -> list[PrintRow]:
         """The print log, newest first."""
@@ -508,7 +626,7 @@ class CertificateService:
                 query = query.where(Certificate.kind == kind)
             query = query.where(*self._own_certificates())
             return [PrintRow(c.number, c.recipient, c.village, c.honour, p.at, p.username, p.mode, p.channel,
-                             p.reprint) for p, c in s.execute(query)]
+                             p.reprint, p.reason or "") for p, c in s.execute(query)]
 
     def numbers(self, kind: str) -> list[tuple[str, str, str, int]]:
         """(number, recipient, honour, print count) of every certificate of a kind, by number."""

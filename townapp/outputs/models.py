@@ -2,9 +2,9 @@
 
 A certificate is issued once per kind and subject (a round's target, a
 month's 最美网格员 …) and keeps its number for ever; printing it again is a
-reprint (补打), logged with who, when, how and where. Subjects are referred to
-by a key string (``eval_target:12``), not a foreign key: outputs never point
-at a module's tables.
+reprint (补打), logged with who, when, how and where, and for a single 补打
+why. Subjects are referred to by a key string (``eval_target:12``), not a
+foreign key: outputs never point at a module's tables.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ class CertificatePrint(Base):
     mode: Mapped[str] = mapped_column(String(8))  # 完整版式 / 套打
     channel: Mapped[str] = mapped_column(String(200))  # 打印机名称 or the PDF file
     reprint: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str | None] = mapped_column(String(200))  # why a single 补打 was needed (证书破损 …)
 
 
 class ReturnExport(Base):

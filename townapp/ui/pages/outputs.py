@@ -1,7 +1,10 @@
 """季度报表 and 证书打印 pages: preview, export to a (USB) folder, preview certificates and print them.
 
 The return is computed and written off the GUI thread (cancel leaves no
-file). Certificates are previewed with QtPdf from the very PDF that would be
+file). Certificates are chosen by village, by name and by ticks in the list
+of a batch's recipients (the service applies the choice and logs exactly
+what was printed); one torn or lost certificate is printed again alone, with
+its reason (补打). Certificates are previewed with QtPdf from the very PDF that would be
 saved, and printed through Qt's print dialog page by page, each page rendered
 at the printer's resolution onto the full sheet, so 套打 offsets measured in
 millimetres land where the calibration page says.
@@ -10,6 +13,7 @@ millimetres land where the calibration page says.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QMarginsF, QPointF, QRectF, QSize, QSizeF, Qt
@@ -22,12 +26,15 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
+    QDialog,
+    QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QRadioButton,
     QSpinBox,
@@ -44,10 +51,14 @@ from townapp.core.errors import DomainError
 from townapp.figures import certificate_batch, certificate_choices, figure_registry, unit_source
 from townapp.outputs.certificates import (
     BatchResult,
+    CertificateBatch,
     CertificateService,
+    Recipient,
+    Selection,
     layouts,
     printer_offset,
     save_printer_offset,
+    villages_of,
     write_calibration_page,
 )
 from townapp.outputs.figures import Period
@@ -56,6 +67,8 @@ from townapp.outputs.returns import QuarterlyReturn, display
 from townapp.ui.context import AppContext
 from townapp.ui.jobs import Job, call_service
 from townapp.ui.pages.base import Page
+from townapp.ui.widgets.done import announce_written
+from townapp.ui.widgets.fields import ok_cancel
 from townapp.ui.widgets.files import choose_save_file
 
 QUARTERS = ("第一季度", "第二季度", "第三季度", "第四季度")
@@ -63,6 +76,8 @@ PDF_FILTER = "PDF 文件 (*.pdf)"
 FILLER_KEY, PHONE_KEY = "return_filler", "return_phone"
 DEFAULT_PRINTER = "默认"
 MAX_PRINT_DPI = 600  # a 600 dpi A4 page is ~140 MB as an image; printers above that gain nothing for text
+LIST_HEADERS = ["打印", "姓名/名称", "村（社区）", "荣誉", "编号", "已打印"]
+REPRINT_REASONS = ("证书破损", "证书遗失", "打印效果不好", "信息更正后重打")
 
 
 def create_pages(ctx: AppContext) -> list[Page]:
@@ -210,12 +225,57 @@ class ReturnsPage(Page):
             self.exported = result
             self.status.setText(f"已导出：{result.xlsx}" + (f"　PDF：{result.pdf}" if result.pdf else ""))
             self.refresh()
+            announce_written(self, result.xlsx, "季度报表", name="return_done",
+                             detail=f"同时导出的PDF（含图表）：{result.pdf}" if result.pdf else "")
 
         self.job = Job(self, "正在导出季度报表……", work, on_success=done, on_failure=self.show_error).start()
 
 
+class ReprintDialog(QDialog):
+    """补打 one certificate: says which one and how often it was printed, and will not go on without a reason."""
+
+    def __init__(self, row: Recipient, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("reprint_dialog")
+        self.setWindowTitle("补打证书")
+        words = QLabel(f"补打 {row.number}　{row.village} {row.recipient}（{row.honour}），已打印 {row.print_count} 次。\n"
+                       "证书编号和发证日期不变，只打印这一张，并记入打印记录。")
+        words.setWordWrap(True)
+        self.reason = QComboBox()
+        self.reason.setObjectName("reason")
+        self.reason.setEditable(True)
+        self.reason.addItems(["", *REPRINT_REASONS])
+        self.reason.lineEdit().setPlaceholderText("必填：如证书破损、证书遗失")
+        form = QFormLayout()
+        form.addRow(words)
+        form.addRow("补打原因", self.reason)
+        self.buttons = ok_cancel(self, "补打")
+        self.ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok.setEnabled(False)
+        self.reason.currentTextChanged.connect(lambda text: self.ok.setEnabled(bool(text.strip())))
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.buttons)
+        self.resize(460, 170)
+
+    def text(self) -> str:
+        return self.reason.currentText().strip()
+
+
+@dataclass(frozen=True)
+class PrintRequest:
+    """What a preview was made of, so that printing or saving it writes and logs exactly that."""
+
+    kind: str
+    batch: CertificateBatch
+    selection: Selection
+    overlay: bool
+    offset: tuple[float, float]
+    reason: str = ""  # a single 补打
+
+
 class CertificatesPage(Page):
-    """证书打印: kind and source → preview → print (or save the PDF); 套打 offsets and a calibration page."""
+    """证书打印: kind and source → choose (village, name, ticks) → preview → print or save; 补打 one; 套打 offsets."""
 
     title = "证书打印"
 
@@ -255,8 +315,27 @@ class CertificatesPage(Page):
         calibrate = QPushButton("生成校准页")
         calibrate.setObjectName("calibrate")
         calibrate.clicked.connect(self.calibration_page)
+        # choosing which certificates: a village, a name, the ticks in the list
+        self.village = QComboBox()
+        self.village.setObjectName("village")
+        self.search = QLineEdit()
+        self.search.setObjectName("search")
+        self.search.setPlaceholderText("输入姓名或名称查找")
+        self.search.setClearButtonEnabled(True)
+        tick_all, tick_none = QPushButton("全选"), QPushButton("全不选")
+        tick_all.setObjectName("tick_all")
+        tick_none.setObjectName("tick_none")
+        tick_all.clicked.connect(lambda: self.tick_shown(True))
+        tick_none.clicked.connect(lambda: self.tick_shown(False))
+        self.list = _table(LIST_HEADERS)
+        self.list.setObjectName("recipients")
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.list.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.chosen = QLabel()
+        self.chosen.setObjectName("chosen")
         self.preview_button = QPushButton("生成预览")
         self.preview_button.setObjectName("preview")
+        self.preview_button.setToolTip("预览列表中勾选的证书")
         self.preview_button.clicked.connect(self.preview)
         self.print_button = QPushButton("打印…")
         self.print_button.setObjectName("print")
@@ -264,7 +343,11 @@ class CertificatesPage(Page):
         self.save_button = QPushButton("另存为PDF…")
         self.save_button.setObjectName("save_pdf")
         self.save_button.clicked.connect(self.save_pdf)
-        for button in (self.print_button, self.save_button):
+        self.reprint_button = QPushButton("补打一张…")
+        self.reprint_button.setObjectName("reprint")
+        self.reprint_button.setToolTip("在列表中点选一张已打印过的证书（破损、遗失），只补打这一张并填写原因")
+        self.reprint_button.clicked.connect(self.reprint)
+        for button in (self.print_button, self.save_button, self.reprint_button):
             button.setEnabled(False)
         form = QFormLayout()
         year_row = QHBoxLayout()
@@ -276,23 +359,43 @@ class CertificatesPage(Page):
         form.addRow("打印方式", self.design)
         form.addRow("", self.overlay)
         offsets = QHBoxLayout()
-        for widget in (QLabel("水平"), self.dx, QLabel("垂直"), self.dy, save_offset):
+        for widget in (QLabel("水平"), self.dx, QLabel("垂直"), self.dy, save_offset, calibrate):
             offsets.addWidget(widget)
         form.addRow("打印机", self.printer)
         form.addRow("套打偏移", offsets)
+        filters = QHBoxLayout()
+        for widget in (QLabel("村（社区）"), self.village, QLabel("查找"), self.search, tick_all, tick_none):
+            filters.addWidget(widget)
+        filters.setStretchFactor(self.search, 1)
         buttons = QHBoxLayout()
-        for button in (self.preview_button, self.print_button, self.save_button, calibrate):
+        for button in (self.preview_button, self.print_button, self.save_button, self.reprint_button):
             buttons.addWidget(button)
         self.status = QLabel()
         self.status.setWordWrap(True)
+        choose_box = QWidget()
+        choose_layout = QVBoxLayout(choose_box)
+        choose_layout.setContentsMargins(0, 0, 0, 0)
+        choose_layout.addWidget(QLabel("打印哪些证书（勾选的才打印；可按村筛选、按姓名查找）"))
+        choose_layout.addLayout(filters)
+        choose_layout.addWidget(self.list, 1)
+        choose_layout.addWidget(self.chosen)
+        choose_layout.addLayout(buttons)
+        choose_layout.addWidget(self.status)
+        log_box = QWidget()
+        log_layout = QVBoxLayout(log_box)
+        log_layout.setContentsMargins(0, 0, 0, 0)
+        log_layout.addWidget(QLabel("打印记录（最近）"))
+        self.log = _table(["时间", "编号", "姓名/名称", "荣誉", "方式", "首次/补打", "补打原因", "去向"])
+        log_layout.addWidget(self.log, 1)
+        lists = QSplitter(Qt.Orientation.Vertical)
+        lists.addWidget(choose_box)
+        lists.addWidget(log_box)
+        lists.setSizes([460, 200])
         left = QWidget()
         left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addLayout(form)
-        left_layout.addLayout(buttons)
-        left_layout.addWidget(self.status)
-        left_layout.addWidget(QLabel("打印记录（最近）"))
-        self.log = _table(["时间", "编号", "姓名/名称", "荣誉", "方式", "首次/补打", "去向"])
-        left_layout.addWidget(self.log, 1)
+        left_layout.addWidget(lists, 1)
         self.document = QPdfDocument(self)
         self.view = QPdfView()
         self.view.setDocument(self.document)
@@ -301,16 +404,26 @@ class CertificatesPage(Page):
         split = QSplitter()
         split.addWidget(left)
         split.addWidget(self.view)
-        split.setSizes([480, 620])
+        split.setSizes([600, 560])
         layout = QVBoxLayout(self)
         layout.addWidget(split)
-        self.kind.currentIndexChanged.connect(self.refresh)
-        self.year.valueChanged.connect(self.load_sources)
-        self.all_years.toggled.connect(self.load_sources)
-        self.printer.currentTextChanged.connect(self.load_offset)
+        self.batch: CertificateBatch | None = None
+        self.rows: list[Recipient] = []
+        self.request: PrintRequest | None = None  # what the preview shows (None: nothing to print or save)
         self.last: BatchResult | None = None
         self.last_overlay = False
         self.job: Job | None = None
+        self.kind.currentIndexChanged.connect(self.refresh)
+        self.year.valueChanged.connect(self.load_sources)
+        self.all_years.toggled.connect(self.load_sources)
+        self.source.currentIndexChanged.connect(self.load_recipients)
+        self.village.currentIndexChanged.connect(self.show_matching)
+        self.search.textChanged.connect(self.show_matching)
+        self.list.itemChanged.connect(self._ticked)
+        self.list.currentCellChanged.connect(lambda *_cells: self._update_reprint())
+        self.printer.currentTextChanged.connect(self.load_offset)
+        for changed in (self.overlay.toggled, self.dx.valueChanged, self.dy.valueChanged):
+            changed.connect(lambda *_args: self._forget_preview())
         self.load_offset()
 
     # ----- choosing -------------------------------------------------------------------
@@ -322,24 +435,146 @@ class CertificatesPage(Page):
         kind = self.kind.currentData()
         year = None if self.all_years.isChecked() else self.year.value()
         self.year.setEnabled(not self.all_years.isChecked())
+        self.source.blockSignals(True)
         self.source.clear()
+        self.source.blockSignals(False)
         try:
             choices = certificate_choices(self.ctx.db, kind, year, actor=self.ctx.actor)
         except DomainError as exc:
+            self.load_recipients()
             self.status.setText(exc.message)
             return
+        self.source.blockSignals(True)
         for choice in choices:
             self.source.addItem(choice.label, choice.key)
+        self.source.blockSignals(False)
+        self.load_recipients()
         empty = "没有可以发这种证书的已定级评定或评选结果。"
         if kind == "excellent-member":  # from the final grades: a year's grades are final at its 年度结转
             empty = "没有已年度结转的党员积分等次：优秀党员证书按年度结转确定的等次发放，请先在“年度结转”页面结转该年度。"
-        self.status.setText("" if choices else empty)
+        if not choices:
+            self.status.setText(empty)
+
+    def load_recipients(self) -> None:
+        """The chosen source's recipients into the list, all ticked: as before, the whole batch unless narrowed."""
+        key = self.source.currentData()
+        self.batch, self.rows = None, []
+        self._forget_preview()
+        if key is not None:
+            try:
+                self.batch = certificate_batch(self.ctx.db, self.kind.currentData(), key, actor=self.ctx.actor)
+                self.rows = self.service.recipients(self.batch)
+            except DomainError as exc:
+                self.batch = None
+                self.status.setText(exc.message)
+        village = self.village.currentData() or ""
+        self.village.blockSignals(True)
+        self.village.clear()
+        self.village.addItem("全部村", "")
+        for name in villages_of(self.rows):
+            self.village.addItem(name, name)
+        self.village.setCurrentIndex(max(self.village.findData(village), 0))
+        self.village.blockSignals(False)
+        self._fill_list()
+        self.status.setText("" if self.rows or key is None else "这一批没有可以发证书的对象。")
+
+    def _fill_list(self) -> None:
+        self.list.blockSignals(True)
+        self.list.setUpdatesEnabled(False)
+        self.list.setRowCount(len(self.rows))
+        for r, row in enumerate(self.rows):
+            tick = QTableWidgetItem()
+            tick.setFlags(Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+            tick.setCheckState(Qt.CheckState.Checked)
+            tick.setData(Qt.ItemDataRole.UserRole, row.subject_key)
+            self.list.setItem(r, 0, tick)
+            for c, value in enumerate((row.recipient, row.village, row.honour), start=1):
+                self.list.setItem(r, c, QTableWidgetItem(value))
+            self._set_registry_cells(r, row)
+        self.list.resizeColumnsToContents()
+        self.list.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.list.setUpdatesEnabled(True)
+        self.list.blockSignals(False)
+        self.show_matching()
+
+    def _set_registry_cells(self, r: int, row: Recipient) -> None:
+        count = QTableWidgetItem(f"{row.print_count} 次" if row.printed else "未打印")
+        count.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.list.setItem(r, 4, QTableWidgetItem(row.number or "未编号"))
+        self.list.setItem(r, 5, count)
+
+    def selection(self, *, ticked: bool = True) -> Selection:
+        """The village and name typed above the list, and (``ticked``) the ticks in it: the service applies it."""
+        keys = frozenset(self.list.item(r, 0).data(Qt.ItemDataRole.UserRole) for r in range(self.list.rowCount())
+                         if self.list.item(r, 0).checkState() == Qt.CheckState.Checked) if ticked else None
+        return Selection(self.village.currentData() or "", self.search.text().strip(), keys)
+
+    def show_matching(self) -> None:
+        """Rows outside the village or the name are hidden (their ticks are kept, but they are not printed)."""
+        shown = self.selection(ticked=False)
+        self.list.setUpdatesEnabled(False)
+        for r, row in enumerate(self.rows):
+            self.list.setRowHidden(r, not shown.matches(row))
+        self.list.setUpdatesEnabled(True)
+        self._forget_preview()
+
+    def tick_shown(self, ticked: bool) -> None:
+        state = Qt.CheckState.Checked if ticked else Qt.CheckState.Unchecked
+        self.list.blockSignals(True)
+        for r in range(self.list.rowCount()):
+            if not self.list.isRowHidden(r):
+                self.list.item(r, 0).setCheckState(state)
+        self.list.blockSignals(False)
+        self._forget_preview()
+
+    def _ticked(self, item: QTableWidgetItem) -> None:
+        if item.column() == 0:
+            self._forget_preview()
+
+    def chosen_rows(self) -> list[Recipient]:
+        selection = self.selection()
+        return [row for row in self.rows if selection.matches(row)]
+
+    def current_row(self) -> Recipient | None:
+        r = self.list.currentRow()
+        return self.rows[r] if 0 <= r < len(self.rows) and not self.list.isRowHidden(r) else None
+
+    def _update_reprint(self) -> None:
+        self.reprint_button.setEnabled(self.current_row() is not None)
+
+    def _forget_preview(self) -> None:
+        """The choice changed: what the preview shows is no longer what would be printed."""
+        had = self.request is not None
+        self.request = None
+        self.last = None
+        for button in (self.print_button, self.save_button):
+            button.setEnabled(False)
+        if had:
+            self.document.close()
+            self.status.setText("选择已改变，请重新生成预览。")
+        chosen = self.chosen_rows()
+        again = sum(1 for row in chosen if row.printed)
+        shown = sum(1 for r in range(self.list.rowCount()) if not self.list.isRowHidden(r))
+        self.chosen.setText(f"已勾选 {len(chosen)} 张（列表显示 {shown} 张，共 {len(self.rows)} 张）"
+                            + (f"，其中 {again} 张已打印过，再打印记为补打" if again else ""))
+        self._update_reprint()
 
     def load_log(self) -> None:
         rows = self.service.prints(self.kind.currentData(), limit=200)
         _fill(self.log, [[r.at.strftime("%Y-%m-%d %H:%M"), r.number, r.recipient, r.honour, r.mode,
-                          "补打" if r.reprint else "首次", r.channel] for r in rows])
+                          "补打" if r.reprint else "首次", r.reason, r.channel] for r in rows])
         self.log.resizeColumnsToContents()
+
+    def _reload_counts(self) -> None:
+        """After a print: the list's numbers and print counts from the registry; ticks and filters stay."""
+        if self.batch is None:
+            return
+        fresh = {row.subject_key: row for row in self.service.recipients(self.batch)}
+        self.list.blockSignals(True)
+        for r, row in enumerate(self.rows):
+            self.rows[r] = fresh.get(row.subject_key, row)
+            self._set_registry_cells(r, self.rows[r])
+        self.list.blockSignals(False)
 
     def load_offset(self) -> None:
         dx, dy = printer_offset(self.ctx.settings, self.printer.currentText())
@@ -354,48 +589,86 @@ class CertificatesPage(Page):
         return self.dx.value(), self.dy.value()
 
     # ----- preview, save, print -----------------------------------------------------------
-    def _write(self, out: Path, record: bool, channel: str, after) -> None:  # noqa: ANN001
-        kind, key = self.kind.currentData(), self.source.currentData()
-        if key is None:
-            self.show_error("请先选择发证依据")
-            return
-        overlay, offset = self.overlay.isChecked(), self.offset()
-
+    def _write(self, request: PrintRequest, out: Path, record: bool, channel: str, after) -> None:  # noqa: ANN001
         def work(progress, cancel):  # noqa: ANN001, ANN202 (runs in the pool)
-            batch = certificate_batch(self.ctx.db, kind, key, actor=self.ctx.actor)
-            return self.service.write_batch(batch, out, overlay=overlay, offset_mm=offset, record=record,
-                                            channel=channel, progress=progress, cancel=cancel), overlay
+            return self.service.write_batch(request.batch, out, overlay=request.overlay, offset_mm=request.offset,
+                                            record=record, channel=channel, selection=request.selection,
+                                            reason=request.reason, progress=progress, cancel=cancel), request
 
         self.job = Job(self, "正在生成证书……", work, on_success=after, on_failure=self.show_error).start()
 
-    def preview(self) -> None:
-        folder = config.data_dir() / "previews"
-        self._write(folder / "证书预览.pdf", False, "", self._show_preview)
+    def _new_request(self, selection: Selection, reason: str = "") -> PrintRequest | None:
+        if self.batch is None:
+            self.show_error("请先选择发证依据")
+            return None
+        return PrintRequest(self.kind.currentData(), self.batch, selection, self.overlay.isChecked(), self.offset(),
+                            reason)
 
-    def _show_preview(self, outcome: tuple[BatchResult, bool]) -> None:
-        result, overlay = outcome
-        self.last, self.last_overlay = result, overlay
+    def preview(self) -> None:
+        request = self._new_request(self.selection())
+        if request is None:
+            return
+        if not self.chosen_rows():
+            self.show_error("没有勾选要打印的证书：请在列表中勾选，或改变村、姓名的筛选条件")
+            return
+        self._write(request, config.data_dir() / "previews" / "证书预览.pdf", False, "", self._show_preview)
+
+    def reprint(self) -> None:
+        """补打 the certificate of the list's current row, alone, once a reason is given."""
+        row = self.current_row()
+        if row is None:
+            self.show_error("请先在列表中点选要补打的那一张证书")
+            return
+        if not row.printed:
+            self.show_error(f"{row.recipient}的证书还没有打印过，不需要补打：勾选后直接打印即可")
+            return
+        dialog = ReprintDialog(row, self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        request = self._new_request(Selection(subject_keys=frozenset({row.subject_key})), dialog.text())
+        if request is not None:
+            self._write(request, config.data_dir() / "previews" / "证书预览.pdf", False, "", self._show_preview)
+
+    def _show_preview(self, outcome: tuple[BatchResult, PrintRequest]) -> None:
+        result, request = outcome
+        self.request, self.last, self.last_overlay = request, result, request.overlay
         self.document.close()
         self.document.load(str(result.path))
         self.print_button.setEnabled(True)
         self.save_button.setEnabled(True)
+        mode = "套打" if request.overlay else "完整版式"
+        if request.reason:
+            one = result.certificates[0]
+            self.status.setText(f"补打预览：{one.number} {one.recipient}（{mode}），原因：{request.reason}。"
+                                "点“打印…”或“另存为PDF…”完成补打，记入打印记录。")
+            return
         numbers = f"{result.certificates[0].number} 至 {result.certificates[-1].number}"
-        self.status.setText(f"预览：{len(result.certificates)} 张（{'套打' if overlay else '完整版式'}），编号 {numbers}。"
-                            "打印或另存后记入打印记录。")
+        again = sum(1 for c in result.certificates if c.print_count)
+        self.status.setText(f"预览：{len(result.certificates)} 张（{mode}），编号 {numbers}"
+                            + (f"，其中 {again} 张已打印过，将记为补打" if again else "")
+                            + "。打印或另存后记入打印记录。")
 
     def save_pdf(self) -> None:
-        lay = layouts()[self.kind.currentData()]
-        path = choose_save_file(self, "另存证书PDF", self.ctx.settings, f"{self.source.currentText()}{lay.name}证书.pdf",
-                                PDF_FILTER, ".pdf")
+        request = self.request
+        if request is None:
+            return
+        lay = layouts()[request.kind]
+        name = f"{self.source.currentText()}{lay.name}证书"
+        if request.reason:
+            name = f"{self.last.certificates[0].number}补打" if self.last else f"{lay.name}证书补打"
+        path = choose_save_file(self, "另存证书PDF", self.ctx.settings, f"{name}.pdf", PDF_FILTER, ".pdf")
         if path is None:
             return
 
-        def done(outcome: tuple[BatchResult, bool]) -> None:
-            result, _overlay = outcome
-            self.status.setText(f"已保存 {len(result.certificates)} 张证书：{result.path}（补打 {result.reprints} 张）")
+        def done(outcome: tuple[BatchResult, PrintRequest]) -> None:
+            result, _request = outcome
+            text = f"共 {len(result.certificates)} 张证书（首次 {result.new_numbers} 张，补打 {result.reprints} 张），已记入打印记录。"
+            self.status.setText(f"已保存：{result.path}　{text}")
             self.load_log()
+            self._reload_counts()
+            announce_written(self, result.path, "证书PDF", detail=text, name="certificates_done")
 
-        self._write(path, True, f"PDF文件 {path}", done)
+        self._write(request, path, True, f"PDF文件 {path}", done)
 
     def print_with_dialog(self) -> None:
         if self.document.pageCount() == 0:
@@ -409,20 +682,38 @@ class CertificatesPage(Page):
             return
         try:
             pages = self.print_document(printer)
-            if self.last is None:  # the calibration page: nothing to log
-                self.status.setText("校准页已送打印。")
-                return
         except DomainError as exc:
             self.show_error(exc)
             return
         name = printer.outputFileName() or printer.printerName() or "打印机"
-        ids, overlay = [c.id for c in self.last.certificates], self.last_overlay
-        call_service(self, lambda: self.service.record_printed(ids, overlay=overlay, channel=f"打印机 {name}"),
-                     lambda reprints: self._printed(pages, reprints), self.show_error, title="打印记录未保存")
+        if self.last is None or self.request is None:  # the calibration page: nothing to log
+            self.status.setText("校准页已送打印。")
+            self._announce_printed(printer, f"已送打印校准页（{pages} 页）。")
+            return
+        ids, request = [c.id for c in self.last.certificates], self.request
+        call_service(self, lambda: self.service.record_printed(ids, overlay=request.overlay,
+                                                               channel=f"打印机 {name}", reason=request.reason),
+                     lambda reprints: self._printed(printer, pages, reprints), self.show_error, title="打印记录未保存")
 
-    def _printed(self, pages: int, reprints: int) -> None:
-        self.status.setText(f"已送打印 {pages} 页（其中补打 {reprints} 张）。")
+    def _printed(self, printer: QPrinter, pages: int, reprints: int) -> None:
+        text = f"已送打印 {pages} 张证书（其中补打 {reprints} 张），已记入打印记录。"
+        self.status.setText(text)
         self.load_log()
+        self._reload_counts()
+        self._announce_printed(printer, text)
+
+    def _announce_printed(self, printer: QPrinter, text: str) -> None:
+        """Printed to a file (打印到文件/PDF 打印机): the file is named; to paper: the printer is."""
+        if printer.outputFileName():
+            announce_written(self, printer.outputFileName(), "打印输出的文件", title="打印完成", detail=text,
+                             name="print_done")
+            return
+        box = QMessageBox(QMessageBox.Icon.Information, "打印完成",
+                          f"{text}\n打印机：{printer.printerName() or '默认打印机'}。请到打印机取纸并核对。",
+                          QMessageBox.StandardButton.Ok, self)
+        box.setObjectName("print_done")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
 
     def print_document(self, printer: QPrinter) -> int:
         """Each page rendered at the printer's resolution onto the whole sheet (full page: no margins moved)."""
@@ -458,10 +749,9 @@ class CertificatesPage(Page):
         except DomainError as exc:
             self.show_error(exc)
             return
-        self.last = None
+        self._forget_preview()
         self.document.close()
         self.document.load(str(path))
         self.print_button.setEnabled(True)
-        self.save_button.setEnabled(False)
         self.status.setText("校准页已生成（右侧预览）。点“打印…”用白纸打印，与空白证书叠放对光检查，"
                             "再按页上的说明调整偏移。")
