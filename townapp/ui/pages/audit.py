@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from townapp.accounts.audit import AuditService
+from townapp.accounts.audit_values import ReadableAuditService
 from townapp.accounts.dto import AuditFilter
 from townapp.core.actor import ROLE_ADMIN
 from townapp.ui.context import AppContext
@@ -39,7 +39,7 @@ def create_pages(ctx: AppContext) -> list[Page]:
 class AuditPage(Page):
     title = "审计日志"
     COLUMNS = (Column("at", "时间", sortable=False, width=150), Column("username", "用户", sortable=False),
-               Column("action", "操作", sortable=False, width=90), Column("entity", "对象", sortable=False, width=80),
+               Column("action", "操作", sortable=False, width=90), Column("entity", "对象", sortable=False, width=120),
                Column("entity_id", "编号", sortable=False, width=60), Column("village_name", "村/社区", sortable=False),
                Column("field", "字段", sortable=False), Column("old", "原值", sortable=False, width=220),
                Column("new", "新值", sortable=False, width=220), Column("reason", "原因", sortable=False),
@@ -48,7 +48,7 @@ class AuditPage(Page):
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
         self.ctx = ctx
-        self.audit = AuditService(ctx.db, ctx.actor)
+        self.audit = ReadableAuditService(ctx.db, ctx.actor)
         self.user = QComboBox()
         self.user.setObjectName("user")
         self.entity = QComboBox()
