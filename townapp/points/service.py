@@ -1084,31 +1084,40 @@ class PointsService:
                 raise DomainError("库存不能减到0以下（或商品已删除）")
             return s.scalar(select(p.StoreItem.stock).where(p.StoreItem.id == item_id))
 
-    def redeem(self, member_id: int, item_id: int, quantity: int = 1) -> RedemptionDTO:
-        """Take stock and balance with conditional UPDATEs: the last item goes to exactly one redemption."""
+    def redeem(self, member_id: int, item_id: int, quantity: int = 1, *,
+               expected_points: int | None = None) -> RedemptionDTO:
+        """Take stock and balance with conditional UPDATEs: the last item goes to exactly one redemption.
+
+        ``expected_points``: the price (tenths) the clerk saw; a different price now is refused as such.
+        A refusal names its real cause, checked in turn: 下架, price changed, stock short (how many are
+        left), balance too low; never a list of guesses."""
         member = self.member(member_id)
         self._require_write(member.village_id)
         if not isinstance(quantity, int) or quantity < 1:
             raise ValidationFailed([FieldProblem("quantity", "兑换数量应为正整数")])
         with self.db.unit_of_work(self.actor) as s:
             item = s.get(p.StoreItem, item_id)
-            if item is None or not item.active:
-                raise DomainError("这件商品已下架或不存在")
+            refusal = self._redeem_refusal(s, member, item, quantity, expected_points)
+            if refusal:
+                raise DomainError(refusal)
+            assert item is not None
             price, name, pickup = item.points_tenths, item.name, item.pickup_point or ""
             cost = price * quantity
             taken = s.execute(update(p.StoreItem)
                               .where(p.StoreItem.id == item_id, p.StoreItem.active.is_(True),
                                      p.StoreItem.stock >= quantity, p.StoreItem.points_tenths == price)
                               .values(stock=p.StoreItem.stock - quantity, updated_at=utcnow()))
-            if taken.rowcount != 1:
-                raise DomainError(f"“{name}”库存不足（或刚被他人兑换、价格已调整），请刷新后再试")
+            if taken.rowcount != 1:  # another clerk was quicker: read what is committed now for the cause
+                with self.db.reader() as fresh:
+                    why = self._redeem_refusal(fresh, member, fresh.get(p.StoreItem, item_id), quantity, price)
+                raise DomainError(why or f"“{name}”刚被他人修改，请刷新商品列表后再试")
             paid = s.execute(update(p.PointAccount)
                              .where(p.PointAccount.party_member_id == member_id, p.PointAccount.balance_tenths >= cost)
                              .values(balance_tenths=p.PointAccount.balance_tenths - cost,
                                      spent_tenths=p.PointAccount.spent_tenths + cost))
             if paid.rowcount != 1:
                 have = s.scalar(select(p.PointAccount.balance_tenths).where(p.PointAccount.party_member_id == member_id))
-                raise DomainError(f"{member.name} 的可兑换积分为 {format_points(have or 0)} 分，"
+                raise DomainError(f"{member.name} 的可兑换积分余额为 {format_points(have or 0)} 分，"
                                   f"兑换“{name}”×{quantity} 需要 {format_points(cost)} 分，余额不足")
             now = utcnow()
             redemption = p.Redemption(number=f"tmp-{uuid.uuid4().hex[:28]}",  # until the id is known; fits String(32)
@@ -1125,6 +1134,26 @@ class PointsService:
                                 note=f"兑换 {name}×{quantity}（{redemption.number}）"))
             s.flush()
             return redemption_dto(redemption, member.name, member.village, pickup, balance)
+
+    def _redeem_refusal(self, s: Session, member: MemberChoice, item: p.StoreItem | None, quantity: int,
+                        expected_points: int | None) -> str | None:
+        """Why this redemption cannot be made now, the first real cause (None: it can)."""
+        if item is None or not item.active:
+            return "这件商品已下架或已删除，请刷新商品列表后另选"
+        if expected_points is not None and item.points_tenths != expected_points:
+            return (f"“{item.name}”的所需积分已调整为 {format_points(item.points_tenths)} 分（页面上是 "
+                    f"{format_points(expected_points)} 分），请刷新后按新价格确认")
+        if item.stock <= 0:
+            return f"“{item.name}”库存不足：库存为0，暂不能兑换，请先入库"
+        if item.stock < quantity:
+            return f"“{item.name}”库存不足：仅剩 {item.stock} 件，要兑换 {quantity} 件，请减少数量或先入库"
+        cost = item.points_tenths * quantity
+        have = s.scalar(select(p.PointAccount.balance_tenths)
+                        .where(p.PointAccount.party_member_id == member.party_member_id)) or 0
+        if have < cost:
+            return (f"{member.name} 的可兑换积分余额为 {format_points(have)} 分，兑换“{item.name}”×{quantity} "
+                    f"需要 {format_points(cost)} 分，余额不足")
+        return None
 
     def pick_up(self, redemption_id: int) -> None:
         with self.db.unit_of_work(self.actor) as s:

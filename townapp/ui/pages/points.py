@@ -93,7 +93,7 @@ from townapp.ui.forms.points import (
 from townapp.ui.jobs import Job, call_service
 from townapp.ui.pages.base import Page
 from townapp.ui.widgets.fields import DateField, ErrorLabel, HintArea
-from townapp.ui.widgets.tables import ListFilters, RowsModel, fill_table, table_view
+from townapp.ui.widgets.tables import ListFilters, RowsModel, TableSearch, current_key, fill_table, table_view
 
 T = TypeVar("T")
 
@@ -596,7 +596,9 @@ class PublicityTab(_Tab):
         publish = QPushButton("发布公示")
         publish.setObjectName("publish")
         publish.clicked.connect(self.publish)
+        self.waiting_search = TableSearch(self.waiting, "搜索待公示记录：姓名、事项、说明")
         self.batches = QTableWidget()
+        self.batches.setObjectName("batches")
         self.batches.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.batches.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         pdf = QPushButton("导出公示PDF…")
@@ -625,6 +627,7 @@ class PublicityTab(_Tab):
         actions.addWidget(close)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.waiting_search)
         layout.addWidget(self.waiting, 3)
         layout.addLayout(actions)
         layout.addWidget(self.batches, 2)
@@ -652,21 +655,24 @@ class PublicityTab(_Tab):
     def _show(self, loaded: tuple[list[RecordRow], list[PublicityDTO]]) -> None:
         rows, self.batch_list = loaded
         fill_table(self.waiting, ("村/社区", "姓名", "日期", "积分事项", "分值", "说明", "佐证", "状态", "提交"),
-                   [_record_cells(r) for r in rows], widths=(90, 70, 86, 260, 50, 180, 120, 60, 80))
+                   [_record_cells(r) for r in rows], keys=[r.id for r in rows],
+                   widths=(90, 70, 86, 260, 50, 180, 120, 60, 80), sortable=True)
+        self.waiting_search.apply()
         self.info.setText(f"待公示 {len(rows)} 条")
         fill_table(self.batches, ("标题", "村/社区", "公示期", "记录数", "状态"),
                    [[b.title, b.village, f"{b.starts_on:%Y-%m-%d} 至 {b.ends_on:%Y-%m-%d}", b.records,
                      f"{b.closed_on:%Y-%m-%d} 已生效" if b.closed_on else "公示中"] for b in self.batch_list],
-                   keys=[b.id for b in self.batch_list], widths=(300, 90, 190, 60, 110))
+                   keys=[b.id for b in self.batch_list], widths=(300, 90, 190, 60, 110), sortable=True,
+                   fit_last=True)
         if self.batch_list:
             self.batches.selectRow(0)
 
     def _selected(self) -> int | None:
-        row = self.batches.currentRow()
-        if row < 0 or row >= len(self.batch_list):
+        batch = current_key(self.batches)
+        if batch is None:
             self.page.show_error("请先选择一批公示")
             return None
-        return self.batch_list[row].id
+        return int(batch)  # type: ignore[call-overload]
 
     def publish(self) -> None:
         try:
@@ -825,16 +831,16 @@ class CardTab(_Tab):
                      "" if r.counted is None else format_points(r.counted, signed=True),
                      r.status + ("（已冲正）" if r.reversed else "（冲正）" if r.reverses_id else ""), r.note,
                      r.reject_reason] for r in card.records],
-                   keys=[r.id for r in card.records], widths=(86, 250, 50, 50, 110, 200, 160))
+                   keys=[r.id for r in card.records], widths=(86, 250, 50, 50, 110, 200, 160), sortable=True)
         history_figure(card, self.figure)
         self.canvas.draw_idle()
 
     def _selected(self) -> RecordRow | None:
-        row = self.records.currentRow()
-        if self.card is None or not 0 <= row < len(self.card.records):
+        key = current_key(self.records)
+        record = next((r for r in self.card.records if r.id == key), None) if self.card is not None else None
+        if record is None:
             self.page.show_error("请先在积分记录中选择一条")
-            return None
-        return self.card.records[row]
+        return record
 
     def reverse(self) -> None:
         record = self._selected()
@@ -967,7 +973,15 @@ class SummaryTab(_Tab):
         self.show_ranking.setChecked(bool(self.ctx.settings.get(RANKING_KEY, settings()["ranking_default"])))
         self.ranking_rows = _Rows(("名次", "姓名", "村/社区", "总分", "等级"), parent=self)
         self.ranking = _table_view(self.ranking_rows, (44, 70, 90, 56, 60))
-        self.ranking.setVisible(False)
+        self.ranking_filters = ListFilters(self.ranking_rows, "查找：姓名或村/社区")
+        self.ranking_filters.add_choice(4, "全部等级")
+        ranking_box = QWidget()
+        ranking_layout = QVBoxLayout(ranking_box)
+        ranking_layout.setContentsMargins(0, 0, 0, 0)
+        ranking_layout.addWidget(self.ranking_filters)
+        ranking_layout.addWidget(self.ranking, 1)
+        self.ranking_box = ranking_box
+        self.ranking_box.setVisible(False)
         detail = QPushButton("导出积分明细…")
         detail.clicked.connect(lambda: self.export_detail())
         summary = QPushButton("导出积分汇总…")
@@ -988,7 +1002,7 @@ class SummaryTab(_Tab):
         top.addWidget(summary)
         body = QHBoxLayout()
         body.addWidget(self.table, 2)
-        body.addWidget(self.ranking, 1)
+        body.addWidget(self.ranking_box, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(body, 1)
@@ -1030,7 +1044,7 @@ class SummaryTab(_Tab):
         fill_table(self.table, ("村/社区", "参与人数", "平均分", "最高分", "最低分", *grades),
                    [[g.name, g.participants, "" if g.average is None else str(g.average), format_points(g.highest),
                      format_points(g.lowest), *[g.grades.get(x, 0) for x in grades]] for g in groups],
-                   widths=(110, 70, 60, 60, 60, *[62] * len(grades)))
+                   widths=(110, 70, 60, 60, 60, *[62] * len(grades)), sortable=True)
         self.distribution = result.distribution
         self.chart.set_image(result.chart)
         if result.ranking is not None:
@@ -1042,7 +1056,7 @@ class SummaryTab(_Tab):
     def _ranking_toggled(self, on: bool, remember: bool = True) -> None:
         if remember:
             self.ctx.settings.set(RANKING_KEY, on)
-        self.ranking.setVisible(on)
+        self.ranking_box.setVisible(on)
         if not on or self.loading() or self.ranking_rows.rowCount():
             return  # a load under way shows the ranking when it is done
         counted, year = self.counted, self.year.currentData()
@@ -1302,6 +1316,7 @@ class StorePage(Page):
         self.redemptions = QTableWidget()
         self.redemptions.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.redemptions.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.redemption_search = TableSearch(self.redemptions, "查找：单号、兑换人、商品")
         pick = QPushButton("已领取")
         pick.clicked.connect(self.pick_up)
         cancel = QPushButton("取消兑换…")
@@ -1334,7 +1349,7 @@ class StorePage(Page):
         filters.addWidget(QLabel("兑换记录"))
         filters.addWidget(self.village)
         filters.addWidget(self.status_filter)
-        filters.addStretch(1)
+        filters.addWidget(self.redemption_search, 1)
         filters.addWidget(pick)
         filters.addWidget(cancel)
         filters.addWidget(receipt)
@@ -1351,14 +1366,21 @@ class StorePage(Page):
             self.choices.start("正在加载……", lambda: _villages(self.ctx), self._villages_loaded)
         self.items = self.service.items()
         fill_table(self.goods, ("商品", "所需积分", "库存", "领取地点", "状态"),
-                   [[i.name, format_points(i.points), i.stock, i.pickup_point, "在售" if i.active else "下架"]
-                    for i in self.items], keys=[i.id for i in self.items], widths=(170, 70, 60, 150, 50))
+                   [[i.name, format_points(i.points), i.stock, i.pickup_point,
+                     ("在售" if i.stock > 0 else "库存为0") if i.active else "下架"]
+                    for i in self.items], keys=[i.id for i in self.items], widths=(170, 70, 60, 150, 50),
+                   sortable=True, fit_last=True)
         current = self.item.currentData()
         self.item.clear()
         for i in self.items:
             if i.active:
-                self.item.addItem(f"{i.name}（{format_points(i.points)}分，库存{i.stock}）", i.id)
-        self.item.setCurrentIndex(max(self.item.findData(current), 0))
+                stock = f"库存{i.stock}" if i.stock > 0 else "库存为0，暂不能兑换"
+                self.item.addItem(f"{i.name}（{format_points(i.points)}分，{stock}）", i.id)
+                if i.stock <= 0:  # listed, so the clerk sees it is out, but it cannot be picked
+                    self.item.model().item(self.item.count() - 1).setEnabled(False)  # type: ignore[attr-defined]
+        pickable = [n for n in range(self.item.count()) if self.item.model().item(n).isEnabled()]  # type: ignore[attr-defined]
+        index = self.item.findData(current)
+        self.item.setCurrentIndex(index if index in pickable else pickable[0] if pickable else -1)
         self.refresh_redemptions()
         self._show_member()
 
@@ -1371,7 +1393,9 @@ class StorePage(Page):
         fill_table(self.redemptions, ("单号", "兑换人", "村/社区", "商品", "数量", "积分", "状态", "兑换时间", "取消原因"),
                    [[r.number, r.member_name, r.village, r.item_name, r.quantity, format_points(r.points), r.status,
                      f"{r.redeemed_at:%Y-%m-%d %H:%M}", r.cancel_reason] for r in self.rows],
-                   keys=[r.id for r in self.rows], widths=(120, 70, 90, 150, 40, 50, 60, 130, 140))
+                   keys=[r.id for r in self.rows], widths=(120, 70, 90, 150, 40, 50, 60, 130, 140), sortable=True,
+                   fit_last=True)
+        self.redemption_search.apply()
 
     def find_member(self) -> None:
         found = self.service.find_member(self.scan.text())
@@ -1397,7 +1421,10 @@ class StorePage(Page):
             self.error.show()
             return
         member, item, quantity = self.member_id, self.item.currentData(), self.quantity.value()
-        call_service(self, lambda: self.service.redeem(member, item, quantity), self._redeemed, self._refused)
+        # the price the clerk saw: a price changed since is then named as the cause, not guessed at
+        price = next((i.points for i in self.items if i.id == item), None)
+        call_service(self, lambda: self.service.redeem(member, item, quantity, expected_points=price),
+                     self._redeemed, self._refused)
 
     def _refused(self, exc: DomainError) -> None:
         self.error.setText(exc.message)
@@ -1408,14 +1435,15 @@ class StorePage(Page):
         self.error.hide()
         self.last = done
         self.refresh()
-        self.redemptions.selectRow(next((i for i, r in enumerate(self.rows) if r.id == done.id), 0))
+        self.redemptions.selectRow(next((r for r in range(self.redemptions.rowCount())
+                                         if self.redemptions.item(r, 0).data(Qt.ItemDataRole.UserRole) == done.id), 0))
 
     def _selected(self) -> int | None:
-        row = self.redemptions.currentRow()
-        if not 0 <= row < len(getattr(self, "rows", [])):
+        key = current_key(self.redemptions)
+        if key is None:
             self.show_error("请先选择一张兑换单")
             return None
-        return self.rows[row].id
+        return int(key)  # type: ignore[call-overload]
 
     def pick_up(self) -> None:
         rid = self._selected()
@@ -1452,10 +1480,11 @@ class StorePage(Page):
             return None
 
     def _selected_item(self) -> int | None:
-        row = self.goods.currentRow()
-        if not 0 <= row < len(getattr(self, "items", [])):
+        """The chosen good's position in ``items`` (the table may be sorted otherwise)."""
+        key = current_key(self.goods)
+        row = next((i for i, item in enumerate(getattr(self, "items", [])) if item.id == key), None)
+        if row is None:
             self.show_error("请先选择一件商品")
-            return None
         return row
 
     def add_item(self) -> None:

@@ -57,8 +57,13 @@ def set_rows(table: QTableWidget, headers: Sequence[str], rows: Sequence[Sequenc
 
 
 def fill_table(table: QTableWidget, headers: Sequence[str], rows: Sequence[Sequence[object]], *,
-               checkable: bool = False, keys: Sequence[object] = (), widths: Sequence[int] = ()) -> None:
-    """Replace everything the table shows (selection too), with fixed column widths and compact rows."""
+               checkable: bool = False, keys: Sequence[object] = (), widths: Sequence[int] = (),
+               sortable: bool = False, fit_last: bool = False) -> None:
+    """Replace everything the table shows (selection too), with fixed column widths and compact rows.
+
+    ``sortable``: a header click sorts (rows start in the order given; read the chosen row with
+    ``current_key``, never by its number); ``fit_last``: the last column is as wide as its text or fills
+    the space left, so a status at the end is never cut off."""
     table.setSortingEnabled(False)
     table.clear()
     set_rows(table, headers, rows, checkable=checkable, keys=keys)
@@ -66,6 +71,41 @@ def fill_table(table: QTableWidget, headers: Sequence[str], rows: Sequence[Seque
         table.setColumnWidth(index, width)
     table.verticalHeader().setVisible(False)
     table.verticalHeader().setDefaultSectionSize(24)
+    if fit_last and headers:
+        table.resizeColumnToContents(len(headers) - 1)
+        table.horizontalHeader().setStretchLastSection(True)
+    if sortable:
+        table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        table.setSortingEnabled(True)
+        table.horizontalHeader().setSortIndicatorClearable(True)
+
+
+def current_key(table: QTableWidget) -> object | None:
+    """The key (fill_table's ``keys``) of the current row, wherever sorting has moved it; None: no row."""
+    row = table.currentRow()
+    item = table.item(row, 0) if row >= 0 else None
+    return None if item is None else item.data(Qt.ItemDataRole.UserRole)
+
+
+class TableSearch(QLineEdit):
+    """A search box over a filled table: rows without the typed text in any cell are hidden. Call
+    ``apply`` after refilling the table so the search the user typed still holds."""
+
+    def __init__(self, table: QTableWidget, placeholder: str = "搜索", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.table = table
+        self.setObjectName("table_search")
+        self.setPlaceholderText(placeholder)
+        self.setClearButtonEnabled(True)
+        self.textChanged.connect(lambda _text: self.apply())
+
+    def apply(self) -> None:
+        wanted = self.text().strip().casefold()
+        table = self.table
+        for r in range(table.rowCount()):
+            cells = (table.item(r, c) for c in range(table.columnCount()))
+            found = not wanted or any(item is not None and wanted in item.text().casefold() for item in cells)
+            table.setRowHidden(r, not found)
 
 
 def checked_keys(table: QTableWidget) -> list:
