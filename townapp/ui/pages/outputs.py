@@ -552,6 +552,10 @@ class CertificatesPage(Page):
         if had:
             self.document.close()
             self.status.setText("选择已改变，请重新生成预览。")
+        self._show_chosen()
+
+    def _show_chosen(self) -> None:
+        """The line under the list: how many are ticked and shown, and how many of them would be 补打."""
         chosen = self.chosen_rows()
         again = sum(1 for row in chosen if row.printed)
         shown = sum(1 for r in range(self.list.rowCount()) if not self.list.isRowHidden(r))
@@ -574,7 +578,10 @@ class CertificatesPage(Page):
         for r, row in enumerate(self.rows):
             self.rows[r] = fresh.get(row.subject_key, row)
             self._set_registry_cells(r, self.rows[r])
+        for column in (4, 5):  # 未编号 → WMH20250001
+            self.list.resizeColumnToContents(column)
         self.list.blockSignals(False)
+        self._show_chosen()
 
     def load_offset(self) -> None:
         dx, dy = printer_offset(self.ctx.settings, self.printer.currentText())
