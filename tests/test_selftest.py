@@ -18,6 +18,7 @@ from pathlib import Path
 import matplotlib
 import pytest
 
+from townapp.core import syslibs
 from townapp.core.resources import ResourceError
 from townapp.selftest import (
     CHECKS,
@@ -25,7 +26,9 @@ from townapp.selftest import (
     SelftestInputs,
     resource_characters,
     run_check,
+    selftest_report,
     source_characters,
+    with_inputs,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,6 +66,9 @@ def test_selftest_passes_on_the_source_tree_and_reports_json() -> None:
                                                           "id_regions"]
     assert all(c["ok"] and c["message"] for c in report["checks"])
     assert "qtbase_zh_CN.qm" in report["checks"][1]["message"]
+    # AND it lists the system libraries Qt's window would lack here (none on a complete desktop)
+    assert all(set(item) == {"soname", "package"} for item in report["missing_system_libraries"])
+    assert (report["install_command"] is None) == (not report["missing_system_libraries"])
 
 
 def test_broken_resources_make_the_command_exit_1_naming_the_failures(tmp_path: Path) -> None:
@@ -200,3 +206,45 @@ def test_a_missing_id_region_history_fails_its_check(inputs: SelftestInputs, mon
     assert not result.ok and "loc.dat" in result.message
     monkeypatch.undo()
     assert check("id_regions", inputs).ok
+
+
+LDD_WITHOUT_ICCCM = "\tlibxcb-icccm.so.4 => not found\n\tlibxcb-keysyms.so.1 => not found\n"
+
+
+@pytest.fixture
+def laptop_without_icccm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A PySide6 folder with every start-up file, and ldd answering as on the measured laptop (issue 21)."""
+    folder = tmp_path / "PySide6"
+    for name in syslibs.STARTUP_FILES:
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(b"\x7fELF")
+    monkeypatch.setattr(syslibs, "run_ldd", lambda files: LDD_WITHOUT_ICCCM)
+    return folder
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="系统库检查只在 Linux 上")
+def test_qt_check_names_a_missing_system_library_and_its_package(inputs: SelftestInputs,
+                                                                  laptop_without_icccm: Path) -> None:
+    """GIVEN a desktop lacking libxcb-icccm4 and libxcb-keysyms1 WHEN the Qt check runs on X11 THEN it fails naming
+    each .so and its package and the apt command, without starting the Qt child (which would only abort)."""
+    aborting_child = (sys.executable, "-c", "raise SystemExit(99)")
+    result = check("qt", replace(inputs, qt_platform="xcb", pyside_dir=laptop_without_icccm,
+                                 qt_probe_command=aborting_child))
+    assert not result.ok
+    assert "缺少系统库 libxcb-icccm.so.4（Debian/UOS 软件包 libxcb-icccm4）" in result.message
+    assert "缺少系统库 libxcb-keysyms.so.1（Debian/UOS 软件包 libxcb-keysyms1）" in result.message
+    assert "sudo apt install -y libxcb-icccm4 libxcb-keysyms1" in result.message
+    assert "退出码 99" not in result.message
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="系统库检查只在 Linux 上")
+def test_offscreen_the_qt_check_passes_but_the_json_lists_the_missing_libraries(laptop_without_icccm: Path) -> None:
+    """GIVEN the same machine without a display (offscreen) WHEN the self-test runs THEN Qt itself works, its message
+    and the JSON's missing_system_libraries still say what a desktop start would lack, with the one apt command."""
+    report = selftest_report(with_inputs(qt_platform="offscreen", pyside_dir=laptop_without_icccm), only=["qt"])
+    (qt,) = report.checks
+    assert qt.ok and "libxcb-icccm4" in qt.message
+    data = json.loads(report.to_json())
+    assert data["missing_system_libraries"] == [{"soname": "libxcb-icccm.so.4", "package": "libxcb-icccm4"},
+                                                {"soname": "libxcb-keysyms.so.1", "package": "libxcb-keysyms1"}]
+    assert data["install_command"] == "sudo apt install -y libxcb-icccm4 libxcb-keysyms1"

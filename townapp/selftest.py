@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from townapp import config, version
+from townapp.core import syslibs
 from townapp.core.resources import read_json
 
 FONT_PARTS = ("fonts", "wqy-microhei.ttc")
@@ -57,6 +58,7 @@ class SelftestInputs:
     qt_platform: str | None = None  # None: QT_QPA_PLATFORM, else Qt's default (offscreen without a display)
     qt_translations_dir: Path | None = None  # None: Qt's own translations folder (QLibraryInfo)
     qt_probe_command: tuple[str, ...] = ()
+    pyside_dir: Path | None = None  # None: the PySide6 this program runs with (its libraries are ldd-checked)
 
     @classmethod
     def defaults(cls, work_dir: Path) -> SelftestInputs:
@@ -181,7 +183,13 @@ def check_font(inputs: SelftestInputs) -> str:
 
 
 def check_qt(inputs: SelftestInputs) -> str:
-    """Qt runs in a child process: a platform plugin that cannot load aborts the process."""
+    """Qt runs in a child process: a platform plugin that cannot load aborts the process.
+
+    First the system libraries Qt's window links to (ldd, townapp.core.syslibs): when the probe would use
+    the X11 plugin and one is missing, the check fails naming it and its package without starting Qt;
+    on a machine without a display (offscreen) the probe still runs and the message names what a desktop
+    start would lack.
+    """
     if not inputs.qt_probe_command:
         raise RuntimeError("没有可用的 Qt 检查命令")
     request = {
@@ -192,6 +200,10 @@ def check_qt(inputs: SelftestInputs) -> str:
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     if inputs.qt_platform is None and not env.get("QT_QPA_PLATFORM") and _no_display():
         request["platform"] = "offscreen"
+    missing = syslibs.missing_libraries(inputs.pyside_dir)
+    platform = request["platform"] or syslibs.window_platform(env)
+    if missing and platform == "xcb":
+        raise RuntimeError(f"图形界面无法启动：{syslibs.describe_missing_in_one_line(missing)}")
     try:
         result = subprocess.run([*inputs.qt_probe_command, json.dumps(request, ensure_ascii=False)],
                                 capture_output=True, text=True, encoding="utf-8", errors="replace", env=env,
@@ -205,6 +217,8 @@ def check_qt(inputs: SelftestInputs) -> str:
         raise RuntimeError(f"Qt 无法启动（退出码 {result.returncode}）：{tail or '没有输出'}")
     if not report.get("ok"):
         raise RuntimeError(report.get("message") or "Qt 检查失败")
+    if missing:
+        return f"{report['message']}。但在图形桌面上还打不开窗口：{syslibs.describe_missing_in_one_line(missing)}"
     return report["message"]
 
 
@@ -380,6 +394,9 @@ class SelftestReport:
     frozen: bool
     executable: str
     checks: list[CheckResult] = field(default_factory=list)
+    # System libraries Qt's window cannot find here ({"soname", "package"}), and the command that installs them.
+    missing_system_libraries: list[dict[str, str | None]] = field(default_factory=list)
+    install_command: str | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=2)
@@ -392,8 +409,12 @@ def selftest_report(inputs_override: Callable[[SelftestInputs], SelftestInputs] 
         if inputs_override is not None:
             inputs = inputs_override(inputs)
         results = run_selftest(inputs, only)
+        missing = syslibs.missing_libraries(inputs.pyside_dir)
+    packages = [item.package for item in missing if item.package]
     return SelftestReport(ok=all(r.ok for r in results), version=version(),
-                          frozen=bool(getattr(sys, "frozen", False)), executable=sys.executable, checks=results)
+                          frozen=bool(getattr(sys, "frozen", False)), executable=sys.executable, checks=results,
+                          missing_system_libraries=[item.to_dict() for item in missing],
+                          install_command=syslibs.apt_command(packages) if packages else None)
 
 
 # ----- command line -------------------------------------------------------------
@@ -409,6 +430,10 @@ def selftest_command(args: argparse.Namespace) -> int:
         print(f"townapp {report.version} 自检（{kind}：{report.executable}）")
         for result in report.checks:
             print(f"  {'通过' if result.ok else '失败'}  {result.title}：{result.message}（{result.seconds:.1f} 秒）")
+        for item in report.missing_system_libraries:
+            print(f"  {syslibs.MissingLibrary(item['soname'] or '', item['package']).describe()}")
+        if report.install_command:
+            print(f"  安装缺少的系统库：{report.install_command}")
     failed = [r.title for r in report.checks if not r.ok]
     if failed:
         print(f"自检未通过：{'、'.join(failed)}", file=sys.stderr)

@@ -4,8 +4,12 @@ Run ``python build_spec.py`` first, then ``python installers/linux/build_deb.py`
 The package installs the frozen folder under /opt/townapp, a /usr/bin/townapp
 launcher, a .desktop entry (乡镇党建与基层治理台账) and the icon. Built with
 dpkg-deb alone (no debhelper); files are owned by root without fakeroot
-(``--root-owner-group``). Depends are computed from the bundle: the system
-libraries its ELF files link against (ldd + dpkg -S) and the newest glibc
+(``--root-owner-group``). Depends are computed from the bundle: the packages
+of the system libraries its ELF files link to directly (objdump NEEDED through
+the bundle's own libraries, then dpkg -S — qt_syslibs.py, the script that also
+writes the table in townapp/core/syslibs.py, which the README's apt line and
+the start-up check read), never fewer than that table's GUI packages (a library
+the build machine lacks is named through the table), and the newest glibc
 symbol version any of them needs — building on a newer system than the target
 shows up here as ``libc6 (>= 2.xx)`` and dpkg refuses the install clearly
 instead of the program failing to start.
@@ -26,11 +30,14 @@ ROOT = Path(__file__).resolve().parents[2]
 APP_DIR = ROOT / "dist" / "townapp"
 STAGE_ROOT = ROOT / "build" / "deb"
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import qt_syslibs  # noqa: E402 - installers/linux/qt_syslibs.py, beside this file
+
 PACKAGE = "townapp"
 INSTALL_DIR = Path("opt") / PACKAGE
 DISPLAY_NAME = "乡镇党建与基层治理台账"
-# What the frozen Qt needs from the system beyond what PyInstaller bundles, if dpkg -S cannot tell us.
-FALLBACK_DEPENDS = ["libgl1", "libegl1", "libxcb1"]
+# Plugins whose libraries are only recommended (the .deb's Recommends): Wayland sessions.
+RECOMMENDED_ONLY = re.compile(r"wayland")
 # Oldest glibc of the targets (统信UOS 20 / Debian 10: 2.28; 银河麒麟 V10: 2.31): a warning above it.
 TARGET_GLIBC = (2, 28)
 GLIBC_VERSION = re.compile(rb"GLIBC_(\d+)\.(\d+)(?:\.(\d+))?\x00")
@@ -67,45 +74,22 @@ def required_glibc(files: list[Path]) -> tuple[int, int]:
     return newest
 
 
-def system_libraries(app_dir: Path, files: list[Path]) -> tuple[set[str], set[str]]:
-    """(libraries resolved outside the bundle, libraries not found at all) according to ldd."""
-    internal = app_dir / "_internal"
-    lib_dirs = sorted({str(p.parent) for p in internal.rglob("*.so*")})
-    env = {**os.environ, "LD_LIBRARY_PATH": os.pathsep.join(lib_dirs)}
-    outside, missing = set(), set()
-    for path in files:
-        result = subprocess.run(["ldd", str(path)], capture_output=True, text=True, env=env)
-        for line in result.stdout.splitlines():
-            parts = line.split()
-            if len(parts) >= 3 and parts[1] == "=>":
-                if parts[2] == "not":
-                    missing.add(parts[0])
-                elif not Path(parts[2]).resolve().is_relative_to(app_dir.resolve()):
-                    outside.add(parts[2])
-    return outside, missing
-
-
-def owning_packages(paths: set[str]) -> set[str]:
-    """Debian packages owning the given files (tries /lib and /usr/lib spellings: merged /usr)."""
-    packages = set()
-    for path in sorted(paths):
-        real = str(Path(path).resolve())
-        candidates = {path, real, real.removeprefix("/usr"), "/usr" + path if not path.startswith("/usr") else path}
-        for candidate in candidates:
-            result = subprocess.run(["dpkg", "-S", candidate], capture_output=True, text=True)
-            if result.returncode == 0:
-                packages.add(result.stdout.split(":")[0].strip())
-                break
-    return packages
-
-
 def depends_field(app_dir: Path) -> tuple[str, tuple[int, int], set[str]]:
+    """(Depends line, glibc the bundle needs, libraries no package could be named for)."""
     files = elf_files(app_dir)
     glibc = required_glibc(files)
-    outside, missing = system_libraries(app_dir, files)
-    packages = owning_packages(outside) if shutil.which("dpkg") else set()
-    packages = {p for p in packages if p != "libc6"} or set(FALLBACK_DEPENDS)
-    return ", ".join([f"libc6 (>= {glibc[0]}.{glibc[1]})", *sorted(packages)]), glibc, missing
+    syslibs = qt_syslibs.load_syslibs()
+    own = qt_syslibs.own_libraries([app_dir])
+    roots = [path for path in files if not RECOMMENDED_ONLY.search(path.relative_to(app_dir).as_posix())]
+    direct = qt_syslibs.direct_system_needs(roots, own)
+    found = {soname: path for soname, path in qt_syslibs.ldd_closure(roots, own)[0].items() if soname in direct}
+    mapping, unknown = qt_syslibs.packages_for(found, direct - set(found), syslibs.LIBRARY_PACKAGES, confirm=False)
+    derived = {mapping[soname] for soname in direct if soname in mapping}
+    extra = derived - set(syslibs.GUI_PACKAGES) - qt_syslibs.RUNTIME_BASE
+    if extra:
+        print(f"提示：冻结版还直接链接到这些软件包的库（不在 townapp/core/syslibs.py 的表中）：{' '.join(sorted(extra))}")
+    packages = sorted((set(syslibs.GUI_PACKAGES) | derived) - {"libc6"})
+    return ", ".join([f"libc6 (>= {glibc[0]}.{glibc[1]})", *packages]), glibc, set(unknown)
 
 
 def desktop_entry(version: str) -> str:
@@ -206,7 +190,7 @@ def build_deb(app_dir: Path, out_dir: Path, compression: str = "xz") -> Path:
     print(f"已生成：{target}（{target.stat().st_size / 1e6:.1f} MB，安装后 {installed_kib / 1024:.0f} MiB）")
     print(f"Depends: {depends}")
     if missing:
-        print(f"提示：本机找不到这些库（只影响对应的 Qt 插件，如 Wayland）：{'、'.join(sorted(missing))}")
+        print(f"注意：这些库找不到所属的软件包（不在对照表中，本机也没有）：{'、'.join(sorted(missing))}")
     if glibc > TARGET_GLIBC:
         print(f"注意：此包需要 glibc ≥ {glibc[0]}.{glibc[1]}，统信UOS 20（2.28）/银河麒麟 V10（2.31）上 dpkg 会拒绝安装；"
               "面向这些系统请在 glibc 2.28 的系统上构建，见 installers/README.md")
