@@ -335,7 +335,43 @@ class EvaluationService:
             problems.append(FieldProblem("village_ids", "请至少选择一个村/社区"))
         if any(st.bodies for st in scheme.stages) and not (data.bodies or scheme.joint_bodies):
             problems.append(FieldProblem("bodies", "请填写参加联评的组织"))
+        typed = squeeze_spaces(data.name)
+        if not problems and typed:
+            with self.db.reader() as s:
+                taken = self._same_name(s, typed, data.year, scheme.key)
+            if taken is not None:
+                problems.append(FieldProblem("name", taken))
         return problems
+
+    def _round_name(self, s: Session, scheme: Scheme, data: RoundInput) -> str:
+        """The name the round gets: the one typed (refused when this scheme and year have it already), or
+        2026年度星级文明户 made from the period and scheme, with （第2轮） added when that one is taken."""
+        typed = squeeze_spaces(data.name)
+        if typed:
+            taken = self._same_name(s, typed, data.year, scheme.key)
+            if taken is not None:
+                raise ValidationFailed([FieldProblem("name", taken)])
+            return typed
+        number = data.period_no if PERIOD_COUNT[scheme.period] else 0
+        made = f"{period_text(scheme.period, data.year, number)}{scheme.name}"
+        name, count = made, 1
+        while self._same_name(s, name, data.year, scheme.key) is not None:
+            count += 1
+            name = f"{made}（第{count}轮）"
+        return name
+
+    @staticmethod
+    def _same_name(s: Session, name: str, year: int, scheme_key: str) -> str | None:
+        """Why ``name`` cannot be used for another round of this scheme and year (None: it can): two rounds
+        of one name could not be told apart in the round list, the logs or the county's copy."""
+        found = s.execute(select(e.EvalRound.name, e.EvalRound.status, e.EvalRound.period_no, e.EvalScheme.period)
+                          .join(e.EvalScheme, e.EvalScheme.id == e.EvalRound.scheme_id)
+                          .where(e.EvalRound.year == year, e.EvalScheme.key == scheme_key,
+                                 e.EvalRound.name == name)).first()
+        if found is None:
+            return None
+        return (f"{year}年已有名为“{name}”的评定（{period_text(found.period, year, found.period_no)}，"
+                f"{found.status}），请换一个名称，或在评定列表中选择已有的那一轮继续")
 
     def create_round(self, data: RoundInput) -> int:
         """A round runs one scheme version for a period over the chosen villages."""
@@ -345,13 +381,13 @@ class EvaluationService:
             raise ValidationFailed(problems)
         scheme = self.scheme(data.scheme_id)
         number = data.period_no if PERIOD_COUNT[scheme.period] else 0
-        text = period_text(scheme.period, data.year, number)
         with self.db.unit_of_work(self.actor) as s:
+            name = self._round_name(s, scheme, data)
             known = set(s.scalars(select(m.Village.id).where(m.Village.id.in_(data.village_ids))))
             if known != set(data.village_ids):
                 raise ValidationFailed([FieldProblem("village_ids", "所选村/社区有的已不存在，请刷新后重选")])
             bodies = data.bodies or list(scheme.joint_bodies) if any(st.bodies for st in scheme.stages) else []
-            rnd = e.EvalRound(scheme_id=data.scheme_id, name=squeeze_spaces(data.name) or f"{text}{scheme.name}",
+            rnd = e.EvalRound(scheme_id=data.scheme_id, name=name,
                               year=data.year, period_no=number, stage=scheme.stages[0].key, status="进行中",
                               locked=False, bodies="、".join(bodies) or None)
             s.add(rnd)
@@ -1061,13 +1097,21 @@ class EvaluationService:
             self._event(s, round_id, "移交", detail)
             return following.key
 
-    def _require_publicity_over(self, s: Session, rnd: e.EvalRound, today: dt.date) -> None:
+    def _require_publicity_over(self, s: Session, rnd: e.EvalRound, today: dt.date, action: str = "进行下一步") -> None:
+        problem = self._publicity_not_over(s, rnd, today, action)
+        if problem:
+            raise DomainError(problem)
+
+    @staticmethod
+    def _publicity_not_over(s: Session, rnd: e.EvalRound, today: dt.date, action: str) -> str | None:
+        """Why the 公示 still holds ``action`` back (its period runs, objections wait), None when it does not."""
         if rnd.publicity_end is not None and today <= rnd.publicity_end:
-            raise DomainError(f"公示期至{rnd.publicity_end:%Y年%m月%d日}，公示结束后才能进行下一步")
+            return f"公示期至{rnd.publicity_end:%Y年%m月%d日}，公示结束后才能{action}"
         pending = s.scalar(select(func.count()).select_from(e.EvalObjection).where(
             e.EvalObjection.round_id == rnd.id, e.EvalObjection.handled_on.is_(None)))
         if pending:
-            raise DomainError(f"还有 {pending} 条异议未处理，处理后才能进行下一步")
+            return f"还有 {pending} 条异议未处理，处理后才能{action}"
+        return None
 
     def add_objection(self, data: ObjectionInput) -> int:
         self._require_township("登记异议")
@@ -1143,6 +1187,40 @@ class EvaluationService:
             return [ObjectionDTO(o.id, o.target_id, label or "", o.raised_on, o.raised_by, o.content, o.handled_on,
                                  o.handling, o.outcome) for o, label in rows]
 
+    def finalise_refusal(self, round_id: int, as_of: dt.date | None = None) -> str | None:
+        """Why 定级 cannot be done now (None: it can), read only, so the page says so before asking
+        “确定定级吗？”: a locked round, a stage still to do, the 公示 still running or
+        objections waiting, source rounds not 定级, computed values the data now gives otherwise. A role that
+        may not 定级 is refused (PermissionDenied) as by ``finalise`` itself."""
+        self._require_township("定级")
+        today = as_of or dt.date.today()
+        with self.db.reader() as s:
+            rnd = self._round(s, round_id)
+            scheme = self._scheme_of(s, rnd)
+            targets = list(s.scalars(select(e.EvalTarget).where(e.EvalTarget.round_id == round_id)))
+            return self._finalise_problem(s, rnd, scheme, today, targets)
+
+    def _finalise_problem(self, s: Session, rnd: e.EvalRound, scheme: Scheme, today: dt.date,
+                          targets: Sequence[e.EvalTarget]) -> str | None:
+        """The first reason 定级 must wait, checked in the order a user would put it right."""
+        if rnd.locked:
+            return f"“{rnd.name}”已定级锁定，无需再定级。如确需修改，请由乡镇干部填写理由后解锁。"
+        if scheme.stage_index(rnd.stage) != len(scheme.stages) - 1:
+            return f"当前环节是“{scheme.stage(rnd.stage).name}”，完成全部环节后才能定级"
+        if any(st.is_publicity for st in scheme.stages):
+            problem = self._publicity_not_over(s, rnd, today, "定级")
+            if problem:
+                return problem
+        waiting = self._open_sources(s, scheme, rnd)
+        if waiting:
+            return (f"本轮的{scheme.rollup.label if scheme.rollup else '汇总'}来自尚未定级的评定："
+                    f"{'、'.join(waiting)}；请先将它们定级")
+        stale = self._stale_computed(s, scheme, rnd, targets)
+        if stale:
+            return (f"{len(stale)}个对象由数据计算的指标与现有数据已不一致（{'、'.join(stale[:3])}"
+                    f"{'等' if len(stale) > 3 else ''}）：请先点“重新计算”核对结果，必要时重新公示，再定级")
+        return None
+
     def finalise(self, round_id: int, as_of: dt.date | None = None) -> None:
         """定级: the last stage done (and its 公示 over, objections handled) — the round is locked."""
         self._require_township("定级")
@@ -1151,21 +1229,11 @@ class EvaluationService:
             rnd = self._round(s, round_id)
             self._unlocked(rnd)
             scheme = self._scheme_of(s, rnd)
-            if scheme.stage_index(rnd.stage) != len(scheme.stages) - 1:
-                raise DomainError(f"当前环节是“{scheme.stage(rnd.stage).name}”，完成全部环节后才能定级")
-            if any(st.is_publicity for st in scheme.stages):
-                self._require_publicity_over(s, rnd, today)
-            waiting = self._open_sources(s, scheme, rnd)
-            if waiting:
-                raise DomainError(f"本轮的{scheme.rollup.label if scheme.rollup else '汇总'}来自尚未定级的评定："
-                                  f"{'、'.join(waiting)}；请先将它们定级")
-            self._refresh_rollups_in(s, rnd, scheme)  # the final roll-up reads every month 定级 by now
             targets = list(s.scalars(select(e.EvalTarget).where(e.EvalTarget.round_id == round_id)))
-            stale = self._stale_computed(s, scheme, rnd, targets)
-            if stale:
-                raise DomainError(f"{len(stale)}个对象由数据计算的指标与现有数据已不一致（{'、'.join(stale[:3])}"
-                                  f"{'等' if len(stale) > 3 else ''}）：请先点“重新计算”核对结果，必要时重新公示，"
-                                  "再定级")
+            problem = self._finalise_problem(s, rnd, scheme, today, targets)
+            if problem:
+                raise DomainError(problem)
+            self._refresh_rollups_in(s, rnd, scheme)  # the final roll-up reads every month 定级 by now
             entries = self._entries(s, [t.id for t in targets])
             for target in targets:  # the stored results are exactly what the engine says now
                 self._recompute(s, scheme, target, entries[target.id])

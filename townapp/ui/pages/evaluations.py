@@ -45,12 +45,14 @@ from townapp.ui.forms.evaluations import (
 )
 from townapp.ui.jobs import call_service, problems_of
 from townapp.ui.pages.base import Page
+from townapp.ui.widgets.done import announce_written
 
 Index = QModelIndex | QPersistentModelIndex
 _LOCKED_BG = QColor("#f2f2f2")
 _COMPUTED_BG = QColor("#e8f1fb")  # filled from the data (来源 in the tooltip and under the sheet)
 _ADJUSTED_BG = QColor("#fdf1dc")  # a computed value a person changed, with a reason
 _VETO_FG = QColor("#c62828")
+ROUND_KEY = "evaluations_round"  # per database file: the round last chosen, shown again after a restart
 
 
 def _wrap(text: str, width: int = 6) -> str:
@@ -439,7 +441,22 @@ class EvaluationsPage(Page):
             report = self.service.sync_schemes()
             if report.refused:
                 self.show_error("以下评定方案文件有误，未载入：\n\n" + "\n\n".join(x.message for x in report.refused))
-        self.load_rounds(self.round.currentData())
+        chosen = self.round.currentData()
+        if chosen is None:  # first shown since start-up: the round the user was on last time
+            remembered = self._remembered().get(str(self.ctx.db.path))
+            chosen = remembered if isinstance(remembered, int) else None
+        self.load_rounds(chosen)
+
+    def _remembered(self) -> dict[str, object]:
+        """The round last chosen in each database file (the demo's and the real one's apart)."""
+        stored = self.ctx.settings.get(ROUND_KEY)
+        return dict(stored) if isinstance(stored, dict) else {}
+
+    def _remember(self, round_id: int) -> None:
+        remembered = self._remembered()
+        if remembered.get(str(self.ctx.db.path)) != round_id:
+            remembered[str(self.ctx.db.path)] = round_id
+            self.ctx.settings.set(ROUND_KEY, remembered)
 
     def load_rounds(self, select: int | None = None) -> None:
         self.round.blockSignals(True)
@@ -454,6 +471,8 @@ class EvaluationsPage(Page):
     def show_round(self) -> None:
         round_id = self.round.currentData()
         self.rnd = None if round_id is None else self.service.round(round_id)
+        if round_id is not None:
+            self._remember(round_id)
         self.stage.blockSignals(True)
         self.village.blockSignals(True)
         self.stage.clear()
@@ -656,9 +675,21 @@ class EvaluationsPage(Page):
         self.load_rounds(self.rnd.id)
 
     def finalise(self, as_of: dt.date | None = None) -> None:
-        if self.rnd is None or not self.confirm(f"定级后“{self.rnd.name}”将锁定，不能再修改。确定定级吗？"):
+        """Asks the service first whether 定级 is possible now: a round still in 公示 (or with objections
+        waiting) is told why at once, instead of being asked “确定定级吗？” and refused after."""
+        if self.rnd is None:
             return
         round_id = self.rnd.id
+        try:
+            refusal = self.service.finalise_refusal(round_id, as_of)
+        except DomainError as exc:
+            self.show_error(exc)
+            return
+        if refusal:
+            self.show_error(f"现在还不能定级：{refusal}")
+            return
+        if not self.confirm(f"定级后“{self.rnd.name}”将锁定，不能再修改。确定定级吗？"):
+            return
         self._write(lambda: self.service.finalise(round_id, as_of),
                     lambda _r: (self.load_rounds(round_id), self.data_changed.emit()))
 
@@ -717,6 +748,8 @@ class EvaluationsPage(Page):
         path = path or self._path("导出填报工作簿", name, "Excel 工作簿 (*.xlsx)")
         if path and self._try(lambda: write_stage_workbook(self.service, self.rnd.id, path, village)):
             self.message.setText(f"已导出填报工作簿：{path}")
+            announce_written(self, path, "填报工作簿", detail="填好后用“导入填报工作簿”导入。",
+                             name="workbook_done")
             return path
         return None
 
@@ -743,6 +776,7 @@ class EvaluationsPage(Page):
         path = path or self._path("公示名单PDF", f"{self.rnd.name}公示名单.pdf", "PDF 文件 (*.pdf)")
         if path and self._try(lambda: write_publicity_pdf(self.service, self.rnd.id, path)):
             self.message.setText(f"已生成公示名单：{path}")
+            announce_written(self, path, "公示名单PDF", detail="可打印后张贴。", name="publicity_pdf_done")
             return path
         return None
 
@@ -752,5 +786,6 @@ class EvaluationsPage(Page):
         path = path or self._path("公示名单Excel", f"{self.rnd.name}公示名单.xlsx", "Excel 工作簿 (*.xlsx)")
         if path and self._try(lambda: write_publicity_xlsx(self.service, self.rnd.id, path)):
             self.message.setText(f"已生成公示名单：{path}")
+            announce_written(self, path, "公示名单Excel", name="publicity_xlsx_done")
             return path
         return None

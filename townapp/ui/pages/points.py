@@ -92,6 +92,7 @@ from townapp.ui.forms.points import (
 )
 from townapp.ui.jobs import Job, call_service
 from townapp.ui.pages.base import Page
+from townapp.ui.widgets.done import announce_written, show_pdf
 from townapp.ui.widgets.fields import DateField, ErrorLabel, HintArea
 from townapp.ui.widgets.tables import ListFilters, RowsModel, TableSearch, current_key, fill_table, table_view
 
@@ -705,17 +706,25 @@ class PublicityTab(_Tab):
         if batch is None or path is None:
             return None
         try:
-            return write_publicity_pdf(self.service, batch, path)
+            written = write_publicity_pdf(self.service, batch, path)
         except DomainError as exc:
             self.page.show_error(exc)
             return None
+        announce_written(self, written, "公示PDF", detail="可打印后张贴。", name="publicity_pdf_done")
+        return written
 
     def export_xlsx(self, path: Path | None = None) -> Path | None:
         batch = self._selected()
         path = path or self.page.ask_path("导出公示Excel", "党员积分公示.xlsx", "Excel 工作簿 (*.xlsx)")
         if batch is None or path is None:
             return None
-        return write_publicity_xlsx(self.service, batch, path)
+        try:
+            written = write_publicity_xlsx(self.service, batch, path)
+        except DomainError as exc:
+            self.page.show_error(exc)
+            return None
+        announce_written(self, written, "公示Excel", name="publicity_xlsx_done")
+        return written
 
 
 # ----- 积分卡 ---------------------------------------------------------------------------------------
@@ -1083,11 +1092,17 @@ class SummaryTab(_Tab):
             return None
         count = write(self.service, year, path)
         self.page.status(f"已导出 {count} {counted}：{path}")
+        announce_written(self, path, f"{year}年{what}", detail=f"共 {count} {counted}。", name="points_export_done")
         return path
 
     def write_template(self, path: Path | None = None) -> Path | None:
         path = path or self.page.ask_path("保存积分记录模板", "党员积分记录模板.xlsx", "Excel 工作簿 (*.xlsx)")
-        return write_record_template(path) if path else None
+        if path is None:
+            return None
+        written = write_record_template(path)
+        announce_written(self, written, "积分记录模板", detail="各村填好后用“导入村报积分记录”导入。",
+                         name="template_done")
+        return written
 
     def import_file(self, path: Path | None = None) -> None:
         path = path or self.page.ask_path("导入积分记录", "", "Excel 文件 (*.xlsx *.xls *.xlsm *.ods)", save=False)
@@ -1474,10 +1489,12 @@ class StorePage(Page):
                 return None
             path = Path(chosen)
         try:
-            return write_receipt_pdf(self.service, rid, path)
+            written = write_receipt_pdf(self.service, rid, path)
         except DomainError as exc:
             self.show_error(exc)
             return None
+        show_pdf(self, written)  # a receipt is for printing: opened at once (in the app where there is no viewer)
+        return written
 
     def _selected_item(self) -> int | None:
         """The chosen good's position in ``items`` (the table may be sorted otherwise)."""
