@@ -112,3 +112,42 @@ def test_finalise_during_the_publicity_shows_why_without_asking_first(app, db: D
     assert boxes == [("无法完成", f"现在还不能定级：公示期至{end:%Y年%m月%d日}，公示结束后才能定级", False)]
     assert not service.round(round_id).locked
     main.close()
+
+
+def test_the_score_sheet_finds_a_target_and_sorts_by_level(app, db: Database, registry, qtbot) -> None:  # noqa: ANN001
+    """Search by name or 编号, sort by 当前等级 (五星 above 四星, by rank); the target stays in view at the far right."""
+    # GIVEN a household round over two villages, 东张村's households scored 10, 8 and 6 stars
+    from decimal import Decimal
+
+    from townapp.evaluations.dto import EntryInput
+
+    world = build_world(registry)
+    service = _service(db)
+    round_id = new_round(service, world, "civilized_household", 2025)
+    ids = {r.label: r.target_id for r in service.sheet(round_id)}
+    for name, count in (("张建国", 10), ("张立新", 8), ("张春生", 6)):
+        scores = {f"S{i:02d}": Decimal(1 if i <= count else 0) for i in range(1, 11)}
+        service.save_entries([EntryInput(ids[name], "self", scores, {})])
+    main = _window(db, qtbot)
+    page = main.open_page("星级评定")
+    assert len(page.model.rows) == 6
+    # WHEN the clerk types 张立 in 查找对象
+    page.find.setText("张立")
+    # THEN only 张立新 is listed, and the count line says how many were found
+    assert [r.label for r in page.model.rows] == ["张立新"] and "查找到 1 个" in page.message.text()
+    # WHEN the search is cleared and the 当前等级 header is clicked twice
+    page.find.clear()
+    level = next(i for i, c in enumerate(page.model.columns) if c.key == "level")
+    page.view.sortByColumn(level, Qt.SortOrder.DescendingOrder)
+    # THEN 五星, 四星, 三星 come first, in that order
+    assert [r.level for r in page.model.rows[:3]] == ["五星", "四星", "三星"]
+    # AND after Ctrl+End the targets' columns are still on screen, beside the last indicator
+    page.view.setFocus()
+    page.view.setCurrentIndex(page.model.index(0, level))
+    qtbot.keyClick(page.view, Qt.Key.Key_End, Qt.KeyboardModifier.ControlModifier)
+    assert page.view.horizontalScrollBar().value() > 0
+    frozen = page.view.frozen
+    assert frozen.isVisible() and frozen.width() == page.view.frozen_width() > 0
+    assert frozen.visualRect(page.model.index(5, 2)).isValid()
+    main.grab().save("/tmp/h21lists/score_sheet_sorted.png")
+    main.close()

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -46,6 +46,7 @@ from townapp.ui.forms.evaluations import (
 from townapp.ui.jobs import call_service, problems_of
 from townapp.ui.pages.base import Page
 from townapp.ui.widgets.done import announce_written
+from townapp.ui.widgets.tables import FrozenFirstColumnView, sort_key
 
 Index = QModelIndex | QPersistentModelIndex
 _LOCKED_BG = QColor("#f2f2f2")
@@ -67,6 +68,9 @@ def create_pages(ctx: AppContext) -> list[Page]:
 def _who(row: SheetRow) -> str:
     """东张村党组织, or 东张村张建国: the village named once."""
     return row.label if row.label.startswith(row.village) else f"{row.village}{row.label}"
+
+
+_sort_key = sort_key  # numbers as numbers, then text (widgets.tables)
 
 
 class _Cancelled(ValueError):
@@ -91,7 +95,10 @@ class ScoreModel(QAbstractTableModel):
         self.service = service
         self.rnd: RoundDTO | None = None
         self.stage = ""
-        self.rows: list[SheetRow] = []
+        self.rows: list[SheetRow] = []  # the rows shown: found by the search, in the chosen order
+        self.all_rows: list[SheetRow] = []  # every target of the stage (and village) loaded
+        self.search = ""
+        self.sort_column, self.sort_order = -1, Qt.SortOrder.AscendingOrder  # -1: the service's order
         self.columns: list[_Column] = []
         self.editable = False
         self.publicity_change = False
@@ -106,7 +113,7 @@ class ScoreModel(QAbstractTableModel):
         self.publicity_change = (not rnd.locked and rnd.current_stage.is_publicity
                                  and stage == self._correction_stage(rnd))
         self.editable = not rnd.locked and (stage == rnd.stage or self.publicity_change)
-        self.rows = self.service.sheet(rnd.id, stage, village_id)
+        self.all_rows = self.service.sheet(rnd.id, stage, village_id)
         measure = {"stars": "星数", "score": "得分", "checks": "达标项"}[scheme.measure]
         # the live level sits right after the target, so it is on screen whatever column is being typed
         cols = [_Column("info", "village", "村/社区", 80), _Column("info", "code", "编号", 64),
@@ -123,7 +130,35 @@ class ScoreModel(QAbstractTableModel):
         cols += [_Column("comment", "comment", "意见", 140), _Column("info", "stage_level", "本环节等级", 72),
                  _Column("info", "reasons", "说明", 260)]
         self.columns = cols
+        self._arrange()
         self.endResetModel()
+
+    # ----- search and sort: a village's hundreds of households ------------------------------------
+    def _arrange(self) -> None:
+        """``rows`` from ``all_rows``: those whose village, code or name hold the search, in the chosen order."""
+        wanted = self.search.casefold()
+        rows = [r for r in self.all_rows
+                if not wanted or any(wanted in str(x).casefold() for x in (r.village, r.code, r.label))]
+        if 0 <= self.sort_column < len(self.columns):
+            column = self.columns[self.sort_column]
+            if column.key == "level":  # 五星 above 四星: by rank, not by the characters
+                rows.sort(key=lambda r: r.rank, reverse=self.sort_order == Qt.SortOrder.DescendingOrder)
+            else:
+                rows.sort(key=lambda r: _sort_key(self.display(r, column)),
+                          reverse=self.sort_order == Qt.SortOrder.DescendingOrder)
+        self.rows = rows
+
+    def set_search(self, text: str) -> None:
+        self.beginResetModel()
+        self.search = text.strip()
+        self._arrange()
+        self.endResetModel()
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        self.layoutAboutToBeChanged.emit()
+        self.sort_column, self.sort_order = column, order
+        self._arrange()
+        self.layoutChanged.emit()
 
     @staticmethod
     def _correction_stage(rnd: RoundDTO) -> str | None:
@@ -300,7 +335,8 @@ class ScoreModel(QAbstractTableModel):
     def _take(self, saved: list[SheetRow]) -> None:
         """The saved rows, with their new levels, replace the shown ones."""
         fresh = {r.target_id: r for r in saved}
-        for number, row in enumerate(self.rows):
+        self.all_rows = [fresh.get(row.target_id, row) for row in self.all_rows]
+        for number, row in enumerate(self.rows):  # in place: a saved row does not jump away from the cursor
             if row.target_id in fresh:
                 self.rows[number] = fresh[row.target_id]
                 self.dataChanged.emit(self.index(number, 0), self.index(number, len(self.columns) - 1))
@@ -323,8 +359,14 @@ class ScoreModel(QAbstractTableModel):
         return bool(changes) and self.apply(changes)
 
 
-class ScoreView(QTableView):
-    """Enter moves down after an edit, Ctrl+V pastes a block from Excel/WPS."""
+class ScoreView(FrozenFirstColumnView):
+    """Enter moves down after an edit, Ctrl+V pastes a block from Excel/WPS; the target (村/社区, 编号, 对象)
+    and its live level and measure stay in view however far right the indicators go."""
+
+    FROZEN = 5
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent, frozen_count=self.FROZEN)
 
     def closeEditor(self, editor: QWidget, hint: QAbstractItemDelegate.EndEditHint) -> None:  # noqa: N802
         super().closeEditor(editor, hint)
@@ -367,6 +409,10 @@ class EvaluationsPage(Page):
         self.stage.setObjectName("stage")
         self.village = QComboBox()
         self.village.setObjectName("village_filter")
+        self.find = QLineEdit()
+        self.find.setObjectName("find_target")
+        self.find.setPlaceholderText("查找对象：姓名、编号")
+        self.find.setClearButtonEnabled(True)
         self.info = QLabel()
         self.info.setObjectName("round_info")
         self.info.setWordWrap(True)
@@ -390,6 +436,9 @@ class EvaluationsPage(Page):
                                   | QAbstractItemView.EditTrigger.EditKeyPressed)
         self.view.verticalHeader().setDefaultSectionSize(24)
         self.view.setWordWrap(False)
+        self.view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        self.view.setSortingEnabled(True)  # a header click sorts (by level, a score, the name)
+        self.view.horizontalHeader().setSortIndicatorClearable(True)
 
         top = QHBoxLayout()
         top.addWidget(QLabel("评定："))
@@ -402,6 +451,7 @@ class EvaluationsPage(Page):
         sheet_bar.addWidget(self.stage, 1)
         sheet_bar.addWidget(QLabel("村/社区："))
         sheet_bar.addWidget(self.village, 1)
+        sheet_bar.addWidget(self.find, 1)
         self.copy_button = _button("沿用上一环节", self.copy_previous, "copy_previous")
         self.advance_button = _button("移交下一环节", self.advance, "advance")
         self.objections_button = _button("公示异议", self.open_objections, "objections")
@@ -433,6 +483,7 @@ class EvaluationsPage(Page):
         self.view.selectionModel().currentChanged.connect(lambda _now, _before: self._show_sources())
         self.stage.currentIndexChanged.connect(lambda _i: self.reload_sheet())
         self.village.currentIndexChanged.connect(lambda _i: self.reload_sheet())
+        self.find.textChanged.connect(self._find)
 
     # ----- loading ---------------------------------------------------------------------
     def refresh(self) -> None:
@@ -521,7 +572,7 @@ class EvaluationsPage(Page):
     def reload_sheet(self) -> None:
         if self.rnd is None or self.stage.currentData() is None:
             self.model.beginResetModel()
-            self.model.rows, self.model.columns = [], []
+            self.model.rows, self.model.all_rows, self.model.columns = [], [], []
             self.model.endResetModel()
             self._show_sources()
             return
@@ -537,13 +588,20 @@ class EvaluationsPage(Page):
         self._count()
         self._show_sources()
 
+    def _find(self, text: str) -> None:
+        self.model.set_search(text)
+        self._count()
+        self._show_sources()
+
     def _count(self) -> None:
-        rows = self.model.rows
+        rows = self.model.all_rows
         entered = sum(1 for r in rows if r.entered)
         rated = sum(1 for r in rows if r.rank > 0 and not r.revoked)
         mode = "可编辑" if self.model.editable else "只读"
         hint = "（公示期间仅可更正有待处理异议的对象）" if self.model.publicity_change else ""
-        self.message.setText(f"共 {len(rows)} 个对象，本环节已填 {entered} 个，当前评定出等级 {rated} 个。{mode}{hint}")
+        found = f"（查找到 {len(self.model.rows)} 个）" if self.model.search else ""
+        self.message.setText(f"共 {len(rows)} 个对象{found}，本环节已填 {entered} 个，当前评定出等级 {rated} 个。"
+                             f"{mode}{hint}")
 
     def _after_save(self) -> None:
         self._count()

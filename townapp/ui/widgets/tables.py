@@ -124,7 +124,7 @@ def set_all_checked(table: QTableWidget, checked: bool = True) -> None:
 
 
 # ----- long lists: rows of text as a model, searched, sorted and filtered where they are ------------------
-def _sort_key(text: str) -> tuple[int, Decimal | str]:
+def sort_key(text: str) -> tuple[int, Decimal | str]:
     """Numbers (分值 "+1.5", 数量, 名次) sort as numbers, before text; dates in ISO form sort as text."""
     cleaned = text.strip().removeprefix("+").removesuffix("分")
     try:
@@ -181,7 +181,7 @@ class RowsModel(QAbstractTableModel):
         positions = list(range(len(self._rows)))
         column = self.sort_column
         if 0 <= column < len(self.headers):
-            positions.sort(key=lambda i: _sort_key(self._rows[i][column] if column < len(self._rows[i]) else ""),
+            positions.sort(key=lambda i: sort_key(self._rows[i][column] if column < len(self._rows[i]) else ""),
                            reverse=self.sort_order == Qt.SortOrder.DescendingOrder)
         self._order = positions
 
@@ -225,7 +225,7 @@ class RowsModel(QAbstractTableModel):
 
     def column_values(self, column: int) -> list[str]:
         """The different values of a column, sorted (what a filter offers)."""
-        return sorted({row[column] for row in self._rows if column < len(row) and row[column]}, key=_sort_key)
+        return sorted({row[column] for row in self._rows if column < len(row) and row[column]}, key=sort_key)
 
     def key(self, row: int) -> object:
         return self._keys[self._shown[row]]
@@ -318,27 +318,31 @@ class RowsModel(QAbstractTableModel):
 
 
 class FrozenFirstColumnView(QTableView):
-    """A table whose first column (the 选择 boxes, or the name) stays in view however far it scrolls right:
-    a second view showing only that column lies over it, sharing the model, the selection and the
-    vertical scrolling (Qt's "frozen column" example). Ctrl+End and Tab keep the current cell beside it."""
+    """A table whose first column (the 选择 boxes; or the first ``frozen_count`` columns, a score sheet's
+    target and level) stays in view however far it scrolls right: a second view showing only those columns
+    lies over them, sharing the model, the selection and the vertical scrolling (Qt's "frozen column"
+    example). Ctrl+End, Home and Tab keep the current cell beside it; its headers sort like the others."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, frozen_count: int = 1) -> None:
         super().__init__(parent)
+        self.frozen_count = frozen_count
         self.frozen = QTableView(self)
         self.frozen.setObjectName("frozen_column")
         self.frozen.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.frozen.verticalHeader().hide()
         self.frozen.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.frozen.horizontalHeader().setSectionsClickable(False)
         self.frozen.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.frozen.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.frozen.setVerticalScrollMode(self.verticalScrollMode())
+        self.frozen.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.frozen.setStyleSheet("QTableView#frozen_column { border: none; border-right: 1px solid #999; }")
         self.viewport().stackUnder(self.frozen)
         self.horizontalHeader().sectionResized.connect(self._column_resized)
         self.verticalHeader().sectionResized.connect(lambda row, _old, size: self.frozen.setRowHeight(row, size))
         self.frozen.verticalScrollBar().valueChanged.connect(self.verticalScrollBar().setValue)
         self.verticalScrollBar().valueChanged.connect(self.frozen.verticalScrollBar().setValue)
+        self.frozen.horizontalHeader().sectionClicked.connect(self._frozen_header_clicked)
+        self.horizontalHeader().sortIndicatorChanged.connect(self._mirror_sort_indicator)
 
     def setModel(self, model: QAbstractItemModel | None) -> None:  # noqa: N802 (Qt override)
         super().setModel(model)
@@ -355,16 +359,35 @@ class FrozenFirstColumnView(QTableView):
         if model is None:
             return
         for column in range(model.columnCount()):
-            self.frozen.setColumnHidden(column, column != 0)
-        self.frozen.setColumnWidth(0, self.columnWidth(0))
+            self.frozen.setColumnHidden(column, column >= self.frozen_count)
+            if column < self.frozen_count:
+                self.frozen.setColumnWidth(column, self.columnWidth(column))
         self.frozen.verticalHeader().setDefaultSectionSize(self.verticalHeader().defaultSectionSize())
         self.frozen.setSelectionBehavior(self.selectionBehavior())
+        self.frozen.setWordWrap(self.wordWrap())
         self._place()
 
+    def frozen_width(self) -> int:
+        return sum(self.columnWidth(c) for c in range(self.frozen_count) if not self.isColumnHidden(c))
+
     def _column_resized(self, column: int, _old: int, size: int) -> None:
-        if column == 0:
-            self.frozen.setColumnWidth(0, size)
+        if column < self.frozen_count:
+            self.frozen.setColumnWidth(column, size)
             self._place()
+
+    def _frozen_header_clicked(self, column: int) -> None:
+        """A click on a frozen header sorts as the table's own header would (a second click reverses)."""
+        if not self.isSortingEnabled():
+            return
+        header = self.horizontalHeader()
+        ascending = header.sortIndicatorSection() != column or header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder
+        self.sortByColumn(column, Qt.SortOrder.AscendingOrder if ascending else Qt.SortOrder.DescendingOrder)
+
+    def _mirror_sort_indicator(self, column: int, order: Qt.SortOrder) -> None:
+        """The sort arrow shows on the frozen header when a frozen column is the one sorted by."""
+        frozen_header = self.frozen.horizontalHeader()
+        frozen_header.setSortIndicatorShown(self.isSortingEnabled() and 0 <= column < self.frozen_count)
+        frozen_header.setSortIndicator(column if column < self.frozen_count else -1, order)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
@@ -377,15 +400,15 @@ class FrozenFirstColumnView(QTableView):
     def _place(self) -> None:
         left = self.verticalHeader().width() + self.frameWidth() if self.verticalHeader().isVisible() \
             else self.frameWidth()
-        self.frozen.setGeometry(left, self.frameWidth(), self.columnWidth(0),
+        self.frozen.setGeometry(left, self.frameWidth(), self.frozen_width(),
                                 self.viewport().height() + self.horizontalHeader().height())
         self.frozen.horizontalHeader().setFixedHeight(self.horizontalHeader().height())
 
     def moveCursor(self, action: QAbstractItemView.CursorAction,  # noqa: N802 (Qt override)
                    modifiers: Qt.KeyboardModifier) -> QModelIndex:
         current = super().moveCursor(action, modifiers)
-        frozen_width = self.frozen.columnWidth(0)
-        if action == QAbstractItemView.CursorAction.MoveLeft and current.column() > 0 \
+        frozen_width = self.frozen_width()
+        if action == QAbstractItemView.CursorAction.MoveLeft and current.column() >= self.frozen_count \
                 and self.visualRect(current).topLeft().x() < frozen_width:
             bar = self.horizontalScrollBar()
             bar.setValue(bar.value() + self.visualRect(current).topLeft().x() - frozen_width)
@@ -393,10 +416,12 @@ class FrozenFirstColumnView(QTableView):
 
     def scrollTo(self, index: QModelIndex | QPersistentModelIndex,  # noqa: N802 (Qt override)
                  hint: QAbstractItemView.ScrollHint = QAbstractItemView.ScrollHint.EnsureVisible) -> None:
-        if index.column() > 0:
+        if index.column() >= self.frozen_count:
             super().scrollTo(index, hint)
-        elif index.isValid():  # the first column is always in view: scroll rows only
-            super().scrollTo(index.siblingAtColumn(max(self.columnAt(self.frozen.columnWidth(0) + 1), 0)), hint)
+        elif index.isValid():  # the frozen columns are always in view: scroll rows only
+            beside = max(self.columnAt(self.frozen_width() + 1), self.frozen_count)
+            if self.model() is not None and beside < self.model().columnCount():
+                super().scrollTo(index.siblingAtColumn(beside), hint)
 
 
 def table_view(model: QAbstractItemModel, widths: Sequence[int] = (), *, sortable: bool = True,
