@@ -24,10 +24,12 @@ from PySide6.QtWidgets import (
     QMessageBox,
 )
 
-from townapp import APP_TITLE, config
+from townapp import config
 from townapp.core.actor import Actor
+from townapp.ui import fontsize
 from townapp.ui.main_window import MainWindow, PageFactory
 from townapp.ui.pages.table import PAGE_FACTORIES
+from townapp.ui.translations import FallbackTranslator, prefer_chinese_system_locale
 
 if TYPE_CHECKING:
     from townapp.db import Database
@@ -35,28 +37,47 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BUNDLED_FONT = ("fonts", "wqy-microhei.ttc")
+
+# Qt reads the system locale (sizes and dates in its file dialog) when the first QApplication is made;
+# tests make theirs before setup_application runs, so this module asks for Chinese as it is imported.
+prefer_chinese_system_locale()
+
+
 def setup_application(argv: Sequence[str] | None = None) -> QApplication:
     """One QApplication, speaking Chinese (Qt's own dialogs too), with a CJK font that always exists."""
     app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
     app.setApplicationName("townapp")
-    app.setApplicationDisplayName(APP_TITLE)
+    # no display name: Qt would append it to every window's title ("… — 临晋镇 — 乡镇党建与基层治理台账")
+    # and to every dialog's; the main window names the app itself. Empty, not unset: an empty name is never
+    # appended, whatever an earlier QApplication set.
+    app.setApplicationDisplayName("")
     app.setWindowIcon(QIcon(str(config.resource("icons", "townapp.png"))))
     QLocale.setDefault(QLocale(QLocale.Language.Chinese, QLocale.Country.China))
-    translator = QTranslator(app)
-    if translator.load("qtbase_zh_CN", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
-        app.installTranslator(translator)
-    else:
-        log.warning("未找到 Qt 中文翻译 qtbase_zh_CN.qm")
+    _install_translators(app)
     font_id = QFontDatabase.addApplicationFont(str(config.resource(*BUNDLED_FONT)))
     families = QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
     if families:
         font = QFont(app.font())
         font.setFamilies(["Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", *families])
-        font.setPointSize(max(font.pointSize(), 10))
         app.setFont(font)
     else:
         log.warning("内置中文字体加载失败：%s", config.resource(*BUNDLED_FONT))
+    fontsize.apply_font_size(app, fontsize.remembered())  # 字号 (视图 menu), as the user left it
     return app
+
+
+def _install_translators(app: QApplication) -> None:
+    """qtbase_zh_CN, then the fallback for what it lacks (the last installed is asked first); once per app."""
+    if app.property("townapp_translators"):
+        return
+    app.setProperty("townapp_translators", True)
+    qtbase: QTranslator | None = QTranslator(app)
+    if qtbase.load("qtbase_zh_CN", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
+        app.installTranslator(qtbase)
+    else:
+        log.warning("未找到 Qt 中文翻译 qtbase_zh_CN.qm")
+        qtbase = None
+    app.installTranslator(FallbackTranslator(qtbase, app))
 
 
 def describe_uncaught(exc_type: type[BaseException], exc: BaseException,

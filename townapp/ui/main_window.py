@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -35,13 +36,16 @@ from PySide6.QtWidgets import (
 
 from townapp import APP_TITLE, version
 from townapp.config import Settings
+from townapp.ui import fontsize
 from townapp.ui.pages.base import Page
 
 if TYPE_CHECKING:
     from townapp.ui.context import AppContext
+    from townapp.ui.help import HelpWindow
 
 PageFactory = Callable[["AppContext"], Sequence[Page]]
 GEOMETRY_KEY = "main_window_geometry"
+NAV_WIDTH = 150  # at 标准 字号; wider with the font so 一村一档总览 still fits
 DEFERRED_DELAY_MS = 30
 
 
@@ -143,7 +147,7 @@ class MainWindow(QMainWindow):
 
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
-        self.nav.setFixedWidth(150)
+        self.nav.setFixedWidth(round(NAV_WIDTH * fontsize.current_factor()))
         self.nav.setStyleSheet("QListWidget::item { padding: 8px 6px; }")
         self.nav.setEnabled(False)  # greyed until the pages exist
         self.stack = QStackedWidget()
@@ -173,7 +177,9 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.db_label, 1)
         self.statusBar().addPermanentWidget(self.counts_label)
         self.statusBar().addPermanentWidget(self.user_label)
+        self._help: HelpWindow | None = None
         self._build_menu()
+        fontsize.scale_style_sheets(self, fontsize.current_factor())
         self._restore_geometry()
         if ctx is not None:
             self.attach(ctx)
@@ -193,6 +199,7 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         # set here, not with the menu: the first standard key loads Qt's enums (13 ms before the first paint)
         self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        self.manual_action.setShortcut(QKeySequence.StandardKey.HelpContents)  # F1
         root = ctx.db.meta("root_name") or ""
         self.setWindowTitle(f"{APP_TITLE} — {root}" if root else APP_TITLE)
         self.db_label.setText(f"数据库：{ctx.db.path}")
@@ -266,6 +273,10 @@ class MainWindow(QMainWindow):
         self._slots[slot].append(page)
         self._pages.insert(index, page)
         self.stack.insertWidget(index, page)
+        scale = fontsize.current_factor()
+        if scale != 1.0:  # a larger 字号 chosen: the page's pixel-sized headings and columns grow with it
+            fontsize.scale_style_sheets(page, scale)
+            fontsize.scale_views(page, scale)
         self.nav.insertItem(index, QListWidgetItem(page.title))
         page.data_changed.connect(self.refresh_counts)
 
@@ -283,6 +294,12 @@ class MainWindow(QMainWindow):
             self.stack.setCurrentIndex(row)
             self._pages[row].refresh()
 
+    @property
+    def current_page_title(self) -> str:
+        """The title of the page on screen ("" while start-up still works): F1 opens its chapter."""
+        page = self.stack.currentWidget() if self.ctx is not None else None
+        return page.title if isinstance(page, Page) else ""
+
     def page(self, title: str) -> Page:
         return next(p for p in self.pages if p.title == title)
 
@@ -296,10 +313,45 @@ class MainWindow(QMainWindow):
         self.quit_action = QAction("退出(&X)", self)
         self.quit_action.triggered.connect(self.close)
         file_menu.addAction(self.quit_action)
+        view_menu = self.menuBar().addMenu("视图(&V)")
+        size_menu = view_menu.addMenu("字号(&Z)")
+        self.font_size_actions: dict[str, QAction] = {}
+        group = QActionGroup(self)
+        chosen = fontsize.remembered(self.settings)
+        for name in fontsize.SIZES:
+            action = QAction(name, self, checkable=True)
+            action.setChecked(name == chosen)
+            action.triggered.connect(lambda _checked=False, name=name: self.set_font_size(name))
+            group.addAction(action)
+            size_menu.addAction(action)
+            self.font_size_actions[name] = action
         help_menu = self.menuBar().addMenu("帮助(&H)")
+        self.manual_action = QAction("用户手册(&M)", self)
+        self.manual_action.triggered.connect(self.show_manual)
+        help_menu.addAction(self.manual_action)
         about = QAction("关于(&A)", self)
         about.triggered.connect(self.show_about)
         help_menu.addAction(about)
+
+    def set_font_size(self, name: str) -> None:
+        """字号 for the whole window, at once and at every later start."""
+        app = QApplication.instance()
+        fontsize.apply_font_size(app, name)
+        self.nav.setFixedWidth(round(NAV_WIDTH * fontsize.factor(name)))
+        self.font_size_actions[name].setChecked(True)
+        self.settings.set(fontsize.SETTING_KEY, name)
+
+    def show_manual(self) -> HelpWindow:
+        """The user manual, at the chapter of the page on screen (F1); one help window, raised again."""
+        from townapp.ui.help import HelpWindow  # the manual is read only when asked for
+
+        if self._help is None:
+            self._help = HelpWindow(self)
+        self._help.show_chapter_for(self.current_page_title)
+        self._help.show()
+        self._help.raise_()
+        self._help.activateWindow()
+        return self._help
 
     def show_about(self) -> None:
         QMessageBox.about(self, "关于", f"<b>{APP_TITLE}</b><br>版本 {version()}<br>"
