@@ -114,17 +114,18 @@ def test_no_display_is_said_in_chinese_instead_of_qt_aborting(tmp_path: Path) ->
 
 @LINUX_ONLY
 def test_a_damaged_install_is_told_apart_from_a_missing_package(tmp_path: Path) -> None:
-    """GIVEN Qt's own libQt6XcbQpa.so.6 is missing or the X11 plugin file is gone THEN the message says the
-    program is incomplete (reinstall it), not an apt package; an unknown system library is still named."""
+    """GIVEN Qt's own libQt6XcbQpa.so.6 is not found THEN the message says the program is incomplete (reinstall
+    it), not an apt package; an unknown system library is still named; a start-up file laid out elsewhere (another
+    bundle layout) is not itself a reason to refuse."""
     folder = fake_pyside(tmp_path)
-    (folder / "Qt/plugins/platforms/libqxcb.so").unlink()
+    (folder / "QtPdfWidgets.abi3.so").unlink()
     missing = missing_libraries(folder, ldd=ldd_saying("\tlibQt6XcbQpa.so.6 => not found\n\tlibfoo.so.7 => not found\n"))
-    assert missing == [MissingLibrary("libqxcb.so", None), MissingLibrary("libQt6XcbQpa.so.6", None),
-                       MissingLibrary("libfoo.so.7", None)]
+    assert missing == [MissingLibrary("libQt6XcbQpa.so.6", None), MissingLibrary("libfoo.so.7", None)]
     text = syslibs.describe_missing(missing)
     assert "缺少程序文件 libQt6XcbQpa.so.6（安装不完整，请重新安装本程序）" in text
     assert "缺少系统库 libfoo.so.7（对照表中没有它的软件包名）" in text
     assert "sudo apt" not in text and "请重新安装本程序" in text
+    assert missing_libraries(folder, ldd=ldd_saying("")) == []
 
 
 def patched_x11_plugin(tmp_path: Path) -> Path:
@@ -208,3 +209,23 @@ def test_the_deb_depends_on_every_package_of_the_table(tmp_path: Path) -> None:
     fields = [part.strip() for part in depends.split(",")]
     assert re.fullmatch(r"libc6 \(>= 2\.\d+\)", fields[0])
     assert set(GUI_PACKAGES) <= set(fields[1:])
+
+
+@LINUX_ONLY
+def test_started_from_the_menu_the_reason_is_shown_with_the_desktop_dialog_tool(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """GIVEN a start from the desktop menu (stderr read by nobody) on a desktop with zenity WHEN start-up is refused
+    THEN zenity shows the Chinese text as an error box (Qt cannot show one: it is what failed)."""
+    said = tmp_path / "zenity-args"
+    tool = tmp_path / "bin" / "zenity"
+    tool.parent.mkdir()
+    tool.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > "{said}"\n', encoding="utf-8")
+    tool.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tool.parent))
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.setattr(sys, "stderr", open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 - not a terminal
+    code = refuse_gui_start(ON_DESKTOP, fake_pyside(tmp_path), ldd_saying(LDD_WITHOUT_ICCCM))
+    sys.stderr.close()
+    assert code == 4
+    args = said.read_text(encoding="utf-8")
+    assert args.startswith("--error\n") and "缺少系统库 libxcb-icccm.so.4（Debian/UOS 软件包 libxcb-icccm4）" in args

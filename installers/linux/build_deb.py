@@ -37,7 +37,10 @@ PACKAGE = "townapp"
 INSTALL_DIR = Path("opt") / PACKAGE
 DISPLAY_NAME = "乡镇党建与基层治理台账"
 # Plugins whose libraries are only recommended (the .deb's Recommends): Wayland sessions.
-RECOMMENDED_ONLY = re.compile(r"wayland")
+RECOMMENDED_ONLY = re.compile(r"(?i)wayland")
+# Qt's libraries count only when a module or plugin the bundle keeps loads them (WlShellIntegration, say,
+# serves the Wayland plugins alone).
+QT_LIBRARIES = re.compile(r"PySide6/Qt/lib/")
 # Oldest glibc of the targets (统信UOS 20 / Debian 10: 2.28; 银河麒麟 V10: 2.31): a warning above it.
 TARGET_GLIBC = (2, 28)
 GLIBC_VERSION = re.compile(rb"GLIBC_(\d+)\.(\d+)(?:\.(\d+))?\x00")
@@ -80,7 +83,8 @@ def depends_field(app_dir: Path) -> tuple[str, tuple[int, int], set[str]]:
     glibc = required_glibc(files)
     syslibs = qt_syslibs.load_syslibs()
     own = qt_syslibs.own_libraries([app_dir])
-    roots = [path for path in files if not RECOMMENDED_ONLY.search(path.relative_to(app_dir).as_posix())]
+    roots = [path for path in files
+             if not RECOMMENDED_ONLY.search(where := path.relative_to(app_dir).as_posix()) and not QT_LIBRARIES.search(where)]
     direct = qt_syslibs.direct_system_needs(roots, own)
     found = {soname: path for soname, path in qt_syslibs.ldd_closure(roots, own)[0].items() if soname in direct}
     mapping, unknown = qt_syslibs.packages_for(found, direct - set(found), syslibs.LIBRARY_PACKAGES, confirm=False)

@@ -242,7 +242,8 @@ def missing_libraries(folder: Path | None = None, files: Sequence[str] = STARTUP
                       table: Mapping[str, str] | None = None) -> list[MissingLibrary]:
     """What the window's Qt files cannot find on this machine (empty off Linux or without PySide6).
 
-    A start-up file that is not there at all is reported as a missing program file.
+    A start-up file that is not where a pip install puts it is only logged: a bundle laid out otherwise
+    must not be refused for it (Qt itself still says so if the X11 plugin is really gone).
     """
     if not sys.platform.startswith("linux"):
         return []
@@ -250,10 +251,11 @@ def missing_libraries(folder: Path | None = None, files: Sequence[str] = STARTUP
     if folder is None:
         return []
     present = [folder / name for name in files if (folder / name).is_file()]
-    absent = [MissingLibrary(Path(name).name, None) for name in files if not (folder / name).is_file()]
-    found = [MissingLibrary(soname, None if OWN_LIBRARY.match(soname) else package_of(soname, table))
-             for soname in parse_ldd((ldd or run_ldd)(present))]
-    return absent + found
+    if len(present) < len(files):
+        log.warning("PySide6 中没有这些文件，未检查其依赖：%s",
+                    "、".join(name for name in files if not (folder / name).is_file()))
+    return [MissingLibrary(soname, None if OWN_LIBRARY.match(soname) else package_of(soname, table))
+            for soname in parse_ldd((ldd or run_ldd)(present))]
 
 
 def describe_missing(missing: Sequence[MissingLibrary]) -> str:
