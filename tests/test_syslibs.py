@@ -128,9 +128,13 @@ def test_a_damaged_install_is_told_apart_from_a_missing_package(tmp_path: Path) 
     assert missing_libraries(folder, ldd=ldd_saying("")) == []
 
 
-def patched_x11_plugin(tmp_path: Path) -> Path:
-    """A PySide6 folder whose X11 plugin is a real copy of Qt's, linking to libxcb-cursoX.so.0 (a name no
-    system has) instead of libxcb-cursor.so.0; the rest of Qt/lib is linked in as it is."""
+ABSENT_LIBRARY = "libnone-of-this.so"  # cut to the length of the name it replaces
+
+
+def patched_x11_plugin(tmp_path: Path) -> tuple[Path, str]:
+    """A PySide6 folder whose X11 plugin is a real copy of Qt's with one of its system libraries renamed to a
+    name no system has (same length: the ELF stays valid); the rest of Qt/lib is linked in as it is.
+    Returns the folder and the absent name."""
     real = syslibs.pyside_dir()
     if real is None or not (real / "Qt/plugins/platforms/libqxcb.so").is_file() or shutil.which("ldd") is None:
         pytest.skip("没有 PySide6 的 X11 插件或 ldd")
@@ -138,42 +142,43 @@ def patched_x11_plugin(tmp_path: Path) -> Path:
     plugin = folder / "Qt/plugins/platforms/libqxcb.so"
     plugin.parent.mkdir(parents=True)
     data = (real / "Qt/plugins/platforms/libqxcb.so").read_bytes()
-    assert data.count(b"libxcb-cursor.so.0\x00") == 1
-    plugin.write_bytes(data.replace(b"libxcb-cursor.so.0\x00", b"libxcb-cursoX.so.0\x00"))
+    linked = next(name for name in (b"libxcb-cursor.so.0", b"libxcb.so.1", b"libX11.so.6")
+                  if data.count(name + b"\x00") == 1)
+    plugin.write_bytes(data.replace(linked + b"\x00", ABSENT_LIBRARY.encode()[:len(linked)] + b"\x00"))
     (folder / "Qt/lib").mkdir()
     for library in (real / "Qt/lib").iterdir():
         (folder / "Qt/lib" / library.name).symlink_to(library)
     for name in syslibs.STARTUP_FILES:
         if name.endswith(".abi3.so"):
             (folder / name).symlink_to(real / name)
-    return folder
+    return folder, ABSENT_LIBRARY[:len(linked)]
 
 
 @LINUX_ONLY
 def test_real_ldd_on_a_plugin_linking_to_an_absent_library(tmp_path: Path) -> None:
     """GIVEN Qt's X11 plugin really links to a library this machine lacks WHEN ldd runs for real THEN that library
     is named with the package the table gives it (whatever else this machine may lack is named too)."""
-    folder = patched_x11_plugin(tmp_path)
-    table = {**LIBRARY_PACKAGES, "libxcb-cursoX.so.0": "libxcb-cursor0"}
+    folder, absent = patched_x11_plugin(tmp_path)
+    table = {**LIBRARY_PACKAGES, absent: "libxcb-cursor0"}
     missing = missing_libraries(folder, table=table)
-    assert MissingLibrary("libxcb-cursoX.so.0", "libxcb-cursor0") in missing
-    assert all(item.package == LIBRARY_PACKAGES.get(item.soname) for item in missing if item.soname != "libxcb-cursoX.so.0")
+    assert MissingLibrary(absent, "libxcb-cursor0") in missing
+    assert all(item.package == LIBRARY_PACKAGES.get(item.soname) for item in missing if item.soname != absent)
 
 
 @LINUX_ONLY
 def test_a_start_in_a_child_process_exits_4_in_chinese_instead_of_sigabrt(tmp_path: Path) -> None:
     """GIVEN the real ldd and the patched plugin WHEN a separate process runs the start-up check THEN it exits
     with 4 (not -6, Qt's abort) and its stderr is the Chinese explanation."""
-    folder = patched_x11_plugin(tmp_path)
+    folder, absent = patched_x11_plugin(tmp_path)
     script = ("import sys; from pathlib import Path; from townapp.core import syslibs\n"
-              "table = {**syslibs.LIBRARY_PACKAGES, 'libxcb-cursoX.so.0': 'libxcb-cursor0'}\n"
+              "table = {**syslibs.LIBRARY_PACKAGES, sys.argv[2]: 'libxcb-cursor0'}\n"
               "code = syslibs.refuse_gui_start({'DISPLAY': ':99'}, Path(sys.argv[1]), table=table)\n"
               "sys.exit(0 if code is None else code)\n")
     env = {key: value for key, value in os.environ.items() if key not in ("DISPLAY", "QT_QPA_PLATFORM")}
-    result = subprocess.run([sys.executable, "-c", script, str(folder)], capture_output=True, text=True,
+    result = subprocess.run([sys.executable, "-c", script, str(folder), absent], capture_output=True, text=True,
                             encoding="utf-8", env={**env, "PYTHONIOENCODING": "utf-8"}, timeout=60, cwd=ROOT)
     assert result.returncode == 4, result.stderr
-    assert "缺少系统库 libxcb-cursoX.so.0（Debian/UOS 软件包 libxcb-cursor0）" in result.stderr
+    assert f"缺少系统库 {absent}（Debian/UOS 软件包 libxcb-cursor0）" in result.stderr
     assert "sudo apt install -y" in result.stderr and "libxcb-cursor0" in result.stderr
     assert "Aborted" not in result.stderr and "qt.qpa" not in result.stderr
 
