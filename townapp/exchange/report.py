@@ -12,6 +12,78 @@ from townapp.core.atomic import write_bytes_atomic
 ACTIONS = ("created", "updated", "unchanged")
 ACTION_LABELS = {"created": "新增", "updated": "更新", "unchanged": "不变", "errors": "错误"}
 
+# What a report code means, as the import wizard shows it (the code itself stays in the JSON report of
+# DESIGN §8 and in the cell's tooltip). Every code an import can report has its title here: a test reads the
+# codes from the source (tests/exchange/test_error_titles.py). Add new codes here; never rename one.
+ERROR_TITLES: dict[str, str] = {
+    # the file as a whole
+    "not_found": "找不到文件",
+    "not_spreadsheet": "不是表格文件",
+    "corrupt": "文件已损坏",
+    "encrypted": "文件有密码",
+    "wrong_password": "密码不对",
+    "too_large": "文件过大",
+    "no_data": "没有可导入的工作表",
+    "wrong_place": "不在此处导入",
+    "not_permitted": "无权导入",
+    "not_package": "不是同步数据包",
+    "package_tampered": "数据包被改动过",
+    "wrong_township": "不是本乡镇的数据包",
+    "village_package": "村级数据包应由乡镇导入",
+    "wrong_village": "不是本村的数据包",
+    # sheets and columns
+    "uncertain_sheet": "工作表无法确定",
+    "bad_mapping": "列对应有误",
+    "missing_column": "缺少必需的列",
+    "duplicate_column": "表头重复",
+    # cells
+    "required": "必填项为空",
+    "too_long": "内容过长",
+    "control_char": "含不可见字符",
+    "error_value": "单元格是错误值",
+    "formula": "公式没有计算结果",
+    "bad_type": "单元格类型不对",
+    "bad_code": "编码格式不对",
+    "bad_date": "日期无法识别",
+    "bad_enum": "不在可选范围内",
+    "bad_number": "数字无法识别",
+    "bad_phone": "手机号不对",
+    "id_number_cell": "身份证号被存成了数字",
+    "id_length": "身份证号位数不对",
+    "id_format": "身份证号格式不对",
+    "id_birth_date": "身份证号中的出生日期不对",
+    "id_checksum": "身份证号校验位不对",
+    "id_mismatch": "与身份证号不符",
+    # rows against what is registered
+    "duplicate_in_file": "文件内重复",
+    "conflict": "与已有数据冲突",
+    "name_mismatch": "姓名与登记的不一致",
+    "village_mismatch": "村名与区划代码不一致",
+    "household_head": "户主有误",
+    "unknown_village": "村/社区未登记",
+    "unknown_household": "住户未登记",
+    "unknown_person": "人员未登记",
+    "unknown_branch": "党组织未登记",
+    "unknown_grid": "网格未登记",
+    "unknown_member": "网格成员未登记",
+    "unknown_meeting": "会议未登记",
+    "unknown_rule": "积分规则不存在",
+    "unknown_target": "评定对象不存在",
+    "rule": "不符合规定",
+    "invalid": "评定数据不符合方案",
+    "stage": "评定环节不对",
+    "locked": "已锁定，不能修改",
+    "permission": "超出账号权限",
+    "read_only": "只能在程序中修改",
+    "refused": "不能导入",
+    "warning": "提示",
+}
+
+
+def error_title(code: str) -> str:
+    """A report code's Chinese title (an unknown code, from a newer program's report, as 其他错误)."""
+    return ERROR_TITLES.get(code, "其他错误")
+
 
 @dataclass
 class Issue:
@@ -152,7 +224,7 @@ class ImportReport:
             lines.append(f"错误 {len(self.errors)} 处：")
             for issue in self.errors[:max_errors]:
                 where = issue.where()
-                lines.append(f"  {where + '：' if where else ''}{issue.message}（{issue.code}）")
+                lines.append(f"  {where + '：' if where else ''}{issue.message}（{error_title(issue.code)}）")
             if len(self.errors) > max_errors:
                 lines.append(f"  ……另有 {len(self.errors) - max_errors} 处错误，见报告文件")
         if self.warnings:

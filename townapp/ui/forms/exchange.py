@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QLineEdit, QMessageBox, QWidget
 
 from townapp.core.errors import ValidationFailed
 from townapp.exchange import protect
 from townapp.exchange.package import PackageResult
 from townapp.ui.login import FormDialog, password_field
+from townapp.ui.widgets.done import announce_written
 
 
 class PackagePasswordDialog(FormDialog):
@@ -63,10 +63,8 @@ class OpenPasswordDialog(FormDialog):
 
 def show_package_done(parent: QWidget, result: PackageResult, title: str = "数据包已导出",
                       name: str = "package_done") -> QMessageBox:
-    """Where the written package is and that the stick may be removed; not modal: the page goes on."""
-    box = QMessageBox(QMessageBox.Icon.Information, title, result.done_message(), QMessageBox.StandardButton.Ok,
-                      parent)
-    box.setObjectName(name)
-    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    box.open()  # not exec(): the box stays until read
+    """The one completion box (widgets/done.py: not modal, 打开所在文件夹) in the package's own words: where it
+    is, that it was read back and checked, whether it is encrypted, and that the stick may be removed."""
+    box = announce_written(parent, result.path, "数据包", title=title, name=name)
+    box.setText(result.done_message())
     return box

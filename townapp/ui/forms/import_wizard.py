@@ -36,7 +36,7 @@ from townapp.exchange import protect
 from townapp.exchange.annotate import write_annotated
 from townapp.exchange.pipeline import UNCERTAIN, run_import
 from townapp.exchange.recognise import SheetMapping
-from townapp.exchange.report import ImportReport, Issue
+from townapp.exchange.report import ImportReport, Issue, error_title
 from townapp.exchange.spec import SheetSpec
 from townapp.ui.context import AppContext
 from townapp.ui.forms.column_mapping import ColumnMappingPanel
@@ -51,7 +51,7 @@ ALL = "（全部）"
 class ImportWizard(QDialog):
     imported = Signal(object)  # the ImportReport of an accepted real import
 
-    ERROR_HEADERS = ("工作表", "行", "列", "错误代码", "说明")
+    ERROR_HEADERS = ("工作表", "行", "列", "错误类别", "说明")
 
     def __init__(self, ctx: AppContext, specs: Sequence[SheetSpec], parent: QWidget | None = None, *,
                  elsewhere: Sequence[tuple[SheetSpec, str]] = ()) -> None:
@@ -112,7 +112,7 @@ class ImportWizard(QDialog):
         filters = QHBoxLayout()
         filters.addWidget(QLabel("按工作表："))
         filters.addWidget(self.sheet_filter, 1)
-        filters.addWidget(QLabel("按错误代码："))
+        filters.addWidget(QLabel("按错误类别："))
         filters.addWidget(self.code_filter, 1)
         self.errors_table = QTableWidget(0, len(self.ERROR_HEADERS))
         self.errors_table.setObjectName("import_errors")
@@ -302,13 +302,14 @@ class ImportWizard(QDialog):
         return "\n".join(lines)
 
     def _fill_filters(self, issues: list[Issue]) -> None:
-        for combo, values in ((self.sheet_filter, sorted({i.sheet for i in issues if i.sheet})),
-                              (self.code_filter, sorted({i.code for i in issues}))):
+        sheets = [(sheet, sheet) for sheet in sorted({i.sheet for i in issues if i.sheet})]
+        kinds = sorted((error_title(code), code) for code in {i.code for i in issues})
+        for combo, choices in ((self.sheet_filter, sheets), (self.code_filter, kinds)):
             combo.blockSignals(True)
             combo.clear()
             combo.addItem(ALL, None)
-            for value in values:
-                combo.addItem(value, value)
+            for label, value in choices:
+                combo.addItem(label, value)
             combo.blockSignals(False)
 
     def shown_errors(self) -> list[Issue]:
@@ -322,10 +323,13 @@ class ImportWizard(QDialog):
         issues = self.shown_errors()
         self.errors_table.setRowCount(len(issues))
         for r, issue in enumerate(issues):
-            for c, value in enumerate((issue.sheet, str(issue.row or ""), issue.column, issue.code, issue.message)):
+            cells = (issue.sheet, str(issue.row or ""), issue.column, error_title(issue.code), issue.message)
+            for c, value in enumerate(cells):
                 item = QTableWidgetItem(value)
                 item.setToolTip(value)  # long messages are cut off in the cell
                 self.errors_table.setItem(r, c, item)
+            # the code as the JSON report and the CLI's report file have it, for whoever compares them
+            self.errors_table.item(r, 3).setToolTip(f"{error_title(issue.code)}（代码 {issue.code}）")
         self.errors_table.resizeColumnsToContents()
 
     def choose_annotated_path(self) -> None:

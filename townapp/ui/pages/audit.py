@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtWidgets import (
@@ -11,7 +10,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -28,7 +26,9 @@ from townapp.ui.context import AppContext
 from townapp.ui.forms.accounts import ReasonDialog
 from townapp.ui.jobs import call_service
 from townapp.ui.pages.base import Page
+from townapp.ui.widgets.done import announce_written
 from townapp.ui.widgets.fields import DateField
+from townapp.ui.widgets.files import choose_save_file
 from townapp.ui.widgets.lazy_table import Column, LazyTableModel
 
 
@@ -187,12 +187,13 @@ class AuditPage(Page):
             if dialog.exec() != QDialog.DialogCode.Accepted:
                 return
             reason = dialog.reason.text()
-        name, _filter = QFileDialog.getSaveFileName(self, "导出审计日志", "审计日志.xlsx", "Excel 工作簿 (*.xlsx)")
-        if not name:
+        target = choose_save_file(self, "导出审计日志", self.ctx.settings, "审计日志.xlsx")
+        if target is None:
             return
         where = self.current_filter()  # an export is logged: a write, which may wait for the database
-        call_service(self, lambda: self.audit.export_xlsx(where, Path(name), reason=reason),
-                     lambda count: QMessageBox.information(self, "已导出", f"已导出 {count} 条到：\n{name}"),
+        call_service(self, lambda: self.audit.export_xlsx(where, target, reason=reason),
+                     lambda count: announce_written(self, target, "审计日志", title="已导出", name="audit_exported",
+                                                    detail=f"共 {count} 条"),
                      self.show_error, title="无法导出")
 
 

@@ -38,6 +38,7 @@ from townapp.ui.forms.exchange import PackagePasswordDialog, show_package_done
 from townapp.ui.forms.import_wizard import ImportWizard
 from townapp.ui.jobs import Job
 from townapp.ui.pages.base import Page
+from townapp.ui.widgets.done import announce_written
 from townapp.ui.widgets.files import choose_save_file
 
 
@@ -203,13 +204,17 @@ class ExchangePage(Page):
             self.export_template(target)
 
     def export_template(self, target: Path) -> None:
+        specs = self.template_specs()
         try:
-            write_template(self.template_specs(), target)
+            write_template(specs, target)
             log_template_export(self.ctx.db, self.ctx.actor, target)
         except (DomainError, OSError) as exc:
             self.show_error(exc if isinstance(exc, DomainError) else f"无法写入 {target}：{exc}")
             return
         self.refresh()
+        sheets = "、".join(f"“{spec.title}”" for spec in specs) if len(specs) <= 3 else f"{len(specs)}张表"
+        announce_written(self, target, "导入模板", title="模板已导出", name="template_done",
+                         detail=f"含{sheets}和“填写说明”；填好后用“导入 Excel 文件…”导入。")
 
     def _unit_name(self) -> str:
         """The package's sender as its file name says it: the village of a village install, else the township."""
