@@ -29,7 +29,13 @@ from townapp.exchange import spec as s
 from townapp.exchange.normalize import CellError, normalize_cell
 from townapp.exchange.spec import ColumnSpec, ImportContext, Row, SheetAdapter, SheetSpec
 from townapp.registry import models as m
-from townapp.registry.sheets import VillageLookup, township_id, village_reference_columns, write_rows
+from townapp.registry.sheets import (
+    VillageLookup,
+    refuse_unknown_person,
+    township_id,
+    village_reference_columns,
+    write_rows,
+)
 
 CHUNK = 500
 MONEY_PATTERN = r"-?\d+(\.\d{1,2})?"
@@ -97,8 +103,8 @@ class ArchiveAdapter(SheetAdapter):
         if col.kind in ("person", "member"):
             found = people.get(value)
             if found is None:
-                ctx.error(row, col.key, "unknown_person", "身份证号未在人员信息中登记（或不是党员），请先在“人员”或“党员”表中登记"
-                          if col.kind == "member" else "身份证号未在人员信息中登记，请先在“人员”表中登记")
+                refuse_unknown_person(ctx, row, col.key, value, "身份证号未在人员信息中登记（或不是党员），请先在“人员”或“党员”表中登记"
+                                      if col.kind == "member" else "身份证号未在人员信息中登记，请先在“人员”表中登记")
             return found
         return value
 

@@ -45,6 +45,7 @@ from townapp.registry.sheets import (
     announce_new_people,
     check_people,
     household_ids,
+    refuse_unknown_person,
     register_people,
     township_id,
     village_reference_columns,
@@ -332,8 +333,8 @@ class MemberAdapter(_Adapter):
                    and str(row.get("grid_code", "")).upper() in grids]
         for row in waiting:
             if not row.get("name"):
-                ctx.error(row, "id_number", "unknown_person", "身份证号未在人员信息中登记：要随本表登记此人，请填写姓名；"
-                                                              "也可先在“人员”表中登记")
+                refuse_unknown_person(ctx, row, "id_number", row.get("id_number"), "身份证号未在人员信息中登记：要随本表登记此人，"
+                                                                                    "请填写姓名；也可先在“人员”表中登记")
         check_people([row for row in waiting if not row.failed], ctx)
         newcomers: dict[str, tuple[Any, dict[str, Any]]] = {}
         for row in waiting:

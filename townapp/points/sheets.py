@@ -42,6 +42,7 @@ from townapp.points.rules import (
 from townapp.points.service import DEFAULT_NOTE, PointsBatch, PointsService, record_values, rule_rows
 from townapp.points.validation import check_item, check_member, check_member_scope, check_occurrence
 from townapp.registry import models as m
+from townapp.registry.sheets import refuse_unknown_person
 
 POINTS_PATTERN = r"[+-]?\d{1,5}(\.\d)?"
 _ID = ColumnSpec("id_number", "身份证号", s.ID_NUMBER, aliases=("身份证号码", "公民身份号码"), required=True,
@@ -108,7 +109,7 @@ class RecordAdapter(SheetAdapter):
                 continue
             member = members.get(row.get("id_number"))
             if member is None:
-                ctx.error(row, "id_number", "unknown_person", "身份证号不是已登记的党员：请先在“人员/党员”中登记")
+                refuse_unknown_person(ctx, row, "id_number", row.get("id_number"), "身份证号不是已登记的党员：请先在“人员/党员”中登记")
                 continue
             member_id, village_id, category, status, name = member
             scope = check_member_scope(name, village_id, self.actor)

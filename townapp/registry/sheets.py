@@ -764,6 +764,21 @@ def announce_new_people(names: Sequence[str], ctx: ImportContext) -> None:
         ctx.warn(None, "name", f"本表有 {len(names)} 人尚未登记为人员，导入时按本表一并登记为新人员（{shown}）")
 
 
+def refuse_unknown_person(ctx: ImportContext, row: Row, key: str | None, number: Any, message: str) -> None:
+    """A row names a person by an ID number no one is registered with.
+
+    Check the cause first: a number that fails the ID check (birth date, check digit) is a typing error,
+    not a person to register — reported with the ID check's own code and message (core/idcard.py), so the
+    clerk corrects the number; only a valid number is ``unknown_person``, with ``message`` (where to register)."""
+    if number:
+        try:
+            parse_id_number(str(number))
+        except IdNumberError as exc:
+            ctx.error(row, key, exc.code, exc.message)
+            return
+    ctx.error(row, key, "unknown_person", message)
+
+
 class PersonAdapter(SheetAdapter):
     """The 人员 sheet; also the person part of other rosters (``PartyMemberAdapter`` feeds it its rows).
 
