@@ -504,6 +504,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
+    from townapp.core.syslibs import refuse_gui_start
+
+    refused = refuse_gui_start()  # before PySide6.QtWidgets is imported: a missing xcb library would make Qt abort
+    if refused is not None:
+        return refused
     from townapp.ui.app import run_gui
 
     return run_gui(db_path=Path(args.db) if args.db else None, demo=args.demo)
