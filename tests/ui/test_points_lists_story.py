@@ -158,3 +158,25 @@ def test_entry_form_fields_stay_put_when_a_rule_is_picked(window, db: Database, 
     # THEN no field moved or changed size, and the hint says what the rule asks
     assert [w.geometry() for w in fields] == before
     assert "须佐证" in entry.rule_hint.text()
+
+
+def test_published_batches_show_their_whole_status(window, db: Database, qtbot) -> None:  # noqa: ANN001
+    """已发布的公示: the 状态 column is as wide as its text and ends inside the table; the list sorts."""
+    # GIVEN a village whose 97 records were approved and posted for 公示 from 1 May 2025
+    village, _last = entered(db)
+    service = PointsService(db)
+    service.approve(service.queue("村审", village.id) and [r.id for r in service.queue("村审", village.id)])
+    service.publish(village.id, dt.date(YEAR, 5, 1), None)
+    page = window.open_page("党员积分")
+    publicity = page.open_tab("公示")
+    shown(qtbot, page)
+    publicity.village.setCurrentIndex(publicity.village.findData(village.id))
+    shown(qtbot, page)
+    # THEN the batch's status is shown whole, inside the table
+    table = publicity.batches
+    status = table.columnCount() - 1
+    assert table.rowCount() == 1 and "公示中" in table.item(0, status).text()
+    assert table.columnWidth(status) >= table.sizeHintForColumn(status)
+    assert table.columnViewportPosition(status) + table.sizeHintForColumn(status) <= table.viewport().width()
+    QApplication.processEvents()
+    publicity.grab().save("/tmp/h21lists/publicity.png")

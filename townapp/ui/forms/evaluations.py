@@ -270,6 +270,9 @@ class ObjectionsDialog(QDialog):
         set_rows(self.table, headers, [(o.target_label or "（整体）", o.raised_by, f"{o.raised_on:%Y-%m-%d}", o.content,
                                          o.outcome or "待处理", o.handling or "") for o in self.items])
         self.table.resizeColumnsToContents()
+        content = headers.index("内容")  # a long objection must not push 处理结果 out of sight
+        self.table.setColumnWidth(content, min(self.table.columnWidth(content), 280))
+        self.table.horizontalHeader().setStretchLastSection(True)
 
     def _run(self, action: Callable[[], object]) -> None:
         """One service write (waits visibly while the database is busy); the list is re-read after it."""

@@ -593,6 +593,7 @@ class PublicityTab(_Tab):
         self.starts.set_date(dt.date.today())
         self.ends = DateField()
         self.ends.setPlaceholderText("不填按规则的公示天数")
+        self.ends.setMinimumWidth(self.ends.fontMetrics().horizontalAdvance(self.ends.placeholderText()) + 24)
         self.info = QLabel()
         publish = QPushButton("发布公示")
         publish.setObjectName("publish")
