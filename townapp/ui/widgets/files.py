@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QStorageInfo, QUrl
+from PySide6.QtCore import QStandardPaths, QStorageInfo, QUrl
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from townapp.config import Settings
@@ -37,7 +37,10 @@ def _dialog(parent: QWidget | None, title: str, settings: Settings) -> tuple[QFi
     start = drives[0] if drives else Path(settings.get(LAST_FOLDER_KEY) or Path.home())
     dialog.setDirectory(str(start))
     urls = [QUrl.fromLocalFile(str(d)) for d in drives]
-    urls += [QUrl.fromLocalFile(str(Path.home())), QUrl.fromLocalFile(str(Path.home() / "Desktop"))]
+    # the system's own desktop folder (桌面 on a Chinese desktop), only where it exists
+    desktop = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DesktopLocation)
+    urls += [QUrl.fromLocalFile(folder) for folder in dict.fromkeys((str(Path.home()), desktop))
+             if folder and Path(folder).is_dir()]
     dialog.setSidebarUrls(urls)
     return dialog, drives
 
