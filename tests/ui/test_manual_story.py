@@ -15,7 +15,7 @@ import pytest
 from pypdf import PdfReader
 from PySide6.QtCore import Qt, QThreadPool, QUrl
 from PySide6.QtGui import QTextDocument
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QPushButton
 
 from townapp import manual
 
@@ -92,6 +92,24 @@ def test_f1_opens_the_chapter_of_the_page_on_screen(window, qtbot) -> None:  # n
     window.open_page("证书打印")
     qtbot.keyClick(window, Qt.Key.Key_F1)
     assert window._help is help_window and help_window.current_title == "证书打印"
+    help_window.grab().save(str(DOCS_SHOTS / "help.png"))  # the help window itself, for docs/
+    help_window.close()
+
+
+def test_the_help_window_saves_the_manual_as_a_pdf_and_says_where(window, qtbot, tmp_path: Path,  # noqa: ANN001
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN the manual open, and the clerk choosing a file on her USB stick
+    help_window = window.show_manual()
+    target = tmp_path / "U盘" / manual.PDF_NAME
+    target.parent.mkdir()
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args, **kwargs: (str(target), ""))
+    # WHEN she clicks 另存为PDF…
+    next(b for b in help_window.findChildren(QPushButton) if b.text() == "另存为PDF…").click()
+    # THEN the PDF is written and the usual completion message names it, with 打开所在文件夹
+    assert target.is_file() and target.read_bytes().startswith(b"%PDF-")
+    done = help_window.findChild(QMessageBox, "file_done")
+    assert done is not None and done.isVisible() and manual.PDF_NAME in done.text()
+    assert done.findChild(QPushButton, "open_folder") is not None
     help_window.close()
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QMessageBox,
+    QPushButton,
     QTreeView,
     QWidget,
 )
@@ -46,7 +48,7 @@ def visible_texts(dialog: QWidget) -> list[str]:
             texts.append(widget.text())
         elif isinstance(widget, QGroupBox):
             texts.append(widget.title())
-        elif isinstance(widget, QComboBox) and widget.objectName() != "lookInCombo":  # the folder's path
+        elif isinstance(widget, QComboBox) and widget.objectName() not in ("lookInCombo", "printers"):  # paths, names
             texts += [FILE_PATTERN.sub("", widget.itemText(i)) for i in range(widget.count())]
         elif isinstance(widget, QTreeView) and widget.model() is not None:
             model = widget.model()
@@ -102,8 +104,9 @@ def test_qts_file_dialog_speaks_chinese(app: QApplication, qtbot, folder: Path, 
     dialog.close()
 
 
-def test_message_and_input_boxes_speak_chinese(app: QApplication, qtbot) -> None:  # noqa: ANN001
-    # GIVEN a message box with every standard button the app uses and more, and an input box
+def test_message_input_and_print_dialogs_speak_chinese(app: QApplication, qtbot) -> None:  # noqa: ANN001
+    # GIVEN a message box with every standard button the app uses and more, an input box, and the print
+    # dialog certificates are printed through (its options shown)
     buttons = QMessageBox.StandardButton
     box = QMessageBox(QMessageBox.Icon.Question, "请确认", "确定吗？",
                       buttons.Ok | buttons.Cancel | buttons.Yes | buttons.No | buttons.Save | buttons.Open
@@ -112,12 +115,16 @@ def test_message_and_input_boxes_speak_chinese(app: QApplication, qtbot) -> None
     box.setDetailedText("详细说明")
     item_box = QInputDialog()
     item_box.setComboBoxItems(["东张村", "西关村"])
-    for dialog in (box, item_box):
+    printer = QPrinter()  # kept: the dialog holds a pointer to it
+    print_dialog = QPrintDialog(printer)
+    for dialog in (box, item_box, print_dialog):
         qtbot.addWidget(dialog)
         dialog.show()
+    next(b for b in print_dialog.findChildren(QPushButton) if b.text().startswith("选项")).click()
     # THEN every button and label on them is Chinese
     assert english_words(visible_texts(box)) == []
     assert english_words(visible_texts(item_box)) == []
+    assert english_words(visible_texts(print_dialog)) == []
     assert {b.text() for b in box.buttons()} >= {"确定", "取消", "保存", "打开", "关闭"}
 
 

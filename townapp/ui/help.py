@@ -22,6 +22,7 @@ from townapp import manual
 from townapp.ui import fontsize
 
 CONTENTS_WIDTH = 170
+IMAGE_WIDTH = 820  # screenshots are 1200 wide: smaller than this and their text blurs
 
 
 class HelpWindow(QWidget):
@@ -49,14 +50,14 @@ class HelpWindow(QWidget):
         splitter.addWidget(self.contents)
         splitter.addWidget(self.browser)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([round(CONTENTS_WIDTH * fontsize.current_factor()), 700])
+        splitter.setSizes([round(CONTENTS_WIDTH * fontsize.current_factor()), IMAGE_WIDTH + 40])
         bottom = QHBoxLayout()
         bottom.addWidget(hint, 1)
         bottom.addWidget(save_pdf)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter, 1)
         layout.addLayout(bottom)
-        self.resize(1000, 720)
+        self.resize(CONTENTS_WIDTH + IMAGE_WIDTH + 90, 700)
 
     @property
     def current_title(self) -> str:
@@ -74,9 +75,8 @@ class HelpWindow(QWidget):
 
     def _show_row(self, row: int) -> None:
         if 0 <= row < len(self.chapters):
-            width = round(640 * min(fontsize.current_factor(), 1.25))
             self.browser.document().setBaseUrl(QUrl.fromLocalFile(str(manual.manual_dir()) + "/"))
-            self.browser.setHtml(manual.chapter_html(self.chapters[row], image_width=width))
+            self.browser.setHtml(manual.chapter_html(self.chapters[row], image_width=IMAGE_WIDTH))
 
     def save_pdf(self) -> None:
         """The whole manual as a PDF, where the clerk chooses; ends with the usual completion message."""

@@ -100,7 +100,7 @@ class OpeningPanel(QWidget):
         self.cancel.clicked.connect(self._cancel_clicked)
         self.cancelling = False
         column = QWidget()
-        column.setFixedWidth(self.WIDTH)
+        column.setFixedWidth(round(self.WIDTH * fontsize.current_factor()))  # the 字号 chosen last time
         inner = QVBoxLayout(column)
         for widget in (self.title, self.step, self.bar):
             inner.addWidget(widget)

@@ -8,9 +8,8 @@ opening each standard dialog offscreen with the installed PySide6 and reading wh
 (tests/ui/test_shell_story.py checks the file dialog and the message boxes stay free of English).
 
 Qt also formats the file dialog's sizes and dates with the *system* locale, read once from the
-environment when the first QApplication is made; on a machine whose locale is C or English it writes
-"3 bytes". ``prefer_chinese_system_locale`` asks for Chinese through ``LANGUAGE`` (read by Qt for the
-system locale, ignored by the C library's own categories) before that happens.
+environment; on a machine whose locale is C or English it writes "3 bytes".
+``prefer_chinese_system_locale`` has Qt read it with ``LANGUAGE`` asking for Chinese, before that happens.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from __future__ import annotations
 import os
 import re
 
-from PySide6.QtCore import QObject, QTranslator
+from PySide6.QtCore import QLocale, QObject, QTranslator
 
 # (context, source) → Chinese; the disambiguation comment, where Qt passes one, is not needed to tell them apart
 FALLBACK: dict[tuple[str, str], str] = {
@@ -73,10 +72,20 @@ class FallbackTranslator(QTranslator):
 
 
 def prefer_chinese_system_locale() -> None:
-    """Ask Qt's system locale for Chinese unless the user's language list already starts with it.
+    """Qt's system locale in Chinese unless the user's language list already starts with it.
 
-    Must run before the first QApplication exists (Qt reads it once then): sizes and dates in Qt's
-    file dialog follow it. Only ``LANGUAGE`` is set, so the C library's locale stays as it was.
+    Qt reads the environment for it once, at the first ``QLocale.system()`` (or the first QApplication),
+    and keeps what it read: ``LANGUAGE`` is set only for that read and restored at once, so programs the
+    app starts (a PDF viewer, a file manager) see the environment as it was. No effect once Qt has read it.
     """
-    if not os.environ.get("LANGUAGE", "").lower().startswith("zh"):
-        os.environ["LANGUAGE"] = "zh_CN:zh"
+    saved = os.environ.get("LANGUAGE")
+    if (saved or "").lower().startswith("zh"):
+        return
+    os.environ["LANGUAGE"] = "zh_CN:zh"
+    try:
+        QLocale.system()
+    finally:
+        if saved is None:
+            del os.environ["LANGUAGE"]
+        else:
+            os.environ["LANGUAGE"] = saved
