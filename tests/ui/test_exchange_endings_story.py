@@ -62,7 +62,8 @@ def test_import_errors_show_chinese_titles_with_the_code_in_the_tooltip(
     """GIVEN a roster whose only ID number has a wrong check digit
     WHEN the clerk checks it in the import wizard
     THEN the error's 错误类别 reads 身份证号校验位不对 (the code id_checksum only in its tooltip), the filter
-    offers the title, and the message sends the clerk to check the number, not to register a person."""
+    offers the title, and the message sends the clerk to check the number, not to register a person;
+    AND saving the annotated copy ends with the box naming it."""
     number = make_id_number("140821", dt.date(1970, 3, 15), 71)
     wrong = number[:-1] + ("1" if number[-1] != "1" else "2")
     book = openpyxl.Workbook()
@@ -85,6 +86,10 @@ def test_import_errors_show_chinese_titles_with_the_code_in_the_tooltip(
         seen["tooltip"] = table.item(0, headers.index("错误类别")).toolTip()
         seen["filter"] = [dialog.code_filter.itemText(i) for i in range(dialog.code_filter.count())]
         seen["headers"] = headers
+        # WHEN the annotated copy is saved THEN it ends like every export: the file named, 打开所在文件夹
+        job = dialog.save_annotated(tmp_path / "人员（错误标注）.xlsx")
+        qtbot.waitUntil(lambda: job.done, timeout=15000)
+        seen["annotated"] = _done_box(dialog, "annotated_done", qtbot).text()
         dialog.reject()
 
     when_dialog_opens(drive)
@@ -93,3 +98,4 @@ def test_import_errors_show_chinese_titles_with_the_code_in_the_tooltip(
     [row] = seen["rows"]
     assert row[3] == "身份证号校验位不对" and "校验位不对" in row[4] and "登记" not in row[4]
     assert "id_checksum" in seen["tooltip"] and seen["filter"] == ["（全部）", "身份证号校验位不对"]
+    assert str(tmp_path / "人员（错误标注）.xlsx") in seen["annotated"]

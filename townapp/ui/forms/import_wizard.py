@@ -42,6 +42,7 @@ from townapp.ui.context import AppContext
 from townapp.ui.forms.column_mapping import ColumnMappingPanel
 from townapp.ui.forms.exchange import OpenPasswordDialog
 from townapp.ui.jobs import Job
+from townapp.ui.widgets.done import announce_written
 from townapp.ui.widgets.fields import ERROR_STYLE
 from townapp.ui.widgets.files import choose_open_file, choose_save_file
 
@@ -356,6 +357,8 @@ class ImportWizard(QDialog):
 
     def _annotated(self, saved: Path) -> None:
         self.notice.setText(f"标注副本已保存：{saved}（错误单元格已标红，最后一列为“错误原因”）")
+        announce_written(self, saved, "标注副本", title="标注副本已保存", name="annotated_done",
+                         detail="错误单元格已标红，最后一列为“错误原因”；在其中改好后重新选择文件导入。")
 
     def _annotate_failed(self, message: str) -> None:
         self.notice.setStyleSheet(ERROR_STYLE)
