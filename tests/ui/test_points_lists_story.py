@@ -92,6 +92,8 @@ def test_review_list_searches_sorts_filters_and_shows_the_newest_first(window, d
     # THEN April's 48 records are shown and the four ticks are kept
     assert model.rowCount() == 48 and all(model.cells(r)[3].startswith("2025-04") for r in range(48))
     assert model.checked_count() == 4
+    # AND the line by 通过所选 says the four ticked (March) records are not in April's list
+    assert review.ticked.text() == "已勾选 4 条（其中 4 条不在当前列表中）"
     # WHEN she clicks the 日期 header (then again)
     month.setCurrentIndex(0)
     header = review.table.horizontalHeader()
@@ -99,6 +101,7 @@ def test_review_list_searches_sorts_filters_and_shows_the_newest_first(window, d
     click_header(qtbot, header, date_column)
     dates = [model.cells(r)[date_column] for r in range(model.rowCount())]
     # THEN the rows are in date order; a second click reverses it
+    review.grab().save("/tmp/h21lists/review_sorted.png")
     assert dates == sorted(dates) and dates[0] == "2025-01-03"
     click_header(qtbot, header, date_column)
     dates = [model.cells(r)[date_column] for r in range(model.rowCount())]

@@ -518,9 +518,14 @@ class ReviewTab(_Tab):
         top.addWidget(self.busy)
         top.addStretch(1)
         top.addWidget(self.count)
+        self.ticked = QLabel("已勾选 0 条")
+        self.ticked.setObjectName("ticked")
+        self.rows.checked_changed.connect(self._count_ticked)
+        self.rows.modelReset.connect(self._count_ticked)  # a search or filter may hide ticked rows
         buttons = QHBoxLayout()
         buttons.addWidget(all_button)
         buttons.addStretch(1)
+        buttons.addWidget(self.ticked)
         buttons.addWidget(reject)
         buttons.addWidget(approve)
         layout = QVBoxLayout(self)
@@ -550,6 +555,12 @@ class ReviewTab(_Tab):
         cells, ids = loaded
         self.rows.set_rows(cells, ids)
         self.count.setText(f"共 {len(ids)} 条待审（新提交的在前）")
+
+    def _count_ticked(self) -> None:
+        """How many are ticked, and how many of those a search or filter hides now (they are acted on too)."""
+        ticked = self.rows.checked_count()
+        hidden = ticked - len(set(self.rows.checked()) & set(self.rows.shown_keys())) if ticked else 0
+        self.ticked.setText(f"已勾选 {ticked} 条" + (f"（其中 {hidden} 条不在当前列表中）" if hidden else ""))
 
     def select_all(self) -> None:
         """Ticks the rows shown: after a search or filter, only those found."""
