@@ -36,6 +36,9 @@ def test_the_audit_log_reads_in_chinese_with_names_not_ids(open_demo_window, qtb
         if cells["entity"] == "党员积分年度等次":
             grades.append(cells["new"])
     assert english == [] and json_like == []
+    # WHEN a 党员's year grade is selected THEN its whole snapshot is readable below the table
+    page.view.selectRow(next(r for r in range(model.rowCount()) if model.record_at(r).entity == "党员积分年度等次"))
+    assert "新值：等次：" in page.detail.toPlainText() and "年度总分：" in page.detail.toPlainText()
     assert grades and all(re.search(r"党员：[\u4e00-\u9fff]{2,}；", g) and re.search(r"年度总分：[\d.]+分", g)
                           for g in grades)
 

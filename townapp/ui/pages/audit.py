@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMessageBox,
+    QPlainTextEdit,
     QPushButton,
     QTableView,
     QVBoxLayout,
@@ -114,6 +115,14 @@ class AuditPage(Page):
         layout.addWidget(note)
         layout.addLayout(actions)
         layout.addWidget(self.view, 1)
+        # a record's whole snapshot does not fit a cell: the selected entry's values in full (still masked)
+        self.detail = QPlainTextEdit()
+        self.detail.setObjectName("detail")
+        self.detail.setReadOnly(True)
+        self.detail.setPlaceholderText("选中一条记录，在此查看原值和新值的全部内容（身份证号、手机号仍脱敏）")
+        self.detail.setMaximumHeight(110)
+        layout.addWidget(self.detail)
+        self.view.selectionModel().currentRowChanged.connect(lambda current, _previous: self._show_detail(current.row()))
         self._filled = False
 
     def _rows(self, ids: Sequence[int]) -> dict:
@@ -160,7 +169,18 @@ class AuditPage(Page):
             self.show_error(f"“{self.batch.text()}”不是导入批次号：请填数字（见“数据交换”页的导入记录）")
             return
         self.model.refresh()
+        self.detail.clear()
         self.count_label.setText(f"共 {self.model.rowCount()} 条")
+
+    def _show_detail(self, row: int) -> None:
+        entry = self.model.record_at(row) if 0 <= row < self.model.rowCount() else None
+        if entry is None:
+            self.detail.clear()
+            return
+        what = " ".join(part for part in (entry.entity, entry.entity_id, entry.field) if part)
+        lines = [f"{entry.at}　{entry.username}　{entry.action}　{what}"]
+        lines += [f"{label}：{value}" for label, value in (("原值", entry.old), ("新值", entry.new)) if value]
+        self.detail.setPlainText("\n".join(lines))
 
     def show_full(self) -> None:
         index = self.view.currentIndex()
