@@ -47,9 +47,12 @@ def base_point_size(app: QApplication) -> int:
 
 def apply_font_size(app: QApplication, name: str) -> None:
     """The application font at ``name``'s size, and every open window's pixel-sized style sheets."""
+    points = round(base_point_size(app) * factor(name))
+    if app.property("townapp_font_size") == name and app.font().pointSize() == points:
+        return  # already so (setup_application runs again in tests): nothing to repolish
     ratio = factor(name) / current_factor(app)
     font = app.font()
-    font.setPointSize(round(base_point_size(app) * factor(name)))
+    font.setPointSize(points)
     app.setFont(font)
     app.setProperty("townapp_font_size", name)
     for widget in app.topLevelWidgets():
