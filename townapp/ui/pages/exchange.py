@@ -198,7 +198,7 @@ class ExchangePage(Page):
 
     def choose_template_path(self) -> None:
         specs = self.template_specs()
-        name = "townapp导入模板.xlsx" if len(specs) > 1 else f"{specs[0].title}导入模板.xlsx"
+        name = "数据导入模板（全部工作表）.xlsx" if len(specs) > 1 else f"{specs[0].title}导入模板.xlsx"
         target = choose_save_file(self, "导出空白导入模板", self.ctx.settings, name)
         if target is not None:
             self.export_template(target)
