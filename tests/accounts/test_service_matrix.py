@@ -401,6 +401,7 @@ EVALUATIONS: dict[str, Case | list[Case]] = {
         _scheme_id(w), 2029, village_ids=[_v(w, side)], name="测试新轮次")) > 0),
     "delete_round": Case("township", lambda s, w, side: s.delete_round(_round(w, side)) is None),
     "finalise": Case("township", lambda s, w, side: s.finalise(_round(w, side)) is None),
+    "finalise_refusal": Case("township", lambda s, w, side: s.finalise_refusal(_round(w, side)) != ""),
     "handle_objection": Case("township", lambda s, w, side: s.handle_objection(
         _objection(w, side), "核实", "维持", dt.date(2026, 1, 6)) is None),
     "refresh_rollups": Case("township", lambda s, w, side: s.refresh_rollups(_round(w, side)) is not None),

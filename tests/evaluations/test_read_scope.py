@@ -92,7 +92,7 @@ WRITES = {"sync_schemes", "refresh_computed", "save_scheme", "create_round", "de
           "add_objection", "handle_objection", "finalise", "unlock", "revoke",
           "county_decision_state", "apply_county_decisions"}  # the county's decisions: township roles only
 # schemes are the township's rules and hold no village's data; check_round is a write's check
-NOT_READS = {"schemes", "scheme", "scheme_text", "check_round", "level_standards",
+NOT_READS = {"schemes", "scheme", "scheme_text", "check_round", "finalise_refusal", "level_standards",
              "current_schemes", "receive_scheme"}  # schemes as a village install receives them
 
 
