@@ -178,7 +178,11 @@ def test_a_larger_font_size_applies_to_the_whole_window_and_is_remembered(
     # THEN it opens at 特大, with 特大 ticked in the menu
     assert app.font().pointSize() == round(base * 1.5)
     assert again.font_size_actions["特大"].isChecked() and again.nav.width() == 225
+    # AND pages built after the start (the deferred ones) come at 特大 too
+    again.load_deferred_pages()
+    assert "font-size: 27px" in again.page("首页").heading.styleSheet()
     # WHEN the clerk goes back to 标准 THEN the headings return to the size they were written with
     again.set_font_size("标准")
     assert app.font().pointSize() == base
     assert "font-size: 18px" in dashboard.heading.styleSheet()
+    assert "font-size: 18px" in again.page("首页").heading.styleSheet()

@@ -3,7 +3,9 @@
 The application font carries most of the window: every widget without a font of its own follows
 ``QApplication.setFont``. What does not follow are style sheets that fix a size in pixels (headings,
 the dashboard's figures): ``scale_style_sheets`` rewrites their ``font-size: Npx`` from the size they
-were written with, so switching back and forth never compounds.
+were written with, so switching back and forth never compounds. The main window does it for every
+page when the page is built and when the size changes; a page that creates such a widget later (a
+preview built after a click) writes its sheet at 标准 and calls ``follow(widget)``.
 """
 
 from __future__ import annotations
@@ -67,6 +69,14 @@ def current_factor(app: QApplication | None = None) -> float:
     """The factor in force (1.0 before any size was applied)."""
     app = app or QApplication.instance()
     return factor(app.property("townapp_font_size") or DEFAULT) if app is not None else 1.0
+
+
+def follow(widget: QWidget) -> None:
+    """A widget made after the page was built: its pixel-sized style sheets at the 字号 in force."""
+    scale = current_factor()
+    if scale != 1.0:
+        scale_style_sheets(widget, scale)
+        scale_views(widget, scale)
 
 
 def scale_views(root: QWidget, ratio: float) -> None:

@@ -273,10 +273,7 @@ class MainWindow(QMainWindow):
         self._slots[slot].append(page)
         self._pages.insert(index, page)
         self.stack.insertWidget(index, page)
-        scale = fontsize.current_factor()
-        if scale != 1.0:  # a larger 字号 chosen: the page's pixel-sized headings and columns grow with it
-            fontsize.scale_style_sheets(page, scale)
-            fontsize.scale_views(page, scale)
+        fontsize.follow(page)  # a larger 字号 chosen: the page's pixel-sized headings and columns grow with it
         self.nav.insertItem(index, QListWidgetItem(page.title))
         page.data_changed.connect(self.refresh_counts)
 
