@@ -106,7 +106,7 @@ def test_the_window_is_on_screen_before_the_database_is_checked_then_shows_its_p
     # THEN the real main window is on screen, in its opening state, saying what it is doing
     assert window.isVisible() and window.is_opening
     assert window.windowTitle() == APP_TITLE
-    assert [a.text() for a in window.menuBar().actions()] == ["文件(&F)", "帮助(&H)"]
+    assert [a.text() for a in window.menuBar().actions()] == ["文件(&F)", "视图(&V)", "帮助(&H)"]
     assert window.nav.count() == 0 and not window.nav.isEnabled()
     assert sequence.step_text == "正在检查数据库……"
     assert window.opening.bar.maximum() == 0  # a busy bar: how long a check takes is unknown
