@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QTableWidget,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -29,8 +30,10 @@ from PySide6.QtWidgets import (
 from townapp.core.errors import FieldProblem
 from townapp.evaluations.dto import ObjectionInput, RoundDTO, RoundInput, SchemeInfo, StageSummary
 from townapp.evaluations.publicity import distribution_figure
+from townapp.evaluations.scheme_summary import describe_scheme
 from townapp.evaluations.schemes import period_label, target_label, vocabulary
 from townapp.evaluations.service import PERIOD_COUNT, EvaluationService
+from townapp.outputs.figures import FigureRegistry
 from townapp.ui.jobs import call_service, problems_of
 from townapp.ui.widgets.fields import DateField, ErrorLabel, close_button, ok_cancel
 from townapp.ui.widgets.tables import set_rows
@@ -351,9 +354,17 @@ class SchemeDialog(QDialog):
         top.addWidget(QLabel("方案（版本）："))
         top.addWidget(self.list, 1)
         top.addWidget(save)
+        self._figures: FigureRegistry | None = None
+        self.summary = QPlainTextEdit()
+        self.summary.setObjectName("scheme_summary")
+        self.summary.setReadOnly(True)
+        # the scheme in words first; the JSON the engine reads only for the one who edits it
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.summary, "方案说明")
+        self.tabs.addTab(self.editor, "方案原文（修改用）")
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(self.editor, 1)
+        layout.addWidget(self.tabs, 1)
         layout.addWidget(self.status)
         self.list.currentIndexChanged.connect(self._show)
         self._load()
@@ -372,6 +383,15 @@ class SchemeDialog(QDialog):
         scheme_id = self.list.currentData()
         if scheme_id is not None:
             self.editor.setPlainText(self.service.scheme_text(scheme_id))
+            self.summary.setPlainText(describe_scheme(self.service.scheme(scheme_id), self._figure_label))
+
+    def _figure_label(self, key: str) -> str:
+        """A computed indicator's figure by the name the return and the dashboards give it."""
+        if self._figures is None:
+            from townapp.figures import figure_registry
+
+            self._figures = figure_registry(self.service.db)
+        return self._figures.label(key) if key in self._figures else key
 
     def save(self) -> None:
         text = self.editor.toPlainText()

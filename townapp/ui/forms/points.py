@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QTableWidget,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -27,6 +28,7 @@ from townapp.core.dates import DateParseError
 from townapp.core.errors import DomainError, FieldProblem
 from townapp.points.dto import MeetingProposal, RecordInput, RecordRow, StoreItemDTO, StoreItemInput
 from townapp.points.rules import format_points
+from townapp.points.rules_summary import describe_rules
 from townapp.points.service import PointsService
 from townapp.ui.jobs import call_service, problems_of
 from townapp.ui.widgets.fields import DateField, ErrorLabel, ok_cancel
@@ -246,10 +248,17 @@ class RulesDialog(QDialog):
         self.service, self.year = service, year
         self.editor = QPlainTextEdit(service.rule_set_text(year))
         self.editor.setObjectName("rules_text")
+        self.summary = QPlainTextEdit(describe_rules(service.rule_set(year)[1]))
+        self.summary.setObjectName("rules_summary")
+        self.summary.setReadOnly(True)
         self.error = ErrorLabel()
+        # the rules in words first; the JSON the engine reads only for the one who edits it
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.summary, "规则说明")
+        self.tabs.addTab(self.editor, "规则原文（修改用）")
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("分值最多一位小数；保存后生成新版本，已录入的记录保留原版本的名称和分值。"))
-        layout.addWidget(self.editor, 1)
+        layout.addWidget(QLabel("分值最多一位小数；在“规则原文”中修改，保存后生成新版本，已录入的记录保留原版本的名称和分值。"))
+        layout.addWidget(self.tabs, 1)
         layout.addWidget(self.error)
         layout.addWidget(ok_cancel(self, "保存为新版本"))
         self.resize(760, 600)

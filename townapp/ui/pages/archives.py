@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 from townapp.archives import dto as d
 from townapp.archives.payroll import pay_tables, write_creation_awards_xlsx, write_payroll_xlsx
 from townapp.archives.printable import income_chart, write_archive, write_pay_pdf, write_pay_xlsx
-from townapp.archives.service import ArchiveService
+from townapp.archives.service import ArchiveService, attachments_dir
 from townapp.archives.vocab import clause_texts, fields, vocab
 from townapp.core import permissions
 from townapp.core.errors import DomainError, FieldProblem, ValidationFailed
@@ -71,7 +71,7 @@ def _open_village(overview: Page, village: VillageArchivePage, village_id: int) 
 def _button(text: str, slot: Callable[[], object], name: str = "") -> QPushButton:
     button = QPushButton(text)
     button.setObjectName(name)
-    button.clicked.connect(slot)
+    button.clicked.connect(lambda _checked=False: slot())  # never hand ``checked`` to the slot (增加一行 took it for its grid)
     return button
 
 
@@ -628,7 +628,7 @@ class AttachmentsTab(_Tab):
         for r, x in enumerate(self.rows):
             for c, v in enumerate((x.title, x.year or "", f"{max(1, x.size // 1024)} KB", x.sha256[:12])):
                 self.table.setItem(r, c, QTableWidgetItem(str(v)))
-        self.message.show_hint("附件按内容保存一份（相同文件不重复占用空间），保存在数据文件夹的 attachments 中。")
+        self.message.show_hint(f"附件按内容保存一份（相同文件不重复占用空间），保存在 {attachments_dir()} 中。")
 
     def add(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(self, "选择附件", "", "扫描件和照片 (*.pdf *.jpg *.jpeg *.png *.tif *.tiff);;所有文件 (*)")
