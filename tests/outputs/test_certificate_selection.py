@@ -83,6 +83,9 @@ def test_one_household_printed_then_reprinted_with_a_reason(db: Database, town: 
     # AND the page's list shows 马福's number and two prints, the others not yet numbered
     listed = {r.recipient: (r.number, r.print_count) for r in service.recipients(batch)}
     assert listed == {"李秀英": ("", 0), "马福": (number, 2), "孙强": ("", 0)}
+    # AND the next torn one is found in the list by the number printed on it
+    assert [r.recipient for r in service.recipients(batch) if Selection(name=number.lower()).matches(r)] == [
+        "马福"]
     # AND the print log as the page shows it gives the reason
     assert [(p.number, p.reprint, p.reason) for p in service.prints("household-star")] == [
         (number, True, "证书破损"), (number, False, "")]

@@ -420,9 +420,11 @@ class Recipient:
 
 @dataclass(frozen=True)
 class Selection:
-    """Which of a batch's recipients go to paper: one village, names containing a text, the ticked ones.
+    """Which of a batch's recipients go to paper: one village, a name (or number) typed, the ticked ones.
 
-    Every part narrows the others; an empty part narrows nothing (``subject_keys`` None: every one that matches)."""
+    Every part narrows the others; an empty part narrows nothing (``subject_keys`` None: every one that matches).
+    ``name`` finds a text in the recipient's name, and in the page's list also in the certificate's number,
+    so a torn certificate is found by the number printed on it."""
 
     village: str = ""
     name: str = ""
@@ -430,7 +432,9 @@ class Selection:
 
     def matches(self, item: CertificateItem | Recipient) -> bool:
         name = self.name.strip()
-        return ((not self.village or item.village == self.village) and (not name or name in item.recipient)
+        number = item.number.upper() if isinstance(item, Recipient) else ""
+        return ((not self.village or item.village == self.village)
+                and (not name or name in item.recipient or (bool(number) and name.upper() in number))
                 and (self.subject_keys is None or item.subject_key in self.subject_keys))
 
 

@@ -320,7 +320,7 @@ class CertificatesPage(Page):
         self.village.setObjectName("village")
         self.search = QLineEdit()
         self.search.setObjectName("search")
-        self.search.setPlaceholderText("输入姓名或名称查找")
+        self.search.setPlaceholderText("输入姓名、名称或证书编号查找")
         self.search.setClearButtonEnabled(True)
         tick_all, tick_none = QPushButton("全选"), QPushButton("全不选")
         tick_all.setObjectName("tick_all")
@@ -504,7 +504,7 @@ class CertificatesPage(Page):
         self.list.setItem(r, 5, count)
 
     def selection(self, *, ticked: bool = True) -> Selection:
-        """The village and name typed above the list, and (``ticked``) the ticks in it: the service applies it."""
+        """The village and the name or number typed above the list, and (``ticked``) the ticks in it."""
         keys = frozenset(self.list.item(r, 0).data(Qt.ItemDataRole.UserRole) for r in range(self.list.rowCount())
                          if self.list.item(r, 0).checkState() == Qt.CheckState.Checked) if ticked else None
         return Selection(self.village.currentData() or "", self.search.text().strip(), keys)
@@ -532,6 +532,7 @@ class CertificatesPage(Page):
             self._forget_preview()
 
     def chosen_rows(self) -> list[Recipient]:
+        """Ticked and shown: what a preview (and then 打印 or 另存为PDF) writes, by the service's rule."""
         selection = self.selection()
         return [row for row in self.rows if selection.matches(row)]
 
@@ -612,10 +613,11 @@ class CertificatesPage(Page):
                             reason)
 
     def preview(self) -> None:
-        request = self._new_request(self.selection())
+        chosen = self.chosen_rows()
+        request = self._new_request(Selection(subject_keys=frozenset(row.subject_key for row in chosen)))
         if request is None:
             return
-        if not self.chosen_rows():
+        if not chosen:
             self.show_error("没有勾选要打印的证书：请在列表中勾选，或改变村、姓名的筛选条件")
             return
         self._write(request, config.data_dir() / "previews" / "证书预览.pdf", False, "", self._show_preview)
