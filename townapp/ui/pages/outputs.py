@@ -331,6 +331,8 @@ class CertificatesPage(Page):
         self.list.setObjectName("recipients")
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.list.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.list.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # the batch's order first
+        self.list.horizontalHeader().setSortIndicatorClearable(True)
         self.chosen = QLabel()
         self.chosen.setObjectName("chosen")
         self.preview_button = QPushButton("生成预览")
@@ -375,7 +377,7 @@ class CertificatesPage(Page):
         choose_box = QWidget()
         choose_layout = QVBoxLayout(choose_box)
         choose_layout.setContentsMargins(0, 0, 0, 0)
-        choose_layout.addWidget(QLabel("打印哪些证书（勾选的才打印；可按村筛选、按姓名查找）"))
+        choose_layout.addWidget(QLabel("打印哪些证书（勾选的才打印；可按村筛选，按姓名或证书编号查找）"))
         choose_layout.addLayout(filters)
         choose_layout.addWidget(self.list, 1)
         choose_layout.addWidget(self.chosen)
@@ -409,6 +411,7 @@ class CertificatesPage(Page):
         layout.addWidget(split)
         self.batch: CertificateBatch | None = None
         self.rows: list[Recipient] = []
+        self.by_key: dict[str, Recipient] = {}
         self.request: PrintRequest | None = None  # what the preview shows (None: nothing to print or save)
         self.last: BatchResult | None = None
         self.last_overlay = False
@@ -478,7 +481,13 @@ class CertificatesPage(Page):
         self._fill_list()
         self.status.setText("" if self.rows or key is None else "这一批没有可以发证书的对象。")
 
+    def _row_at(self, r: int) -> Recipient:
+        """The recipient shown on line ``r`` (the list sorts by any header: lines are found by key, not place)."""
+        return self.by_key[self.list.item(r, 0).data(Qt.ItemDataRole.UserRole)]
+
     def _fill_list(self) -> None:
+        self.by_key = {row.subject_key: row for row in self.rows}
+        self.list.setSortingEnabled(False)
         self.list.blockSignals(True)
         self.list.setUpdatesEnabled(False)
         self.list.setRowCount(len(self.rows))
@@ -495,6 +504,7 @@ class CertificatesPage(Page):
         self.list.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.list.setUpdatesEnabled(True)
         self.list.blockSignals(False)
+        self.list.setSortingEnabled(True)
         self.show_matching()
 
     def _set_registry_cells(self, r: int, row: Recipient) -> None:
@@ -513,8 +523,8 @@ class CertificatesPage(Page):
         """Rows outside the village or the name are hidden (their ticks are kept, but they are not printed)."""
         shown = self.selection(ticked=False)
         self.list.setUpdatesEnabled(False)
-        for r, row in enumerate(self.rows):
-            self.list.setRowHidden(r, not shown.matches(row))
+        for r in range(self.list.rowCount()):
+            self.list.setRowHidden(r, not shown.matches(self._row_at(r)))
         self.list.setUpdatesEnabled(True)
         self._forget_preview()
 
@@ -538,7 +548,7 @@ class CertificatesPage(Page):
 
     def current_row(self) -> Recipient | None:
         r = self.list.currentRow()
-        return self.rows[r] if 0 <= r < len(self.rows) and not self.list.isRowHidden(r) else None
+        return self._row_at(r) if 0 <= r < self.list.rowCount() and not self.list.isRowHidden(r) else None
 
     def _update_reprint(self) -> None:
         self.reprint_button.setEnabled(self.current_row() is not None)
@@ -574,14 +584,16 @@ class CertificatesPage(Page):
         """After a print: the list's numbers and print counts from the registry; ticks and filters stay."""
         if self.batch is None:
             return
-        fresh = {row.subject_key: row for row in self.service.recipients(self.batch)}
+        self.rows = self.service.recipients(self.batch)  # the same recipients: only numbers and counts change
+        self.by_key = {row.subject_key: row for row in self.rows}
+        self.list.setSortingEnabled(False)  # a changed cell would move its line while the loop walks the lines
         self.list.blockSignals(True)
-        for r, row in enumerate(self.rows):
-            self.rows[r] = fresh.get(row.subject_key, row)
-            self._set_registry_cells(r, self.rows[r])
+        for r in range(self.list.rowCount()):
+            self._set_registry_cells(r, self._row_at(r))
         for column in (4, 5):  # 未编号 → WMH20250001
             self.list.resizeColumnToContents(column)
         self.list.blockSignals(False)
+        self.list.setSortingEnabled(True)
         self._show_chosen()
 
     def load_offset(self) -> None:
