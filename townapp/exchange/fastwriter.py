@@ -5,24 +5,46 @@ cells) that is minutes and hundreds of MB. xlsxwriter streams each row to disk.
 Strings always go through ``write_string`` — never interpreted as a formula —
 and a string that looks like one also gets Excel's quote prefix, so it stays
 text even after a user edits the cell. ID/phone/code columns are "@" text.
+
+Each column ends as wide as the widest text it shows (writer.text_width):
+the widths are set when the workbook closes, which constant-memory mode
+allows (xlsxwriter writes a sheet's columns only then, before the rows it
+streamed to disk). Long text in a package is not wrapped: it runs on at
+``MAX_WIDTH``, as a data file may.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import decimal
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import xlsxwriter
 
-from townapp.exchange.writer import DATE_FORMAT, FORMULA_STARTS, TEXT_FORMAT, is_formula_like
+from townapp.exchange.writer import (
+    DATE_FORMAT,
+    FORMULA_STARTS,
+    MAX_WIDTH,
+    NARROW_CHAR,
+    TEXT_FORMAT,
+    WIDE_CHAR,
+    WIDTH_MARGIN,
+    column_width,
+    is_formula_like,
+    shown_text,
+    text_width,
+)
 
 _SERIAL_ZERO = dt.date(1899, 12, 30).toordinal()  # Excel's day 0 in the 1900 system, for days after 1900-02-28
 _FIRST_SERIAL_DAY = dt.date(1900, 3, 1)
 _OPTIONS = {"constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
             "strings_to_urls": False, "nan_inf_to_errors": True}
+_DATE_WIDTH = text_width("2021-01-02")
+_DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
+_FULL = MAX_WIDTH - WIDTH_MARGIN  # a column this wide grows no more
 
 
 class SheetWriter:
@@ -34,8 +56,10 @@ class SheetWriter:
     which skip the A1-notation check every public ``write_*`` call pays.
     """
 
-    def __init__(self, owner: CellWriter, worksheet: Any, text_columns: Sequence[bool]) -> None:
+    def __init__(self, owner: CellWriter, worksheet: Any, text_columns: Sequence[bool],
+                 floors: Sequence[float] = ()) -> None:
         self._owner, self._ws, self._text = owner, worksheet, tuple(text_columns)
+        self._floors = tuple(floors)
         self._row = 0
         formats = owner.formats
         self._format = tuple(formats["text"] if text else None for text in self._text)
@@ -46,6 +70,12 @@ class SheetWriter:
         self._write_number = getattr(worksheet, "_write_number", worksheet.write_number)
         self._write_datetime = getattr(worksheet, "_write_datetime", worksheet.write_datetime)
         self._write_boolean = getattr(worksheet, "_write_boolean", worksheet.write_boolean)
+        # widths as the rows go by: a string measures only when its length says it might be the widest yet
+        # (at most ``_fits`` characters fit whatever they are; at most ``_ascii_fits`` if all are ASCII)
+        count = len(self._text)
+        self._needed = [0.0] * count
+        self._fits = [0] * count
+        self._ascii_fits = [0] * count
 
     def append(self, values: Sequence[Any], *, header: bool = False,
                text_columns: Sequence[bool] | None = None) -> None:
@@ -53,16 +83,52 @@ class SheetWriter:
             self._append_any(values, header, self._text if text_columns is None else tuple(text_columns))
             return
         row, fmt, quoted, write_string = self._row, self._format, self._quoted_format, self._write_string
+        fits, ascii_fits = self._fits, self._ascii_fits
         for col, value in enumerate(values):
             if value.__class__ is str:  # nearly every cell: no lookups beyond the column's formats
                 write_string(row, col, value, quoted[col] if value.startswith(FORMULA_STARTS) else fmt[col])
+                length = len(value)
+                if length > fits[col] and (length > ascii_fits[col] or not value.isascii()):
+                    self._measure(col, text_width(value))
             elif value.__class__ is dt.date and not self._text[col] and value >= _FIRST_SERIAL_DAY:
                 # the other common cell (会议出席's days): its Excel serial number, as xlsxwriter would
                 # compute it for a date after 1900-02-28, without a datetime per cell
                 self._write_number(row, col, value.toordinal() - _SERIAL_ZERO, self._date)
+                if self._needed[col] < _DATE_WIDTH:
+                    self._measure(col, _DATE_WIDTH)
             elif value is not None:
                 self._write_value(row, col, value, self._text[col])
         self._row += 1
+
+    def _measure(self, col: int, width: float) -> None:
+        """Widen column ``col`` to ``width`` if that is more than it has; move its fast-path limits."""
+        if col >= len(self._needed):
+            grow = col + 1 - len(self._needed)
+            self._needed += [0.0] * grow
+            self._fits += [0] * grow
+            self._ascii_fits += [0] * grow
+        if width <= self._needed[col]:
+            return
+        self._needed[col] = width
+        if width >= _FULL:
+            self._fits[col] = self._ascii_fits[col] = sys.maxsize  # nothing can widen it further
+        else:
+            self._fits[col] = int(width // WIDE_CHAR)
+            self._ascii_fits[col] = int(width / NARROW_CHAR)
+
+    def widths(self) -> list[float]:
+        """Each column's width: its widest shown text with the margin, at least its floor, at most MAX_WIDTH."""
+        count = max(len(self._needed), len(self._floors))
+        needed = self._needed + [0.0] * (count - len(self._needed))
+        return [column_width(need, floor=self._floors[col] if col < len(self._floors) else 0.0)
+                for col, need in enumerate(needed)]
+
+    def apply_widths(self) -> None:
+        """Set the columns to ``widths()``: constant-memory mode allows it once the rows are written."""
+        text_format = self._owner.formats["text"]
+        for col, width in enumerate(self.widths()):
+            text = col < len(self._text) and self._text[col]
+            self._ws.set_column(col, col, width, text_format if text else None)
 
     def _append_any(self, values: Sequence[Any], header: bool, text_columns: tuple[bool, ...]) -> None:
         """The header, the 说明 sheet and rows wider than the sheet's columns."""
@@ -71,12 +137,14 @@ class SheetWriter:
                 continue
             if header:
                 self._write_string(self._row, col, str(value), self._owner.formats["header"])
+                self._measure(col, text_width(str(value)))
             else:
                 self._write_value(self._row, col, value, col < len(text_columns) and text_columns[col])
         self._row += 1
 
     def _write_value(self, row: int, col: int, value: Any, text: bool) -> None:
         formats = self._owner.formats
+        shown_format = None
         if isinstance(value, str) or text:
             value = value if isinstance(value, str) else str(value)
             quoted = is_formula_like(value)
@@ -91,10 +159,13 @@ class SheetWriter:
                 self._write_datetime(row, col, value, formats["date"])
             else:
                 self._write_datetime(row, col, value, formats["datetime"])
+                shown_format = _DATETIME_FORMAT
         elif isinstance(value, dt.date):
             self._write_datetime(row, col, dt.datetime.combine(value, dt.time()), formats["date"])
         else:
-            self._write_string(row, col, str(value))
+            value = str(value)
+            self._write_string(row, col, value)
+        self._measure(col, text_width(shown_text(value, shown_format)))
 
 
 class CellWriter:
@@ -108,8 +179,9 @@ class CellWriter:
             "quote": workbook.add_format({"quote_prefix": True}),
             "text_quote": workbook.add_format({"num_format": TEXT_FORMAT, "quote_prefix": True}),
             "date": workbook.add_format({"num_format": DATE_FORMAT}),
-            "datetime": workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"}),
+            "datetime": workbook.add_format({"num_format": _DATETIME_FORMAT}),
         }
+        self._sheets: list[SheetWriter] = []
 
     @classmethod
     def open(cls, path: Path) -> CellWriter:
@@ -117,13 +189,19 @@ class CellWriter:
 
     def add_sheet(self, title: str, widths: Sequence[float], text_columns: Sequence[bool],
                   *, freeze: bool = False) -> SheetWriter:
+        """A new worksheet; ``widths`` are the least its columns get (they widen to what they show)."""
         ws = self._wb.add_worksheet(title)
         for col, width in enumerate(widths):
             text = col < len(text_columns) and text_columns[col]
             ws.set_column(col, col, width, self.formats["text"] if text else None)
         if freeze:
             ws.freeze_panes(1, 0)
-        return SheetWriter(self, ws, text_columns)
+        sheet = SheetWriter(self, ws, text_columns, widths)
+        self._sheets.append(sheet)
+        return sheet
 
     def close(self) -> None:
+        """Set every sheet's column widths from what was written, then write the file."""
+        for sheet in self._sheets:
+            sheet.apply_widths()
         self._wb.close()

@@ -16,7 +16,15 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from townapp.core.atomic import atomic_output
 from townapp.exchange import spec as s
-from townapp.exchange.writer import DATE_FORMAT, HEADER_FONT, TEXT_FORMAT, set_cell, write_header
+from townapp.exchange.writer import (
+    DATE_FORMAT,
+    HEADER_FONT,
+    MAX_WIDTH,
+    TEXT_FORMAT,
+    fit_columns,
+    set_cell,
+    write_header,
+)
 
 EXAMPLE_PREFIX = "示例："
 TEMPLATE_ROWS = 1000  # rows pre-formatted as text for ID and phone columns
@@ -50,26 +58,31 @@ def _describe(column: s.ColumnSpec) -> str:
 
 
 def _instructions(wb: Workbook, specs: Sequence[s.SheetSpec]) -> None:
+    """Rules and each sheet's columns; a line of prose spans the four columns and wraps in them."""
     ws = wb.active
     ws.title = INSTRUCTIONS
-    ws.column_dimensions["A"].width = 16
-    ws.column_dimensions["B"].width = 10
-    ws.column_dimensions["C"].width = 46
-    ws.column_dimensions["D"].width = 60
-    set_cell(ws.cell(1, 1), "乡镇党建与基层治理台账 · Excel导入模板").font = Font(bold=True, size=14)
+
+    def prose(row: int, text: str, font: Font | None = None) -> None:
+        cell = set_cell(ws.cell(row, 1), text)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        if font is not None:
+            cell.font = font
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=4)
+
+    prose(1, "乡镇党建与基层治理台账 · Excel导入模板", Font(bold=True, size=14))
     row = 3
     for rule in GENERAL_RULES:
-        set_cell(ws.cell(row, 1), rule)
+        prose(row, rule)
         row += 1
     row += 1
     for spec in specs:
-        set_cell(ws.cell(row, 1), f"工作表“{spec.title}”").font = Font(bold=True, size=12)
+        prose(row, f"工作表“{spec.title}”", Font(bold=True, size=12))
         row += 1
         if spec.description:
-            set_cell(ws.cell(row, 1), spec.description)
+            prose(row, spec.description)
             row += 1
         if spec.aliases:
-            set_cell(ws.cell(row, 1), "也能识别的工作表名：" + "、".join(spec.aliases))
+            prose(row, "也能识别的工作表名：" + "、".join(spec.aliases))
             row += 1
         for col, title in enumerate(("列名", "必填", "格式 / 可填内容", "说明"), start=1):
             set_cell(ws.cell(row, col), title).font = HEADER_FONT
@@ -84,6 +97,8 @@ def _instructions(wb: Workbook, specs: Sequence[s.SheetSpec]) -> None:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
             row += 1
         row += 1
+    # the prose wraps across all four columns: they hold the column tables, the prose gets what they make
+    fit_columns(ws, floors={1: 12, 2: 6, 3: 30, 4: 40}, caps={3: 46, 4: MAX_WIDTH})
 
 
 def _entity_sheet(wb: Workbook, spec: s.SheetSpec) -> None:
@@ -112,6 +127,8 @@ def _entity_sheet(wb: Workbook, spec: s.SheetSpec) -> None:
                                         promptTitle=column.header, prompt="请从下拉列表中选择", showInputMessage=True)
             validation.add(f"{letter}2:{letter}{TEMPLATE_ROWS}")
             ws.add_data_validation(validation)
+    # room to type in each column (the spec's width) and at least its header and example
+    fit_columns(ws, floors={index: column.width for index, column in enumerate(spec.columns, start=1)})
 
 
 def write_template(specs: Sequence[s.SheetSpec], out: Path | str) -> Path:

@@ -1,4 +1,4 @@
-"""Writing cells safely: the one helper every xlsx writer uses.
+"""Writing cells safely, and columns wide enough for them: the helpers every xlsx writer uses.
 
 A value that begins with = + - @ tab CR or LF is written as a text cell (with
 Excel's quote prefix), never as a formula, so an exported name like
@@ -6,19 +6,29 @@ Excel's quote prefix), never as a formula, so an exported name like
 phones and codes are written as text in "@"-formatted cells so Excel never
 turns them into 1.4E+17. Exports other than the sync package mask ID numbers
 unless the caller gives a reason, which is audited.
+
+Column widths come from what the cells show (``text_width`` of
+``shown_text``): a number too wide for its column prints as ###, so every
+workbook the app writes measures its columns (``fit_columns`` for ordinary
+sheets, ``append_fitted`` for streamed ones, the package writer as it goes).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from unicodedata import east_asian_width
 
 from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.workbook import Workbook as WorkbookType
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import Connection, insert, text
 
@@ -91,6 +101,227 @@ def write_header(ws: Worksheet, columns: Sequence[s.ColumnSpec], row: int = 1) -
     ws.freeze_panes = ws.cell(row=row + 1, column=1)
 
 
+# ----- column widths -------------------------------------------------------------
+MAX_WIDTH = 60.0  # a column never grows wider: longer text wraps (a streamed package's runs on)
+MIN_WIDTH = 4.0
+WIDTH_MARGIN = 2.0  # the cell's padding either side, and room for a bold header
+WIDE_CHAR = 2.0  # a CJK or full-width character: about two '0's of the default font (Excel's width unit)
+NARROW_CHAR = 1.1  # a Latin letter, digit or sign: about one '0', a little more for W and M
+LINE_HEIGHT = 17.0  # points a line of 11-point Chinese text takes, line spacing included
+DEFAULT_SIZE = 11.0
+_WIDE_KINDS = frozenset("WFA")  # wide, full-width, and ambiguous (printed wide by Chinese fonts: — · ×)
+_UNBREAKABLE = re.compile(r"[!-~]+")  # a run of Latin text, which wrapping does not split
+
+
+def text_width(text: str) -> float:
+    """How wide ``text`` shows, in Excel's column-width units (its widest line)."""
+    if "\n" in text:
+        return max(map(text_width, text.split("\n")))
+    if text.isascii():
+        return NARROW_CHAR * len(text)
+    wide = sum(1 for char in text if char >= "\u1100" and east_asian_width(char) in _WIDE_KINDS)
+    return WIDE_CHAR * wide + NARROW_CHAR * (len(text) - wide)
+
+
+def _format_number(number: float | Decimal, number_format: str) -> str:
+    """A number as a format like 0, 0.00, #,##0.00 or 0.00% shows it."""
+    core = number_format.split(";")[0]
+    percent = core.endswith("%")
+    if percent:
+        number, core = number * 100, core[:-1]
+    decimals = len(core.split(".", 1)[1]) if "." in core else 0
+    return f"{number:{',' if ',' in core else ''}.{decimals}f}" + ("%" if percent else "")
+
+
+def shown_text(value: Any, number_format: str | None = None) -> str:
+    """What a cell holding ``value`` in ``number_format`` shows (what its column must be wide enough for)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, dt.datetime):
+        return value.isoformat(" ", "seconds") if value.time() != dt.time() else value.date().isoformat()
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        if number_format and number_format not in ("General", TEXT_FORMAT) and "0" in number_format:
+            return _format_number(value, number_format)
+        if isinstance(value, int) or (isinstance(value, Decimal) and value == value.to_integral_value()):
+            return str(int(value))
+        return f"{float(value):.10g}"  # General shows at most about eleven characters
+    return str(value)
+
+
+def column_width(needed: float, *, floor: float = MIN_WIDTH, cap: float = MAX_WIDTH) -> float:
+    """A column's width for its widest shown text ``needed``: the margin added, at least ``floor``, at most ``cap``."""
+    return round(min(cap, max(floor, needed + WIDTH_MARGIN)), 1)
+
+
+def _scale(cell: Cell) -> float:
+    size = cell.font.sz if cell.font is not None and cell.font.sz else DEFAULT_SIZE
+    return float(size) / DEFAULT_SIZE
+
+
+def _wrapped_need(text: str, width: float, lines: int, scale: float) -> float:
+    """The width a wrapping cell needs to show ``text`` in ``lines`` lines (a Latin word is never split)."""
+    longest_word = max((NARROW_CHAR * len(w) for w in _UNBREAKABLE.findall(text)), default=0.0) * scale
+    return max(width / lines, longest_word)
+
+
+def _row_height(ws: Worksheet, row: int) -> float:
+    height = ws.row_dimensions[row].height if row in ws.row_dimensions else None
+    return float(height) if height else LINE_HEIGHT
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """How many lines ``text`` takes wrapped in a column ``width`` wide (margin included)."""
+    room = max(width - WIDTH_MARGIN, 1.0)
+    return sum(max(1, math.ceil(text_width(line) / room)) for line in text.split("\n"))
+
+
+def fit_columns(ws: Worksheet, *, floors: Mapping[int, float] | None = None,
+                caps: Mapping[int, float] | None = None) -> None:
+    """Set each column's width from what its cells show, so no number prints as ### and no text is cut.
+
+    ``floors`` and ``caps`` (by 1-based column) bound a column's width; the cap,
+    ``MAX_WIDTH`` unless given, bounds text only: a number or date always gets its
+    full width. Text wider than its column's cap wraps, and its row is made high
+    enough for its lines (LibreOffice does not grow a row when it opens a file);
+    a cell that already wraps in a row given a height needs only its share of that
+    height's lines (a header row twice as high shows a header in two lines). A cell
+    merged across columns counts for those columns together: they widen if it would
+    not fit or, when it wraps, its row grows as many lines as it needs.
+    """
+    floors, caps = floors or {}, caps or {}
+    spans: dict[tuple[int, int], tuple[int, int, int]] = {}  # anchor -> (last column, first row, last row)
+    covered: set[tuple[int, int]] = set()
+    for merged in ws.merged_cells.ranges:
+        spans[(merged.min_row, merged.min_col)] = (merged.max_col, merged.min_row, merged.max_row)
+        covered.update((r, c) for r in range(merged.min_row, merged.max_row + 1)
+                       for c in range(merged.min_col, merged.max_col + 1))
+    set_heights = {r for r, d in ws.row_dimensions.items() if d.height}
+    text_need: dict[int, float] = {}
+    number_need: dict[int, float] = {}
+    word_need: dict[int, float] = {}  # text that cannot wrap (no break in it) wider than its column's cap
+    wrapped: list[Cell] = []  # wrapping cells in rows of no set height: their rows grow to their lines
+    across: list[tuple[Cell, int, float]] = []
+    # the cells that exist (iter_rows would create every empty one of a pre-formatted template)
+    for key, cell in ws._cells.items():  # noqa: SLF001
+        value = cell.value
+        if value is None or value == "" or (key in covered and key not in spans):
+            continue  # empty, or hidden under a merged cell
+        scale = _scale(cell)
+        text = shown_text(value, cell.number_format)
+        width = text_width(text) * scale
+        last_col, first_row, last_row = spans.get(key, (cell.column, cell.row, cell.row))
+        is_text = isinstance(value, str)
+        wraps = is_text and bool(cell.alignment is not None and cell.alignment.wrap_text)
+        if wraps and first_row in set_heights:
+            height = sum(_row_height(ws, r) for r in range(first_row, last_row + 1))
+            lines = max(1, int(height // (LINE_HEIGHT * scale)))
+            width = _wrapped_need(text, width, lines, scale)
+        if last_col > cell.column:
+            across.append((cell, last_col, width))
+            continue
+        column = cell.column
+        if not is_text:
+            number_need[column] = max(number_need.get(column, 0.0), width)
+            continue
+        cap = caps.get(column, MAX_WIDTH)
+        if width + WIDTH_MARGIN > cap and first_row not in set_heights:
+            width = _wrapped_need(text, cap - WIDTH_MARGIN, 1, scale)
+            if width + WIDTH_MARGIN > cap:  # a code or number written as text: wrapping would split it
+                word_need[column] = max(word_need.get(column, 0.0), width)
+            if text_width(text) * scale > width:
+                if not wraps:
+                    _wrap(cell)
+                wrapped.append(cell)
+        text_need[column] = max(text_need.get(column, 0.0), width)
+    last = max([ws.max_column, *text_need, *number_need, *floors])
+    widths = {c: max(column_width(text_need.get(c, 0.0), floor=floors.get(c, MIN_WIDTH), cap=caps.get(c, MAX_WIDTH)),
+                     column_width(word_need.get(c, 0.0)), column_width(number_need.get(c, 0.0), cap=math.inf))
+              for c in range(1, last + 1)}
+    for cell in wrapped:
+        _grow_row(ws, cell, widths[cell.column])
+    for cell, last_col, width in across:
+        columns = range(cell.column, last_col + 1)
+        room = sum(widths[c] for c in columns)
+        if width <= room - WIDTH_MARGIN:
+            continue
+        if cell.alignment is not None and cell.alignment.wrap_text or width > MAX_WIDTH * len(columns):
+            _wrap(cell)
+            _grow_row(ws, cell, room)
+        else:
+            extra = (width - room + WIDTH_MARGIN) / len(columns)
+            for c in columns:
+                widths[c] = round(widths[c] + extra, 1)
+    for column, width in widths.items():
+        ws.column_dimensions[get_column_letter(column)].width = width
+
+
+def _grow_row(ws: Worksheet, cell: Cell, width: float) -> None:
+    """Make ``cell``'s row high enough for its text wrapped in ``width`` (never lower than it is)."""
+    scale = _scale(cell)
+    lines = wrapped_lines(shown_text(cell.value), width / scale)
+    if lines > 1:
+        dimension = ws.row_dimensions[cell.row]
+        dimension.height = max(dimension.height or 0.0, lines * LINE_HEIGHT * scale)
+
+
+def _wrap(cell: Cell) -> None:
+    alignment = cell.alignment
+    cell.alignment = Alignment(horizontal=alignment.horizontal, vertical=alignment.vertical,
+                               wrap_text=True, indent=alignment.indent)
+
+
+def save_fitted(workbook: WorkbookType, path: Path | str) -> None:
+    """Fit every ordinary worksheet's columns (``fit_columns``), then save: one line in place of ``save``."""
+    for ws in workbook.worksheets:
+        if isinstance(ws, Worksheet):
+            fit_columns(ws)
+    workbook.save(path)
+
+
+WRAP = Alignment(wrap_text=True)
+
+
+def append_fitted(ws: Worksheet, header: Sequence[str] | None, rows: Iterable[Sequence[Any]],
+                  text_columns: Sequence[bool] = ()) -> int:
+    """A write-only worksheet's bold header and its rows, its columns first set wide enough for them.
+
+    A write-only sheet writes its column widths before its first row, so the rows are
+    held until every one is measured. Text wider than ``MAX_WIDTH`` wraps. Returns
+    the number of rows (the header not counted).
+    """
+    held = [list(row) for row in rows]
+    lines = ([list(header)] if header else []) + held
+    needed: dict[int, float] = {}
+    for line in lines:
+        for index, value in enumerate(line):
+            if value is None or (value.__class__ is str and len(value) * WIDE_CHAR <= needed.get(index, 0.0)):
+                continue  # nothing, or text that cannot be wider than the column already is
+            needed[index] = max(needed.get(index, 0.0), text_width(shown_text(value)))
+    widths = {index: column_width(width) for index, width in needed.items()}
+    for index, width in widths.items():
+        ws.column_dimensions[get_column_letter(index + 1)].width = width
+    limit = MAX_WIDTH - WIDTH_MARGIN
+    for number, line in enumerate(lines, start=1):
+        is_header = bool(header) and number == 1
+        cells = safe_row(ws, line, () if is_header else text_columns)
+        for index, cell in enumerate(cells):
+            if is_header:
+                cell.font = HEADER_FONT
+            elif isinstance(cell.value, str) and len(cell.value) * WIDE_CHAR > limit and text_width(cell.value) > limit:
+                cell.alignment = WRAP  # and the row high enough for it (set before the row is written)
+                lines_needed = wrapped_lines(cell.value, widths[index])
+                dimension = ws.row_dimensions[number]
+                dimension.height = max(dimension.height or 0.0, lines_needed * LINE_HEIGHT)
+        ws.append(cells)
+    return len(held)
+
+
 def export_value(column: s.ColumnSpec, value: Any, full_ids: bool | frozenset[str]) -> Any:
     """What a cell shows in an export: lists joined with 、, IDs masked unless full IDs were asked for.
 
@@ -153,20 +384,14 @@ def export_sheets(db: Database, specs: Iterable[s.SheetSpec], out: Path | str, a
             ws = workbook.create_sheet(spec.title)
             ws.freeze_panes = "A2"
             columns = spec.exported_columns
-            for index, column in enumerate(columns):
-                ws.column_dimensions[_letter(index)].width = column.width
-            ws.append(safe_row(ws, [c.header for c in columns]))
-            text_columns = [c.text_format for c in columns]
             rows = (spec.adapter.export_rows(conn, township_code) if village is None
                     else spec.adapter.export_rows(conn, township_code, village_id=village))  # type: ignore[call-arg]
-            for record in rows:
-                values = [export_value(c, record.get(c.key), shown) for c in columns]
-                ws.append(safe_row(ws, values, text_columns))
-                total += 1
+            values = ([export_value(c, record.get(c.key), shown) for c in columns] for record in rows)
+            total += append_fitted(ws, [c.header for c in columns], values, [c.text_format for c in columns])
     if left_out:
         note = workbook.create_sheet(NOTE_TITLE)
-        note.append(safe_row(note, ["本表格由村录入员账号导出，只含本村的数据；其他村的人员身份证号已隐藏中间位。"]))
-        note.append(safe_row(note, [f"以下表格不能按村区分，未导出：{'、'.join(left_out)}。需要时请联系乡镇干部。"]))
+        append_fitted(note, None, [["本表格由村录入员账号导出，只含本村的数据；其他村的人员身份证号已隐藏中间位。"],
+                                   [f"以下表格不能按村区分，未导出：{'、'.join(left_out)}。需要时请联系乡镇干部。"]])
     with atomic_output(out) as tmp:
         workbook.save(tmp)
     with db.unit_of_work(actor, reason=reason) as session:
@@ -177,6 +402,3 @@ def export_sheets(db: Database, specs: Iterable[s.SheetSpec], out: Path | str, a
                                                     reason=reason)])
     return total
 
-
-def _letter(index: int) -> str:
-    return get_column_letter(index + 1)

@@ -26,10 +26,16 @@ from reportlab.platypus import (
     SimpleDocTemplate,
     Spacer,
     Table,
-    TableStyle,
 )
 
-from townapp.outputs.pdf import register_cjk_font, require_glyphs, write_pdf
+from townapp.outputs.pdf import (
+    cjk_table_style,
+    fitted_widths,
+    register_cjk_font,
+    require_glyphs,
+    text_width,
+    write_pdf,
+)
 
 
 @dataclass
@@ -89,16 +95,22 @@ def _p(text: object, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(str(text if text is not None else "")).replace("\n", "<br/>"), style)
 
 
+def _cell_text(row: Sequence[object], index: int) -> str:
+    value = row[index] if index < len(row) else None
+    return "" if value is None else str(value)
+
+
 def _table(section: TableSection, width: float, st: dict[str, ParagraphStyle]) -> list:
     flow: list = [_p(section.heading, st["heading"])]
     if not section.rows:
         flow.append(_p(section.empty_text, st["note"]))
     else:
         count = len(section.columns)
-        weights = list(section.widths) or [1.0] * count
-        total = sum(weights)
-        widths = [width * w / total for w in weights]
         numeric = list(section.numeric) + [False] * count
+        # a figure never wraps: its column is at least as wide as its widest figure; the rest go by weight
+        needs = [max(text_width(_cell_text(row, i), 9) for row in section.rows) + 8 if numeric[i] else 0.0
+                 for i in range(count)]
+        widths = fitted_widths(width, needs, list(section.widths) or None)
         data = [[_p(c, st["head"]) for c in section.columns]]
         for row in section.rows:
             data.append([_p(v, st["cell_right"] if numeric[i] else st["cell"]) for i, v in enumerate(row)])
@@ -106,8 +118,7 @@ def _table(section: TableSection, width: float, st: dict[str, ParagraphStyle]) -
         if section.row_height:
             heights = [None] + [section.row_height] * len(section.rows)
         table = Table(data, colWidths=widths, rowHeights=heights, repeatRows=1)
-        table.setStyle(TableStyle([
-            ("FONTNAME", (0, 0), (-1, -1), st["cell"].fontName),  # Table's own default would be Helvetica
+        table.setStyle(cjk_table_style([
             ("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#555555")),
             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDEBF7")),
             ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
@@ -135,9 +146,8 @@ def write_table_pdf(doc: TableDocument, out: Path | str) -> Path:
             story += [_p(doc.subtitle, st["subtitle"]), Spacer(1, 30 * mm)]
         cover = Table([[_p(label, st["cover"]), _p(value, st["cover"])] for label, value in doc.cover_lines],
                       colWidths=[45 * mm, 90 * mm])
-        cover.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), font),
-                                   ("LINEBELOW", (1, 0), (1, -1), 0.6, colors.black),
-                                   ("VALIGN", (0, 0), (-1, -1), "BOTTOM")]))
+        cover.setStyle(cjk_table_style([("LINEBELOW", (1, 0), (1, -1), 0.6, colors.black),
+                                        ("VALIGN", (0, 0), (-1, -1), "BOTTOM")]))
         story += [cover, PageBreak()]
     else:
         story += [_p(doc.title, st["doc_title"])]

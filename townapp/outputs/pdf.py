@@ -3,16 +3,20 @@
 The font (resources/fonts/wqy-microhei.ttc, WenQuanYi Micro Hei) is
 registered explicitly and embedded as a subset; reportlab's built-in
 STSong-Light is never used because it is not embedded and prints as boxes on
-machines without CJK fonts. Text the font cannot draw is refused, naming the
+machines without CJK fonts, nor is its default Helvetica (canvases start in
+the bundled font, tables take ``cjk_table_style``): every font a PDF names is
+inside it. Text the font cannot draw is refused, naming the
 characters, before anything is written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
+from reportlab import rl_config
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
@@ -31,12 +35,17 @@ def font_path() -> Path:
 
 @lru_cache(maxsize=1)
 def register_cjk_font() -> str:
-    """Register the bundled font with reportlab (once); returns its name for styles."""
+    """Register the bundled font with reportlab (once); returns its name for styles.
+
+    It also becomes every canvas's initial font: a canvas otherwise starts in
+    Helvetica and names it on every page, a font the PDF does not carry.
+    """
     path = font_path()
     if not path.is_file():
         raise DomainError(f"缺少内置中文字体文件：{path}，无法生成PDF。请重新安装程序。")
     font = TTFont(FONT_NAME, str(path), subfontIndex=0)
     pdfmetrics.registerFont(font)
+    rl_config.canvas_basefontname = FONT_NAME
     return FONT_NAME
 
 
@@ -74,6 +83,45 @@ def require_glyphs(texts: Iterable[str]) -> None:
         more = f"等{len(missing)}个字符" if len(missing) > 10 else ""
         raise DomainError(f"内置字体中没有这些字符的字形，打印出来会是方框，已停止生成PDF：{shown}{more}。"
                           "请把它们改为常用写法（如生僻字可改用同音字并在备注中说明）后再试。")
+
+
+def cjk_table_style(commands: Sequence[tuple[Any, ...]] = ()) -> Any:
+    """A reportlab ``TableStyle`` whose every cell is in the bundled font, then ``commands``.
+
+    A Table sets its own default font (Helvetica, which is never embedded) before
+    drawing any cell, even one holding only a Paragraph, an image or nothing, so a
+    table without this line puts a non-embedded font into the PDF.
+    """
+    from reportlab.platypus import TableStyle
+
+    return TableStyle([("FONTNAME", (0, 0), (-1, -1), register_cjk_font()), *commands])
+
+
+def text_width(text: str, size: float) -> float:
+    """How wide ``text`` prints in the bundled font at ``size`` points (its widest line)."""
+    font = register_cjk_font()
+    return max(pdfmetrics.stringWidth(line, font, size) for line in text.split("\n"))
+
+
+def fitted_widths(total: float, needs: Sequence[float], weights: Sequence[float] | None = None) -> list[float]:
+    """Column widths adding up to ``total``: each at least what it ``needs`` (a figure that must not wrap),
+    what is left shared by ``weights`` (equally when none) among the columns that need less.
+
+    When the needs alone exceed ``total`` they are shrunk together (the widest figures then wrap).
+    """
+    count = len(needs)
+    weights = list(weights) if weights else [1.0] * count
+    if sum(needs) >= total:
+        return [total * need / sum(needs) for need in needs]
+    fixed: set[int] = set()
+    while True:
+        free = total - sum(needs[i] for i in fixed)
+        share = sum(weights[i] for i in range(count) if i not in fixed) or 1.0
+        widths = [needs[i] if i in fixed else free * weights[i] / share for i in range(count)]
+        short = {i for i in range(count) if i not in fixed and widths[i] < needs[i]}
+        if not short:
+            return widths
+        fixed |= short
 
 
 def _verify_pdf(path: Path) -> None:

@@ -32,8 +32,8 @@ from townapp.core.atomic import atomic_output
 from townapp.core.errors import DomainError
 from townapp.core.progress import CancelFn, ProgressFn, Reporter
 from townapp.core.resources import Resource, Text, load, read_json, source_name, validate
+from townapp.outputs import pdf
 from townapp.outputs.figures import FigureRegistry, FigureValue, Period, Unit, UnitSource, as_number
-from townapp.outputs.pdf import register_cjk_font, require_glyphs, write_pdf
 
 CellValue = int | Decimal | str | None
 NUMBER_FORMATS = {"int": "0", "yuan": "#,##0.00", "decimal1": "0.0", "decimal2": "0.00", "percent": "0.00%"}
@@ -381,6 +381,8 @@ def save_xlsx(ret: QuarterlyReturn, path: Path, *, cancel: CancelFn | None = Non
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
 
+    from townapp.exchange.writer import fit_columns
+
     thin = Side(style="thin", color="000000")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
     centre = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -455,9 +457,8 @@ def save_xlsx(ret: QuarterlyReturn, path: Path, *, cancel: CancelFn | None = Non
             row_no += 1
         foot = "　　　　".join(x.format(**fields) for x in ret.settings.footer_line)
         merged(row_no + 1, 1, width, foot, align=Alignment(horizontal="left", vertical="center"))
-        sheet.column_dimensions["A"].width = max(12, 2.2 * max(len(r.label) for r in table.rows) + 2)
-        for offset, column in enumerate(columns):
-            sheet.column_dimensions[get_column_letter(offset + 2)].width = max(8, min(16, 2.1 * len(column.header)))
+        # as wide as each column's longest figure as shown (money with separators); headers wrap in their rows
+        fit_columns(sheet, floors={1: 12, **dict.fromkeys(range(2, width + 1), 8)})
         sheet.freeze_panes = "B6"
         sheet.print_title_rows = "4:5"
         sheet.print_area = f"A1:{last}{row_no + 1}"
@@ -494,11 +495,10 @@ def write_return_pdf(ret: QuarterlyReturn, out: Path | str, charts: Sequence[Cha
         SimpleDocTemplate,
         Spacer,
         Table,
-        TableStyle,
     )
 
-    require_glyphs(texts(ret))
-    font = register_cjk_font()
+    pdf.require_glyphs(texts(ret))
+    font = pdf.register_cjk_font()
     reporter = Reporter(None, cancel)
     fields = ret.placeholders()
     pagesize = landscape(A4)
@@ -520,9 +520,12 @@ def write_return_pdf(ret: QuarterlyReturn, out: Path | str, charts: Sequence[Cha
     for index, table in enumerate(ret.tables):
         reporter.step(index, len(ret.tables))
         columns = table.layout.columns
-        first = 32 * mm
-        rest = (usable - first) / len(columns)
-        widths = [first] + [rest] * len(columns)
+        # every figure on one line (a sum of money never wraps); the room left is shared equally
+        padding = 4 + 2  # the cell's padding, and a little air
+        needs = [max(max(pdf.text_width(row.label, 8.5) for row in table.rows) + padding, 20 * mm)]
+        needs += [max(pdf.text_width(display(column, row.values[k]), 8.5) for row in table.rows) + padding
+                  for k, column in enumerate(columns)]
+        widths = pdf.fitted_widths(usable, needs)
         row4: list = [p(table.row_header, head_st)]
         row5: list = [""]
         spans: list[tuple] = [("SPAN", (0, 0), (0, 1))]
@@ -545,8 +548,7 @@ def write_return_pdf(ret: QuarterlyReturn, out: Path | str, charts: Sequence[Cha
                 cells.append(p(display(column, value), centre_st if isinstance(value, str) else num_st))
             data.append(cells)
         grid = Table(data, colWidths=widths, repeatRows=2)
-        grid.setStyle(TableStyle([
-            ("FONTNAME", (0, 0), (-1, -1), font),
+        grid.setStyle(pdf.cjk_table_style([
             ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
             ("BACKGROUND", (0, 0), (-1, 1), colors.HexColor("#DDEBF7")),
             ("BACKGROUND", (0, -1), (-1, -1), colors.HexColor("#F2F2F2")),
@@ -557,7 +559,7 @@ def write_return_pdf(ret: QuarterlyReturn, out: Path | str, charts: Sequence[Cha
         left, right = (ret.settings.info_line + ("", ""))[:2]
         info = Table([[p(left.format(**fields), info_l), p(right.format(**fields), info_r)]],
                      colWidths=[usable / 2, usable / 2])
-        info.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
+        info.setStyle(pdf.cjk_table_style([("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
         foot = "　　　　".join(x.format(**fields) for x in ret.settings.footer_line)
         if index:
             story.append(PageBreak())
@@ -572,7 +574,7 @@ def write_return_pdf(ret: QuarterlyReturn, out: Path | str, charts: Sequence[Cha
             pair = list(charts[start:start + 2])
             images = []
             for chart in pair:
-                require_glyphs([chart.caption])
+                pdf.require_glyphs([chart.caption])
                 image = Image(io.BytesIO(chart.png))
                 scale = half / image.imageWidth
                 image.drawWidth, image.drawHeight = half, image.imageHeight * scale
@@ -580,7 +582,7 @@ def write_return_pdf(ret: QuarterlyReturn, out: Path | str, charts: Sequence[Cha
             cells.append(images + [""] * (2 - len(images)))
             cells.append([p(c.caption, sub_st) for c in pair] + [""] * (2 - len(pair)))
         board = Table(cells, colWidths=[half + 3 * mm, half + 3 * mm])
-        board.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("ALIGN", (0, 0), (-1, -1), "CENTER")]))
+        board.setStyle(pdf.cjk_table_style([("VALIGN", (0, 0), (-1, -1), "TOP"), ("ALIGN", (0, 0), (-1, -1), "CENTER")]))
         story += [Spacer(1, 3 * mm), board]
 
     def decorate(canvas, document) -> None:  # noqa: ANN001 (reportlab callback)
@@ -597,4 +599,4 @@ def write_return_pdf(ret: QuarterlyReturn, out: Path | str, charts: Sequence[Cha
                                      initialFontName=font, initialFontSize=9)
         template.build(story, onFirstPage=decorate, onLaterPages=decorate)
 
-    return write_pdf(out, build)
+    return pdf.write_pdf(out, build)

@@ -2,8 +2,9 @@
 
 Modules hand in plain rows; the layout is the same for every module: a bold
 title merged over the table, one line under it, a bordered table whose header
-row repeats on every printed A4 page, fitted to the page width. Every cell is
-written through ``set_cell``, so a name beginning with = stays text.
+row repeats on every printed A4 page, fitted to the page width; each column
+as wide as what it shows (``fit_columns``). Every cell is written through
+``set_cell``, so a name beginning with = stays text.
 """
 
 from __future__ import annotations
@@ -13,10 +14,9 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
-from openpyxl.utils import get_column_letter
 
 from townapp.core.atomic import atomic_output
-from townapp.exchange.writer import HEADER_FILL, set_cell
+from townapp.exchange.writer import HEADER_FILL, fit_columns, set_cell
 
 THIN = Side(style="thin", color="555555")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
@@ -25,8 +25,11 @@ BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 def write_table_xlsx(out: Path | str, *, sheet: str, title: str, subtitle: str, headers: Sequence[str],
                      rows: Sequence[Sequence[object]], widths: Sequence[float], text_columns: Sequence[bool] = (),
                      wrap: bool = False) -> Path:
-    """Write the table to ``out`` atomically; ``widths`` in characters, ``text_columns`` kept as "@" text
-    (codes with leading zeros), ``wrap`` wraps long cells instead of letting them run over."""
+    """Write the table to ``out`` atomically; ``text_columns`` kept as "@" text (codes with leading zeros).
+
+    Columns fit their content. With ``wrap`` the text cells wrap, and ``widths`` (in
+    characters) are how wide each column's text may make it before wrapping.
+    """
     wb = Workbook()
     ws = wb.active
     ws.title = sheet
@@ -34,6 +37,7 @@ def write_table_xlsx(out: Path | str, *, sheet: str, title: str, subtitle: str, 
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headers))
     ws.cell(row=1, column=1).alignment = Alignment(horizontal="center")
     set_cell(ws.cell(row=2, column=1), subtitle)
+    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=len(headers))
     for col, header in enumerate(headers, start=1):
         cell = set_cell(ws.cell(row=3, column=col), header)
         cell.font, cell.fill, cell.border = Font(bold=True), HEADER_FILL, BORDER
@@ -44,8 +48,7 @@ def write_table_xlsx(out: Path | str, *, sheet: str, title: str, subtitle: str, 
             cell.border = BORDER
             if wrap:
                 cell.alignment = Alignment(wrap_text=True, vertical="center")
-    for col, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(col)].width = width
+    fit_columns(ws, caps=dict(enumerate(widths, start=1)) if wrap else None)
     ws.print_title_rows = "3:3"
     ws.page_setup.orientation = "portrait"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
