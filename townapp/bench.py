@@ -15,7 +15,6 @@ resources/bench/targets.json.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import json
 import os
 import platform
@@ -240,15 +239,16 @@ def _floor_backup(work: Path) -> float:
 
 
 def _child_export(db_path: Path, work: Path) -> float:
+    # what the export imports on first use is loaded before the clock, as the floor's xlsxwriter is
+    # (a running app has it loaded when the user exports; a fresh child would compile it here)
+    import townapp.county.downward  # noqa: F401
+    import townapp.county.service  # noqa: F401
+    import townapp.county.upward  # noqa: F401
+    import townapp.figures  # noqa: F401
     from townapp.core.actor import CLI_ACTOR
     from townapp.db import open_database
     from townapp.exchange.package import write_package
     from townapp.sheets import package_sheet_specs
-
-    # what the export imports on first use is loaded before the clock, as the floor's xlsxwriter is
-    # (a running app has it loaded when the user exports; a fresh child would compile it here)
-    for module in ("townapp.county.downward", "townapp.county.service", "townapp.county.upward", "townapp.figures"):
-        importlib.import_module(module)
     db = open_database(db_path)
     started = time.perf_counter()
     write_package(db, package_sheet_specs(db), work / "package.xlsx", actor=CLI_ACTOR)

@@ -441,10 +441,14 @@ def _batch(w: World, side: str) -> CertificateBatch:
 
 
 OUTPUTS: dict[str, Case | list[Case]] = {
-    "CertificateService.record_printed": Case("township", lambda s, w, side: s.record_printed(
+    # a village's 村录入员 prints their own village's certificates (issue 21), never another's
+    "CertificateService.record_printed": Case("write", lambda s, w, side: s.record_printed(
         _certificates(w, side), overlay=False, channel="测试") > 0),
-    "CertificateService.write_batch": Case("township", lambda s, w, side: s.write_batch(
+    "CertificateService.write_batch": Case("write", lambda s, w, side: s.write_batch(
         _batch(w, side), w.folder / f"证书{side}.pdf") is not None),
+    "CertificateService.reprint": Case("write", lambda s, w, side: (
+        s.write_batch(_batch(w, side), w.folder / f"首次{side}.pdf"),
+        s.reprint(_batch(w, side), "test:x", "证书破损", w.folder / f"补打{side}.pdf"))[1] is not None),
     "ReturnService.export": Case("township", lambda s, w, side: s.export(
         s.build(output_reads.PERIOD), w.folder / f"报表{side}.xlsx") is not None),
     # the export log holds file names, users and times, nothing of any village

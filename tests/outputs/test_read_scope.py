@@ -27,15 +27,20 @@ PERIOD = Period(2026, 1)
 KIND = "household-star"
 
 
+def _batch(db: Database) -> CertificateBatch:
+    """One 星级文明户 recipient for each village, as a township-wide source hands them in."""
+    with db.reader() as s:
+        names = list(s.scalars(select(m.Village.name).order_by(m.Village.code)))
+    items = tuple(CertificateItem(f"test:{n}", f"{name}测试户", name, "四星") for n, name in enumerate(names))
+    return CertificateBatch(KIND, "test", "测试批次", 2026, "临晋镇", items)
+
+
 def _issue(db: Database, folder: Path) -> None:
     """One 星级文明户 certificate for each village, printed by the township (once per database)."""
     with db.reader() as s:
         if s.scalar(select(Certificate.id).limit(1)):
             return
-        names = list(s.scalars(select(m.Village.name).order_by(m.Village.code)))
-    items = tuple(CertificateItem(f"test:{n}", f"{name}测试户", name, "四星") for n, name in enumerate(names))
-    CertificateService(db).write_batch(CertificateBatch(KIND, "test", "测试批次", 2026, "临晋镇", items),
-                                       folder / "证书.pdf")
+    CertificateService(db).write_batch(_batch(db), folder / "证书.pdf")
 
 
 def _rows(ret, name: str) -> list:  # noqa: ANN001
@@ -50,15 +55,17 @@ CERTIFICATE_READS: dict[str, Read] = {
     "prints": lambda s, v, p: (_issue(s.db, p), [r for r in s.prints(KIND) if r.village == village_name(s.db, v)])[1],
     "numbers": lambda s, v, p: (_issue(s.db, p), [n for n in s.numbers(KIND)
                                                   if n[1] == f"{village_name(s.db, v)}测试户"])[1],
+    "recipients": lambda s, v, _p: [r for r in s.recipients(_batch(s.db)) if r.village == village_name(s.db, v)],
 }
-LISTINGS = {"build", "overview", "prints", "numbers"}
+LISTINGS = {"build", "overview", "prints", "numbers", "recipients"}
 # the export log holds file names and users, no village's data
 NOT_READS = {"history"}
 
 
 def test_every_public_read_is_in_the_matrix() -> None:
     assert unlisted(ReturnService, RETURN_READS, {"export"}, NOT_READS) == set()
-    assert unlisted(CertificateService, CERTIFICATE_READS, {"write_batch", "record_printed"}, set()) == set()
+    writes = {"write_batch", "record_printed", "reprint"}
+    assert unlisted(CertificateService, CERTIFICATE_READS, writes, set()) == set()
 
 
 def test_return_and_certificate_reads_are_scoped_to_the_clerks_village(open_demo: Callable[..., Database],

@@ -15,7 +15,6 @@ package): do not edit it by hand. The README's apt line, ``townapp selftest`` an
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 import re
@@ -24,6 +23,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from importlib.util import find_spec
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -225,7 +225,7 @@ def run_ldd(files: Sequence[Path]) -> str:
 def pyside_dir() -> Path | None:
     """PySide6's package folder, found without importing Qt (source install or PyInstaller bundle)."""
     try:
-        spec = importlib.util.find_spec("PySide6")
+        spec = find_spec("PySide6")
     except (ImportError, ValueError):
         spec = None
     for location in (spec.submodule_search_locations or []) if spec else []:
