@@ -108,3 +108,31 @@ def test_the_template_has_a_sheet_per_grid_entity(tmp_path: Path) -> None:
     assert {"网格", "网格成员", "住户网格", "网格员月度考核"} <= set(book.sheetnames)
     headers = [c.value for c in book["网格员月度考核"][1]]
     assert {"信息采集", "走访入户", "事件上报与处置", "政策宣传", "矛盾调解", "扣分原因"} <= set(headers)
+
+
+def test_a_mistyped_id_on_the_monthly_scores_says_so_not_unregistered(db: Database, grids: GridService,
+                                                                      village: GridVillage, tmp_path: Path) -> None:
+    """GIVEN a grid member's monthly scores WHEN the number has a wrong check digit THEN the ID check's own error
+    (核对身份证号), not 未登记; AND an unknown grid code is named as the grid code, AND a valid number nobody
+    holds is unknown_member (请先登记)."""
+    from townapp.core.idcard import IdNumberError, parse_id_number
+
+    number = RegistryService(db).get_person(village.people[0]).id_number
+    wrong = number[:-1] + ("1" if number[-1] != "1" else "2")
+    try:
+        parse_id_number(wrong)
+    except IdNumberError as exc:
+        expected = (exc.code, exc.message)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "网格员月度考核"
+    ws.append(["年度", "月份", "网格编码", "身份证号", "信息采集", "走访入户", "事件上报与处置", "政策宣传", "矛盾调解"])
+    ws.append([YEAR, MONTH, "WG01", wrong, 10, 10, 10, 10, 10])
+    ws.append([YEAR, MONTH, "XX99", number, 10, 10, 10, 10, 10])
+    ws.append([YEAR, MONTH, "WG01", "110101199003070011", 10, 10, 10, 10, 10])
+    wb.save(tmp_path / "scores.xlsx")
+    report = run_import(db, tmp_path / "scores.xlsx", all_sheet_specs(), actor=CLI_ACTOR, dry_run=True)
+    errors = {e.row: (e.code, e.message) for e in report.errors}
+    assert errors[2] == expected
+    assert errors[3][0] == "unknown_member" and "XX99" in errors[3][1]
+    assert errors[4][0] == "unknown_member" and "登记" in errors[4][1]

@@ -45,6 +45,7 @@ from townapp.registry.sheets import (
     announce_new_people,
     check_people,
     household_ids,
+    id_number_problem,
     refuse_unknown_person,
     register_people,
     township_id,
@@ -495,9 +496,18 @@ class AssessmentAdapter(_Adapter):
                 continue
             grid = grids.get(str(row.get("grid_code", "")).upper())
             person = people.get(row.get("id_number"))
-            if grid is None or person is None:
-                ctx.error(row, "grid_code" if grid is None else "id_number", "unknown_member",
-                          "网格编码或身份证号未登记：请先在“网格”“网格成员”表中登记")
+            if grid is None:
+                ctx.error(row, "grid_code", "unknown_member",
+                          f"网格编码“{row.get('grid_code', '')}”未登记：请核对编码，或先在“网格”表中登记此网格")
+                continue
+            if person is None:  # the cause first: a mistyped number, or a person not yet on the grid roster
+                number = row.get("id_number")
+                problem = id_number_problem(number)
+                if problem is not None:
+                    ctx.error(row, "id_number", *problem)
+                else:
+                    ctx.error(row, "id_number", "unknown_member",
+                              "此身份证号未登记为网格成员：请先在“网格成员”表中登记此人")
                 continue
             query = select(g.GridMember.id, g.GridMember.role).where(
                 g.GridMember.grid_id == grid["id"], g.GridMember.person_id == person, g.GridMember.started_on <= end,

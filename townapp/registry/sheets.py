@@ -764,18 +764,26 @@ def announce_new_people(names: Sequence[str], ctx: ImportContext) -> None:
         ctx.warn(None, "name", f"本表有 {len(names)} 人尚未登记为人员，导入时按本表一并登记为新人员（{shown}）")
 
 
+def id_number_problem(number: Any) -> tuple[str, str] | None:
+    """(code, message) of the ID check (core/idcard.py) for a number that fails it, None for a valid one."""
+    if number:
+        try:
+            parse_id_number(str(number))
+        except IdNumberError as exc:
+            return exc.code, exc.message
+    return None
+
+
 def refuse_unknown_person(ctx: ImportContext, row: Row, key: str | None, number: Any, message: str) -> None:
     """A row names a person by an ID number no one is registered with.
 
     Check the cause first: a number that fails the ID check (birth date, check digit) is a typing error,
     not a person to register — reported with the ID check's own code and message (core/idcard.py), so the
     clerk corrects the number; only a valid number is ``unknown_person``, with ``message`` (where to register)."""
-    if number:
-        try:
-            parse_id_number(str(number))
-        except IdNumberError as exc:
-            ctx.error(row, key, exc.code, exc.message)
-            return
+    problem = id_number_problem(number)
+    if problem is not None:
+        ctx.error(row, key, *problem)
+        return
     ctx.error(row, key, "unknown_person", message)
 
 
