@@ -348,6 +348,11 @@ def main(argv: list[str] | None = None) -> int:
     PyInstaller.__main__.run(pyinstaller_args)
     strip_debug_info()
     verify_bundle(version)
+    from townapp.manual import PDF_NAME, write_manual_pdf
+
+    manual = write_manual_pdf(APP_DIR / PDF_NAME)  # next to the program: the .deb and the .iss take the folder whole
+    manual.chmod(0o644)
+    print(f"用户手册：{manual}")
     iss_version = write_iss_version(version)
     size = folder_size(APP_DIR)
     print(f"冻结版已生成：{APP_DIR}（townapp {version}，{size / 1e6:.1f} MB，"
