@@ -294,7 +294,7 @@ def check_pdf(inputs: SelftestInputs) -> str:
     font_name = f"TownappSelftest{abs(hash(str(inputs.font_path))) % 10**8}"
     pdfmetrics.registerFont(TTFont(font_name, str(inputs.font_path), subfontIndex=0))
     path = inputs.work_dir / "自检.pdf"
-    pdf = canvas.Canvas(str(path))
+    pdf = canvas.Canvas(str(path), initialFontName=font_name)  # no Helvetica declared: every font embedded
     pdf.setFont(font_name, 16)
     pdf.drawString(72, 720, SAMPLE_TEXT)
     pdf.save()

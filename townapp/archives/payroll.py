@@ -21,7 +21,7 @@ from townapp.archives.dto import PayLine, PayTable
 from townapp.archives.service import ArchiveService
 from townapp.core.atomic import atomic_output
 from townapp.core.money import format_yuan
-from townapp.exchange.writer import HEADER_FILL, set_cell
+from townapp.exchange.writer import HEADER_FILL, save_fitted, set_cell
 from townapp.outputs.table_xlsx import BORDER
 
 MONTHS = tuple(range(1, 13))
@@ -109,7 +109,7 @@ def write_payroll_xlsx(tables: Sequence[PayTable], out: Path | str) -> Path:
            "创建奖励按年度核定，年终一次发放。", headers, payroll_rows(tables),
            (12, 9, 10, 8, 9, *[10] * 12, 12, 11, 11, 11, 11, 12, 34, 12), money_from=6, a3=True)
     with atomic_output(out) as tmp:
-        book.save(tmp)
+        save_fitted(book, tmp)
     return Path(out)
 
 
@@ -145,5 +145,5 @@ def write_creation_awards_xlsx(tables: Sequence[PayTable], out: Path | str) -> P
            ("村（社区）", "创建等级", "姓名", "职务", "任职月数", "金额（元）", "类别"), creation_rows(tables),
            (14, 9, 10, 10, 8, 14, 40), money_from=6)
     with atomic_output(out) as tmp:
-        book.save(tmp)
+        save_fitted(book, tmp)
     return Path(out)

@@ -19,7 +19,7 @@ from townapp.archives.vocab import clause_texts, fields
 from townapp.core.atomic import atomic_output
 from townapp.core.dates import show_date
 from townapp.core.money import format_yuan, wan_yuan
-from townapp.exchange.writer import set_cell
+from townapp.exchange.writer import save_fitted, set_cell
 from townapp.outputs.archive_pdf import TableDocument, TableSection, write_table_pdf
 from townapp.outputs.charts import figure_png, series_chart
 
@@ -232,6 +232,6 @@ def write_pay_xlsx(table: PayTable, out: Path | str) -> Path:
     ws.print_title_rows = "3:3"
     set_cell(ws.cell(row=total_row + 3, column=2), "制表人：　　　　　审核人：　　　　　村党组织（盖章）")
     with atomic_output(out) as tmp:
-        book.save(tmp)
+        save_fitted(book, tmp)
     return Path(out)
 

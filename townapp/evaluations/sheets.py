@@ -32,7 +32,7 @@ from townapp.evaluations.service import EvaluationService
 from townapp.exchange import spec as x
 from townapp.exchange.pipeline import run_import
 from townapp.exchange.report import ImportReport
-from townapp.exchange.writer import set_cell, write_header
+from townapp.exchange.writer import save_fitted, set_cell, write_header
 
 _COMPUTED_FILL = PatternFill("solid", fgColor="E8F1FB")  # the score sheet's colour for a computed value
 
@@ -293,7 +293,7 @@ def write_stage_workbook(service: EvaluationService, round_id: int, out: Path | 
     notes.column_dimensions["A"].width = 90
     out = Path(out)
     with atomic_output(out) as tmp:
-        wb.save(tmp)
+        save_fitted(wb, tmp)
     return out
 
 

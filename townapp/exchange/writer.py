@@ -27,7 +27,7 @@ from unicodedata import east_asian_width
 from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.workbook import Workbook as WorkbookType
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import Connection, insert, text
@@ -109,6 +109,7 @@ WIDE_CHAR = 2.0  # a CJK or full-width character: about two '0's of the default 
 NARROW_CHAR = 1.1  # a Latin letter, digit or sign: about one '0', a little more for W and M
 LINE_HEIGHT = 17.0  # points a line of 11-point Chinese text takes, line spacing included
 DEFAULT_SIZE = 11.0
+_FIRST_WIDE = 0x1100  # the first wide character (Hangul Jamo): by number, not as a literal the font lacks
 _WIDE_KINDS = frozenset("WFA")  # wide, full-width, and ambiguous (printed wide by Chinese fonts: — · ×)
 _UNBREAKABLE = re.compile(r"[!-~]+")  # a run of Latin text, which wrapping does not split
 
@@ -119,7 +120,7 @@ def text_width(text: str) -> float:
         return max(map(text_width, text.split("\n")))
     if text.isascii():
         return NARROW_CHAR * len(text)
-    wide = sum(1 for char in text if char >= "\u1100" and east_asian_width(char) in _WIDE_KINDS)
+    wide = sum(1 for char in text if ord(char) >= _FIRST_WIDE and east_asian_width(char) in _WIDE_KINDS)
     return WIDE_CHAR * wide + NARROW_CHAR * (len(text) - wide)
 
 
@@ -277,10 +278,16 @@ def _wrap(cell: Cell) -> None:
 
 
 def save_fitted(workbook: WorkbookType, path: Path | str) -> None:
-    """Fit every ordinary worksheet's columns (``fit_columns``), then save: one line in place of ``save``."""
+    """Fit every ordinary worksheet's columns (``fit_columns``), then save: one line in place of ``save``.
+
+    A width the sheet's author set stays the least a column gets: a 签字 column is empty until printed
+    and signed, and must not shrink to nothing."""
     for ws in workbook.worksheets:
         if isinstance(ws, Worksheet):
-            fit_columns(ws)
+            floors = {column_index_from_string(letter): float(dimension.width)
+                      for letter, dimension in ws.column_dimensions.items()
+                      if dimension.customWidth and dimension.width}
+            fit_columns(ws, floors=floors)
     workbook.save(path)
 
 

@@ -18,7 +18,7 @@ from openpyxl.utils import get_column_letter
 
 from townapp.core.atomic import atomic_output
 from townapp.core.errors import DomainError
-from townapp.exchange.writer import set_cell
+from townapp.exchange.writer import save_fitted, set_cell
 from townapp.grids.dto import CoverageReport, SubsidyList
 from townapp.grids.scheme import format_points
 from townapp.outputs.archive_pdf import TableDocument, TableSection, write_table_pdf
@@ -114,7 +114,7 @@ def write_subsidy_xlsx(lst: SubsidyList, out: Path | str) -> Path:
 
     out = Path(out)
     with atomic_output(out, verify=verify) as tmp:
-        wb.save(tmp)
+        save_fitted(wb, tmp)
     return out
 
 

@@ -16,7 +16,7 @@ from reportlab.pdfgen.canvas import Canvas
 from townapp.core.atomic import atomic_output
 from townapp.core.dates import chinese_date
 from townapp.core.errors import DomainError
-from townapp.exchange.writer import safe_row
+from townapp.exchange.writer import append_fitted, safe_row
 from townapp.outputs.archive_pdf import TableDocument, TableSection, write_table_pdf
 from townapp.outputs.charts import cjk_font, stacked_bars
 from townapp.outputs.pdf import register_cjk_font, require_glyphs, write_pdf
@@ -110,15 +110,12 @@ def write_receipt_pdf(service: PointsService, redemption_id: int, out: Path | st
 
 
 # ----- workbooks ----------------------------------------------------------------------------------
-def _table_sheet(wb: Workbook, title: str, headers: Sequence[str], widths: Sequence[int],
-                 rows: list[list[Any]], text_columns: Sequence[bool] = ()) -> None:
+def _table_sheet(wb: Workbook, title: str, headers: Sequence[str], rows: list[list[Any]],
+                 text_columns: Sequence[bool] = ()) -> None:
+    """A sheet of ``rows`` under ``headers``, each column as wide as what it shows (no ###, no cut text)."""
     ws = wb.create_sheet(title)
     ws.freeze_panes = "A2"
-    for index, width in enumerate(widths):
-        ws.column_dimensions[chr(ord("A") + index)].width = width
-    ws.append(safe_row(ws, list(headers)))
-    for row in rows:
-        ws.append(safe_row(ws, row, text_columns))
+    append_fitted(ws, headers, rows, text_columns)
 
 
 def write_detail_workbook(service: PointsService, year: int, out: Path | str, village_id: int | None = None) -> int:
@@ -134,8 +131,7 @@ def write_detail_workbook(service: PointsService, year: int, out: Path | str, vi
                      r.status, r.note, r.evidence, r.reject_reason, r.effective_on, reversal,
                      f"第{r.rule_set_version}版"])
     wb = Workbook(write_only=True)
-    _table_sheet(wb, f"{year}年积分明细", headers, (12, 9, 11, 8, 30, 12, 7, 7, 8, 8, 24, 18, 18, 11, 12, 8), rows,
-                 [False, False, False, True])
+    _table_sheet(wb, f"{year}年积分明细", headers, rows, [False, False, False, True])
     out = Path(out)
     with atomic_output(out) as tmp:
         wb.save(tmp)
@@ -156,14 +152,12 @@ def write_summary_workbook(service: PointsService, year: int, out: Path | str) -
     grades = [g.name for g in rules.grades]
     wb = Workbook(write_only=True)
     _table_sheet(wb, "党员积分汇总", ("村/社区", "党支部", "姓名", "管理类别", *categories, "一季度", "二季度", "三季度",
-                                     "四季度", "年度总分", "等级"),
-                 (12, 16, 9, 8, *[9] * len(categories), 7, 7, 7, 7, 9, 8), member_rows)
+                                     "四季度", "年度总分", "等级"), member_rows)
     for title, groups in (("各村汇总", service.village_summaries(year)), ("各支部汇总", service.branch_summaries(year))):
         rows = [[g.name, g.participants, "" if g.average is None else f"{g.average}", format_points(g.highest),
                  format_points(g.lowest), *[g.grades.get(x, 0) for x in grades]]
                 for g in sorted(groups, key=lambda g: g.name)]
-        _table_sheet(wb, title, ("名称", "参与积分人数", "平均分", "最高分", "最低分", *grades), (20, 12, 8, 8, 8, *[8] * len(grades)),
-                     rows)
+        _table_sheet(wb, title, ("名称", "参与积分人数", "平均分", "最高分", "最低分", *grades), rows)
     ws = wb.create_sheet("说明")
     ws.append(safe_row(ws, [f"{year}年党员积分汇总，积分规则：{info.name}（第{info.version}版）" if info.version
                             else f"{year}年党员积分汇总，积分规则：{info.name}"]))
