@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from townapp.accounts.audit_values import ReadableAuditService, column_kind, money_text, points_text
+from townapp.accounts.audit import AuditService
+from townapp.accounts.audit_values import column_kind, money_text, points_text
 from townapp.accounts.dto import AuditFilter
 from townapp.core.actor import ROLE_ADMIN, ROLE_VILLAGE, Actor
 from townapp.core.idcard import make_id_number
@@ -41,7 +42,7 @@ def _logged(db: Database, *entries: dict) -> list[int]:
 def test_a_household_link_names_the_household_and_the_person(db: Database, west: int) -> None:
     """GIVEN a clerk's new household WHEN the viewer shows the member link and the person
     THEN the ids read as 户编号 and the person's name, the ID number masked, no JSON."""
-    audit = ReadableAuditService(db, ADMIN)
+    audit = AuditService(db, ADMIN)
     rows = audit.rows(audit.ids(AuditFilter(username="wangwen")))
     link = next(r for r in rows.values() if r.entity == "住户成员")
     assert "住户：户编号 001" in link.new and "人员：李户主" in link.new and "户主" in link.new
@@ -69,7 +70,7 @@ def test_money_points_yes_no_times_lists_and_documents_read_as_text(db: Database
                        new=json.dumps({"roles": ["网格长", "网格员"]})),
                   dict(action="create", entity="household_member", entity_id=9, field=None, old=None,
                        new=json.dumps({"id": 9, "household_id": 1, "relation": "户主", "tags": ["低保", "脱贫"]})))
-    audit = ReadableAuditService(db, ADMIN)
+    audit = AuditService(db, ADMIN)
     rows = audit.rows(ids)
     shown = [(rows[i].field, rows[i].old, rows[i].new) for i in ids]
     local = (dt.datetime(2026, 7, 1, 9) + audit._utc_offset()).strftime("%Y-%m-%d %H:%M")
@@ -100,7 +101,7 @@ def test_every_audited_column_has_a_way_to_be_shown() -> None:
 
 def test_the_export_reads_as_the_viewer_does(db: Database, west: int, tmp_path: Path) -> None:
     """GIVEN the household's entries WHEN exported THEN the workbook holds the same names, not ids."""
-    audit = ReadableAuditService(db, ADMIN)
+    audit = AuditService(db, ADMIN)
     out = tmp_path / "审计日志.xlsx"
     audit.export_xlsx(AuditFilter(username="wangwen"), out)
     values = [str(c.value or "") for row in load_workbook(out).active.iter_rows() for c in row]

@@ -8,83 +8,28 @@ full view or full export is itself written to the log as a read.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
-from functools import lru_cache
 from pathlib import Path
-from typing import ClassVar
 
 from openpyxl import Workbook
 from sqlalchemy import ColumnElement, and_, or_, select
 
+from townapp.accounts.audit_labels import AuditLabelsFile, audit_labels, entity_label  # noqa: F401 (the table's home)
+from townapp.accounts.audit_values import readable_rows
 from townapp.accounts.dto import AuditFilter, AuditRow
 from townapp.core import permissions
 from townapp.core.actor import SYSTEM_ACTOR, Actor
 from townapp.core.atomic import atomic_output
 from townapp.core.errors import DomainError, FieldProblem, ValidationFailed
 from townapp.core.idcard import normalize_id_number
-from townapp.core.logs import mask_sensitive
-from townapp.core.resources import Resource, load
 from townapp.db import Database
 from townapp.db.audit import AuditEntry, record_read
 from townapp.db.fast import fetch_first_column
 from townapp.exchange.writer import safe_row
-from townapp.registry.models import HouseholdMember, PartyMember, Person, Village
+from townapp.registry.models import HouseholdMember, PartyMember, Person
 
 EXPORT_HEADERS = ("时间", "用户", "操作", "对象", "编号", "村/社区", "字段", "原值", "新值", "原因", "导入批次")
 EXPORT_LIMIT = 1_000_000
-
-
-class AuditLabelsFile(Resource):
-    """resources/accounts/audit_labels.json: Chinese names of actions, tables and fields in the audit viewer."""
-
-    resource_label: ClassVar[str] = "审计日志名称表"
-    actions: dict[str, str]
-    entities: dict[str, str]
-    fields: dict[str, str]
-
-
-@lru_cache(maxsize=1)
-def audit_labels() -> dict[str, dict[str, str]]:
-    return load(AuditLabelsFile, "accounts", "audit_labels.json").model_dump()
-
-
-def action_label(action: str) -> str:
-    return audit_labels()["actions"].get(action, action)
-
-
-def entity_label(entity: str) -> str:
-    return audit_labels()["entities"].get(entity, entity)
-
-
-def field_label(field: str, entity: str = "") -> str:
-    """A column's Chinese name (``表.字段`` first: a person's name is 姓名, a grid's 名称); other text in the
-    field column (an imported sheet's name) as it is."""
-    labels = audit_labels()["fields"]
-    return labels.get(f"{entity}.{field}") or labels.get(field, field)
-
-
-def readable(value: str | None, entity: str = "") -> str:
-    """A logged value as a person reads it: a record's snapshot ({"name": …}) as 姓名/名称：…；… in
-    Chinese, empty values left out; anything else as it is."""
-    if not value or not value.startswith("{"):
-        return value or ""
-    try:
-        record = json.loads(value)
-    except ValueError:
-        return value
-    if not isinstance(record, dict):
-        return value
-    shown = []
-    for name, item in record.items():
-        if item is None or item == "":
-            continue
-        if isinstance(item, bool):
-            item = "是" if item else "否"
-        elif isinstance(item, (dict, list)):
-            item = json.dumps(item, ensure_ascii=False)
-        shown.append(f"{field_label(name, entity)}：{item}")
-    return "；".join(shown)
 
 
 def _require_reason(reason: str | None) -> str:
@@ -170,21 +115,9 @@ class AuditService:
         return row
 
     def _rows(self, ids: Sequence[int], full: bool) -> dict[int, AuditRow]:
-        if not ids:
-            return {}
-        a = AuditEntry
-        query = (select(a.id, a.at, a.username, a.action, a.entity, a.entity_id, Village.name, a.field, a.old,
-                        a.new, a.reason, a.batch_id)
-                 .outerjoin(Village, Village.id == a.village_id).where(a.id.in_(list(ids))))
-        def show(value: str | None, entity: str) -> str:
-            return readable(value, entity) if full else (mask_sensitive(readable(value, entity)) if value else "")
-
-        offset = self._utc_offset()
+        """The entries as the viewer and the export show them: Chinese names, readable values (audit_values)."""
         with self.db.engine.connect() as conn:
-            return {r[0]: AuditRow(r[0], r[1] + offset, r[2], action_label(r[3]), entity_label(r[4]), r[5],
-                                   r[6] or "", field_label(r[7], r[4]) if r[7] else "", show(r[8], r[4]),
-                                   show(r[9], r[4]), r[10] or "", r[11])
-                    for r in conn.execute(query)}
+            return readable_rows(conn, ids, full=full, utc_offset=self._utc_offset())
 
     def usernames(self) -> list[str]:
         permissions.require_admin(self.actor, "查看审计日志")

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, Connection, Date, DateTime, Table, select
 
-from townapp.accounts.audit import AuditService, action_label, entity_label, field_label
+from townapp.accounts.audit_labels import action_label, entity_label, field_label
 from townapp.accounts.dto import AuditRow
 from townapp.core.logs import mask_sensitive
 from townapp.db.audit import AuditEntry
@@ -315,11 +315,3 @@ def readable_rows(conn: Connection, ids: Sequence[int], *, full: bool, utc_offse
                            r[6] or "", field_label(r[7], r[4]) if r[7] else "", show(r[8], r[4], r[7]),
                            show(r[9], r[4], r[7]), r[10] or "", r[11])
             for r in raw}
-
-
-class ReadableAuditService(AuditService):
-    """The audit service whose rows (in the viewer, the full view and the export) read as Chinese text."""
-
-    def _rows(self, ids: Sequence[int], full: bool) -> dict[int, AuditRow]:
-        with self.db.engine.connect() as conn:
-            return readable_rows(conn, ids, full=full, utc_offset=self._utc_offset())

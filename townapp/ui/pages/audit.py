@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -20,7 +21,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from townapp.accounts.audit_values import ReadableAuditService
+from townapp.accounts.audit import AuditService
 from townapp.accounts.dto import AuditFilter
 from townapp.core.actor import ROLE_ADMIN
 from townapp.ui.context import AppContext
@@ -49,7 +50,7 @@ class AuditPage(Page):
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
         self.ctx = ctx
-        self.audit = ReadableAuditService(ctx.db, ctx.actor)
+        self.audit = AuditService(ctx.db, ctx.actor)
         self.user = QComboBox()
         self.user.setObjectName("user")
         self.entity = QComboBox()
@@ -86,8 +87,8 @@ class AuditPage(Page):
         search.clicked.connect(self.reload)
         filters.addWidget(search)
         filters.addStretch(1)
-        self.model = LazyTableModel(self.COLUMNS, lambda _order, _desc: self.audit.ids(self.current_filter()),
-                                    self._rows, "at", self)
+        self.oldest_first = False  # the newest entries on top, until the user clicks 时间
+        self.model = LazyTableModel(self.COLUMNS, lambda _order, _desc: self._ids(), self._rows, "at", self)
         self.view = QTableView()
         self.view.setModel(self.model)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -97,6 +98,12 @@ class AuditPage(Page):
         self.view.verticalHeader().setDefaultSectionSize(26)
         for number, column in enumerate(self.COLUMNS):
             self.view.setColumnWidth(number, column.width)
+        header = self.view.horizontalHeader()
+        header.setSectionsClickable(True)
+        header.setSortIndicatorShown(True)
+        header.setSortIndicator(0, Qt.SortOrder.DescendingOrder)
+        header.setToolTip("点击“时间”列标题切换最新在前或最早在前；其他列请用上面的条件筛选")
+        header.sectionClicked.connect(self._header_clicked)
         self.count_label = QLabel()
         self.full_export = QCheckBox("导出完整身份证号和手机号（需填写原因）")
         self.full_export.setObjectName("full_export")
@@ -124,6 +131,21 @@ class AuditPage(Page):
         layout.addWidget(self.detail)
         self.view.selectionModel().currentRowChanged.connect(lambda current, _previous: self._show_detail(current.row()))
         self._filled = False
+
+    def _ids(self) -> list[int]:
+        ids = self.audit.ids(self.current_filter())  # newest first
+        return ids[::-1] if self.oldest_first else ids
+
+    def _header_clicked(self, column: int) -> None:
+        """时间 turns the list round (the header has already flipped its arrow); other columns are filtered
+        with the boxes above, not sorted: their arrow goes back to 时间."""
+        header = self.view.horizontalHeader()
+        if column != 0:
+            header.setSortIndicator(0, Qt.SortOrder.AscendingOrder if self.oldest_first
+                                    else Qt.SortOrder.DescendingOrder)
+            return
+        self.oldest_first = header.sortIndicatorOrder() == Qt.SortOrder.AscendingOrder
+        self.reload()
 
     def _rows(self, ids: Sequence[int]) -> dict:
         rows = self.audit.rows(ids)
