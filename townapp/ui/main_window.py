@@ -290,6 +290,9 @@ class MainWindow(QMainWindow):
         if 0 <= row < len(self._pages):
             self.stack.setCurrentIndex(row)
             self._pages[row].refresh()
+            # headings a page made since it was built (a return's tables, a member's card) at the 字号 in force
+            # (idempotent: each sheet is scaled from the size it was written with)
+            fontsize.scale_style_sheets(self._pages[row], fontsize.current_factor())
 
     @property
     def current_page_title(self) -> str:
