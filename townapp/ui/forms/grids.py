@@ -28,14 +28,21 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTableView,
     QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from townapp.core.dates import DateParseError
 from townapp.core.errors import FieldProblem
-from townapp.grids.dto import GridInput, GridNode, HouseholdChoice, MemberInput, ScoreEntry, SheetRow
+from townapp.grids.dto import (
+    GridInput,
+    GridNode,
+    HouseholdChoice,
+    MemberInput,
+    PersonChoice,
+    ScoreEntry,
+    SheetRow,
+)
 from townapp.grids.printable import yuan_text
 from townapp.grids.scheme import Scheme, format_points, structure, vocab
 from townapp.grids.service import GridService
@@ -43,6 +50,11 @@ from townapp.grids.subsidy import competition_ranks, subsidy_for, total_tenths
 from townapp.grids.validation import read_scores
 from townapp.ui.jobs import call_service, problems_of
 from townapp.ui.widgets.fields import DateField, ErrorLabel, fill_combo, ok_cancel, select_data
+from townapp.ui.widgets.tables import checked_keys, current_key, fill_table, set_all_checked
+
+PEOPLE_HEADERS = ("姓名", "身份证号", "户编号", "电话")
+ASSIGN_HEADERS = ("选择", "户编号", "户主", "村民小组", "地址", "现在的微网格")
+STAR_HEADERS = ("排名", "姓名", "村/社区", "网格", "角色", "总分")
 
 _ERROR = QBrush(QColor("#ffcdd2"))
 _READONLY = QBrush(QColor("#f3f3f3"))
@@ -161,7 +173,7 @@ class MemberDialog(QDialog):
         self.search.setPlaceholderText("姓名、拼音首字母或身份证号后几位")
         self.people = QTableWidget(0, 4)
         self.people.setObjectName("people")
-        self.people.setHorizontalHeaderLabels(["姓名", "身份证号", "户编号", "电话"])
+        self.people.setHorizontalHeaderLabels(list(PEOPLE_HEADERS))
         self.people.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.people.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.people.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -199,21 +211,25 @@ class MemberDialog(QDialog):
 
     def find(self) -> None:
         self.choices = self.service.find_people(self.node.village_id, self.search.text())
-        self.people.setRowCount(len(self.choices))
-        for r, p in enumerate(self.choices):
-            for c, value in enumerate((p.name, p.id_masked, p.household_number or "", p.phone or "")):
-                self.people.setItem(r, c, QTableWidgetItem(value))
+        fill_table(self.people, PEOPLE_HEADERS,
+                   [(p.name, p.id_masked, p.household_number or "", p.phone or "") for p in self.choices],
+                   keys=[p.id for p in self.choices], widths=(90, 170, 130), sortable=True)
         if self.choices:
             self.people.selectRow(0)
 
+    def picked_person(self) -> PersonChoice | None:
+        """The person on the row the user picked (by key: a header click may have moved it)."""
+        key = current_key(self.people) if self.people.selectedItems() else None
+        return next((p for p in self.choices if p.id == key), None)
+
     def _picked(self) -> None:
-        row = self.people.currentRow()
-        if 0 <= row < len(self.choices) and not self.phone.isModified():
-            self.phone.setText(self.choices[row].phone or "")
+        person = self.picked_person()
+        if person is not None and not self.phone.isModified():
+            self.phone.setText(person.phone or "")
 
     def save(self) -> None:
-        row = self.people.currentRow()
-        if not 0 <= row < len(self.choices):
+        person = self.picked_person()
+        if person is None:
             self.message.show_problems([FieldProblem("person_id", "请先查找并选中一名人员")])
             return
         try:
@@ -221,7 +237,7 @@ class MemberDialog(QDialog):
         except DateParseError as exc:
             self.message.show_problems([FieldProblem("started_on", str(exc))])
             return
-        data = MemberInput(self.node.id, self.choices[row].id, self.role.currentData(), self.duty.currentData(),
+        data = MemberInput(self.node.id, person.id, self.role.currentData(), self.duty.currentData(),
                            started, None, self.phone.text())
         call_service(self, lambda: self.service.save_member(data), self._saved,
                      lambda exc: self.message.show_problems(problems_of(exc, "general")))
@@ -250,7 +266,7 @@ class AssignDialog(QDialog):
         self.unassigned_only = QCheckBox("只列未划入的住户")
         self.table = QTableWidget(0, 6)
         self.table.setObjectName("households")
-        self.table.setHorizontalHeaderLabels(["选择", "户编号", "户主", "村民小组", "地址", "现在的微网格"])
+        self.table.setHorizontalHeaderLabels(list(ASSIGN_HEADERS))
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
@@ -302,29 +318,22 @@ class AssignDialog(QDialog):
                                             address=self.address.text(),
                                             unassigned_only=self.unassigned_only.isChecked())
         self.table.blockSignals(True)
-        self.table.setRowCount(len(self.rows))
-        for r, h in enumerate(self.rows):
-            check = QTableWidgetItem()
-            check.setFlags(Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled)
-            check.setCheckState(Qt.CheckState.Unchecked)
-            self.table.setItem(r, 0, check)
-            for c, value in enumerate((h.number, h.head, h.group, h.address, h.grid or "（未划入）"), start=1):
-                self.table.setItem(r, c, QTableWidgetItem(value))
+        fill_table(self.table, ASSIGN_HEADERS,
+                   [("", h.number, h.head, h.group, h.address, h.grid or "（未划入）") for h in self.rows],
+                   checkable=True, keys=[h.id for h in self.rows], sortable=True)
         self.table.blockSignals(False)
         self.table.resizeColumnsToContents()
         self._count()
 
     def set_all(self, checked: bool) -> None:
-        state = Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked
         self.table.blockSignals(True)
-        for r in range(self.table.rowCount()):
-            self.table.item(r, 0).setCheckState(state)
+        set_all_checked(self.table, checked)
         self.table.blockSignals(False)
         self._count()
 
     def checked_ids(self) -> list[int]:
-        return [self.rows[r].id for r in range(self.table.rowCount())
-                if self.table.item(r, 0).checkState() == Qt.CheckState.Checked]
+        """The ticked households, by key: a header click moves rows, never ticks."""
+        return checked_keys(self.table)
 
     def _count(self) -> None:
         self.count.setText(f"列出 {len(self.rows)} 户，已选 {len(self.checked_ids())} 户")
@@ -383,7 +392,7 @@ class StarDialog(QDialog):
         self.setWindowTitle(f"{year}年{month}月最美网格员")
         self.candidates = QTableWidget(0, 6)
         self.candidates.setObjectName("candidates")
-        self.candidates.setHorizontalHeaderLabels(["排名", "姓名", "村/社区", "网格", "角色", "总分"])
+        self.candidates.setHorizontalHeaderLabels(list(STAR_HEADERS))
         self.candidates.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.candidates.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.candidates.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -418,21 +427,20 @@ class StarDialog(QDialog):
 
     def reload(self) -> None:
         self.rows = self.service.star_candidates(self.year, self.month)
-        self.candidates.setRowCount(len(self.rows))
-        for r, row in enumerate(self.rows):
-            for c, value in enumerate((row.rank, row.name, row.village, f"{row.grid_code} {row.grid_name}", row.role,
-                                       format_points(row.total))):
-                self.candidates.setItem(r, c, QTableWidgetItem(str(value)))
+        fill_table(self.candidates, STAR_HEADERS,
+                   [(row.rank, row.name, row.village, f"{row.grid_code} {row.grid_name}", row.role,
+                     format_points(row.total)) for row in self.rows],
+                   keys=[row.member_id for row in self.rows], sortable=True)
         self.candidates.resizeColumnsToContents()
         stars = self.service.stars(self.year, self.month)
         self.chosen.setText("已评选：" + ("；".join(f"{s.name}（{s.village}）" for s in stars) or "无"))
 
     def choose(self) -> None:
-        row = self.candidates.currentRow()
-        if not 0 <= row < len(self.rows):
+        member = current_key(self.candidates) if self.candidates.selectedItems() else None
+        if member is None:
             self.message.show_problems([FieldProblem("member", "请先选中一名候选人")])
             return
-        member, deeds = self.rows[row].member_id, self.deeds.toPlainText()
+        deeds = self.deeds.toPlainText()
         call_service(self, lambda: self.service.choose_star(self.year, self.month, member, deeds), self._chosen,
                      lambda exc: self.message.show_problems(problems_of(exc, "general")))
 
@@ -632,6 +640,26 @@ class AssessmentSheet(QTableView):
         self.setColumnWidth(self.sheet_model.deduction_col + 1, 170)
         if rows and not locked:
             self.setCurrentIndex(self.sheet_model.index(0, self.sheet_model.first_item))
+
+    def find(self, text: str, *, after_current: bool = False) -> bool:
+        """Go to the first row (after the current one with ``after_current``: the next match) whose 村, 网格, 姓名
+        or 角色 holds ``text``. The rows never move or hide, so a block pasted from Excel still lands in the
+        rows it was copied from. False: no row holds it."""
+        wanted = text.strip().casefold()
+        count = self.sheet_model.rowCount()
+        if not wanted or not count:
+            return False
+        current = self.currentIndex()
+        start = current.row() + 1 if after_current and current.isValid() else 0
+        column = max(current.column(), self.sheet_model.first_item) if current.isValid() \
+            else self.sheet_model.first_item
+        for step in range(count):
+            r = (start + step) % count
+            if any(wanted in self.text(r, c).casefold() for c in range(self.sheet_model.first_item)):
+                self.setCurrentIndex(self.sheet_model.index(r, column))
+                self.scrollTo(self.currentIndex())
+                return True
+        return False
 
     def summary(self) -> tuple[int, int, int]:
         """(rows, rows complete, subsidy of the complete rows in 分) as on screen."""

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
 )
 
@@ -33,6 +32,7 @@ from townapp.ui.jobs import call_service, in_steps
 from townapp.ui.login import ChangePasswordDialog
 from townapp.ui.pages.base import Page
 from townapp.ui.widgets.done import announce_written
+from townapp.ui.widgets.tables import TableSearch, current_key, fill_table, select_key
 
 
 def create_pages(ctx: AppContext) -> list[Page]:
@@ -81,6 +81,8 @@ class AccountsPage(Page):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         self.table = _table(self.HEADERS, "users")
+        self.search = TableSearch(self.table, "搜索：用户名、姓名")
+        self.search.setMinimumWidth(200)
         if self.is_admin:
             actions = QHBoxLayout()
             for text, name, slot in (("新增账号", "add_user", self.add_user), ("修改", "edit_user", self.edit_user),
@@ -89,6 +91,10 @@ class AccountsPage(Page):
                 button.clicked.connect(slot)
                 actions.addWidget(button)
             actions.addStretch(1)
+            for box in (self.search.add_choice(3, "全部村/社区"), self.search.add_choice(2, "全部角色"),
+                        self.search.add_choice(4, "全部状态")):
+                actions.addWidget(box)
+            actions.addWidget(self.search)
             layout.addLayout(actions)
             layout.addWidget(self.table, 1)
             self.table.doubleClicked.connect(lambda _index: self.edit_user())
@@ -101,18 +107,22 @@ class AccountsPage(Page):
     def refresh(self) -> None:
         if not self.is_admin:
             return
+        picked = current_key(self.table) if self.table.selectedItems() else None
         self.users = self.accounts.users()
-        self.table.setRowCount(len(self.users))
         now = utcnow()
-        for r, u in enumerate(self.users):
-            state = "已停用" if not u.active else "已锁定" if u.locked_until and u.locked_until > now else "可用"
-            for c, value in enumerate((u.username, u.display_name, u.role, u.village_name, state)):
-                self.table.setItem(r, c, QTableWidgetItem(value))
+        fill_table(self.table, self.HEADERS, [
+            (u.username, u.display_name, u.role, u.village_name,
+             "已停用" if not u.active else "已锁定" if u.locked_until and u.locked_until > now else "可用")
+            for u in self.users], keys=[u.id for u in self.users], sortable=True)
+        self.search.apply()
         self.table.resizeColumnsToContents()
+        if picked is not None:
+            select_key(self.table, picked)
 
     def selected_user(self) -> UserDTO | None:
-        row = self.table.currentRow()
-        return self.users[row] if 0 <= row < len(self.users) else None
+        """The account on the row the user picked, wherever a sort or search has put it."""
+        key = current_key(self.table) if self.table.selectedItems() else None
+        return next((u for u in self.users if u.id == key), None)
 
     def change_password(self) -> None:
         if ChangePasswordDialog(self.accounts, self).exec() == QDialog.DialogCode.Accepted:
@@ -170,11 +180,9 @@ class BackupPage(Page):
 
     def refresh(self) -> None:
         self.backups = list(reversed(list_backups(config.backup_dir(), self.ctx.db.path.stem)))
-        self.table.setRowCount(len(self.backups))
-        for r, b in enumerate(self.backups):
-            for c, value in enumerate((b.at.strftime("%Y-%m-%d %H:%M:%S"), self.REASONS.get(b.reason, b.reason),
-                                       b.path.name)):
-                self.table.setItem(r, c, QTableWidgetItem(value))
+        fill_table(self.table, self.HEADERS, [
+            (b.at.strftime("%Y-%m-%d %H:%M:%S"), self.REASONS.get(b.reason, b.reason), b.path.name)
+            for b in self.backups], keys=[str(b.path) for b in self.backups], sortable=True)
         self.table.resizeColumnsToContents()
 
     def backup_now(self) -> None:
@@ -198,11 +206,11 @@ class BackupPage(Page):
         announce_written(self, target, "备份", title="已备份", detail="已读回校验无误。", name="backup_done")
 
     def restore_selected(self) -> None:
-        row = self.table.currentRow()
-        if not 0 <= row < len(self.backups):
+        key = current_key(self.table) if self.table.selectedItems() else None
+        if key is None:
             self.show_error("请先选中一份备份")
             return
-        self.restore_from(self.backups[row].path)
+        self.restore_from(Path(str(key)))
 
     def restore_from_file(self) -> None:
         name, _filter = QFileDialog.getOpenFileName(self, "选择备份文件", "", "数据库备份 (*.db);;所有文件 (*)")

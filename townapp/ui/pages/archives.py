@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QSplitter,
     QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -48,6 +47,7 @@ from townapp.ui.jobs import call_service, in_steps, problems_of
 from townapp.ui.pages.base import Page
 from townapp.ui.widgets.done import announce_written, show_pdf
 from townapp.ui.widgets.fields import ErrorLabel
+from townapp.ui.widgets.tables import TableSearch, current_key, fill_table
 
 OVERVIEW_TITLE = "一村一档总览"
 VILLAGE_TITLE = "村档案"
@@ -105,24 +105,33 @@ class ArchiveOverviewPage(Page):
         self.problems = QLabel()
         self.problems.setWordWrap(True)
         self.problems.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.search = TableSearch(self.table, "搜索：村/社区名称、区划代码、创建等级")
+        self.search.setMaximumWidth(360)
+        self.level_filter = self.search.add_choice(6, "创建等级：全部")
+        self.rectifying_filter = self.search.add_choice(7, "软弱涣散：全部")
+        top = QHBoxLayout()
+        top.addWidget(QLabel("双击或按回车打开该村档案。"))
+        top.addStretch(1)
+        top.addWidget(self.level_filter)
+        top.addWidget(self.rectifying_filter)
+        top.addWidget(self.search, 1)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("双击或按回车打开该村档案。"))
+        layout.addLayout(top)
         layout.addWidget(self.table, 3)
         layout.addWidget(self.problems, 1)
         self.rows: list[d.OverviewRow] = []
 
     def refresh(self) -> None:
         self.rows = self.service.overview()
-        self.table.setRowCount(len(self.rows))
-        for r, row in enumerate(self.rows):
-            values = (row.code, row.name, row.latest_year or "", format_yuan(row.total_income),
-                      format_yuan(row.business_income), format_yuan(row.debt_closing), row.creation_level or "",
-                      "整顿中" if row.rectifying else "", row.errors or "", row.warnings or "")
-            for c, value in enumerate(values):
-                item = QTableWidgetItem(str(value))
-                if c in (3, 4, 5, 8, 9):
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                self.table.setItem(r, c, item)
+        fill_table(self.table, self.HEADERS, [
+            (row.code, row.name, row.latest_year or "", format_yuan(row.total_income),
+             format_yuan(row.business_income), format_yuan(row.debt_closing), row.creation_level or "",
+             "整顿中" if row.rectifying else "", row.errors or "", row.warnings or "") for row in self.rows],
+            keys=[row.village_id for row in self.rows], sortable=True)
+        for r in range(self.table.rowCount()):
+            for c in (3, 4, 5, 8, 9):
+                self.table.item(r, c).setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.search.apply()
         self.table.resizeColumnsToContents()
         violations = self.service.violations()
         text = "\n".join(("错误：" if v.severity == "error" else "提示：") + v.describe() for v in violations[:40])
@@ -130,8 +139,10 @@ class ArchiveOverviewPage(Page):
         self.problems.setStyleSheet("color: #c62828;" if any(v.severity == "error" for v in violations) else "")
 
     def _open(self, row: int) -> None:
-        if 0 <= row < len(self.rows):
-            self.village_opened.emit(self.rows[row].village_id)
+        """Open the village on ``row`` as shown (a header click may have sorted the list)."""
+        item = self.table.item(row, 0) if row >= 0 else None
+        if item is not None:
+            self.village_opened.emit(item.data(Qt.ItemDataRole.UserRole))
 
 
 class _Tab(QWidget):
@@ -601,11 +612,14 @@ class MeetingsTab(GridTab):
         return steps
 
 
+ATTACHMENT_HEADERS = ("名称", "年度", "大小", "SHA-256（前12位）")
+
+
 class AttachmentsTab(_Tab):
     def __init__(self, page: VillageArchivePage) -> None:
         super().__init__(page)
         self.table = QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels(["名称", "年度", "大小", "SHA-256（前12位）"])
+        self.table.setHorizontalHeaderLabels(list(ATTACHMENT_HEADERS))
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setStretchLastSection(True)
@@ -616,6 +630,9 @@ class AttachmentsTab(_Tab):
         buttons.addWidget(_button("打开", self.open_selected))
         buttons.addWidget(_button("删除", self.remove_selected))
         buttons.addStretch(1)
+        self.search = TableSearch(self.table, "搜索附件：名称、年度")
+        self.search.setMaximumWidth(300)
+        buttons.addWidget(self.search, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
         layout.addWidget(self.table)
@@ -624,10 +641,10 @@ class AttachmentsTab(_Tab):
 
     def load(self) -> None:
         self.rows = self.service.attachments(self.village_id)
-        self.table.setRowCount(len(self.rows))
-        for r, x in enumerate(self.rows):
-            for c, v in enumerate((x.title, x.year or "", f"{max(1, x.size // 1024)} KB", x.sha256[:12])):
-                self.table.setItem(r, c, QTableWidgetItem(str(v)))
+        fill_table(self.table, ATTACHMENT_HEADERS,
+                   [(x.title, x.year or "", f"{max(1, x.size // 1024)} KB", x.sha256[:12]) for x in self.rows],
+                   keys=[x.id for x in self.rows], widths=(300,), sortable=True)
+        self.search.apply()
         self.message.show_hint(f"附件按内容保存一份（相同文件不重复占用空间），保存在 {attachments_dir()} 中。")
 
     def add(self) -> None:
@@ -637,8 +654,9 @@ class AttachmentsTab(_Tab):
             call_service(self, in_steps(*adds), lambda _r: self.load(), self.page.show_error)
 
     def _selected(self) -> d.AttachmentData | None:
-        row = self.table.currentRow()
-        return self.rows[row] if 0 <= row < len(self.rows) else None
+        """The attachment on the row the user picked, wherever a header click has put it."""
+        key = current_key(self.table) if self.table.selectedItems() else None
+        return next((x for x in self.rows if x.id == key), None)
 
     def open_selected(self) -> None:
         item = self._selected()

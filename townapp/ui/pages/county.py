@@ -34,6 +34,7 @@ from townapp.ui.forms.exchange import PackagePasswordDialog, show_package_done
 from townapp.ui.jobs import Job, call_service
 from townapp.ui.pages.base import Page
 from townapp.ui.widgets.files import choose_save_file
+from townapp.ui.widgets.tables import SortableItem, TableSearch, sort_on_header_click
 
 TITLE = "县级审核"
 HEADERS = ("村区划代码", "对象", "编号", "乡镇评定等级", "得分", "县级结论", "否定项", "否决依据", "意见")
@@ -84,7 +85,12 @@ class CountyPage(Page):
         layout = QVBoxLayout(self)
         layout.addWidget(note)
         layout.addLayout(top)
-        layout.addWidget(self.summary)
+        self.search = TableSearch(self.table, "搜索：村/社区代码、对象名称、等次")
+        sort_on_header_click(self.table)  # a verdict chosen or a note typed never moves its row
+        summary_row = QHBoxLayout()
+        summary_row.addWidget(self.summary, 1)
+        summary_row.addWidget(self.search)
+        layout.addLayout(summary_row)
         layout.addWidget(self.table, 1)
         layout.addLayout(bottom)
         self.rounds: list[ReportedRound] = []
@@ -132,7 +138,7 @@ class CountyPage(Page):
         for row, target in enumerate(targets):
             for column, value in enumerate((target.village_code, target.label, target.code, target.level,
                                             target.measure)):
-                item = QTableWidgetItem(str(value or ""))
+                item = SortableItem(str(value or ""))
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
                 item.setData(Qt.ItemDataRole.UserRole, target.uuid)
                 self.table.setItem(row, column, item)
@@ -155,6 +161,8 @@ class CountyPage(Page):
         for column, width in enumerate(WIDTHS):
             self.table.setColumnWidth(column, width)
         self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # in the order reported
+        self.search.apply()
 
     def decisions(self) -> list[DecisionInput]:
         """What the table says, one per target."""

@@ -40,6 +40,7 @@ from townapp.ui.jobs import Job
 from townapp.ui.pages.base import Page
 from townapp.ui.widgets.done import announce_written
 from townapp.ui.widgets.files import choose_save_file
+from townapp.ui.widgets.tables import TableSearch, fill_table
 
 
 def create_pages(ctx: AppContext) -> list[Page]:
@@ -55,6 +56,20 @@ def _table(headers: tuple[str, ...], name: str) -> QTableWidget:
     table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     table.horizontalHeader().setStretchLastSection(True)
     return table
+
+
+def _searched(table: QTableWidget, search: TableSearch, *choices: QComboBox) -> QWidget:
+    """A history list under its bar: the search box and the choice boxes (month, result or type)."""
+    page = QWidget()
+    bar = QHBoxLayout()
+    bar.addWidget(search, 1)
+    for box in choices:
+        bar.addWidget(box)
+    layout = QVBoxLayout(page)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addLayout(bar)
+    layout.addWidget(table, 1)
+    return page
 
 
 class ExchangePage(Page):
@@ -118,9 +133,15 @@ class ExchangePage(Page):
         layouts_box.addWidget(layouts_hint)
         layouts_box.addWidget(self.layouts, 1)
         layouts_box.addWidget(self.delete_layout_button)
+        self.import_search = TableSearch(self.imports, "搜索导入记录：文件名、操作人")
+        self.export_search = TableSearch(self.exports, "搜索导出记录：文件名、操作人、原因")
+        imports_page = _searched(self.imports, self.import_search, self.import_search.add_choice(0, "全部月份", by_month=True),
+                                 self.import_search.add_choice(3, "全部结果"))
+        exports_page = _searched(self.exports, self.export_search, self.export_search.add_choice(0, "全部月份", by_month=True),
+                                 self.export_search.add_choice(2, "全部类型"))
         tabs = QTabWidget()
-        tabs.addTab(self.imports, "导入记录")
-        tabs.addTab(self.exports, "导出记录")
+        tabs.addTab(imports_page, "导入记录")
+        tabs.addTab(exports_page, "导出记录")
         tabs.addTab(layouts_page, "已保存的列对应")
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
@@ -129,24 +150,21 @@ class ExchangePage(Page):
 
     def refresh(self) -> None:
         rows = import_history(self.ctx.db)
-        self.imports.setRowCount(len(rows))
-        for r, row in enumerate(rows):
-            values = (f"{row.at:%Y-%m-%d %H:%M}", row.username, row.file_name, row.status, row.created, row.updated,
-                      row.unchanged, row.errors)
-            for c, value in enumerate(values):
-                self.imports.setItem(r, c, QTableWidgetItem(str(value)))
+        fill_table(self.imports, self.IMPORT_HEADERS, [
+            (f"{row.at:%Y-%m-%d %H:%M}", row.username, row.file_name, row.status, row.created, row.updated,
+             row.unchanged, row.errors) for row in rows], sortable=True)
+        self.import_search.apply()
         exports = export_history(self.ctx.db)
-        self.exports.setRowCount(len(exports))
-        for r, row in enumerate(exports):
-            values = (f"{row.at:%Y-%m-%d %H:%M}", row.username, row.kind, row.file_name, row.rows,
-                      "是" if row.full_ids else "否", row.reason)
-            for c, value in enumerate(values):
-                self.exports.setItem(r, c, QTableWidgetItem(str(value)))
+        fill_table(self.exports, self.EXPORT_HEADERS, [
+            (f"{row.at:%Y-%m-%d %H:%M}", row.username, row.kind, row.file_name, row.rows,
+             "是" if row.full_ids else "否", row.reason) for row in exports], sortable=True)
+        self.export_search.apply()
         self._fill_layouts()
 
     def _fill_layouts(self) -> None:
         titles = {spec.key: spec.title for spec in self.specs}
         saved = LayoutService(self.ctx.db, self.ctx.actor).layouts()
+        self.layouts.setSortingEnabled(False)  # rows stay put while filled; each cell holds its layout's id
         self.layouts.setRowCount(len(saved))
         for r, layout in enumerate(saved):
             mapped = "，".join(f"{text}→{self._field_title(layout.entity, key)}"
@@ -158,6 +176,7 @@ class ExchangePage(Page):
                 item.setToolTip(value)
                 item.setData(Qt.ItemDataRole.UserRole, layout.id)
                 self.layouts.setItem(r, c, item)
+        self.layouts.setSortingEnabled(True)
 
     def _field_title(self, entity: str, key: str) -> str:
         spec = next((x for x in self.specs if x.key == entity), None)

@@ -48,7 +48,7 @@ from townapp.ui.jobs import call_service
 from townapp.ui.pages.base import Page
 from townapp.ui.widgets.done import announce_written
 from townapp.ui.widgets.files import choose_save_file
-from townapp.ui.widgets.tables import fill_table
+from townapp.ui.widgets.tables import TableSearch, current_key, fill_table, select_key
 
 TITLE = "整改跟踪"
 XLSX_FILTER = "Excel 工作簿 (*.xlsx)"
@@ -108,13 +108,21 @@ class FollowUpPage(Page):
         for box in (self.all_years, self.only_overdue):
             box.toggled.connect(self.reload)
         self.year.valueChanged.connect(self.reload)
+        self.table = QTableWidget()
+        self.table.setObjectName("items")
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.itemSelectionChanged.connect(self.show_selected)  # the list the filters narrow
         filters = QHBoxLayout()
         for label, widget in (("年度", self.year), ("", self.all_years), ("村/社区", self.village),
                               ("类别", self.kind), ("状态", self.status), ("", self.only_overdue)):
             if label:
                 filters.addWidget(QLabel(label))
             filters.addWidget(widget)
-        filters.addStretch(1)
+        self.search = TableSearch(self.table, "搜索：村、对象、事项、来源等任意内容")
+        self.search.setMinimumWidth(220)
+        self.search.textChanged.connect(lambda _text: self._show_summary())
+        filters.addWidget(self.search, 1)
         self.propose_button = _button("按评定结果生成拟办…", "propose", self.propose)
         self.propose_button.setToolTip("读取所选年度已定级的村党组织评星定级、头雁指数结果，按规则生成拟办事项；"
                                        "已有事项不会重复生成")
@@ -139,11 +147,6 @@ class FollowUpPage(Page):
                 button.hide()
         self.summary = QLabel()
         self.summary.setObjectName("summary")
-        self.table = QTableWidget()
-        self.table.setObjectName("items")
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.itemSelectionChanged.connect(self.show_selected)
         self.detail = QLabel("选中一项查看详情")
         self.detail.setObjectName("detail")
         self.detail.setWordWrap(True)
@@ -216,24 +219,38 @@ class FollowUpPage(Page):
             self.show_error(exc)
             return
         self.year.setEnabled(not self.all_years.isChecked())
+        picked = current_key(self.table) if self.table.selectedItems() else None
+        self.table.blockSignals(True)
         fill_table(self.table, HEADERS, [
             (r.village, r.year, r.kind, r.subject, r.title, r.source, _date(r.deadline), r.status,
              f"{r.problems_open}/{r.problems_total}" if r.problems_total else "", "逾期" if r.overdue else "")
-            for r in self.rows], keys=[r.id for r in self.rows], widths=WIDTHS)
+            for r in self.rows], keys=[r.id for r in self.rows], widths=WIDTHS, sortable=True, fit_last=True)
         red = QBrush(OVERDUE_COLOUR)
-        for index, row in enumerate(self.rows):
+        for index, row in enumerate(self.rows):  # rows are still in the order given: fill_table sorts none
             if row.overdue:
                 for column in range(len(HEADERS)):
                     self.table.item(index, column).setForeground(red)
-        late = sum(r.overdue for r in self.rows)
-        waiting = sum(r.status == PROPOSED for r in self.rows)
-        self.summary.setText(f"共 {len(self.rows)} 项，拟办 {waiting} 项，"
-                             f"<span style='color:#c62828'>逾期 {late} 项</span>（红色）")
+        self.search.apply()
+        if picked is not None:
+            select_key(self.table, picked)  # an action's reload keeps the item the user worked on
+        self.table.blockSignals(False)
+        self._show_summary()
         self.show_selected()
 
+    def _show_summary(self) -> None:
+        late = sum(r.overdue for r in self.rows)
+        waiting = sum(r.status == PROPOSED for r in self.rows)
+        shown = self.search.shown_count()
+        found = f"（搜索显示 {shown} 项）" if shown != len(self.rows) else ""
+        self.summary.setText(f"共 {len(self.rows)} 项{found}，拟办 {waiting} 项，"
+                             f"<span style='color:#c62828'>逾期 {late} 项</span>（红色）")
+
     def selected(self) -> ItemRow | None:
-        index = self.table.currentRow()
-        return self.rows[index] if 0 <= index < len(self.rows) and self.table.selectedItems() else None
+        """The item of the row the user picked, wherever a sort or search has put it."""
+        if not self.table.selectedItems():
+            return None
+        key = current_key(self.table)
+        return next((r for r in self.rows if r.id == key), None)
 
     def show_selected(self) -> None:
         row = self.selected()
@@ -344,7 +361,8 @@ class FollowUpPage(Page):
         self.adjust_note.setText(f"建议调整 {len(rows)} 人")
         fill_table(self.adjust_table, ADJUST_HEADERS, [
             (r.village, r.name, "" if r.measure is None else f"{r.measure.normalize():f}", r.level,
-             r.reasons or "低于调整线", r.follow_up) for r in rows], widths=(100, 110, 100, 80, 360, 100))
+             r.reasons or "低于调整线", r.follow_up) for r in rows], widths=(100, 110, 100, 80, 360, 100),
+            sortable=True)
 
     def export_adjust(self) -> None:
         round_id = self.round.currentData()

@@ -21,11 +21,11 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QSpinBox,
     QSplitter,
     QTableWidget,
-    QTableWidgetItem,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -51,6 +51,7 @@ from townapp.ui.jobs import call_service
 from townapp.ui.pages.base import Page
 from townapp.ui.widgets.done import announce_written, show_pdf
 from townapp.ui.widgets.fields import ErrorLabel
+from townapp.ui.widgets.tables import SortableItem, TableSearch, current_key, fill_table, pin_row_last
 
 TREE_TITLE = "网格管理"
 COVERAGE_TITLE = "网格覆盖"
@@ -82,10 +83,11 @@ def _readonly_table(headers: tuple[str, ...], name: str) -> QTableWidget:
 
 
 def _fill(table: QTableWidget, rows: list[tuple[object, ...]], numeric: set[int] = frozenset()) -> None:
+    table.setSortingEnabled(False)  # rows go in the order given; a header click sorts numbers as numbers
     table.setRowCount(len(rows))
     for r, values in enumerate(rows):
         for c, value in enumerate(values):
-            item = QTableWidgetItem("" if value is None else str(value))
+            item = SortableItem("" if value is None else str(value))
             if c in numeric:
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             table.setItem(r, c, item)
@@ -100,6 +102,10 @@ def _village_combo(ctx: AppContext, combo: QComboBox) -> None:
     index = combo.findData(current)
     combo.setCurrentIndex(max(index, 0))
     combo.blockSignals(False)
+
+
+ROSTER_HEADERS = ("姓名", "角色", "专兼职", "任职日期", "离任日期", "联系电话")
+HOUSEHOLD_HEADERS = ("户编号", "户主", "村民小组", "地址", "人数")
 
 
 class GridTreePage(Page):
@@ -121,9 +127,14 @@ class GridTreePage(Page):
         self.detail = QLabel()
         self.detail.setObjectName("grid_detail")
         self.detail.setWordWrap(True)
-        self.roster = _readonly_table(("姓名", "角色", "专兼职", "任职日期", "离任日期", "联系电话"), "roster")
-        self.households = _readonly_table(("户编号", "户主", "村民小组", "地址", "人数"), "grid_households")
+        self.roster = _readonly_table(ROSTER_HEADERS, "roster")
+        self.households = _readonly_table(HOUSEHOLD_HEADERS, "grid_households")
         self.households.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.household_search = TableSearch(self.households, "搜索住户：户编号、户主、地址")
+        self.household_group = self.household_search.add_choice(2, "全部村民小组")
+        self.household_count = QLabel()
+        self.household_search.textChanged.connect(lambda _t: self._count_households())
+        self.household_group.currentIndexChanged.connect(lambda _i: self._count_households())
         self.message = ErrorLabel()
         left_buttons = QHBoxLayout()
         self.add_button = _button("新增网格", self.add_grid, "add_grid")
@@ -161,6 +172,11 @@ class GridTreePage(Page):
         right_layout.addWidget(self.roster, 2)
         right_layout.addLayout(roster_buttons)
         right_layout.addWidget(QLabel("本网格住户（微网格为直接划入的住户，上级网格为其下全部住户）："))
+        household_filters = QHBoxLayout()
+        household_filters.addWidget(self.household_search, 1)
+        household_filters.addWidget(self.household_group)
+        household_filters.addWidget(self.household_count)
+        right_layout.addLayout(household_filters)
         right_layout.addWidget(self.households, 3)
         right_layout.addLayout(household_buttons)
         right_layout.addWidget(self.message)
@@ -246,13 +262,16 @@ class GridTreePage(Page):
             self.detail.setText("本村还没有网格。点击“新增网格”开始划分。")
             _fill(self.roster, [])
             _fill(self.households, [])
+            self.household_search.apply()
+            self._count_households()
             return
         self.detail.setText(f"<b>{node.name}</b>（{node.level}，编码 {node.code}）　{node.households} 户 {node.people} 人"
                             f"<br>四至范围：{node.scope or '未填'}　网格党组织：{node.party_group or '未关联'}"
                             + ("" if node.active else f"<br>已于 {node.retired_on} 撤销"))
         self.roster_rows = self.service.roster(node.id)
-        _fill(self.roster, [(r.name, r.role, r.duty, r.started_on, r.ended_on or "", mask_phone(r.phone))
-                            for r in self.roster_rows])
+        fill_table(self.roster, ROSTER_HEADERS,
+                   [(r.name, r.role, r.duty, r.started_on, r.ended_on or "", mask_phone(r.phone))
+                    for r in self.roster_rows], keys=[r.id for r in self.roster_rows], sortable=True)
         self.roster.resizeColumnsToContents()
         ids = [node.id] + ([] if micro else self._descendants(node.id))
         rows = []
@@ -260,8 +279,17 @@ class GridTreePage(Page):
             if self.nodes[gid].level == structure().household_level:
                 rows += self.service.households(node.village_id, grid_id=gid)
         self.household_rows = rows
-        _fill(self.households, [(h.number, h.head, h.group, h.address, h.people) for h in rows], {4})
+        fill_table(self.households, HOUSEHOLD_HEADERS, [(h.number, h.head, h.group, h.address, h.people) for h in rows],
+                   keys=[h.id for h in rows], sortable=True)
+        for r in range(self.households.rowCount()):
+            self.households.item(r, 4).setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.households.resizeColumnsToContents()
+        self.household_search.apply()
+        self._count_households()
+
+    def _count_households(self) -> None:
+        shown, total = self.household_search.shown_count(), self.households.rowCount()
+        self.household_count.setText(f"显示 {shown} / 共 {total} 户" if shown != total else f"共 {total} 户")
 
     def _descendants(self, grid_id: int) -> list[int]:
         out = []
@@ -326,11 +354,11 @@ class GridTreePage(Page):
             self._after_change(node.id, "成员已添加")
 
     def end_member(self) -> None:
-        row = self.roster.currentRow()
-        if not 0 <= row < len(self.roster_rows):
+        key = current_key(self.roster) if self.roster.selectedItems() else None
+        member = next((r for r in self.roster_rows if r.id == key), None)
+        if member is None:
             self.show_error("请先选中一名成员")
             return
-        member = self.roster_rows[row]
         if not self.confirm(f"{member.name} 自今日起不再担任{member.role}？（任职记录会保留）"):
             return
         call_service(self, lambda: self.service.end_member(member.id),
@@ -345,8 +373,9 @@ class GridTreePage(Page):
             self._after_change(node.id, dialog.result_text)
 
     def unassign(self) -> None:
-        rows = sorted({i.row() for i in self.households.selectedIndexes()})
-        ids = [self.household_rows[r].id for r in rows if r < len(self.household_rows)]
+        rows = sorted({i.row() for i in self.households.selectedIndexes()})  # picked rows, wherever sorted
+        ids = [self.households.item(r, 0).data(Qt.ItemDataRole.UserRole) for r in rows
+               if not self.households.isRowHidden(r)]
         if not ids or not self.confirm(f"把选中的 {len(ids)} 户移出本微网格？（划入历史会保留）"):
             return
         call_service(self, lambda: self.service.unassign(ids),
@@ -398,6 +427,10 @@ class GridCoveragePage(Page):
             font = item.font()
             font.setBold(True)
             item.setFont(font)
+        pin_row_last(self.table, last)  # the township's 合计 stays at the bottom whichever header is clicked
+        self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        self.table.setSortingEnabled(True)
+        self.table.horizontalHeader().setSortIndicatorClearable(True)
         self.table.resizeColumnsToContents()
         coverage_chart(self.report, self.figure)
         self.canvas.draw_idle()
@@ -444,6 +477,18 @@ class GridMonthPage(Page):
             top.addWidget(QLabel(label))
             top.addWidget(widget)
         top.addWidget(self.state, 1)
+        self.find_box = QLineEdit()
+        self.find_box.setObjectName("sheet_find")
+        self.find_box.setPlaceholderText("查找：姓名或网格（回车找下一个）")
+        self.find_box.setClearButtonEnabled(True)
+        self.find_box.setMinimumWidth(230)
+        self.find_missing = QLabel()
+        self.find_missing.setObjectName("sheet_find_missing")
+        self.find_missing.setMinimumWidth(60)  # the row keeps its place whether or not 未找到 shows
+        self.find_box.textChanged.connect(lambda text: self._find(text, after_current=False))
+        self.find_box.returnPressed.connect(lambda: self._find(self.find_box.text(), after_current=True))
+        top.addWidget(self.find_box)
+        top.addWidget(self.find_missing)
         self.save_button = _button("保存 (Ctrl+S)", self.save, "save_scores")
         self.submit_button = _button("提交审批", self.submit, "submit_month")
         self.approve_button = _button("审批并锁定", self.approve, "approve_month")
@@ -514,6 +559,11 @@ class GridMonthPage(Page):
         self.xlsx_button.setEnabled(st.locked)
         self.pdf_button.setEnabled(st.locked)
         self.message.show_problems([])
+
+    def _find(self, text: str, *, after_current: bool) -> None:
+        found = self.sheet.find(text, after_current=after_current) if text.strip() else True
+        self.find_missing.setText("" if found else "未找到")
+        self.find_missing.setStyleSheet("" if found else "color: #c62828;")
 
     def _summarise(self) -> None:
         rows, done, money = self.sheet.summary()

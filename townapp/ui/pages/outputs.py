@@ -70,6 +70,7 @@ from townapp.ui.pages.base import Page
 from townapp.ui.widgets.done import announce_written
 from townapp.ui.widgets.fields import ok_cancel
 from townapp.ui.widgets.files import choose_save_file
+from townapp.ui.widgets.tables import SortableItem, TableSearch, pin_row_last
 
 QUARTERS = ("第一季度", "第二季度", "第三季度", "第四季度")
 PDF_FILTER = "PDF 文件 (*.pdf)"
@@ -95,10 +96,12 @@ def _table(headers: list[str]) -> QTableWidget:
 
 
 def _fill(table: QTableWidget, rows: list[list[str]], right: set[int] = frozenset()) -> None:  # type: ignore[assignment]
+    """Cells that sort numbers as numbers; call before enabling sorting (rows stay in the order given)."""
+    table.setSortingEnabled(False)
     table.setRowCount(len(rows))
     for r, row in enumerate(rows):
         for c, value in enumerate(row):
-            item = QTableWidgetItem(value)
+            item = SortableItem(value)
             if c in right:
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             table.setItem(r, c, item)
@@ -148,7 +151,13 @@ class ReturnsPage(Page):
         box = QWidget()
         lay = QVBoxLayout(box)
         lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(QLabel("导出记录"))
+        self.history_search = TableSearch(self.history, "搜索导出记录：期间、操作人、文件")
+        history_bar = QHBoxLayout()
+        history_bar.addWidget(QLabel("导出记录"))
+        history_bar.addStretch(1)
+        history_bar.addWidget(self.history_search.add_choice(2, "全部期间"))
+        history_bar.addWidget(self.history_search, 1)
+        lay.addLayout(history_bar)
         lay.addWidget(self.history)
         split.addWidget(box)
         split.setSizes([520, 160])
@@ -166,6 +175,8 @@ class ReturnsPage(Page):
     def refresh(self) -> None:
         _fill(self.history, [[r.at.strftime("%Y-%m-%d %H:%M"), r.username, f"{r.year}年第{r.quarter}季度",
                               r.file_kind, r.path, r.sha256[:16]] for r in self.service.history()])
+        self.history.setSortingEnabled(True)  # the export times, periods or files in order at a header click
+        self.history_search.apply()
         self.history.resizeColumnsToContents()
 
     def preview(self) -> None:
@@ -195,6 +206,10 @@ class ReturnsPage(Page):
                 font = view.item(last, c).font()
                 font.setBold(True)
                 view.item(last, c).setFont(font)
+            pin_row_last(view, last)  # the 合计 stays at the bottom whichever header is clicked
+            view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+            view.setSortingEnabled(True)
+            view.horizontalHeader().setSortIndicatorClearable(True)
             view.resizeColumnsToContents()
             holder = QWidget()
             box = QVBoxLayout(holder)

@@ -30,6 +30,7 @@ from townapp.ui.context import AppContext
 from townapp.ui.forms.registry import HouseholdDialog, PersonDialog, VillageDialog
 from townapp.ui.pages.base import Page
 from townapp.ui.widgets.lazy_table import Column, LazyTableModel
+from townapp.ui.widgets.tables import current_key, fill_table, select_key
 
 SEARCH_DELAY_MS = 250
 
@@ -88,20 +89,22 @@ class VillagesPage(Page):
         self.rows = []
 
     def refresh(self) -> None:
+        picked = current_key(self.table)
         self.rows = self.ctx.registry.villages()
-        self.table.setRowCount(len(self.rows))
-        for r, v in enumerate(self.rows):
-            values = (v.code, v.name, v.kind, "、".join(v.groups), v.households, v.people, v.party_members)
-            for c, value in enumerate(values):
-                item = QTableWidgetItem(str(value))
-                if isinstance(value, int):
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                self.table.setItem(r, c, item)
+        fill_table(self.table, self.HEADERS,
+                   [(v.code, v.name, v.kind, "、".join(v.groups), v.households, v.people, v.party_members)
+                    for v in self.rows], keys=[v.id for v in self.rows], sortable=True)
+        for r in range(self.table.rowCount()):
+            for c in (4, 5, 6):
+                self.table.item(r, c).setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.table.resizeColumnsToContents()
+        if picked is not None:
+            select_key(self.table, picked)
 
     def _selected(self):  # noqa: ANN202
-        row = self.table.currentRow()
-        return self.rows[row] if 0 <= row < len(self.rows) else None
+        """The village on the row the user picked, wherever a header click has put it."""
+        key = current_key(self.table)
+        return next((v for v in self.rows if v.id == key), None)
 
     def add(self) -> None:
         if VillageDialog(self.ctx, parent=self).exec() == QDialog.DialogCode.Accepted:

@@ -8,6 +8,7 @@ row's key, so a page reads back what the user ticked, not row numbers.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 
@@ -35,6 +36,32 @@ from PySide6.QtWidgets import (
 )
 
 
+class SortableItem(QTableWidgetItem):
+    """A cell that sorts numbers as numbers (户数 9 before 10), like RowsModel's rows. A ``pinned`` cell (a
+    合计 row, see ``pin_row_last``) stays below the others whichever way the list is sorted."""
+
+    pinned = False
+
+    def __lt__(self, other: QTableWidgetItem) -> bool:
+        other_pinned = getattr(other, "pinned", False)
+        if self.pinned or other_pinned:
+            if self.pinned == other_pinned:
+                return False
+            table = self.tableWidget()
+            descending = table is not None and \
+                table.horizontalHeader().sortIndicatorOrder() == Qt.SortOrder.DescendingOrder
+            return self.pinned if descending else other_pinned  # the smallest going down, the largest going up
+        return sort_key(self.text()) < sort_key(other.text())
+
+
+def pin_row_last(table: QTableWidget, row: int) -> None:
+    """Keep ``row`` (a 合计) at the bottom whatever header is clicked; its cells must be SortableItems."""
+    for column in range(table.columnCount()):
+        item = table.item(row, column)
+        if isinstance(item, SortableItem):
+            item.pinned = True
+
+
 def set_rows(table: QTableWidget, headers: Sequence[str], rows: Sequence[Sequence[object]], *,
              checkable: bool = False, keys: Sequence[object] = ()) -> None:
     """Headers and read-only cells (None shows empty); with ``checkable`` the first cell is an unticked box.
@@ -46,7 +73,7 @@ def set_rows(table: QTableWidget, headers: Sequence[str], rows: Sequence[Sequenc
     table.setRowCount(len(rows))
     for r, row in enumerate(rows):
         for c, value in enumerate(row):
-            item = QTableWidgetItem("" if value is None else str(value))
+            item = SortableItem("" if value is None else str(value))
             item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
             if c == 0 and checkable:
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
@@ -80,11 +107,34 @@ def fill_table(table: QTableWidget, headers: Sequence[str], rows: Sequence[Seque
         table.horizontalHeader().setSortIndicatorClearable(True)
 
 
+def sort_on_header_click(table: QTableWidget) -> None:
+    """For a table the user types into: a header click sorts the rows once (a second click reverses), but an
+    edit never moves its row, as it would with ``setSortingEnabled`` (rows then re-sort on every change)."""
+    header = table.horizontalHeader()
+    header.setSectionsClickable(True)
+    header.setSortIndicatorShown(True)
+    header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+    # the header flips its own arrow before it says it was clicked: sort the way the arrow now points
+    header.sectionClicked.connect(lambda _column: table.sortItems(header.sortIndicatorSection(),
+                                                                  header.sortIndicatorOrder()))
+
+
 def current_key(table: QTableWidget) -> object | None:
     """The key (fill_table's ``keys``) of the current row, wherever sorting has moved it; None: no row."""
     row = table.currentRow()
     item = table.item(row, 0) if row >= 0 else None
     return None if item is None else item.data(Qt.ItemDataRole.UserRole)
+
+
+def select_key(table: QTableWidget, key: object) -> bool:
+    """Make the row holding ``key`` current (after a refill or a sort); False when no row holds it."""
+    for r in range(table.rowCount()):
+        item = table.item(r, 0)
+        if item is not None and item.data(Qt.ItemDataRole.UserRole) == key:
+            table.selectRow(r)
+            table.setCurrentCell(r, table.currentColumn() if table.currentColumn() >= 0 else 0)
+            return True
+    return False
 
 
 class TableSearch(QLineEdit):
@@ -97,15 +147,59 @@ class TableSearch(QLineEdit):
         self.setObjectName("table_search")
         self.setPlaceholderText(placeholder)
         self.setClearButtonEnabled(True)
-        self.textChanged.connect(lambda _text: self.apply())
+        self._choices: dict[int, tuple[QComboBox, bool]] = {}  # column -> (box, by month)
+        self.textChanged.connect(lambda _text: self._hide_rows())
+
+    def add_choice(self, column: int, everyone: str, *, by_month: bool = False) -> QComboBox:
+        """A box (for the caller's layout) choosing one value of ``column`` (``everyone``: all), offering the
+        values the table holds at each ``apply``; ``by_month``: ISO dates chosen by 年-月. The box narrows
+        the rows shown together with the typed text."""
+        box = QComboBox()
+        box.setObjectName(f"table_filter_{column}")
+        box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        box.addItem(everyone, None)
+        box.currentIndexChanged.connect(lambda _i: self._hide_rows())
+        self._choices[column] = (box, by_month)
+        self._offer_values(column)
+        return box
+
+    def _offer_values(self, column: int) -> None:
+        box, by_month = self._choices[column]
+        table = self.table
+        texts = {table.item(r, column).text() for r in range(table.rowCount())
+                 if table.item(r, column) is not None and table.item(r, column).text()}
+        values = sorted({t[:7] for t in texts}, reverse=True) if by_month else sorted(texts, key=sort_key)
+        current = box.currentData()
+        box.blockSignals(True)
+        while box.count() > 1:
+            box.removeItem(1)
+        for value in values:
+            box.addItem(f"{value[:4]}年{value[5:7]}月" if by_month else value, value)
+        box.setCurrentIndex(max(box.findData(current), 0))  # a value no longer there: everything
+        box.blockSignals(False)
 
     def apply(self) -> None:
+        """After a refill: the choice boxes offer the values now there, and the rows are narrowed again."""
+        for column in self._choices:
+            self._offer_values(column)
+        self._hide_rows()
+
+    def _hide_rows(self) -> None:
         wanted = self.text().strip().casefold()
+        chosen = {column: box.currentData() for column, (box, _month) in self._choices.items()
+                  if box.currentData() is not None}
         table = self.table
         for r in range(table.rowCount()):
-            cells = (table.item(r, c) for c in range(table.columnCount()))
+            cells = [table.item(r, c) for c in range(table.columnCount())]
             found = not wanted or any(item is not None and wanted in item.text().casefold() for item in cells)
+            for column, value in chosen.items():
+                text = cells[column].text() if column < len(cells) and cells[column] is not None else ""
+                found = found and text.startswith(value)
             table.setRowHidden(r, not found)
+
+    def shown_count(self) -> int:
+        """How many rows the search and choices let through."""
+        return sum(not self.table.isRowHidden(r) for r in range(self.table.rowCount()))
 
 
 def checked_keys(table: QTableWidget) -> list:
@@ -124,13 +218,24 @@ def set_all_checked(table: QTableWidget, checked: bool = True) -> None:
 
 
 # ----- long lists: rows of text as a model, searched, sorted and filtered where they are ------------------
+_NUMBER_WITH_UNIT = re.compile(r"\s*\+?(-?\d[\d,]*(?:\.\d+)?)\s*[^\d]*")
+
+
 def sort_key(text: str) -> tuple[int, Decimal | str]:
-    """Numbers (分值 "+1.5", 数量, 名次) sort as numbers, before text; dates in ISO form sort as text."""
+    """Numbers (分值 "+1.5", 数量, 名次, 金额 "1,234.50", "45.0%", "12 KB", "3 次") sort as numbers, before
+    text; dates in ISO form and "3/5" sort as text."""
     cleaned = text.strip().removeprefix("+").removesuffix("分")
     try:
         return (0, Decimal(cleaned))
     except (InvalidOperation, ValueError):
-        return (1, text)
+        pass
+    number = _NUMBER_WITH_UNIT.fullmatch(text)
+    if number is not None:
+        try:
+            return (0, Decimal(number.group(1).replace(",", "")))
+        except (InvalidOperation, ValueError):
+            pass
+    return (1, text)
 
 
 class RowsModel(QAbstractTableModel):

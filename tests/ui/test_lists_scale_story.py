@@ -1,0 +1,199 @@
+"""Stories of the long lists outside the points pages: a clerk finds a row by search, narrows by a filter, sorts
+by a header click, and the page's button then acts on the row she picked, not on whatever row now holds its
+old place; totals stay at the bottom, tick boxes follow their rows, and the score sheet finds a name without
+moving a row (a block pasted from Excel still lands where it was copied from)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QHeaderView, QTableWidget
+
+from townapp.ui.forms.grids import AssignDialog
+from townapp.ui.main_window import MainWindow
+from townapp.ui.widgets.tables import TableSearch, fill_table, pin_row_last, sort_key
+
+
+def click_header(qtbot, header: QHeaderView, column: int) -> None:  # noqa: ANN001
+    """A mouse click on a column's header, as the clerk does."""
+    x = header.sectionViewportPosition(column) + header.sectionSize(column) // 2
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, header.height() // 2))
+
+
+def column_texts(table: QTableWidget, column: int) -> list[str]:
+    return [table.item(r, column).text() for r in range(table.rowCount()) if not table.isRowHidden(r)]
+
+
+def small_window(open_demo_window: Callable[..., MainWindow]) -> MainWindow:
+    window = open_demo_window("small", 11)
+    window.resize(1280, 800)
+    return window
+
+
+def test_grid_households_search_filter_sort_and_remove_the_picked_one(open_demo_window, qtbot,  # noqa: ANN001
+                                                                      monkeypatch) -> None:  # noqa: ANN001
+    """A grid's 175 households: search narrows, 村民小组 filters, 户主 sorts, 移出 takes the household picked."""
+    # GIVEN the grid page on the small demo, a grid with all its households listed
+    page = small_window(open_demo_window).open_page("网格管理")
+    table = page.households
+    total = table.rowCount()
+    assert total > 100
+    # WHEN the clerk types part of one household's number
+    number = table.item(7, 0).text()
+    page.household_search.setText(number)
+    # THEN only households holding it show, and the count says so
+    assert number in column_texts(table, 0) and len(column_texts(table, 0)) < total
+    assert page.household_count.text().startswith("显示 ")
+    # WHEN she clears it and picks one 村民小组
+    page.household_search.clear()
+    group = page.household_group.itemText(1)
+    page.household_group.setCurrentIndex(1)
+    # THEN only that group's households show
+    assert set(column_texts(table, 2)) == {group}
+    page.household_group.setCurrentIndex(0)
+    assert len(column_texts(table, 0)) == total
+    # WHEN she clicks 户主 twice: the list goes in reverse order of head's name
+    click_header(qtbot, table.horizontalHeader(), 1)
+    click_header(qtbot, table.horizontalHeader(), 1)
+    heads = column_texts(table, 1)
+    assert heads == sorted(heads, key=sort_key, reverse=True)
+    # AND picks the first row and presses 移出选中住户
+    table.selectRow(0)
+    picked_number = table.item(0, 0).text()
+    removed: list[int] = []
+    monkeypatch.setattr(page, "confirm", lambda _question: True)
+    monkeypatch.setattr(page.service, "unassign", lambda ids: removed.extend(ids))
+    page.unassign()
+    # THEN the household moved out is the one on the row she picked
+    assert [h.number for h in page.household_rows if h.id in removed] == [picked_number]
+
+
+def test_assign_dialog_ticks_follow_their_households_through_a_sort(open_demo_window, qtbot) -> None:  # noqa: ANN001
+    """划入住户: a tick stays with its household when a header click reorders the list."""
+    page = small_window(open_demo_window).open_page("网格管理")
+    dialog = AssignDialog(page.service, page.village_id(), page.current_id(), page)
+    qtbot.addWidget(dialog)
+    table = dialog.table
+    # GIVEN the household third in the list is ticked
+    number = table.item(2, 1).text()
+    table.item(2, 0).setCheckState(Qt.CheckState.Checked)
+    ticked = dialog.checked_ids()
+    # WHEN the clerk sorts by 户编号, downwards
+    table.sortByColumn(1, Qt.SortOrder.DescendingOrder)
+    # THEN the same household is ticked, on its new row, and the count still says one
+    assert dialog.checked_ids() == ticked
+    ticked_rows = [r for r in range(table.rowCount()) if table.item(r, 0).checkState() == Qt.CheckState.Checked]
+    assert [table.item(r, 1).text() for r in ticked_rows] == [number]
+    assert "已选 1 户" in dialog.count.text()
+    dialog.set_all(True)
+    assert len(dialog.checked_ids()) == table.rowCount()
+
+
+def test_coverage_total_stays_at_the_bottom_whichever_way_it_sorts(open_demo_window, qtbot) -> None:  # noqa: ANN001
+    """网格覆盖: villages sort by 住户 (as numbers); the township's 合计 row stays last both ways."""
+    page = small_window(open_demo_window).open_page("网格覆盖")
+    table = page.table
+    township = page.report.township.name
+    for _click in range(2):
+        click_header(qtbot, table.horizontalHeader(), 1)
+        counts = [int(t) for t in column_texts(table, 1)[:-1]]
+        assert column_texts(table, 0)[-1] == township
+        assert counts == sorted(counts, reverse=table.horizontalHeader().sortIndicatorOrder()
+                                == Qt.SortOrder.DescendingOrder)
+
+
+def test_villages_sorted_by_households_edit_the_picked_village(open_demo_window, qtbot) -> None:  # noqa: ANN001
+    """村/社区: 住户 sorts as numbers, and the village read for 编辑/删除 is the one on the picked row."""
+    page = small_window(open_demo_window).open_page("村/社区")
+    table = page.table
+    click_header(qtbot, table.horizontalHeader(), 4)
+    counts = [int(t) for t in column_texts(table, 4)]
+    assert counts == sorted(counts)
+    table.selectRow(0)
+    assert page._selected().name == table.item(0, 1).text()
+    assert page._selected().households == min(v.households for v in page.rows)
+
+
+def test_follow_up_items_search_sort_and_act_on_the_picked_item(open_demo_window, qtbot) -> None:  # noqa: ANN001
+    """整改跟踪: search narrows, a header sorts, the detail and buttons belong to the picked item, also after a
+    reload (an action done)."""
+    page = small_window(open_demo_window).open_page("整改跟踪")
+    page.all_years.setChecked(True)
+    table = page.table
+    assert table.rowCount() >= 2
+    # WHEN the clerk sorts by 事项 downwards and picks the first row
+    click_header(qtbot, table.horizontalHeader(), 4)
+    click_header(qtbot, table.horizontalHeader(), 4)
+    titles = column_texts(table, 4)
+    assert titles == sorted(titles, key=sort_key, reverse=True)
+    table.selectRow(0)
+    # THEN the item read for the buttons is the one on that row, and the detail names it
+    picked = page.selected()
+    assert picked.title == table.item(0, 4).text()
+    assert picked.title in page.detail.text()
+    # AND after a reload the same item is still the picked one
+    page.reload()
+    assert page.selected().id == picked.id
+    # WHEN she types a word only one item's title holds
+    page.search.setText(picked.title)
+    assert titles.count(picked.title) == len(column_texts(table, 4))
+    assert "搜索显示" in page.summary.text() or len(titles) == titles.count(picked.title)
+
+
+def test_audit_time_header_turns_the_log_round(open_demo_window, qtbot) -> None:  # noqa: ANN001
+    """审计日志: newest first; a click on 时间 shows the oldest first; other headers leave the order alone."""
+    page = small_window(open_demo_window).open_page("审计日志")
+    model, header = page.model, page.view.horizontalHeader()
+    newest = model.id_at(0)
+    click_header(qtbot, header, 0)
+    oldest = model.id_at(0)
+    assert oldest < newest and page.oldest_first
+    click_header(qtbot, header, 3)
+    assert model.id_at(0) == oldest
+    assert (header.sortIndicatorSection(), header.sortIndicatorOrder()) == (0, Qt.SortOrder.AscendingOrder)
+    click_header(qtbot, header, 0)
+    assert model.id_at(0) == newest
+
+
+def test_score_sheet_finds_a_name_without_moving_rows(open_demo_window, qtbot) -> None:  # noqa: ANN001
+    """网格考核: 查找 goes to the member's row (Enter: the next one); the rows keep their order."""
+    page = small_window(open_demo_window).open_page("网格考核")
+    sheet = page.sheet
+    names = [r.name for r in sheet.rows]
+    wanted = names[20]
+    page.find_box.setText(wanted)
+    assert sheet.currentIndex().row() == names.index(wanted)
+    assert [r.name for r in sheet.rows] == names and page.find_missing.text() == ""
+    page.find_box.setText("没有这个人")
+    assert page.find_missing.text() == "未找到"
+    page.find_box.setText(sheet.rows[0].village)
+    qtbot.keyClick(page.find_box, Qt.Key.Key_Return)
+    assert sheet.currentIndex().row() == 1
+
+
+def test_table_search_choices_narrow_by_value_and_month(qapp) -> None:  # noqa: ANN001
+    """The shared search box's choice boxes: a value, or a month of ISO dates; refills keep the choice."""
+    table = QTableWidget()
+    rows = [("2026-03-02 10:00", "成功", "a.xlsx"), ("2026-04-05 09:00", "失败", "b.xlsx"),
+            ("2026-04-09 11:00", "成功", "c.xlsx")]
+    fill_table(table, ("时间", "结果", "文件"), rows, sortable=True)
+    search = TableSearch(table)
+    month = search.add_choice(0, "全部月份", by_month=True)
+    result = search.add_choice(1, "全部结果")
+    assert [month.itemText(i) for i in range(month.count())] == ["全部月份", "2026年04月", "2026年03月"]
+    month.setCurrentIndex(1)
+    assert column_texts(table, 2) == ["b.xlsx", "c.xlsx"]
+    result.setCurrentIndex(result.findData("成功"))
+    assert column_texts(table, 2) == ["c.xlsx"]
+    fill_table(table, ("时间", "结果", "文件"), rows, sortable=True)
+    search.apply()
+    assert column_texts(table, 2) == ["c.xlsx"]
+    # a 合计 row pinned last stays last both ways
+    table = QTableWidget()
+    fill_table(table, ("村", "户数"), [("甲", "9"), ("乙", "10"), ("合计", "19")], sortable=True)
+    pin_row_last(table, 2)
+    for order in (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder):
+        table.sortByColumn(1, order)
+        assert column_texts(table, 0)[-1] == "合计"
+    assert column_texts(table, 1) == ["10", "9", "19"]
