@@ -122,6 +122,8 @@ class ExchangePage(Page):
         self.imports = _table(self.IMPORT_HEADERS, "import_log")
         self.exports = _table(self.EXPORT_HEADERS, "export_log")
         self.layouts = _table(self.LAYOUT_HEADERS, "saved_layouts")
+        self.layouts.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # as saved, until a click
+        self.layouts.horizontalHeader().setSortIndicatorClearable(True)
         self.delete_layout_button = QPushButton("删除选中的列对应")
         self.delete_layout_button.setObjectName("delete_layout")
         self.delete_layout_button.clicked.connect(self.delete_selected_layout)

@@ -175,7 +175,9 @@ class ReturnsPage(Page):
     def refresh(self) -> None:
         _fill(self.history, [[r.at.strftime("%Y-%m-%d %H:%M"), r.username, f"{r.year}年第{r.quarter}季度",
                               r.file_kind, r.path, r.sha256[:16]] for r in self.service.history()])
+        self.history.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # newest first, as given
         self.history.setSortingEnabled(True)  # the export times, periods or files in order at a header click
+        self.history.horizontalHeader().setSortIndicatorClearable(True)
         self.history_search.apply()
         self.history.resizeColumnsToContents()
 

@@ -15,6 +15,9 @@ from decimal import Decimal, InvalidOperation
 from PySide6.QtCore import (
     QAbstractItemModel,
     QAbstractTableModel,
+    QCollator,
+    QCollatorSortKey,
+    QLocale,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -221,9 +224,13 @@ def set_all_checked(table: QTableWidget, checked: bool = True) -> None:
 _NUMBER_WITH_UNIT = re.compile(r"\s*\+?(-?\d[\d,]*(?:\.\d+)?)\s*[^\d]*")
 
 
-def sort_key(text: str) -> tuple[int, Decimal | str]:
+_CHINESE_ORDER = QCollator(QLocale(QLocale.Language.Chinese, QLocale.Country.China))
+
+
+def sort_key(text: str) -> tuple[int, Decimal | QCollatorSortKey]:
     """Numbers (分值 "+1.5", 数量, 名次, 金额 "1,234.50", "45.0%", "12 KB", "3 次") sort as numbers, before
-    text; dates in ISO form and "3/5" sort as text."""
+    text; text sorts as a Chinese reader looks it up, by pinyin (阿明, 李四, 张三), dates in ISO form and "3/5"
+    as written."""
     cleaned = text.strip().removeprefix("+").removesuffix("分")
     try:
         return (0, Decimal(cleaned))
@@ -235,7 +242,7 @@ def sort_key(text: str) -> tuple[int, Decimal | str]:
             return (0, Decimal(number.group(1).replace(",", "")))
         except (InvalidOperation, ValueError):
             pass
-    return (1, text)
+    return (1, _CHINESE_ORDER.sortKey(text))
 
 
 class RowsModel(QAbstractTableModel):
