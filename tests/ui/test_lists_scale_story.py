@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QHeaderView, QTableWidget
+from PySide6.QtWidgets import QComboBox, QHeaderView, QTableWidget
 
 from townapp.ui.forms.grids import AssignDialog
 from townapp.ui.main_window import MainWindow
@@ -197,3 +197,125 @@ def test_table_search_choices_narrow_by_value_and_month(qapp) -> None:  # noqa: 
         table.sortByColumn(1, order)
         assert column_texts(table, 0)[-1] == "合计"
     assert column_texts(table, 1) == ["10", "9", "19"]
+
+
+def test_county_verdicts_follow_their_targets_through_a_sort_and_typing_moves_no_row(  # noqa: ANN001
+        app, migrated_template, tmp_path, qtbot) -> None:  # noqa: ANN001
+    """县级审核: a header click sorts the targets once; the verdict chosen and the note typed stay with their
+    target, and typing a note never moves the row under the clerk's hands."""
+    import shutil
+
+    from tests.conftest import DEMO_AS_OF
+    from tests.county.test_county_story import package, waiting_round
+    from townapp.core.actor import CLI_ACTOR, Actor
+    from townapp.create import create_database
+    from townapp.db import open_database
+    from townapp.demo import build_demo
+    from townapp.exchange.pipeline import run_import
+    from townapp.sheets import package_sheet_specs
+    from townapp.ui.app import open_main_window
+    from townapp.ui.pages.county import NOTE, VERDICT, CountyPage
+
+    # GIVEN the county's page on a township round waiting at 县级联审
+    shutil.copyfile(migrated_template, tmp_path / "t.db")
+    township = open_database(tmp_path / "t.db")
+    build_demo(township, scale="small", seed=5, as_of=DEMO_AS_OF, township=("猗氏镇", "140821100"))
+    waiting_round(township)
+    county = create_database(tmp_path / "c.db", "county", "临猗县", "140821", CLI_ACTOR)
+    assert run_import(county, package(township, tmp_path / "up.xlsx"), package_sheet_specs(county),
+                      actor=CLI_ACTOR).accepted
+    main = open_main_window(county, Actor("王科长", "管理员"))
+    qtbot.addWidget(main)
+    try:
+        main.load_deferred_pages()
+        page = next(iter(main.findChildren(CountyPage)))
+        page.refresh()
+        table = page.table
+        label = table.item(0, 1).text()
+        # WHEN the first target is marked 否决 with a note, and the list is sorted by 对象 downwards
+        table.cellWidget(0, VERDICT).setCurrentText("否决")
+        table.item(0, NOTE).setText("换届纪律问题")
+        click_header(qtbot, table.horizontalHeader(), 1)
+        click_header(qtbot, table.horizontalHeader(), 1)
+        labels = column_texts(table, 1)
+        assert labels == sorted(labels, key=sort_key, reverse=True)
+        # THEN the 否决 and the note are on that target's new row, and what is saved says so
+        row = labels.index(label)
+        assert table.cellWidget(row, VERDICT).currentText() == "否决"
+        assert table.item(row, NOTE).text() == "换届纪律问题"
+        vetoed = [d for d in page.decisions() if d.verdict == "否决"]
+        assert len(vetoed) == 1 and vetoed[0].target_uuid == table.item(row, 0).data(Qt.ItemDataRole.UserRole)
+        # WHEN it is sorted by the note column (empty notes first) and a note is typed on the first row
+        click_header(qtbot, table.horizontalHeader(), NOTE)
+        assert column_texts(table, NOTE) == ["", "", "换届纪律问题"]
+        before = column_texts(table, 1)
+        table.item(0, NOTE).setText("啊")  # would go below the other empty one, were the list re-sorted
+        # THEN no row moved
+        assert column_texts(table, 1) == before
+        # AND the search narrows the targets to the one named
+        page.search.setText(label)
+        assert column_texts(table, 1) == [label]
+    finally:
+        main.close()
+        county.dispose()
+        township.dispose()
+
+
+def test_accounts_filter_by_village_and_role_and_edit_the_picked_account(open_demo_window, qtbot,  # noqa: ANN001
+                                                                         monkeypatch) -> None:  # noqa: ANN001
+    """账号管理: the 村/社区 and 角色 boxes narrow the accounts, a header sorts, 修改 opens the picked one."""
+    from townapp.accounts.dto import UserInput
+    from townapp.accounts.service import AccountService
+    from townapp.core.actor import DEMO_ACTOR, ROLE_READONLY, ROLE_VILLAGE
+    from townapp.ui.pages import accounts as accounts_page
+
+    window = small_window(open_demo_window)
+    villages = window.ctx.registry.villages()
+    service = AccountService(window.ctx.db, DEMO_ACTOR)
+    for number, village in enumerate(villages):  # GIVEN a clerk per village and a reader
+        service.save_user(UserInput(f"clerk{number}", ROLE_VILLAGE, f"录入员{number}", village.id, "Secret-2026x"))
+    service.save_user(UserInput("reader", ROLE_READONLY, "只读甲", None, "Secret-2026x"))
+    page = window.open_page("账号管理")
+    page.refresh()
+    table = page.table
+    # WHEN the administrator chooses the first village
+    village_box = page.findChild(QComboBox, "table_filter_3")
+    village_box.setCurrentIndex(village_box.findData(villages[0].name))
+    # THEN only that village's clerk shows
+    assert column_texts(table, 0) == ["clerk0"]
+    village_box.setCurrentIndex(0)
+    role_box = page.findChild(QComboBox, "table_filter_2")
+    role_box.setCurrentIndex(role_box.findData(ROLE_VILLAGE))
+    assert sorted(column_texts(table, 0)) == [f"clerk{n}" for n in range(len(villages))]
+    # WHEN she sorts by 用户名 downwards and presses 修改 on the first row
+    click_header(qtbot, table.horizontalHeader(), 0)
+    click_header(qtbot, table.horizontalHeader(), 0)
+    first = next(r for r in range(table.rowCount()) if not table.isRowHidden(r))
+    table.selectRow(first)
+    opened: list[str] = []
+
+    class Recorder:
+        def __init__(self, _ctx, _accounts, user, parent=None) -> None:  # noqa: ANN001
+            opened.append(user.username)
+
+        def exec(self) -> int:
+            return 0
+
+    monkeypatch.setattr(accounts_page, "UserDialog", Recorder)
+    page.edit_user()
+    # THEN the account opened is the one on that row
+    assert opened == [table.item(first, 0).text()] == [f"clerk{len(villages) - 1}"]
+
+
+def test_assign_dialog_columns_stay_put_while_an_address_is_typed(open_demo_window, qtbot) -> None:  # noqa: ANN001
+    """划入住户: each letter typed in 地址包含 narrows the list; the columns do not change width under the eye."""
+    page = small_window(open_demo_window).open_page("网格管理")
+    dialog = AssignDialog(page.service, page.village_id(), page.current_id(), page)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    widths = [dialog.table.columnWidth(c) for c in range(dialog.table.columnCount())]
+    listed = dialog.table.rowCount()
+    for text in ("一", "一组", "一组 1"):
+        dialog.address.setText(text)
+        assert [dialog.table.columnWidth(c) for c in range(dialog.table.columnCount())] == widths
+    assert 0 < dialog.table.rowCount() < listed

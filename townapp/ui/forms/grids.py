@@ -54,6 +54,7 @@ from townapp.ui.widgets.tables import checked_keys, current_key, fill_table, set
 
 PEOPLE_HEADERS = ("姓名", "身份证号", "户编号", "电话")
 ASSIGN_HEADERS = ("选择", "户编号", "户主", "村民小组", "地址", "现在的微网格")
+ASSIGN_WIDTHS = (44, 70, 80, 80, 220, 200)
 STAR_HEADERS = ("排名", "姓名", "村/社区", "网格", "角色", "总分")
 
 _ERROR = QBrush(QColor("#ffcdd2"))
@@ -320,9 +321,8 @@ class AssignDialog(QDialog):
         self.table.blockSignals(True)
         fill_table(self.table, ASSIGN_HEADERS,
                    [("", h.number, h.head, h.group, h.address, h.grid or "（未划入）") for h in self.rows],
-                   checkable=True, keys=[h.id for h in self.rows], sortable=True)
-        self.table.blockSignals(False)
-        self.table.resizeColumnsToContents()
+                   checkable=True, keys=[h.id for h in self.rows], widths=ASSIGN_WIDTHS, sortable=True)
+        self.table.blockSignals(False)  # fixed widths: typing in 地址包含 refills the list, the columns stay put
         self._count()
 
     def set_all(self, checked: bool) -> None:
