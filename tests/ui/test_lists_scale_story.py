@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QComboBox, QHeaderView, QTableWidget
+from PySide6.QtWidgets import QApplication, QComboBox, QHeaderView, QTableWidget
 
 from townapp.ui.forms.grids import AssignDialog
 from townapp.ui.main_window import MainWindow
@@ -319,3 +319,27 @@ def test_assign_dialog_columns_stay_put_while_an_address_is_typed(open_demo_wind
         dialog.address.setText(text)
         assert [dialog.table.columnWidth(c) for c in range(dialog.table.columnCount())] == widths
     assert 0 < dialog.table.rowCount() < listed
+
+
+def test_economy_form_keeps_its_size_while_a_rule_message_comes_and_goes(open_demo_window, qtbot) -> None:  # noqa: ANN001
+    """村档案 集体经济 is checked at every keystroke: the message has its own reserved lines, so the form being
+    typed in neither shrinks when a message appears nor grows when it goes."""
+    window = small_window(open_demo_window)
+    page = window.open_page("村档案")
+    page.tabs.setCurrentWidget(page.economy)
+    page.year.setValue(2026)
+    tab, form = page.economy, page.economy.form
+    QApplication.processEvents()
+    height = form.height()
+    # WHEN a total that does not add up is typed
+    for key, value in (("operating_income", "300000"), ("contract_income", "120000"), ("investment_income", "30000"),
+                       ("subsidy_income", "150000"), ("other_income", "5000.50"), ("total_income", "1")):
+        form.item(form.row_of(key), 0).setText(value)
+    QApplication.processEvents()
+    # THEN the message says so, and the form is as high as before
+    assert "应等于" in tab.message.text() and tab.message.isVisible()
+    assert form.height() == height
+    # WHEN it is corrected THEN the message goes, the form still as high
+    form.item(form.row_of("total_income"), 0).setText("605000.50")
+    QApplication.processEvents()
+    assert "应等于" not in tab.message.text() and form.height() == height

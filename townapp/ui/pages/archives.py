@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QSplitter,
     QTableWidget,
@@ -46,7 +47,7 @@ from townapp.ui.forms.archives import FiguresForm, GridColumn, GridEditor
 from townapp.ui.jobs import call_service, in_steps, problems_of
 from townapp.ui.pages.base import Page
 from townapp.ui.widgets.done import announce_written, show_pdf
-from townapp.ui.widgets.fields import ErrorLabel
+from townapp.ui.widgets.fields import HINT_STYLE, ErrorLabel
 from townapp.ui.widgets.tables import TableSearch, current_key, fill_table
 
 OVERVIEW_TITLE = "一村一档总览"
@@ -180,11 +181,37 @@ class _Tab(QWidget):
         self.message.show_problems(problems)
 
 
+class _SteadyMessage(ErrorLabel):
+    """The rule messages of a tab checked at every keystroke, in a space reserved for them: always ``lines``
+    lines high and never hidden, so a message coming, growing or going never resizes the form being typed
+    in (the cell under the cursor stays where it was). What does not fit is in the tooltip."""
+
+    def __init__(self, lines: int = 3) -> None:
+        super().__init__()
+        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.setFixedHeight(self.fontMetrics().lineSpacing() * lines + 4)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+
+    def hide(self) -> None:
+        """Kept in its place, empty: ErrorLabel hides when there is nothing to say."""
+
+    def show_problems(self, problems: list[FieldProblem]) -> None:
+        super().show_problems(problems)
+        self.setToolTip(self.text())
+
+    def show_hint(self, text: str) -> None:
+        self.setStyleSheet(HINT_STYLE)
+        self.setText(text)
+        self.setToolTip(text)
+
+
 class EconomyTab(_Tab):
     """集体经济, 债务, 运转经费, 创建等级 for the year, with the chart of all years and the cooperatives."""
 
     def __init__(self, page: VillageArchivePage) -> None:
         super().__init__(page)
+        self.message = _SteadyMessage()  # checked while typing: a message must not shrink the form
+        self.message.setObjectName("rule_message")
         self.form = FiguresForm([*_columns("economy"), *_columns("debt"), *_columns("funding"), *_columns("rating")])
         self.form.setObjectName("economy_form")
         self.form.setColumnWidth(0, 160)
