@@ -343,3 +343,27 @@ def test_economy_form_keeps_its_size_while_a_rule_message_comes_and_goes(open_de
     form.item(form.row_of("total_income"), 0).setText("605000.50")
     QApplication.processEvents()
     assert "应等于" not in tab.message.text() and form.height() == height
+
+
+def test_meeting_search_hides_rows_and_what_is_saved_is_every_meeting(open_demo_window, qtbot) -> None:  # noqa: ANN001
+    """村档案 会议记录: 查找 shows only the meetings holding the text; the hidden ones stay in the grid, so a save
+    writes every meeting, and the attendance of a meeting picked from the narrowed list is that meeting's."""
+    window = small_window(open_demo_window)
+    page = window.open_page("村档案")
+    page.year.setValue(2025)
+    tab = next(part for caption, part in page.parts if caption == "会议记录")
+    page.tabs.setCurrentWidget(tab)
+    grid, search = tab.grid, tab.searches[0]
+    total = grid.rowCount()
+    assert total > 20
+    topic = grid.cell_text(5, "topic")
+    # WHEN the clerk looks for one meeting's topic
+    search.setText(topic)
+    shown = [r for r in range(total) if not grid.isRowHidden(r)]
+    # THEN only meetings with that text show, and the grid still holds them all
+    assert 5 in shown and len(shown) < total and grid.rowCount() == total
+    assert all(topic in grid.cell_text(r, "topic") or topic in grid.cell_text(r, "host") for r in shown)
+    assert len(grid.records()) == len(tab.meetings)
+    # WHEN she picks the meeting found THEN its attendance is shown below
+    grid.setCurrentCell(5, 2)
+    assert tab.shown_row == 5 and tab.attendance.rowCount() == len(tab.members)

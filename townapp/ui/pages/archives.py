@@ -335,6 +335,7 @@ class GridTab(_Tab):
 
     def __init__(self, page: VillageArchivePage, grids: list[tuple[str, GridEditor]]) -> None:
         super().__init__(page)
+        self.searches: list[TableSearch] = []  # one per grid, applied again after each load
         layout = QVBoxLayout(self)
         splitter = QSplitter(Qt.Orientation.Vertical)
         for caption, grid in grids:
@@ -344,6 +345,10 @@ class GridTab(_Tab):
             head = QHBoxLayout()
             head.addWidget(QLabel(caption))
             head.addStretch(1)
+            search = TableSearch(grid, "查找")  # hides rows, never moves them: what is typed stays in its row
+            search.setMaximumWidth(180)
+            self.searches.append(search)
+            head.addWidget(search)
             head.addWidget(_button("增加一行", lambda g=grid: g.setCurrentCell(g.add_row(), 0)))
             head.addWidget(_button("删除所选行", grid.remove_current_row))
             inner.addLayout(head)
@@ -615,6 +620,7 @@ class MeetingsTab(GridTab):
             status = {x.party_member_id: (x.status, x.reason or "") for x in (meeting.attendance if meeting else [])}
         self.attendance.set_records([{"name": c.name, "status": status.get(c.party_member_id, ("", ""))[0],
                                       "reason": status.get(c.party_member_id, ("", ""))[1]} for c in self.members])
+        self.searches[1].apply()  # the name looked for in the last meeting's attendance, in this one's too
 
     def writes(self) -> list[Callable[[], object]]:
         self._keep_attendance()
@@ -772,6 +778,8 @@ class VillageArchivePage(Page):
         self._loading = True
         try:
             self.current_tab().load()
+            for search in getattr(self.current_tab(), "searches", ()):
+                search.apply()
         except DomainError as exc:
             self.show_error(exc)
         finally:
@@ -796,7 +804,7 @@ class VillageArchivePage(Page):
 
     def _saved(self, tab: _Tab, results: list[object]) -> None:
         tab.after_save(results)
-        if not tab.message.isVisible() or "color: #c62828" in tab.message.styleSheet():
+        if not tab.message.isVisible() or not tab.message.text() or "color: #c62828" in tab.message.styleSheet():
             tab.message.show_hint("已保存")
         self.load_current_after_save(tab)
         self.data_changed.emit()
@@ -808,6 +816,8 @@ class VillageArchivePage(Page):
             return
         message = tab.message.text()
         tab.load()
+        for search in getattr(tab, "searches", ()):
+            search.apply()
         if message == "已保存":
             tab.message.show_hint("已保存")
 
