@@ -367,3 +367,16 @@ def test_meeting_search_hides_rows_and_what_is_saved_is_every_meeting(open_demo_
     # WHEN she picks the meeting found THEN its attendance is shown below
     grid.setCurrentCell(5, 2)
     assert tab.shown_row == 5 and tab.attendance.rowCount() == len(tab.members)
+
+
+def test_economy_save_without_any_message_says_saved(open_demo_window, qtbot) -> None:  # noqa: ANN001
+    """The reserved message line is always there; a save with nothing to warn about still says 已保存 in it."""
+    window = small_window(open_demo_window)
+    page = window.open_page("村档案")
+    page.tabs.setCurrentWidget(page.economy)
+    page.year.setValue(2026)
+    form = page.economy.form
+    form.item(form.row_of("subsidy_income"), 0).setText("1000")
+    assert page.economy.message.text() == ""
+    page.save_current()
+    assert page.economy.message.text() == "已保存"
