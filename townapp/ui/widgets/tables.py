@@ -45,6 +45,19 @@ class SortableItem(QTableWidgetItem):
 
     pinned = False
 
+    def __init__(self, text: str = "") -> None:
+        super().__init__(text)
+        self._key = sort_key(text)  # made once, not per comparison (10,000 rows compare 140,000 times)
+
+    def setData(self, role: int, value: object) -> None:  # noqa: N802 (Qt override)
+        super().setData(role, value)
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
+            self._key = sort_key(self.text())
+
+    def key(self) -> tuple[int, Decimal | QCollatorSortKey]:
+        """sort_key of the text shown."""
+        return self._key
+
     def __lt__(self, other: QTableWidgetItem) -> bool:
         other_pinned = getattr(other, "pinned", False)
         if self.pinned or other_pinned:
@@ -54,7 +67,8 @@ class SortableItem(QTableWidgetItem):
             descending = table is not None and \
                 table.horizontalHeader().sortIndicatorOrder() == Qt.SortOrder.DescendingOrder
             return self.pinned if descending else other_pinned  # the smallest going down, the largest going up
-        return sort_key(self.text()) < sort_key(other.text())
+        other_key = other.key() if isinstance(other, SortableItem) else sort_key(other.text())
+        return self.key() < other_key
 
 
 def pin_row_last(table: QTableWidget, row: int) -> None:
