@@ -111,6 +111,9 @@ def fill_table(table: QTableWidget, headers: Sequence[str], rows: Sequence[Seque
     table.setSortingEnabled(False)
     table.clear()
     set_rows(table, headers, rows, checkable=checkable, keys=keys)
+    for r in range(table.rowCount()):  # a search's hidden rows belong to the old rows (TableSearch.apply hides anew)
+        if table.isRowHidden(r):
+            table.setRowHidden(r, False)
     for index, width in enumerate(widths):
         table.setColumnWidth(index, width)
     table.verticalHeader().setVisible(False)
