@@ -137,9 +137,11 @@ class ExchangePage(Page):
         layouts_box.addWidget(self.delete_layout_button)
         self.import_search = TableSearch(self.imports, "搜索导入记录：文件名、操作人")
         self.export_search = TableSearch(self.exports, "搜索导出记录：文件名、操作人、原因")
-        imports_page = _searched(self.imports, self.import_search, self.import_search.add_choice(0, "全部月份", by_month=True),
+        imports_page = _searched(self.imports, self.import_search,
+                                 self.import_search.add_choice(0, "全部月份", by_month=True),
                                  self.import_search.add_choice(3, "全部结果"))
-        exports_page = _searched(self.exports, self.export_search, self.export_search.add_choice(0, "全部月份", by_month=True),
+        exports_page = _searched(self.exports, self.export_search,
+                                 self.export_search.add_choice(0, "全部月份", by_month=True),
                                  self.export_search.add_choice(2, "全部类型"))
         tabs = QTabWidget()
         tabs.addTab(imports_page, "导入记录")
