@@ -27,6 +27,7 @@ import zipfile
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,7 @@ from townapp.exchange.reader import (
     Workbook,
     file_sha256,
 )
-from townapp.exchange.writer import export_value
+from townapp.exchange.writer import NARROW_CHAR, WIDE_CHAR, export_value, text_width
 
 MARKER = "townapp 数据包"
 MANIFEST_SHEET = "说明"
@@ -110,6 +111,8 @@ class SheetHasher:
         self._digest = hashlib.sha256()
         self._count = -1  # the header row is hashed but not counted
         self._pending: list[str] = []
+        self._pending_cells: list[list[str]] = []
+        self.longest: list[int] = []  # per column, the most characters a cell's text has (header included)
         self.plain = True
 
     def add(self, row: Sequence[Any]) -> None:
@@ -123,6 +126,7 @@ class SheetHasher:
         if len(text) > _PLAIN_ROW_CHARS:
             self.plain = False
         self._pending.append(text)
+        self._pending_cells.append(cells)
         self._count += 1
         if len(self._pending) >= self._BATCH:
             self._flush()
@@ -139,6 +143,15 @@ class SheetHasher:
             self._pending.append("")  # the last row's U+001E
             self._digest.update("\x1e".join(self._pending).encode("utf-8"))
             self._pending.clear()
+            # the columns' longest texts, column by column over the batch (in C: map, zip_longest, max)
+            longest = self.longest
+            for col, texts in enumerate(zip_longest(*self._pending_cells, fillvalue="")):
+                most = max(map(len, texts))
+                if col >= len(longest):
+                    longest.append(most)
+                elif most > longest[col]:
+                    longest[col] = most
+            self._pending_cells.clear()
 
     def result(self) -> tuple[int, str]:
         self._flush()
@@ -348,7 +361,7 @@ def _stream_package(db: Database, specs: Sequence[s.SheetSpec], manifest: Manife
             widths = tuple(c.width for c in columns)
             header = [c.header for c in columns]
             part, title = 0, spec.title
-            sheet = workbook.add_sheet(title, widths, text_columns, freeze=True)
+            sheet = workbook.add_sheet(title, widths, text_columns, freeze=True, measured=False)
             hasher = SheetHasher()
             hasher.add(header)
             sheet.append(header, header=True)
@@ -357,29 +370,47 @@ def _stream_package(db: Database, specs: Sequence[s.SheetSpec], manifest: Manife
             for index, record in enumerate(spec.adapter.export_rows(conn, township_code), start=1):
                 if in_sheet == room:  # a worksheet is full: the sheet goes on in 标题（续1）… after the header again
                     manifest.sheets[title] = hasher.result()
+                    _widen(sheet, hasher, columns, header)
                     if hasher.plain:
                         plain.add(title)
                     part += 1
                     title = s.part_title(spec.title, part)
-                    sheet = workbook.add_sheet(title, widths, text_columns, freeze=True)
+                    sheet = workbook.add_sheet(title, widths, text_columns, freeze=True, measured=False)
                     hasher = SheetHasher()
                     hasher.add(header)
                     sheet.append(header, header=True)
                     in_sheet = 1
-                # export_value changes only lists (and masked IDs, never in a package): others pass as they are
-                row = [v if v.__class__ in _AS_IS else export_value(c, v, True)
-                       for c, v in zip(columns, map(record.get, keys), strict=True)]
+                # export_value changes only lists and month dates (and masked IDs, never in a package): a row of
+                # plain values (nearly every one; checked in C) passes as the record holds it
+                row = list(map(record.get, keys))
+                if not _AS_IS.issuperset(map(type, row)):
+                    row = [v if v.__class__ in _AS_IS else export_value(c, v, True)
+                           for c, v in zip(columns, row, strict=True)]
                 hasher.add(row)
                 sheet.append(row)
                 in_sheet += 1
                 if index % 20_000 == 0:
                     reporter.step(number, len(specs), f"正在导出{spec.title}（{index} 行）")
             manifest.sheets[title] = hasher.result()
+            _widen(sheet, hasher, columns, header)
             if hasher.plain:
                 plain.add(title)
     _write_manifest(manifest_sheet, manifest)
     workbook.close()  # on a full disk atomic_output closes the ZipFile xlsxwriter leaves open
     return plain
+
+
+# kinds whose cells are digits, letters and signs: a character is narrow (other text may be Chinese: wide)
+_NARROW_KINDS = frozenset({s.CODE, s.ID_NUMBER, s.PHONE, s.DATE, s.INT})
+
+
+def _widen(sheet: SheetWriter, hasher: SheetHasher, columns: Sequence[s.ColumnSpec], header: Sequence[str]) -> None:
+    """Each column as wide as its longest text shows (counted by the hasher a batch of rows at a time):
+    narrow characters in columns of codes, numbers and dates, wide ones elsewhere, and its header."""
+    for col, column in enumerate(columns):
+        most = hasher.longest[col] if col < len(hasher.longest) else 0
+        per = NARROW_CHAR if column.kind in _NARROW_KINDS else WIDE_CHAR
+        sheet.widen(col, max(most * per, text_width(header[col])))
 
 
 def _write_manifest(sheet: SheetWriter, manifest: Manifest) -> None:
