@@ -21,7 +21,7 @@ from tests.ui.conftest import when_dialog_opens
 from townapp.core.actor import CLI_ACTOR, Actor
 from townapp.county.service import CountyService
 from townapp.create import create_database
-from townapp.db import open_database
+from townapp.db import Database, open_database
 from townapp.demo import build_demo
 from townapp.evaluations.service import EvaluationService
 from townapp.exchange.pipeline import run_import
@@ -30,8 +30,8 @@ from townapp.ui.app import open_main_window
 from townapp.ui.pages.county import NEGATIVE, NOTE, VERDICT, CountyPage
 
 
-def test_the_county_decides_on_its_page_and_sends_it_back(app: QApplication, migrated_template: Path,
-                                                          tmp_path: Path, qtbot) -> None:  # noqa: ANN001
+def county_with_a_waiting_round(migrated_template: Path, tmp_path: Path) -> tuple[Database, Database, int]:
+    """(township, county, round id): 猗氏镇's small demo with a round waiting at 县级联审, imported by 临猗县."""
     shutil.copyfile(migrated_template, tmp_path / "t.db")
     township = open_database(tmp_path / "t.db")
     build_demo(township, scale="small", seed=5, as_of=DEMO_AS_OF, township=("猗氏镇", "140821100"))
@@ -39,6 +39,12 @@ def test_the_county_decides_on_its_page_and_sends_it_back(app: QApplication, mig
     county = create_database(tmp_path / "c.db", "county", "临猗县", "140821", CLI_ACTOR)
     assert run_import(county, package(township, tmp_path / "up.xlsx"), package_sheet_specs(county),
                       actor=CLI_ACTOR).accepted
+    return township, county, round_id
+
+
+def test_the_county_decides_on_its_page_and_sends_it_back(app: QApplication, migrated_template: Path,
+                                                          tmp_path: Path, qtbot) -> None:  # noqa: ANN001
+    township, county, round_id = county_with_a_waiting_round(migrated_template, tmp_path)
     main = open_main_window(county, Actor("王科长", "管理员"))
     qtbot.addWidget(main)
     try:

@@ -203,27 +203,13 @@ def test_county_verdicts_follow_their_targets_through_a_sort_and_typing_moves_no
         app, migrated_template, tmp_path, qtbot) -> None:  # noqa: ANN001
     """县级审核: a header click sorts the targets once; the verdict chosen and the note typed stay with their
     target, and typing a note never moves the row under the clerk's hands."""
-    import shutil
-
-    from tests.conftest import DEMO_AS_OF
-    from tests.county.test_county_story import package, waiting_round
-    from townapp.core.actor import CLI_ACTOR, Actor
-    from townapp.create import create_database
-    from townapp.db import open_database
-    from townapp.demo import build_demo
-    from townapp.exchange.pipeline import run_import
-    from townapp.sheets import package_sheet_specs
+    from tests.ui.test_county_page_story import county_with_a_waiting_round
+    from townapp.core.actor import Actor
     from townapp.ui.app import open_main_window
     from townapp.ui.pages.county import NOTE, VERDICT, CountyPage
 
     # GIVEN the county's page on a township round waiting at 县级联审
-    shutil.copyfile(migrated_template, tmp_path / "t.db")
-    township = open_database(tmp_path / "t.db")
-    build_demo(township, scale="small", seed=5, as_of=DEMO_AS_OF, township=("猗氏镇", "140821100"))
-    waiting_round(township)
-    county = create_database(tmp_path / "c.db", "county", "临猗县", "140821", CLI_ACTOR)
-    assert run_import(county, package(township, tmp_path / "up.xlsx"), package_sheet_specs(county),
-                      actor=CLI_ACTOR).accepted
+    township, county, _round = county_with_a_waiting_round(migrated_template, tmp_path)
     main = open_main_window(county, Actor("王科长", "管理员"))
     qtbot.addWidget(main)
     try:
