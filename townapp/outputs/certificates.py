@@ -614,9 +614,12 @@ class CertificateService:
         with self.db.reader() as s:
             own = self._own_village_name(s)
             items = [i for i in batch.items if own is None or i.village == own]
-            issued = {key: (number, count) for key, number, count in s.execute(
-                select(Certificate.subject_key, Certificate.number, Certificate.print_count)
-                .where(Certificate.kind == batch.kind, Certificate.subject_key.in_([i.subject_key for i in items])))}
+            keys = [i.subject_key for i in items]
+            issued: dict[str, tuple[str, int]] = {}
+            for start in range(0, len(keys), 5000):  # a county's batch: more keys than one statement may bind
+                issued.update({key: (number, count) for key, number, count in s.execute(
+                    select(Certificate.subject_key, Certificate.number, Certificate.print_count)
+                    .where(Certificate.kind == batch.kind, Certificate.subject_key.in_(keys[start:start + 5000])))})
         return [Recipient(i.subject_key, i.recipient, i.village, i.honour, i.period,
                           *issued.get(i.subject_key, ("", 0))) for i in items]
 
