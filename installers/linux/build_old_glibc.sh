@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# Build the frozen app and the .deb inside a Debian 11 (bullseye, glibc 2.31) root, then install it in a
+# *clean* Debian 11 root of the same architecture and run the installed program's self-test there.
+# 银河麒麟 V10 has glibc 2.31; a package built on Debian 12 (2.36) is refused by its dpkg.
+#
+#   sudo installers/linux/build_old_glibc.sh amd64            # x86_64
+#   sudo installers/linux/build_old_glibc.sh arm64            # 飞腾/鲲鹏: through qemu-user-static (slow)
+#
+# Options (environment): CHROOTS=/work/chroots (cached roots, outside the repo), SUITE=bullseye,
+# MIRROR=http://deb.debian.org/debian, COMPRESSION=xz|gzip, PYSIDE=<version> (the arm64 default pins
+# 6.8.0.2, the newest aarch64 wheel for glibc 2.31), STEPS="build test" (either or both).
+# Needs (host, root): debootstrap, and for arm64 qemu-user-static + binfmt-support with binfmt_misc
+# mounted (the script mounts it and enables qemu-aarch64 when it can).
+#
+# Debian 11's Python is 3.9 and townapp needs 3.10+: Python 3.11 is compiled from Debian 12's own source
+# package (python3.11, fetched with apt-get source) inside the old root, so libpython and everything the
+# bundle carries are linked against glibc 2.31. Roots are cached: <suite>-<arch>-base (debootstrap +
+# build tools, Python 3.11 under /opt/python3.11, pip's cache) and <suite>-<arch>-clean (plain minbase,
+# copied afresh to <suite>-<arch>-test for every test). Output: dist/old-glibc/<arch>/ in the checkout
+# (the .deb, the self-test's JSON and check_glibc.py's report). Not run by CI: by hand or on release.
+set -euo pipefail
+
+ARCH=${1:?用法：build_old_glibc.sh amd64|arm64}
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+CHROOTS=${CHROOTS:-/work/chroots}
+SUITE=${SUITE:-bullseye}
+MIRROR=${MIRROR:-http://deb.debian.org/debian}
+COMPRESSION=${COMPRESSION:-xz}
+STEPS=${STEPS:-build test}
+PY_VERSION=3.11
+PY_PREFIX=/opt/python$PY_VERSION
+if [ "$ARCH" = arm64 ]; then PYSIDE=${PYSIDE-6.8.0.2}; else PYSIDE=${PYSIDE-}; fi
+BUILD_ROOT=$CHROOTS/$SUITE-$ARCH-base
+CLEAN_ROOT=$CHROOTS/$SUITE-$ARCH-clean
+TEST_ROOT=$CHROOTS/$SUITE-$ARCH-test
+OUT=$REPO/dist/old-glibc/$ARCH
+SRC_CACHE=$CHROOTS/src
+NICE="nice -n 10"
+
+say() { printf '\n== %s  %s\n' "$(date -u +%H:%M:%S)" "$*"; }
+
+# --- foreign architecture: the kernel must hand arm64 ELF files to qemu (binfmt_misc, F flag) ----------
+ensure_binfmt() {
+  case "$ARCH" in amd64) [ "$(uname -m)" = x86_64 ] && return 0 ;; arm64) [ "$(uname -m)" = aarch64 ] && return 0 ;; esac
+  local entry=/proc/sys/fs/binfmt_misc/qemu-aarch64
+  [ -e /proc/sys/fs/binfmt_misc/register ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+  [ -e "$entry" ] || update-binfmts --enable qemu-aarch64
+  if ! grep -q '^enabled' "$entry" 2>/dev/null; then
+    echo "无法注册 qemu-aarch64（binfmt_misc）：安装 qemu-user-static binfmt-support，并确认本机允许挂载 binfmt_misc" >&2
+    exit 2
+  fi
+}
+
+# --- mounts for a chroot, always undone ------------------------------------------------------------------
+MOUNTED=()
+mount_root() {
+  local root=$1
+  mount -t proc proc "$root/proc" && MOUNTED+=("$root/proc")
+  mount --bind /dev "$root/dev" && MOUNTED+=("$root/dev")
+  mount --bind /dev/pts "$root/dev/pts" && MOUNTED+=("$root/dev/pts")
+  cp /etc/resolv.conf "$root/etc/resolv.conf"
+}
+unmount_all() {
+  local i
+  for ((i = ${#MOUNTED[@]} - 1; i >= 0; i--)); do umount -l "${MOUNTED[$i]}" 2>/dev/null || true; done
+  MOUNTED=()
+}
+trap unmount_all EXIT
+fresh_root() {  # fresh_root SOURCE TARGET — never rm -rf a root that still has /dev or /proc bound inside
+  local source=$1 target=$2
+  if findmnt -rn -o TARGET | grep -q "^$target/"; then
+    echo "$target 下仍有挂载点（上次中断？）：先 umount 再重试" >&2
+    exit 2
+  fi
+  rm -rf "$target" && cp -a "$source" "$target"
+}
+in_root() {  # in_root ROOT COMMAND… — a clean environment, as CI's self-test has
+  local root=$1; shift
+  chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+    LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive PYTHONIOENCODING=utf-8 "$@"
+}
+
+debootstrap_root() {  # debootstrap_root TARGET [--include=…]
+  local target=$1; shift
+  [ -e "$target/.townapp-debootstrap-done" ] && return 0
+  say "debootstrap $SUITE $ARCH → $target"
+  rm -rf "$target"
+  $NICE debootstrap --arch="$ARCH" --variant=minbase "$@" "$SUITE" "$target" "$MIRROR"
+  touch "$target/.townapp-debootstrap-done"
+}
+
+# The packages of the system libraries the GUI links to (townapp/core/syslibs.py's table), so that ldd
+# resolves them in the build root and build_deb.py names each by dpkg -S of *this* release.
+gui_packages() {
+  sed -n '/^GUI_PACKAGES/,/^)/p' "$REPO/townapp/core/syslibs.py" | grep -o '"[^"]*"' | tr -d '"' | tr '\n' ' '
+}
+
+prepare_build_root() {
+  debootstrap_root "$BUILD_ROOT" --include=python3,python3-venv,python3-pip,binutils,xz-utils,ca-certificates
+  mount_root "$BUILD_ROOT"
+  if [ ! -e "$BUILD_ROOT/.townapp-build-deps" ]; then
+    say "build tools and GUI libraries in $BUILD_ROOT"
+    in_root "$BUILD_ROOT" apt-get update -q
+    # shellcheck disable=SC2046
+    in_root "$BUILD_ROOT" $NICE apt-get install -y -q --no-install-recommends build-essential pkg-config \
+      libssl-dev zlib1g-dev libbz2-dev liblzma-dev libffi-dev libsqlite3-dev uuid-dev libgdbm-dev \
+      libncursesw5-dev libreadline-dev file binutils xz-utils dpkg-dev $(gui_packages)
+    touch "$BUILD_ROOT/.townapp-build-deps"
+  fi
+  if [ ! -x "$BUILD_ROOT$PY_PREFIX/bin/python$PY_VERSION" ]; then
+    local tarball
+    tarball=$(ls "$SRC_CACHE"/python${PY_VERSION}_*.orig.tar.* 2>/dev/null | head -n 1 || true)
+    if [ -z "$tarball" ]; then
+      say "apt-get source python$PY_VERSION (Debian 12's source package)"
+      mkdir -p "$SRC_CACHE/apt/lists/partial"
+      echo "deb-src $MIRROR bookworm main" > "$SRC_CACHE/apt/sources.list"
+      local apt_opts=(-o "Dir::Etc::SourceList=$SRC_CACHE/apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
+        -o "Dir::State::Lists=$SRC_CACHE/apt/lists")
+      apt-get "${apt_opts[@]}" update -q
+      (cd "$SRC_CACHE" && apt-get "${apt_opts[@]}" source --download-only "python$PY_VERSION")
+      tarball=$(ls "$SRC_CACHE"/python${PY_VERSION}_*.orig.tar.* | head -n 1)
+    fi
+    say "compile Python $PY_VERSION from $(basename "$tarball") into $PY_PREFIX (glibc of $SUITE)"
+    rm -rf "$BUILD_ROOT/build/python-src" && mkdir -p "$BUILD_ROOT/build/python-src"
+    tar -xf "$tarball" -C "$BUILD_ROOT/build/python-src" --strip-components=1
+    in_root "$BUILD_ROOT" sh -c "cd /build/python-src && ./configure -q --prefix=$PY_PREFIX --enable-shared \
+      LDFLAGS=-Wl,-rpath,$PY_PREFIX/lib && $NICE make -s -j$(nproc) && make -s altinstall"
+    rm -rf "$BUILD_ROOT/build/python-src"
+  fi
+  in_root "$BUILD_ROOT" "$PY_PREFIX/bin/python$PY_VERSION" -c \
+    "import ssl, sqlite3, ctypes, lzma, bz2, zlib, uuid; print('Python', __import__('sys').version.split()[0], 'sqlite', sqlite3.sqlite_version)"
+}
+
+build_package() {
+  prepare_build_root
+  say "source tree (git archive HEAD) → $BUILD_ROOT/build/townapp"
+  rm -rf "$BUILD_ROOT/build/townapp" && mkdir -p "$BUILD_ROOT/build/townapp"
+  git -C "$REPO" archive HEAD | tar -x -C "$BUILD_ROOT/build/townapp"
+  git -C "$REPO" rev-parse HEAD > "$BUILD_ROOT/build/townapp/.source-commit"
+  local constraint=""
+  if [ -n "$PYSIDE" ]; then
+    printf 'PySide6-Essentials==%s\nPySide6-Addons==%s\n' "$PYSIDE" "$PYSIDE" > "$BUILD_ROOT/build/constraints.txt"
+    constraint="-c /build/constraints.txt"
+  fi
+  say "venv + pip install .[build] (manylinux wheels only for the Qt binding) ${PYSIDE:+PySide6 $PYSIDE}"
+  in_root "$BUILD_ROOT" sh -c "[ -x /build/venv/bin/python ] || $PY_PREFIX/bin/python$PY_VERSION -m venv /build/venv"
+  in_root "$BUILD_ROOT" sh -c "cd /build/townapp && $NICE /build/venv/bin/python -m pip install -q --upgrade pip \
+    && $NICE /build/venv/bin/python -m pip install -q --only-binary PySide6-Essentials,PySide6-Addons,shiboken6 \
+       $constraint '.[build]' && /build/venv/bin/python -m pip list 2>/dev/null | grep -i -E 'pyside6|shiboken|pyinstaller'"
+  say "build_spec.py (PyInstaller) in $SUITE $ARCH"
+  in_root "$BUILD_ROOT" sh -c "cd /build/townapp && $NICE /build/venv/bin/python build_spec.py"
+  say "build_deb.py --compression $COMPRESSION"
+  in_root "$BUILD_ROOT" sh -c "cd /build/townapp && rm -rf /build/out && $NICE /build/venv/bin/python \
+    installers/linux/build_deb.py --out /build/out --compression $COMPRESSION"
+  mkdir -p "$OUT"
+  rm -f "$OUT"/townapp_*.deb
+  cp "$BUILD_ROOT"/build/out/townapp_*_"$ARCH".deb "$OUT"/
+  cp "$BUILD_ROOT/build/townapp/.source-commit" "$OUT/source-commit.txt"
+  in_root "$BUILD_ROOT" /build/venv/bin/python -m pip freeze > "$OUT/pip-freeze.txt"
+  unmount_all
+  ls -l "$OUT"/townapp_*.deb
+}
+
+test_package() {
+  local deb
+  deb=$(ls "$OUT"/townapp_*_"$ARCH".deb | head -n 1)
+  debootstrap_root "$CLEAN_ROOT"
+  say "clean root: $CLEAN_ROOT → $TEST_ROOT; dpkg -i $(basename "$deb")"
+  fresh_root "$CLEAN_ROOT" "$TEST_ROOT"
+  mount_root "$TEST_ROOT"
+  cp "$deb" "$TEST_ROOT/tmp/"
+  in_root "$TEST_ROOT" apt-get update -q
+  # dpkg -i alone stops at the missing libraries (a clean root has no X or Qt libraries); apt-get -f then
+  # installs exactly what Depends names, from the mirror, and finishes the configuration.
+  in_root "$TEST_ROOT" dpkg -i "/tmp/$(basename "$deb")" || in_root "$TEST_ROOT" apt-get install -y -q -f
+  in_root "$TEST_ROOT" dpkg -s townapp | grep -E '^(Status|Version|Architecture|Depends):'
+  in_root "$TEST_ROOT" ldd /opt/townapp/townapp | grep -i 'not found' && { echo "缺少库" >&2; exit 1; }
+  say "selftest --json (offscreen, env -i) in the clean $SUITE $ARCH root"
+  mkdir -p "$TEST_ROOT/tmp/selftest-home"
+  chroot "$TEST_ROOT" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/tmp/selftest-home QT_QPA_PLATFORM=offscreen \
+    /usr/bin/townapp selftest --json > "$OUT/selftest.json" || true
+  unmount_all
+  python3 - "$OUT/selftest.json" <<'PY'
+import json, sys
+report = json.load(open(sys.argv[1], encoding="utf-8"))
+for check in report["checks"]:
+    print(f"  {'ok ' if check['ok'] else 'NOT'} {check['name']}: {check['message']} ({check['seconds']:.1f} s)")
+print("missing_system_libraries:", report.get("missing_system_libraries"))
+assert report["ok"] and report["frozen"] and report["executable"].startswith("/opt/townapp/"), "selftest not ok"
+print(f"installed townapp {report['version']}: selftest ok")
+PY
+}
+
+ensure_binfmt
+for step in $STEPS; do
+  case "$step" in
+    build) build_package ;;
+    test) test_package ;;
+    *) echo "未知步骤：$step" >&2; exit 2 ;;
+  esac
+done
+say "check_glibc.py over the package"
+python3 "$REPO/installers/linux/check_glibc.py" --max 2.31 "$(ls "$OUT"/townapp_*_"$ARCH".deb | head -n 1)" \
+  | tee "$OUT/check_glibc.txt"
