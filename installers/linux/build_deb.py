@@ -41,8 +41,8 @@ RECOMMENDED_ONLY = re.compile(r"(?i)wayland")
 # Qt's libraries count only when a module or plugin the bundle keeps loads them (WlShellIntegration, say,
 # serves the Wayland plugins alone).
 QT_LIBRARIES = re.compile(r"PySide6/Qt/lib/")
-# Oldest glibc of the targets (统信UOS 20 / Debian 10: 2.28; 银河麒麟 V10: 2.31): a warning above it.
-TARGET_GLIBC = (2, 28)
+# glibc of the systems townships have: a warning names each one whose dpkg would refuse the package.
+TARGET_GLIBCS = {"统信UOS 20": (2, 28), "银河麒麟 V10": (2, 31)}
 GLIBC_VERSION = re.compile(rb"GLIBC_(\d+)\.(\d+)(?:\.(\d+))?\x00")
 
 LAUNCHER = """#!/bin/sh
@@ -195,9 +195,10 @@ def build_deb(app_dir: Path, out_dir: Path, compression: str = "xz") -> Path:
     print(f"Depends: {depends}")
     if missing:
         print(f"注意：这些库找不到所属的软件包（不在对照表中，本机也没有）：{'、'.join(sorted(missing))}")
-    if glibc > TARGET_GLIBC:
-        print(f"注意：此包需要 glibc ≥ {glibc[0]}.{glibc[1]}，统信UOS 20（2.28）/银河麒麟 V10（2.31）上 dpkg 会拒绝安装；"
-              "面向这些系统请在 glibc 2.28 的系统上构建，见 installers/README.md")
+    refused = [f"{name}（{have[0]}.{have[1]}）" for name, have in TARGET_GLIBCS.items() if glibc > have]
+    if refused:
+        print(f"注意：此包需要 glibc ≥ {glibc[0]}.{glibc[1]}，{'、'.join(refused)}上 dpkg 会拒绝安装；"
+              "面向这些系统请用 installers/linux/build_old_glibc.sh 构建，见 installers/README.md")
     return target
 
 

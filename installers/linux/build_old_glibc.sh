@@ -40,8 +40,11 @@ NICE="nice -n 10"
 say() { printf '\n== %s  %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 
 # --- foreign architecture: the kernel must hand arm64 ELF files to qemu (binfmt_misc, F flag) ----------
+foreign_arch() {
+  case "$ARCH-$(uname -m)" in amd64-x86_64 | arm64-aarch64) return 1 ;; *) return 0 ;; esac
+}
 ensure_binfmt() {
-  case "$ARCH" in amd64) [ "$(uname -m)" = x86_64 ] && return 0 ;; arm64) [ "$(uname -m)" = aarch64 ] && return 0 ;; esac
+  foreign_arch || return 0
   local entry=/proc/sys/fs/binfmt_misc/qemu-aarch64
   [ -e /proc/sys/fs/binfmt_misc/register ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
   [ -e "$entry" ] || update-binfmts --enable qemu-aarch64
@@ -95,6 +98,71 @@ gui_packages() {
   sed -n '/^GUI_PACKAGES/,/^)/p' "$REPO/townapp/core/syslibs.py" | grep -o '"[^"]*"' | tr -d '"' | tr '\n' ' '
 }
 
+python_tarball() {  # Debian 12's python3.11 source (apt-get source, cached in $SRC_CACHE)
+  local tarball
+  tarball=$(ls "$SRC_CACHE"/python${PY_VERSION}_*.orig.tar.* 2>/dev/null | head -n 1 || true)
+  if [ -z "$tarball" ]; then
+    mkdir -p "$SRC_CACHE/apt/lists/partial"
+    echo "deb-src $MIRROR bookworm main" > "$SRC_CACHE/apt/sources.list"
+    local apt_opts=(-o "Dir::Etc::SourceList=$SRC_CACHE/apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
+      -o "Dir::State::Lists=$SRC_CACHE/apt/lists")
+    apt-get "${apt_opts[@]}" update -q >&2
+    (cd "$SRC_CACHE" && apt-get "${apt_opts[@]}" source --download-only "python$PY_VERSION" >&2)
+    tarball=$(ls "$SRC_CACHE"/python${PY_VERSION}_*.orig.tar.* | head -n 1)
+  fi
+  echo "$tarball"
+}
+
+native_python() {  # configure + make inside the build root itself
+  local tarball
+  tarball=$(python_tarball)
+  say "compile Python $PY_VERSION from $(basename "$tarball") into $PY_PREFIX (glibc of $SUITE)"
+  rm -rf "$BUILD_ROOT/build/python-src" && mkdir -p "$BUILD_ROOT/build/python-src"
+  tar -xf "$tarball" -C "$BUILD_ROOT/build/python-src" --strip-components=1
+  in_root "$BUILD_ROOT" sh -c "cd /build/python-src && ./configure -q --prefix=$PY_PREFIX --enable-shared \
+    LDFLAGS=-Wl,-rpath,$PY_PREFIX/lib && $NICE make -s -j$(nproc) && make -s altinstall"
+  rm -rf "$BUILD_ROOT/build/python-src"
+}
+
+# A foreign architecture: compiling CPython under qemu takes hours (its configure alone ran >7 min), so it is
+# cross-compiled in the amd64 root of the same release with Debian 11's own cross gcc and the arm64 -dev
+# packages (multiarch) — the same glibc 2.31 headers and libraries — then copied into the arm64 root.
+cross_python() {
+  local host_root=$CHROOTS/$SUITE-amd64-base triplet
+  case "$ARCH" in arm64) triplet=aarch64-linux-gnu ;; *) echo "未知架构：$ARCH" >&2; exit 2 ;; esac
+  if [ ! -x "$host_root$PY_PREFIX/bin/python$PY_VERSION" ]; then
+    echo "先运行 build_old_glibc.sh amd64：交叉编译需要 $host_root 中的 Python $PY_VERSION" >&2
+    exit 2
+  fi
+  local tarball
+  tarball=$(python_tarball)
+  mount_root "$host_root"
+  if [ ! -e "$host_root/.townapp-cross-$ARCH" ]; then
+    say "cross toolchain for $ARCH in $host_root"
+    in_root "$host_root" dpkg --add-architecture "$ARCH"
+    in_root "$host_root" apt-get update -q
+    in_root "$host_root" $NICE apt-get install -y -q --no-install-recommends "crossbuild-essential-$ARCH" \
+      "libssl-dev:$ARCH" "zlib1g-dev:$ARCH" "libbz2-dev:$ARCH" "liblzma-dev:$ARCH" "libffi-dev:$ARCH" \
+      "libsqlite3-dev:$ARCH" "uuid-dev:$ARCH"
+    touch "$host_root/.townapp-cross-$ARCH"
+  fi
+  say "cross-compile Python $PY_VERSION for $ARCH ($triplet-gcc of $SUITE) into $PY_PREFIX"
+  rm -rf "$host_root/build/python-cross-src" "$host_root/build/python-cross-install"
+  mkdir -p "$host_root/build/python-cross-src"
+  tar -xf "$tarball" -C "$host_root/build/python-cross-src" --strip-components=1
+  in_root "$host_root" sh -c "cd /build/python-cross-src && ./configure -q --build=x86_64-linux-gnu \
+    --host=$triplet --prefix=$PY_PREFIX --enable-shared --without-ensurepip \
+    --with-build-python=$PY_PREFIX/bin/python$PY_VERSION ac_cv_file__dev_ptmx=yes ac_cv_file__dev_ptc=no ac_cv_buggy_getaddrinfo=no \
+    PKG_CONFIG_LIBDIR=/usr/lib/$triplet/pkgconfig:/usr/share/pkgconfig LDFLAGS=-Wl,-rpath,$PY_PREFIX/lib \
+    && $NICE make -s -j$(nproc) && make -s altinstall DESTDIR=/build/python-cross-install"
+  unmount_all
+  rm -rf "$BUILD_ROOT$PY_PREFIX"
+  cp -a "$host_root/build/python-cross-install$PY_PREFIX" "$BUILD_ROOT$PY_PREFIX"
+  rm -rf "$host_root/build/python-cross-src" "$host_root/build/python-cross-install"
+  mount_root "$BUILD_ROOT"
+  in_root "$BUILD_ROOT" "$PY_PREFIX/bin/python$PY_VERSION" -m ensurepip --altinstall
+}
+
 prepare_build_root() {
   debootstrap_root "$BUILD_ROOT" --include=python3,python3-venv,python3-pip,binutils,xz-utils,ca-certificates
   mount_root "$BUILD_ROOT"
@@ -108,24 +176,7 @@ prepare_build_root() {
     touch "$BUILD_ROOT/.townapp-build-deps"
   fi
   if [ ! -x "$BUILD_ROOT$PY_PREFIX/bin/python$PY_VERSION" ]; then
-    local tarball
-    tarball=$(ls "$SRC_CACHE"/python${PY_VERSION}_*.orig.tar.* 2>/dev/null | head -n 1 || true)
-    if [ -z "$tarball" ]; then
-      say "apt-get source python$PY_VERSION (Debian 12's source package)"
-      mkdir -p "$SRC_CACHE/apt/lists/partial"
-      echo "deb-src $MIRROR bookworm main" > "$SRC_CACHE/apt/sources.list"
-      local apt_opts=(-o "Dir::Etc::SourceList=$SRC_CACHE/apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
-        -o "Dir::State::Lists=$SRC_CACHE/apt/lists")
-      apt-get "${apt_opts[@]}" update -q
-      (cd "$SRC_CACHE" && apt-get "${apt_opts[@]}" source --download-only "python$PY_VERSION")
-      tarball=$(ls "$SRC_CACHE"/python${PY_VERSION}_*.orig.tar.* | head -n 1)
-    fi
-    say "compile Python $PY_VERSION from $(basename "$tarball") into $PY_PREFIX (glibc of $SUITE)"
-    rm -rf "$BUILD_ROOT/build/python-src" && mkdir -p "$BUILD_ROOT/build/python-src"
-    tar -xf "$tarball" -C "$BUILD_ROOT/build/python-src" --strip-components=1
-    in_root "$BUILD_ROOT" sh -c "cd /build/python-src && ./configure -q --prefix=$PY_PREFIX --enable-shared \
-      LDFLAGS=-Wl,-rpath,$PY_PREFIX/lib && $NICE make -s -j$(nproc) && make -s altinstall"
-    rm -rf "$BUILD_ROOT/build/python-src"
+    if foreign_arch; then cross_python; else native_python; fi
   fi
   in_root "$BUILD_ROOT" "$PY_PREFIX/bin/python$PY_VERSION" -c \
     "import ssl, sqlite3, ctypes, lzma, bz2, zlib, uuid; print('Python', __import__('sys').version.split()[0], 'sqlite', sqlite3.sqlite_version)"
@@ -142,9 +193,18 @@ build_package() {
     printf 'PySide6-Essentials==%s\nPySide6-Addons==%s\n' "$PYSIDE" "$PYSIDE" > "$BUILD_ROOT/build/constraints.txt"
     constraint="-c /build/constraints.txt"
   fi
+  # A host whose HTTPS goes through a proxy with its own CA (PIP_CERT / SSL_CERT_FILE): pip in the root
+  # trusts the same bundle.
+  local pip_env=""
+  local host_ca=${PIP_CERT:-${SSL_CERT_FILE:-}}
+  if [ -n "$host_ca" ] && [ -f "$host_ca" ]; then
+    cp "$host_ca" "$BUILD_ROOT/build/host-ca.crt"
+    pip_env="PIP_CERT=/build/host-ca.crt"
+  fi
   say "venv + pip install .[build] (manylinux wheels only for the Qt binding) ${PYSIDE:+PySide6 $PYSIDE}"
   in_root "$BUILD_ROOT" sh -c "[ -x /build/venv/bin/python ] || $PY_PREFIX/bin/python$PY_VERSION -m venv /build/venv"
-  in_root "$BUILD_ROOT" sh -c "cd /build/townapp && $NICE /build/venv/bin/python -m pip install -q --upgrade pip \
+  in_root "$BUILD_ROOT" sh -c "cd /build/townapp && export $pip_env PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    && $NICE /build/venv/bin/python -m pip install -q --upgrade pip \
     && $NICE /build/venv/bin/python -m pip install -q --only-binary PySide6-Essentials,PySide6-Addons,shiboken6 \
        $constraint '.[build]' && /build/venv/bin/python -m pip list 2>/dev/null | grep -i -E 'pyside6|shiboken|pyinstaller'"
   say "build_spec.py (PyInstaller) in $SUITE $ARCH"
