@@ -10,8 +10,8 @@ from pathlib import Path
 from sqlalchemy.exc import DatabaseError
 
 from townapp import config
-from townapp.core.errors import CheckReport
-from townapp.db import Database
+from townapp.core.errors import CheckReport, DomainError
+from townapp.db import Database, migrate
 from townapp.db.checks import database_checks, file_problems, stored_value_problems
 from townapp.modules import Check, module_checks
 
@@ -71,8 +71,11 @@ def check_database_file(path: Path | str, *, quick: bool = False) -> tuple[Check
     (what the command line runs after an unexpected error, to tell damage from a fault of its own).
     """
     from townapp.db.engine import open_readonly
+    from townapp.db.server import is_server_url
     from townapp.schema import metadata
 
+    if is_server_url(path):
+        return check_server(str(path), quick=quick)
     report, facts = CheckReport(), {}
     problems = file_problems(path, metadata.tables.keys())
     if problems:
@@ -91,6 +94,39 @@ def check_database_file(path: Path | str, *, quick: bool = False) -> tuple[Check
         log.exception("检查时读取到无法解析的值：%s", path)
         report.errors.append(f"数据库中有无法读取的值，数据已损坏（详见日志 {config.log_path()}）。"
                              "请从备份恢复（townapp restore）")
+    finally:
+        db.dispose()
+    return report, facts
+
+
+def check_server(url: str, *, quick: bool = False) -> tuple[CheckReport, dict]:
+    """``townapp check`` on a PostgreSQL database: read-only transactions, never migrated. The server's own
+    checks (unvalidated constraints, orphan rows, the revision) replace SQLite's file checks; the server keeps
+    every value in its column's type, so the stored-value scan has nothing to find; then the app's checks."""
+    from townapp.db import server
+    from townapp.db.engine import Database
+    from townapp.db.server import open_for_check, server_integrity
+
+    report, facts = CheckReport(), {}
+    try:
+        engine = open_for_check(url, server.terminal_prompt())
+    except DomainError as exc:
+        report.errors.append(exc.message)
+        return report, facts
+    db = Database(None, engine)
+    try:
+        with engine.connect() as conn:
+            findings, orphans = server_integrity(conn)
+        facts["integrity"] = "ok" if not findings else findings[:20]
+        facts["foreign_key_violations"] = orphans
+        facts["damaged_values"] = 0
+        report.errors.extend(findings)
+        current, head = migrate.current_revision(engine), migrate.head_revision()
+        facts["schema_revision"], facts["head_revision"] = current, head
+        if current != head:
+            report.errors.append(f"数据库结构版本为 {current}，程序要求 {head}")
+        elif not quick:
+            _run(db, report, facts, CHECKS[2:])
     finally:
         db.dispose()
     return report, facts

@@ -66,15 +66,33 @@ class _VersionAction(argparse.Action):
         parser.exit()
 
 
+DATABASE_URL_ENV = "TOWNAPP_DATABASE_URL"  # the same as townapp.db.server.ENV_URL (not imported: start-up time)
+DB_HELP = "数据库文件，或服务器数据库地址 postgresql://用户名@服务器:端口/数据库名（密码在提示时输入或写在 .pgpass 中）"
+
+
+def _add_db(parser: argparse.ArgumentParser) -> None:
+    """``--db``: a file or a server URL; ``TOWNAPP_DATABASE_URL`` stands in for it when it is not given."""
+    default = os.environ.get(DATABASE_URL_ENV) or None
+    parser.add_argument("--db", required=default is None, default=default, help=DB_HELP)
+
+
+def db_target(value: str) -> Path | str:
+    """What ``--db`` names: a server URL as written, or a file path."""
+    from townapp.db.server import is_server_url
+
+    return value if is_server_url(value) else Path(value)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = ChineseArgumentParser(prog="townapp", description=f"{APP_TITLE}（不带子命令时打开图形界面）")
     parser.add_argument("--version", action=_VersionAction, nargs=0, help="显示版本号并退出")
-    parser.add_argument("--db", help="数据库文件（默认在数据文件夹中）")
+    parser.add_argument("--db", default=os.environ.get(DATABASE_URL_ENV) or None,
+                        help="数据库文件（默认在数据文件夹中），或服务器数据库地址 postgresql://用户名@服务器/数据库名")
     parser.add_argument("--demo", action="store_true", help="打开演示数据库（首次使用时自动生成）")
     sub = parser.add_subparsers(dest="command", parser_class=ChineseArgumentParser, metavar="命令")
 
     init = sub.add_parser("init", help="新建一个空数据库")
-    init.add_argument("--db", required=True)
+    _add_db(init)
     root = init.add_mutually_exclusive_group(required=True)
     root.add_argument("--township", metavar="乡镇名称")
     root.add_argument("--county", metavar="县名称")
@@ -85,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     init.set_defaults(handler=cmd_init)
 
     demo = sub.add_parser("demo", help="生成演示数据库")
-    demo.add_argument("--db", required=True)
+    _add_db(demo)
     demo.add_argument("--scale", choices=("township", "county"), default="township")
     demo.add_argument("--seed", type=int, default=1)
     demo.add_argument("--as-of", dest="as_of", type=_as_of_date, default=None,
@@ -93,24 +111,24 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=cmd_demo)
 
     check = sub.add_parser("check", help="检查数据库完整性和数据一致性")
-    check.add_argument("--db", required=True)
+    _add_db(check)
     check.add_argument("--json", action="store_true", help="输出 JSON")
     check.set_defaults(handler=cmd_check)
 
     yearend = sub.add_parser("yearend", help="年度结转：列出清单，或（--close）结转")
-    yearend.add_argument("--db", required=True)
+    _add_db(yearend)
     yearend.add_argument("--year", type=int, required=True)
     yearend.add_argument("--close", action="store_true", help="清单办完时结转该年度（确定积分等次、结转余额、生成整改事项）")
     yearend.add_argument("--on", type=_as_of_date, default=None, help="结转日期 YYYY-MM-DD（默认今天）")
     yearend.set_defaults(handler=cmd_yearend)
 
     backup = sub.add_parser("backup", help="备份数据库")
-    backup.add_argument("--db", required=True)
+    _add_db(backup)
     backup.add_argument("--out", help="备份到的文件夹（默认为数据文件夹中的 backups）")
     backup.set_defaults(handler=cmd_backup)
 
     restore = sub.add_parser("restore", help="从备份恢复数据库（先备份当前数据，恢复后检查）")
-    restore.add_argument("--db", required=True)
+    _add_db(restore)
     restore.add_argument("--from", dest="source", required=True, metavar="FILE", help="备份文件")
     restore.set_defaults(handler=cmd_restore)
 
@@ -120,13 +138,13 @@ def build_parser() -> argparse.ArgumentParser:
     selftest.set_defaults(handler=cmd_selftest)
 
     archive = sub.add_parser("archive", help="打印一村一档（PDF）")
-    archive.add_argument("--db", required=True)
+    _add_db(archive)
     archive.add_argument("--village", required=True, metavar="区划代码", help="村的12位区划代码")
     archive.add_argument("--out", required=True, help="输出的PDF文件")
     archive.set_defaults(handler=cmd_archive)
 
     certificates = sub.add_parser("certificates", help="打印证书（PDF）：某年度已定级的评定或最美网格员")
-    certificates.add_argument("--db", required=True)
+    _add_db(certificates)
     certificates.add_argument("--kind", required=True, choices=("household-star", "secretary-star",
                                                                 "organization-star", "excellent-member", "grid-star"))
     certificates.add_argument("--year", type=int, required=True)
@@ -167,7 +185,7 @@ def _exchange(name: str) -> Callable[[argparse.Namespace], int]:
 def _add_exchange_commands(sub: argparse._SubParsersAction) -> None:
     """import / export are served by townapp.exchange.commands."""
     imp = sub.add_parser("import", help="导入 Excel 文件（先试导入检查）")
-    imp.add_argument("--db", required=True)
+    _add_db(imp)
     imp.add_argument("file", metavar="FILE")
     imp.add_argument("--dry-run", action="store_true", help="只检查并报告，不修改数据库")
     imp.add_argument("--report", help="把导入报告写到 .xlsx 或 .json 文件")
@@ -183,7 +201,7 @@ def _add_exchange_commands(sub: argparse._SubParsersAction) -> None:
     template.add_argument("--out", required=True)
     template.set_defaults(handler=_exchange("export_template_command"))
     package = kinds.add_parser("package", help="导出报送县里的同步数据包")
-    package.add_argument("--db", required=True)
+    _add_db(package)
     target = package.add_mutually_exclusive_group(required=True)
     target.add_argument("--out", help="数据包文件（.xlsx）")
     target.add_argument("--out-dir", dest="out_dir", help="保存到这个文件夹（如U盘），文件名按"
@@ -194,7 +212,7 @@ def _add_exchange_commands(sub: argparse._SubParsersAction) -> None:
     protection.add_argument("--no-password", action="store_true", help="不加密（不建议：数据包含完整身份证号）")
     package.set_defaults(handler=_exchange("export_package_command"))
     quarterly = kinds.add_parser("quarterly", help="导出季度报表（Excel，可同时导出带图表的PDF）")
-    quarterly.add_argument("--db", required=True)
+    _add_db(quarterly)
     quarterly.add_argument("--year", type=int, required=True)
     quarterly.add_argument("--quarter", type=int, choices=(1, 2, 3, 4), required=True)
     quarterly.add_argument("--out", required=True, help="输出的 .xlsx 文件")
@@ -203,13 +221,13 @@ def _add_exchange_commands(sub: argparse._SubParsersAction) -> None:
                            help="县级数据库：只导出这个乡镇的报表（每村一行，与乡镇自己的报表逐格一致）")
     quarterly.set_defaults(handler=cmd_export_quarterly)
     back = kinds.add_parser("return", help="县级：导出给一个乡镇的回传数据包（县级联审等环节的结果）")
-    back.add_argument("--db", required=True)
+    _add_db(back)
     back.add_argument("--township", required=True, metavar="区划代码")
     back.add_argument("--out", required=True, help="输出的 .xlsx 文件")
     back.add_argument("--password", help="打开密码（至少6位）；不给则不加密")
     back.set_defaults(handler=cmd_export_return)
     down = kinds.add_parser("village", help="乡镇：导出下发给一个村级安装的数据包（积分规则、评定方案、本村评定结果）")
-    down.add_argument("--db", required=True)
+    _add_db(down)
     down.add_argument("--village", required=True, metavar="村区划代码")
     down.add_argument("--out", required=True, help="输出的 .xlsx 文件")
     down.add_argument("--password", help="打开密码（至少6位）；不给则不加密")
@@ -221,7 +239,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     from townapp.core.actor import CLI_ACTOR
     from townapp.create import create_database
 
-    path = Path(args.db)
+    path = db_target(args.db)
     mode, name = ("county", args.county) if args.county else ("township", args.township)
     village = None
     if args.village or args.village_name:
@@ -229,7 +247,9 @@ def cmd_init(args: argparse.Namespace) -> int:
             print("村级安装须同时给出 --township 乡镇名称 --code 乡镇区划代码 --village 村区划代码 --village-name 村名称")
             return EXIT_USAGE
         village = (args.village, args.village_name)
-    create_database(path, mode, name, args.code, CLI_ACTOR, village).dispose()
+    db = create_database(path, mode, name, args.code, CLI_ACTOR, village)
+    path = db.location
+    db.dispose()
     if village is not None:
         print(f"已新建村级数据库：{path}（{name} {village[1]}，{village[0]}）。"
               "在这里录入本村的数据，导出数据包交乡镇导入；乡镇下发的数据包（积分规则、评定方案、评定结果）在这里导入")
@@ -264,18 +284,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from townapp.db import open_database
     from townapp.demo import build_demo
 
-    path = Path(args.db)
-    if path.exists():
+    path = db_target(args.db)
+    if isinstance(path, Path) and path.exists():
         raise DomainError(f"文件已存在：{path}。演示数据只生成到新文件中。")
     started = time.perf_counter()
     progress = _printed_progress()
     db = open_database(path, create=True)
+    if db.server and db.meta("mode"):
+        db.dispose()
+        raise DomainError(f"服务器数据库 {db.location} 已有数据。演示数据只生成到空的数据库中。")
     try:
         summary = build_demo(db, scale=args.scale, seed=args.seed, progress=progress, as_of=args.as_of)
     except BaseException:
         db.dispose()
-        remove_database_files(path)
+        if isinstance(path, Path):
+            remove_database_files(path)
         raise
+    path = db.location
     db.dispose()
     elapsed = time.perf_counter() - started
     print(f"演示数据库已生成：{path}")
@@ -288,7 +313,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     """Read-only: never migrates, never writes (not even the journal mode); a damaged file is reported (1)."""
     from townapp.checks import check_database_file
 
-    report, facts = check_database_file(Path(args.db))
+    report, facts = check_database_file(db_target(args.db))
     if facts.get("schema_revision") is None and not report.ok and not args.json:
         # the file itself is unusable (missing, empty, damaged, foreign): say so as an error
         print("；".join(report.errors), file=sys.stderr)
@@ -345,7 +370,13 @@ def cmd_yearend(args: argparse.Namespace) -> int:
 def cmd_backup(args: argparse.Namespace) -> int:
     from townapp.db.backup import backup_and_rotate, backup_database
 
-    path = Path(args.db)
+    path = db_target(args.db)
+    if not isinstance(path, Path):  # a server: pg_dump, into the chosen folder or the data folder's backups
+        from townapp.db.server import pg_dump_backup, server_url
+
+        target = pg_dump_backup(server_url(path), Path(args.out) if args.out else config.backup_dir(), "manual")
+        print(f"已备份到：{target}（pg_dump 格式，用 pg_restore 恢复）")
+        return EXIT_OK
     if not path.is_file():
         raise DomainError(f"数据库文件不存在：{path}")
     # a chosen folder (a USB stick) gets one verified copy; the data folder's backups are rotated
@@ -373,6 +404,9 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from townapp.db import open_database
     from townapp.db.backup import restore_database
 
+    if not isinstance(db_target(args.db), Path):
+        raise DomainError("服务器数据库的恢复由服务器管理员用 pg_restore 完成（townapp backup 做出的 .dump 文件："
+                          "pg_restore --clean --if-exists -d 数据库名 备份文件），townapp 不替管理员覆盖服务器上的数据")
     path, source = Path(args.db), Path(args.source)
     with _single_instance(path):  # no window may have it open; its writes would be lost under the restore
         result = restore_database(path, source)

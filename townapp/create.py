@@ -31,7 +31,20 @@ def create_database(path: Path | str, mode: str, name: str, code: str, actor: Ac
     ``village``: (区划代码, name) makes it a village install of the township (see RegistryService.initialise).
 
     An existing file is refused, never touched; on any failure after the file was
-    made, nothing is left behind."""
+    made, nothing is left behind. ``path`` may be a server URL: its database must be empty or
+    townapp's not yet initialised (the schema is made in one transaction; initialising refuses a second root)."""
+    from townapp.db.server import is_server_url
+
+    if is_server_url(path):
+        db = open_database(str(path), create=True)
+        try:
+            if db.meta("mode"):
+                raise DomainError(f"服务器数据库 {db.location} 已经初始化为{db.meta('root_name')}，不能再初始化")
+            RegistryService(db, actor).initialise(mode, name, code, village)
+        except BaseException:
+            db.dispose()
+            raise
+        return db
     path = Path(path)
     if path.exists():
         raise DomainError(f"文件已存在：{path}。为免覆盖数据，请换一个文件名。")

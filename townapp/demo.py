@@ -42,6 +42,7 @@ from townapp.core.progress import CancelFn, ProgressFn, Reporter, no_progress
 from townapp.db import Database
 from townapp.db.audit import AuditEntry
 from townapp.db.base import Base
+from townapp.db.server import advance_sequences
 from townapp.demokit import (
     DemoBuild,
     KeyAllocator,
@@ -150,6 +151,7 @@ def build_demo(db: Database, scale: str = "township", seed: int = 1,
                     job = TownshipJob(conn, rng, build, township, keys, report, facts, decisions)
                     for table, count in step(job).items():
                         summary.counts[table] = summary.counts.get(table, 0) + count
+                advance_sequences(conn)  # a server's sequences past the ids handed out here, before the services insert
             base = (index * slices + len(steps)) * _PROGRESS_SLICE
             before, audited = (_last_ids(db), _audit_mark(db)) if decisions else ({}, 0)
             for number, decision in enumerate(decisions):

@@ -19,7 +19,7 @@ from townapp.registry.service import RegistryService
 
 def _household(door, village: int, number: str) -> dict:  # noqa: ANN001
     now = dt.datetime(2026, 12, 6)
-    return dict(id=door.next_id(m.Household), village_id=village, number=number, uuid=new_uuid(),
+    return dict(id=next(door.ids(m.Household)), village_id=village, number=number, uuid=new_uuid(),
                 created_at=now, updated_at=now)
 
 

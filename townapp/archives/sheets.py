@@ -367,15 +367,16 @@ class AttendanceAdapter(ArchiveAdapter):
     """Attendance rows name their meeting by village, date and kind (the meeting sheet comes first)."""
 
     def _scope(self, conn: Connection, row: Row, vid: int, attrs: dict[str, Any], ctx: ImportContext) -> dict[str, Any]:
-        cache = ctx.shared.setdefault("archive_meetings", {})
-        key = (vid, row.values.get("held_on"), row.values.get("kind"))
-        if key not in cache:
-            cache[key] = conn.execute(select(a.ArchiveMeeting.id).where(
-                a.ArchiveMeeting.village_id == vid, a.ArchiveMeeting.held_on == key[1],
-                a.ArchiveMeeting.kind == key[2])).scalar()
-        if cache[key] is None:
+        meetings = ctx.shared.setdefault("archive_meetings", {})
+        if vid not in meetings:  # the village's meetings read once (the meeting sheet came first)
+            meetings[vid] = {(held_on, kind): mid for mid, held_on, kind in conn.execute(
+                select(a.ArchiveMeeting.id, a.ArchiveMeeting.held_on, a.ArchiveMeeting.kind)
+                .where(a.ArchiveMeeting.village_id == vid).order_by(a.ArchiveMeeting.id.desc()))}
+        key = (row.values.get("held_on"), row.values.get("kind"))
+        meeting = meetings[vid].get(key)
+        if meeting is None:
             ctx.error(row, "held_on", "unknown_meeting",
-                      f"{key[1]} 的{key[2]}不在会议记录中：请先在“会议记录”表中登记这次会议")
+                      f"{key[0]} 的{key[1]}不在会议记录中：请先在“会议记录”表中登记这次会议")
         registers = ctx.shared.setdefault("archive_registers", {})
         if vid not in registers:
             registers[vid] = register_member_ids(conn, vid)
@@ -385,7 +386,7 @@ class AttendanceAdapter(ArchiveAdapter):
                 ctx.error(row, "id_number", "rule", problem.message)
         for problem in validation.check_attendance(attrs.get("status"), attrs.get("reason"), row.get("name")):
             ctx.error(row, problem.field, "required" if problem.field == "reason" else "rule", problem.message)
-        return {"village_id": vid, "meeting_id": cache[key]}
+        return {"village_id": vid, "meeting_id": meeting}
 
     def _existing(self, conn: Connection, scope_ids: list[int]) -> dict[tuple, dict[str, Any]]:
         found: dict[tuple, dict[str, Any]] = {}

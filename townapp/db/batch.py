@@ -315,6 +315,45 @@ class BatchWrite:
         return self.delete(table, [row[0] for row in self.conn.execute(select(table.c.id).where(condition))])
 
 
+class IdSource:
+    """New ids for one table's records written with their ids (set-based inserts).
+
+    SQLite: from the largest id on (one writer at a time holds the database). A server: from the table's
+    own sequence, reserved a block at a time — unique however many imports run at once, and the
+    sequence stays ahead of every id, so an ordinary insert afterwards never collides.
+    """
+
+    def __init__(self, conn: Connection, table: Table, expected: int = 1) -> None:
+        self._conn, self._table = conn, table
+        self._server = conn.dialect.name != "sqlite"
+        self._ready: list[int] = []
+        if self._server:
+            self._reserve(max(expected, 1))
+        else:
+            self._next = int(conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()) + 1
+
+    def _reserve(self, count: int) -> None:
+        from townapp.db.server import reserve_ids
+
+        self._ready.extend(reversed(reserve_ids(self._conn, self._table.name, count)))
+
+    def __iter__(self) -> IdSource:
+        return self
+
+    def __next__(self) -> int:
+        if not self._server:
+            self._next += 1
+            return self._next - 1
+        if not self._ready:
+            self._reserve(256)
+        return self._ready.pop()
+
+    def take(self, count: int) -> list[int]:
+        if self._server and len(self._ready) < count:
+            self._reserve(count - len(self._ready))
+        return [next(self) for _ in range(count)]
+
+
 class ModuleBatch:
     """A module's door for set-based writes: only the tables of ``models`` (the module's own).
 
@@ -341,9 +380,9 @@ class ModuleBatch:
             raise TypeError(f"{type(self).__name__} does not write {model.__name__}: its module's service does")
         return model.__table__  # type: ignore[attr-defined]
 
-    def next_id(self, model: type) -> int:
-        table = self._table(model)
-        return int(self.writer.conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()) + 1
+    def ids(self, model: type, expected: int = 1) -> IdSource:
+        """New ids for ``model``'s records, ``expected`` of them reserved at once (more on demand)."""
+        return IdSource(self.writer.conn, self._table(model), expected)
 
     def add(self, model: type, rows: Sequence[Mapping[str, Any]]) -> set[int]:
         """New records (dicts with their ids); returns the positions refused."""
@@ -355,7 +394,7 @@ class ModuleBatch:
 
     def add_one(self, model: type, values: Mapping[str, Any]) -> int | None:
         """One new record, its id the next free one; None when refused."""
-        values = {"id": self.next_id(model), **values}
+        values = {"id": next(self.ids(model)), **values}
         return None if self.writer.insert_dicts(self._table(model), [values]) else values["id"]
 
     def change(self, model: type, rows: Sequence[Mapping[str, Any]]) -> set[int]:
@@ -393,12 +432,12 @@ class ModuleBatch:
         table = self._table(model)
         if not records:
             return [], set()
-        first = self.next_id(model)
+        new_ids = self.ids(model, len(records)).take(len(records))
         stamps = {"created_at": self.writer.now, "updated_at": self.writer.now}
         columns = [c for c in table.columns if c.name != "id"]
         rows = []
         for offset, record in enumerate(records):
-            values: dict[str, Any] = {"id": first + offset}
+            values: dict[str, Any] = {"id": new_ids[offset]}
             for column in columns:
                 if column.name in record:
                     values[column.name] = record[column.name]

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, configure_mappers, sessionmaker
 
 from townapp.core.actor import SYSTEM_ACTOR, Actor
 from townapp.core.errors import DomainError
-from townapp.db import migrate
+from townapp.db import migrate, server
 from townapp.db.audit import AuditedSession
 from townapp.db.backup import backup_database
 from townapp.db.busy import DatabaseBusy, is_locked_error
@@ -57,11 +57,15 @@ def make_engine(path: Path, busy_timeout_ms: int | None = None) -> Engine:
 
 
 class Database:
-    """One database file: its engine and its units of work. Passed in, never global."""
+    """One database — a file, or a server's database (``path`` None): its engine and its units of work.
+    Passed in, never global."""
 
-    def __init__(self, path: Path, engine: Engine) -> None:
+    def __init__(self, path: Path | None, engine: Engine) -> None:
         self.path = path
         self.engine = engine
+        self.server = engine.dialect.name != "sqlite"
+        # what the user is shown and what names this database in settings: the file, or the URL without password
+        self.location = str(path) if path is not None else server.shown(engine.url)
         self._sessions = sessionmaker(bind=engine, expire_on_commit=False, class_=AuditedSession)
         self._shared = threading.local()
 
@@ -173,12 +177,17 @@ def open_readonly(path: Path | str) -> Database:
 
 
 def open_database(path: Path | str, *, create: bool = False, backup_before_migration: bool = True,
-                  busy_timeout_ms: int | None = None) -> Database:
+                  busy_timeout_ms: int | None = None,
+                  ask_password: server.PasswordPrompt | None = None) -> Database:
     """Open (or create) a townapp database and bring its schema to the code's head.
 
+    ``path``: a file, or a ``postgresql://`` URL (a county server, ``open_server_database``).
     A database of another program is refused; one newer than this code is
     refused; an older one is backed up with the SQLite backup API, then migrated.
     """
+    if server.is_server_url(path):
+        return open_server_database(str(path), create=create,
+                                    ask_password=ask_password or server.terminal_prompt())
     path = Path(path)
     if path.exists():
         if path.is_dir():
@@ -240,3 +249,37 @@ def open_database(path: Path | str, *, create: bool = False, backup_before_migra
     # query happens to come first — an import's set-based reads would pay it inside their timing
     configure_mappers()
     return Database(path, engine)
+
+
+def open_server_database(url: str, *, create: bool = False,
+                         ask_password: server.PasswordPrompt | None = None) -> Database:
+    """A PostgreSQL database: connected, checked to be townapp's (or empty, with ``create``), migrated to head.
+
+    Backing up before a migration is the server administrator's (``pg_dump``); the migration itself runs in
+    one transaction, as PostgreSQL's DDL is transactional.
+    """
+    engine = server.connect_engine(server.server_url(url), ask_password)
+    install_error_translation(engine)
+    try:
+        current = migrate.current_revision(engine)
+        if current is None:
+            foreign = server.has_foreign_tables(engine)
+            if foreign:
+                raise DomainError(f"服务器数据库 {server.shown(engine.url)} 中有别的程序的数据表"
+                                  f"（{'、'.join(foreign[:5])}），不是 townapp 的数据库，不能打开")
+            if not create:
+                raise DomainError(f"服务器数据库 {server.shown(engine.url)} 还没有 townapp 的数据表："
+                                  "请先用 townapp init --db 该地址 --county 县名称 --code 区划代码 初始化")
+        migrate.refuse_if_newer(current)
+        if current != migrate.head_revision():
+            migrate.upgrade(engine)
+    except SADatabaseError as exc:
+        engine.dispose()
+        detail = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        raise DomainError(f"服务器数据库 {server.shown(engine.url)} 无法使用（{detail}）。"
+                          "请联系服务器管理员（townapp 的账号需要建表和读写这些表的权限，见说明书）") from exc
+    except BaseException:
+        engine.dispose()
+        raise
+    configure_mappers()
+    return Database(None, engine)

@@ -47,6 +47,9 @@ def insert_many(conn: Connection, table: Table, columns: Sequence[str], rows: Se
     """
     if not rows:
         return
+    if conn.dialect.name == "postgresql":
+        _copy_rows(conn, table, columns, rows)
+        return
     statement = insert(table).compile(dialect=conn.dialect, column_keys=list(columns))
     order = [columns.index(name) for name in statement.positiontup or []]
     converters = []  # (position in the statement, processor, values already converted)
@@ -75,14 +78,47 @@ def insert_many(conn: Connection, table: Table, columns: Sequence[str], rows: Se
         conn.exec_driver_sql(sql, chunk if isinstance(chunk, list) else list(chunk))
 
 
+def _copy_rows(conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """PostgreSQL: the rows through one ``COPY … FROM STDIN`` (a server round trip per chunk, not per row),
+    each value converted by SQLAlchemy's own bind processor for the column, as an INSERT would store it."""
+    from sqlalchemy.exc import DBAPIError
+
+    processors = [(i, p) for i, name in enumerate(columns)
+                  if (p := table.c[name].type._cached_bind_processor(conn.dialect)) is not None]
+    quote = conn.dialect.identifier_preparer.quote
+    sql = f"COPY {quote(table.name)} ({', '.join(quote(name) for name in columns)}) FROM STDIN"
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        with cursor.copy(sql) as copy:
+            for row in rows:
+                if processors:
+                    values = list(row)
+                    for index, processor in processors:
+                        if values[index] is not None:
+                            values[index] = processor(values[index])
+                    row = values
+                copy.write_row(row)
+    except Exception as exc:  # as SQLAlchemy reports a failed INSERT: IntegrityError, DataError …
+        import psycopg
+
+        if isinstance(exc, psycopg.Error):
+            raise DBAPIError.instance(sql, None, exc, psycopg.Error) from exc
+        raise
+    finally:
+        cursor.close()
+
+
 @contextmanager
 def larger_page_cache(conn: Connection, megabytes: int) -> Iterator[None]:
     """SQLite's page cache raised to ``megabytes`` for one bulk job on ``conn``, then put back.
 
     The default 2 MB holds a small part of a county database's indexes; random
     inserts into them then re-read pages all the time. Lowering it again frees
-    the pages, so the connection pool does not keep the memory.
+    the pages, so the connection pool does not keep the memory. A server keeps its own cache: nothing to do.
     """
+    if conn.dialect.name != "sqlite":
+        yield
+        return
     dbapi = conn.connection.dbapi_connection  # outside SQLAlchemy: a PRAGMA must not start its transaction
     before = int(dbapi.execute("PRAGMA cache_size").fetchone()[0])
     dbapi.execute(f"PRAGMA cache_size=-{int(megabytes) * 1024}")

@@ -42,6 +42,7 @@ from townapp.db.backup import backup_database
 from townapp.db.base import Base, utcnow
 from townapp.db.busy import holding
 from townapp.db.fast import larger_page_cache
+from townapp.db.server import hold_township
 from townapp.exchange import protect
 from townapp.exchange import recognise as r
 from townapp.exchange import spec as s
@@ -231,11 +232,14 @@ def run_import(db: Database, path: Path | str, specs: Sequence[s.SheetSpec], *, 
                 report.file_error(NOT_PERMITTED, "同步数据包涉及全乡镇的数据，只能由乡镇干部或管理员导入")
             if report.errors:
                 return _finish_rejected(run)
-            if not dry_run:
-                report.backup_path = backup_database(db.path, reason="import", quick_verify=True)
-            # a save elsewhere that waits for the write lock is told who holds it (DatabaseBusy)
-            with holding(db.path, f"正在{'试' if dry_run else ''}导入 {path.name}", actor.username):
+            if db.server:  # the server's backups are its administrator's (pg_dump); the import is one transaction
                 _transaction(run, plans)
+            else:
+                if not dry_run:
+                    report.backup_path = backup_database(db.path, reason="import", quick_verify=True)
+                # a save elsewhere that waits for the write lock is told who holds it (DatabaseBusy)
+                with holding(db.path, f"正在{'试' if dry_run else ''}导入 {path.name}", actor.username):
+                    _transaction(run, plans)
     except FileRejected as exc:
         report.file_error(exc.code, exc.message)
     except Cancelled:
@@ -455,6 +459,9 @@ def _transaction(run: _Run, plans: list[_SheetPlan]) -> None:
     with run.db.engine.connect() as conn, larger_page_cache(conn, IMPORT_CACHE_MB):
         trans = conn.begin()
         try:
+            # a server: one import of a township at a time, other townships' at the same time (a SQLite
+            # file has one writer anyway)
+            hold_township(conn, run.township_code)
             batch_id = None
             if not run.dry_run:
                 batch_id = run.batch_id = _insert_batch(conn, run, "running")

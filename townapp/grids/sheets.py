@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import Connection, func, select
 
 from townapp.core.errors import DomainError
 from townapp.core.money import MoneyError, parse_yuan
@@ -481,6 +481,13 @@ class AssessmentAdapter(_Adapter):
             .where(g.GridMonth.township_id == township))}
         ctx.shared["grid_months"] = months
         ctx.shared["grid_township"] = township
+        # every membership of the people named, read once (a row each would be a server round trip each)
+        memberships: dict[tuple[int, int], list[Any]] = {}
+        for part in _chunks(sorted(set(people.values()))):
+            for member in conn.execute(select(g.GridMember.id, g.GridMember.role, g.GridMember.grid_id,
+                                              g.GridMember.person_id, g.GridMember.started_on, g.GridMember.ended_on)
+                                       .where(g.GridMember.person_id.in_(part))):
+                memberships.setdefault((member.grid_id, member.person_id), []).append(member)
         for row in rows:
             if row.failed:
                 continue
@@ -509,10 +516,8 @@ class AssessmentAdapter(_Adapter):
                     ctx.error(row, "id_number", "unknown_member",
                               "此身份证号未登记为网格成员：请先在“网格成员”表中登记此人")
                 continue
-            query = select(g.GridMember.id, g.GridMember.role).where(
-                g.GridMember.grid_id == grid["id"], g.GridMember.person_id == person, g.GridMember.started_on <= end,
-                or_(g.GridMember.ended_on.is_(None), g.GridMember.ended_on >= start))
-            members = conn.execute(query).all()
+            members = [x for x in memberships.get((grid["id"], person), ())
+                       if x.started_on <= end and (x.ended_on is None or x.ended_on >= start)]
             if row.get("role"):
                 members = [x for x in members if x.role == row.get("role")]
             if len(members) != 1:

@@ -296,7 +296,7 @@ class VillageAdapter(SheetAdapter):
 
     def apply(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
         door = _door(conn, ctx)
-        next_id = door.next_id(m.Village)
+        new_ids = door.ids(m.Village, len(rows))
         creates, group_rows, updates = [], [], []
         created_rows: list[Row] = []
         updated_rows: list[Row] = []
@@ -307,8 +307,7 @@ class VillageAdapter(SheetAdapter):
                 if row.data.get("township_id") is None:
                     ctx.error(row, "code", "conflict", "无法确定本村所属乡镇")
                     continue
-                row.entity_id = next_id
-                next_id += 1
+                row.entity_id = next(new_ids)
                 created_rows.append(row)
                 creates.append(dict(id=row.entity_id, township_id=row.data["township_id"], code=row.values["code"],
                                     name=row.values["name"], kind=row.get("kind", "村"),
@@ -620,15 +619,14 @@ class HouseholdAdapter(SheetAdapter):
             for vid, name in new_groups:
                 first = next(r for r in valid if r.data["village_id"] == vid and r.data.get("new_group") == name)
                 ctx.warn(first, "group", f"村民小组“{name}”原来没有登记，已自动添加到该村")
-        next_id = door.next_id(m.Household)
+        new_ids = door.ids(m.Household, sum(row.action == "created" for row in valid))
         creates, updates, created_rows, updated_rows = [], [], [], []
         present = [k for k in ("group_id", "address", "phone", "note")
                    if (k == "group_id" and "group" in ctx.present) or k in ctx.present]
         for row in valid:
             new = row.data["new"]
             if row.action == "created":
-                row.entity_id = next_id
-                next_id += 1
+                row.entity_id = next(new_ids)
                 created_rows.append(row)
                 creates.append(household_values(row.entity_id, row.data["village_id"], row.values["number"], ctx.now,
                                                 group_id=new.get("group_id"), address=new.get("address"),
@@ -740,8 +738,7 @@ def add_people(door: RegistryBatch, people: Sequence[tuple[IdInfo, dict[str, Any
     Returns their new ids and the positions the door refused (another village's people for a 村录入员).
     Sex and birth date come from the ID number, as the registry stores them.
     """
-    next_id = door.next_id(m.Person)
-    ids = list(range(next_id, next_id + len(people)))
+    ids = door.ids(m.Person, len(people)).take(len(people))
     uuids = iter(new_uuids(len(people)))
     records = [(new_id, info.number, info.number[::-1], new["name"], initials(new["name"])[:32], info.sex,
                 info.birth_date, new.get("ethnicity") or "汉族", new.get("education"), new.get("phone"),
@@ -993,8 +990,8 @@ class PersonAdapter(SheetAdapter):
             door.set_household_links([dict(person_id=row.entity_id, household_id=t[0], relation=t[1],
                                            position=position(t[0], t[1])) for row, t, _old in link_updates])
         if link_inserts:
-            next_link = door.next_id(m.HouseholdMember)
-            door.add(m.HouseholdMember, [dict(id=next_link + n, household_id=t[0], person_id=row.entity_id,
+            links = door.ids(m.HouseholdMember, len(link_inserts)).take(len(link_inserts))
+            door.add(m.HouseholdMember, [dict(id=links[n], household_id=t[0], person_id=row.entity_id,
                                               relation=t[1], position=position(t[0], t[1]))
                                          for n, (row, t) in enumerate(link_inserts)])
 
@@ -1006,8 +1003,7 @@ class PersonAdapter(SheetAdapter):
         keys = sorted({row.data["new_household"] for row in waiting})
         if not keys:
             return
-        next_id = door.next_id(m.Household)
-        ids = {key: next_id + n for n, key in enumerate(keys)}
+        ids = dict(zip(keys, door.ids(m.Household, len(keys)).take(len(keys)), strict=True))
         refused = door.add(m.Household, [household_values(ids[key], key[0], key[1], ctx.now) for key in keys])
         gone = {keys[i] for i in refused}
         _refuse(waiting, {i for i, row in enumerate(waiting) if row.data["new_household"] in gone}, ctx)
@@ -1283,7 +1279,7 @@ class PartyMemberAdapter(SheetAdapter):
 
     def apply(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
         door = _door(conn, ctx)
-        next_id = door.next_id(m.PartyMember)
+        new_ids = door.ids(m.PartyMember, len(rows))
         creates, updates, created_rows, updated_rows = [], [], [], []
         self._apply_people(conn, rows, ctx)
         for row in rows:
@@ -1291,8 +1287,7 @@ class PartyMemberAdapter(SheetAdapter):
                 continue
             merged = row.data["merged"]
             if row.action == "created":
-                row.entity_id = next_id
-                next_id += 1
+                row.entity_id = next(new_ids)
                 created_rows.append(row)
                 creates.append(dict(id=row.entity_id, person_id=row.data["person_id"], uuid=new_uuid(),
                                     created_at=ctx.now, updated_at=ctx.now, **merged,
