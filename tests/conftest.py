@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import os
 import shutil
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
@@ -28,6 +30,103 @@ def _private_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyt
     return path
 
 
+# ----- the second backend (issue 22) ----------------------------------------------------------------
+# The service and exchange suites run on SQLite and on PostgreSQL: every test of these folders that opens a
+# database (the ``backend`` fixture, under ``empty_db``/``db``/``open_demo``) runs twice. .ci/run starts a
+# throwaway server and sets TOWNAPP_TEST_PG_URL; without it the PostgreSQL half is skipped (and counted).
+PG_URL = os.environ.get("TOWNAPP_TEST_PG_URL")
+BOTH_BACKENDS = frozenset({"accounts", "archives", "county", "evaluations", "exchange", "followup", "grids",
+                           "outputs", "points", "registry", "yearend"})
+SQLITE_ONLY = "只适用于 SQLite"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only(why): SQLite by nature (the file, its pragmas, a copy of it); "
+                                       "skipped on PostgreSQL")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test of the service and exchange suites that opens a database runs on both backends."""
+    if "backend" not in metafunc.fixturenames:
+        return
+    folder = Path(str(metafunc.definition.path)).parent.name
+    if folder in BOTH_BACKENDS:
+        metafunc.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest) -> str:
+    """"sqlite" or "postgresql": which database this run of the test uses."""
+    name = getattr(request, "param", "sqlite")
+    if name == "postgresql":
+        marker = request.node.get_closest_marker("sqlite_only")
+        if marker is not None:
+            pytest.skip(f"{SQLITE_ONLY}：{marker.args[0] if marker.args else ''}")
+        if not PG_URL:
+            pytest.skip("没有 PostgreSQL 服务器（TOWNAPP_TEST_PG_URL 未设置）")
+    return name
+
+
+class PgDatabases:
+    """Databases on the test server: made from templates (a file copy on the server), dropped after the test."""
+
+    def __init__(self, url: str) -> None:
+        from sqlalchemy import make_url
+
+        self.url = make_url(url)
+        self.names = (f"t{os.getpid()}_{n}" for n in itertools.count())
+
+    def _admin(self, sql: str) -> None:
+        import psycopg
+
+        with psycopg.connect(host=self.url.host, port=self.url.port, user=self.url.username,
+                             password=self.url.password, dbname=self.url.database, autocommit=True) as con:
+            con.execute(sql)
+
+    def url_of(self, name: str) -> str:
+        return self.url.set(database=name).render_as_string(hide_password=False)
+
+    def create(self, template: str | None = None) -> str:
+        name = next(self.names)
+        source = f"TEMPLATE {template} STRATEGY FILE_COPY" if template else ""
+        self._admin(f"CREATE DATABASE {name} {source}")
+        return name
+
+    def drop(self, name: str) -> None:
+        self._admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(scope="session")
+def pg_databases() -> Iterator[PgDatabases | None]:
+    if not PG_URL:
+        yield None
+        return
+    made = PgDatabases(PG_URL)
+    yield made
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_databases: PgDatabases | None) -> Iterator[str | None]:
+    """An empty server database migrated to head once per session (the template of each test's database)."""
+    if pg_databases is None:
+        yield None
+        return
+    name = pg_databases.create()
+    open_database(pg_databases.url_of(name), create=True).dispose()
+    yield name
+    pg_databases.drop(name)
+
+
+def _server_copy(pg_databases: PgDatabases, template: str) -> Iterator[Database]:
+    name = pg_databases.create(template)
+    db = open_database(pg_databases.url_of(name))
+    try:
+        yield db
+    finally:
+        db.dispose()
+        pg_databases.drop(name)
+
+
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An empty database migrated to head once per test session."""
@@ -41,8 +140,11 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def empty_db(migrated_template: Path, tmp_path: Path) -> Database:
-    """A fresh migrated database, not yet initialised as township or county."""
+def empty_db(backend: str, migrated_template: Path, tmp_path: Path, request: pytest.FixtureRequest) -> Database:
+    """A fresh migrated database, not yet initialised as township or county (a file, or a server database)."""
+    if backend == "postgresql":
+        yield from _server_copy(request.getfixturevalue("pg_databases"), request.getfixturevalue("pg_template"))
+        return
     target = tmp_path / "townapp.db"
     shutil.copyfile(migrated_template, target)
     db = open_database(target)
@@ -88,12 +190,48 @@ def built_demo(migrated_template: Path, tmp_path_factory: pytest.TempPathFactory
     return build
 
 
+@pytest.fixture(scope="session")
+def server_demo(built_demo: Callable[..., Path], pg_databases: PgDatabases | None,
+                pg_template: str | None) -> Iterator[Callable[[str, int], str]]:
+    """``server_demo(scale, seed)``: the name of a server database holding that demo (copied from the
+    SQLite file once per session); a template: copy it, never write to it."""
+    from townapp.db.engine import open_readonly
+    from townapp.db.server import copy_database
+
+    made: dict[tuple[str, int], str] = {}
+
+    def build(scale: str, seed: int) -> str:
+        assert pg_databases is not None and pg_template is not None
+        if (scale, seed) not in made:
+            name = pg_databases.create(pg_template)
+            target = open_database(pg_databases.url_of(name))
+            source = open_readonly(built_demo(scale, seed))
+            try:
+                copy_database(source.engine, target.engine)
+            finally:
+                source.dispose()
+                target.dispose()
+            made[(scale, seed)] = name
+        return made[(scale, seed)]
+
+    yield build
+    for name in made.values():
+        assert pg_databases is not None
+        pg_databases.drop(name)
+
+
 @pytest.fixture
-def open_demo(built_demo: Callable[..., Path], tmp_path: Path) -> Iterator[Callable[..., Database]]:
+def open_demo(backend: str, built_demo: Callable[..., Path], tmp_path: Path,
+              request: pytest.FixtureRequest) -> Iterator[Callable[..., Database]]:
     """``open_demo(scale, seed)``: this test's own copy of that demo database, open; closed after the test."""
     opened: list[Database] = []
+    servers: list[Iterator[Database]] = []
 
     def open_copy(scale: str, seed: int) -> Database:
+        if backend == "postgresql":
+            servers.append(_server_copy(request.getfixturevalue("pg_databases"),
+                                        request.getfixturevalue("server_demo")(scale, seed)))
+            return next(servers[-1])
         path = tmp_path / f"demo-{scale}-{seed}.db"
         shutil.copyfile(built_demo(scale, seed), path)
         opened.append(open_database(path))
@@ -102,6 +240,21 @@ def open_demo(built_demo: Callable[..., Path], tmp_path: Path) -> Iterator[Calla
     yield open_copy
     for db in opened:
         db.dispose()
+    for server in servers:
+        next(server, None)  # disposed and dropped
 
 
-from tests.figures import pytest_terminal_summary  # noqa: E402,F401  (prints the safety figures)
+from tests.figures import pytest_terminal_summary, record_backends  # noqa: E402,F401  (prints the figures)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Counted for the summary: how many tests ran on PostgreSQL, how many were SQLite's by nature."""
+    if "[postgresql" not in report.nodeid and "-postgresql" not in report.nodeid:
+        return
+    if report.when == "call" and report.passed:
+        record_backends("ran")
+    elif report.when == "call" and report.failed:
+        record_backends("failed")
+    elif report.skipped and report.when == "setup":
+        reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else ""
+        record_backends("sqlite_only" if SQLITE_ONLY in reason else "no_server")

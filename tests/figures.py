@@ -15,7 +15,19 @@ def record(name: str, value: Any) -> None:
     FIGURES[name] = str(value)
 
 
+BACKENDS: dict[str, int] = {}
+BACKEND_LABELS = {"ran": "通过", "failed": "失败", "sqlite_only": "只适用于 SQLite、已跳过",
+                  "no_server": "没有服务器、已跳过"}
+
+
+def record_backends(outcome: str) -> None:
+    BACKENDS[outcome] = BACKENDS.get(outcome, 0) + 1
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if BACKENDS:
+        terminalreporter.section("PostgreSQL")
+        terminalreporter.write_line("；".join(f"{BACKEND_LABELS[k]} {v} 个" for k, v in sorted(BACKENDS.items())))
     if not FIGURES:
         return
     terminalreporter.section("安全指标")

@@ -545,7 +545,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
         return refused
     from townapp.ui.app import run_gui
 
-    return run_gui(db_path=Path(args.db) if args.db else None, demo=args.demo)
+    return run_gui(db_path=db_target(args.db) if args.db else None, demo=args.demo)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
