@@ -39,6 +39,8 @@ FIGURES = ("import_dry_run", "import", "export_package", "quarterly_return", "ce
            "search_name", "search_pinyin", "search_id_tail", "startup")
 # figures beyond the issue's: the copy an import takes first, and start-up until the first page has data
 EXTRA_FIGURES = ("import_backup", "startup_ready")
+# issue 22: the township's package imported into PostgreSQL, against the same import into SQLite in the same run
+POSTGRES_FIGURE = "import_package_postgresql"
 SHOWN_MARKER = "townapp-main-window-shown"
 READY_MARKER = "townapp-main-window-ready"
 CHILD_TIMEOUT_S = 1800
@@ -368,6 +370,48 @@ def _child_certificates(db_path: Path, work: Path, floor: bool) -> float:
     return elapsed
 
 
+def _child_package_import(db_path: Path, work: Path, target: str) -> dict[str, float]:
+    """The package written by ``export_package`` imported into a new database of the bench township:
+    ``target`` "sqlite" (a new file; its pre-import backup timed apart) or a server URL (empty database)."""
+    import townapp.sheets  # noqa: F401  (loaded before the clock, as the app has it when the user imports)
+    from townapp.core.actor import CLI_ACTOR
+    from townapp.create import create_database
+    from townapp.exchange import pipeline
+    from townapp.sheets import all_sheet_specs, package_sheet_specs
+
+    con = sqlite3.connect(db_path)
+    try:
+        name, code = (con.execute("SELECT value FROM app_meta WHERE key = ?", (key,)).fetchone()[0]
+                      for key in ("root_name", "root_code"))
+    finally:
+        con.close()
+    backup_seconds = 0.0
+    take_backup = pipeline.backup_database
+
+    def timed_backup(*args: Any, **kwargs: Any) -> Path:
+        nonlocal backup_seconds
+        started = time.perf_counter()
+        try:
+            return take_backup(*args, **kwargs)
+        finally:
+            backup_seconds += time.perf_counter() - started
+
+    pipeline.backup_database = timed_backup  # type: ignore[assignment]
+    location: Path | str = target if target != "sqlite" else work / "package-import.db"
+    if isinstance(location, Path):
+        for leftover in work.glob("package-import.db*"):
+            leftover.unlink()
+    db = create_database(location, "township", name, code, CLI_ACTOR)
+    specs = [*all_sheet_specs(), *package_sheet_specs(db, receiving=True)]
+    started = time.perf_counter()
+    report = pipeline.run_import(db, work / "package.xlsx", specs, dry_run=False, actor=CLI_ACTOR)
+    elapsed = time.perf_counter() - started
+    db.dispose()
+    if not report.accepted:
+        raise RuntimeError("数据包未能导入：" + report.summary_text(max_errors=5))
+    return {"seconds": elapsed - backup_seconds, "backup_seconds": backup_seconds}
+
+
 def _child_prepare(db_path: Path, work: Path, rows: int) -> float:
     write_people_workbook(db_path, work / "people.xlsx", rows)
     return 0.0
@@ -388,6 +432,8 @@ CHILDREN: dict[str, Callable[[Path, Path, dict[str, Any]], float | dict[str, flo
     "search_name": lambda db, work, t: _child_search(db, "search_name", t["search_repeats"]),
     "search_pinyin": lambda db, work, t: _child_search(db, "search_pinyin", t["search_repeats"]),
     "search_id_tail": lambda db, work, t: _child_search(db, "search_id_tail", t["search_repeats"]),
+    "package_import_sqlite": lambda db, work, t: _child_package_import(db, work, "sqlite"),
+    "package_import_postgresql": lambda db, work, t: _child_package_import(db, work, os.environ["TOWNAPP_BENCH_PG"]),
 }
 
 
@@ -506,6 +552,34 @@ def _prepare_import_base(db_path: Path, work: Path) -> None:
     (work / "import-base-max-id.txt").write_text(str(max_id))
 
 
+def _postgres_package_import(db_path: Path, work: Path, say: Callable[[str], None]
+                             ) -> tuple[float, float, float, dict[str, float]] | None:
+    """The package import on PostgreSQL and on SQLite, one after the other in this run (issue 22). The server:
+    TOWNAPP_BENCH_PG_URL (or the tests' TOWNAPP_TEST_PG_URL), else a throwaway cluster of Debian's
+    PostgreSQL started here; none at all: the figure is left out and said so."""
+    from townapp.db.server import ThrowawayCluster, scratch_database
+
+    cluster = None
+    url = os.environ.get("TOWNAPP_BENCH_PG_URL") or os.environ.get("TOWNAPP_TEST_PG_URL")
+    if not url:
+        cluster = ThrowawayCluster.start(work / "postgresql")
+        if cluster is None:
+            say(f"跳过 {POSTGRES_FIGURE}：本机没有 PostgreSQL 服务器（设置 TOWNAPP_BENCH_PG_URL，或安装 postgresql）")
+            return None
+        url = cluster.url
+    say(f"测量 {POSTGRES_FIGURE} ……")
+    try:
+        sqlite_s, sqlite_peak, extra = _measure_all("package_import_sqlite", db_path, work)
+        with scratch_database(url) as target:
+            os.environ["TOWNAPP_BENCH_PG"] = target
+            ours, peak, _ = _measure_all("package_import_postgresql", db_path, work)
+    finally:
+        if cluster is not None:
+            cluster.stop()
+    say(f"  PostgreSQL {ours:.2f} 秒，SQLite {sqlite_s:.2f} 秒（SQLite 另有导入前备份 {extra['backup_seconds']:.2f} 秒）")
+    return ours, sqlite_s, max(peak, sqlite_peak), {"sqlite_backup_s": round(extra["backup_seconds"], 4)}
+
+
 def run_bench(scale: str = "township", json_out: Path | None = None,
               say: Callable[[str], None] = print) -> dict[str, Any]:
     """Measure every figure; returns (and writes) the JSON of issue 11."""
@@ -549,9 +623,16 @@ def run_bench(scale: str = "township", json_out: Path | None = None,
         measured[name] = (ours, floor_s, peak)
     say("测量 startup ……")
     measured.update(_startup(db_path, work, goals["startup_repeats"]))
+    measured_names = list(FIGURES + EXTRA_FIGURES)
+    if scale == "township":
+        postgres = _postgres_package_import(db_path, work, say)
+        if postgres is not None:
+            measured[POSTGRES_FIGURE] = postgres[:3]
+            details[POSTGRES_FIGURE] = postgres[3]
+            measured_names.append(POSTGRES_FIGURE)
 
     figures = []
-    for name in FIGURES + EXTRA_FIGURES:
+    for name in measured_names:
         ours, floor_s, peak = measured[name]
         goal = goals["figures"].get(name, {})
         ratio = round(ours / floor_s, 2) if floor_s else None

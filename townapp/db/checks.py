@@ -305,6 +305,8 @@ def refuse_damaged_for_export(db: Database, what: str) -> None:
 
     Raises DomainError naming the tables and counts; SQLite's own findings go to the log.
     """
+    if db.server:  # PostgreSQL enforces every foreign key and checksums its pages itself (townapp check looks further)
+        return
     advice = "请运行 townapp check 查看详情，或从备份恢复（townapp restore）。"
     try:
         with db.engine.connect() as conn:
@@ -314,7 +316,7 @@ def refuse_damaged_for_export(db: Database, what: str) -> None:
             broken = conn.exec_driver_sql('SELECT "table", "parent", count(*) FROM pragma_foreign_key_check '
                                           'GROUP BY 1, 2 ORDER BY 1, 2').all()
     except SADatabaseError as exc:
-        raise DomainError(f"数据库已损坏，没有导出{what}：{unreadable(exc.orig or exc, db.path)}。{advice}") from exc
+        raise DomainError(f"数据库已损坏，没有导出{what}：{unreadable(exc.orig or exc, db.location)}。{advice}") from exc
     if broken:
         where = "；".join(f"表 {table} 有 {count} 行引用的 {parent} 记录不存在" for table, parent, count in broken[:10])
         raise DomainError(f"数据库的引用关系已损坏，没有导出{what}（这些行会从{what}中漏掉）：{where}。{advice}")

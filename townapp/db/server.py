@@ -14,7 +14,8 @@ import logging
 import os
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import URL, Connection, Engine, create_engine, make_url, text
@@ -256,3 +257,73 @@ def copy_database(source: Engine, target: Engine, chunk: int = 20_000) -> dict[s
             write.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": revision})
         advance_sequences(write)
     return copied
+
+
+# ----- a throwaway server (the bench; tests get theirs from .ci/postgres) ----------------
+class ThrowawayCluster:
+    """A PostgreSQL cluster of the machine's own server programs in a scratch folder, on 127.0.0.1,
+    trusting local connections, stopped and deleted afterwards. Run as root, the server runs as the
+    ``postgres`` user (it refuses root)."""
+
+    def __init__(self, folder: Path, bin_dir: Path, port: int, as_user: list[str]) -> None:
+        self.folder, self.bin_dir, self.port, self.as_user = folder, bin_dir, port, as_user
+        self.url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+
+    @classmethod
+    def start(cls, folder: Path) -> ThrowawayCluster | None:
+        import glob
+        import socket
+
+        found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]))
+        if not found:
+            return None
+        bin_dir = Path(found[-1]).parent
+        as_user: list[str] = []
+        if os.name == "posix" and os.geteuid() == 0:
+            if shutil.which("runuser") is None:
+                return None
+            as_user = ["runuser", "-u", "postgres", "--"]
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        if as_user:
+            shutil.chown(folder, "postgres")
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        cluster = cls(folder, bin_dir, port, as_user)
+        data = folder / "data"
+        run = [*as_user, str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
+               "--locale=C.UTF-8"]
+        if subprocess.run(run, capture_output=True).returncode != 0:
+            return None
+        settings = {"listen_addresses": "'127.0.0.1'", "port": str(port), "unix_socket_directories": f"'{folder}'",
+                    "shared_buffers": "256MB"}
+        with open(data / "postgresql.conf", "a", encoding="utf-8") as conf:
+            conf.writelines(f"{key} = {value}\n" for key, value in settings.items())
+        started = subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(folder / "server.log"),
+                                  "-w", "start"], capture_output=True)
+        return cluster if started.returncode == 0 else None
+
+    def stop(self) -> None:
+        subprocess.run([*self.as_user, str(self.bin_dir / "pg_ctl"), "-D", str(self.folder / "data"), "-m", "fast",
+                        "-w", "stop"], capture_output=True)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@contextmanager
+def scratch_database(url: str) -> Iterator[str]:
+    """A new empty database on the server of ``url`` (its role may create databases), dropped afterwards."""
+    import psycopg
+
+    base = server_url(url)
+    name = f"townapp_scratch_{os.getpid()}"
+    params = {"host": base.host, "port": base.port, "user": base.username, "password": base.password,
+              "dbname": base.database}
+    with psycopg.connect(**params, autocommit=True) as con:
+        con.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        con.execute(f"CREATE DATABASE {name}")
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(**params, autocommit=True) as con:
+            con.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
