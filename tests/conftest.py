@@ -251,6 +251,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     """Counted for the summary: how many tests ran on PostgreSQL, how many were SQLite's by nature."""
     if "[postgresql" not in report.nodeid and "-postgresql" not in report.nodeid:
         return
+    record_backends("seconds", report.duration)
     if report.when == "call" and report.passed:
         record_backends("ran")
     elif report.when == "call" and report.failed:

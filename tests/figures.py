@@ -15,19 +15,21 @@ def record(name: str, value: Any) -> None:
     FIGURES[name] = str(value)
 
 
-BACKENDS: dict[str, int] = {}
+BACKENDS: dict[str, float] = {}
 BACKEND_LABELS = {"ran": "通过", "failed": "失败", "sqlite_only": "只适用于 SQLite、已跳过",
                   "no_server": "没有服务器、已跳过"}
 
 
-def record_backends(outcome: str) -> None:
-    BACKENDS[outcome] = BACKENDS.get(outcome, 0) + 1
+def record_backends(outcome: str, amount: float = 1) -> None:
+    BACKENDS[outcome] = BACKENDS.get(outcome, 0) + amount
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if BACKENDS:
         terminalreporter.section("PostgreSQL")
-        terminalreporter.write_line("；".join(f"{BACKEND_LABELS[k]} {v} 个" for k, v in sorted(BACKENDS.items())))
+        counts = {k: v for k, v in BACKENDS.items() if k != "seconds"}
+        terminalreporter.write_line("；".join(f"{BACKEND_LABELS[k]} {int(v)} 个" for k, v in sorted(counts.items()))
+                                    + f"；PostgreSQL 上的测试共用时 {BACKENDS.get('seconds', 0):.0f} 秒")
     if not FIGURES:
         return
     terminalreporter.section("安全指标")

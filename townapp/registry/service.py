@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, func, or_, select
+from sqlalchemy import ColumnElement, Connection, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,6 +22,7 @@ from townapp.db import Database
 from townapp.db.base import MetaEntry, get_or_missing
 from townapp.db.batch import ModuleBatch
 from townapp.db.fast import fetch_first_column
+from townapp.db.prefix import starts_with
 from townapp.registry import models as m
 from townapp.registry.dto import (
     BranchDTO,
@@ -52,9 +53,8 @@ _PARTY_FIELDS = tuple(PartyInput.__dataclass_fields__)
 
 
 def prefix_range(column: ColumnElement, prefix: str) -> ColumnElement[bool]:
-    """``column`` starts with ``prefix`` as an indexable range (LIKE ignores indexes in SQLite)."""
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return and_(column >= prefix, column < upper)
+    """``column`` starts with ``prefix``: an indexable range on SQLite, right under any collation elsewhere."""
+    return starts_with(column, prefix)
 
 
 def search_condition(text: str, name: ColumnElement, name_initials: ColumnElement,
