@@ -81,7 +81,7 @@ def _install_translators(app: QApplication) -> None:
 
 
 def describe_uncaught(exc_type: type[BaseException], exc: BaseException,
-                      tb: TracebackType | None, database: Path | None = None) -> tuple[str, str]:
+                      tb: TracebackType | None, database: Path | str | None = None) -> tuple[str, str]:
     """(title, Chinese message) for an exception nobody caught: a DomainError says what it says, a full or
     read-only disk says so, a damaged database says so (the read-only check of ``townapp check`` looks at
     the file); anything else goes to the log (IDs masked) and the message names the log file."""
@@ -114,7 +114,9 @@ class ErrorReporter(QObject):
         super().__init__(parent)
         self.showing = False
         self.shown: list[str] = []  # what was shown (tests read it)
-        self.database: Path | None = None  # the open database, looked at when an unexpected error happens
+        # the open database, looked at when an unexpected error happens: its file, or a server's URL without
+        # password (a server is not a file to check: its errors are reported as they are)
+        self.database: Path | str | None = None
         self.report.connect(self._show, Qt.ConnectionType.QueuedConnection)
 
     def hook(self, exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
@@ -169,11 +171,12 @@ def open_main_window(db: Database, actor: Actor,
     return window
 
 
-def run_gui(db_path: Path | None = None, demo: bool = False) -> int:
+def run_gui(db_path: Path | str | None = None, demo: bool = False) -> int:
     """Start-up (townapp/ui/startup.py): the window at once in its opening state, then lock, location
     and health checks, open or migrate, first administrator or login (``--demo`` opens as the demo
     administrator), the pages; backups at start-up (in the background), every 30 minutes while there
-    are changes, and on exit."""
+    are changes, and on exit. ``db_path`` may be a server's ``postgresql://`` URL (a string): connected,
+    logged in, no file steps and no backups."""
     from townapp.ui.startup import run_session
 
     app = setup_application()

@@ -138,7 +138,7 @@ class MainWindow(QMainWindow):
     first_page_loaded = Signal()  # once: the page the user lands on shows its data
 
     def __init__(self, ctx: AppContext | None, page_factories: Sequence[PageFactory], *,
-                 settings: Settings | None = None, db_path: Path | None = None) -> None:
+                 settings: Settings | None = None, db_path: Path | str | None = None) -> None:
         super().__init__()
         self.ctx: AppContext | None = None
         self.settings = settings or (ctx.settings if ctx is not None else Settings())
@@ -202,7 +202,7 @@ class MainWindow(QMainWindow):
         self.manual_action.setShortcut(QKeySequence.StandardKey.HelpContents)  # F1
         root = ctx.db.meta("root_name") or ""
         self.setWindowTitle(f"{APP_TITLE} — {root}" if root else APP_TITLE)
-        self.db_label.setText(f"数据库：{ctx.db.path}")
+        self.db_label.setText(f"数据库：{ctx.db.location}")  # a server's URL never with its password
         self.user_label.setText(f"当前用户：{ctx.actor.username}（{ctx.actor.role}）")
         for slot, factory in enumerate(self._factories):
             if isinstance(factory, DeferredPages):
@@ -310,6 +310,10 @@ class MainWindow(QMainWindow):
 
     def _build_menu(self) -> None:
         file_menu = self.menuBar().addMenu("文件(&F)")
+        self.server_action = QAction("连接服务器数据库(&S)…", self)
+        self.server_action.triggered.connect(self.connect_server)
+        file_menu.addAction(self.server_action)
+        file_menu.addSeparator()
         self.quit_action = QAction("退出(&X)", self)
         self.quit_action.triggered.connect(self.close)
         file_menu.addAction(self.quit_action)
@@ -353,9 +357,20 @@ class MainWindow(QMainWindow):
         self._help.activateWindow()
         return self._help
 
+    def connect_server(self) -> bool:
+        """文件 → 连接服务器数据库: the app starts again on the server (ui/server_dialog.py), then this
+        window closes as on 退出 (a file's exit backup included). True once the new start is under way."""
+        from townapp.ui.server_dialog import ServerDialog  # SQLAlchemy and the jobs: only when asked for
+
+        if ServerDialog(self.settings, self).exec() != ServerDialog.DialogCode.Accepted:
+            return False
+        self.close()
+        return True
+
     def show_about(self) -> None:
-        QMessageBox.about(self, "关于", f"<b>{APP_TITLE}</b><br>版本 {version()}<br>"
-                          "离线使用，数据只保存在本机的数据文件夹中。")
+        where = (f"数据保存在服务器数据库：{self.ctx.db.location}" if self.ctx is not None and self.ctx.db.server
+                 else "离线使用，数据只保存在本机的数据文件夹中。")
+        QMessageBox.about(self, "关于", f"<b>{APP_TITLE}</b><br>版本 {version()}<br>{where}")
 
     def refresh_counts(self) -> None:
         if self.ctx is None:

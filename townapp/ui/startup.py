@@ -15,11 +15,16 @@ panel saying what is happening). Then, with the window showing:
    in the background;
 7. while the window is open, a backup every 30 minutes if anything changed; one on exit.
 
+A county or prefecture server (``--db postgresql://…``, issue 22) has no file: steps 1–3, the demo,
+the new database and every backup are the file's and are skipped; the server is connected (asking for
+its password when it wants one), then login and the pages as above. Its backups are its administrator's
+(``pg_dump``).
+
 The slow steps (the location check and the database layer it imports,
 ``quick_check``, finding a good backup, restoring, migrating, building the
 demo) run in the thread pool while the panel names them; every dialog is
 parented to the window and runs on the GUI thread. The steps are one generator,
-``_session_steps``, that yields each piece of slow work and is resumed with its
+``_session_steps`` (a file's own steps 1–4 in ``_file_steps``), that yields each piece of slow work and is resumed with its
 result, so the order above reads top to bottom in one place. Giving up ends the
 process with the codes it always had: 0 when the user chose to stop, 1 when the
 database cannot be opened, 3 for an unexpected failure (the log has it).
@@ -29,6 +34,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import urllib.parse
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +77,7 @@ EXIT_OK, EXIT_REFUSED, EXIT_UNEXPECTED = 0, 1, 3  # the codes of townapp.cli
 # goes on waiting in the background with a 正在等待… dialog (ui.jobs.wait_while_busy) instead of freezing
 GUI_BUSY_TIMEOUT_MS = 2_000
 STARTUP_BACKUP_LATEST_MS = 15_000  # the start-up backup waits for the first page's data, but no longer
+SERVER_STARTED = 2  # NewDatabaseDialog's result when the app started again on a server instead
 
 
 @dataclass(frozen=True)
@@ -174,6 +181,58 @@ def open_for_session(path: Path, progress: ProgressFn, preload: Sequence[Loader]
     return db
 
 
+# ----- a server instead of a file (issue 22) ------------------------------------------------------
+def names_a_server(value: object) -> bool:
+    """A ``postgresql://`` URL (the CLI hands a server over as a string, a file as a Path). Decided without
+    importing the database layer: the window must be on screen before SQLAlchemy is loaded."""
+    return isinstance(value, str) and "://" in value
+
+
+def without_password(url: str) -> str:
+    """The URL as the status bar and the error reporter may show it before the database layer is loaded."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        if parts.password is None:
+            return url
+        host = parts.netloc.rsplit("@", 1)[1]
+        return urllib.parse.urlunsplit(parts._replace(netloc=f"{parts.username}@{host}" if parts.username else host))
+    except ValueError:
+        return "postgresql://…"  # unreadable: show nothing that might hold a password
+
+
+class LoginRefused(DomainError):
+    """The server wants a password and refused the one given (or none): the user is asked for it."""
+
+
+def connect_to_server(url: str, password: str | None, progress: ProgressFn,
+                      preload: Sequence[Loader] = ()) -> Database:
+    """Log in to the server (``password`` is given only if the server asks for one; libpq reads
+    ``PGPASSWORD`` and ``.pgpass`` first), then open its townapp database (migrated to head) and import
+    what the pages need. Never prompts on a terminal: a GUI may have been started from one."""
+    from townapp.db import open_database, server
+
+    asked: list[str] = []
+
+    def give_password(where: str) -> str | None:
+        asked.append(where)
+        return password
+
+    try:
+        engine = server.connect_engine(server.server_url(url), give_password)
+    except DomainError as exc:
+        if asked:
+            raise LoginRefused(exc.message) from None
+        raise
+    logged_in = engine.url.render_as_string(hide_password=False)  # stays in memory: never shown or logged
+    engine.dispose()
+    progress(0, 0, "正在打开服务器数据库……")
+    db = open_database(logged_in, ask_password=lambda _where: None)
+    progress(0, 0, "正在准备页面……")
+    for module in preload:
+        _preload(module)
+    return db
+
+
 def create_township_database(path: Path, name: str, code: str,
                              village: tuple[str, str] | None = None) -> Database:
     """The first run's new township database (runs in the pool): the one creation the CLI's ``init`` uses,
@@ -236,6 +295,10 @@ class NewDatabaseDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("新建")
         buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
+        # a county or prefecture whose data is on a server starts from here too, with no file of its own
+        server = buttons.addButton("连接服务器数据库…", QDialogButtonBox.ButtonRole.ActionRole)
+        server.setObjectName("connect_server")
+        server.clicked.connect(self.connect_server)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -245,6 +308,13 @@ class NewDatabaseDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
+
+    def connect_server(self) -> None:
+        """连接服务器数据库: once the app has started again on the server, this start ends (no file made)."""
+        from townapp.ui.server_dialog import ServerDialog
+
+        if ServerDialog(config.Settings(), self).exec() == QDialog.DialogCode.Accepted:
+            self.done(SERVER_STARTED)
 
     def village(self) -> tuple[str, str] | None:
         """(区划代码, name) when this is a village install."""
@@ -316,6 +386,25 @@ def new_database_steps(path: Path, parent: QWidget | None) -> Generator[Backgrou
         except DomainError as exc:
             dialog.error.show_problems([FieldProblem("", exc.message)])
     return None
+
+
+def server_steps(url: str, parent: QWidget | None,
+                 preload: Sequence[Loader]) -> Generator[Background, Any, Database | None]:
+    """Connect to the server database; when it wants a password libpq did not have, ask for it (again,
+    with the server's answer, until it is right or the user gives up: None)."""
+    password: str | None = None
+    problem = ""
+    while True:
+        try:
+            return (yield Background("正在连接服务器数据库……", lambda p, _c, password=password:
+                                     connect_to_server(url, password, p, preload)))
+        except LoginRefused as exc:
+            problem = exc.message if password is not None else ""
+        from townapp.ui.server_dialog import ask_server_password
+
+        password = ask_server_password(without_password(url), problem, parent)
+        if password is None:
+            return None
 
 
 def demo_database_steps(path: Path, parent: QWidget | None) -> Generator[Background, Any, bool]:
@@ -456,10 +545,14 @@ class StartupSequence(QObject):
     opened = Signal()  # the database is open, the user known, the pages built
     abandoned = Signal(int)  # start-up stopped (refused, cancelled, failed): the exit code
 
-    def __init__(self, db_path: Path | None, demo: bool, factories: Sequence[PageFactory] = PAGE_FACTORIES) -> None:
+    def __init__(self, db_path: Path | str | None, demo: bool,
+                 factories: Sequence[PageFactory] = PAGE_FACTORIES) -> None:
         super().__init__()
-        self.path = Path(db_path) if db_path else (config.demo_db_path() if demo else config.default_db_path())
-        self.demo = demo
+        self.server = names_a_server(db_path)
+        # a server's URL as given (it may hold a password: kept here, never shown), else the database file
+        self.path: Path | str = db_path if self.server else \
+            Path(db_path) if db_path else (config.demo_db_path() if demo else config.default_db_path())
+        self.demo = demo and not self.server  # a server is never opened without a login
         self.factories = tuple(factories)
         self.window: MainWindow | None = None
         self.lock: DatabaseLock | None = None
@@ -482,8 +575,13 @@ class StartupSequence(QObject):
         """What the opening panel says now (empty once the pages are shown)."""
         return self.window.opening.step.text() if self.window is not None and self.window.is_opening else ""
 
+    @property
+    def location(self) -> str:
+        """What the status bar and the error reporter name: the file, or the server's URL without password."""
+        return without_password(str(self.path)) if self.server else str(self.path)
+
     def start(self) -> MainWindow:
-        self.window = MainWindow(None, self.factories, db_path=self.path)
+        self.window = MainWindow(None, self.factories, db_path=self.location)
         self.window.opening.cancelled.connect(self._stop.set)
         self.window.first_page_loaded.connect(startup_timing.report_ready)
         self.window.show()
@@ -501,7 +599,40 @@ class StartupSequence(QObject):
     def _session_steps(self, window: MainWindow) -> Steps:
         """The start-up steps in their safe order (see the module docstring); returns None once open,
         else the exit code."""
+        first: list[Loader] = [preload_context, *(f.load for f in self.factories
+                                                  if isinstance(f, ModulePages) and not isinstance(f, DeferredPages))]
+        if self.server:  # no file: no location, lock, health check or backups — the server's administrator's
+            self.db = yield from server_steps(str(self.path), window, first)
+            if self.db is None:
+                return EXIT_OK
+        else:
+            code = yield from self._file_steps(window, first)
+            if code is not None:
+                return code
+        assert self.db is not None
+        # 5. who acts
+        window.show_step("请登录……" if not self.demo else "正在打开……")
+        self.actor = authenticate(self.db, self.demo, window)
+        if self.actor is None:
+            return EXIT_OK
+        # 6. the pages, then the start-up backup behind them
+        window.show_step("正在打开页面……")
+        from townapp.ui.context import AppContext
+
+        window.attach(AppContext.create(self.db, self.actor, window.settings))
+        if self.server:
+            return None
+        self.startup_backup = StartupBackup(Path(self.path), window)
+        window.first_page_loaded.connect(self.startup_backup.start)
+        QTimer.singleShot(STARTUP_BACKUP_LATEST_MS, self.startup_backup, self.startup_backup.start)
+        # 7. backups while open (and one on exit, in shut_down)
+        self.keeper = BackupKeeper(self.db)
+        return None
+
+    def _file_steps(self, window: MainWindow, first: list[Loader]) -> Generator[Background, Any, int | None]:
+        """Steps 1–4 for a database file: ``self.db`` open, or the exit code."""
         # 1. where the file lives
+        assert isinstance(self.path, Path)
         safe = yield from safe_location_steps(self.path, window)
         if safe is None:
             return EXIT_OK
@@ -513,8 +644,6 @@ class StartupSequence(QObject):
             QMessageBox.warning(window, "数据库已打开", self.lock.message)
             return EXIT_REFUSED
         # 3–4. healthy, then open; or made for the first time
-        first: list[Loader] = [preload_context, *(f.load for f in self.factories
-                                                  if isinstance(f, ModulePages) and not isinstance(f, DeferredPages))]
         later: list[Loader] = [f.load for f in self.factories if isinstance(f, DeferredPages)]
         if path.exists():
             problems = yield Background("正在检查数据库……", lambda _p, _c: check_while_importing(path, first + later))
@@ -529,21 +658,6 @@ class StartupSequence(QObject):
                 return EXIT_OK
         if self.db is None:
             self.db = yield Background("正在打开数据库……", lambda p, _c: open_for_session(path, p, first))
-        # 5. who acts
-        window.show_step("请登录……" if not self.demo else "正在打开……")
-        self.actor = authenticate(self.db, self.demo, window)
-        if self.actor is None:
-            return EXIT_OK
-        # 6. the pages, then the start-up backup behind them
-        window.show_step("正在打开页面……")
-        from townapp.ui.context import AppContext
-
-        window.attach(AppContext.create(self.db, self.actor, window.settings))
-        self.startup_backup = StartupBackup(path, window)
-        window.first_page_loaded.connect(self.startup_backup.start)
-        QTimer.singleShot(STARTUP_BACKUP_LATEST_MS, self.startup_backup, self.startup_backup.start)
-        # 7. backups while open (and one on exit, in shut_down)
-        self.keeper = BackupKeeper(self.db)
         return None
 
     def _advance(self, result: Any, error: BaseException | None) -> None:
@@ -615,17 +729,17 @@ class StartupSequence(QObject):
         if self.db is not None:
             self.db.dispose()
             self.db = None
-            if self.is_open:
+            if self.is_open and isinstance(self.path, Path):  # a server's backups are its administrator's
                 _backup_quietly(self.path, "exit")  # still holding the lock
         self._release()
         return self.exit_code if self.exit_code is not None else code
 
 
-def run_session(app: QApplication, db_path: Path | None, demo: bool,
-                database_known: Callable[[Path], None] | None = None) -> int:
+def run_session(app: QApplication, db_path: Path | str | None, demo: bool,
+                database_known: Callable[[Path | str], None] | None = None) -> int:
     sequence = StartupSequence(db_path, demo)
     if database_known is not None:  # the safety net looks at this file when an unexpected error happens
-        database_known(sequence.path)
+        database_known(sequence.path if isinstance(sequence.path, Path) else sequence.location)
     sequence.abandoned.connect(app.exit)
     sequence.start()
     return sequence.shut_down(app.exec())

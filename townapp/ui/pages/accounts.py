@@ -28,7 +28,7 @@ from townapp.db.backup import backup_and_rotate, backup_database, list_backups, 
 from townapp.db.base import utcnow
 from townapp.ui.context import AppContext
 from townapp.ui.forms.accounts import ResetPasswordDialog, UserDialog
-from townapp.ui.jobs import call_service, in_steps
+from townapp.ui.jobs import Job, call_service, in_steps
 from townapp.ui.login import ChangePasswordDialog
 from townapp.ui.pages.base import Page
 from townapp.ui.widgets.done import announce_written
@@ -156,20 +156,33 @@ class BackupPage(Page):
     REASONS = {"startup": "启动时", "exit": "退出时", "periodic": "定时", "manual": "手动", "import": "导入前",
                "migration": "升级前", "before-restore": "恢复前", "copy": "复制"}
 
+    SERVER_INTRO = ("正在使用服务器数据库：{where}\n服务器数据库由服务器管理员备份和恢复（在服务器上用 pg_dump 备份、"
+                    "pg_restore 恢复），本机不做自动备份。本机装有 pg_dump 程序时，"
+                    "可以点“备份到U盘或其他文件夹…”把服务器数据库另备份一份到本机。")
+    SERVER_RESTORE = "服务器数据库只能由服务器管理员用 pg_restore 恢复"
+    SERVER_BACKUP_NOW = "服务器数据库由服务器管理员备份；要在本机留一份，请用“备份到U盘或其他文件夹…”"
+
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
         self.ctx = ctx
+        self.server = ctx.db.server  # no file to copy: the server's backups are its administrator's (pg_dump)
         self.table = _table(self.HEADERS, "backups")
         self.backups: list = []
-        intro = QLabel(f"备份保存在数据文件夹：{config.backup_dir()}\n启动、退出、导入前和有修改时每 30 分钟自动备份；"
-                       "保留最近 7 天每天一份、4 周每周一份、12 个月每月一份。")
+        self.job: Job | None = None
+        if self.server:
+            intro = QLabel(self.SERVER_INTRO.format(where=ctx.db.location))
+        else:
+            intro = QLabel(f"备份保存在数据文件夹：{config.backup_dir()}\n启动、退出、导入前和有修改时每 30 分钟自动备份；"
+                           "保留最近 7 天每天一份、4 周每周一份、12 个月每月一份。")
+        intro.setObjectName("intro")
         intro.setWordWrap(True)
         actions = QHBoxLayout()
+        self.buttons: dict[str, QPushButton] = {}
         for text, name, slot in (("立即备份", "backup_now", self.backup_now),
                                  ("备份到U盘或其他文件夹…", "backup_to_folder", self.backup_to_folder),
                                  ("用选中的备份恢复", "restore_selected", self.restore_selected),
                                  ("从文件恢复…", "restore_from_file", self.restore_from_file)):
-            button = _button(text, name)
+            button = self.buttons[name] = _button(text, name)
             button.clicked.connect(slot)
             actions.addWidget(button)
         actions.addStretch(1)
@@ -177,8 +190,17 @@ class BackupPage(Page):
         layout.addWidget(intro)
         layout.addLayout(actions)
         layout.addWidget(self.table, 1)
+        if self.server:
+            for name, why in (("backup_now", self.SERVER_BACKUP_NOW), ("restore_selected", self.SERVER_RESTORE),
+                              ("restore_from_file", self.SERVER_RESTORE)):
+                self.buttons[name].setEnabled(False)
+                self.buttons[name].setToolTip(why)
+            self.buttons["backup_to_folder"].setToolTip("用 pg_dump 把服务器数据库备份到选定的文件夹（需要本机装有 pg_dump）")
+            self.table.hide()
 
     def refresh(self) -> None:
+        if self.server:  # the server keeps no backups in this computer's data folder
+            return
         self.backups = list(reversed(list_backups(config.backup_dir(), self.ctx.db.path.stem)))
         fill_table(self.table, self.HEADERS, [
             (b.at.strftime("%Y-%m-%d %H:%M:%S"), self.REASONS.get(b.reason, b.reason), b.path.name)
@@ -186,6 +208,9 @@ class BackupPage(Page):
         self.table.resizeColumnsToContents()
 
     def backup_now(self) -> None:
+        if self.server:
+            self.show_error(self.SERVER_BACKUP_NOW)
+            return
         try:
             target = backup_and_rotate(self.ctx.db.path, "manual")
         except DomainError as exc:
@@ -198,12 +223,31 @@ class BackupPage(Page):
         folder = QFileDialog.getExistingDirectory(self, "选择备份到的文件夹（如U盘）")
         if not folder:
             return
+        if self.server:
+            self.dump_server(Path(folder))
+            return
         try:
             target = backup_database(self.ctx.db.path, Path(folder), "copy")
         except DomainError as exc:
             self.show_error(exc)
             return
         announce_written(self, target, "备份", title="已备份", detail="已读回校验无误。", name="backup_done")
+
+    def dump_server(self, folder: Path) -> Job:
+        """A ``pg_dump`` of the server database into ``folder``, in the background (a county's takes minutes).
+        Without pg_dump on this computer the message says that the administrator backs the server up."""
+        from townapp.db.server import pg_dump_backup, server_url
+
+        url = server_url(self.ctx.db.engine.url)  # with the password this session logged in with, if any
+
+        def dump(_progress: object, _cancel: object) -> Path:
+            return pg_dump_backup(url, folder, "copy")
+
+        self.job = Job(self, "正在备份服务器数据库", dump,
+                       on_success=lambda target: announce_written(self, target, "服务器数据库备份", title="已备份",
+                                                                  detail="用 pg_restore 恢复。", name="backup_done"),
+                       on_failure=self.show_error)
+        return self.job.start()
 
     def restore_selected(self) -> None:
         key = current_key(self.table) if self.table.selectedItems() else None
@@ -218,6 +262,9 @@ class BackupPage(Page):
             self.restore_from(Path(name))
 
     def restore_from(self, source: Path) -> None:
+        if self.server:
+            self.show_error(self.SERVER_RESTORE)
+            return
         if not self.confirm(f"用这份备份替换当前的全部数据吗？\n{source.name}\n\n恢复前会先自动备份当前数据。"):
             return
         path = self.ctx.db.path

@@ -494,19 +494,20 @@ class EvaluationsPage(Page):
                 self.show_error("以下评定方案文件有误，未载入：\n\n" + "\n\n".join(x.message for x in report.refused))
         chosen = self.round.currentData()
         if chosen is None:  # first shown since start-up: the round the user was on last time
-            remembered = self._remembered().get(str(self.ctx.db.path))
+            remembered = self._remembered().get(str(self.ctx.db.location))
             chosen = remembered if isinstance(remembered, int) else None
         self.load_rounds(chosen)
 
     def _remembered(self) -> dict[str, object]:
-        """The round last chosen in each database file (the demo's and the real one's apart)."""
+        """The round last chosen in each database (file, or server URL without password: the demo's and the
+        real one's apart)."""
         stored = self.ctx.settings.get(ROUND_KEY)
         return dict(stored) if isinstance(stored, dict) else {}
 
     def _remember(self, round_id: int) -> None:
         remembered = self._remembered()
-        if remembered.get(str(self.ctx.db.path)) != round_id:
-            remembered[str(self.ctx.db.path)] = round_id
+        if remembered.get(str(self.ctx.db.location)) != round_id:
+            remembered[str(self.ctx.db.location)] = round_id
             self.ctx.settings.set(ROUND_KEY, remembered)
 
     def load_rounds(self, select: int | None = None) -> None:
