@@ -118,3 +118,24 @@ def test_packages_of_two_versions_or_a_missing_architecture_are_refused(tmp_path
         make_usb_folder.make_folder(mixed, tmp_path / "usb", ["amd64", "arm64"])
     with pytest.raises(SystemExit, match="缺少这些架构的安装包：arm64"):
         make_usb_folder.make_folder(fake_debs(tmp_path / "c", "0.1.0", ("amd64",)), tmp_path / "usb", ["amd64", "arm64"])
+
+
+@pytest.mark.skipif(not shutil.which("dpkg-deb"), reason="dpkg-deb")
+def test_the_instructions_state_the_glibc_the_packages_depend_on(tmp_path):
+    """GIVEN packages whose Depends say libc6 (>= 2.30) WHEN the folder is made THEN 安装说明 says 2.30, which systems fit."""
+    debs = []
+    for arch in ("amd64", "arm64"):
+        stage = tmp_path / f"stage-{arch}"
+        (stage / "DEBIAN").mkdir(parents=True)
+        (stage / "DEBIAN" / "control").write_text(
+            f"Package: townapp\nVersion: 0.1.0\nArchitecture: {arch}\nMaintainer: t <t@localhost>\n"
+            "Depends: libc6 (>= 2.30), libxcb1\nDescription: test\n", encoding="utf-8")
+        deb = tmp_path / f"townapp_0.1.0_{arch}.deb"
+        subprocess.run(["dpkg-deb", "--root-owner-group", "-Zgzip", "--build", str(stage), str(deb)],
+                       check=True, capture_output=True)
+        debs.append(deb)
+
+    folder = make_usb_folder.make_folder(debs, tmp_path / "usb", ["amd64", "arm64"])
+
+    text = (folder / "安装说明.txt").read_text(encoding="utf-8")
+    assert "本安装包要求 glibc 2.30 或更新（银河麒麟 V10 为 2.31，可以安装；统信UOS 20 为 2.28，不能安装）" in text

@@ -15,13 +15,17 @@ import argparse
 import hashlib
 import re
 import shutil
+import subprocess
 import sys
 from collections.abc import Iterable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 DEB_NAME = re.compile(r"^townapp_(?P<version>[^_]+)_(?P<arch>[a-z0-9]+)\.deb$")
-MACHINES = {"amd64": "x86_64（兆芯、海光、英特尔、AMD 等）", "arm64": "aarch64（飞腾、鲲鹏等）"}
+MACHINES = {"amd64": "兆芯、海光、英特尔、AMD 等", "arm64": "飞腾、鲲鹏等"}
+# glibc of the systems townships have (installers/README.md): 安装说明.txt says which of them the package fits.
+SYSTEM_GLIBCS = {"银河麒麟 V10": (2, 31), "统信UOS 20": (2, 28)}
+LIBC_DEPENDS = re.compile(r"\blibc6 \(>= (\d+)\.(\d+)")
 CHECKSUMS = "SHA256SUMS"
 INSTRUCTIONS = "安装说明.txt"
 INSTALLER = "install.sh"
@@ -74,7 +78,7 @@ INSTRUCTIONS_TEXT = """\
 三、手动安装
   1. 核对文件是否完整（每个文件都应显示“成功”或 OK）：
       sha256sum -c {checksums}
-  2. 安装（把文件名换成第一步选中的那个）：
+  2. 安装（把文件名换成“一、选哪个文件”中选中的那个）：
       sudo apt install ./{example}
      或者：
       sudo dpkg -i {example}
@@ -85,8 +89,8 @@ INSTRUCTIONS_TEXT = """\
     这些是系统自带的图形界面库。能连内网软件源时运行  sudo apt -f install  即可自动补齐；
     不能联网时，从系统安装光盘或单位的内网软件源安装提示中列出的软件包，然后重新安装。
     程序启动或自检时如缺少系统库，也会用中文写明缺哪个库、装哪个软件包。
-  - 提示需要更新的 libc6 / glibc：系统版本太旧（本安装包要求 glibc {glibc} 或更新，
-    银河麒麟 V10 为 2.31）。请联系县里的信息员。
+  - 提示需要更新的 libc6 / glibc：系统版本太旧。本安装包要求 glibc {glibc} 或更新（{systems}）。
+    请联系县里的信息员。
   - 核对文件时显示“失败”或 FAILED：文件在复制时损坏了，请重新复制整个文件夹。
 """
 
@@ -114,16 +118,37 @@ def packages_by_arch(debs: Iterable[Path]) -> tuple[str, dict[str, Path]]:
     return versions.pop(), found
 
 
+def required_glibc(packages: Iterable[Path], fallback: str) -> str:
+    """The newest ``libc6 (>= x.y)`` the packages' Depends name (dpkg-deb -f), or fallback when none can be read."""
+    found: list[tuple[int, int]] = []
+    if shutil.which("dpkg-deb"):
+        for deb in packages:
+            result = subprocess.run(["dpkg-deb", "-f", str(deb), "Depends"], capture_output=True, text=True)
+            match = LIBC_DEPENDS.search(result.stdout) if result.returncode == 0 else None
+            if match:
+                found.append((int(match.group(1)), int(match.group(2))))
+    return ".".join(map(str, max(found))) if found else fallback
+
+
+def systems_line(glibc: str) -> str:
+    """'银河麒麟 V10 为 2.31，可以安装；统信UOS 20 为 2.28，不能安装'."""
+    needed = tuple(int(part) for part in glibc.split("."))
+    return "；".join(f"{name} 为 {have[0]}.{have[1]}，{'可以安装' if have >= needed else '不能安装'}"
+                    for name, have in SYSTEM_GLIBCS.items())
+
+
 def instructions(version: str, packages: dict[str, Path], glibc: str) -> str:
     machine_of = {"amd64": "x86_64", "arm64": "aarch64"}
-    choices = "\n".join(f"    显示 {machine_of.get(arch, arch):<8} → 用 {deb.name}（{MACHINES.get(arch, arch)}）"
+    choices = "\n".join(f"    显示 {machine_of.get(arch, arch):<8} → 用 {deb.name}（{MACHINES.get(arch, arch)}的处理器）"
                         for arch, deb in sorted(packages.items()))
     example = packages[sorted(packages)[0]].name
-    return INSTRUCTIONS_TEXT.format(version=version, choices=choices, checksums=CHECKSUMS, example=example, glibc=glibc)
+    return INSTRUCTIONS_TEXT.format(version=version, choices=choices, checksums=CHECKSUMS, example=example, glibc=glibc,
+                                    systems=systems_line(glibc))
 
 
 def make_folder(debs: Iterable[Path], out: Path, architectures: Iterable[str], glibc: str = "2.31") -> Path:
-    """Write out/townapp-<version>/ and return it (an old folder of that name is replaced)."""
+    """Write out/townapp-<version>/ and return it (an old folder of that name is replaced). glibc: what
+    安装说明.txt states when the packages' Depends can't be read (the fake packages of the tests)."""
     version, packages = packages_by_arch(debs)
     missing = [arch for arch in architectures if arch not in packages]
     if missing:
@@ -136,6 +161,7 @@ def make_folder(debs: Iterable[Path], out: Path, architectures: Iterable[str], g
         shutil.copyfile(deb, folder / deb.name)
     (folder / INSTALLER).write_text(INSTALL_SH.format(checksums=CHECKSUMS), encoding="utf-8", newline="\n")
     (folder / INSTALLER).chmod(0o755)
+    glibc = required_glibc(packages.values(), glibc)
     (folder / INSTRUCTIONS).write_text(instructions(version, packages, glibc), encoding="utf-8", newline="\n")
     checked = sorted([*(deb.name for deb in packages.values()), INSTALLER])
     (folder / CHECKSUMS).write_text("".join(f"{sha256(folder / name)}  {name}\n" for name in checked),
@@ -149,7 +175,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="安装包（默认 dist/old-glibc/*/townapp_*.deb，由 build_old_glibc.sh 生成）")
     parser.add_argument("--out", type=Path, default=ROOT / "dist" / "usb", help="输出位置（默认 dist/usb）")
     parser.add_argument("--arch", default="amd64,arm64", help="必须包含的架构（默认 amd64,arm64）")
-    parser.add_argument("--glibc", default="2.31", help="安装说明中写明的最低 glibc 版本（默认 2.31）")
+    parser.add_argument("--glibc", default="2.31",
+                        help="读不出安装包 Depends 中的 libc6 版本时，安装说明中写明的最低 glibc 版本（默认 2.31）")
     args = parser.parse_args(argv)
     debs = args.debs if args.debs else sorted((ROOT / "dist" / "old-glibc").glob("*/townapp_*.deb"))
     folder = make_folder(debs, args.out, [a for a in args.arch.split(",") if a], args.glibc)
