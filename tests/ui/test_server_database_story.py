@@ -8,23 +8,27 @@ The server stories need the test server (TOWNAPP_TEST_PG_URL) and are skipped wi
 
 from __future__ import annotations
 
+import shutil
 import socket
 import sys
+import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QPushButton
 
 from tests.conftest import PG_URL
 from townapp import config
 from townapp.accounts.service import AccountService
-from townapp.core.actor import Actor
-from townapp.core.errors import DomainError
+from townapp.core.actor import ROLE_ADMIN, Actor
+from townapp.core.errors import Cancelled, DomainError
 from townapp.db import Database, open_database, server
 from townapp.registry.service import RegistryService
 from townapp.ui import server_dialog
 from townapp.ui.app import open_main_window
+from townapp.ui.pages import accounts as accounts_page
 from townapp.ui.server_dialog import ServerDialog, ServerPasswordDialog
 from townapp.ui.startup import EXIT_REFUSED, StartupSequence
 
@@ -171,12 +175,12 @@ def test_connecting_from_the_file_menu_starts_the_app_on_the_server_and_closes_t
 # ----- a start on a server URL --------------------------------------------------------------------
 @pytest.fixture
 def start_on(qtbot) -> Iterator[Callable[[str], StartupSequence]]:  # noqa: ANN001
-    """``start_on(url)``: the app starting on ``url``, its window shown; shut down after the test, as
+    """``start_on(url or file)``: the app starting on it, its window shown; shut down after the test, as
     run_session does (before the fixture that made the database drops it)."""
     sequences: list[StartupSequence] = []
 
     def start(url: str) -> StartupSequence:
-        sequence = StartupSequence(url, demo=False)
+        sequence = StartupSequence(url if "://" in url else Path(url), demo=False)
         sequences.append(sequence)
         qtbot.addWidget(sequence.start())
         return sequence
@@ -303,3 +307,82 @@ def test_a_server_database_not_initialised_is_refused_in_chinese_with_exit_code_
         assert sequence.exit_code == EXIT_REFUSED and sequence.db is None
     finally:
         pg_databases.drop(name)
+
+
+@needs_server
+@pytest.mark.skipif(shutil.which("pg_dump") is None, reason="本机没有 pg_dump")
+def test_backing_up_a_server_database_to_a_folder_runs_pg_dump_in_the_background(
+        app: QApplication, qtbot, township_on_server: str, tmp_path: Path,  # noqa: ANN001
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN the administrator's window on the server database, and a folder chosen for the backup
+    db = open_database(township_on_server)
+    main = open_main_window(db, Actor("县管理员", ROLE_ADMIN))
+    qtbot.addWidget(main)
+    page = main.open_page("备份与恢复")
+    monkeypatch.setattr(accounts_page.QFileDialog, "getExistingDirectory", lambda *_args: str(tmp_path))
+    try:
+        # WHEN 备份到U盘或其他文件夹… is pressed
+        page.buttons["backup_to_folder"].click()
+        qtbot.waitUntil(lambda: page.job is not None and page.job.done, timeout=STEP_TIMEOUT_MS)
+        # THEN a pg_dump of the server database is in that folder, and the box names it
+        [dump] = list(tmp_path.glob("*.dump"))
+        assert dump.name.startswith(server.server_url(township_on_server).database) and dump.stat().st_size > 0
+        box = next(w for w in QApplication.topLevelWidgets() if w.objectName() == "backup_done" and w.isVisible())
+        assert dump.name in box.text()
+        box.close()
+    finally:
+        main.close()
+        db.dispose()
+
+
+def test_the_first_start_without_a_database_may_connect_to_a_server_instead_of_making_a_file(
+        app: QApplication, qtbot, tmp_path: Path, launches, monkeypatch: pytest.MonkeyPatch,  # noqa: ANN001
+        start_on: Callable[[str], StartupSequence]) -> None:
+    # GIVEN no database file yet, and a server that answers (the connection itself is the other stories')
+    monkeypatch.setattr(server_dialog, "try_connection", lambda *_args: None)
+    path = tmp_path / "township.db"
+    seen: list[str] = []
+
+    def connect(dialog: QDialog) -> None:
+        seen.append(dialog.windowTitle())
+        _fill(dialog, "postgresql://townapp@10.0.0.5:5432/county", SERVER_PASSWORD)
+        dialog.connect_button.click()
+
+    def choose_server(dialog: QDialog) -> None:
+        seen.append(dialog.windowTitle())
+        when_dialog_opens(connect, timeout_ms=STEP_TIMEOUT_MS)
+        dialog.findChild(QPushButton, "connect_server").click()
+
+    # WHEN the first start offers 新建数据库 and the user chooses 连接服务器数据库… there instead
+    when_dialog_opens(choose_server, timeout_ms=STEP_TIMEOUT_MS)
+    sequence = start_on(str(path))
+    qtbot.waitUntil(lambda: sequence.exit_code is not None, timeout=STEP_TIMEOUT_MS)
+    # THEN the app starts again on the server, and this start ends without making a file
+    assert seen == ["新建数据库", "连接服务器数据库"]
+    [(argv, env)] = launches
+    assert argv[-2:] == ["--db", "postgresql://townapp@10.0.0.5:5432/county"] and env["PGPASSWORD"] == SERVER_PASSWORD
+    assert sequence.exit_code == 0 and not path.exists()
+
+
+def test_cancelling_while_the_server_is_tried_starts_nothing_when_it_answers_later(
+        app: QApplication, qtbot, launches, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    # GIVEN a server that answers only when the test lets it
+    answer = threading.Event()
+
+    def slow(_url: str, _password: str | None, _progress: object, cancel: Callable[[], bool]) -> None:
+        assert answer.wait(30), "the test never let the server answer"
+        if cancel():
+            raise Cancelled()
+
+    monkeypatch.setattr(server_dialog, "try_connection", slow)
+    dialog = ServerDialog(config.Settings())
+    qtbot.addWidget(dialog)
+    dialog.show()
+    _fill(dialog, "postgresql://townapp@10.0.0.5:5432/county", SERVER_PASSWORD)
+    # WHEN 连接 is pressed, then 取消 before the server answers
+    dialog.connect_button.click()
+    dialog.reject()
+    answer.set()
+    qtbot.waitUntil(lambda: dialog.job.done, timeout=STEP_TIMEOUT_MS)
+    # THEN nothing is started and the dialog stays closed
+    assert launches == [] and not dialog.isVisible() and dialog.job.was_cancelled

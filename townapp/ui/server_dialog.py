@@ -103,6 +103,7 @@ class ServerDialog(FormDialog):
         self.connect_button = self.buttons.button(self.buttons.StandardButton.Ok)
         self.connect_button.setObjectName("connect")
         self.job: Job | None = None
+        self.given_up = False
         self.started: list[str] | None = None  # the command line of the new start (tests read it)
 
     @staticmethod
@@ -142,11 +143,20 @@ class ServerDialog(FormDialog):
                                   and self.error.show_problems([]))
         self.job.start()
 
+    def reject(self) -> None:
+        """取消 (or Esc) while the connection is still being tried: nothing starts when it answers later."""
+        self.given_up = True
+        if self.job is not None and not self.job.done:
+            self.job.cancel()
+        super().reject()
+
     def _failed(self, message: str) -> None:
         self.error.show_problems([FieldProblem("", message)])
 
     def _connected(self, url: str, password: str | None) -> None:
         """The server answered and its database is townapp's: remember (no password), start again there."""
+        if self.given_up:
+            return
         if self.remember.isChecked():
             self.settings.set(SETTINGS_KEY, {"host": self.host.text().strip(), "port": self.port.value(),
                                              "database": self.database.text().strip(),

@@ -196,7 +196,8 @@ class BackupPage(Page):
                 self.buttons[name].setEnabled(False)
                 self.buttons[name].setToolTip(why)
             self.buttons["backup_to_folder"].setToolTip("用 pg_dump 把服务器数据库备份到选定的文件夹（需要本机装有 pg_dump）")
-            self.table.hide()
+            self.table.hide()  # no backups in this computer's data folder to list
+            layout.addStretch(1)
 
     def refresh(self) -> None:
         if self.server:  # the server keeps no backups in this computer's data folder
