@@ -386,3 +386,22 @@ def test_cancelling_while_the_server_is_tried_starts_nothing_when_it_answers_lat
     qtbot.waitUntil(lambda: dialog.job.done, timeout=STEP_TIMEOUT_MS)
     # THEN nothing is started and the dialog stays closed
     assert launches == [] and not dialog.isVisible() and dialog.job.was_cancelled
+
+
+def test_a_server_that_does_not_answer_at_start_up_is_said_in_chinese_with_exit_code_1(
+        app: QApplication, qtbot, start_on: Callable[[str], StartupSequence]) -> None:  # noqa: ANN001
+    # GIVEN a URL naming a port where no server listens
+    url = f"postgresql://townapp:{SERVER_PASSWORD}@127.0.0.1:{_closed_port()}/county"
+    said: list[str] = []
+
+    def read(box: QDialog) -> None:
+        said.append(box.text() if isinstance(box, QMessageBox) else "")
+        box.accept()
+
+    # WHEN the app starts on it
+    when_dialog_opens(read, timeout_ms=STEP_TIMEOUT_MS)
+    sequence = start_on(url)
+    qtbot.waitUntil(lambda: sequence.exit_code is not None, timeout=STEP_TIMEOUT_MS)
+    # THEN it says in Chinese that the server could not be reached — never with the password — and ends with 1
+    assert said and said[0].startswith("无法连接服务器数据库 postgresql://townapp") and SERVER_PASSWORD not in said[0]
+    assert sequence.exit_code == EXIT_REFUSED
