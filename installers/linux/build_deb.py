@@ -77,8 +77,11 @@ def required_glibc(files: list[Path]) -> tuple[int, int]:
     return newest
 
 
-def depends_field(app_dir: Path) -> tuple[str, tuple[int, int], set[str]]:
-    """(Depends line, glibc the bundle needs, libraries no package could be named for)."""
+def depends_field(app_dir: Path, confirm_unknown: bool = False) -> tuple[str, tuple[int, int], set[str]]:
+    """(Depends line, glibc the bundle needs, libraries no package could be named for). confirm_unknown: a
+    library neither this system nor the table knows is named by Debian's rule when apt-get download shows
+    that package holds it (build_old_glibc.sh: the arm64 Qt links libSM/libICE/libtiff/libwebp, which the
+    x86_64 table never saw)."""
     files = elf_files(app_dir)
     glibc = required_glibc(files)
     syslibs = qt_syslibs.load_syslibs()
@@ -87,7 +90,8 @@ def depends_field(app_dir: Path) -> tuple[str, tuple[int, int], set[str]]:
              if not RECOMMENDED_ONLY.search(where := path.relative_to(app_dir).as_posix()) and not QT_LIBRARIES.search(where)]
     direct = qt_syslibs.direct_system_needs(roots, own)
     found = {soname: path for soname, path in qt_syslibs.ldd_closure(roots, own)[0].items() if soname in direct}
-    mapping, unknown = qt_syslibs.packages_for(found, direct - set(found), syslibs.LIBRARY_PACKAGES, confirm=False)
+    mapping, unknown = qt_syslibs.packages_for(found, direct - set(found), syslibs.LIBRARY_PACKAGES,
+                                               confirm=confirm_unknown)
     derived = {mapping[soname] for soname in direct if soname in mapping}
     extra = derived - set(syslibs.GUI_PACKAGES) - qt_syslibs.RUNTIME_BASE
     if extra:
@@ -147,7 +151,7 @@ def copy_tree(source: Path, target: Path) -> None:
             path.chmod(0o755 if os.access(path, os.X_OK) else 0o644)
 
 
-def build_deb(app_dir: Path, out_dir: Path, compression: str = "xz") -> Path:
+def build_deb(app_dir: Path, out_dir: Path, compression: str = "xz", confirm_unknown: bool = False) -> Path:
     info = build_info(app_dir)
     version = str(info["version"])
     architecture = subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True,
@@ -178,7 +182,7 @@ def build_deb(app_dir: Path, out_dir: Path, compression: str = "xz") -> Path:
     for path in [p for p in (stage / "usr").rglob("*") if p.is_dir()]:
         path.chmod(0o755)
 
-    depends, glibc, missing = depends_field(app_dir)
+    depends, glibc, missing = depends_field(app_dir, confirm_unknown)
     installed_kib = sum(p.stat().st_size for p in stage.rglob("*") if p.is_file() and not p.is_symlink()) // 1024
     debian = stage / "DEBIAN"
     debian.mkdir()
@@ -208,10 +212,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "dist", help="输出文件夹（默认 dist）")
     parser.add_argument("--compression", choices=("xz", "gzip"), default="xz",
                         help="压缩方式：xz 最小（发布用），gzip 快得多（CI 用）")
+    parser.add_argument("--confirm-unknown", action="store_true",
+                        help="本机和对照表都不知道的库：按 Debian 命名规则推出软件包，用 apt-get download 确认后写进 Depends")
     args = parser.parse_args(argv)
     if not shutil.which("dpkg-deb"):
         raise SystemExit("需要 dpkg-deb（Debian/统信UOS/银河麒麟自带）")
-    build_deb(args.app_dir, args.out, args.compression)
+    build_deb(args.app_dir, args.out, args.compression, args.confirm_unknown)
     return 0
 
 
