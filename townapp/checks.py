@@ -18,10 +18,34 @@ from townapp.modules import Check, module_checks
 log = logging.getLogger(__name__)
 
 
+def integrity_checks(db: Database, report: CheckReport, facts: dict) -> None:
+    """The database's own checks: SQLite's integrity and foreign-key checks, or on a server its own
+    (constraints not validated, rows whose parent is gone), then the schema revision."""
+    if not db.server:
+        database_checks(db, report, facts)
+        return
+    from townapp.db.server import server_integrity
+
+    with db.engine.connect() as conn:
+        findings, orphans = server_integrity(conn)
+    facts["integrity"] = "ok" if not findings else findings[:20]
+    facts["foreign_key_violations"] = orphans
+    report.errors.extend(findings)
+    current, head = migrate.current_revision(db.engine), migrate.head_revision()
+    facts["schema_revision"], facts["head_revision"] = current, head
+    if current != head:
+        report.errors.append(f"数据库结构版本为 {current}，程序要求 {head}")
+
+
 def stored_value_checks(db: Database, report: CheckReport, facts: dict) -> None:
     """Every stored value against its model column's type (a flipped byte no index holds, a date that is
-    not one, text where a number belongs, bytes that are not UTF-8): table, row id, column, what."""
+    not one, text where a number belongs, bytes that are not UTF-8): table, row id, column, what.
+    A server keeps every value in its column's type: nothing to find there."""
     from townapp.schema import metadata
+
+    if db.server:
+        facts["damaged_values"] = 0
+        return
 
     connection = db.engine.raw_connection()
     try:
@@ -39,7 +63,7 @@ def result_checks(db: Database, report: CheckReport, facts: dict) -> None:
     check(db, report, facts)
 
 
-CHECKS: tuple[Check, ...] = (database_checks, stored_value_checks, *module_checks(), result_checks)
+CHECKS: tuple[Check, ...] = (integrity_checks, stored_value_checks, *module_checks(), result_checks)
 
 
 def _run(db: Database, report: CheckReport, facts: dict, checks: tuple[Check, ...] = ()) -> None:
@@ -100,12 +124,11 @@ def check_database_file(path: Path | str, *, quick: bool = False) -> tuple[Check
 
 
 def check_server(url: str, *, quick: bool = False) -> tuple[CheckReport, dict]:
-    """``townapp check`` on a PostgreSQL database: read-only transactions, never migrated. The server's own
-    checks (unvalidated constraints, orphan rows, the revision) replace SQLite's file checks; the server keeps
-    every value in its column's type, so the stored-value scan has nothing to find; then the app's checks."""
+    """``townapp check`` on a PostgreSQL database: every transaction read-only, never migrated; the same
+    checks as on a file (each asks the server its own way)."""
     from townapp.db import server
     from townapp.db.engine import Database
-    from townapp.db.server import open_for_check, server_integrity
+    from townapp.db.server import open_for_check
 
     report, facts = CheckReport(), {}
     try:
@@ -115,18 +138,7 @@ def check_server(url: str, *, quick: bool = False) -> tuple[CheckReport, dict]:
         return report, facts
     db = Database(None, engine)
     try:
-        with engine.connect() as conn:
-            findings, orphans = server_integrity(conn)
-        facts["integrity"] = "ok" if not findings else findings[:20]
-        facts["foreign_key_violations"] = orphans
-        facts["damaged_values"] = 0
-        report.errors.extend(findings)
-        current, head = migrate.current_revision(engine), migrate.head_revision()
-        facts["schema_revision"], facts["head_revision"] = current, head
-        if current != head:
-            report.errors.append(f"数据库结构版本为 {current}，程序要求 {head}")
-        elif not quick:
-            _run(db, report, facts, CHECKS[2:])
+        _run(db, report, facts, CHECKS[:2] if quick else CHECKS)
     finally:
         db.dispose()
     return report, facts

@@ -77,10 +77,10 @@ def _add_db(parser: argparse.ArgumentParser) -> None:
 
 
 def db_target(value: str) -> Path | str:
-    """What ``--db`` names: a server URL as written, or a file path."""
-    from townapp.db.server import is_server_url
-
-    return value if is_server_url(value) else Path(value)
+    """What ``--db`` names: a server URL as written, or a file path. (The test of townapp.db.server.is_server_url,
+    without importing the database layer: the GUI's start must not load it before the window shows.)"""
+    scheme = value.split("://", 1)[0].split("+", 1)[0].lower() if "://" in value else ""
+    return value if scheme in ("postgresql", "postgres") else Path(value)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -186,6 +186,7 @@ def test_user_management_rules(admin: AccountService, db: Database, west: int) -
         cadre.save_user(UserInput("zhao", ROLE_READONLY, password="Password-3"))
 
 
+@pytest.mark.sqlite_only("the database file, its -wal and the file backups are read for the password")
 def test_no_plaintext_password_in_the_database_logs_or_backups(admin: AccountService, db: Database, west: int,
                                                                 clock: Clock) -> None:
     # GIVEN logging to the data folder's log file, as the app does
@@ -207,12 +208,12 @@ def test_no_plaintext_password_in_the_database_logs_or_backups(admin: AccountSer
                 logging.getLogger().removeHandler(handler)
                 handler.close()
     # THEN no password appears, in any encoding, in the database, its -wal, the backup or the log
-    files = [db.path, Path(str(db.path) + "-wal"), backup, config.log_path()]
+    files = [db.path, Path(db.location + "-wal"), backup, config.log_path()]
     files = [f for f in files if f.exists()]
     blob = b"".join(f.read_bytes() for f in files)
     found = sum(blob.count(p.encode(enc)) for p in passwords for enc in ("utf-8", "utf-16-le", "utf-16-be"))
     assert found == 0
-    assert b"scrypt$" in db.path.read_bytes() + Path(str(db.path) + "-wal").read_bytes()
+    assert b"scrypt$" in db.path.read_bytes() + Path(db.location + "-wal").read_bytes()
     # AND the audit log records that passwords changed without their hashes
     with db.reader() as s:
         changes = s.query(AuditEntry).filter(AuditEntry.field == "password_hash").all()

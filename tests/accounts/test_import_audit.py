@@ -7,6 +7,7 @@ from pathlib import Path
 
 from tests.exchange.conftest import write_xlsx
 from townapp.accounts.audit import AuditService
+from townapp.accounts.audit_labels import entity_label
 from townapp.accounts.dto import AuditFilter
 from townapp.core.actor import ROLE_ADMIN, ROLE_TOWNSHIP, Actor
 from townapp.core.idcard import make_id_number
@@ -49,7 +50,8 @@ def test_an_imported_change_appears_in_the_persons_history_with_its_batch(db: Da
     assert phone.username == "li" and phone.batch_id == report.batch_id
     full = audit.full_row(phone.id, "核对导入")
     assert (full.old, full.new) == ("13900001111", "13900002222")
-    created = next(r for r in rows if r.action == "新增" and r.entity_id == records[0][1])
+    created = next(r for r in rows if r.action == "新增" and r.entity == entity_label("person")
+                   and r.entity_id == records[0][1])
     assert created.batch_id is None  # the dialog's create, no import batch
     # a record's snapshot reads in Chinese, the ID masked
     assert "姓名：王建国" in created.new and "身份证号：140***" in created.new and "{" not in created.new

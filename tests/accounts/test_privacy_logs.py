@@ -67,8 +67,8 @@ def test_logs_hold_no_full_id_number(db: Database, tmp_path: Path) -> None:
     # AND the command line imports and exports in its own process (its own log file, same folder)
     env = {**os.environ, "TOWNAPP_DATA_DIR": str(config.data_dir()), "PYTHONIOENCODING": "utf-8"}
     second = make_import_file(tmp_path / "人员2.xlsx", 100, 710_000)
-    for args in (["import", "--db", str(db.path), str(second)],
-                 ["export", "package", "--db", str(db.path), "--out", str(tmp_path / "包2.xlsx")]):
+    for args in (["import", "--db", db.location, str(second)],
+                 ["export", "package", "--db", db.location, "--out", str(tmp_path / "包2.xlsx")]):
         result = subprocess.run([sys.executable, "-m", "townapp", *args], capture_output=True, text=True,
                                 encoding="utf-8", env=env, timeout=300)
         assert result.returncode == 0, result.stdout + result.stderr

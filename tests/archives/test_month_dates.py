@@ -38,7 +38,8 @@ def _number(db: Database, person_id: int) -> str:
 
 def _cadres(db: Database) -> list[tuple[str, str | None]]:
     with db.engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text("SELECT started_on, month_dates FROM archive_cadre ORDER BY id"))]
+        return [(None if day is None else str(day), mark)  # stored text (a file) or a date (a server), as YYYY-MM-DD
+                for day, mark in conn.execute(text("SELECT started_on, month_dates FROM archive_cadre ORDER BY id"))]
 
 
 def _import(db: Database, tmp_path: Path, village: Village, started: object, name: str):

@@ -35,7 +35,7 @@ BAD_ROW = [pid(1970, 11)[:-1] + "0" if pid(1970, 11)[-1] != "0" else pid(1970, 1
 
 
 def _args(db: Database, file: Path, report: Path) -> argparse.Namespace:
-    return argparse.Namespace(db=str(db.path), file=str(file), dry_run=True, report=str(report))
+    return argparse.Namespace(db=db.location, file=str(file), dry_run=True, report=str(report))
 
 
 def _broken_sheet_xml(tmp: Path) -> Path:
@@ -112,7 +112,7 @@ def test_copy_of_a_million_formatted_rows_is_bounded(db: Database, tmp_path: Pat
     source = _huge_formatted(tmp_path)
     out = tmp_path / "标注.xlsx"
     db.dispose()
-    result = subprocess.run([sys.executable, "-c", PEAK_MB_CODE + _COPY_IN_A_BOX, str(db.path), str(source), str(out)],
+    result = subprocess.run([sys.executable, "-c", PEAK_MB_CODE + _COPY_IN_A_BOX, db.location, str(source), str(out)],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     measured = json.loads(result.stdout.strip().splitlines()[-1])

@@ -103,7 +103,9 @@ def _filled_counts(db: Database) -> dict[tuple[str, str], int]:
             if table in ("audit_log", "import_batch", "import_change", "alembic_version") or table.startswith("sqlite"):
                 continue
             columns = [c["name"] for c in inspect(conn).get_columns(table) if c["name"] != "updated_at"]
-            sums = ", ".join(f"""SUM("{c}" IS NOT NULL AND "{c}" != '')""" for c in columns)
+            # an empty text counts as no value; the comparison with '' is made on the value as text (either backend)
+            sums = ", ".join(f"""SUM(CASE WHEN "{c}" IS NOT NULL AND CAST("{c}" AS TEXT) != '' THEN 1 ELSE 0 END)"""
+                             for c in columns)
             for column, value in zip(columns, conn.execute(text(f'SELECT {sums} FROM "{table}"')).one(), strict=True):
                 counts[(table, column)] = value or 0
     return counts
@@ -220,7 +222,7 @@ def test_a_far_cell_is_refused_before_it_is_parsed(db: Database, tmp_path: Path,
     THEN the process ends normally with `too_large` naming the sheet and the far cell, in little memory."""
     path = _far_cell(tmp_path, ref)
     db.dispose()
-    result = subprocess.run([sys.executable, "-c", PEAK_MB_CODE + _DRY_RUN_IN_A_BOX, str(db.path), str(path)],
+    result = subprocess.run([sys.executable, "-c", PEAK_MB_CODE + _DRY_RUN_IN_A_BOX, db.location, str(path)],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     outcome = json.loads(result.stdout.strip().splitlines()[-1])

@@ -36,7 +36,7 @@ REPORT_KEYS = {"status", "dry_run", "file_sha256", "sheets", "errors", "warnings
 
 
 def args(db: Database, file: Path, *, dry_run: bool = False, report: Path | None = None) -> argparse.Namespace:
-    return argparse.Namespace(db=str(db.path), file=str(file), dry_run=dry_run, report=str(report) if report else None)
+    return argparse.Namespace(db=db.location, file=str(file), dry_run=dry_run, report=str(report) if report else None)
 
 
 def run_cli(*argv: str) -> subprocess.CompletedProcess[str]:
@@ -135,7 +135,7 @@ def test_usage_errors_exit_2(db: Database, tmp_path: Path) -> None:
 
 def test_export_commands(db: Database, villages: tuple[int, int], tmp_path: Path) -> None:
     assert export_template_command(argparse.Namespace(out=str(tmp_path / "t.xlsx"))) == 0
-    assert export_package_command(argparse.Namespace(db=str(db.path), out=str(tmp_path / "p.xlsx"))) == 0
+    assert export_package_command(argparse.Namespace(db=db.location, out=str(tmp_path / "p.xlsx"))) == 0
     assert load_workbook(tmp_path / "p.xlsx").sheetnames[0] == "说明"
     assert export_package_command(argparse.Namespace(db=str(tmp_path / "none.db"), out=str(tmp_path / "q.xlsx"))) == 1
 
@@ -143,19 +143,19 @@ def test_export_commands(db: Database, villages: tuple[int, int], tmp_path: Path
 def test_through_python_m_townapp(db: Database, villages: tuple[int, int], tmp_path: Path) -> None:
     bad = write_xlsx(tmp_path / "bad.xlsx", {"人员": [HEADER, *BAD]})
     good = write_xlsx(tmp_path / "good.xlsx", {"人员": [HEADER, *GOOD]})
-    result = run_cli("import", "--db", str(db.path), str(bad), "--dry-run", "--report", str(tmp_path / "r.json"))
+    result = run_cli("import", "--db", db.location, str(bad), "--dry-run", "--report", str(tmp_path / "r.json"))
     assert result.returncode == 1, result.stdout + result.stderr
     check_report_shape(json.loads((tmp_path / "r.json").read_text(encoding="utf-8")))
-    result = run_cli("import", "--db", str(db.path), str(good), "--dry-run")
+    result = run_cli("import", "--db", db.location, str(good), "--dry-run")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "新增 2" in result.stdout
-    assert run_cli("import", "--db", str(db.path), str(good)).returncode == 0
-    result = run_cli("import", "--db", str(db.path), str(good), "--report", str(tmp_path / "again.json"))
+    assert run_cli("import", "--db", db.location, str(good)).returncode == 0
+    result = run_cli("import", "--db", db.location, str(good), "--report", str(tmp_path / "again.json"))
     assert result.returncode == 0
     again = json.loads((tmp_path / "again.json").read_text(encoding="utf-8"))
     assert again["sheets"]["人员"]["created"] == 0 and again["sheets"]["人员"]["updated"] == 0
     assert run_cli("export", "template", "--out", str(tmp_path / "t.xlsx")).returncode == 0
-    assert run_cli("export", "package", "--db", str(db.path), "--out", str(tmp_path / "p.xlsx")).returncode == 0
+    assert run_cli("export", "package", "--db", db.location, "--out", str(tmp_path / "p.xlsx")).returncode == 0
     assert (tmp_path / "p.xlsx").exists()
 
 

@@ -32,7 +32,7 @@ def _record_workbook(path: Path, rows: list[list]) -> Path:
 
 
 def _import(db: Database, file: Path, report: Path) -> int:
-    args = argparse.Namespace(db=str(db.path), file=str(file), dry_run=False, report=str(report))
+    args = argparse.Namespace(db=db.location, file=str(file), dry_run=False, report=str(report))
     return commands.import_command(args, sheet_specs=all_sheet_specs, elsewhere=elsewhere_sheet_specs)
 
 

@@ -96,7 +96,7 @@ def test_the_command_line_names_the_file_on_the_stick_and_takes_the_password(
         capsys: pytest.CaptureFixture) -> None:
     # GIVEN 临晋镇's database and a folder for the stick
     build_registry(registry)
-    path = str(db.path)
+    path = db.location
     db.dispose()
     stick = tmp_path / "stick"
     stick.mkdir()

@@ -240,7 +240,7 @@ def _cli(args: argparse.Namespace) -> int:
 
 
 def _args(db: Database, path: Path, report: Path | None, mapping: Path | None = None) -> argparse.Namespace:
-    return argparse.Namespace(db=str(db.path), file=str(path), dry_run=False, report=str(report) if report else None,
+    return argparse.Namespace(db=db.location, file=str(path), dry_run=False, report=str(report) if report else None,
                               mapping=str(mapping) if mapping else None)
 
 

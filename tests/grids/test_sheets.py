@@ -33,7 +33,10 @@ GRID_TABLES = {
 
 def dump(db: Database) -> dict[str, list[tuple]]:
     with db.engine.connect() as conn:
-        return {name: sorted(tuple(r) for r in conn.execute(text(sql))) for name, sql in GRID_TABLES.items()}
+        # values as text: one side may be a server (dates as dates), the other a file (dates as stored text)
+        return {name: sorted(tuple(None if v is None else str(int(v) if isinstance(v, bool) else v) for v in r)
+                             for r in conn.execute(text(sql)))
+                for name, sql in GRID_TABLES.items()}
 
 
 def fresh(migrated_template: Path, path: Path) -> Database:

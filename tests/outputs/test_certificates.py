@@ -244,7 +244,7 @@ def test_every_kind_has_a_layout_that_renders(db: Database, tmp_path: Path) -> N
 
 def test_cli_prints_a_years_certificates(db: Database, town: Town, tmp_path: Path,
                                          capsys: pytest.CaptureFixture) -> None:
-    path = str(db.path)
+    path = db.location
     db.dispose()
     out = tmp_path / "certs.pdf"
     assert cli.main(["certificates", "--db", path, "--kind", "household-star", "--year", "2025",

@@ -236,7 +236,7 @@ def test_a_figure_nobody_provides_shows_zero_and_is_reported(db: Database, town:
 
 
 def test_cli_exports_the_quarter(db: Database, town: Town, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    path = str(db.path)
+    path = db.location
     db.dispose()
     code = cli.main(["export", "quarterly", "--db", path, "--year", "2026", "--quarter", "2",
                      "--out", str(tmp_path / "q.xlsx"), "--pdf", str(tmp_path / "q.pdf")])

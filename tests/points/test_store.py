@@ -75,7 +75,7 @@ def test_two_concurrent_redemptions_of_the_last_item_exactly_one_succeeds(points
     b = earn(points, village, "李秀英", 6)
     item = points.save_item(StoreItemInput("大米（10kg）", "5", 1))
     # AND two separate connections (engines) to the same database file, as two laptops' windows would have
-    first, second = open_database(db.path), open_database(db.path)
+    first, second = open_database(db.location), open_database(db.location)
     barrier = threading.Barrier(2)
     results: dict[int, object] = {}
 
@@ -117,7 +117,7 @@ def test_concurrent_redemptions_never_overdraw_a_balance(points: PointsService, 
     member = earn(points, village, "赵敏", 6)
     soap = points.save_item(StoreItemInput("香皂", "5", 10))
     oil = points.save_item(StoreItemInput("食用油", "5", 10))
-    first, second = open_database(db.path), open_database(db.path)
+    first, second = open_database(db.location), open_database(db.location)
     barrier = threading.Barrier(2)
     outcomes: list[object] = []
 

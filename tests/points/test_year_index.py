@@ -29,6 +29,7 @@ def _plan(db: Database, query) -> str:  # noqa: ANN001
         return " ".join(row[-1] for row in cursor.execute(f"EXPLAIN QUERY PLAN {compiled}", params))
 
 
+@pytest.mark.sqlite_only("SQLite's query planner (EXPLAIN QUERY PLAN)")
 @pytest.mark.parametrize("as_of", [None, dt.date(2026, 6, 30)], ids=["whole-year", "as-of-a-day"])
 def test_the_years_records_are_searched_in_the_covering_index(empty_db: Database, as_of: dt.date | None) -> None:
     # GIVEN a migrated database WHEN SQLite plans the caps engine's read of a year

@@ -8,7 +8,6 @@ import hashlib
 import random
 import re
 import shutil
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,11 +48,8 @@ def township(migrated_template: Path, tmp_path_factory: pytest.TempPathFactory,
 
 
 def _rows(db: Database, sql: str) -> list[tuple]:
-    con = sqlite3.connect(db.path)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
+    with db.engine.connect() as conn:
+        return [tuple(row) for row in conn.exec_driver_sql(sql)]
 
 
 def _all_tables(db: Database) -> tuple[str, ...]:

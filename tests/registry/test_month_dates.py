@@ -40,9 +40,10 @@ def built(registry: RegistryService) -> dict:
 def joined(db: Database, number: str) -> tuple[str, str | None]:
     """(joined_on as stored, the row's month_dates mark)."""
     with db.engine.connect() as conn:
-        return tuple(conn.execute(text(
+        stored, mark = conn.execute(text(
             "SELECT pm.joined_on, pm.month_dates FROM party_member pm JOIN person p ON p.id = pm.person_id "
-            "WHERE p.id_number = :n"), {"n": number}).one())  # type: ignore[return-value]
+            "WHERE p.id_number = :n"), {"n": number}).one()
+    return str(stored), mark  # SQLite hands back the stored text, a server the date: both as YYYY-MM-DD
 
 
 def party_import(db: Database, tmp_path: Path, number: str, value: object, name: str = "in.xlsx"):

@@ -121,7 +121,7 @@ class AccountService:
         """An unknown name fails, and locks, exactly as a known one would: the messages a run of wrong
         logins gets never tell whether the account exists. Counted in memory: a name that exists
         nowhere has no row to count in, and forgetting the count at restart only helps the clerk."""
-        key = (str(self.db.path), name)
+        key = (self.db.location, name)
         failures, locked_until = _UNKNOWN_FAILURES.get(key, (0, None))
         if locked_until is not None and locked_until > now:
             raise DomainError(self._locked_message(locked_until, now))

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import URL, Connection, Engine, create_engine, make_url, text
+from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
 from townapp.core.errors import DomainError
@@ -51,8 +51,8 @@ def server_url(value: str | URL) -> URL:
 
 def shown(value: str | URL) -> str:
     """The URL as it may appear on screen and in logs: never with its password."""
-    if isinstance(value, URL):
-        return value.render_as_string(hide_password=True).replace("+psycopg", "")
+    if isinstance(value, URL):  # the same text however the password came (typed, PGPASSWORD, .pgpass)
+        return value.set(password=None, query={}).render_as_string(hide_password=True).replace("+psycopg", "")
     try:
         return shown(make_url(value))
     except ArgumentError:
@@ -69,6 +69,36 @@ def _asks_for_password(exc: BaseException) -> bool:
     return "password" in message and ("no password supplied" in message or "authentication failed" in message)
 
 
+def _plain_dates(dbapi_connection: object, _record: object) -> None:
+    """A date known only to its month (core.dates.MonthDate) prints as 1978.02 — the spelling users see —
+    and psycopg writes a date as its text: send the date itself (the 1st), as SQLite's driver does."""
+    from psycopg.types.datetime import DateDumper
+
+    from townapp.core.dates import MonthDate
+
+    class IsoDateDumper(DateDumper):
+        def dump(self, obj: object) -> bytes:
+            return obj.isoformat().encode()  # type: ignore[attr-defined]
+
+    dbapi_connection.adapters.register_dumper(MonthDate, IsoDateDumper)  # type: ignore[attr-defined]
+
+
+def _chinese_reason(exc: BaseException) -> str:
+    """The common reasons libpq gives, in Chinese (its own text, in English, goes to the log)."""
+    message = str(getattr(exc, "orig", exc)).lower()
+    for words, reason in (
+            (("connection refused",), "服务器没有响应（地址或端口不对，或数据库服务没有启动）"),
+            (("timeout", "timed out"), "连接超时（网络不通或服务器太忙）"),
+            (("could not translate host name", "name or service not known", "nodename nor servname"),
+             "找不到这个服务器名称"),
+            (("does not exist",), "服务器上没有这个数据库或用户名"),
+            (("no pg_hba.conf entry", "not permitted"), "服务器不允许本机连接（请管理员在 pg_hba.conf 中允许）"),
+            (("too many connections",), "服务器的连接数已满")):
+        if any(word in message for word in words):
+            return reason
+    return "连接失败"
+
+
 def connect_engine(url: URL, ask_password: PasswordPrompt | None = None) -> Engine:
     """An engine whose first connection worked. Without a password in the URL, libpq reads ``PGPASSWORD``
     or ``~/.pgpass``; if the server still wants one, ``ask_password`` (a prompt) is asked once."""
@@ -79,6 +109,7 @@ def connect_engine(url: URL, ask_password: PasswordPrompt | None = None) -> Engi
     for attempt in range(2):
         engine = create_engine(url, future=True, pool_pre_ping=True,
                                connect_args={"application_name": "townapp", "connect_timeout": 10})
+        event.listen(engine, "connect", _plain_dates)
         try:
             with engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
@@ -90,11 +121,11 @@ def connect_engine(url: URL, ask_password: PasswordPrompt | None = None) -> Engi
                 if password:
                     url = url.set(password=password)
                     continue
-            detail = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc).strip() else ""
+            log.warning("无法连接服务器数据库 %s：%s", shown(url), str(getattr(exc, "orig", exc)).strip())
             if _asks_for_password(exc):
                 raise DomainError(f"服务器数据库 {shown(url)} 拒绝登录：用户名或密码不对"
                                   "（密码可在提示时输入，或写在 .pgpass 文件中）") from None
-            raise DomainError(f"无法连接服务器数据库 {shown(url)}：{detail}。"
+            raise DomainError(f"无法连接服务器数据库 {shown(url)}：{_chinese_reason(exc)}。"
                               "请检查服务器地址、端口和网络，或联系服务器管理员") from None
     raise AssertionError("unreachable")
 
