@@ -287,6 +287,8 @@ for check in report["checks"]:
     print(f"  {'ok ' if check['ok'] else 'NOT'} {check['name']}: {check['message']} ({check['seconds']:.1f} s)")
 print("missing_system_libraries:", report.get("missing_system_libraries"))
 assert report["ok"] and report["frozen"] and report["executable"].startswith("/opt/townapp/"), "selftest not ok"
+# ok with a warning is not enough here: the installed package must have brought every library the window needs
+assert not report.get("missing_system_libraries"), "Depends is missing libraries the X11 window needs"
 print(f"installed townapp {report['version']}: selftest ok")
 PY
 }
