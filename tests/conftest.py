@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import os
+import re
 import shutil
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
@@ -249,7 +250,7 @@ from tests.figures import pytest_terminal_summary, record_backends  # noqa: E402
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     """Counted for the summary: how many tests ran on PostgreSQL, how many were SQLite's by nature."""
-    if "[postgresql" not in report.nodeid and "-postgresql" not in report.nodeid:
+    if not re.search(r"\[postgresql[\]-]", report.nodeid):  # the backend's id comes first among the params
         return
     record_backends("seconds", report.duration)
     if report.when == "call" and report.passed:

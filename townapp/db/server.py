@@ -52,7 +52,7 @@ def server_url(value: str | URL) -> URL:
 def shown(value: str | URL) -> str:
     """The URL as it may appear on screen and in logs: never with its password."""
     if isinstance(value, URL):  # the same text however the password came (typed, PGPASSWORD, .pgpass)
-        return value.set(password=None, query={}).render_as_string(hide_password=True).replace("+psycopg", "")
+        return value._replace(password=None, query={}).render_as_string(hide_password=True).replace("+psycopg", "")
     try:
         return shown(make_url(value))
     except ArgumentError:
