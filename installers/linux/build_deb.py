@@ -202,7 +202,7 @@ def build_deb(app_dir: Path, out_dir: Path, compression: str = "xz", confirm_unk
     refused = [f"{name}（{have[0]}.{have[1]}）" for name, have in TARGET_GLIBCS.items() if glibc > have]
     if refused:
         print(f"注意：此包需要 glibc ≥ {glibc[0]}.{glibc[1]}，{'、'.join(refused)}上 dpkg 会拒绝安装；"
-              "面向这些系统请用 installers/linux/build_old_glibc.sh 构建，见 installers/README.md")
+              "见 installers/README.md“旧 glibc 与 arm64”（installers/linux/build_old_glibc.sh）")
     return target
 
 
