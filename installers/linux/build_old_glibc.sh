@@ -4,18 +4,20 @@
 # 银河麒麟 V10 has glibc 2.31; a package built on Debian 12 (2.36) is refused by its dpkg.
 #
 #   sudo installers/linux/build_old_glibc.sh amd64            # x86_64
-#   sudo installers/linux/build_old_glibc.sh arm64            # 飞腾/鲲鹏: through qemu-user-static (slow)
+#   sudo installers/linux/build_old_glibc.sh arm64            # 飞腾/鲲鹏: through qemu-user-static (after amd64)
 #
 # Options (environment): CHROOTS=/work/chroots (cached roots, outside the repo), SUITE=bullseye,
 # MIRROR=http://deb.debian.org/debian, COMPRESSION=xz|gzip, PYSIDE=<version> (the arm64 default pins
 # 6.8.0.2, the newest aarch64 wheel for glibc 2.31), STEPS="build test" (default; also "deb": only the
 # .deb from the frozen folder already built, "repack": gzip → xz on the host).
 # Needs (host, root): debootstrap, and for arm64 qemu-user-static + binfmt-support with binfmt_misc
-# mounted (the script mounts it and enables qemu-aarch64 when it can).
+# mounted (the script mounts it and enables qemu-aarch64 when it can), binutils-aarch64-linux-gnu for
+# check_glibc.py on the arm64 package.
 #
 # Debian 11's Python is 3.9 and townapp needs 3.10+: Python 3.11 is compiled from Debian 12's own source
 # package (python3.11, fetched with apt-get source) inside the old root, so libpython and everything the
-# bundle carries are linked against glibc 2.31. Roots are cached: <suite>-<arch>-base (debootstrap +
+# bundle carries are linked against glibc 2.31. For arm64 it is cross-compiled in the amd64 root with
+# Debian 11's aarch64 gcc (under qemu it would take hours), so build amd64 first. Roots are cached: <suite>-<arch>-base (debootstrap +
 # build tools, Python 3.11 under /opt/python3.11, pip's cache) and <suite>-<arch>-clean (plain minbase,
 # copied afresh to <suite>-<arch>-test for every test). Output: dist/old-glibc/<arch>/ in the checkout
 # (the .deb, the self-test's JSON and check_glibc.py's report). Not run by CI: by hand or on release.
