@@ -9,7 +9,8 @@
 # Options (environment): CHROOTS=/work/chroots (cached roots, outside the repo), SUITE=bullseye,
 # MIRROR=http://deb.debian.org/debian, COMPRESSION=xz|gzip, PYSIDE=<version> (the arm64 default pins
 # 6.8.0.2, the newest aarch64 wheel for glibc 2.31), STEPS="build test" (default; also "deb": only the
-# .deb from the frozen folder already built, "repack": gzip → xz on the host).
+# .deb from the frozen folder already built, "repack": gzip → xz on the host), GLIBC_TARGET=2.28 (amd64
+# only, an experiment for 统信UOS 20: see below and installers/README.md).
 # Needs (host, root): debootstrap, and for arm64 qemu-user-static + binfmt-support with binfmt_misc
 # mounted (the script mounts it and enables qemu-aarch64 when it can), binutils-aarch64-linux-gnu for
 # check_glibc.py on the arm64 package.
@@ -17,7 +18,12 @@
 # Debian 11's Python is 3.9 and townapp needs 3.10+: Python 3.11 is compiled from Debian 12's own source
 # package (python3.11, fetched with apt-get source) inside the old root, so libpython and everything the
 # bundle carries are linked against glibc 2.31. For arm64 it is cross-compiled in the amd64 root with
-# Debian 11's aarch64 gcc (under qemu it would take hours), so build amd64 first. Roots are cached: <suite>-<arch>-base (debootstrap +
+# Debian 11's aarch64 gcc (under qemu it would take hours), so build amd64 first.
+# GLIBC_TARGET=2.28: the same root, but Python is built without sem_clockwait and with exp/exp2/log/log2/pow
+# bound to their pre-2.29 symbol versions (/opt/python3.11-g228), and bundled system libraries that still
+# ask for more than 2.28 (Debian 11's libsystemd, libsqlite3, libpng16) are left out, so the target's own
+# copies are used and build_deb.py puts their packages in Depends. Output: dist/old-glibc/amd64-glibc2.28/.
+# Tested only in the Debian 11 root (no glibc 2.28 root is reachable here). Roots are cached: <suite>-<arch>-base (debootstrap +
 # build tools, Python 3.11 under /opt/python3.11, pip's cache) and <suite>-<arch>-clean (plain minbase,
 # copied afresh to <suite>-<arch>-test for every test). Output: dist/old-glibc/<arch>/ in the checkout
 # (the .deb, the self-test's JSON and check_glibc.py's report). Not run by CI: by hand or on release.
@@ -37,11 +43,24 @@ if foreign_arch_of "$ARCH"; then COMPRESSION=${COMPRESSION:-gzip}; else COMPRESS
 STEPS=${STEPS:-build test}
 PY_VERSION=3.11
 PY_PREFIX=/opt/python$PY_VERSION
+GLIBC_TARGET=${GLIBC_TARGET:-}
+VENV=/build/venv
 if [ "$ARCH" = arm64 ]; then PYSIDE=${PYSIDE-6.8.0.2}; else PYSIDE=${PYSIDE-}; fi
 BUILD_ROOT=$CHROOTS/$SUITE-$ARCH-base
 CLEAN_ROOT=$CHROOTS/$SUITE-$ARCH-clean
 TEST_ROOT=$CHROOTS/$SUITE-$ARCH-test
 OUT=$REPO/dist/old-glibc/$ARCH
+MAX_GLIBC=2.31
+if [ -n "$GLIBC_TARGET" ]; then
+  if [ "$GLIBC_TARGET" != 2.28 ] || [ "$ARCH" != amd64 ]; then
+    echo "GLIBC_TARGET 只支持 2.28，且只用于 amd64（aarch64 的 PySide6 轮子至少要 glibc 2.31）" >&2
+    exit 2
+  fi
+  PY_PREFIX=/opt/python$PY_VERSION-g228
+  VENV=/build/venv-g228
+  OUT=$REPO/dist/old-glibc/amd64-glibc2.28
+  MAX_GLIBC=2.28
+fi
 SRC_CACHE=$CHROOTS/src
 NICE="nice -n 10"
 
@@ -125,7 +144,15 @@ native_python() {  # configure + make inside the build root itself
   say "compile Python $PY_VERSION from $(basename "$tarball") into $PY_PREFIX (glibc of $SUITE)"
   rm -rf "$BUILD_ROOT/build/python-src" && mkdir -p "$BUILD_ROOT/build/python-src"
   tar -xf "$tarball" -C "$BUILD_ROOT/build/python-src" --strip-components=1
-  in_root "$BUILD_ROOT" sh -c "cd /build/python-src && ./configure -q --prefix=$PY_PREFIX --enable-shared \
+  local older=""
+  if [ -n "$GLIBC_TARGET" ]; then
+    printf '%s\n' '/* glibc 2.29 gave these libm functions new symbol versions: bind the x86_64 baseline ones. */' \
+      '__asm__(".symver exp,exp@GLIBC_2.2.5");' '__asm__(".symver exp2,exp2@GLIBC_2.2.5");' \
+      '__asm__(".symver log,log@GLIBC_2.2.5");' '__asm__(".symver log2,log2@GLIBC_2.2.5");' \
+      '__asm__(".symver pow,pow@GLIBC_2.2.5");' > "$BUILD_ROOT/build/glibc228.h"
+    older="ac_cv_func_sem_clockwait=no CFLAGS='-include /build/glibc228.h'"
+  fi
+  in_root "$BUILD_ROOT" sh -c "cd /build/python-src && ./configure -q --prefix=$PY_PREFIX --enable-shared $older \
     LDFLAGS=-Wl,-rpath,$PY_PREFIX/lib && $NICE make -s -j$(nproc) && make -s altinstall"
   rm -rf "$BUILD_ROOT/build/python-src"
 }
@@ -208,15 +235,40 @@ build_package() {
     pip_env="PIP_CERT=/build/host-ca.crt"
   fi
   say "venv + pip install .[build] (manylinux wheels only for the Qt binding) ${PYSIDE:+PySide6 $PYSIDE}"
-  in_root "$BUILD_ROOT" sh -c "[ -x /build/venv/bin/python ] || $PY_PREFIX/bin/python$PY_VERSION -m venv /build/venv"
+  in_root "$BUILD_ROOT" sh -c "[ -x $VENV/bin/python ] || $PY_PREFIX/bin/python$PY_VERSION -m venv $VENV"
   in_root "$BUILD_ROOT" sh -c "cd /build/townapp && export $pip_env PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    && $NICE /build/venv/bin/python -m pip install -q --upgrade pip \
-    && $NICE /build/venv/bin/python -m pip install -q --only-binary PySide6-Essentials,PySide6-Addons,shiboken6 \
-       $constraint '.[build]' && /build/venv/bin/python -m pip list 2>/dev/null | grep -i -E 'pyside6|shiboken|pyinstaller'"
+    && $NICE $VENV/bin/python -m pip install -q --upgrade pip \
+    && $NICE $VENV/bin/python -m pip install -q --only-binary PySide6-Essentials,PySide6-Addons,shiboken6 \
+       $constraint '.[build]' && $VENV/bin/python -m pip list 2>/dev/null | grep -i -E 'pyside6|shiboken|pyinstaller'"
   say "build_spec.py (PyInstaller) in $SUITE $ARCH"
-  in_root "$BUILD_ROOT" sh -c "cd /build/townapp && $NICE /build/venv/bin/python build_spec.py"
+  in_root "$BUILD_ROOT" sh -c "cd /build/townapp && $NICE $VENV/bin/python build_spec.py"
   unmount_all
+  [ -z "$GLIBC_TARGET" ] || drop_newer_system_libraries
   package_deb
+}
+
+# GLIBC_TARGET: a system library PyInstaller copied from the root (directly in _internal/) that asks for a
+# newer glibc is left out — the target system's own copy is used, and build_deb.py names its package in
+# Depends; any other file above the target stops the build.
+drop_newer_system_libraries() {
+  say "leave out bundled system libraries that need more than glibc $GLIBC_TARGET"
+  python3 - "$REPO/installers/linux" "$BUILD_ROOT/build/townapp/dist/townapp" "$GLIBC_TARGET" <<'PY'
+import sys
+from pathlib import Path
+
+sys.path.insert(0, sys.argv[1])
+import check_glibc
+
+app, limit = Path(sys.argv[2]), check_glibc.parse_version(sys.argv[3])
+above = {path: version for path, version in check_glibc.newest_per_file(app).items() if version > limit}
+for path, version in sorted(above.items()):
+    shown = f"{path.relative_to(app)} (GLIBC_{check_glibc.format_version(version)})"
+    if path.parent == app / "_internal" and path.name.startswith("lib") and not path.name.startswith("libpython"):
+        print(f"  left out: {shown}")
+        path.unlink()
+    else:
+        sys.exit(f"{shown} needs more than glibc {sys.argv[3]}")
+PY
 }
 
 # The .deb from the frozen folder already in the root (STEPS=deb redoes only this, with the checkout's
@@ -226,13 +278,13 @@ package_deb() {
   mount_root "$BUILD_ROOT"
   git -C "$REPO" archive HEAD installers/linux | tar -x -C "$BUILD_ROOT/build/townapp"
   say "build_deb.py --compression $COMPRESSION --confirm-unknown"
-  in_root "$BUILD_ROOT" sh -c "cd /build/townapp && rm -rf /build/out && $NICE /build/venv/bin/python \
+  in_root "$BUILD_ROOT" sh -c "cd /build/townapp && rm -rf /build/out && $NICE $VENV/bin/python \
     installers/linux/build_deb.py --out /build/out --compression $COMPRESSION --confirm-unknown"
   mkdir -p "$OUT"
   rm -f "$OUT"/townapp_*.deb
   cp "$BUILD_ROOT"/build/out/townapp_*_"$ARCH".deb "$OUT"/
   cp "$BUILD_ROOT/build/townapp/.source-commit" "$OUT/source-commit.txt"
-  in_root "$BUILD_ROOT" /build/venv/bin/python -m pip freeze > "$OUT/pip-freeze.txt"
+  in_root "$BUILD_ROOT" $VENV/bin/python -m pip freeze > "$OUT/pip-freeze.txt"
   unmount_all
   [ "$COMPRESSION" = xz ] || ! foreign_arch || repack_xz
   ls -l "$OUT"/townapp_*.deb
@@ -306,5 +358,5 @@ for step in $STEPS; do
   esac
 done
 say "check_glibc.py over the package"
-python3 "$REPO/installers/linux/check_glibc.py" --max 2.31 "$(ls "$OUT"/townapp_*_"$ARCH".deb | head -n 1)" \
+python3 "$REPO/installers/linux/check_glibc.py" --max "$MAX_GLIBC" "$(ls "$OUT"/townapp_*_"$ARCH".deb | head -n 1)" \
   | tee "$OUT/check_glibc.txt"
