@@ -111,11 +111,14 @@ def test_install_sh_refuses_a_damaged_copy_before_installing(tmp_path):
     assert not log.exists() or "apt-get" not in log.read_text(encoding="utf-8")
 
 
-def test_packages_of_two_versions_or_a_missing_architecture_are_refused(tmp_path):
-    """GIVEN 0.1.0 amd64 with 0.2.0 arm64, or amd64 alone WHEN the folder is made THEN it refuses and says why."""
+def test_two_versions_two_packages_of_one_architecture_or_a_missing_one_are_refused(tmp_path):
+    """GIVEN 0.1.0 amd64 with 0.2.0 arm64, two amd64 files, or amd64 alone WHEN the folder is made THEN it says why."""
     mixed = fake_debs(tmp_path / "a", "0.1.0", ("amd64",)) + fake_debs(tmp_path / "b", "0.2.0", ("arm64",))
     with pytest.raises(SystemExit, match="版本不一致"):
         make_usb_folder.make_folder(mixed, tmp_path / "usb", ["amd64", "arm64"])
+    with pytest.raises(SystemExit, match="同一架构有两个安装包"):
+        make_usb_folder.make_folder(fake_debs(tmp_path / "d") + fake_debs(tmp_path / "e", archs=("amd64",)),
+                                    tmp_path / "usb", ["amd64", "arm64"])
     with pytest.raises(SystemExit, match="缺少这些架构的安装包：arm64"):
         make_usb_folder.make_folder(fake_debs(tmp_path / "c", "0.1.0", ("amd64",)), tmp_path / "usb", ["amd64", "arm64"])
 

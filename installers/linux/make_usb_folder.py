@@ -1,6 +1,6 @@
 """One folder to copy to a USB stick: the .deb of each architecture, 安装说明.txt, SHA256SUMS and install.sh.
 
-    python installers/linux/make_usb_folder.py                      # dist/old-glibc/*/townapp_*.deb → dist/usb/townapp-<版本>/
+    python installers/linux/make_usb_folder.py                      # dist/old-glibc/{amd64,arm64}/ → dist/usb/townapp-<版本>/
     python installers/linux/make_usb_folder.py --debs a.deb b.deb --out /media/usb
 
 The township's IT person copies the folder, then on each machine runs ``sh install.sh`` (checks every
@@ -104,7 +104,8 @@ def sha256(path: Path) -> str:
 
 
 def packages_by_arch(debs: Iterable[Path]) -> tuple[str, dict[str, Path]]:
-    """(the one version, architecture → .deb); a name not townapp_<version>_<arch>.deb or two versions refuse."""
+    """(the one version, architecture → .deb); a name not townapp_<version>_<arch>.deb, two versions or two
+    packages of one architecture refuse."""
     found: dict[str, Path] = {}
     versions: set[str] = set()
     for deb in debs:
@@ -112,6 +113,8 @@ def packages_by_arch(debs: Iterable[Path]) -> tuple[str, dict[str, Path]]:
         if not match:
             raise SystemExit(f"不是 townapp 的安装包文件名：{deb.name}")
         versions.add(match["version"])
+        if match["arch"] in found:
+            raise SystemExit(f"同一架构有两个安装包：{found[match['arch']]}、{deb}")
         found[match["arch"]] = deb
     if len(versions) != 1:
         raise SystemExit(f"安装包的版本不一致：{'、'.join(sorted(versions)) or '（没有安装包）'}")
@@ -178,8 +181,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--glibc", default="2.31",
                         help="读不出安装包 Depends 中的 libc6 版本时，安装说明中写明的最低 glibc 版本（默认 2.31）")
     args = parser.parse_args(argv)
-    debs = args.debs if args.debs else sorted((ROOT / "dist" / "old-glibc").glob("*/townapp_*.deb"))
-    folder = make_folder(debs, args.out, [a for a in args.arch.split(",") if a], args.glibc)
+    architectures = [a for a in args.arch.split(",") if a]
+    # build_old_glibc.sh's folders, one per architecture (amd64-glibc2.28/ is the experiment, not taken)
+    debs = args.debs if args.debs else [deb for arch in architectures
+                                        for deb in sorted((ROOT / "dist" / "old-glibc" / arch).glob(f"townapp_*_{arch}.deb"))]
+    folder = make_folder(debs, args.out, architectures, args.glibc)
     print(f"已生成：{folder}")
     for path in sorted(folder.iterdir()):
         print(f"  {path.name}  {path.stat().st_size / 1e6:.1f} MB")
