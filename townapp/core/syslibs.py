@@ -194,8 +194,16 @@ def readme_apt_command() -> str:
     return apt_command(GUI_PACKAGES)
 
 
+# Libraries only the builds of installers/linux/build_old_glibc.sh link (PySide6 6.8.0.2 for aarch64).
+OTHER_BUILD_PACKAGES: dict[str, str] = {
+    "libICE.so.6": "libice6", "libSM.so.6": "libsm6", "libtiff.so.5": "libtiff5", "libwebp.so.6": "libwebp6",
+    "libwebpdemux.so.2": "libwebpdemux2", "libwebpmux.so.3": "libwebpmux3"}
+
+
 def package_of(soname: str, table: Mapping[str, str] | None = None) -> str | None:
-    return (LIBRARY_PACKAGES if table is None else table).get(soname)
+    if table is None:
+        return LIBRARY_PACKAGES.get(soname) or OTHER_BUILD_PACKAGES.get(soname)
+    return table.get(soname)
 
 
 def parse_ldd(output: str) -> list[str]:
