@@ -8,11 +8,12 @@ to end and reports what issue 11 asks for.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
-from townapp.bench import EXTRA_FIGURES, FIGURES
+from townapp.bench import EXTRA_FIGURES, FIGURES, POSTGRES_FIGURE
 from townapp.cli import main
 
 
@@ -27,7 +28,9 @@ def test_township_bench_reports_every_figure(tmp_path: Path, capsys: pytest.Capt
     result = json.loads(out.read_text(encoding="utf-8"))
     assert result["scale"] == "township" and result["machine"]
     names = [f["name"] for f in result["figures"]]
-    assert names == list(FIGURES) + list(EXTRA_FIGURES)  # the issue's figures, in its order, then ours
+    # the issue's figures, in its order, then ours; with a server at hand also the package import on PostgreSQL
+    server = [POSTGRES_FIGURE] if os.environ.get("TOWNAPP_TEST_PG_URL") else []
+    assert names == list(FIGURES) + list(EXTRA_FIGURES) + server
     for figure in result["figures"]:
         assert figure["ours_s"] > 0
         assert figure["peak_rss_mb"] > 0

@@ -13,7 +13,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QCheckBox, QLineEdit, QSpinBox, QWidget
 
@@ -22,6 +22,9 @@ from townapp.core.errors import Cancelled, DomainError, FieldProblem, Validation
 from townapp.core.progress import CancelFn, ProgressFn
 from townapp.ui.jobs import Job
 from townapp.ui.login import FormDialog, password_field
+
+if TYPE_CHECKING:
+    from townapp.db import Database
 
 SETTINGS_KEY = "server_connection"  # host, port, database, user — never the password
 DEFAULT_PORT = 5432
@@ -61,12 +64,38 @@ def start_process(argv: Sequence[str], env: dict[str, str]) -> None:
     subprocess.Popen(list(argv), env=env, **options)  # noqa: S603 — our own program, no shell
 
 
+class LoginRefused(DomainError):
+    """The server wants a password and refused the one given (or none): the user is asked for it."""
+
+
+def connect_to_server(url: str, password: str | None, progress: ProgressFn) -> Database:
+    """Log in to the server (``password`` is given only if the server asks for one; libpq reads
+    ``PGPASSWORD`` and ``.pgpass`` first), then open its townapp database (migrated to head).
+    Never prompts on a terminal: a GUI may have been started from one."""
+    from townapp.db import open_database, server
+
+    asked: list[str] = []
+
+    def give_password(where: str) -> str | None:
+        asked.append(where)
+        return password
+
+    try:
+        engine = server.connect_engine(server.server_url(url), give_password)
+    except DomainError as exc:
+        if asked:
+            raise LoginRefused(exc.message) from None
+        raise
+    logged_in = engine.url.render_as_string(hide_password=False)  # stays in memory: never shown or logged
+    engine.dispose()
+    progress(0, 0, "正在打开服务器数据库……")
+    return open_database(logged_in, ask_password=lambda _where: None)
+
+
 def try_connection(url: str, password: str | None, progress: ProgressFn, cancel: CancelFn) -> None:
     """Log in and open the township's (or county's) database as the new start will (runs in the pool):
     a wrong password, an unreachable server or a database not yet initialised is said here, in Chinese,
     while the user can still correct it."""
-    from townapp.ui.startup import connect_to_server
-
     db = connect_to_server(url, password, progress)
     db.dispose()
     if cancel():

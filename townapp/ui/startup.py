@@ -200,39 +200,6 @@ def without_password(url: str) -> str:
         return "postgresql://…"  # unreadable: show nothing that might hold a password
 
 
-class LoginRefused(DomainError):
-    """The server wants a password and refused the one given (or none): the user is asked for it."""
-
-
-def connect_to_server(url: str, password: str | None, progress: ProgressFn,
-                      preload: Sequence[Loader] = ()) -> Database:
-    """Log in to the server (``password`` is given only if the server asks for one; libpq reads
-    ``PGPASSWORD`` and ``.pgpass`` first), then open its townapp database (migrated to head) and import
-    what the pages need. Never prompts on a terminal: a GUI may have been started from one."""
-    from townapp.db import open_database, server
-
-    asked: list[str] = []
-
-    def give_password(where: str) -> str | None:
-        asked.append(where)
-        return password
-
-    try:
-        engine = server.connect_engine(server.server_url(url), give_password)
-    except DomainError as exc:
-        if asked:
-            raise LoginRefused(exc.message) from None
-        raise
-    logged_in = engine.url.render_as_string(hide_password=False)  # stays in memory: never shown or logged
-    engine.dispose()
-    progress(0, 0, "正在打开服务器数据库……")
-    db = open_database(logged_in, ask_password=lambda _where: None)
-    progress(0, 0, "正在准备页面……")
-    for module in preload:
-        _preload(module)
-    return db
-
-
 def create_township_database(path: Path, name: str, code: str,
                              village: tuple[str, str] | None = None) -> Database:
     """The first run's new township database (runs in the pool): the one creation the CLI's ``init`` uses,
@@ -392,19 +359,32 @@ def server_steps(url: str, parent: QWidget | None,
                  preload: Sequence[Loader]) -> Generator[Background, Any, Database | None]:
     """Connect to the server database; when it wants a password libpq did not have, ask for it (again,
     with the server's answer, until it is right or the user gives up: None)."""
+    from townapp.ui.server_dialog import LoginRefused, ask_server_password
+
     password: str | None = None
     problem = ""
     while True:
         try:
             return (yield Background("正在连接服务器数据库……", lambda p, _c, password=password:
-                                     connect_to_server(url, password, p, preload)))
+                                     _connected_and_loaded(url, password, p, preload)))
         except LoginRefused as exc:
             problem = exc.message if password is not None else ""
-        from townapp.ui.server_dialog import ask_server_password
 
         password = ask_server_password(without_password(url), problem, parent)
         if password is None:
             return None
+
+
+def _connected_and_loaded(url: str, password: str | None, progress: ProgressFn,
+                          preload: Sequence[Loader]) -> Database:
+    """The server database open (ui/server_dialog.connect_to_server), then what the pages need imported."""
+    from townapp.ui.server_dialog import connect_to_server
+
+    db = connect_to_server(url, password, progress)
+    progress(0, 0, "正在准备页面……")
+    for module in preload:
+        _preload(module)
+    return db
 
 
 def demo_database_steps(path: Path, parent: QWidget | None) -> Generator[Background, Any, bool]:
