@@ -142,12 +142,21 @@ def has_foreign_tables(engine: Engine) -> list[str]:
 
 
 # ----- ids ----------------------------------------------------------------------------
-def reserve_ids(conn: Connection, table: str, count: int) -> list[int]:
-    """``count`` new ids from the table's own sequence: unique however many imports run at once."""
+def reserve_ids(conn: Connection, table: str, count: int) -> list[int] | range:
+    """``count`` new ids from the table's own sequence: unique however many imports run at once.
+    Usually one unbroken run (told by its ends, not 200,000 rows sent back); when another session took
+    values in between, the ids themselves."""
     if count <= 0:
         return []
-    rows = conn.execute(text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
-                        {"t": table, "n": count})
+    sequence = conn.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table}).scalar_one()
+    first, last = conn.execute(text(
+        "SELECT min(v), max(v) FROM (SELECT nextval(CAST(:s AS regclass)) AS v FROM generate_series(1, :n)) AS r"),
+        {"s": sequence, "n": count}).one()
+    if last - first + 1 == count:
+        return range(first, last + 1)
+    # interleaved with another session's: these are lost (gaps), a second block is taken value by value
+    rows = conn.execute(text("SELECT nextval(CAST(:s AS regclass)) FROM generate_series(1, :n)"),
+                        {"s": sequence, "n": count})
     return [row[0] for row in rows]
 
 
@@ -301,9 +310,11 @@ class ThrowawayCluster:
         self.url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
 
     @classmethod
-    def start(cls, folder: Path) -> ThrowawayCluster | None:
+    def start(cls) -> ThrowawayCluster | None:
+        """None where no server programs are installed or the cluster would not start."""
         import glob
         import socket
+        import tempfile
 
         found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]))
         if not found:
@@ -314,8 +325,8 @@ class ThrowawayCluster:
             if shutil.which("runuser") is None:
                 return None
             as_user = ["runuser", "-u", "postgres", "--"]
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True)
+        # in the system's temporary folder: the postgres user cannot reach into root's home
+        folder = Path(tempfile.mkdtemp(prefix="townapp-postgresql-"))
         if as_user:
             shutil.chown(folder, "postgres")
         with socket.socket() as probe:
@@ -326,6 +337,7 @@ class ThrowawayCluster:
         run = [*as_user, str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
                "--locale=C.UTF-8"]
         if subprocess.run(run, capture_output=True).returncode != 0:
+            shutil.rmtree(folder, ignore_errors=True)
             return None
         settings = {"listen_addresses": "'127.0.0.1'", "port": str(port), "unix_socket_directories": f"'{folder}'",
                     "shared_buffers": "256MB"}
@@ -333,7 +345,10 @@ class ThrowawayCluster:
             conf.writelines(f"{key} = {value}\n" for key, value in settings.items())
         started = subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(folder / "server.log"),
                                   "-w", "start"], capture_output=True)
-        return cluster if started.returncode == 0 else None
+        if started.returncode != 0:
+            cluster.stop()
+            return None
+        return cluster
 
     def stop(self) -> None:
         subprocess.run([*self.as_user, str(self.bin_dir / "pg_ctl"), "-D", str(self.folder / "data"), "-m", "fast",
