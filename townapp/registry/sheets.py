@@ -296,7 +296,7 @@ class VillageAdapter(SheetAdapter):
 
     def apply(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
         door = _door(conn, ctx)
-        new_ids = door.ids(m.Village, len(rows))
+        new_ids = door.ids(m.Village, sum(row.action == "created" for row in rows))
         creates, group_rows, updates = [], [], []
         created_rows: list[Row] = []
         updated_rows: list[Row] = []
@@ -1279,7 +1279,7 @@ class PartyMemberAdapter(SheetAdapter):
 
     def apply(self, conn: Connection, rows: list[Row], ctx: ImportContext) -> None:
         door = _door(conn, ctx)
-        new_ids = door.ids(m.PartyMember, len(rows))
+        new_ids = door.ids(m.PartyMember, sum(row.action == "created" for row in rows))
         creates, updates, created_rows, updated_rows = [], [], [], []
         self._apply_people(conn, rows, ctx)
         for row in rows:
