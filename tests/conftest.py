@@ -21,14 +21,29 @@ TOWNSHIP_CODE = "140821100"
 TOWNSHIP_NAME = "临晋镇"
 
 
+_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[pytest.TestReport]:
+    report = yield
+    if report.failed:
+        item.stash[_FAILED] = True
+    return report
+
+
 @pytest.fixture(autouse=True)
-def _private_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every test gets its own data folder: settings, backups and logs never leak."""
+def _private_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
+                      request: pytest.FixtureRequest) -> Iterator[Path]:
+    """Every test gets its own data folder: settings, backups and logs never leak. Removed when the test
+    passed (pre-import backups of a township demo are 180 MB each); a failed test's stays to be read."""
     path = tmp_path_factory.mktemp("data")
     monkeypatch.setenv("TOWNAPP_DATA_DIR", str(path))
     # a written PDF opens in the app's own preview, never in a viewer on the machine running the tests
     monkeypatch.setenv("TOWNAPP_NO_PDF_VIEWER", "1")
-    return path
+    yield path
+    if not request.node.stash.get(_FAILED, False):
+        shutil.rmtree(path, ignore_errors=True)
 
 
 # ----- the second backend (issue 22) ----------------------------------------------------------------
