@@ -42,8 +42,22 @@ def _private_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyt
     # a written PDF opens in the app's own preview, never in a viewer on the machine running the tests
     monkeypatch.setenv("TOWNAPP_NO_PDF_VIEWER", "1")
     yield path
+    _delete_closed_widgets()
     if not request.node.stash.get(_FAILED, False):
         shutil.rmtree(path, ignore_errors=True)
+
+
+def _delete_closed_widgets() -> None:
+    """Carry out the deletions this test's widgets asked for (qtbot closes and deleteLater()s them) now,
+    not in the next test's event loop: a window's timer must never reach a database whose folder is gone."""
+    import sys
+
+    if "PySide6.QtWidgets" not in sys.modules:
+        return
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    if QCoreApplication.instance() is not None:
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 # ----- the second backend (issue 22) ----------------------------------------------------------------

@@ -387,5 +387,6 @@ class MainWindow(QMainWindow):
             self.resize(1200, 760)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        self._deferred.clear()  # a closed window builds no more pages (its database may be closed next)
         self.settings.set(GEOMETRY_KEY, base64.b64encode(bytes(self.saveGeometry().data())).decode())
         super().closeEvent(event)

@@ -275,8 +275,14 @@ class PersonDialog(_FormDialog):
             self.derived.show_hint(f"出生日期 {info.birth_date:%Y-%m-%d}，性别 {info.sex}（由身份证号得出）")
         self._live_check.start()
 
+    def done(self, result: int) -> None:
+        self._live_check.stop()  # typed, then closed within the pause: no check after the dialog is gone
+        super().done(result)
+
     def validate_inline(self) -> None:
         """Show what is wrong while typing, once the ID has its full length."""
+        if not self.isVisible():
+            return
         if len(self.id_number.text().strip()) < 18 and not self.id_number.text().strip() == "":
             return
         self.show_problems(self.check())
