@@ -182,6 +182,42 @@ def empty_db(backend: str, migrated_template: Path, tmp_path: Path, request: pyt
     db.dispose()
 
 
+class _OpenedForTest:
+    """The databases a test opened: each a copy of a template — a file copied, or a server database made
+    from a template database; after the test files are closed, server databases closed and dropped."""
+
+    def __init__(self, backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+        self.backend, self.tmp_path, self.request = backend, tmp_path, request
+        self.files: list[Database] = []
+        self.servers: list[Iterator[Database]] = []
+
+    def copy(self, file_template: Callable[[], Path], server_template: Callable[[], str], name: str) -> Database:
+        if self.backend == "postgresql":
+            self.servers.append(_server_copy(self.request.getfixturevalue("pg_databases"), server_template()))
+            return next(self.servers[-1])
+        path = self.tmp_path / name
+        shutil.copyfile(file_template(), path)
+        self.files.append(open_database(path))
+        return self.files[-1]
+
+    def close(self) -> None:
+        for db in self.files:
+            db.dispose()
+        for server in self.servers:
+            next(server, None)  # disposed and dropped
+
+
+@pytest.fixture
+def another_db(backend: str, migrated_template: Path, tmp_path: Path,
+               request: pytest.FixtureRequest) -> Iterator[Callable[[], Database]]:
+    """``another_db()``: one more empty migrated database on this test's backend — a county beside the
+    township, a second township, a database to import into — closed (and dropped on a server) after the test."""
+    opened = _OpenedForTest(backend, tmp_path, request)
+    yield lambda: opened.copy(lambda: migrated_template, lambda: request.getfixturevalue("pg_template"),
+                              f"another-{len(opened.files)}.db")
+    opened.close()
+
+
 @pytest.fixture
 def db(empty_db: Database) -> Database:
     """A township database (临晋镇) with no villages yet."""
@@ -254,24 +290,11 @@ def server_demo(built_demo: Callable[..., Path], pg_databases: PgDatabases | Non
 def open_demo(backend: str, built_demo: Callable[..., Path], tmp_path: Path,
               request: pytest.FixtureRequest) -> Iterator[Callable[..., Database]]:
     """``open_demo(scale, seed)``: this test's own copy of that demo database, open; closed after the test."""
-    opened: list[Database] = []
-    servers: list[Iterator[Database]] = []
-
-    def open_copy(scale: str, seed: int) -> Database:
-        if backend == "postgresql":
-            servers.append(_server_copy(request.getfixturevalue("pg_databases"),
-                                        request.getfixturevalue("server_demo")(scale, seed)))
-            return next(servers[-1])
-        path = tmp_path / f"demo-{scale}-{seed}.db"
-        shutil.copyfile(built_demo(scale, seed), path)
-        opened.append(open_database(path))
-        return opened[-1]
-
-    yield open_copy
-    for db in opened:
-        db.dispose()
-    for server in servers:
-        next(server, None)  # disposed and dropped
+    opened = _OpenedForTest(backend, tmp_path, request)
+    yield lambda scale, seed: opened.copy(lambda: built_demo(scale, seed),
+                                          lambda: request.getfixturevalue("server_demo")(scale, seed),
+                                          f"demo-{scale}-{seed}.db")
+    opened.close()
 
 
 from tests.figures import pytest_terminal_summary, record_backends  # noqa: E402,F401  (prints the figures)

@@ -167,12 +167,17 @@ def villages(registry: RegistryService) -> tuple[int, int]:
 
 def new_database(template: Path, path: Path, *, mode: str = "township", name: str = "临晋镇",
                  code: str = "140821100") -> Database:
-    """Another migrated database (copied from the session template) initialised as township or county."""
+    """Another migrated SQLite file (copied from the session template) initialised as township or county;
+    tests that may run on either backend use ``initialised(another_db(), …)`` instead."""
     import shutil
 
     from townapp.db import open_database
 
     shutil.copyfile(template, path)
-    db = open_database(path)
+    return initialised(open_database(path), mode=mode, name=name, code=code)
+
+
+def initialised(db: Database, *, mode: str = "township", name: str = "临晋镇", code: str = "140821100") -> Database:
+    """``db`` (a fresh migrated database) initialised as that township or county."""
     RegistryService(db).initialise(mode, name, code)
     return db

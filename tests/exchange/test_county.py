@@ -9,7 +9,7 @@ shared person (or a code with a second name) is a ``conflict``, never merged.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,26 +25,23 @@ from townapp.registry.dto import HouseholdInput, MemberInput, PersonInput, Villa
 from townapp.registry.service import RegistryService
 from townapp.sheets import all_sheet_specs
 
-from .conftest import build_registry, dump_business, new_database, pid, write_xlsx
+from .conftest import build_registry, dump_business, initialised, pid, write_xlsx
 
 
 @pytest.fixture
-def county(migrated_template: Path, tmp_path: Path) -> Iterator[Database]:
-    db = new_database(migrated_template, tmp_path / "county.db", mode="county", name="临猗县", code="140821")
-    yield db
-    db.dispose()
+def county(another_db: Callable[[], Database]) -> Database:
+    return initialised(another_db(), mode="county", name="临猗县", code="140821")
 
 
 @pytest.fixture
-def yishi(migrated_template: Path, tmp_path: Path) -> Iterator[Database]:
-    db = new_database(migrated_template, tmp_path / "yishi.db", name="猗氏镇", code="140821101")
+def yishi(another_db: Callable[[], Database]) -> Database:
+    db = initialised(another_db(), name="猗氏镇", code="140821101")
     service = RegistryService(db)
     village = service.save_village(VillageInput(code="140821101201", name="东张村"))  # same name, other township
     service.save_household(HouseholdInput(village_id=village, number="0001", members=[
         MemberInput(PersonInput(pid(1955, 71), "周八"), "户主"),
         MemberInput(PersonInput(pid(1957, 82), "吴九"), "配偶")]))
-    yield db
-    db.dispose()
+    return db
 
 
 def package(db: Database, path: Path) -> Path:
@@ -109,19 +106,17 @@ def test_a_person_in_two_townships_is_a_conflict(db: Database, registry: Registr
     assert dump_business(county) == before
 
 
-def test_one_code_with_two_names_is_a_conflict(db: Database, registry: RegistryService, migrated_template: Path,
-                                               county: Database, tmp_path: Path) -> None:
+def test_one_code_with_two_names_is_a_conflict(db: Database, registry: RegistryService,
+                                               another_db: Callable[[], Database], county: Database,
+                                               tmp_path: Path) -> None:
     build_registry(registry)
     assert run_import(county, package(db, tmp_path / "linjin.xlsx"), all_sheet_specs()).accepted
-    renamed = new_database(migrated_template, tmp_path / "renamed.db", name="临晋乡", code="140821100")
-    try:
-        before = dump_business(county)
-        report = run_import(county, package(renamed, tmp_path / "renamed.xlsx"), all_sheet_specs())
-        assert "conflict" in {e.code for e in report.errors}
-        assert any("临晋乡" in e.message and "临晋镇" in e.message for e in report.errors)
-        assert dump_business(county) == before
-    finally:
-        renamed.dispose()
+    renamed = initialised(another_db(), name="临晋乡", code="140821100")
+    before = dump_business(county)
+    report = run_import(county, package(renamed, tmp_path / "renamed.xlsx"), all_sheet_specs())
+    assert "conflict" in {e.code for e in report.errors}
+    assert any("临晋乡" in e.message and "临晋镇" in e.message for e in report.errors)
+    assert dump_business(county) == before
 
 
 def test_county_accepts_only_packages(county: Database, tmp_path: Path) -> None:

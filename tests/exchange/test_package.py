@@ -9,7 +9,7 @@ cells, a second import changes nothing, and an edited package is refused.
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -32,7 +32,7 @@ from townapp.exchange.writer import export_sheets
 from townapp.registry.service import RegistryService
 from townapp.sheets import all_sheet_specs
 
-from .conftest import build_registry, dump_business, new_database
+from .conftest import build_registry, dump_business, initialised
 
 REGISTRY = ("村社区", "党组织", "住户", "人员", "党员")  # other modules add their sheets after these
 
@@ -43,10 +43,8 @@ def built(registry: RegistryService) -> dict:
 
 
 @pytest.fixture
-def other_db(migrated_template: Path, tmp_path: Path) -> Iterator[Database]:
-    db = new_database(migrated_template, tmp_path / "other.db")
-    yield db
-    db.dispose()
+def other_db(another_db: Callable[[], Database]) -> Database:
+    return initialised(another_db())
 
 
 def manifest_of(path: Path) -> dict[str, tuple[int, str]]:
@@ -141,15 +139,12 @@ def test_modified_package_is_refused(db: Database, built: dict, other_db: Databa
     assert dump_business(other_db) == before
 
 
-def test_package_of_another_township_is_refused(db: Database, built: dict, migrated_template: Path,
+def test_package_of_another_township_is_refused(db: Database, built: dict, another_db: Callable[[], Database],
                                                 tmp_path: Path) -> None:
     path = write_package(db, all_sheet_specs(), tmp_path / "p.xlsx", actor=CLI_ACTOR).path
-    other = new_database(migrated_template, tmp_path / "x.db", name="猗氏镇", code="140821101")
-    try:
-        report = run_import(other, path, all_sheet_specs(), actor=CLI_ACTOR)
-        assert [e.code for e in report.errors] == ["wrong_township"]
-    finally:
-        other.dispose()
+    other = initialised(another_db(), name="猗氏镇", code="140821101")
+    report = run_import(other, path, all_sheet_specs(), actor=CLI_ACTOR)
+    assert [e.code for e in report.errors] == ["wrong_township"]
 
 
 def test_import_is_logged_and_changes_point_to_their_batch(db: Database, built: dict, other_db: Database,
@@ -166,7 +161,10 @@ def test_import_is_logged_and_changes_point_to_their_batch(db: Database, built: 
     assert batch.file_sha256 == report.file_sha256 and batch.file_name == "p.xlsx" and batch.created == 17
     assert len(changes) == 17 and {a for _, a in changes} == {"create"}
     assert {"village", "branch", "household", "person", "party_member"} <= {e for e, _ in audits}
-    assert report.backup_path is not None and report.backup_path.exists()
+    if other_db.server:  # a server's backups are its administrator's (pg_dump), never a file copy
+        assert report.backup_path is None
+    else:
+        assert report.backup_path is not None and report.backup_path.exists()
 
 
 def test_template(tmp_path: Path, db: Database, villages: tuple[int, int]) -> None:

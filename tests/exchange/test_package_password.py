@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import msoffcrypto
@@ -25,16 +25,14 @@ from townapp.exchange.pipeline import run_import
 from townapp.registry.service import RegistryService
 from townapp.sheets import all_sheet_specs
 
-from .conftest import build_registry, dump_business, new_database
+from .conftest import build_registry, dump_business, initialised
 
 PASSWORD = "Linjin#2026"
 
 
 @pytest.fixture
-def county(migrated_template: Path, tmp_path: Path) -> Iterator[Database]:
-    db = new_database(migrated_template, tmp_path / "county.db", mode="county", name="临猗县", code="140821")
-    yield db
-    db.dispose()
+def county(another_db: Callable[[], Database]) -> Database:
+    return initialised(another_db(), mode="county", name="临猗县", code="140821")
 
 
 def opened_with(path: Path, password: str) -> zipfile.ZipFile:
@@ -110,7 +108,7 @@ def test_the_command_line_names_the_file_on_the_stick_and_takes_the_password(
     # AND a too short password is a usage error
     assert cli.main(["export", "package", "--db", path, "--out", str(tmp_path / "x.xlsx"), "--password", "123"]) == 2
     # AND `townapp import --password` reads it; a wrong password exits 1 with the Chinese reason
-    county_path = str(county.path)
+    county_path = county.location
     county.dispose()
     assert cli.main(["import", "--db", county_path, str(written), "--password", "不对的密码12"]) == 1
     assert "密码不正确" in capsys.readouterr().out

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from openpyxl import Workbook
 from sqlalchemy import text
 
 from townapp.core.actor import CLI_ACTOR
-from townapp.db import Database, open_database
+from townapp.db import Database
 from townapp.exchange.package import write_package
 from townapp.exchange.pipeline import run_import
 from townapp.exchange.template import write_template
@@ -39,37 +39,28 @@ def dump(db: Database) -> dict[str, list[tuple]]:
                 for name, sql in GRID_TABLES.items()}
 
 
-def fresh(migrated_template: Path, path: Path) -> Database:
-    shutil.copyfile(migrated_template, path)
-    other = open_database(path)
-    RegistryService(other).initialise("township", "临晋镇", "140821100")
-    return other
-
-
 def test_a_package_carries_grids_members_assignments_and_assessments(
         db: Database, grids: GridService, approved: dict[str, int], village: GridVillage,
-        migrated_template: Path, tmp_path: Path) -> None:
+        another_db: Callable[[], Database], tmp_path: Path) -> None:
     # GIVEN a township with its grid tree, roster, assignments (one household moved) and an approved month
     grids.assign(village.households[:6], village.grids["WW01"], START)
     grids.assign(village.households[6:10], village.grids["WW02"], START)
     grids.assign(village.households[:1], village.grids["WW03"], START.replace(month=4))
     package = write_package(db, all_sheet_specs(), tmp_path / "p.xlsx", actor=CLI_ACTOR).path
     # WHEN the package is imported into an empty database of the same township (as a restore would)
-    other = fresh(migrated_template, tmp_path / "other.db")
-    try:
-        report = run_import(other, package, all_sheet_specs(), actor=CLI_ACTOR)
-        assert report.accepted, [e.message for e in report.errors]
-        # THEN the grid tables hold the same content
-        mine = dump(db)
-        assert dump(other) == mine
-        assert report.sheets["网格"].created == 5 and report.sheets["住户网格"].created == 11
-        # AND a second import changes nothing
-        again = run_import(other, package, all_sheet_specs(), actor=CLI_ACTOR)
-        grid_sheets = ("网格", "网格成员", "住户网格", "网格员月度考核")
-        assert {n: c.created + c.updated for n, c in again.sheets.items() if n in grid_sheets} == {
-            "网格": 0, "网格成员": 0, "住户网格": 0, "网格员月度考核": 0}
-    finally:
-        other.dispose()
+    other = another_db()
+    RegistryService(other).initialise("township", "临晋镇", "140821100")
+    report = run_import(other, package, all_sheet_specs(), actor=CLI_ACTOR)
+    assert report.accepted, [e.message for e in report.errors]
+    # THEN the grid tables hold the same content
+    mine = dump(db)
+    assert dump(other) == mine
+    assert report.sheets["网格"].created == 5 and report.sheets["住户网格"].created == 11
+    # AND a second import changes nothing
+    again = run_import(other, package, all_sheet_specs(), actor=CLI_ACTOR)
+    grid_sheets = ("网格", "网格成员", "住户网格", "网格员月度考核")
+    assert {n: c.created + c.updated for n, c in again.sheets.items() if n in grid_sheets} == {
+        "网格": 0, "网格成员": 0, "住户网格": 0, "网格员月度考核": 0}
 
 
 def test_importing_into_a_locked_month_is_refused_row_by_row(db: Database, approved: dict[str, int],

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ import python_calamine as pc
 from openpyxl import load_workbook
 from sqlalchemy import text
 
-from tests.exchange.conftest import build_registry, new_database, write_xlsx
+from tests.exchange.conftest import build_registry, initialised, write_xlsx
 from townapp.core.actor import CLI_ACTOR
 from townapp.core.dates import MonthDate
 from townapp.db import Database
@@ -113,7 +114,7 @@ def test_a_birth_month_that_disagrees_with_the_id_is_still_refused(db: Database,
 
 
 def test_month_only_is_exported_as_text_and_reimported_unchanged(db: Database, built: dict, tmp_path: Path,
-                                                                 migrated_template: Path) -> None:
+                                                                 another_db: Callable[[], Database]) -> None:
     """GIVEN 入党时间 stored as the month 1990.03
     WHEN the data is exported (list and sync package) THEN the cell is the text 1990.03, a full date stays a date;
     WHEN the package is imported into another database and exported again THEN it is identical."""
@@ -129,17 +130,14 @@ def test_month_only_is_exported_as_text_and_reimported_unchanged(db: Database, b
         assert "1990.03" in cells
         assert dt.date(2005, 7, 1) in cells or dt.datetime(2005, 7, 1) in cells  # 赵六's full date stays a date
 
-    other = new_database(migrated_template, tmp_path / "other.db")
-    try:
-        report = run_import(other, package.path, all_sheet_specs(), actor=CLI_ACTOR)
-        assert report.accepted, report.summary_text()
-        assert joined(other, head) == ("1990-03-01", "joined_on")
-        second = write_package(other, all_sheet_specs(), tmp_path / "p2.xlsx", actor=CLI_ACTOR)
-        assert second.sha256 == package.sha256
-        again = run_import(other, package.path, all_sheet_specs(), actor=CLI_ACTOR)
-        assert all(c.updated == 0 and c.created == 0 for c in again.sheets.values()), again.summary_text()
-    finally:
-        other.dispose()
+    other = initialised(another_db())
+    report = run_import(other, package.path, all_sheet_specs(), actor=CLI_ACTOR)
+    assert report.accepted, report.summary_text()
+    assert joined(other, head) == ("1990-03-01", "joined_on")
+    second = write_package(other, all_sheet_specs(), tmp_path / "p2.xlsx", actor=CLI_ACTOR)
+    assert second.sha256 == package.sha256
+    again = run_import(other, package.path, all_sheet_specs(), actor=CLI_ACTOR)
+    assert all(c.updated == 0 and c.created == 0 for c in again.sheets.values()), again.summary_text()
 
 
 def test_a_form_shows_the_month_and_saving_it_unchanged_keeps_it(db: Database, built: dict, tmp_path: Path,
