@@ -169,19 +169,6 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture
-def empty_db(backend: str, migrated_template: Path, tmp_path: Path, request: pytest.FixtureRequest) -> Database:
-    """A fresh migrated database, not yet initialised as township or county (a file, or a server database)."""
-    if backend == "postgresql":
-        yield from _server_copy(request.getfixturevalue("pg_databases"), request.getfixturevalue("pg_template"))
-        return
-    target = tmp_path / "townapp.db"
-    shutil.copyfile(migrated_template, target)
-    db = open_database(target)
-    yield db
-    db.dispose()
-
-
 class _OpenedForTest:
     """The databases a test opened: each a copy of a template — a file copied, or a server database made
     from a template database; after the test files are closed, server databases closed and dropped."""
@@ -205,6 +192,14 @@ class _OpenedForTest:
             db.dispose()
         for server in self.servers:
             next(server, None)  # disposed and dropped
+
+
+@pytest.fixture
+def empty_db(backend: str, migrated_template: Path, tmp_path: Path, request: pytest.FixtureRequest) -> Database:
+    """A fresh migrated database, not yet initialised as township or county (a file, or a server database)."""
+    opened = _OpenedForTest(backend, tmp_path, request)
+    yield opened.copy(lambda: migrated_template, lambda: request.getfixturevalue("pg_template"), "townapp.db")
+    opened.close()
 
 
 @pytest.fixture

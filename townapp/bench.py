@@ -152,21 +152,21 @@ def write_people_workbook(db_path: Path, out: Path, rows: int, seed: int = 7) ->
 
 
 # ----- what each child process measures ----------------------------------------------------
-def _timed_backups(pipeline: Any) -> list[float]:
+class _BackupTimer:
     """The pre-import backup (issue 9) timed apart from the import it precedes: its cost is the database's
-    size. Returns the running total of its seconds (one item, filled in as backups are taken)."""
-    total = [0.0]
-    take_backup = pipeline.backup_database
+    size. Installed on the pipeline module of this child process; ``seconds`` adds up its backups."""
 
-    def timed_backup(*args: Any, **kwargs: Any) -> Path:
+    def __init__(self, pipeline: Any) -> None:
+        self.seconds = 0.0
+        self._take_backup = pipeline.backup_database
+        pipeline.backup_database = self._timed
+
+    def _timed(self, *args: Any, **kwargs: Any) -> Path:
         started = time.perf_counter()
         try:
-            return take_backup(*args, **kwargs)
+            return self._take_backup(*args, **kwargs)
         finally:
-            total[0] += time.perf_counter() - started
-
-    pipeline.backup_database = timed_backup
-    return total
+            self.seconds += time.perf_counter() - started
 
 
 def _child_import(db_path: Path, work: Path, dry_run: bool) -> dict[str, float]:
@@ -176,7 +176,7 @@ def _child_import(db_path: Path, work: Path, dry_run: bool) -> dict[str, float]:
     from townapp.exchange import pipeline
     from townapp.sheets import all_sheet_specs
 
-    backups = _timed_backups(pipeline)
+    backups = _BackupTimer(pipeline)
     db = open_database(db_path)
     specs = all_sheet_specs()
     started = time.perf_counter()
@@ -185,7 +185,7 @@ def _child_import(db_path: Path, work: Path, dry_run: bool) -> dict[str, float]:
     db.dispose()
     if not report.accepted:
         raise RuntimeError("测试工作簿未通过导入检查：" + report.summary_text(max_errors=5))
-    return {"seconds": elapsed - backups[0], "backup_seconds": backups[0]}
+    return {"seconds": elapsed - backups.seconds, "backup_seconds": backups.seconds}
 
 
 def _read_people_sheet(work: Path) -> list[list[Any]]:
@@ -392,7 +392,7 @@ def _child_package_import(db_path: Path, work: Path, target: str) -> dict[str, f
                       for key in ("root_name", "root_code"))
     finally:
         con.close()
-    backups = _timed_backups(pipeline)
+    backups = _BackupTimer(pipeline)
     location: Path | str = target if target != "sqlite" else work / "package-import.db"
     if isinstance(location, Path):
         for leftover in work.glob("package-import.db*"):
@@ -405,7 +405,7 @@ def _child_package_import(db_path: Path, work: Path, target: str) -> dict[str, f
     db.dispose()
     if not report.accepted:
         raise RuntimeError("数据包未能导入：" + report.summary_text(max_errors=5))
-    return {"seconds": elapsed - backups[0], "backup_seconds": backups[0]}
+    return {"seconds": elapsed - backups.seconds, "backup_seconds": backups.seconds}
 
 
 def _child_prepare(db_path: Path, work: Path, rows: int) -> float:
